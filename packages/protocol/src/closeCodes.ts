@@ -1,0 +1,50 @@
+/**
+ * WebSocket close codes used by the collab pod, for editing clients
+ * (`/<org>/<room>`) and for inspect streams (`/inspect`). Application codes
+ * live in 4000-4999; each failure has its own code so that dashboards and
+ * clients can tell them apart (`ws_errors_total{code}`).
+ */
+export const CloseCode = {
+  /** Standard: pod shutting down; clients should reconnect (possibly to another pod). */
+  GOING_AWAY: 1001,
+  /** Standard: frame larger than the configured limit. */
+  MESSAGE_TOO_BIG: 1009,
+  /** Frame could not be decoded (truncated, malformed varints, unknown envelope). */
+  MALFORMED_MESSAGE: 4400,
+  /** No token presented. */
+  AUTH_MISSING: 4401,
+  /** Token signature, algorithm, audience or claims are invalid. */
+  AUTH_INVALID: 4402,
+  /** Token org does not match the room (or subscription) org. */
+  AUTH_WRONG_ORG: 4403,
+  /** Room name is not `<org>/<room>` or tries a path trick. */
+  ROOM_INVALID: 4404,
+  /** Inspect: no auth message within the deadline (2 s). */
+  AUTH_TIMEOUT: 4405,
+  /** Inspect: token scope does not allow what was asked. */
+  SCOPE_INSUFFICIENT: 4406,
+  /** Token expired (at connect, or during an inspect stream without re-auth). */
+  AUTH_EXPIRED: 4407,
+  /** Yjs update could not be applied. */
+  INVALID_UPDATE: 4411,
+  /** Client too slow to read: send buffer above the bound. */
+  SLOW_CONSUMER: 4412,
+  /** Too many connections or messages (flood protection). */
+  RATE_LIMITED: 4413,
+  /** Storage cannot accept writes (e.g. PostgreSQL down and the in-memory bound reached). */
+  STORAGE_UNAVAILABLE: 4503,
+  /** Unexpected server failure while handling this connection. */
+  INTERNAL_ERROR: 4500,
+} as const;
+
+export type CloseCodeName = keyof typeof CloseCode;
+export type CloseCodeValue = (typeof CloseCode)[CloseCodeName];
+
+const byValue = new Map<number, CloseCodeName>(
+  (Object.entries(CloseCode) as Array<[CloseCodeName, number]>).map(([k, v]) => [v, k])
+);
+
+/** `AUTH_MISSING` for 4401, `undefined` for a code we do not define. */
+export function closeCodeName(code: number): CloseCodeName | undefined {
+  return byValue.get(code);
+}

@@ -1,0 +1,3 @@
+export * from './rooms.js';
+export * from './closeCodes.js';
+export * from './ywsMessages.js';

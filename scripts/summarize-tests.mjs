@@ -1,0 +1,43 @@
+// Sums vitest JSON results (and any *.results.json written by other suites
+// as {"passed":n,"failed":n,"skipped":n}) into one closing line.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2] ?? 'artifacts';
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+
+function walk(d) {
+  let entries = [];
+  try {
+    entries = readdirSync(d);
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    const p = join(d, name);
+    if (statSync(p).isDirectory()) {
+      walk(p);
+      continue;
+    }
+    if (!name.endsWith('.json')) continue;
+    let data;
+    try {
+      data = JSON.parse(readFileSync(p, 'utf8'));
+    } catch {
+      continue;
+    }
+    if (typeof data.numPassedTests === 'number') {
+      passed += data.numPassedTests;
+      failed += data.numFailedTests;
+      skipped += (data.numPendingTests ?? 0) + (data.numTodoTests ?? 0);
+    } else if (name.endsWith('.results.json') && typeof data.passed === 'number') {
+      passed += data.passed;
+      failed += data.failed ?? 0;
+      skipped += data.skipped ?? 0;
+    }
+  }
+}
+walk(dir);
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
