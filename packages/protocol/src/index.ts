@@ -1,3 +1,4 @@
 export * from './rooms.js';
 export * from './closeCodes.js';
 export * from './ywsMessages.js';
+export * from './query.js';

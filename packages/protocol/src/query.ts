@@ -1,0 +1,46 @@
+/**
+ * The collab datasource's query model (what dashboards store in `targets[]`).
+ * The datasource, the dashboard generator and the provisioning checks all use
+ * this one definition.
+ */
+export const COLLAB_DATASOURCE_TYPE = 'collabblocks-collab-datasource';
+export const PRESENCE_PANEL_TYPE = 'collabblocks-presence-panel';
+export const CRDT_PANEL_TYPE = 'collabblocks-crdt-panel';
+
+export const COLLAB_QUERY_TYPES = [
+  'rooms',
+  'presence',
+  'presenceHeatmap',
+  'tree',
+  'updates',
+  'traffic',
+  'metrics',
+  'history',
+  'historyTree',
+] as const;
+
+export type CollabQueryType = (typeof COLLAB_QUERY_TYPES)[number];
+
+export interface CollabQueryModel {
+  refId: string;
+  queryType: CollabQueryType;
+  /** `<org>/<room>`; may hold template variables (`$room`, `${org}/${room}`). Empty = all rooms (rooms query). */
+  room?: string;
+  /** Restrict to one pod (by pod name); empty = fan in from every configured pod. */
+  pod?: string;
+  /** Presence heatmap grid size (cells per side). */
+  gridSize?: number;
+  /** historyTree: the instant to show, ISO time or epoch ms or a variable such as `$__to`. */
+  at?: string;
+  /** updates / traffic / history: optional text filter. */
+  filter?: string;
+}
+
+export const COLLAB_VARIABLE_KINDS = ['orgs', 'rooms', 'pods'] as const;
+export type CollabVariableKind = (typeof COLLAB_VARIABLE_KINDS)[number];
+
+export interface CollabVariableQueryModel {
+  kind: CollabVariableKind;
+  /** rooms: restrict to this org (may be a variable). */
+  org?: string;
+}
