@@ -2,3 +2,4 @@ export * from './rooms.js';
 export * from './closeCodes.js';
 export * from './ywsMessages.js';
 export * from './query.js';
+export * from './inspect/index.js';
