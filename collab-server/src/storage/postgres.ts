@@ -1,0 +1,674 @@
+/**
+ * PostgreSQL storage (`COLLAB_STORAGE=postgres`, `COLLAB_PG_URL`), for running
+ * several pods against one database.
+ *
+ * - Schema: the design's `ops(room_id, seq, site_id, ts, op_bin)` log,
+ *   `PARTITION BY HASH (room_id)` into N partitions (fixed when first created),
+ *   plus `snapshots` and `room_heads` (the per-room seq counter).
+ * - Seqs are assigned inside the insert transaction: `room_heads` is bumped with
+ *   `INSERT .. ON CONFLICT DO UPDATE .. RETURNING`, which row-locks the room's
+ *   counter until commit, so concurrent pods get globally consistent, gap-free
+ *   seqs. Rooms of one batch are locked in sorted order (no deadlocks).
+ * - Group commit: appends queue up and go out as one transaction per flush
+ *   (at most one in flight); `append` resolves only once its commit succeeded.
+ * - PostgreSQL down: the batch is retried with backoff and stays held in memory
+ *   (never acknowledged); once the held bytes/ops reach the bound, `append`
+ *   rejects at once with `StorageUnavailableError` (close code 4503).
+ * - Migrations are versioned, idempotent and run under an advisory lock.
+ */
+import pg from 'pg';
+import type { Registry } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
+import type { PersistEvent } from '../hooks.js';
+import type { Logger } from '../observability/logger.js';
+import type {
+  HistoryQuery,
+  LoadedRoom,
+  NewUpdate,
+  RoomStorageStats,
+  Snapshot,
+  Storage,
+  StoredUpdate,
+} from './types.js';
+
+/** Thrown by `append` when writes cannot be accepted (maps to close code 4503). */
+export class StorageUnavailableError extends Error {
+  readonly code = 4503;
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+export interface PostgresStorageListener {
+  onPersist?(ev: PersistEvent): void;
+  /** A failed database call (`op` is one of append/load/read/snapshot/prune/stats/migrate/pool). */
+  onError?(op: string, err: Error): void;
+}
+
+export interface PostgresStorageOptions {
+  /** `postgres://user@host:port/db` (never logged). */
+  url: string;
+  /** Hash partitions of `ops`, used only when the table is first created. Default 16. */
+  partitions?: number;
+  /** Bound on bytes held in memory while not yet durable. Default 16 MiB (`COLLAB_PG_MAX_PENDING_BYTES`). */
+  maxPendingBytes?: number;
+  /** Bound on updates held in memory while not yet durable. Default 20 000 (`COLLAB_PG_MAX_PENDING_OPS`). */
+  maxPendingOps?: number;
+  /** Most updates in one group commit. Default 1000. */
+  maxBatchOps?: number;
+  /** Pool size. Default 8. */
+  poolSize?: number;
+  /** Backoff between retries of a failed commit, ms. Default 50 → 2000. */
+  retryMinMs?: number;
+  retryMaxMs?: number;
+  /** How long `close()` waits for held updates to become durable. Default 5000 ms. */
+  closeTimeoutMs?: number;
+  logger?: Logger;
+  listener?: PostgresStorageListener;
+  /** Registers `collab_pg_errors_total` and `collab_pg_pending_bytes` here when given. */
+  registry?: Registry;
+}
+
+interface PendingAppend {
+  room: string;
+  updates: NewUpdate[];
+  bytes: number;
+  enqueuedAt: number;
+  resolve(seqs: number[]): void;
+  reject(err: Error): void;
+}
+
+const MIGRATION_LOCK_KEY = 0x636f6c6c; // 'coll'
+
+interface Migration {
+  version: number;
+  statements(partitions: number): string[];
+}
+
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    statements: (n) => [
+      `CREATE TABLE IF NOT EXISTS ops (
+         room_id TEXT NOT NULL,
+         seq BIGINT NOT NULL,
+         site_id BIGINT NOT NULL,
+         ts BIGINT NOT NULL,
+         op_bin BYTEA NOT NULL,
+         PRIMARY KEY (room_id, seq)
+       ) PARTITION BY HASH (room_id)`,
+      ...Array.from(
+        { length: n },
+        (_, i) =>
+          `CREATE TABLE IF NOT EXISTS ops_p${i} PARTITION OF ops FOR VALUES WITH (MODULUS ${n}, REMAINDER ${i})`
+      ),
+      `CREATE INDEX IF NOT EXISTS ops_room_ts ON ops (room_id, ts)`,
+      `CREATE TABLE IF NOT EXISTS snapshots (
+         room_id TEXT NOT NULL,
+         seq BIGINT NOT NULL,
+         ts BIGINT NOT NULL,
+         state BYTEA NOT NULL,
+         PRIMARY KEY (room_id, seq)
+       )`,
+      `CREATE INDEX IF NOT EXISTS snapshots_room_ts ON snapshots (room_id, ts)`,
+      `CREATE TABLE IF NOT EXISTS room_heads (
+         room_id TEXT PRIMARY KEY,
+         last_seq BIGINT NOT NULL,
+         last_ts BIGINT NOT NULL DEFAULT 0
+       )`,
+    ],
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+function num(v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n)) throw new Error(`unexpected numeric value from PostgreSQL: ${String(v)}`);
+  return n;
+}
+
+function bytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  throw new Error('unexpected binary value from PostgreSQL');
+}
+
+function toBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+function orgOf(room: string): string {
+  const i = room.indexOf('/');
+  return i === -1 ? room : room.slice(0, i);
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function checkRoom(room: unknown): string {
+  if (typeof room !== 'string' || room.length === 0 || room.length > 255) {
+    throw new TypeError('room must be a non-empty string of at most 255 characters');
+  }
+  return room;
+}
+
+function checkUpdate(u: NewUpdate): void {
+  if (!(u.update instanceof Uint8Array)) throw new TypeError('update must be a Uint8Array');
+  if (!Number.isInteger(u.clientId) || u.clientId < 0)
+    throw new TypeError('clientId must be an integer >= 0');
+  if (!Number.isFinite(u.ts)) throw new TypeError('ts must be a finite number');
+}
+
+export class PostgresStorage implements Storage {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly partitions: number;
+  private readonly maxPendingBytes: number;
+  private readonly maxPendingOps: number;
+  private readonly maxBatchOps: number;
+  private readonly retryMinMs: number;
+  private readonly retryMaxMs: number;
+  private readonly closeTimeoutMs: number;
+  private readonly log: Logger | undefined;
+  private readonly listener: PostgresStorageListener | undefined;
+  private readonly errorsTotal: Counter<'op'> | undefined;
+
+  private queue: PendingAppend[] = [];
+  private pendingBytes = 0;
+  private pendingOps = 0;
+  private flushing = false;
+  private flushScheduled = false;
+  private closed = false;
+  private lastWriteOk = true;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryWake: (() => void) | null = null;
+  private closing = false;
+  private drained: Array<() => void> = [];
+
+  constructor(opts: PostgresStorageOptions) {
+    if (typeof opts.url !== 'string' || !/^postgres(ql)?:\/\//.test(opts.url)) {
+      throw new Error('PostgreSQL storage needs a postgres:// URL (COLLAB_PG_URL)');
+    }
+    this.partitions = opts.partitions ?? 16;
+    if (!Number.isInteger(this.partitions) || this.partitions < 1 || this.partitions > 1024) {
+      throw new Error('partitions must be an integer between 1 and 1024');
+    }
+    this.maxPendingBytes = opts.maxPendingBytes ?? 16 * 1024 * 1024;
+    this.maxPendingOps = opts.maxPendingOps ?? 20_000;
+    this.maxBatchOps = opts.maxBatchOps ?? 1000;
+    this.retryMinMs = opts.retryMinMs ?? 50;
+    this.retryMaxMs = opts.retryMaxMs ?? 2000;
+    this.closeTimeoutMs = opts.closeTimeoutMs ?? 5000;
+    this.log = opts.logger;
+    this.listener = opts.listener;
+    this.pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolSize ?? 8,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'collab-server',
+    });
+    // An idle client losing its connection (database restart) must not crash the pod.
+    this.pool.on('error', (err) => this.recordError('pool', err));
+    if (opts.registry) {
+      this.errorsTotal = new Counter({
+        name: 'collab_pg_errors_total',
+        help: 'Failed PostgreSQL calls by operation',
+        labelNames: ['op'],
+        registers: [opts.registry],
+      });
+      const gauge: Gauge = new Gauge({
+        name: 'collab_pg_pending_bytes',
+        help: 'Bytes of updates held in memory, not yet durable in PostgreSQL',
+        registers: [opts.registry],
+        collect: () => gauge.set(this.pendingBytes),
+      });
+    }
+  }
+
+  /** True while the last write reached the database; false while held updates are being retried. */
+  get writable(): boolean {
+    return this.lastWriteOk;
+  }
+
+  /** Bytes and updates held in memory, not yet durable. */
+  pending(): { bytes: number; ops: number } {
+    return { bytes: this.pendingBytes, ops: this.pendingOps };
+  }
+
+  /** Cheap liveness probe for readiness checks. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async init(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      try {
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS collab_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`
+        );
+        const done = await client.query<{ version: number }>('SELECT version FROM collab_migrations');
+        const applied = new Set(done.rows.map((r) => num(r.version)));
+        for (const m of MIGRATIONS) {
+          if (applied.has(m.version)) continue;
+          await client.query('BEGIN');
+          try {
+            for (const sql of m.statements(this.partitions)) await client.query(sql);
+            await client.query('INSERT INTO collab_migrations (version) VALUES ($1)', [m.version]);
+            await client.query('COMMIT');
+            this.log?.info({ version: m.version }, 'postgres migration applied');
+          } catch (err) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw err;
+          }
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      }
+    } catch (err) {
+      this.recordError('migrate', err);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  append(room: string, updates: NewUpdate[]): Promise<number[]> {
+    try {
+      checkRoom(room);
+      for (const u of updates) checkUpdate(u);
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
+    if (this.closed) return Promise.reject(new StorageUnavailableError('storage is closed'));
+    if (updates.length === 0) return Promise.resolve([]);
+    let size = 0;
+    for (const u of updates) size += u.update.byteLength;
+    if (
+      this.pendingOps > 0 &&
+      (this.pendingBytes + size > this.maxPendingBytes ||
+        this.pendingOps + updates.length > this.maxPendingOps)
+    ) {
+      return Promise.reject(
+        new StorageUnavailableError(
+          `storage unavailable: ${this.pendingOps} updates (${this.pendingBytes} bytes) waiting to become durable`
+        )
+      );
+    }
+    this.pendingBytes += size;
+    this.pendingOps += updates.length;
+    return new Promise<number[]>((resolve, reject) => {
+      this.queue.push({ room, updates, bytes: size, enqueuedAt: Date.now(), resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing || this.retryTimer) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private takeBatch(): PendingAppend[] {
+    const batch: PendingAppend[] = [];
+    let ops = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0] as PendingAppend;
+      if (batch.length > 0 && ops + next.updates.length > this.maxBatchOps) break;
+      batch.push(next);
+      ops += next.updates.length;
+      this.queue.shift();
+    }
+    return batch;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    let delay = this.retryMinMs;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.takeBatch();
+        try {
+          const started = performance.now();
+          const seqs = await this.commit(batch);
+          const durationMs = performance.now() - started;
+          this.lastWriteOk = true;
+          delay = this.retryMinMs;
+          let count = 0;
+          let size = 0;
+          const orgs = new Set<string>();
+          batch.forEach((p, i) => {
+            count += p.updates.length;
+            size += p.bytes;
+            orgs.add(orgOf(p.room));
+            this.pendingBytes -= p.bytes;
+            this.pendingOps -= p.updates.length;
+            p.resolve(seqs[i] as number[]);
+          });
+          this.safeListener(() =>
+            this.listener?.onPersist?.({
+              orgs: [...orgs],
+              backend: 'postgres',
+              count,
+              bytes: size,
+              durationMs,
+            })
+          );
+        } catch (err) {
+          // Held, not acknowledged: put the batch back in front and retry.
+          this.lastWriteOk = false;
+          this.recordError('append', err);
+          this.queue.unshift(...batch);
+          if (this.closed && !this.closing) break;
+          await new Promise<void>((r) => {
+            this.retryWake = r;
+            this.retryTimer = setTimeout(() => {
+              this.retryTimer = null;
+              this.retryWake = null;
+              r();
+            }, delay);
+          });
+          delay = Math.min(this.retryMaxMs, delay * 2);
+          if (this.closed && !this.closing) break;
+        }
+      }
+    } finally {
+      this.flushing = false;
+      if (this.queue.length === 0) {
+        const waiters = this.drained;
+        this.drained = [];
+        for (const w of waiters) w();
+      } else if (!this.closed || this.closing) {
+        this.scheduleFlush();
+      }
+      this.retryWake = null;
+    }
+  }
+
+  /** One transaction for the whole batch; returns the seqs per pending append. */
+  private async commit(batch: PendingAppend[]): Promise<number[][]> {
+    const byRoom = new Map<string, PendingAppend[]>();
+    for (const p of batch) {
+      const list = byRoom.get(p.room);
+      if (list) list.push(p);
+      else byRoom.set(p.room, [p]);
+    }
+    const rooms = [...byRoom.keys()].sort();
+    const result = new Map<PendingAppend, number[]>();
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      for (const room of rooms) {
+        const entries = byRoom.get(room) as PendingAppend[];
+        const all = entries.flatMap((p) => p.updates);
+        let maxTs = 0;
+        for (const u of all) maxTs = Math.max(maxTs, Math.floor(u.ts));
+        const head = await client.query<{ last_seq: string }>(
+          `INSERT INTO room_heads (room_id, last_seq, last_ts) VALUES ($1, $2, $3)
+           ON CONFLICT (room_id) DO UPDATE
+             SET last_seq = room_heads.last_seq + EXCLUDED.last_seq,
+                 last_ts = GREATEST(room_heads.last_ts, EXCLUDED.last_ts)
+           RETURNING last_seq`,
+          [room, all.length, maxTs]
+        );
+        const last = num(head.rows[0]?.last_seq);
+        let seq = last - all.length + 1;
+        const seqs: number[] = [];
+        for (const p of entries) {
+          const mine: number[] = [];
+          for (let i = 0; i < p.updates.length; i++) mine.push(seq++);
+          result.set(p, mine);
+          seqs.push(...mine);
+        }
+        await client.query(
+          `INSERT INTO ops (room_id, seq, site_id, ts, op_bin)
+           SELECT $1, s, c, t, b FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[]) AS x(s, c, t, b)`,
+          [
+            room,
+            seqs,
+            all.map((u) => u.clientId),
+            all.map((u) => Math.floor(u.ts)),
+            all.map((u) => toBuffer(u.update)),
+          ]
+        );
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      broken = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release(broken ? true : undefined);
+    }
+    return batch.map((p) => result.get(p) as number[]);
+  }
+
+  async load(room: string): Promise<LoadedRoom> {
+    checkRoom(room);
+    // One consistent view: a concurrent compaction + prune cannot drop what we need.
+    const client = await this.connect('load');
+    let broken = false;
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const snap = await client.query(
+        'SELECT seq, ts, state FROM snapshots WHERE room_id = $1 ORDER BY seq DESC LIMIT 1',
+        [room]
+      );
+      const snapshot = snap.rows[0] ? this.toSnapshot(snap.rows[0]) : null;
+      const ops = await client.query(
+        'SELECT seq, site_id, ts, op_bin FROM ops WHERE room_id = $1 AND seq > $2 ORDER BY seq',
+        [room, snapshot?.seq ?? 0]
+      );
+      await client.query('COMMIT');
+      return { snapshot, updates: ops.rows.map((r) => this.toUpdate(r)) };
+    } catch (err) {
+      broken = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      this.recordError('load', err);
+      throw err;
+    } finally {
+      client.release(broken ? true : undefined);
+    }
+  }
+
+  async saveSnapshot(room: string, snapshot: Snapshot): Promise<void> {
+    checkRoom(room);
+    if (!(snapshot.state instanceof Uint8Array)) throw new TypeError('snapshot.state must be a Uint8Array');
+    if (!Number.isInteger(snapshot.seq) || snapshot.seq < 0) throw new TypeError('snapshot.seq must be >= 0');
+    await this.query(
+      'snapshot',
+      `INSERT INTO snapshots (room_id, seq, ts, state) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (room_id, seq) DO UPDATE SET ts = EXCLUDED.ts, state = EXCLUDED.state`,
+      [room, snapshot.seq, Math.floor(snapshot.ts), toBuffer(snapshot.state)]
+    );
+  }
+
+  async readRange(q: HistoryQuery): Promise<StoredUpdate[]> {
+    checkRoom(q.room);
+    const limit = Math.max(0, Math.floor(q.limit));
+    if (limit === 0) return [];
+    const r = await this.query(
+      'read',
+      `SELECT seq, site_id, ts, op_bin FROM ops
+       WHERE room_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY seq LIMIT $4`,
+      [q.room, Math.ceil(q.fromTs), Math.floor(q.toTs), limit]
+    );
+    return r.rows.map((row) => this.toUpdate(row));
+  }
+
+  async readAfter(room: string, afterSeq: number, limit: number): Promise<StoredUpdate[]> {
+    checkRoom(room);
+    const n = Math.max(0, Math.floor(limit));
+    if (n === 0) return [];
+    const r = await this.query(
+      'read',
+      'SELECT seq, site_id, ts, op_bin FROM ops WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      [room, Math.floor(afterSeq), n]
+    );
+    return r.rows.map((row) => this.toUpdate(row));
+  }
+
+  async snapshotAtOrBefore(room: string, ts: number): Promise<Snapshot | null> {
+    checkRoom(room);
+    const r = await this.query(
+      'read',
+      'SELECT seq, ts, state FROM snapshots WHERE room_id = $1 AND ts <= $2 ORDER BY ts DESC, seq DESC LIMIT 1',
+      [room, Math.floor(ts)]
+    );
+    return r.rows[0] ? this.toSnapshot(r.rows[0]) : null;
+  }
+
+  async prune(olderThanTs: number): Promise<number> {
+    const client = await this.connect('prune');
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      // Only log entries already folded into the room's latest snapshot may go.
+      const ops = await client.query(
+        `WITH latest AS (SELECT room_id, max(seq) AS seq FROM snapshots GROUP BY room_id)
+         DELETE FROM ops o USING latest l
+         WHERE o.room_id = l.room_id AND o.seq <= l.seq AND o.ts < $1`,
+        [Math.floor(olderThanTs)]
+      );
+      await client.query(
+        `WITH latest AS (SELECT room_id, max(seq) AS seq FROM snapshots GROUP BY room_id)
+         DELETE FROM snapshots s USING latest l
+         WHERE s.room_id = l.room_id AND s.seq < l.seq AND s.ts < $1`,
+        [Math.floor(olderThanTs)]
+      );
+      await client.query('COMMIT');
+      return ops.rowCount ?? 0;
+    } catch (err) {
+      broken = true;
+      await client.query('ROLLBACK').catch(() => undefined);
+      this.recordError('prune', err);
+      throw err;
+    } finally {
+      client.release(broken ? true : undefined);
+    }
+  }
+
+  async stats(): Promise<RoomStorageStats[]> {
+    const r = await this.query(
+      'stats',
+      `SELECT h.room_id, h.last_seq, h.last_ts,
+              COALESCE(o.cnt, 0) AS ops, COALESCE(o.bytes, 0) + COALESCE(s.bytes, 0) AS bytes
+       FROM room_heads h
+       LEFT JOIN (SELECT room_id, count(*) AS cnt, sum(octet_length(op_bin)) AS bytes FROM ops GROUP BY room_id) o
+         ON o.room_id = h.room_id
+       LEFT JOIN (SELECT DISTINCT ON (room_id) room_id, octet_length(state) AS bytes
+                  FROM snapshots ORDER BY room_id, seq DESC) s
+         ON s.room_id = h.room_id
+       ORDER BY h.room_id`,
+      []
+    );
+    return r.rows.map((row: Record<string, unknown>) => {
+      const room = String(row.room_id);
+      return {
+        room,
+        org: orgOf(room),
+        bytes: num(row.bytes),
+        ops: num(row.ops),
+        lastSeq: num(row.last_seq),
+        lastTs: num(row.last_ts),
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing = true;
+    if (this.queue.length > 0 || this.flushing) {
+      const drained = new Promise<void>((r) => this.drained.push(r));
+      if (!this.flushing) this.scheduleFlush();
+      const timeout = new Promise<'timeout'>((r) => {
+        const t = setTimeout(() => r('timeout'), this.closeTimeoutMs);
+        t.unref();
+      });
+      await Promise.race([drained, timeout]);
+    }
+    this.closing = false;
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.retryWake?.();
+      this.retryWake = null;
+    }
+    const left = this.queue;
+    this.queue = [];
+    for (const p of left) {
+      this.pendingBytes -= p.bytes;
+      this.pendingOps -= p.updates.length;
+      p.reject(new StorageUnavailableError('storage closed before the update became durable'));
+    }
+    if (left.length > 0)
+      this.log?.warn({ held: left.length }, 'postgres storage closed with undurable updates');
+    await this.pool.end().catch(() => undefined);
+  }
+
+  private async connect(op: string): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (err) {
+      this.recordError(op, err);
+      throw err;
+    }
+  }
+
+  private async query(op: string, sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.pool.query(sql, params);
+    } catch (err) {
+      this.recordError(op, err);
+      throw err;
+    }
+  }
+
+  private recordError(op: string, err: unknown): void {
+    const e = asError(err);
+    this.errorsTotal?.inc({ op });
+    // Error messages from pg never carry the connection string; keep only the message and code.
+    const code = (err as { code?: unknown }).code;
+    this.log?.warn(
+      { op, err: e.message, code: typeof code === 'string' ? code : undefined },
+      'postgres error'
+    );
+    this.safeListener(() => this.listener?.onError?.(op, e));
+  }
+
+  private safeListener(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log?.warn({ err: asError(err).message }, 'storage listener threw');
+    }
+  }
+
+  private toUpdate(row: Record<string, unknown>): StoredUpdate {
+    return {
+      seq: num(row.seq),
+      clientId: num(row.site_id),
+      ts: num(row.ts),
+      update: bytes(row.op_bin),
+    };
+  }
+
+  private toSnapshot(row: Record<string, unknown>): Snapshot {
+    return { seq: num(row.seq), ts: num(row.ts), state: bytes(row.state) };
+  }
+}

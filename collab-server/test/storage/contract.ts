@@ -1,0 +1,236 @@
+/**
+ * The storage contract: one suite, run against every backend
+ * (`storage.sqlite.test.ts`, `storage.postgres.test.ts`). A target hands out
+ * isolated locations; `open()` may be called several times on one location
+ * (reopen after close, or two pods sharing one database where supported).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { NewUpdate, Storage } from '../../src/storage/types.js';
+
+export interface StorageLocation {
+  open(): Promise<Storage>;
+  dispose(): Promise<void>;
+}
+
+export interface ContractTarget {
+  name: 'sqlite' | 'postgres';
+  fresh(): Promise<StorageLocation>;
+}
+
+function upd(bytes: number[], ts: number, clientId = 7): NewUpdate {
+  return { clientId, ts, update: new Uint8Array(bytes) };
+}
+
+/** Real Yjs updates: `n` text inserts from one client. */
+function yjsUpdates(n: number, t0: number): { updates: NewUpdate[]; text: string } {
+  const doc = new Y.Doc();
+  doc.clientID = 4242;
+  const out: NewUpdate[] = [];
+  doc.on('update', (u: Uint8Array) => out.push({ clientId: doc.clientID, ts: t0 + out.length, update: u }));
+  for (let i = 0; i < n; i++) doc.getText('t').insert(doc.getText('t').length, `w${i} `);
+  return { updates: out, text: doc.getText('t').toString() };
+}
+
+function rebuild(snapshot: Uint8Array | null, updates: Array<{ update: Uint8Array }>): string {
+  const doc = new Y.Doc();
+  if (snapshot) Y.applyUpdate(doc, snapshot);
+  for (const u of updates) Y.applyUpdate(doc, u.update);
+  return doc.getText('t').toString();
+}
+
+export function storageContract(target: ContractTarget): void {
+  describe(`Storage contract: ${target.name}`, () => {
+    const cleanups: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+      while (cleanups.length > 0) await cleanups.pop()?.();
+    });
+
+    async function openFresh(): Promise<{ storage: Storage; loc: StorageLocation }> {
+      const loc = await target.fresh();
+      cleanups.push(() => loc.dispose());
+      const storage = await loc.open();
+      cleanups.push(() => storage.close());
+      return { storage, loc };
+    }
+
+    it('reports its kind', async () => {
+      const { storage } = await openFresh();
+      expect(storage.kind).toBe(target.name);
+    });
+
+    it('assigns strictly increasing, gap-free seqs per room from 1, in input order', async () => {
+      const { storage } = await openFresh();
+      expect(await storage.append('acme/a', [upd([1], 100), upd([2], 101)])).toEqual([1, 2]);
+      expect(await storage.append('acme/b', [upd([9], 100)])).toEqual([1]);
+      expect(await storage.append('acme/a', [upd([3], 102)])).toEqual([3]);
+      expect(await storage.append('acme/a', [])).toEqual([]);
+      const all = await storage.readAfter('acme/a', 0, 100);
+      expect(all.map((u) => u.seq)).toEqual([1, 2, 3]);
+      expect(all.map((u) => [...u.update])).toEqual([[1], [2], [3]]);
+    });
+
+    it('gives concurrent appends unique contiguous seqs (group commit keeps each call in order)', async () => {
+      const { storage } = await openFresh();
+      const calls = Array.from({ length: 40 }, (_, i) =>
+        storage.append('acme/c', [upd([i, 0], 1000 + i), upd([i, 1], 1000 + i)])
+      );
+      const results = await Promise.all(calls);
+      for (const seqs of results) expect(seqs[1]).toBe((seqs[0] as number) + 1);
+      const flat = results.flat().sort((a, b) => a - b);
+      expect(flat).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+      const stored = await storage.readAfter('acme/c', 0, 1000);
+      // What each call got back is what the log holds at those seqs.
+      results.forEach((seqs, i) => {
+        expect([...(stored[(seqs[0] as number) - 1]?.update ?? [])]).toEqual([i, 0]);
+        expect([...(stored[(seqs[1] as number) - 1]?.update ?? [])]).toEqual([i, 1]);
+      });
+    });
+
+    it('round-trips update bytes, client id and timestamp exactly', async () => {
+      const { storage } = await openFresh();
+      const big = new Uint8Array(70_000).map((_, i) => (i * 31) % 256);
+      await storage.append('acme/bytes', [
+        { clientId: 4294967295, ts: 1_700_000_000_123, update: big },
+        { clientId: 0, ts: 1, update: new Uint8Array([0, 255, 0]) },
+      ]);
+      const loaded = await storage.load('acme/bytes');
+      expect(loaded.snapshot).toBeNull();
+      expect(loaded.updates).toHaveLength(2);
+      const [a, b] = loaded.updates;
+      expect(a?.clientId).toBe(4294967295);
+      expect(a?.ts).toBe(1_700_000_000_123);
+      expect(a?.seq).toBe(1);
+      expect(Buffer.from(a?.update ?? []).equals(Buffer.from(big))).toBe(true);
+      expect([...(b?.update ?? [])]).toEqual([0, 255, 0]);
+    });
+
+    it('loads an unknown room as empty', async () => {
+      const { storage } = await openFresh();
+      expect(await storage.load('acme/nothing')).toEqual({ snapshot: null, updates: [] });
+      expect(await storage.readAfter('acme/nothing', 0, 10)).toEqual([]);
+      expect(await storage.snapshotAtOrBefore('acme/nothing', Date.now())).toBeNull();
+    });
+
+    it('loads the latest snapshot plus only the log after it, and rebuilds the document', async () => {
+      const { storage } = await openFresh();
+      const { updates, text } = yjsUpdates(10, 10_000);
+      await storage.append('acme/doc', updates.slice(0, 6));
+      const partial = new Y.Doc();
+      for (const u of updates.slice(0, 6)) Y.applyUpdate(partial, u.update);
+      await storage.saveSnapshot('acme/doc', { seq: 6, ts: 10_005, state: Y.encodeStateAsUpdate(partial) });
+      await storage.append('acme/doc', updates.slice(6));
+      const loaded = await storage.load('acme/doc');
+      expect(loaded.snapshot?.seq).toBe(6);
+      expect(loaded.snapshot?.ts).toBe(10_005);
+      expect(loaded.updates.map((u) => u.seq)).toEqual([7, 8, 9, 10]);
+      expect(rebuild(loaded.snapshot?.state ?? null, loaded.updates)).toBe(text);
+    });
+
+    it('readAfter honours afterSeq and limit, in seq order', async () => {
+      const { storage } = await openFresh();
+      await storage.append(
+        'acme/r',
+        Array.from({ length: 10 }, (_, i) => upd([i], 100 + i))
+      );
+      expect((await storage.readAfter('acme/r', 3, 4)).map((u) => u.seq)).toEqual([4, 5, 6, 7]);
+      expect((await storage.readAfter('acme/r', 8, 100)).map((u) => u.seq)).toEqual([9, 10]);
+      expect(await storage.readAfter('acme/r', 10, 100)).toEqual([]);
+      expect(await storage.readAfter('acme/r', 0, 0)).toEqual([]);
+    });
+
+    it('readRange is inclusive on both ends, bounded by limit, in seq order, per room', async () => {
+      const { storage } = await openFresh();
+      await storage.append('acme/h', [upd([1], 100), upd([2], 200), upd([3], 300), upd([4], 400)]);
+      await storage.append('acme/other', [upd([9], 200)]);
+      const mid = await storage.readRange({ room: 'acme/h', fromTs: 200, toTs: 300, limit: 100 });
+      expect(mid.map((u) => u.seq)).toEqual([2, 3]);
+      const lim = await storage.readRange({ room: 'acme/h', fromTs: 0, toTs: 1000, limit: 3 });
+      expect(lim.map((u) => u.seq)).toEqual([1, 2, 3]);
+      expect(await storage.readRange({ room: 'acme/h', fromTs: 401, toTs: 1000, limit: 10 })).toEqual([]);
+    });
+
+    it('snapshotAtOrBefore returns the newest snapshot with ts <= the time', async () => {
+      const { storage } = await openFresh();
+      await storage.append('acme/tt', [upd([1], 100), upd([2], 200), upd([3], 300)]);
+      await storage.saveSnapshot('acme/tt', { seq: 1, ts: 100, state: new Uint8Array([1]) });
+      await storage.saveSnapshot('acme/tt', { seq: 3, ts: 300, state: new Uint8Array([3]) });
+      expect(await storage.snapshotAtOrBefore('acme/tt', 99)).toBeNull();
+      expect((await storage.snapshotAtOrBefore('acme/tt', 100))?.seq).toBe(1);
+      expect((await storage.snapshotAtOrBefore('acme/tt', 299))?.seq).toBe(1);
+      const latest = await storage.snapshotAtOrBefore('acme/tt', 10_000);
+      expect(latest?.seq).toBe(3);
+      expect([...(latest?.state ?? [])]).toEqual([3]);
+    });
+
+    it('prune drops only old log entries already covered by the latest snapshot', async () => {
+      const { storage } = await openFresh();
+      const { updates, text } = yjsUpdates(8, 1000);
+      await storage.append('acme/p', updates.slice(0, 5)); // ts 1000..1004
+      const d = new Y.Doc();
+      for (const u of updates.slice(0, 5)) Y.applyUpdate(d, u.update);
+      await storage.saveSnapshot('acme/p', { seq: 5, ts: 1004, state: Y.encodeStateAsUpdate(d) });
+      await storage.append('acme/p', updates.slice(5)); // ts 1005..1007, not covered
+      // A room with no snapshot keeps everything, however old.
+      await storage.append('acme/nosnap', [upd([1], 1), upd([2], 2)]);
+
+      const removed = await storage.prune(1003); // covered and ts < 1003: seqs 1..3
+      expect(removed).toBe(3);
+      expect((await storage.readAfter('acme/p', 0, 100)).map((u) => u.seq)).toEqual([4, 5, 6, 7, 8]);
+      expect((await storage.readAfter('acme/nosnap', 0, 100)).map((u) => u.seq)).toEqual([1, 2]);
+
+      expect(await storage.prune(1_000_000)).toBe(2); // seqs 4, 5; 6..8 are after the snapshot
+      const loaded = await storage.load('acme/p');
+      expect(loaded.updates.map((u) => u.seq)).toEqual([6, 7, 8]);
+      expect(rebuild(loaded.snapshot?.state ?? null, loaded.updates)).toBe(text);
+      // Seqs keep counting after a prune.
+      expect(await storage.append('acme/p', [upd([0], 2000)])).toEqual([9]);
+    });
+
+    it('prune keeps the latest snapshot and drops older superseded ones', async () => {
+      const { storage } = await openFresh();
+      await storage.append('acme/s', [upd([1], 10), upd([2], 20)]);
+      await storage.saveSnapshot('acme/s', { seq: 1, ts: 10, state: new Uint8Array([1]) });
+      await storage.saveSnapshot('acme/s', { seq: 2, ts: 20, state: new Uint8Array([2]) });
+      await storage.prune(1_000_000);
+      expect(await storage.snapshotAtOrBefore('acme/s', 15)).toBeNull();
+      expect((await storage.load('acme/s')).snapshot?.seq).toBe(2);
+    });
+
+    it('stats reports per-room ops, bytes, last seq and time, with the org', async () => {
+      const { storage } = await openFresh();
+      await storage.append('acme/one', [upd([1, 2, 3], 100), upd([4, 5], 250)]);
+      await storage.append('globex/two', [upd([1], 50)]);
+      const stats = await storage.stats();
+      const one = stats.find((s) => s.room === 'acme/one');
+      const two = stats.find((s) => s.room === 'globex/two');
+      expect(one).toMatchObject({ org: 'acme', ops: 2, lastSeq: 2, lastTs: 250 });
+      expect(one?.bytes).toBeGreaterThanOrEqual(5);
+      expect(two).toMatchObject({ org: 'globex', ops: 1, lastSeq: 1, lastTs: 50 });
+    });
+
+    it('keeps everything across close and reopen', async () => {
+      const { storage, loc } = await openFresh();
+      await storage.append('acme/durable', [upd([1], 1), upd([2], 2)]);
+      await storage.saveSnapshot('acme/durable', { seq: 1, ts: 1, state: new Uint8Array([7]) });
+      await storage.close();
+      const again = await loc.open();
+      cleanups.push(() => again.close());
+      await again.init(); // migrations are idempotent
+      const loaded = await again.load('acme/durable');
+      expect(loaded.snapshot?.seq).toBe(1);
+      expect(loaded.updates.map((u) => u.seq)).toEqual([2]);
+      expect(await again.append('acme/durable', [upd([3], 3)])).toEqual([3]);
+    });
+
+    it('rejects bad input with an error instead of crashing', async () => {
+      const { storage } = await openFresh();
+      await expect(storage.append('', [upd([1], 1)])).rejects.toThrow();
+      await expect(
+        storage.append('acme/x', [{ clientId: 1, ts: 1, update: 'nope' as unknown as Uint8Array }])
+      ).rejects.toThrow();
+      // The storage still works afterwards.
+      expect(await storage.append('acme/x', [upd([1], 1)])).toEqual([1]);
+    });
+  });
+}
