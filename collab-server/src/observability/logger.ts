@@ -4,7 +4,7 @@
  * `trace_id` / `span_id` are added so Loki lines link to Tempo traces.
  */
 import { context, trace } from '@opentelemetry/api';
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export const REDACT_PATHS = [
   'token',
@@ -24,7 +24,7 @@ export const REDACT_PATHS = [
 
 export function createLogger(
   opts: { level?: string; pod?: string } = {},
-  destination?: pino.DestinationStream
+  destination?: DestinationStream
 ): Logger {
   const options: LoggerOptions = {
     level: opts.level ?? process.env.COLLAB_LOG_LEVEL ?? 'info',
