@@ -1,0 +1,330 @@
+/** Org Admin dashboard (design 4.1): what an org's admin needs, scoped by `$org`. */
+import { DS } from '../datasources.js';
+import {
+  DEVTOOLS_ROOM_LINK,
+  LEGEND_TABLE,
+  Layout,
+  TOOLTIP,
+  customVariable,
+  dashboard,
+  fieldConfig,
+  prom,
+  promQueryVariable,
+  timeseriesDefaults,
+  type JsonObject,
+} from './common.js';
+
+const O = 'org=~"$org"';
+
+/** Regexes on `le` selecting buckets up to a bound (numeric compare done textually). */
+export const BUCKET_ZOOM = [
+  { text: 'all buckets', value: '.+' },
+  { text: '≤ 100 ms', value: '([0-9]{1,2}([.][0-9]+)?|100)' },
+  { text: '≤ 1 s', value: '([0-9]{1,3}([.][0-9]+)?|1000)' },
+  { text: '≤ 10 s', value: '([0-9]{1,4}([.][0-9]+)?|10000)' },
+];
+
+export function orgAdminDashboard(): JsonObject {
+  const l = new Layout();
+  const linkDefaults = { links: [DEVTOOLS_ROOM_LINK] };
+
+  l.row('Connections');
+  l.add({
+    type: 'stat',
+    title: 'Active connections',
+    w: 4,
+    h: 5,
+    datasource: DS.prometheus,
+    targets: [prom(`sum(collab_active_connections{${O}}) or vector(0)`, 'connections')],
+    fieldConfig: fieldConfig({ unit: 'short', decimals: 0 }),
+    options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, graphMode: 'area' },
+  });
+  l.add({
+    type: 'stat',
+    title: 'Connections p95 (24 h)',
+    description:
+      '95th percentile of the org’s concurrent connections over the last 24 hours (1-minute steps).',
+    w: 4,
+    h: 5,
+    datasource: DS.prometheus,
+    targets: [
+      prom(
+        `quantile_over_time(0.95, (sum(collab_active_connections{${O}}) or vector(0))[24h:1m])`,
+        'p95 24h',
+        {
+          instant: true,
+          range: false,
+        }
+      ),
+    ],
+    fieldConfig: fieldConfig({ unit: 'short', decimals: 1 }),
+    options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, graphMode: 'none' },
+  });
+  l.add({
+    type: 'heatmap',
+    title: 'Connections heatmap by room',
+    description:
+      'One row per room (top 50, the rest folded into _other); colour = concurrent connections. Click a cell to open the room in DevTools.',
+    w: 16,
+    h: 10,
+    datasource: DS.prometheus,
+    targets: [
+      prom(`sum by (org, room_id) (collab_active_connections{${O}})`, '{{org}}/{{room_id}}', {
+        interval: '1m',
+      }),
+    ],
+    fieldConfig: fieldConfig(linkDefaults),
+    options: {
+      calculate: false,
+      yAxis: { axisPlacement: 'left' },
+      rowsFrame: { layout: 'auto' },
+      color: { mode: 'scheme', scheme: 'Oranges', scale: 'exponential', exponent: 0.5, steps: 64 },
+      cellGap: 1,
+      tooltip: { mode: 'single', yHistogram: false, showColorScale: true },
+      legend: { show: true },
+      exemplars: { color: 'rgba(255,0,255,0.7)' },
+    },
+  });
+  l.add({
+    type: 'timeseries',
+    title: 'Connections p95 over 24 h (rolling)',
+    w: 8,
+    h: 5,
+    datasource: DS.prometheus,
+    targets: [
+      prom(
+        `quantile_over_time(0.95, (sum(collab_active_connections{${O}}) or vector(0))[24h:5m])`,
+        'p95 24h'
+      ),
+      prom(`sum(collab_active_connections{${O}}) or vector(0)`, 'now'),
+    ],
+    fieldConfig: fieldConfig(timeseriesDefaults('short')),
+    options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: TOOLTIP },
+  });
+
+  l.row('Operations');
+  l.add({
+    type: 'timeseries',
+    title: 'Ops/s by room (stacked)',
+    description:
+      'CRDT operations applied per second, stacked by room. Click a series to open the room in DevTools.',
+    w: 16,
+    h: 9,
+    datasource: DS.prometheus,
+    targets: [
+      prom(`sum by (org, room_id) (rate(crdt_ops_total{${O}}[$__rate_interval]))`, '{{org}}/{{room_id}}'),
+    ],
+    fieldConfig: fieldConfig(
+      timeseriesDefaults('ops', {
+        custom: { stacking: { mode: 'normal', group: 'A' }, fillOpacity: 40 },
+        ...linkDefaults,
+      })
+    ),
+    options: { legend: LEGEND_TABLE, tooltip: TOOLTIP },
+  });
+  l.add({
+    type: 'bargauge',
+    title: 'Ops/s by type',
+    w: 8,
+    h: 9,
+    datasource: DS.prometheus,
+    targets: [prom(`sum by (type) (rate(crdt_ops_total{${O}}[$__rate_interval]))`, '{{type}}')],
+    fieldConfig: fieldConfig({ unit: 'ops', min: 0 }),
+    options: {
+      orientation: 'horizontal',
+      displayMode: 'gradient',
+      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+    },
+  });
+
+  l.row('Latency');
+  for (const [metric, title] of [
+    ['presence_rtt_ms', 'Presence RTT'],
+    ['storage_op_rtt_ms', 'Storage op RTT'],
+  ] as const) {
+    l.add({
+      type: 'heatmap',
+      title: `${title} histogram ($bucket_zoom)`,
+      description: 'Observations per bucket; pick the bucket zoom variable to focus on the low buckets.',
+      w: 12,
+      h: 9,
+      datasource: DS.prometheus,
+      targets: [
+        prom(
+          `sum by (le) (increase(${metric}_bucket{${O}, le=~"$bucket_zoom"}[$__rate_interval]))`,
+          '{{le}}',
+          {
+            format: 'heatmap',
+          }
+        ),
+      ],
+      fieldConfig: fieldConfig({ unit: 'ms' }),
+      options: {
+        calculate: false,
+        yAxis: { axisPlacement: 'left', unit: 'ms' },
+        rowsFrame: { layout: 'le' },
+        color: { mode: 'scheme', scheme: 'Spectral', scale: 'exponential', exponent: 0.5, steps: 64 },
+        cellGap: 1,
+        tooltip: { mode: 'single', yHistogram: true, showColorScale: true },
+        legend: { show: true },
+      },
+    });
+  }
+  for (const [metric, title, exemplar] of [
+    ['presence_rtt_ms', 'Presence RTT percentiles', false],
+    ['storage_op_rtt_ms', 'Storage op RTT percentiles (exemplars → Tempo)', true],
+  ] as const) {
+    l.add({
+      type: 'timeseries',
+      title,
+      w: 12,
+      h: 8,
+      datasource: DS.prometheus,
+      targets: ([0.5, 0.95, 0.99] as const).map((q) =>
+        prom(
+          `histogram_quantile(${q}, sum by (le) (rate(${metric}_bucket{${O}}[$__rate_interval])))`,
+          `p${Math.round(q * 100)}`,
+          { exemplar }
+        )
+      ),
+      fieldConfig: fieldConfig(timeseriesDefaults('ms')),
+      options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: TOOLTIP },
+    });
+  }
+
+  l.row('Errors');
+  l.add({
+    type: 'timeseries',
+    title: 'Error rate',
+    description:
+      'WebSocket errors per message received plus connection attempts (the error-rate SLI, SLO < 0.1 %).',
+    w: 12,
+    h: 8,
+    datasource: DS.prometheus,
+    targets: [
+      prom(
+        `(sum(rate(ws_errors_total{${O}}[$__rate_interval])) or vector(0)) / (sum(rate(collab_messages_total{${O}}[$__rate_interval])) + (sum(rate(collab_connections_total{${O}}[$__rate_interval])) or vector(0)))`,
+        'error rate'
+      ),
+    ],
+    fieldConfig: fieldConfig(
+      timeseriesDefaults('percentunit', {
+        min: 0,
+        thresholds: {
+          mode: 'absolute',
+          steps: [
+            { color: 'green', value: null },
+            { color: 'orange', value: 0.001 },
+            { color: 'red', value: 0.005 },
+          ],
+        },
+        custom: { thresholdsStyle: { mode: 'line+area' } },
+      })
+    ),
+    options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: TOOLTIP },
+  });
+  l.add({
+    type: 'timeseries',
+    title: 'WebSocket closes/errors by code',
+    description: 'Rate of error closes by WebSocket close code (4401 auth, 4403 forbidden, 1009 too big, …).',
+    w: 12,
+    h: 8,
+    datasource: DS.prometheus,
+    targets: [
+      prom(
+        `sum by (code) (rate(ws_errors_total{${O}}[$__rate_interval])) or on() label_replace(vector(0), "code", "none", "", "")`,
+        '{{code}}'
+      ),
+    ],
+    fieldConfig: fieldConfig(
+      timeseriesDefaults('reqps', { custom: { drawStyle: 'bars', stacking: { mode: 'normal', group: 'A' } } })
+    ),
+    options: { legend: LEGEND_TABLE, tooltip: TOOLTIP },
+  });
+
+  l.row('Storage');
+  l.add({
+    type: 'gauge',
+    title: 'Storage used / quota',
+    w: 8,
+    h: 8,
+    datasource: DS.prometheus,
+    targets: [
+      prom(
+        `sum by (org) (collab_storage_bytes{${O}}) / sum by (org) (collab_storage_quota_bytes{${O}})`,
+        '{{org}}'
+      ),
+    ],
+    fieldConfig: fieldConfig({
+      unit: 'percentunit',
+      min: 0,
+      max: 1,
+      thresholds: {
+        mode: 'absolute',
+        steps: [
+          { color: 'green', value: null },
+          { color: 'orange', value: 0.8 },
+          { color: 'red', value: 0.95 },
+        ],
+      },
+    }),
+    options: {
+      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+      showThresholdMarkers: true,
+    },
+  });
+  l.add({
+    type: 'gauge',
+    title: 'Storage bytes (max = quota)',
+    description:
+      'Current bytes; the gauge maximum is taken from the quota query (config from query results).',
+    w: 8,
+    h: 8,
+    datasource: DS.prometheus,
+    targets: [
+      prom(`sum(collab_storage_bytes{${O}})`, 'Storage', { instant: true, range: false }),
+      prom(`sum(collab_storage_quota_bytes{${O}})`, 'Quota', { instant: true, range: false }),
+    ],
+    transformations: [
+      {
+        id: 'configFromData',
+        options: { configRefId: 'B', mappings: [{ fieldName: 'Quota', handlerKey: 'max' }] },
+      },
+    ],
+    fieldConfig: fieldConfig({ unit: 'bytes', min: 0 }),
+    options: {
+      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+      showThresholdMarkers: true,
+    },
+  });
+  l.add({
+    type: 'timeseries',
+    title: 'Storage bytes and quota',
+    w: 8,
+    h: 8,
+    datasource: DS.prometheus,
+    targets: [
+      prom(`sum by (org) (collab_storage_bytes{${O}})`, '{{org}} used'),
+      prom(`sum by (org) (collab_storage_quota_bytes{${O}})`, '{{org}} quota'),
+    ],
+    fieldConfig: fieldConfig(timeseriesDefaults('bytes', { min: 0 })),
+    options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: TOOLTIP },
+  });
+
+  return dashboard({
+    uid: 'collab-org-admin',
+    title: 'CollabBlocks / Org Admin',
+    description: 'Connections, operations, latency, errors and storage of one or more orgs (design 4.1).',
+    tags: ['collabblocks', 'org-admin'],
+    panels: l.panels,
+    time: { from: 'now-6h', to: 'now' },
+    variables: [
+      promQueryVariable('org', 'Org', 'label_values(collab_active_connections, org)', {
+        multi: true,
+        includeAll: true,
+        allValue: '.+',
+      }),
+      customVariable('bucket_zoom', 'Bucket zoom', BUCKET_ZOOM),
+    ],
+  });
+}
