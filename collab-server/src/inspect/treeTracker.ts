@@ -1,0 +1,286 @@
+/**
+ * Per-room tree cache + patch computation for `tree` subscribers.
+ *
+ * Exists only while a room has tree subscribers. It listens to the live doc's
+ * `afterTransaction` (a listener, never a write) and only records which types
+ * changed (O(update)); the patch is computed off the update path, coalesced
+ * per event-loop turn, from the changed types only: each changed type is
+ * re-summarised together with its direct children; a child subtree is walked
+ * only when it is new or a different struct now sits at its path. The whole
+ * document is walked once, when the cache is built (in time-sliced chunks).
+ */
+import * as Y from 'yjs';
+import type { TreeNode } from '@collabblocks/protocol';
+import {
+  childrenOf,
+  locateType,
+  rootNameMap,
+  rootsOf,
+  summarizeType,
+  walkFrom,
+  type WalkContext,
+  type WalkedNode,
+} from './treeWalk.js';
+
+interface Entry {
+  node: TreeNode;
+  ident: string;
+  kids: string[];
+}
+
+export interface TreePatch {
+  ts: number;
+  added: TreeNode[];
+  changed: TreeNode[];
+  removed: string[];
+  transactions: number;
+  /** Time the oldest transaction in this patch was observed (for the diff-latency histogram). */
+  firstTxAt: number;
+}
+
+/** Time slice for building the cache before yielding to the event loop. */
+const BUILD_SLICE_MS = 8;
+
+function sameNode(a: TreeNode, b: TreeNode): boolean {
+  return (
+    a.type === b.type &&
+    a.size === b.size &&
+    a.itemCount === b.itemCount &&
+    a.deleted === b.deleted &&
+    a.children === b.children &&
+    a.lastClient === b.lastClient &&
+    a.lastClock === b.lastClock &&
+    a.lastTime === b.lastTime &&
+    a.nodeName === b.nodeName &&
+    a.index === b.index &&
+    (a.value === b.value || JSON.stringify(a.value) === JSON.stringify(b.value))
+  );
+}
+
+export class TreeTracker {
+  private readonly cache = new Map<string, Entry>();
+  private readonly pending = new Set<Y.AbstractType<unknown>>();
+  private pendingTx = 0;
+  private firstTxAt = 0;
+  private flushScheduled = false;
+  private building = true;
+  private closed = false;
+  private readonly listener: (tr: Y.Transaction) => void;
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly doc: Y.Doc,
+    private readonly ctx: WalkContext,
+    private readonly onPatch: (patch: TreePatch) => void,
+    private readonly now: () => number = Date.now
+  ) {
+    this.cache.set('', { node: rootPlaceholder(), ident: 'doc', kids: [] });
+    this.listener = (tr) => this.onTransaction(tr);
+    doc.on('afterTransaction', this.listener);
+    this.ready = this.build();
+  }
+
+  /** Number of cached nodes (excluding the document placeholder). */
+  get size(): number {
+    return this.cache.size - 1;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.doc.off('afterTransaction', this.listener);
+    this.pending.clear();
+    this.cache.clear();
+  }
+
+  /** Pre-order copy of the cached tree (node objects are immutable; O(n) pointer copy). */
+  snapshot(): TreeNode[] {
+    const out: TreeNode[] = [];
+    const stack: string[] = [...(this.cache.get('')?.kids ?? [])].reverse();
+    while (stack.length > 0) {
+      const path = stack.pop() as string;
+      const e = this.cache.get(path);
+      if (!e) continue;
+      out.push(e.node);
+      for (let i = e.kids.length - 1; i >= 0; i--) stack.push(e.kids[i] as string);
+    }
+    return out;
+  }
+
+  private onTransaction(tr: Y.Transaction): void {
+    if (this.closed) return;
+    // Author of the change: the client whose state advanced (inserts); for a
+    // pure delete, keep the previous attribution.
+    let client = -1;
+    let clock = 0;
+    for (const [c, after] of tr.afterState) {
+      const before = tr.beforeState.get(c) ?? 0;
+      if (after > before) {
+        client = c;
+        clock = after - 1;
+        break;
+      }
+    }
+    const time = this.now();
+    for (const type of tr.changed.keys()) {
+      const t = type as Y.AbstractType<unknown>;
+      this.pending.add(t);
+      if (client !== -1) this.ctx.lastChange.set(t, { client, clock, time });
+      else {
+        const prev = this.ctx.lastChange.get(t);
+        if (prev) this.ctx.lastChange.set(t, { ...prev, time });
+      }
+    }
+    if (this.pendingTx === 0) this.firstTxAt = time;
+    this.pendingTx++;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.flushScheduled || this.building || this.closed) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private async build(): Promise<void> {
+    const roots = rootsOf(this.doc, this.ctx);
+    let sliceStart = this.now();
+    for (const root of roots) {
+      const it = walkFrom(root, this.ctx);
+      for (const w of it) {
+        if (this.closed) return;
+        this.put(w);
+        if (this.now() - sliceStart > BUILD_SLICE_MS) {
+          await new Promise<void>((r) => setImmediate(r));
+          sliceStart = this.now();
+        }
+      }
+    }
+    this.building = false;
+    // Changes that happened while building are folded in now; the first patch
+    // may then repeat nodes already up to date in the cache (harmless).
+    this.pendingTx = 0;
+    if (this.pending.size > 0) this.flush(false);
+  }
+
+  /** Inserts a walked node into the cache under its parent. */
+  private put(w: WalkedNode): void {
+    const prev = this.cache.get(w.node.path);
+    this.cache.set(w.node.path, {
+      node: w.node,
+      ident: w.ident,
+      kids: prev && prev.ident === w.ident ? prev.kids : [],
+    });
+    if (!prev) {
+      const parent = this.cache.get(w.node.parent);
+      if (parent) parent.kids.push(w.node.path);
+    }
+  }
+
+  /** Removes a subtree from the cache, collecting removed paths. */
+  private purge(path: string, removed: Set<string>): void {
+    const e = this.cache.get(path);
+    if (!e) return;
+    for (const k of e.kids) this.purge(k, removed);
+    this.cache.delete(path);
+    removed.add(path);
+  }
+
+  flush(emit = true): void {
+    if (this.closed || this.pending.size === 0) return;
+    const types = [...this.pending];
+    this.pending.clear();
+    const transactions = this.pendingTx;
+    const firstTxAt = this.firstTxAt;
+    this.pendingTx = 0;
+    const rootNames = rootNameMap(this.doc);
+    const added = new Map<string, TreeNode>();
+    const changed = new Map<string, TreeNode>();
+    const removed = new Set<string>();
+
+    const record = (node: TreeNode, isNew: boolean): void => {
+      if (isNew) {
+        if (removed.delete(node.path)) changed.set(node.path, node);
+        else added.set(node.path, node);
+      } else if (!added.has(node.path)) changed.set(node.path, node);
+    };
+
+    for (const type of types) {
+      const at = locateType(type, rootNames);
+      if (at === null) continue; // deleted: its parent's change removes it
+      const node = summarizeType(type, at, this.ctx);
+      const prev = this.cache.get(at.path);
+      const docRoot = this.cache.get('') as Entry;
+      if (!prev) {
+        // New root (or a path we never saw): walk it entirely.
+        const parent = this.cache.get(at.parent);
+        if (!parent) continue; // its parent is new too and will be walked
+        for (const w of walkFrom(
+          { node, ident: at.parent === '' ? `root:${at.key}` : 'new', type },
+          this.ctx
+        )) {
+          this.put(w);
+          record(w.node, true);
+        }
+        if (at.parent === '' && !docRoot.kids.includes(at.path)) docRoot.kids.push(at.path);
+        continue;
+      }
+      if (!sameNode(prev.node, node)) {
+        prev.node = node;
+        record(node, false);
+      }
+      // Diff direct children.
+      const kids = childrenOf(type, node, this.ctx);
+      const newKidPaths = new Set(kids.map((k) => k.node.path));
+      for (const old of prev.kids) if (!newKidPaths.has(old)) this.purge(old, removed);
+      prev.kids = [];
+      for (const k of kids) {
+        const old = this.cache.get(k.node.path);
+        prev.kids.push(k.node.path);
+        if (old && old.ident === k.ident) {
+          if (!sameNode(old.node, k.node)) {
+            old.node = k.node;
+            record(k.node, false);
+          }
+          continue;
+        }
+        if (old) for (const gk of old.kids) this.purge(gk, removed);
+        if (old) this.cache.delete(k.node.path);
+        let first = true;
+        for (const w of walkFrom(k, this.ctx)) {
+          const isKid = first;
+          first = false;
+          const existed = isKid && old !== undefined;
+          this.cache.set(w.node.path, { node: w.node, ident: w.ident, kids: [] });
+          if (!isKid) this.cache.get(w.node.parent)?.kids.push(w.node.path);
+          record(w.node, !existed);
+        }
+      }
+    }
+    if (!emit || (added.size === 0 && changed.size === 0 && removed.size === 0)) return;
+    this.onPatch({
+      ts: this.now(),
+      added: [...added.values()],
+      changed: [...changed.values()],
+      removed: [...removed].filter((p) => !this.cache.has(p)),
+      transactions,
+      firstTxAt,
+    });
+  }
+}
+
+function rootPlaceholder(): TreeNode {
+  return {
+    path: '',
+    parent: '',
+    depth: 1,
+    key: '',
+    type: 'Doc',
+    size: 0,
+    itemCount: 0,
+    deleted: 0,
+    children: 0,
+  };
+}

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import type { TreeNode } from '@collabblocks/protocol';
+import { TreeTracker, type TreePatch } from '../src/inspect/treeTracker.js';
+import { walkDoc, type WalkContext } from '../src/inspect/treeWalk.js';
+
+function ctx(): WalkContext {
+  return { clientTime: () => undefined, lastChange: new WeakMap() };
+}
+
+/** A "pod" doc that only ever receives updates (roots stay untyped), fed by a typed client doc. */
+function pair(): { client: Y.Doc; pod: Y.Doc } {
+  const client = new Y.Doc();
+  const pod = new Y.Doc();
+  client.on('update', (u: Uint8Array) => Y.applyUpdate(pod, u));
+  return { client, pod };
+}
+
+function applyPatch(view: Map<string, TreeNode>, p: TreePatch): void {
+  for (const r of p.removed)
+    for (const k of [...view.keys()]) if (k === r || k.startsWith(r + '/')) view.delete(k);
+  for (const n of [...p.added, ...p.changed]) view.set(n.path, n);
+}
+
+function fullView(doc: Y.Doc, c: WalkContext): Map<string, TreeNode> {
+  const m = new Map<string, TreeNode>();
+  for (const w of walkDoc(doc, c)) m.set(w.node.path, w.node);
+  return m;
+}
+
+const strip = (m: Map<string, TreeNode>): Array<[string, unknown]> =>
+  [...m.entries()]
+    .map(([k, n]): [string, unknown] => [
+      k,
+      {
+        type: n.type,
+        size: n.size,
+        children: n.children,
+        value: n.value,
+        itemCount: n.itemCount,
+        deleted: n.deleted,
+      },
+    ])
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('tree walker', () => {
+  it('reads untyped roots without retyping them and infers kinds', () => {
+    const { client, pod } = pair();
+    client.getText('text').insert(0, 'hello');
+    client.getMap('meta').set('title', 'Plan');
+    const arr = client.getArray<unknown>('tasks');
+    const task = new Y.Map<unknown>();
+    arr.push([task, 42]);
+    task.set('done', false);
+    client.getXmlFragment('xml').insert(0, [new Y.XmlElement('p')]);
+    const nodes = [...walkDoc(pod, ctx())].map((w) => w.node);
+    const byPath = new Map(nodes.map((n) => [n.path, n]));
+    expect(byPath.get('/text')).toMatchObject({ type: 'Text', size: 5, value: 'hello' });
+    expect(byPath.get('/meta')).toMatchObject({ type: 'Map', size: 1, children: 1 });
+    expect(byPath.get('/meta/title')).toMatchObject({ type: 'value', valueType: 'string', value: 'Plan' });
+    expect(byPath.get('/tasks')).toMatchObject({ type: 'Array', size: 2, children: 2 });
+    expect(byPath.get('/tasks/0')).toMatchObject({ type: 'Map', index: 0 });
+    expect(byPath.get('/tasks/0/done')).toMatchObject({ type: 'value', value: false, depth: 3 });
+    expect(byPath.get('/tasks/1')).toMatchObject({ type: 'value', value: 42 });
+    expect(byPath.get('/xml')).toMatchObject({ type: 'XmlFragment' });
+    expect(byPath.get('/xml/0')).toMatchObject({ type: 'XmlElement', nodeName: 'p' });
+    // Not retyped: still plain AbstractType instances on the pod.
+    expect(pod.share.get('meta')?.constructor).toBe(Y.AbstractType);
+    // Tombstones are counted.
+    client.getText('text').delete(0, 2);
+    const t = [...walkDoc(pod, ctx())].find((w) => w.node.path === '/text')?.node;
+    expect(t?.deleted).toBeGreaterThan(0);
+    expect(t?.value).toBe('llo');
+  });
+});
+
+describe('tree tracker patches', () => {
+  it('keeps a patched view equal to a fresh walk through random edits', async () => {
+    const { client, pod } = pair();
+    const c = ctx();
+    client.getMap('meta').set('a', 1);
+    const patches: TreePatch[] = [];
+    const tracker = new TreeTracker(pod, c, (p) => patches.push(p));
+    await tracker.ready;
+    const view = new Map(tracker.snapshot().map((n) => [n.path, n]));
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const arr = client.getArray<unknown>('list');
+    const meta = client.getMap<unknown>('meta');
+    const text = client.getText('doc');
+    for (let step = 0; step < 300; step++) {
+      const op = rnd(8);
+      if (op === 0) arr.insert(rnd(arr.length + 1), [rnd(100)]);
+      else if (op === 1 && arr.length > 0) arr.delete(rnd(arr.length), 1);
+      else if (op === 2) {
+        const m = new Y.Map<unknown>();
+        m.set('x', rnd(5));
+        arr.insert(rnd(arr.length + 1), [m]);
+      } else if (op === 3) {
+        const items = arr.toArray().filter((x): x is Y.Map<unknown> => x instanceof Y.Map);
+        const m = items[rnd(items.length + 1)];
+        if (m) m.set('k' + rnd(3), 'v' + rnd(9));
+      } else if (op === 4) meta.set('k' + rnd(4), rnd(50));
+      else if (op === 5) meta.delete('k' + rnd(4));
+      else if (op === 6) text.insert(rnd(text.length + 1), 'ab');
+      else if (text.length > 0) text.delete(rnd(text.length), 1);
+      if (rnd(3) === 0) {
+        await tick();
+        await tick();
+      }
+    }
+    await tick();
+    await tick();
+    for (const p of patches) applyPatch(view, p);
+    expect(strip(view)).toEqual(strip(fullView(pod, c)));
+    expect(patches.length).toBeGreaterThan(10);
+    tracker.close();
+  });
+
+  it('patches are proportional to the change, not to the document', async () => {
+    const { client, pod } = pair();
+    const big = client.getMap<unknown>('big');
+    client.transact(() => {
+      for (let i = 0; i < 20_000; i++) big.set('k' + i, i);
+    });
+    const patches: TreePatch[] = [];
+    const tracker = new TreeTracker(pod, ctx(), (p) => patches.push(p));
+    await tracker.ready;
+    expect(tracker.size).toBe(20_001);
+    client.getText('t').insert(0, 'x');
+    await tick();
+    await tick();
+    expect(patches).toHaveLength(1);
+    expect(patches[0]?.added.map((n) => n.path)).toEqual(['/t']);
+    tracker.close();
+  });
+});
