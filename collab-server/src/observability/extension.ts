@@ -84,6 +84,10 @@ export function createMetricsExtension(m: PodMetrics, logger: Logger): CollabExt
     onRtt: guard('onRtt', (ev) => {
       if (finite(ev.rttMs)) m.presenceRtt.observe({ org: ev.org }, ev.rttMs);
     }),
-    onError: guard('onError', (ev) => wsError(ev.org, ev.code)),
+    // The core closes the connection after reporting an error, so the close is what `ws_errors_total`
+    // counts (via onDisconnect); counting here too would count it twice.
+    onError: guard('onError', (ev) =>
+      m.coreErrors.inc({ org: ev.org && ev.org !== '' ? ev.org : UNKNOWN_ORG, code: String(ev.code) })
+    ),
   };
 }

@@ -70,6 +70,7 @@ export class PodMetrics {
   readonly presenceRtt: Histogram<'org'>;
   readonly storageOpRtt: Histogram<'org'>;
   readonly wsErrors: Counter<'org' | 'code'>;
+  readonly coreErrors: Counter<'org' | 'code'>;
   readonly cpuUsage: Gauge;
   readonly memUsage: Gauge;
   readonly storageBytes: Gauge<'org'>;
@@ -137,6 +138,12 @@ export class PodMetrics {
     this.wsErrors = new Counter({
       name: 'ws_errors_total',
       help: 'WebSocket connections rejected or closed with an error close code.',
+      labelNames: ['org', 'code'],
+      registers,
+    });
+    this.coreErrors = new Counter({
+      name: 'collab_errors_total',
+      help: 'Errors reported by the pod core (invalid update, storage unavailable, …) by close code.',
       labelNames: ['org', 'code'],
       registers,
     });
