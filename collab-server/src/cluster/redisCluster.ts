@@ -1,0 +1,577 @@
+/**
+ * Cross-pod sync through Redis (`COLLAB_REDIS_URL`): any pod can serve any
+ * room. A `CollabExtension` plus a few calls the core makes:
+ *
+ * - Updates: after a local update is durable (`onUpdate`, origin `client`) it
+ *   is published with its storage seq on the room's channel. Other pods that
+ *   have the room loaded apply it (`room.applyRemoteUpdate`: applied and
+ *   broadcast locally, not persisted again).
+ * - Gaps: each pod tracks which seqs of a room it has applied (`SeqTracker`).
+ *   A seq gap that does not fill within `gapGraceMs`, a Redis reconnect, a
+ *   failed publish (then a `head` message after reconnect) or the periodic
+ *   sweep triggers a catch-up from `storage.readAfter`: a missed pub/sub
+ *   message never loses an edit. Catch-up right after subscribing closes the
+ *   window between loading a room and subscribing to it.
+ * - Awareness: local awareness changes are forwarded; remote ones are applied
+ *   with a remote origin so the core never attributes them to a local
+ *   connection. Presence and connection counts stay per pod (each pod counts
+ *   its local connections); `/api/rooms` merges the per-pod counts that every
+ *   pod keeps in a Redis hash with a TTL (`connectionsByPod`).
+ * - Compaction: one owner at a time per room (`SET NX PX` lock with a token),
+ *   and a snapshot never claims a seq above the contiguous watermark, so it
+ *   cannot skip an update this pod has not applied yet.
+ * - Redis down: local clients keep syncing (storage is the source of truth),
+ *   readiness reports `degraded`, and everything re-syncs on reconnect.
+ */
+import { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import type { AwarenessEvent, CollabExtension, ConnectionInfo, RoomEvent, UpdateEvent } from '../hooks.js';
+import type { Logger } from '../observability/logger.js';
+import type { Storage } from '../storage/types.js';
+import {
+  channelFor,
+  decodeMessage,
+  encodeMessage,
+  nowMs,
+  roomOfChannel,
+  type ClusterMessage,
+  type ClusterMessageType,
+} from './codec.js';
+import { acquireLock } from './lock.js';
+import { ClusterMetrics } from './metrics.js';
+import { SeqTracker } from './seqTracker.js';
+
+/** What the cluster needs from a loaded room (the core's `Room` satisfies it). */
+export interface ClusterRoom {
+  readonly id: string;
+  /** Highest seq the room has applied (at load time: the storage head it loaded). */
+  readonly seq: number;
+  readonly awareness: awarenessProtocol.Awareness;
+  readonly connections: { readonly size: number };
+  applyRemoteUpdate(update: Uint8Array, origin?: unknown): boolean;
+}
+
+/** The core's room registry (`RoomManager` satisfies it). */
+export interface ClusterHost {
+  get(roomId: string): ClusterRoom | undefined;
+  list(): ClusterRoom[];
+}
+
+export interface CompactionGrant {
+  /** Highest seq the snapshot may claim (every update up to it is applied here). */
+  seq: number;
+  release(): Promise<void>;
+}
+
+export interface ClusterStatus {
+  redis: 'up' | 'down';
+  /** True while Redis is unreachable: the pod serves its local clients, cross-pod sync resumes on reconnect. */
+  degraded: boolean;
+  rooms: number;
+}
+
+export interface RedisClusterOptions {
+  /** `redis://host:port` (never logged). */
+  redisUrl: string;
+  pod: string;
+  storage: Storage;
+  logger: Logger;
+  /** The pod's metrics registry (observability); a private one when absent. */
+  registry?: Registry;
+  /** SQLite is single-pod: refuse it unless explicitly allowed (`COLLAB_CLUSTER_ALLOW_SQLITE`). */
+  allowSqlite?: boolean;
+  /** Wait this long for a missing seq to arrive before reading it from storage. Default 50 ms. */
+  gapGraceMs?: number;
+  /** Periodic catch-up of every loaded room from storage (safety net). Default 5000 ms; 0 = off. */
+  sweepIntervalMs?: number;
+  /** Per-pod connection counts refresh period and TTL. Defaults 5000 / 15000 ms. */
+  presenceIntervalMs?: number;
+  presenceTtlMs?: number;
+  /** Compaction lock lease. Default 30 000 ms. */
+  compactionLockMs?: number;
+  /** Updates read per catch-up query. Default 500. */
+  catchUpBatch?: number;
+  /** Key prefix (tests isolate themselves with it). Default `collab:`. */
+  keyPrefix?: string;
+}
+
+/** Origin of awareness updates applied from another pod. */
+export const REMOTE_AWARENESS_ORIGIN = Symbol('cluster-awareness');
+/** Origin of Yjs updates applied from another pod or from catch-up. */
+export const CLUSTER_UPDATE_ORIGIN = Symbol('cluster-update');
+
+interface RoomState {
+  tracker: SeqTracker | null;
+  /** Local updates seen before the tracker's baseline was known. */
+  early: number[];
+  /** Awareness client ids owned by this pod's connections. */
+  localAwareness: Set<number>;
+  gapTimer: NodeJS.Timeout | null;
+  catchingUp: Promise<void> | null;
+  catchUpAgain: boolean;
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class RedisCluster implements CollabExtension {
+  readonly name = 'cluster';
+  readonly metrics: ClusterMetrics;
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly log: Logger;
+  private readonly storage: Storage;
+  private readonly pod: string;
+  private readonly prefix: string;
+  private readonly gapGraceMs: number;
+  private readonly sweepIntervalMs: number;
+  private readonly presenceIntervalMs: number;
+  private readonly presenceTtlMs: number;
+  private readonly compactionLockMs: number;
+  private readonly catchUpBatch: number;
+  private host: ClusterHost | null = null;
+  private readonly rooms = new Map<string, RoomState>();
+  /** Rooms whose last publish failed: a `head` goes out once Redis is back. */
+  private readonly unpublished = new Set<string>();
+  private applyingRemoteAwareness = false;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private presenceTimer: NodeJS.Timeout | null = null;
+  private presenceFlush: NodeJS.Timeout | null = null;
+  private subWasDown = false;
+  private stopped = false;
+
+  constructor(opts: RedisClusterOptions) {
+    if (!/^rediss?:\/\//.test(opts.redisUrl))
+      throw new Error('COLLAB_REDIS_URL must be a redis:// or rediss:// URL');
+    if (opts.storage.kind === 'sqlite' && !opts.allowSqlite) {
+      throw new Error(
+        'cross-pod fan-out (COLLAB_REDIS_URL) needs shared storage: set COLLAB_STORAGE=postgres. ' +
+          'SQLite is single-pod (set COLLAB_CLUSTER_ALLOW_SQLITE=true only for pods sharing one data dir for tests).'
+      );
+    }
+    if (!/^[A-Za-z0-9._-]{1,63}$/.test(opts.pod)) throw new Error('pod name must be 1-63 of [A-Za-z0-9._-]');
+    this.pod = opts.pod;
+    this.storage = opts.storage;
+    this.log = opts.logger.child({ component: 'cluster' });
+    this.prefix = opts.keyPrefix ?? 'collab:';
+    this.gapGraceMs = opts.gapGraceMs ?? 50;
+    this.sweepIntervalMs = opts.sweepIntervalMs ?? 5000;
+    this.presenceIntervalMs = opts.presenceIntervalMs ?? 5000;
+    this.presenceTtlMs = opts.presenceTtlMs ?? 15_000;
+    this.compactionLockMs = opts.compactionLockMs ?? 30_000;
+    this.catchUpBatch = opts.catchUpBatch ?? 500;
+    this.metrics = new ClusterMetrics(opts.registry);
+    const common = {
+      lazyConnect: true,
+      connectTimeout: 2000,
+      retryStrategy: (times: number) => Math.min(50 * times, 1000),
+      connectionName: `collab-${this.pod}`,
+    };
+    // Commands fail fast while Redis is down (no unbounded offline queue).
+    this.pub = new Redis(opts.redisUrl, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    this.sub = new Redis(opts.redisUrl, { ...common, autoResubscribe: true, maxRetriesPerRequest: null });
+    this.pub.on('error', (err: Error) => this.redisError('pub', err));
+    this.sub.on('error', (err: Error) => this.redisError('sub', err));
+    this.pub.on('ready', () => this.onPubReady());
+    this.sub.on('ready', () => this.onSubReady());
+    this.sub.on('close', () => {
+      this.subWasDown = true;
+      this.updateUp();
+    });
+    this.pub.on('close', () => this.updateUp());
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.handleMessage(channel, message));
+  }
+
+  /** The core's room registry; call before rooms load. */
+  attach(host: ClusterHost): void {
+    this.host = host;
+  }
+
+  /** Connects (waits up to ~2 s; a pod starts degraded when Redis is down) and starts the timers. */
+  async start(): Promise<void> {
+    const connect = (c: Redis, name: string) =>
+      c.connect().catch((err: unknown) => {
+        this.log.warn({ conn: name, err: errMessage(err) }, 'redis not reachable at start; running degraded');
+      });
+    await Promise.all([connect(this.pub, 'pub'), connect(this.sub, 'sub')]);
+    this.updateUp();
+    if (this.sweepIntervalMs > 0) {
+      this.sweepTimer = setInterval(() => this.catchUpAll(), this.sweepIntervalMs);
+      this.sweepTimer.unref();
+    }
+    this.presenceTimer = setInterval(() => void this.writePresence(), this.presenceIntervalMs);
+    this.presenceTimer.unref();
+    void this.writePresence();
+  }
+
+  /** Readiness: `degraded` (still serving) while Redis is unreachable. */
+  status(): ClusterStatus {
+    const up = this.pub.status === 'ready' && this.sub.status === 'ready';
+    return { redis: up ? 'up' : 'down', degraded: !up, rooms: this.rooms.size };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of [this.sweepTimer, this.presenceTimer, this.presenceFlush]) if (t) clearTimeout(t);
+    for (const st of this.rooms.values()) if (st.gapTimer) clearTimeout(st.gapTimer);
+    if (this.pub.status === 'ready') {
+      await this.pub
+        .multi()
+        .del(this.podKey(this.pod))
+        .zrem(this.key('pods'), this.pod)
+        .exec()
+        .catch(() => undefined);
+    }
+    this.pub.disconnect();
+    this.sub.disconnect();
+    this.metrics.redisUp.set(0);
+  }
+
+  // ---- hooks ------------------------------------------------------------------
+
+  onRoomLoaded(ev: RoomEvent): void {
+    const st: RoomState = {
+      tracker: null,
+      early: [],
+      localAwareness: new Set(),
+      gapTimer: null,
+      catchingUp: null,
+      catchUpAgain: false,
+    };
+    this.rooms.set(ev.room, st);
+    const baseline = (ev as RoomEvent & { seq?: number }).seq;
+    if (typeof baseline === 'number') this.initTracker(ev.room, st, baseline);
+    // The core registers the room right after this hook returns.
+    setImmediate(() => {
+      if (this.rooms.get(ev.room) !== st) return;
+      if (!st.tracker) this.initTracker(ev.room, st, this.host?.get(ev.room)?.seq ?? 0);
+      this.sub.subscribe(channelFor(ev.room)).then(
+        () => this.catchUp(ev.room),
+        (err: unknown) => this.redisError('subscribe', err)
+      );
+    });
+    this.schedulePresence();
+  }
+
+  onRoomUnloaded(ev: RoomEvent): void {
+    const st = this.rooms.get(ev.room);
+    if (st?.gapTimer) clearTimeout(st.gapTimer);
+    this.rooms.delete(ev.room);
+    this.unpublished.delete(ev.room);
+    if (this.sub.status === 'ready') {
+      this.sub.unsubscribe(channelFor(ev.room)).catch((err: unknown) => this.redisError('unsubscribe', err));
+    }
+    this.schedulePresence();
+  }
+
+  onConnect(_conn: ConnectionInfo): void {
+    this.schedulePresence();
+  }
+
+  onDisconnect(): void {
+    this.schedulePresence();
+  }
+
+  onUpdate(ev: UpdateEvent): void {
+    if (ev.origin !== 'client') return;
+    const st = this.rooms.get(ev.room);
+    if (st) {
+      if (st.tracker) {
+        st.tracker.add(ev.seq);
+        if (st.tracker.hasHoles) this.scheduleGapCheck(ev.room, st);
+      } else {
+        st.early.push(ev.seq);
+      }
+    }
+    this.publish(ev.room, 'update', ev.seq, ev.update);
+  }
+
+  onAwareness(ev: AwarenessEvent): void {
+    if (this.applyingRemoteAwareness) return;
+    const st = this.rooms.get(ev.room);
+    const room = this.host?.get(ev.room);
+    if (!st || !room) return;
+    let changed: number[];
+    if (ev.connId !== undefined) {
+      for (const id of ev.added) st.localAwareness.add(id);
+      for (const id of ev.updated) st.localAwareness.add(id);
+      for (const id of ev.removed) st.localAwareness.delete(id);
+      changed = ev.added.concat(ev.updated, ev.removed);
+    } else {
+      // A local connection left (the core removes its states with no origin): forward the removal.
+      changed = ev.removed.filter((id) => st.localAwareness.delete(id));
+    }
+    if (changed.length === 0) return;
+    let payload: Uint8Array;
+    try {
+      payload = awarenessProtocol.encodeAwarenessUpdate(room.awareness, changed);
+    } catch (err) {
+      this.log.warn({ room: ev.room, err: errMessage(err) }, 'could not encode awareness');
+      return;
+    }
+    this.publish(ev.room, 'awareness', 0, payload);
+  }
+
+  /**
+   * Asked before a room writes a snapshot claiming `seq`: null when another pod
+   * holds the room's compaction lock (or Redis is unreachable: compaction is
+   * deferred, never run twice at once); else the seq the snapshot may claim.
+   */
+  async acquireCompaction(room: string, seq: number): Promise<CompactionGrant | null> {
+    const st = this.rooms.get(room);
+    const claim = st?.tracker ? Math.min(seq, st.tracker.watermark) : seq;
+    if (claim <= 0) return null;
+    if (this.pub.status !== 'ready') return null;
+    try {
+      const lock = await acquireLock(this.pub, this.key(`compact:${room}`), this.compactionLockMs);
+      if (!lock) return null;
+      return {
+        seq: claim,
+        release: async () => {
+          await lock.release().catch((err: unknown) => this.redisError('lock', err));
+        },
+      };
+    } catch (err) {
+      this.redisError('lock', err);
+      return null;
+    }
+  }
+
+  /** Connections per room per pod, from every live pod's hash (for `/api/rooms`). */
+  async connectionsByPod(): Promise<Map<string, Record<string, number>>> {
+    const out = new Map<string, Record<string, number>>();
+    const add = (pod: string, counts: Record<string, string | number>) => {
+      for (const [room, n] of Object.entries(counts)) {
+        const v = Number(n);
+        if (!Number.isFinite(v)) continue;
+        const per = out.get(room) ?? {};
+        per[pod] = v;
+        out.set(room, per);
+      }
+    };
+    // Always include this pod's own live view (also while Redis is down).
+    add(this.pod, this.localCounts());
+    if (this.pub.status !== 'ready') return out;
+    try {
+      const pods = await this.pub.zrangebyscore(this.key('pods'), Date.now() - this.presenceTtlMs, '+inf');
+      const others = pods.filter((p) => p !== this.pod);
+      if (others.length === 0) return out;
+      const pipe = this.pub.pipeline();
+      for (const p of others) pipe.hgetall(this.podKey(p));
+      const res = (await pipe.exec()) ?? [];
+      res.forEach(([err, value], i) => {
+        if (err || typeof value !== 'object' || value === null) return;
+        add(others[i] as string, value as Record<string, string>);
+      });
+    } catch (err) {
+      this.redisError('presence', err);
+    }
+    return out;
+  }
+
+  // ---- internals ----------------------------------------------------------------
+
+  private key(k: string): string {
+    return this.prefix + k;
+  }
+
+  private podKey(pod: string): string {
+    return this.key(`pod:${pod}:rooms`);
+  }
+
+  private initTracker(room: string, st: RoomState, baseline: number): void {
+    st.tracker = new SeqTracker(baseline);
+    for (const s of st.early) st.tracker.add(s);
+    st.early = [];
+    if (st.tracker.hasHoles) this.scheduleGapCheck(room, st);
+  }
+
+  private updateUp(): void {
+    this.metrics.redisUp.set(this.status().redis === 'up' ? 1 : 0);
+  }
+
+  private redisError(op: string, err: unknown): void {
+    this.metrics.redisErrors.inc({ op });
+    this.log.warn({ op, err: errMessage(err) }, 'redis error');
+  }
+
+  private publish(room: string, type: ClusterMessageType, seq: number, payload: Uint8Array): void {
+    if (this.pub.status !== 'ready') {
+      if (type !== 'awareness') this.unpublished.add(room);
+      return;
+    }
+    const msg = encodeMessage({ type, pod: this.pod, seq, publishedAt: nowMs(), payload });
+    this.pub.publish(channelFor(room), Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength)).then(
+      () => this.metrics.messages.inc({ type, direction: 'out' }),
+      (err: unknown) => {
+        if (type !== 'awareness') this.unpublished.add(room);
+        this.redisError('publish', err);
+      }
+    );
+  }
+
+  private onPubReady(): void {
+    this.updateUp();
+    // Tell the others how far the rooms we could not publish for have gone.
+    for (const room of [...this.unpublished]) {
+      this.unpublished.delete(room);
+      const st = this.rooms.get(room);
+      const head = st?.tracker?.highest ?? 0;
+      if (head > 0) this.publish(room, 'head', head, new Uint8Array(0));
+    }
+    void this.writePresence();
+  }
+
+  private onSubReady(): void {
+    this.updateUp();
+    if (this.subWasDown) {
+      this.subWasDown = false;
+      this.log.info({ rooms: this.rooms.size }, 'redis back: catching up every loaded room from storage');
+      this.catchUpAll();
+    }
+  }
+
+  private handleMessage(channelBuf: Buffer, data: Buffer): void {
+    const room = roomOfChannel(channelBuf.toString());
+    if (room === null) return;
+    const msg = decodeMessage(data);
+    if (!msg) {
+      this.metrics.redisErrors.inc({ op: 'decode' });
+      return;
+    }
+    if (msg.pod === this.pod) return;
+    const st = this.rooms.get(room);
+    const target = this.host?.get(room);
+    if (!st || !target) return;
+    switch (msg.type) {
+      case 'update':
+        this.applyRemote(room, st, target, msg);
+        break;
+      case 'head':
+        if (st.tracker && msg.seq > st.tracker.watermark) this.catchUp(room);
+        break;
+      case 'awareness':
+        this.applyingRemoteAwareness = true;
+        try {
+          awarenessProtocol.applyAwarenessUpdate(target.awareness, msg.payload, REMOTE_AWARENESS_ORIGIN);
+          this.metrics.messages.inc({ type: 'awareness', direction: 'in' });
+        } catch (err) {
+          this.log.warn({ room, err: errMessage(err) }, 'bad remote awareness update dropped');
+        } finally {
+          this.applyingRemoteAwareness = false;
+        }
+        break;
+    }
+  }
+
+  private applyRemote(room: string, st: RoomState, target: ClusterRoom, msg: ClusterMessage): void {
+    if (!st.tracker) {
+      // Baseline not known yet (room just loaded): apply (idempotent) and let catch-up settle seqs.
+      target.applyRemoteUpdate(msg.payload, CLUSTER_UPDATE_ORIGIN);
+      st.early.push(msg.seq);
+      return;
+    }
+    if (st.tracker.has(msg.seq)) return;
+    if (!target.applyRemoteUpdate(msg.payload, CLUSTER_UPDATE_ORIGIN)) {
+      this.log.warn({ room, seq: msg.seq }, 'remote update could not be applied; catching up from storage');
+      this.catchUp(room);
+      return;
+    }
+    st.tracker.add(msg.seq);
+    this.metrics.lag.observe(Math.max(0, nowMs() - msg.publishedAt));
+    this.metrics.messages.inc({ type: 'update', direction: 'in' });
+    if (st.tracker.hasHoles) this.scheduleGapCheck(room, st);
+  }
+
+  private scheduleGapCheck(room: string, st: RoomState): void {
+    if (st.gapTimer) return;
+    st.gapTimer = setTimeout(() => {
+      st.gapTimer = null;
+      if (this.rooms.get(room) === st && st.tracker?.hasHoles) this.catchUp(room);
+    }, this.gapGraceMs);
+    st.gapTimer.unref();
+  }
+
+  private catchUpAll(): void {
+    for (const room of this.rooms.keys()) this.catchUp(room);
+  }
+
+  /** Reads the log after the watermark and applies what this pod has not applied. One run per room at a time. */
+  catchUp(room: string): void {
+    const st = this.rooms.get(room);
+    if (!st || this.stopped) return;
+    if (st.catchingUp) {
+      st.catchUpAgain = true;
+      return;
+    }
+    st.catchingUp = this.runCatchUp(room, st)
+      .catch((err: unknown) => {
+        this.log.warn({ room, err: errMessage(err) }, 'catch-up from storage failed; will retry');
+      })
+      .finally(() => {
+        st.catchingUp = null;
+        if (st.catchUpAgain && this.rooms.get(room) === st) {
+          st.catchUpAgain = false;
+          this.catchUp(room);
+        }
+      });
+  }
+
+  private async runCatchUp(room: string, st: RoomState): Promise<void> {
+    for (;;) {
+      const tracker = st.tracker;
+      if (!tracker) return;
+      const batch = await this.storage.readAfter(room, tracker.watermark, this.catchUpBatch);
+      const target = this.host?.get(room);
+      if (!target || this.rooms.get(room) !== st) return;
+      let applied = 0;
+      for (const u of batch) {
+        if (tracker.has(u.seq)) continue;
+        target.applyRemoteUpdate(u.update, CLUSTER_UPDATE_ORIGIN);
+        tracker.add(u.seq);
+        applied += 1;
+      }
+      if (applied > 0) {
+        this.metrics.catchUpUpdates.inc(applied);
+        this.log.debug({ room, applied, watermark: tracker.watermark }, 'caught up from storage');
+      }
+      if (batch.length < this.catchUpBatch) return;
+    }
+  }
+
+  private localCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const r of this.host?.list() ?? []) counts[r.id] = r.connections.size;
+    return counts;
+  }
+
+  private schedulePresence(): void {
+    if (this.presenceFlush || this.stopped) return;
+    this.presenceFlush = setTimeout(() => {
+      this.presenceFlush = null;
+      void this.writePresence();
+    }, 250);
+    this.presenceFlush.unref();
+  }
+
+  /** This pod's connections per room, in a hash with a TTL; the pod set is a sorted set by heartbeat time. */
+  private async writePresence(): Promise<void> {
+    if (this.pub.status !== 'ready' || this.stopped) return;
+    const counts = this.localCounts();
+    const key = this.podKey(this.pod);
+    const now = Date.now();
+    const tx = this.pub.multi().del(key);
+    if (Object.keys(counts).length > 0) tx.hset(key, counts);
+    tx.pexpire(key, this.presenceTtlMs)
+      .zadd(this.key('pods'), now, this.pod)
+      .zremrangebyscore(this.key('pods'), '-inf', now - 4 * this.presenceTtlMs);
+    try {
+      await tx.exec();
+    } catch (err) {
+      this.redisError('presence', err);
+    }
+  }
+}
