@@ -90,7 +90,12 @@ const Count = z.number().int().nonnegative();
 
 export const InspectTokenRequestSchema = z.object({
   scope: InspectScopeSchema,
-  ttlSeconds: z.number().int().min(INSPECT_LIMITS.minTokenTtlSeconds).optional(),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(INSPECT_LIMITS.minTokenTtlSeconds)
+    .max(INSPECT_LIMITS.maxTokenTtlSeconds)
+    .optional(),
 });
 export type InspectTokenRequest = z.infer<typeof InspectTokenRequestSchema>;
 
@@ -123,6 +128,11 @@ export const AuthMessageSchema = z.object({
   id: ReqId.optional(),
   /** Inspect JWT. Sent first, and again before expiry to keep the stream alive (re-auth). */
   token: z.string().min(1).max(8_192),
+  /**
+   * Scope the client needs. When the token grants less, the socket is closed
+   * with SCOPE_INSUFFICIENT (4406). Omitted: whatever the token grants.
+   */
+  scope: InspectScopeSchema.optional(),
 });
 
 export const SubscribeMessageSchema = z
@@ -133,6 +143,8 @@ export const SubscribeMessageSchema = z
     stream: InspectStreamSchema,
     /** `<org>/<room>`; required for every stream except `rooms`. */
     room: RoomId.optional(),
+    /** Scope this subscription needs; a `scope_insufficient` error when the session has less. */
+    scope: InspectScopeSchema.optional(),
   })
   .refine((m) => m.stream === 'rooms' || m.room !== undefined, {
     message: 'room is required for this stream',
@@ -426,7 +438,8 @@ export const ResyncMessageSchema = z.object({
   room: z.string().optional(),
   /** Messages dropped for this subscription since the last resync. */
   dropped: Count,
-  reason: z.enum(['backpressure', 'overflow']),
+  /** `backpressure`: the subscriber was too slow; `reload`: the room was (re)loaded on this pod. */
+  reason: z.enum(['backpressure', 'reload']),
 });
 
 export const RoomsMessageSchema = z.object({
