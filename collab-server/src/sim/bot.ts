@@ -79,6 +79,16 @@ export class Bot {
     return this.opts.identity;
   }
 
+  /**
+   * Moves the bot to another room of the same org (a new document generation):
+   * leaves now; the caller joins again. Cursor hotspots stay those of the
+   * original room so the picture stays stable.
+   */
+  moveTo(roomId: string): void {
+    this.leave();
+    this.opts.identity = { ...this.opts.identity, roomId };
+  }
+
   get connected(): boolean {
     return this.provider?.wsconnected === true;
   }

@@ -21,6 +21,7 @@ export const USAGE = `Usage: npm run sim -w collab-server -- [options]
   --trace-ratio <0..1>        fraction of updates with a trace context   (default 0.1)
   --churn <per-min>           fraction of bots leaving per minute        (default 0.05)
   --skew <s>                  Zipf exponent of room popularity           (default 1.1)
+  --room-ops-limit <n>        edits before a room moves to a fresh doc   (default 20000, 0 = never)
   --presence-interval <ms>    cursor update period                       (default 1000)
   --progress-interval <ms>    progress line period                       (default 5000)
   --token-ttl <s>             lifetime of minted tokens                  (default 3600)
@@ -100,6 +101,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
         churn: { type: 'string' },
         skew: { type: 'string' },
         'presence-interval': { type: 'string' },
+        'room-ops-limit': { type: 'string' },
         'progress-interval': { type: 'string' },
         'token-ttl': { type: 'string' },
         'no-auth': { type: 'boolean' },
@@ -138,6 +140,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     presenceIntervalMs: num('presence-interval', values['presence-interval'], 1000, 50, 60_000),
     churnPerMinute: num('churn', values.churn, 0.05, 0, 1, false),
     skew: num('skew', values.skew, 1.1, 0, 5, false),
+    roomOpsLimit: num('room-ops-limit', values['room-ops-limit'], 20_000, 0, 100_000_000),
   };
   if (config.orgs > config.rooms) {
     throw new ConfigError(`--orgs (${config.orgs}) cannot exceed --rooms (${config.rooms})`);

@@ -34,6 +34,12 @@ export interface SimConfig {
   churnPerMinute: number;
   /** Zipf exponent of the room popularity. */
   skew: number;
+  /**
+   * Edits after which a room's bots move on to a fresh document generation
+   * (`<room>-v2`, ...), which bounds memory in the bots and in the pod over
+   * hours (CRDT metadata of deleted content never shrinks). 0 = never.
+   */
+  roomOpsLimit: number;
   limits?: EditLimits;
 }
 
@@ -67,6 +73,8 @@ export function planRooms(cfg: Pick<SimConfig, 'rooms' | 'clients' | 'orgs' | 's
 export interface RunOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Called once edits have stopped and before the bots leave (tests check convergence here). */
+  beforeStop?: (bots: readonly Bot[]) => Promise<void>;
 }
 
 export interface SimResult {
@@ -88,14 +96,17 @@ export async function runSimulation(cfg: SimConfig, opts: RunOptions = {}): Prom
     : undefined;
   const rooms = planRooms(cfg);
   const bots: Bot[] = [];
+  /** Per current room id: edits so far; per base room: generation. */
+  const roomOps = new Map<string, number>();
+  const generation = new Map<string, number>();
   const rejoinTimers = new Set<NodeJS.Timeout>();
   let stopping = false;
 
-  const scheduleRejoin = (bot: Bot, delayMs: number): void => {
+  const scheduleRejoin = (bot: Bot, delayMs: number, countAsRejoin = true): void => {
     const t = setTimeout(() => {
       rejoinTimers.delete(t);
       if (stopping) return;
-      stats.rejoins++;
+      if (countAsRejoin) stats.rejoins++;
       bot.join().catch((err: unknown) => log(`[sim] rejoin failed: ${errorText(err)}`));
     }, delayMs);
     rejoinTimers.add(t);
@@ -173,10 +184,33 @@ export async function runSimulation(cfg: SimConfig, opts: RunOptions = {}): Prom
           }
           if (!burst) continue;
           burst.left--;
-          burst.bot.edit(true);
+          if (burst.bot.edit(true)) {
+            const roomId = burst.bot.identity.roomId;
+            const n = (roomOps.get(roomId) ?? 0) + 1;
+            roomOps.set(roomId, n);
+            if (cfg.roomOpsLimit > 0 && n >= cfg.roomOpsLimit) rotateRoom(roomId);
+          }
         }
       }, 10)
     );
+  }
+
+  // A room that had enough edits moves on to a fresh document (bounded memory over hours).
+  function rotateRoom(roomId: string): void {
+    const base = roomId.replace(/-v\d+$/, '');
+    const gen = (generation.get(base) ?? 1) + 1;
+    generation.set(base, gen);
+    const next = `${base}-v${gen}`;
+    roomOps.delete(roomId);
+    stats.roomRotations++;
+    log(`[sim] ${roomId} reached ${cfg.roomOpsLimit} edits; its bots move to ${next}`);
+    burst = null;
+    for (const bot of bots) {
+      if (bot.identity.roomId !== roomId) continue;
+      const wasActive = bot.state === 'online' || bot.state === 'joining';
+      bot.moveTo(next);
+      if (wasActive) scheduleRejoin(bot, 200 + rng.int(2000), false);
+    }
   }
 
   // Presence.
@@ -224,9 +258,13 @@ export async function runSimulation(cfg: SimConfig, opts: RunOptions = {}): Prom
   for (const t of timers) clearInterval(t);
   for (const t of rejoinTimers) clearTimeout(t);
   const snapshot = stats.snapshot(bots.length, connectedCount());
-  for (const bot of bots) bot.leave();
-  // Let the close frames (and awareness removals) go out.
-  await sleep(200);
+  try {
+    if (opts.beforeStop) await opts.beforeStop(bots);
+  } finally {
+    for (const bot of bots) bot.leave();
+    // Let the close frames (and awareness removals) go out.
+    await sleep(200);
+  }
   return { stats: snapshot, rooms };
 }
 

@@ -24,6 +24,7 @@ export interface StatsSnapshot {
   reconnects: number;
   leaves: number;
   rejoins: number;
+  roomRotations: number;
   connectionErrors: number;
   /** Close events from the server, by close code (1000/1001/1006/4xxx...). */
   closesByCode: Record<string, number>;
@@ -40,6 +41,7 @@ export class SimStats {
   reconnects = 0;
   leaves = 0;
   rejoins = 0;
+  roomRotations = 0;
   connectionErrors = 0;
   private readonly closes = new Map<number, number>();
   private readonly orgs = new Map<string, OrgCounters>();
@@ -102,6 +104,7 @@ export class SimStats {
       reconnects: this.reconnects,
       leaves: this.leaves,
       rejoins: this.rejoins,
+      roomRotations: this.roomRotations,
       connectionErrors: this.connectionErrors,
       closesByCode,
       perOrg,
@@ -152,6 +155,7 @@ export function formatSummary(s: StatsSnapshot): string {
   lines.push(
     `connections     ${s.connects} connects, ${s.reconnects} reconnects, ${s.leaves} leaves, ${s.rejoins} rejoins`
   );
+  lines.push(`room rotations  ${s.roomRotations} (fresh document generations)`);
   lines.push(`errors          ${s.connectionErrors} connection errors`);
   const codes = Object.entries(s.closesByCode);
   if (codes.length === 0) lines.push('closes by code  none');
