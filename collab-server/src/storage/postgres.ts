@@ -672,3 +672,34 @@ export class PostgresStorage implements Storage {
     return { seq: num(row.seq), ts: num(row.ts), state: bytes(row.state) };
   }
 }
+
+/** The part of the pod config (`src/config.ts`) this backend reads. */
+export interface PostgresStorageConfig {
+  storage: {
+    /** `COLLAB_PG_URL` (or `COLLAB_POSTGRES_URL` / `DATABASE_URL`). */
+    postgresUrl?: string;
+    /** `COLLAB_PG_MAX_PENDING_BYTES`. */
+    pgMaxPendingBytes?: number;
+    /** `COLLAB_PG_MAX_PENDING_OPS`. */
+    pgMaxPendingOps?: number;
+  };
+}
+
+/** Factory used by `storage/index.ts` for `COLLAB_STORAGE=postgres`. */
+export function createPostgresStorage(
+  config: PostgresStorageConfig,
+  extra: Omit<Partial<PostgresStorageOptions>, 'url'> = {}
+): PostgresStorage {
+  const url = config.storage.postgresUrl;
+  if (!url) throw new Error('COLLAB_STORAGE=postgres requires COLLAB_PG_URL');
+  return new PostgresStorage({
+    ...extra,
+    url,
+    ...(config.storage.pgMaxPendingBytes !== undefined
+      ? { maxPendingBytes: config.storage.pgMaxPendingBytes }
+      : {}),
+    ...(config.storage.pgMaxPendingOps !== undefined
+      ? { maxPendingOps: config.storage.pgMaxPendingOps }
+      : {}),
+  });
+}
