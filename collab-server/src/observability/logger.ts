@@ -42,7 +42,7 @@ export const REDACT_PATHS = [
 
 const MESSAGE_SECRETS: Array<[RegExp, string]> = [
   // Query-string credentials: ?token=…, &access_token=…, api_key=…
-  [/([?&;](?:token|access_token|api_key|apikey|key|auth)=)[^&\s"']+/gi, '$1[redacted]'],
+  [/((?:^|[?&;\s])(?:token|access_token|api_key|apikey|key|auth)=)[^&\s"']+/gi, '$1[redacted]'],
   [/(bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[redacted]'],
   // Compact JWS: three base64url segments starting with a JSON header ("eyJ").
   [/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, '[redacted-jwt]'],
