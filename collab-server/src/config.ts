@@ -1,0 +1,283 @@
+/**
+ * Pod configuration: every environment variable the pod reads is parsed and
+ * validated here, once, with a clear error naming the variable. Nothing else
+ * in the pod reads `process.env` for its own settings.
+ */
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isSlug } from '@collabblocks/protocol';
+
+export type ApiKeyScope = 'metadata' | 'content';
+
+export interface ApiKeyConfig {
+  org: string;
+  key: string;
+  scope: ApiKeyScope;
+}
+
+export type JwtConfig =
+  | { mode: 'hs256'; secret: string }
+  | { mode: 'jwks'; jwksUrl: string }
+  | { mode: 'public-key'; publicKeyPem: string }
+  | { mode: 'disabled' };
+
+export interface Config {
+  /** Bind host (`HOST`, default 0.0.0.0). */
+  host: string;
+  /** Port (`PORT`, default 1234; 0 = ephemeral). */
+  port: number;
+  /** `COLLAB_POD_NAME`, default the hostname. */
+  podName: string;
+  logLevel: string;
+  jwt: JwtConfig;
+  /** Optional expected `aud` / `iss` (`COLLAB_JWT_AUDIENCE`, `COLLAB_JWT_ISSUER`). */
+  jwtAudience?: string;
+  jwtIssuer?: string;
+  /** Secret keying user pseudonyms (never logged). */
+  pseudonymSecret: Buffer;
+  apiKeys: ApiKeyConfig[];
+  storage: {
+    kind: 'sqlite' | 'postgres';
+    dataDir: string;
+    sqliteSync: 'normal' | 'full';
+    postgresUrl?: string;
+  };
+  roomIdleMs: number;
+  maxRooms: number;
+  pingIntervalMs: number;
+  compactIntervalMs: number;
+  compactOps: number;
+  retentionMs: number;
+  pruneIntervalMs: number;
+  maxFrameBytes: number;
+  maxBufferedBytes: number;
+  maxConnPerIp: number;
+  maxConnections: number;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name];
+  if (v === undefined) return undefined;
+  const t = v.trim();
+  return t === '' ? undefined : t;
+}
+
+function int(
+  env: Env,
+  name: string,
+  def: number,
+  min: number,
+  max: number = Number.MAX_SAFE_INTEGER
+): number {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string): boolean {
+  const raw = str(env, name);
+  if (raw === undefined) return false;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function parseScope(raw: string | undefined, where: string): ApiKeyScope {
+  if (raw === undefined || raw === '') return 'metadata';
+  if (raw === 'metadata' || raw === 'content') return raw;
+  throw new ConfigError(`${where}: scope must be "metadata" or "content", got "${raw}"`);
+}
+
+function checkKey(org: string, key: string, where: string): void {
+  if (!isSlug(org)) throw new ConfigError(`${where}: org "${org}" is not a valid org slug`);
+  if (key.length < 16)
+    throw new ConfigError(`${where}: API key for org "${org}" is shorter than 16 characters`);
+}
+
+/** `org1:key1:content,org2:key2` (scope optional, default metadata). */
+export function parseApiKeys(raw: string): ApiKeyConfig[] {
+  const out: ApiKeyConfig[] = [];
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .forEach((entry, i) => {
+      const parts = entry.split(':');
+      const where = `COLLAB_API_KEYS entry ${i + 1}`;
+      if (parts.length < 2 || parts.length > 3) {
+        throw new ConfigError(`${where}: expected org:key[:scope]`);
+      }
+      const [org, key, scope] = parts as [string, string, string | undefined];
+      checkKey(org, key, where);
+      out.push({ org, key, scope: parseScope(scope, where) });
+    });
+  return out;
+}
+
+/** JSON file: `[{ "org": "...", "key": "...", "scope": "metadata" | "content" }]`. */
+export function parseApiKeysFile(file: string): ApiKeyConfig[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`COLLAB_API_KEYS_FILE: cannot read JSON (${(err as Error).message})`);
+  }
+  if (!Array.isArray(data)) throw new ConfigError('COLLAB_API_KEYS_FILE: expected a JSON array');
+  return data.map((entry: unknown, i) => {
+    const where = `COLLAB_API_KEYS_FILE entry ${i + 1}`;
+    if (typeof entry !== 'object' || entry === null) throw new ConfigError(`${where}: expected an object`);
+    const e = entry as Record<string, unknown>;
+    if (typeof e.org !== 'string' || typeof e.key !== 'string') {
+      throw new ConfigError(`${where}: "org" and "key" must be strings`);
+    }
+    if (e.scope !== undefined && typeof e.scope !== 'string') {
+      throw new ConfigError(`${where}: "scope" must be a string`);
+    }
+    checkKey(e.org, e.key, where);
+    return { org: e.org, key: e.key, scope: parseScope(e.scope as string | undefined, where) };
+  });
+}
+
+/** Fixed label: the default pseudonym secret is HMAC(jwt secret, label), stable across restarts and pods. */
+const PSEUDONYM_LABEL = 'collabblocks/pseudonym/v1';
+
+function parseJwt(env: Env): JwtConfig {
+  const secret = str(env, 'COLLAB_JWT_SECRET');
+  const jwksUrl = str(env, 'COLLAB_JWKS_URL');
+  const pem = str(env, 'COLLAB_JWT_PUBLIC_KEY');
+  const disabled = bool(env, 'COLLAB_AUTH_DISABLED');
+  const set = [secret, jwksUrl, pem].filter((v) => v !== undefined).length;
+  if (disabled) {
+    if (set > 0) {
+      throw new ConfigError('COLLAB_AUTH_DISABLED=true conflicts with a configured JWT secret / JWKS / key');
+    }
+    return { mode: 'disabled' };
+  }
+  if (set === 0) {
+    throw new ConfigError(
+      'no client authentication configured: set COLLAB_JWT_SECRET (HS256), COLLAB_JWKS_URL or ' +
+        'COLLAB_JWT_PUBLIC_KEY, or COLLAB_AUTH_DISABLED=true for local development only'
+    );
+  }
+  if (set > 1) {
+    throw new ConfigError('set only one of COLLAB_JWT_SECRET, COLLAB_JWKS_URL, COLLAB_JWT_PUBLIC_KEY');
+  }
+  if (secret !== undefined) {
+    if (Buffer.byteLength(secret) < 32) {
+      throw new ConfigError('COLLAB_JWT_SECRET must be at least 32 bytes (HS256 key)');
+    }
+    return { mode: 'hs256', secret };
+  }
+  if (jwksUrl !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(jwksUrl);
+    } catch {
+      throw new ConfigError('COLLAB_JWKS_URL is not a valid URL');
+    }
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') {
+      throw new ConfigError('COLLAB_JWKS_URL must be http(s)');
+    }
+    return { mode: 'jwks', jwksUrl };
+  }
+  const key = (pem as string).replace(/\\n/g, '\n');
+  if (!key.includes('-----BEGIN PUBLIC KEY-----')) {
+    throw new ConfigError('COLLAB_JWT_PUBLIC_KEY must be a PEM "BEGIN PUBLIC KEY" (SPKI) block');
+  }
+  return { mode: 'public-key', publicKeyPem: key };
+}
+
+function parsePseudonymSecret(env: Env, jwt: JwtConfig): Buffer {
+  const explicit = str(env, 'COLLAB_PSEUDONYM_SECRET');
+  if (explicit !== undefined) {
+    if (Buffer.byteLength(explicit) < 16)
+      throw new ConfigError('COLLAB_PSEUDONYM_SECRET must be >= 16 bytes');
+    return Buffer.from(explicit);
+  }
+  switch (jwt.mode) {
+    case 'hs256':
+      return createHmac('sha256', jwt.secret).update(PSEUDONYM_LABEL).digest();
+    case 'disabled':
+      // Dev mode only: a fixed, public key; pseudonyms are not private in this mode.
+      return createHmac('sha256', 'collabblocks-dev-mode').update(PSEUDONYM_LABEL).digest();
+    default:
+      // A public key is not a secret; deriving from it would make pseudonyms reversible by guessing.
+      throw new ConfigError(
+        'COLLAB_PSEUDONYM_SECRET is required with COLLAB_JWKS_URL / COLLAB_JWT_PUBLIC_KEY ' +
+          '(same value on every pod so pseudonyms are stable)'
+      );
+  }
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const jwt = parseJwt(env);
+  const keysRaw = str(env, 'COLLAB_API_KEYS');
+  const keysFile = str(env, 'COLLAB_API_KEYS_FILE');
+  const apiKeys = [
+    ...(keysRaw !== undefined ? parseApiKeys(keysRaw) : []),
+    ...(keysFile !== undefined ? parseApiKeysFile(keysFile) : []),
+  ];
+  const storageKind = str(env, 'COLLAB_STORAGE') ?? 'sqlite';
+  if (storageKind !== 'sqlite' && storageKind !== 'postgres') {
+    throw new ConfigError(`COLLAB_STORAGE must be "sqlite" or "postgres", got "${storageKind}"`);
+  }
+  const sync = (str(env, 'COLLAB_SQLITE_SYNC') ?? 'normal').toLowerCase();
+  if (sync !== 'normal' && sync !== 'full') {
+    throw new ConfigError(`COLLAB_SQLITE_SYNC must be "normal" or "full", got "${sync}"`);
+  }
+  const postgresUrl = str(env, 'COLLAB_PG_URL') ?? str(env, 'COLLAB_POSTGRES_URL');
+  if (storageKind === 'postgres' && postgresUrl === undefined) {
+    throw new ConfigError('COLLAB_STORAGE=postgres requires COLLAB_PG_URL (postgres://…)');
+  }
+  const podName = str(env, 'COLLAB_POD_NAME') ?? os.hostname();
+  if (!/^[A-Za-z0-9._-]{1,63}$/.test(podName)) {
+    throw new ConfigError('COLLAB_POD_NAME must be 1-63 characters of [A-Za-z0-9._-]');
+  }
+  const cfg: Config = {
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    port: int(env, 'PORT', 1234, 0, 65535),
+    podName,
+    logLevel: str(env, 'COLLAB_LOG_LEVEL') ?? 'info',
+    jwt,
+    pseudonymSecret: parsePseudonymSecret(env, jwt),
+    apiKeys,
+    storage: {
+      kind: storageKind,
+      dataDir: path.resolve(str(env, 'COLLAB_DATA_DIR') ?? './.data'),
+      sqliteSync: sync,
+      ...(postgresUrl !== undefined ? { postgresUrl } : {}),
+    },
+    roomIdleMs: int(env, 'COLLAB_ROOM_IDLE_MS', 30_000, 0),
+    maxRooms: int(env, 'COLLAB_MAX_ROOMS', 10_000, 1),
+    pingIntervalMs: int(env, 'COLLAB_PING_INTERVAL_MS', 5_000, 50),
+    compactIntervalMs: int(env, 'COLLAB_COMPACT_INTERVAL_MS', 5_000, 10),
+    compactOps: int(env, 'COLLAB_COMPACT_OPS', 1_000, 1),
+    retentionMs: int(env, 'COLLAB_RETENTION_MS', 7 * 24 * 3600 * 1000, 0),
+    pruneIntervalMs: int(env, 'COLLAB_PRUNE_INTERVAL_MS', 10 * 60 * 1000, 100),
+    maxFrameBytes: int(env, 'COLLAB_MAX_FRAME_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    maxBufferedBytes: int(env, 'COLLAB_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 1024),
+    maxConnPerIp: int(env, 'COLLAB_MAX_CONN_PER_IP', 1_000, 1),
+    maxConnections: int(env, 'COLLAB_MAX_CONNECTIONS', 50_000, 1),
+    shutdownTimeoutMs: int(env, 'COLLAB_SHUTDOWN_TIMEOUT_MS', 10_000, 100),
+  };
+  const aud = str(env, 'COLLAB_JWT_AUDIENCE');
+  const iss = str(env, 'COLLAB_JWT_ISSUER');
+  if (aud !== undefined) cfg.jwtAudience = aud;
+  if (iss !== undefined) cfg.jwtIssuer = iss;
+  return cfg;
+}

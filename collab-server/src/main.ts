@@ -1,0 +1,83 @@
+/**
+ * Pod entry point: config → storage → server → observability → listen, and a
+ * bounded graceful shutdown on SIGTERM / SIGINT (exit 0 when clean).
+ */
+// Tracing MUST be initialised before anything else creates a tracer.
+import './observability/tracing.js';
+import { shutdownTracing } from './observability/tracing.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import {
+  createObservability,
+  ObservabilityConfigError,
+  readObservabilityConfig,
+} from './observability/index.js';
+import { createLogger } from './observability/logger.js';
+import { createServer } from './server.js';
+import { createStorage } from './storage/index.js';
+
+async function main(): Promise<void> {
+  let config: Config;
+  let obsConfig;
+  try {
+    config = loadConfig(process.env);
+    obsConfig = readObservabilityConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof ObservabilityConfigError) {
+      console.error(`collab-server: configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel, pod: config.podName });
+  const storage = await createStorage(config, logger);
+  const server = createServer(config, { storage, logger });
+  const observability = createObservability(
+    { ...obsConfig, storageStats: () => storage.stats() },
+    server.podView,
+    logger
+  );
+  server.addExtension(observability.extension);
+  server.setMetrics(observability.metrics);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    void (async () => {
+      try {
+        await server.close();
+        await observability.shutdown();
+        await shutdownTracing();
+        clearTimeout(timer);
+        process.exit(0);
+      } catch (err) {
+        logger.error({ err: (err as Error)?.message ?? String(err) }, 'shutdown failed');
+        process.exit(1);
+      }
+    })();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: (reason as Error)?.message ?? String(reason) }, 'unhandled promise rejection');
+  });
+
+  try {
+    await server.listen();
+  } catch (err) {
+    logger.fatal({ err: (err as Error)?.message ?? String(err) }, 'pod failed to start');
+    await storage.close().catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+void main().catch((err: unknown) => {
+  console.error('collab-server: fatal:', err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

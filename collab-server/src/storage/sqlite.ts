@@ -1,0 +1,330 @@
+/**
+ * Embedded durable storage on SQLite (better-sqlite3, WAL mode).
+ *
+ * Durability: `append` resolves only after the transaction holding the rows
+ * has committed. With `journal_mode=WAL`:
+ *  - `synchronous=NORMAL` (default): a committed transaction survives a crash
+ *    or SIGKILL of the process (the WAL is in the OS page cache, which outlives
+ *    the process); a power loss / kernel crash may lose the last commits.
+ *  - `synchronous=FULL`: the WAL is fsynced on every commit, so commits also
+ *    survive power loss, at the cost of one fsync per group commit.
+ *
+ * Group commit: appends made during one event-loop turn are queued and written
+ * in ONE transaction from a `setImmediate` callback, then every caller is
+ * resolved (in call order). better-sqlite3 is synchronous, so the transaction
+ * itself blocks the loop briefly; batching keeps that to one commit per turn.
+ *
+ * Seqs are assigned per room inside the transaction (last seq cached in memory,
+ * loaded from the DB on first use) so they are gap-free and strictly increasing;
+ * a failed transaction rolls back and advances nothing.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  HistoryQuery,
+  LoadedRoom,
+  NewUpdate,
+  RoomStorageStats,
+  Snapshot,
+  Storage,
+  StoredUpdate,
+} from './types.js';
+
+export interface SqliteStorageOptions {
+  /** Directory holding the DB file (created if missing). */
+  dataDir: string;
+  /** `normal` (default, crash-safe in WAL) or `full` (power-loss safe). */
+  sync?: 'normal' | 'full';
+  /** DB file name inside `dataDir`, default `collab.sqlite`. */
+  fileName?: string;
+}
+
+interface PendingAppend {
+  room: string;
+  updates: NewUpdate[];
+  resolve: (seqs: number[]) => void;
+  reject: (err: Error) => void;
+}
+
+interface UpdateRow {
+  seq: number;
+  ts: number;
+  client_id: number;
+  bytes: Buffer;
+}
+
+interface SnapshotRow {
+  seq: number;
+  ts: number;
+  state: Buffer;
+}
+
+const toUpdate = (r: UpdateRow): StoredUpdate => ({
+  seq: r.seq,
+  ts: r.ts,
+  clientId: r.client_id,
+  update: new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength),
+});
+
+const toSnapshot = (r: SnapshotRow): Snapshot => ({
+  seq: r.seq,
+  ts: r.ts,
+  state: new Uint8Array(r.state.buffer, r.state.byteOffset, r.state.byteLength),
+});
+
+const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+export class SqliteStorage implements Storage {
+  readonly kind = 'sqlite' as const;
+  readonly file: string;
+  private readonly sync: 'normal' | 'full';
+  private db: Database.Database | null = null;
+  private pending: PendingAppend[] = [];
+  private flushTimer: NodeJS.Immediate | null = null;
+  private readonly lastSeq = new Map<string, number>();
+  private closed = false;
+  private stmts!: ReturnType<SqliteStorage['prepare']>;
+
+  constructor(opts: SqliteStorageOptions) {
+    this.file = path.join(opts.dataDir, opts.fileName ?? 'collab.sqlite');
+    this.sync = opts.sync ?? 'normal';
+  }
+
+  async init(): Promise<void> {
+    if (this.db) return;
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const db = new Database(this.file);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${this.sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('busy_timeout = 5000');
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS updates (
+        room TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        client_id INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        PRIMARY KEY (room, seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS updates_room_ts ON updates (room, ts);
+      CREATE TABLE IF NOT EXISTS snapshots (
+        room TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        state BLOB NOT NULL,
+        PRIMARY KEY (room, seq)
+      );
+      CREATE INDEX IF NOT EXISTS snapshots_room_ts ON snapshots (room, ts);
+    `);
+    this.db = db;
+    this.stmts = this.prepare(db);
+  }
+
+  private prepare(db: Database.Database) {
+    return {
+      insert: db.prepare('INSERT INTO updates (room, seq, ts, client_id, bytes) VALUES (?, ?, ?, ?, ?)'),
+      maxSeq: db.prepare<[string, string], { m: number | null }>(
+        'SELECT MAX(m) AS m FROM (SELECT MAX(seq) AS m FROM updates WHERE room = ? ' +
+          'UNION ALL SELECT MAX(seq) AS m FROM snapshots WHERE room = ?)'
+      ),
+      latestSnapshot: db.prepare<[string], SnapshotRow>(
+        'SELECT seq, ts, state FROM snapshots WHERE room = ? ORDER BY seq DESC LIMIT 1'
+      ),
+      after: db.prepare<[string, number, number], UpdateRow>(
+        'SELECT seq, ts, client_id, bytes FROM updates WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?'
+      ),
+      afterAll: db.prepare<[string, number], UpdateRow>(
+        'SELECT seq, ts, client_id, bytes FROM updates WHERE room = ? AND seq > ? ORDER BY seq'
+      ),
+      range: db.prepare<[string, number, number, number], UpdateRow>(
+        'SELECT seq, ts, client_id, bytes FROM updates WHERE room = ? AND ts >= ? AND ts <= ? ORDER BY seq LIMIT ?'
+      ),
+      saveSnapshot: db.prepare('INSERT OR REPLACE INTO snapshots (room, seq, ts, state) VALUES (?, ?, ?, ?)'),
+      snapshotAt: db.prepare<[string, number], SnapshotRow>(
+        'SELECT seq, ts, state FROM snapshots WHERE room = ? AND ts <= ? ORDER BY seq DESC LIMIT 1'
+      ),
+      updateStats: db.prepare<
+        [],
+        { room: string; ops: number; bytes: number; lastSeq: number; lastTs: number }
+      >(
+        'SELECT room, COUNT(*) AS ops, SUM(LENGTH(bytes)) AS bytes, MAX(seq) AS lastSeq, MAX(ts) AS lastTs ' +
+          'FROM updates GROUP BY room'
+      ),
+      snapshotStats: db.prepare<[], { room: string; seq: number; ts: number; len: number }>(
+        'SELECT s.room AS room, s.seq AS seq, s.ts AS ts, LENGTH(s.state) AS len FROM snapshots s ' +
+          'WHERE s.seq = (SELECT MAX(seq) FROM snapshots WHERE room = s.room)'
+      ),
+      /** Per room, the newest snapshot at or before the cut-off: the prune base. */
+      pruneBases: db.prepare<[number], { room: string; seq: number }>(
+        'SELECT room, MAX(seq) AS seq FROM snapshots WHERE ts <= ? GROUP BY room'
+      ),
+      pruneUpdates: db.prepare('DELETE FROM updates WHERE room = ? AND seq <= ? AND ts < ?'),
+      pruneSnapshots: db.prepare('DELETE FROM snapshots WHERE room = ? AND seq < ?'),
+    };
+  }
+
+  private requireDb(): Database.Database {
+    if (this.closed) throw new Error('sqlite storage is closed');
+    if (!this.db) throw new Error('sqlite storage is not initialised (call init())');
+    return this.db;
+  }
+
+  append(room: string, updates: NewUpdate[]): Promise<number[]> {
+    return new Promise<number[]>((resolve, reject) => {
+      try {
+        this.requireDb();
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      if (updates.length === 0) {
+        resolve([]);
+        return;
+      }
+      this.pending.push({ room, updates, resolve, reject });
+      if (this.flushTimer === null) this.flushTimer = setImmediate(() => this.flush());
+    });
+  }
+
+  /** Number of group commits done (for tests and metrics). */
+  commits = 0;
+
+  private currentSeq(room: string): number {
+    let s = this.lastSeq.get(room);
+    if (s === undefined) {
+      s = this.stmts.maxSeq.get(room, room)?.m ?? 0;
+      this.lastSeq.set(room, s);
+    }
+    return s;
+  }
+
+  /** Writes every queued append in one transaction, then settles the callers. */
+  private flush(): void {
+    this.flushTimer = null;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    let results: number[][];
+    const next = new Map<string, number>();
+    try {
+      const db = this.requireDb();
+      const tx = db.transaction(() => {
+        return batch.map((p) => {
+          let seq = next.get(p.room) ?? this.currentSeq(p.room);
+          const seqs: number[] = [];
+          for (const u of p.updates) {
+            seq += 1;
+            this.stmts.insert.run(p.room, seq, Math.trunc(u.ts), Math.trunc(u.clientId) >>> 0, buf(u.update));
+            seqs.push(seq);
+          }
+          next.set(p.room, seq);
+          return seqs;
+        });
+      });
+      results = tx.immediate();
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    this.commits += 1;
+    for (const [room, seq] of next) this.lastSeq.set(room, seq);
+    batch.forEach((p, i) => p.resolve(results[i] as number[]));
+  }
+
+  async load(room: string): Promise<LoadedRoom> {
+    this.requireDb();
+    const snap = this.stmts.latestSnapshot.get(room);
+    const snapshot = snap ? toSnapshot(snap) : null;
+    const updates = this.stmts.afterAll.all(room, snapshot?.seq ?? 0).map(toUpdate);
+    return { snapshot, updates };
+  }
+
+  async saveSnapshot(room: string, snapshot: Snapshot): Promise<void> {
+    this.requireDb();
+    if (!Number.isInteger(snapshot.seq) || snapshot.seq < 0) throw new Error('snapshot seq must be >= 0');
+    this.stmts.saveSnapshot.run(room, snapshot.seq, Math.trunc(snapshot.ts), buf(snapshot.state));
+  }
+
+  async readRange(q: HistoryQuery): Promise<StoredUpdate[]> {
+    this.requireDb();
+    const limit = Math.max(0, Math.min(Math.trunc(q.limit), 1_000_000));
+    return this.stmts.range.all(q.room, Math.trunc(q.fromTs), Math.trunc(q.toTs), limit).map(toUpdate);
+  }
+
+  async readAfter(room: string, afterSeq: number, limit: number): Promise<StoredUpdate[]> {
+    this.requireDb();
+    const l = Math.max(0, Math.min(Math.trunc(limit), 1_000_000));
+    return this.stmts.after.all(room, Math.trunc(afterSeq), l).map(toUpdate);
+  }
+
+  async snapshotAtOrBefore(room: string, ts: number): Promise<Snapshot | null> {
+    this.requireDb();
+    const r = this.stmts.snapshotAt.get(room, Math.trunc(ts));
+    return r ? toSnapshot(r) : null;
+  }
+
+  /**
+   * Retention. For each room, the "base" is its newest snapshot taken at or
+   * before the cut-off. Log entries folded into the base (seq <= base) and
+   * older than the cut-off are removed, as are snapshots older than the base.
+   * The base, every later snapshot and every later log entry stay, so both the
+   * current state and any point in time after the cut-off can be rebuilt.
+   * Rooms without a snapshot keep their whole log.
+   */
+  async prune(olderThanTs: number): Promise<number> {
+    const db = this.requireDb();
+    const cut = Math.trunc(olderThanTs);
+    const tx = db.transaction(() => {
+      let removed = 0;
+      for (const base of this.stmts.pruneBases.all(cut)) {
+        removed += this.stmts.pruneUpdates.run(base.room, base.seq, cut).changes;
+        removed += this.stmts.pruneSnapshots.run(base.room, base.seq).changes;
+      }
+      return removed;
+    });
+    return tx.immediate();
+  }
+
+  async stats(): Promise<RoomStorageStats[]> {
+    this.requireDb();
+    const byRoom = new Map<string, RoomStorageStats>();
+    const entry = (room: string): RoomStorageStats => {
+      let e = byRoom.get(room);
+      if (!e) {
+        e = { room, org: room.split('/')[0] ?? '', bytes: 0, ops: 0, lastSeq: 0, lastTs: 0 };
+        byRoom.set(room, e);
+      }
+      return e;
+    };
+    for (const r of this.stmts.updateStats.all()) {
+      const e = entry(r.room);
+      e.ops = r.ops;
+      e.bytes += r.bytes;
+      e.lastSeq = Math.max(e.lastSeq, r.lastSeq);
+      e.lastTs = Math.max(e.lastTs, r.lastTs);
+    }
+    for (const s of this.stmts.snapshotStats.all()) {
+      const e = entry(s.room);
+      e.bytes += s.len;
+      e.lastSeq = Math.max(e.lastSeq, s.seq);
+      e.lastTs = Math.max(e.lastTs, s.ts);
+    }
+    return [...byRoom.values()];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.flushTimer !== null) {
+      clearImmediate(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (this.db) {
+      this.flush();
+      this.db.close();
+    }
+    this.closed = true;
+    this.db = null;
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * One editing client on a WebSocket (`/<org>/<room>`), speaking the stock
+ * y-websocket protocol. Frames that arrive before authentication and room
+ * load finish are queued (bounded) and processed in order once attached.
+ *
+ * Everything a client can send is validated: text frames and malformed or
+ * truncated frames close with MALFORMED_MESSAGE (4400); invalid Yjs updates
+ * with INVALID_UPDATE (4411, checked by the room before persisting); unknown
+ * message types are counted and ignored. The pod only ever sends standard
+ * sync and awareness frames, so a stock client never sees anything else.
+ */
+import { propagation, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
+import { WebSocket, type RawData } from 'ws';
+import { CloseCode } from '@collabblocks/protocol';
+import type { ConnectionInfo } from '../hooks.js';
+import type { Logger } from '../observability/logger.js';
+import type { HookBus } from '../rooms/hookBus.js';
+import type { Room, RoomClient } from '../rooms/room.js';
+import { tracer } from '../rooms/tracing.js';
+import { frameKind, MalformedFrameError, parseFrame } from './frames.js';
+
+export interface ConnectionDeps {
+  hooks: HookBus;
+  logger: Logger;
+  maxBufferedBytes: number;
+  /** Bound on frames queued before the connection is attached to its room. */
+  maxQueuedFrames: number;
+  maxQueuedBytes: number;
+  /** Counts unknown / ignored message types (pod-wide). */
+  onUnknownMessage(): void;
+}
+
+/** Grace given to a peer to complete the close handshake before the socket is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+const MAX_REASON_BYTES = 123;
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
+
+function clampReason(reason: string): string {
+  let r = reason;
+  while (Buffer.byteLength(r) > MAX_REASON_BYTES) r = r.slice(0, -1);
+  return r;
+}
+
+export class ClientConnection implements RoomClient {
+  info!: ConnectionInfo;
+  room: Room | null = null;
+  /** False once we started closing; no more frames are processed or sent. */
+  private open = true;
+  /** True during shutdown drain: incoming frames are ignored (the client re-sends on reconnect). */
+  private frozen = false;
+  private queue: Uint8Array[] | null = [];
+  private queuedBytes = 0;
+  private nextParent: Context | undefined;
+  /** Heartbeat: set by pong, cleared by ping. */
+  private alive = true;
+  private pingSentAt = 0;
+  private terminateTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly ws: WebSocket,
+    readonly ip: string,
+    private readonly deps: ConnectionDeps
+  ) {
+    ws.on('message', (data, isBinary) => this.onRawMessage(data, isBinary));
+    ws.on('pong', () => this.onPong());
+  }
+
+  get isOpen(): boolean {
+    return this.open && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Joins the room and processes the frames that arrived during authentication / load. */
+  attach(room: Room, info: ConnectionInfo): void {
+    this.info = info;
+    this.room = room;
+    room.join(this);
+    const queued = this.queue ?? [];
+    this.queue = null;
+    this.queuedBytes = 0;
+    for (const frame of queued) {
+      if (!this.open) break;
+      this.handleFrame(frame);
+    }
+  }
+
+  /** Stops processing incoming frames (graceful shutdown drain). */
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  private onRawMessage(data: RawData, isBinary: boolean): void {
+    if (!this.open || this.frozen) return;
+    if (!isBinary) {
+      this.close(
+        CloseCode.MALFORMED_MESSAGE,
+        'text frames are not supported; send binary y-websocket frames'
+      );
+      return;
+    }
+    const frame = toBytes(data);
+    if (this.queue) {
+      this.queuedBytes += frame.byteLength;
+      if (this.queue.length >= this.deps.maxQueuedFrames || this.queuedBytes > this.deps.maxQueuedBytes) {
+        this.close(CloseCode.RATE_LIMITED, 'too many frames before the room was ready');
+        return;
+      }
+      this.queue.push(frame);
+      return;
+    }
+    this.handleFrame(frame);
+  }
+
+  private handleFrame(frame: Uint8Array): void {
+    const room = this.room;
+    if (!room || !this.open) return;
+    const hooks = this.deps.hooks;
+    if (hooks.wantsFrames(room.id)) {
+      hooks.emitFrame({
+        room: room.id,
+        org: room.org,
+        connId: this.id,
+        direction: 'in',
+        kind: frameKind(frame),
+        bytes: frame.byteLength,
+        ts: Date.now(),
+        data: frame,
+      });
+    }
+    let parsed;
+    try {
+      parsed = parseFrame(frame);
+    } catch (err) {
+      const reason = err instanceof MalformedFrameError ? err.message : 'malformed frame';
+      hooks.emit('onMessage', { org: room.org, room: room.id, kind: 'unknown', bytes: frame.byteLength });
+      this.close(CloseCode.MALFORMED_MESSAGE, `malformed frame: ${reason}`);
+      return;
+    }
+    hooks.emit('onMessage', { org: room.org, room: room.id, kind: parsed.kind, bytes: frame.byteLength });
+    switch (parsed.kind) {
+      case 'sync-step1': {
+        const parent = this.takeParent();
+        const span = tracer.startSpan(
+          'sync.step1',
+          { attributes: { org: room.org, 'room.id': room.id, 'collab.bytes': frame.byteLength } },
+          parent
+        );
+        try {
+          const reply = room.syncStep2For(parsed.stateVector);
+          span.setAttribute('collab.reply_bytes', reply.byteLength);
+          this.send(reply);
+        } catch {
+          this.close(CloseCode.MALFORMED_MESSAGE, 'malformed state vector');
+        } finally {
+          span.end();
+        }
+        return;
+      }
+      case 'sync-step2': {
+        const parent = this.takeParent();
+        const span = tracer.startSpan(
+          'sync.step2',
+          { attributes: { org: room.org, 'room.id': room.id, 'collab.bytes': frame.byteLength } },
+          parent
+        );
+        void room
+          .submitUpdate(this, parsed.update, trace.setSpan(parent ?? ROOT_CONTEXT, span))
+          .then((res) => span.setAttribute('collab.result', res))
+          .finally(() => span.end());
+        return;
+      }
+      case 'sync-update':
+        void room.submitUpdate(this, parsed.update, this.takeParent());
+        return;
+      case 'awareness':
+        try {
+          room.applyAwareness(this, parsed.update, this.takeParent());
+        } catch {
+          this.close(CloseCode.MALFORMED_MESSAGE, 'malformed awareness update');
+        }
+        return;
+      case 'query-awareness': {
+        const f = room.awarenessFrame();
+        if (f) this.send(f);
+        return;
+      }
+      case 'trace-context':
+        // Sets the parent of this connection's next message (W3C trace context).
+        this.nextParent = propagation.extract(ROOT_CONTEXT, {
+          traceparent: parsed.traceparent,
+          ...(parsed.tracestate ? { tracestate: parsed.tracestate } : {}),
+        });
+        return;
+      case 'auth':
+      case 'unknown':
+        this.deps.onUnknownMessage();
+        return;
+    }
+  }
+
+  private takeParent(): Context | undefined {
+    const p = this.nextParent;
+    this.nextParent = undefined;
+    return p;
+  }
+
+  /**
+   * Sends one frame. If the peer is not reading and the send buffer would
+   * exceed `maxBufferedBytes`, the connection is closed with SLOW_CONSUMER
+   * (and destroyed shortly after, since a stalled peer will not read the close).
+   */
+  send(frame: Uint8Array): void {
+    if (!this.isOpen) return;
+    if (this.ws.bufferedAmount + frame.byteLength > this.deps.maxBufferedBytes) {
+      this.close(CloseCode.SLOW_CONSUMER, 'client is not reading fast enough');
+      return;
+    }
+    this.ws.send(frame, { binary: true });
+    const room = this.room;
+    if (room && this.deps.hooks.wantsFrames(room.id)) {
+      this.deps.hooks.emitFrame({
+        room: room.id,
+        org: room.org,
+        connId: this.id,
+        direction: 'out',
+        kind: frameKind(frame),
+        bytes: frame.byteLength,
+        ts: Date.now(),
+        data: frame,
+      });
+    }
+  }
+
+  /** Closes with a protocol close code; the socket is destroyed if the peer does not answer in time. */
+  close(code: number, reason: string): void {
+    if (!this.open) return;
+    this.open = false;
+    this.queue = null;
+    try {
+      this.ws.close(code, clampReason(reason));
+    } catch {
+      this.ws.terminate();
+    }
+    this.terminateTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+    this.terminateTimer.unref();
+  }
+
+  /** Called once the socket is closed (any reason). */
+  dispose(): void {
+    this.open = false;
+    this.queue = null;
+    if (this.terminateTimer) clearTimeout(this.terminateTimer);
+    this.terminateTimer = null;
+  }
+
+  /**
+   * Heartbeat, called every ping interval. A connection that did not answer
+   * the previous ping is considered gone and terminated (its awareness states
+   * are then removed by the close handler).
+   */
+  heartbeat(): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (!this.alive) {
+      this.deps.logger.debug({ conn: this.id }, 'no pong since last ping; terminating');
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.pingSentAt = performance.now();
+    try {
+      this.ws.ping();
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  /**
+   * Presence RTT: the WebSocket ping → pong round trip of this connection.
+   * It is measured when the pong callback runs on the pod's event loop, so it
+   * includes network time plus event-loop delay on the pod — i.e. the
+   * transport latency that presence (awareness) traffic actually experiences.
+   */
+  private onPong(): void {
+    this.alive = true;
+    if (this.pingSentAt === 0) return;
+    const rttMs = performance.now() - this.pingSentAt;
+    this.pingSentAt = 0;
+    const room = this.room;
+    if (room && this.info) {
+      this.deps.hooks.emit('onRtt', { org: room.org, room: room.id, connId: this.id, rttMs });
+    }
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * WebSocket endpoint for editing clients: `ws://HOST:PORT/<org>/<room>?token=JWT`.
+ *
+ * Every upgrade is accepted first; a refused client is then closed at once
+ * with a distinct close code and a clear reason (browsers cannot read HTTP
+ * status codes of failed upgrades, but they can read close codes):
+ *   ROOM_INVALID 4404, AUTH_MISSING 4401, AUTH_INVALID 4402,
+ *   AUTH_WRONG_ORG 4403, AUTH_EXPIRED 4407, RATE_LIMITED 4413 (connection caps,
+ *   room limit), STORAGE_UNAVAILABLE 4503 (room could not load).
+ * Oversized frames are refused by `ws` itself (`maxPayload` → close 1009).
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode, parseRoomPath } from '@collabblocks/protocol';
+import type { TokenVerifier } from '../auth/jwt.js';
+import { userPseudonym } from '../auth/pseudonym.js';
+import type { ConnectionInfo } from '../hooks.js';
+import type { Logger } from '../observability/logger.js';
+import type { HookBus } from '../rooms/hookBus.js';
+import { RoomLimitError, type RoomManager } from '../rooms/manager.js';
+import { tracer } from '../rooms/tracing.js';
+import { ClientConnection } from './connection.js';
+
+export interface RoomTransportOptions {
+  maxFrameBytes: number;
+  maxBufferedBytes: number;
+  maxConnPerIp: number;
+  maxConnections: number;
+  pingIntervalMs: number;
+  pseudonymSecret: Buffer;
+}
+
+export interface RoomTransportDeps {
+  rooms: RoomManager;
+  hooks: HookBus;
+  logger: Logger;
+  verifier: TokenVerifier;
+  options: RoomTransportOptions;
+}
+
+export class RoomTransport {
+  readonly wss: WebSocketServer;
+  private readonly conns = new Set<ClientConnection>();
+  private readonly perIp = new Map<string, number>();
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private accepting = true;
+  /** Unknown / ignored message types received (pod lifetime). */
+  unknownMessages = 0;
+
+  constructor(private readonly deps: RoomTransportDeps) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: deps.options.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.heartbeatTimer = setInterval(() => {
+      for (const c of this.conns) c.heartbeat();
+    }, deps.options.pingIntervalMs);
+    this.heartbeatTimer.unref();
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  connections(): ReadonlySet<ClientConnection> {
+    return this.conns;
+  }
+
+  /** Upgrade handler for room paths (everything not claimed by another upgrade route). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!this.accepting) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      void this.onConnection(ws, req);
+    });
+  }
+
+  private async onConnection(ws: WebSocket, req: IncomingMessage): Promise<void> {
+    const { hooks, logger, options } = this.deps;
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    const id = randomBytes(9).toString('base64url');
+    const conn = new ClientConnection(id, ws, ip, {
+      hooks,
+      logger,
+      maxBufferedBytes: options.maxBufferedBytes,
+      maxQueuedFrames: 256,
+      maxQueuedBytes: options.maxFrameBytes * 2,
+      onUnknownMessage: () => {
+        this.unknownMessages += 1;
+      },
+    });
+    ws.on('error', (err) => logger.debug({ conn: id, err: err.message }, 'websocket error'));
+
+    const ipCount = (this.perIp.get(ip) ?? 0) + 1;
+    this.perIp.set(ip, ipCount);
+    this.conns.add(conn);
+    let joined = false;
+    ws.once('close', (code, reasonBuf) => {
+      this.conns.delete(conn);
+      const n = (this.perIp.get(ip) ?? 1) - 1;
+      if (n <= 0) this.perIp.delete(ip);
+      else this.perIp.set(ip, n);
+      conn.dispose();
+      if (joined && conn.room) {
+        conn.room.leave(conn);
+        hooks.emit('onDisconnect', { conn: conn.info, code, reason: reasonBuf.toString('utf8') });
+      }
+    });
+
+    const reject = (code: number, reason: string, org?: string): void => {
+      hooks.emit('onReject', { ...(org !== undefined ? { org } : {}), code, reason });
+      conn.close(code, reason);
+    };
+
+    if (this.conns.size > options.maxConnections) {
+      reject(CloseCode.RATE_LIMITED, 'pod connection limit reached');
+      return;
+    }
+    if (ipCount > options.maxConnPerIp) {
+      reject(CloseCode.RATE_LIMITED, 'too many connections from this address');
+      return;
+    }
+
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://pod.invalid');
+    } catch {
+      reject(CloseCode.ROOM_INVALID, 'invalid request URL');
+      return;
+    }
+    // Parse the raw path (before URL normalisation) so dot segments and encodings are refused.
+    const rawPath = (req.url ?? '/').split('?')[0] as string;
+    const parsed = parseRoomPath(rawPath);
+    if (!parsed.ok) {
+      reject(CloseCode.ROOM_INVALID, `invalid room: ${parsed.error}`);
+      return;
+    }
+    const { org, id: roomId } = parsed.value;
+
+    await tracer.startActiveSpan('ws.connect', { attributes: { org, 'room.id': roomId } }, async (span) => {
+      try {
+        const token = url.searchParams.get('token') ?? undefined;
+        const verified = await this.deps.verifier.verify(token, org);
+        if (!verified.ok) {
+          span.setAttribute('collab.close_code', verified.code);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: 'rejected' });
+          reject(verified.code, verified.reason, org);
+          return;
+        }
+        if (!conn.isOpen) return;
+        const sub =
+          this.deps.verifier.mode === 'disabled'
+            ? `dev-${randomBytes(6).toString('hex')}`
+            : verified.claims.sub;
+        let room;
+        try {
+          room = await this.deps.rooms.acquire(roomId);
+        } catch (err) {
+          const limited = err instanceof RoomLimitError;
+          const code = limited ? CloseCode.RATE_LIMITED : CloseCode.STORAGE_UNAVAILABLE;
+          span.setAttribute('collab.close_code', code);
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: limited ? 'room limit' : 'room load failed',
+          });
+          if (!limited) {
+            logger.error({ room: roomId, err: (err as Error)?.message ?? String(err) }, 'room load failed');
+          }
+          reject(code, limited ? 'pod room limit reached' : 'room could not be loaded', org);
+          return;
+        }
+        // The client may have left while we authenticated / loaded.
+        if (!conn.isOpen) return;
+        const info: ConnectionInfo = {
+          id,
+          room: roomId,
+          org,
+          userPseudonym: userPseudonym(options.pseudonymSecret, org, sub),
+          ...(verified.claims.name !== undefined ? { displayName: verified.claims.name } : {}),
+          connectedAt: Date.now(),
+        };
+        joined = true;
+        conn.attach(room, info);
+        hooks.emit('onConnect', info);
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        logger.error({ room: roomId, err: (err as Error)?.message ?? String(err) }, 'connect failed');
+        reject(CloseCode.INTERNAL_ERROR, 'internal error', org);
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /** Shutdown step 1: refuse new upgrades and stop processing frames of open connections. */
+  stopAccepting(): void {
+    this.accepting = false;
+    for (const c of this.conns) c.freeze();
+  }
+
+  /** Shutdown step 2: closes every connection (1001 GOING_AWAY) and waits (bounded) for them to go. */
+  async closeAll(code: number, reason: string, waitMs = 2000): Promise<void> {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    const closing = [...this.conns].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.ws.readyState === c.ws.CLOSED) return resolve();
+          c.ws.once('close', () => resolve());
+          c.close(code, reason);
+        })
+    );
+    await Promise.race([Promise.all(closing), new Promise((r) => setTimeout(r, waitMs).unref())]);
+    for (const c of this.conns) c.ws.terminate();
+    this.wss.close();
+  }
+}
