@@ -114,6 +114,8 @@ export interface RoomEvent {
   room: string;
   org: string;
   durationMs?: number;
+  /** onRoomLoaded: highest log seq the room loaded (snapshot + log), the cross-pod catch-up baseline. */
+  seq?: number;
 }
 
 export interface RttEvent {
@@ -130,8 +132,24 @@ export interface ErrorEvent {
   reason: string;
 }
 
+/** Permission to write one snapshot (see `CollabExtension.acquireCompaction`). */
+export interface CompactionGrant {
+  /** Seq the snapshot claims: <= the seq asked for (every update up to it is applied on this pod). */
+  seq: number;
+  /** Called after the snapshot was written (or failed). */
+  release(): Promise<void>;
+}
+
 export interface CollabExtension {
   readonly name: string;
+  /**
+   * Optional and async (the one hook the core awaits): asked before a room
+   * writes a snapshot claiming `seq`. Null skips this round (another pod owns
+   * the room's compaction, or its lock is unreachable). With several pods a
+   * pod may not yet have applied every seq below its newest one, so the grant
+   * can lower the claimed seq. Used by cross-pod fan-out (src/cluster).
+   */
+  acquireCompaction?(room: string, seq: number): Promise<CompactionGrant | null>;
   onConnect?(conn: ConnectionInfo): void;
   onReject?(ev: RejectedEvent): void;
   onDisconnect?(ev: ClosedEvent): void;
