@@ -26,7 +26,14 @@
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import type { AwarenessEvent, CollabExtension, ConnectionInfo, RoomEvent, UpdateEvent } from '../hooks.js';
+import type {
+  AwarenessEvent,
+  CollabExtension,
+  CompactionGrant,
+  ConnectionInfo,
+  RoomEvent,
+  UpdateEvent,
+} from '../hooks.js';
 import type { Logger } from '../observability/logger.js';
 import type { Storage } from '../storage/types.js';
 import {
@@ -58,11 +65,7 @@ export interface ClusterHost {
   list(): ClusterRoom[];
 }
 
-export interface CompactionGrant {
-  /** Highest seq the snapshot may claim (every update up to it is applied here). */
-  seq: number;
-  release(): Promise<void>;
-}
+export type { CompactionGrant } from '../hooks.js';
 
 export interface ClusterStatus {
   redis: 'up' | 'down';
@@ -242,7 +245,7 @@ export class RedisCluster implements CollabExtension {
       catchUpAgain: false,
     };
     this.rooms.set(ev.room, st);
-    const baseline = (ev as RoomEvent & { seq?: number }).seq;
+    const baseline = ev.seq;
     if (typeof baseline === 'number') this.initTracker(ev.room, st, baseline);
     // The core registers the room right after this hook returns.
     setImmediate(() => {
