@@ -34,7 +34,7 @@ export interface TreePatch {
   changed: TreeNode[];
   removed: string[];
   transactions: number;
-  /** Time the oldest transaction in this patch was observed (for the diff-latency histogram). */
+  /** `performance.now()` when the oldest transaction in this patch was observed (diff-latency histogram). */
   firstTxAt: number;
 }
 
@@ -130,7 +130,7 @@ export class TreeTracker {
         if (prev) this.ctx.lastChange.set(t, { ...prev, time });
       }
     }
-    if (this.pendingTx === 0) this.firstTxAt = time;
+    if (this.pendingTx === 0) this.firstTxAt = performance.now();
     this.pendingTx++;
     this.schedule();
   }

@@ -1,0 +1,926 @@
+/**
+ * The inspect bridge: a `CollabExtension` that observes the pod and streams
+ * what it sees to authenticated inspect sessions (`/inspect`).
+ *
+ * Cost model: nothing is done for a room without subscribers except keeping
+ * a small per-room map Yjs client → last update time (O(1) per update) for
+ * the tree's `lastTime`. With subscribers, the update path only records
+ * (O(update)); decoding, tree patches, presence patches and traffic batches
+ * are computed later in the event loop (setImmediate / short timers), once
+ * per room, serialised once per scope and fanned out to per-session bounded
+ * outboxes. Slow sessions lose data (counted, then `resync` + snapshot); they
+ * never hold up the pod.
+ */
+import { createHmac } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type * as Y from 'yjs';
+import type { Awareness } from 'y-protocols/awareness';
+import type { Registry, RegistryContentType } from 'prom-client';
+import {
+  CloseCode,
+  INSPECT_LIMITS,
+  INSPECT_PROTOCOL_VERSION,
+  type InspectClientMessage,
+  type InspectScope,
+  type InspectStream,
+  type PresenceUser,
+  type RoomInfo,
+  type TrafficFrame,
+  type TreeNode,
+  type UpdateSummary,
+} from '@collabblocks/protocol';
+import type {
+  AwarenessEvent,
+  CollabExtension,
+  ConnectionInfo,
+  FrameEvent,
+  PodView,
+  RoomEvent,
+  RoomRuntimeStats,
+  UpdateEvent,
+} from '../hooks.js';
+import type { Logger } from '../observability/logger.js';
+import type { RoomStorageStats, Storage } from '../storage/types.js';
+import {
+  HistoryError,
+  loadStoredDoc,
+  readHistoryPage,
+  rebuildDocAt,
+  summarizeStored,
+  treeOf,
+} from './history.js';
+import { createInspectMetrics, type InspectMetrics } from './metrics.js';
+import { InspectSession, type SessionHost, type Subscription } from './session.js';
+import { verifyInspectToken, type InspectVerifyResult } from './token.js';
+import { TreeTracker, type TreePatch } from './treeTracker.js';
+import { stripValue, type LastChange, type WalkContext } from './treeWalk.js';
+import { summarizeUpdate } from './updateSummary.js';
+
+/** What the bridge reads from a loaded room (the core's `Room` satisfies it). */
+export interface InspectRoom {
+  readonly doc: Y.Doc;
+  readonly awareness: Awareness;
+  readonly connections?: ReadonlyMap<{ readonly info: ConnectionInfo }, ReadonlySet<number>>;
+  stats?(): RoomRuntimeStats;
+}
+
+export interface InspectBridgeOptions {
+  pod: string;
+  secret: Uint8Array;
+  storage: Storage;
+  rooms: { get(roomId: string): InspectRoom | undefined };
+  podView: PodView;
+  logger: Logger;
+  /** The pod's metrics registry (so `/metrics` shows inspect metrics); own registry otherwise. */
+  registry?: Registry<RegistryContentType>;
+  maxSessions?: number;
+  roomsIntervalMs?: number;
+  metricsIntervalMs?: number;
+  trafficFlushMs?: number;
+  presenceFlushMs?: number;
+}
+
+const TRAFFIC_ROWS_PER_FLUSH = 200;
+const MAX_CLIENT_TIMES = 2_000;
+const MAX_PENDING_UPDATES = 2_000;
+const STORAGE_STATS_TTL_MS = 5_000;
+const STATE_STREAMS: ReadonlySet<InspectStream> = new Set(['rooms', 'presence', 'tree']);
+
+type Streams = Record<InspectStream, Set<Subscription>>;
+
+class RoomWatch {
+  readonly subs: Streams = {
+    rooms: new Set(),
+    presence: new Set(),
+    tree: new Set(),
+    updates: new Set(),
+    traffic: new Set(),
+    metrics: new Set(),
+  };
+  tracker: TreeTracker | null = null;
+  trackerDoc: Y.Doc | null = null;
+  readonly lastChange = new WeakMap<Y.AbstractType<unknown>, LastChange>();
+  // metrics
+  ops = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  framesIn = 0;
+  framesOut = 0;
+  lastTick = Date.now();
+  // traffic
+  traffic: TrafficFrame[] = [];
+  trafficAgg = new Map<string, TrafficFrame>();
+  trafficDropped = 0;
+  trafficTimer: NodeJS.Timeout | null = null;
+  // updates
+  pendingUpdates: Array<{ ev: UpdateEvent; at: number }> = [];
+  updatesScheduled = false;
+  updatesDropped = 0;
+  // presence
+  joined = new Set<number>();
+  updated = new Set<number>();
+  left = new Set<number>();
+  presenceTimer: NodeJS.Timeout | null = null;
+  presenceCounts = new Map<number, number>();
+  awarenessConn = new Map<number, string>();
+
+  constructor(
+    readonly room: string,
+    readonly org: string
+  ) {}
+
+  get empty(): boolean {
+    for (const s of Object.values(this.subs)) if (s.size > 0) return false;
+    return true;
+  }
+}
+
+/** Serialises a stream message once; the subscription id is spliced in per subscriber. */
+function subFrame(type: string, subId: string, body: object): string {
+  const json = JSON.stringify(body);
+  const head = `{"v":${INSPECT_PROTOCOL_VERSION},"type":${JSON.stringify(type)},"sub":${JSON.stringify(subId)}`;
+  return json.length > 2 ? `${head},${json.slice(1)}` : `${head}}`;
+}
+
+/** Lazily computes one body per scope. */
+class PerScope<T extends object> {
+  private json: { content?: string; metadata?: string } = {};
+  constructor(
+    private readonly type: string,
+    private readonly make: (scope: InspectScope) => T
+  ) {}
+  frame(sub: Subscription): string {
+    const scope = sub.session.scope;
+    let body = this.json[scope];
+    if (body === undefined) {
+      body = JSON.stringify(this.make(scope));
+      this.json[scope] = body;
+    }
+    const head = `{"v":${INSPECT_PROTOCOL_VERSION},"type":${JSON.stringify(this.type)},"sub":${JSON.stringify(sub.id)}`;
+    return body.length > 2 ? `${head},${body.slice(1)}` : `${head}}`;
+  }
+}
+
+export class InspectBridge implements SessionHost {
+  readonly pod: string;
+  readonly metrics: InspectMetrics;
+  readonly extension: CollabExtension;
+  private readonly watches = new Map<string, RoomWatch>();
+  private readonly sessions = new Set<InspectSession>();
+  private readonly roomsSubs = new Map<string, Set<Subscription>>();
+  /** Yjs client → last update time, per loaded room (always on, O(1) per update). */
+  private readonly clientTimes = new Map<string, Map<number, number>>();
+  private readonly connPseudonyms = new Map<string, string>();
+  private readonly wss: WebSocketServer;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly pseudonymKey: Buffer;
+  private storageStats: { at: number; value: Promise<RoomStorageStats[]> } | null = null;
+  private roomsDirty = new Set<string>();
+  private roomsDirtyTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(private readonly opts: InspectBridgeOptions) {
+    this.pod = opts.pod;
+    this.metrics = createInspectMetrics(opts.registry);
+    this.pseudonymKey = createHmac('sha256', Buffer.from(opts.secret)).update('inspect-pseudonyms').digest();
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: INSPECT_LIMITS.maxClientMessageBytes });
+    this.extension = this.createExtension();
+    const every = (ms: number, fn: () => void): void => {
+      const t = setInterval(() => {
+        try {
+          fn();
+        } catch (err) {
+          opts.logger.warn({ err: (err as Error)?.message ?? String(err) }, 'inspect timer failed');
+        }
+      }, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(opts.metricsIntervalMs ?? 1_000, () => this.tickMetrics());
+    every(opts.roomsIntervalMs ?? 5_000, () => {
+      for (const org of this.roomsSubs.keys()) void this.sendRooms(org);
+    });
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  // ---------------------------------------------------------------- transport
+
+  /** Upgrade handler for `/inspect`. The token must come in the first frame, never in the URL. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      if (this.closed) {
+        ws.close(CloseCode.GOING_AWAY, 'pod shutting down');
+        return;
+      }
+      const query = (req.url ?? '').split('?')[1] ?? '';
+      if (/(^|&)(token|access_token)=/i.test(query)) {
+        ws.close(CloseCode.AUTH_INVALID, 'token in the URL is refused; send it in the first frame');
+        return;
+      }
+      if (this.sessions.size >= (this.opts.maxSessions ?? 500)) {
+        ws.close(CloseCode.RATE_LIMITED, 'too many inspect sessions on this pod');
+        return;
+      }
+      const session = new InspectSession(ws, this);
+      this.sessions.add(session);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const s of [...this.sessions]) s.close(CloseCode.GOING_AWAY, 'pod shutting down');
+    for (const w of this.watches.values()) this.disposeWatch(w);
+    this.watches.clear();
+    if (this.roomsDirtyTimer) clearTimeout(this.roomsDirtyTimer);
+    await new Promise<void>((r) => this.wss.close(() => r()));
+  }
+
+  // ------------------------------------------------------------ SessionHost
+
+  verify(token: string): Promise<InspectVerifyResult> {
+    return verifyInspectToken(this.opts.secret, token);
+  }
+
+  sessionAuthenticated(session: InspectSession): void {
+    if (session.org) this.metrics.sessions.inc({ org: session.org });
+  }
+
+  sessionClosed(session: InspectSession): void {
+    if (this.sessions.delete(session) && session.org) this.metrics.sessions.dec({ org: session.org });
+  }
+
+  countDrop(org: string, stream: string, n: number): void {
+    this.metrics.dropped.inc({ org, stream }, n);
+  }
+
+  subscribe(sub: Subscription): void {
+    const org = sub.session.org as string;
+    if (sub.stream === 'rooms') {
+      let set = this.roomsSubs.get(org);
+      if (!set) {
+        set = new Set();
+        this.roomsSubs.set(org, set);
+      }
+      set.add(sub);
+      void this.sendRooms(org, sub);
+      return;
+    }
+    const room = sub.room as string;
+    let w = this.watches.get(room);
+    if (!w) {
+      w = new RoomWatch(room, org);
+      this.watches.set(room, w);
+    }
+    w.subs[sub.stream].add(sub);
+    if (sub.stream === 'tree') this.startTreeSnapshot(w, sub);
+    else if (sub.stream === 'presence') this.sendPresenceSnapshot(w, sub);
+    else if (sub.stream === 'metrics') w.lastTick = Date.now();
+  }
+
+  unsubscribe(sub: Subscription): void {
+    sub.closed = true;
+    if (sub.stream === 'rooms') {
+      const org = sub.session.org as string;
+      const set = this.roomsSubs.get(org);
+      set?.delete(sub);
+      if (set && set.size === 0) this.roomsSubs.delete(org);
+      return;
+    }
+    const w = this.watches.get(sub.room as string);
+    if (!w) return;
+    w.subs[sub.stream].delete(sub);
+    if (w.subs.tree.size === 0 && w.tracker) {
+      w.tracker.close();
+      w.tracker = null;
+      w.trackerDoc = null;
+    }
+    if (w.empty) {
+      this.disposeWatch(w);
+      this.watches.delete(w.room);
+    }
+  }
+
+  resync(sub: Subscription, dropped: number): void {
+    if (sub.closed) return;
+    const msg = subFrame('resync', sub.id, {
+      stream: sub.stream,
+      ...(sub.room !== undefined ? { room: sub.room } : {}),
+      dropped,
+      reason: 'backpressure',
+    });
+    sub.session.outbox.push(msg, sub.id);
+    this.resnapshot(sub);
+  }
+
+  private resnapshot(sub: Subscription): void {
+    if (!STATE_STREAMS.has(sub.stream) || sub.closed) return;
+    if (sub.stream === 'rooms') {
+      void this.sendRooms(sub.session.org as string, sub);
+      return;
+    }
+    const w = this.watches.get(sub.room as string);
+    if (!w) return;
+    if (sub.stream === 'tree') this.startTreeSnapshot(w, sub);
+    else this.sendPresenceSnapshot(w, sub);
+  }
+
+  // ---------------------------------------------------------------- hooks
+
+  private createExtension(): CollabExtension {
+    return {
+      name: 'inspect',
+      wantsFrames: (room) => {
+        const w = this.watches.get(room);
+        return w !== undefined && (w.subs.traffic.size > 0 || w.subs.metrics.size > 0);
+      },
+      onFrame: (ev) => this.onFrame(ev),
+      onUpdate: (ev) => this.onUpdate(ev),
+      onAwareness: (ev) => this.onAwareness(ev),
+      onConnect: (c) => this.markRoomsDirty(c.org),
+      onDisconnect: (ev) => {
+        this.connPseudonyms.delete(ev.conn.id);
+        this.markRoomsDirty(ev.conn.org);
+      },
+      onRoomLoaded: (ev) => this.onRoomLoaded(ev),
+      onRoomUnloaded: (ev) => this.onRoomUnloaded(ev),
+    };
+  }
+
+  private onUpdate(ev: UpdateEvent): void {
+    let times = this.clientTimes.get(ev.room);
+    if (!times) {
+      times = new Map();
+      this.clientTimes.set(ev.room, times);
+    }
+    times.delete(ev.clientId);
+    times.set(ev.clientId, ev.ts);
+    if (times.size > MAX_CLIENT_TIMES) times.delete(times.keys().next().value as number);
+    const w = this.watches.get(ev.room);
+    if (!w) return;
+    w.ops++;
+    if (w.subs.updates.size === 0) return;
+    if (w.pendingUpdates.length >= MAX_PENDING_UPDATES) {
+      w.updatesDropped++;
+      this.countDrop(w.org, 'updates', w.subs.updates.size);
+      return;
+    }
+    w.pendingUpdates.push({ ev, at: performance.now() });
+    if (!w.updatesScheduled) {
+      w.updatesScheduled = true;
+      setImmediate(() => this.flushUpdates(w));
+    }
+  }
+
+  private onAwareness(ev: AwarenessEvent): void {
+    const w = this.watches.get(ev.room);
+    if (!w || w.subs.presence.size === 0) return;
+    for (const id of ev.added) {
+      w.left.delete(id);
+      w.joined.add(id);
+    }
+    for (const id of ev.updated) if (!w.joined.has(id)) w.updated.add(id);
+    for (const id of ev.removed) {
+      w.joined.delete(id);
+      w.updated.delete(id);
+      w.left.add(id);
+    }
+    for (const id of ev.added.concat(ev.updated)) {
+      w.presenceCounts.set(id, (w.presenceCounts.get(id) ?? 0) + 1);
+      if (ev.connId !== undefined) w.awarenessConn.set(id, ev.connId);
+    }
+    if (!w.presenceTimer) {
+      w.presenceTimer = setTimeout(() => {
+        w.presenceTimer = null;
+        this.flushPresence(w);
+      }, this.opts.presenceFlushMs ?? 30);
+    }
+  }
+
+  private onFrame(ev: FrameEvent): void {
+    const w = this.watches.get(ev.room);
+    if (!w) return;
+    if (ev.direction === 'in') {
+      w.bytesIn += ev.bytes;
+      w.framesIn++;
+    } else {
+      w.bytesOut += ev.bytes;
+      w.framesOut++;
+    }
+    if (w.subs.traffic.size === 0) return;
+    const conn = this.connPseudonym(ev.connId);
+    if (w.traffic.length < TRAFFIC_ROWS_PER_FLUSH) {
+      w.traffic.push({
+        ts: ev.ts,
+        direction: ev.direction,
+        conn,
+        kind: ev.kind,
+        bytes: ev.bytes,
+        summary: `${ev.direction === 'in' ? 'client → pod' : 'pod → client'} ${ev.kind} ${ev.bytes} B`,
+      });
+    } else {
+      // Coalesce: one row per conn/direction/kind carries the count and the bytes.
+      const key = `${conn}|${ev.direction}|${ev.kind}`;
+      const agg = w.trafficAgg.get(key);
+      if (agg) {
+        agg.count = (agg.count ?? 0) + 1;
+        agg.bytes += ev.bytes;
+        agg.ts = ev.ts;
+        agg.summary = `${agg.count} × ${ev.kind} (coalesced)`;
+      } else {
+        w.trafficAgg.set(key, {
+          ts: ev.ts,
+          direction: ev.direction,
+          conn,
+          kind: ev.kind,
+          bytes: ev.bytes,
+          count: 1,
+          summary: `1 × ${ev.kind} (coalesced)`,
+        });
+      }
+      w.trafficDropped++;
+    }
+    if (!w.trafficTimer) {
+      w.trafficTimer = setTimeout(() => {
+        w.trafficTimer = null;
+        this.flushTraffic(w);
+      }, this.opts.trafficFlushMs ?? 100);
+    }
+  }
+
+  private onRoomLoaded(ev: RoomEvent): void {
+    this.markRoomsDirty(ev.org);
+    const w = this.watches.get(ev.room);
+    if (!w) return;
+    for (const sub of [...w.subs.tree, ...w.subs.presence]) {
+      sub.session.outbox.push(
+        subFrame('resync', sub.id, { stream: sub.stream, room: w.room, dropped: 0, reason: 'reload' }),
+        sub.id
+      );
+      this.resnapshot(sub);
+    }
+  }
+
+  private onRoomUnloaded(ev: RoomEvent): void {
+    this.markRoomsDirty(ev.org);
+    this.clientTimes.delete(ev.room);
+    const w = this.watches.get(ev.room);
+    if (w?.tracker) {
+      w.tracker.close();
+      w.tracker = null;
+      w.trackerDoc = null;
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private disposeWatch(w: RoomWatch): void {
+    w.tracker?.close();
+    w.tracker = null;
+    if (w.trafficTimer) clearTimeout(w.trafficTimer);
+    if (w.presenceTimer) clearTimeout(w.presenceTimer);
+    w.trafficTimer = null;
+    w.presenceTimer = null;
+  }
+
+  private connPseudonym(connId: string): string {
+    let p = this.connPseudonyms.get(connId);
+    if (p === undefined) {
+      p = 'c_' + createHmac('sha256', this.pseudonymKey).update(connId).digest('base64url').slice(0, 8);
+      if (this.connPseudonyms.size > 50_000) this.connPseudonyms.clear();
+      this.connPseudonyms.set(connId, p);
+    }
+    return p;
+  }
+
+  private clientPseudonym(org: string, clientId: number): string {
+    return (
+      'a_' +
+      createHmac('sha256', this.pseudonymKey).update(`${org}:${clientId}`).digest('base64url').slice(0, 10)
+    );
+  }
+
+  private walkContext(w: RoomWatch): WalkContext {
+    const times = (): Map<number, number> | undefined => this.clientTimes.get(w.room);
+    return { clientTime: (c) => times()?.get(c), lastChange: w.lastChange };
+  }
+
+  /** connId → connection info of a loaded room. */
+  private connectionsOf(room: InspectRoom | undefined): Map<string, ConnectionInfo> {
+    const out = new Map<string, ConnectionInfo>();
+    if (room?.connections) for (const c of room.connections.keys()) out.set(c.info.id, c.info);
+    return out;
+  }
+
+  private ensureTracker(w: RoomWatch, room: InspectRoom): TreeTracker {
+    if (w.tracker && w.trackerDoc === room.doc) return w.tracker;
+    w.tracker?.close();
+    w.trackerDoc = room.doc;
+    w.tracker = new TreeTracker(room.doc, this.walkContext(w), (patch) => this.onTreePatch(w, patch));
+    return w.tracker;
+  }
+
+  // ---------------------------------------------------------------- tree
+
+  private startTreeSnapshot(w: RoomWatch, sub: Subscription): void {
+    const gen = ++sub.generation;
+    sub.holding = [];
+    const session = sub.session;
+    const run = async (): Promise<void> => {
+      let nodes: TreeNode[];
+      const room = this.opts.rooms.get(w.room);
+      if (room) {
+        const tracker = this.ensureTracker(w, room);
+        await tracker.ready;
+        if (sub.closed || gen !== sub.generation) return;
+        nodes = tracker.snapshot();
+        sub.holding = [];
+      } else {
+        // Not loaded on this pod: the stored state (no live patches until it loads).
+        const doc = await loadStoredDoc(this.opts.storage, w.room);
+        nodes = treeOf(doc, new Map());
+        doc.destroy();
+      }
+      const chunkSize = INSPECT_LIMITS.snapshotChunkNodes;
+      const total = nodes.length;
+      const chunks = Math.max(1, Math.ceil(total / chunkSize));
+      for (let i = 0; i < chunks; i++) {
+        if (!(await session.outbox.waitForRoom())) return;
+        if (sub.closed || gen !== sub.generation) return;
+        const slice = nodes.slice(i * chunkSize, (i + 1) * chunkSize);
+        const scope = session.scope;
+        session.outbox.push(
+          subFrame('treeSnapshot', sub.id, {
+            room: w.room,
+            ts: Date.now(),
+            chunk: i,
+            last: i === chunks - 1,
+            total,
+            nodes: scope === 'content' ? slice : slice.map(stripValue),
+          }),
+          sub.id
+        );
+      }
+      const held = sub.holding ?? [];
+      sub.holding = null;
+      for (const d of held) session.outbox.push(d, sub.id);
+    };
+    run().catch((err: unknown) => {
+      if (sub.closed) return;
+      sub.holding = null;
+      session.error('storage_error', `tree snapshot failed: ${(err as Error)?.message ?? String(err)}`, {
+        sub: sub.id,
+      });
+    });
+  }
+
+  private onTreePatch(w: RoomWatch, patch: TreePatch): void {
+    const body = new PerScope('treePatch', (scope) => ({
+      room: w.room,
+      ts: patch.ts,
+      added: scope === 'content' ? patch.added : patch.added.map(stripValue),
+      changed: scope === 'content' ? patch.changed : patch.changed.map(stripValue),
+      removed: patch.removed,
+      transactions: patch.transactions,
+    }));
+    for (const sub of w.subs.tree) sub.session.sendSub(sub, body.frame(sub));
+    this.metrics.diffLatency.observe(performance.now() - patch.firstTxAt);
+  }
+
+  // ---------------------------------------------------------------- updates
+
+  private flushUpdates(w: RoomWatch): void {
+    w.updatesScheduled = false;
+    const pending = w.pendingUpdates;
+    w.pendingUpdates = [];
+    if (pending.length === 0 || w.subs.updates.size === 0) return;
+    const room = this.opts.rooms.get(w.room);
+    const conns = this.connectionsOf(room);
+    const items: Array<{ content: UpdateSummary; metadata: UpdateSummary }> = [];
+    for (const { ev } of pending) {
+      let d;
+      try {
+        d = room ? summarizeUpdate(ev.update, room.doc, true) : null;
+      } catch {
+        d = null;
+      }
+      const base: UpdateSummary = {
+        ts: ev.ts,
+        clientId: ev.clientId,
+        origin: ev.origin,
+        bytes: ev.update.byteLength,
+        inserted: d?.inserted ?? 0,
+        deleted: d?.deleted ?? 0,
+        paths: d?.paths ?? [],
+      };
+      if (ev.seq > 0) base.seq = ev.seq;
+      if (d?.pathsTruncated) base.pathsTruncated = true;
+      if (ev.connId !== undefined) {
+        base.conn = this.connPseudonym(ev.connId);
+        const info = conns.get(ev.connId);
+        if (info) base.user = info.userPseudonym;
+      }
+      items.push({ content: { ...base, preview: d?.preview ?? [] }, metadata: base });
+    }
+    const body = new PerScope('updates', (scope) => ({
+      room: w.room,
+      items: items.map((i) => (scope === 'content' ? i.content : i.metadata)),
+    }));
+    for (const sub of w.subs.updates) sub.session.sendSub(sub, body.frame(sub));
+    const now = performance.now();
+    for (const p of pending) this.metrics.diffLatency.observe(now - p.at);
+  }
+
+  // ---------------------------------------------------------------- presence
+
+  private renderUser(
+    org: string,
+    clientId: number,
+    state: Record<string, unknown>,
+    info: ConnectionInfo | undefined,
+    lastSeen: number,
+    updates: number,
+    scope: InspectScope
+  ): PresenceUser {
+    const cursorRaw = state.cursor as { x?: unknown; y?: unknown } | null | undefined;
+    const cursor =
+      cursorRaw && typeof cursorRaw.x === 'number' && typeof cursorRaw.y === 'number'
+        ? { x: cursorRaw.x, y: cursorRaw.y }
+        : null;
+    const u: PresenceUser = {
+      clientId,
+      user: info?.userPseudonym ?? this.clientPseudonym(org, clientId),
+      cursor,
+      lastSeen,
+      updates,
+    };
+    if (info) u.conn = this.connPseudonym(info.id);
+    if (typeof state.status === 'string') u.status = state.status.slice(0, 32);
+    if (scope === 'content') {
+      const user = state.user as { name?: unknown; color?: unknown } | undefined;
+      const name = typeof user?.name === 'string' ? user.name : info?.displayName;
+      if (name !== undefined) u.name = name.slice(0, 100);
+      if (typeof user?.color === 'string') u.color = user.color.slice(0, 32);
+    }
+    return u;
+  }
+
+  private presenceUsers(
+    w: RoomWatch,
+    room: InspectRoom,
+    ids: Iterable<number>,
+    scope: InspectScope
+  ): PresenceUser[] {
+    const states = room.awareness.getStates();
+    const conns = this.connectionsOf(room);
+    const byClient = new Map<number, ConnectionInfo>();
+    if (room.connections)
+      for (const [c, set] of room.connections) for (const id of set) byClient.set(id, c.info);
+    const out: PresenceUser[] = [];
+    for (const id of ids) {
+      const state = states.get(id);
+      if (!state) continue;
+      const connId = w.awarenessConn.get(id);
+      const info = byClient.get(id) ?? (connId !== undefined ? conns.get(connId) : undefined);
+      const lastSeen = room.awareness.meta.get(id)?.lastUpdated ?? Date.now();
+      out.push(
+        this.renderUser(
+          w.org,
+          id,
+          state as Record<string, unknown>,
+          info,
+          lastSeen,
+          w.presenceCounts.get(id) ?? 0,
+          scope
+        )
+      );
+    }
+    return out;
+  }
+
+  private sendPresenceSnapshot(w: RoomWatch, sub: Subscription): void {
+    const room = this.opts.rooms.get(w.room);
+    const users = room
+      ? this.presenceUsers(w, room, room.awareness.getStates().keys(), sub.session.scope)
+      : [];
+    sub.session.outbox.push(
+      subFrame('presenceSnapshot', sub.id, { room: w.room, ts: Date.now(), users }),
+      sub.id
+    );
+  }
+
+  private flushPresence(w: RoomWatch): void {
+    const room = this.opts.rooms.get(w.room);
+    const joined = [...w.joined];
+    const updated = [...w.updated];
+    const left = [...w.left];
+    w.joined.clear();
+    w.updated.clear();
+    w.left.clear();
+    for (const id of left) {
+      w.presenceCounts.delete(id);
+      w.awarenessConn.delete(id);
+    }
+    if (!room || w.subs.presence.size === 0) return;
+    const ts = Date.now();
+    const body = new PerScope('presencePatch', (scope) => ({
+      room: w.room,
+      ts,
+      joined: this.presenceUsers(w, room, joined, scope),
+      updated: this.presenceUsers(w, room, updated, scope),
+      left,
+    }));
+    for (const sub of w.subs.presence) sub.session.sendSub(sub, body.frame(sub));
+  }
+
+  // ---------------------------------------------------------------- traffic & metrics
+
+  private flushTraffic(w: RoomWatch): void {
+    const frames = w.traffic.concat([...w.trafficAgg.values()]);
+    const dropped = w.trafficDropped;
+    w.traffic = [];
+    w.trafficAgg = new Map();
+    w.trafficDropped = 0;
+    if (w.subs.traffic.size === 0 || frames.length === 0) return;
+    const body = JSON.stringify({ room: w.room, frames, dropped });
+    for (const sub of w.subs.traffic) {
+      sub.session.sendSub(sub, `{"v":1,"type":"traffic","sub":${JSON.stringify(sub.id)},${body.slice(1)}`);
+    }
+  }
+
+  private tickMetrics(): void {
+    const now = Date.now();
+    for (const w of this.watches.values()) {
+      const intervalMs = Math.max(1, now - w.lastTick);
+      if (w.subs.metrics.size > 0) {
+        const stats = this.opts.rooms.get(w.room)?.stats?.();
+        const body = {
+          room: w.room,
+          ts: now,
+          intervalMs,
+          opsPerSec: Math.round((w.ops * 1000 * 100) / intervalMs) / 100,
+          connections: stats?.connections ?? 0,
+          presence: stats?.presence ?? 0,
+          bytesIn: w.bytesIn,
+          bytesOut: w.bytesOut,
+          framesIn: w.framesIn,
+          framesOut: w.framesOut,
+          docBytes: stats?.docBytes ?? 0,
+        };
+        for (const sub of w.subs.metrics) sub.session.sendSub(sub, subFrame('metrics', sub.id, body));
+      }
+      w.ops = 0;
+      w.bytesIn = 0;
+      w.bytesOut = 0;
+      w.framesIn = 0;
+      w.framesOut = 0;
+      w.lastTick = now;
+    }
+  }
+
+  // ---------------------------------------------------------------- rooms
+
+  private markRoomsDirty(org: string): void {
+    if (!this.roomsSubs.has(org)) return;
+    this.roomsDirty.add(org);
+    if (this.roomsDirtyTimer) return;
+    this.roomsDirtyTimer = setTimeout(() => {
+      this.roomsDirtyTimer = null;
+      const orgs = [...this.roomsDirty];
+      this.roomsDirty.clear();
+      for (const o of orgs) void this.sendRooms(o);
+    }, 500);
+    this.roomsDirtyTimer.unref();
+  }
+
+  private storedStats(): Promise<RoomStorageStats[]> {
+    const now = Date.now();
+    if (!this.storageStats || now - this.storageStats.at > STORAGE_STATS_TTL_MS) {
+      const value = this.opts.storage.stats().catch((err: unknown) => {
+        this.opts.logger.warn(
+          { err: (err as Error)?.message ?? String(err) },
+          'inspect: storage stats failed'
+        );
+        return [] as RoomStorageStats[];
+      });
+      this.storageStats = { at: now, value };
+    }
+    return this.storageStats.value;
+  }
+
+  private async sendRooms(org: string, only?: Subscription): Promise<void> {
+    const subs = only ? [only] : [...(this.roomsSubs.get(org) ?? [])];
+    if (subs.length === 0) return;
+    const stored = await this.storedStats();
+    const byRoom = new Map<string, RoomInfo>();
+    for (const s of stored) {
+      if (s.org !== org) continue;
+      byRoom.set(s.room, {
+        room: s.room,
+        org: s.org,
+        loaded: false,
+        connections: 0,
+        presence: 0,
+        docBytes: s.bytes,
+        ops: s.ops,
+        lastActivity: s.lastTs,
+        storedBytes: s.bytes,
+        lastSeq: s.lastSeq,
+      });
+    }
+    for (const r of this.opts.podView.rooms()) {
+      if (r.org !== org) continue;
+      const prev = byRoom.get(r.room);
+      const info: RoomInfo = {
+        room: r.room,
+        org: r.org,
+        loaded: true,
+        connections: r.connections,
+        presence: r.presence,
+        docBytes: r.docBytes,
+        ops: r.ops,
+        lastActivity: r.lastActivity,
+      };
+      if (prev?.storedBytes !== undefined) info.storedBytes = prev.storedBytes;
+      if (prev?.lastSeq !== undefined) info.lastSeq = prev.lastSeq;
+      byRoom.set(r.room, info);
+    }
+    const rooms = [...byRoom.values()].sort((a, b) => (a.room < b.room ? -1 : a.room > b.room ? 1 : 0));
+    const body = JSON.stringify({ ts: Date.now(), rooms });
+    for (const sub of subs) {
+      if (sub.closed) continue;
+      sub.session.sendSub(sub, `{"v":1,"type":"rooms","sub":${JSON.stringify(sub.id)},${body.slice(1)}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- history
+
+  async history(
+    session: InspectSession,
+    msg: Extract<InspectClientMessage, { type: 'history' }>
+  ): Promise<void> {
+    try {
+      const page = await readHistoryPage(this.opts.storage, msg);
+      const live = this.opts.rooms.get(msg.room);
+      const doc = live ? live.doc : await loadStoredDoc(this.opts.storage, msg.room);
+      const entries = summarizeStored(page.entries, doc, session.scope === 'content');
+      if (!live) doc.destroy();
+      session.sendControl({
+        type: 'history',
+        id: msg.id,
+        room: msg.room,
+        fromTs: msg.fromTs,
+        toTs: msg.toTs,
+        entries,
+        nextAfterSeq: page.nextAfterSeq,
+      });
+    } catch (err) {
+      this.historyFailed(session, msg.id, err);
+    }
+  }
+
+  async historyTree(
+    session: InspectSession,
+    msg: Extract<InspectClientMessage, { type: 'historyTree' }>
+  ): Promise<void> {
+    try {
+      const r = await rebuildDocAt(this.opts.storage, msg.room, msg.at);
+      const nodes = treeOf(r.doc, r.clientTimes);
+      r.doc.destroy();
+      const chunkSize = INSPECT_LIMITS.snapshotChunkNodes;
+      const chunks = Math.max(1, Math.ceil(nodes.length / chunkSize));
+      for (let i = 0; i < chunks; i++) {
+        if (!(await session.outbox.waitForRoom())) return;
+        const slice = nodes.slice(i * chunkSize, (i + 1) * chunkSize);
+        session.sendControl({
+          type: 'historyTree',
+          id: msg.id,
+          room: msg.room,
+          at: msg.at,
+          seq: r.seq,
+          seqTs: r.seqTs,
+          chunk: i,
+          last: i === chunks - 1,
+          total: nodes.length,
+          nodes: session.scope === 'content' ? slice : slice.map(stripValue),
+        });
+      }
+    } catch (err) {
+      this.historyFailed(session, msg.id, err);
+    }
+  }
+
+  private historyFailed(session: InspectSession, id: string, err: unknown): void {
+    if (err instanceof HistoryError) {
+      session.error(err.code, err.message, { id });
+      return;
+    }
+    this.opts.logger.warn({ err: (err as Error)?.message ?? String(err) }, 'inspect history failed');
+    session.error('internal', 'history request failed', { id });
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Wires the inspect bridge into a pod: the extension (hooks), `/inspect`
+ * WebSocket upgrades and the token routes.
+ *
+ *   const inspect = attachInspect(server, { secret, registry: obs.podMetrics?.registry });
+ *   ...
+ *   await inspect.close();   // before server.close()
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Registry, RegistryContentType } from 'prom-client';
+import { INSPECT_TOKEN_PATH, INSPECT_WS_PATH, type InspectScope } from '@collabblocks/protocol';
+import type { CollabExtension, PodView } from '../hooks.js';
+import type { RouteHandler } from '../http/router.js';
+import type { UpgradeHandler } from '../http/upgrade.js';
+import type { Logger } from '../observability/logger.js';
+import type { Storage } from '../storage/types.js';
+import { InspectBridge, type InspectRoom } from './bridge.js';
+import { tokenHandler } from './http.js';
+
+export { InspectBridge } from './bridge.js';
+export { resolveInspectSecret, mintInspectToken, verifyInspectToken } from './token.js';
+
+/** The part of `CollabServer` the bridge needs (structural, so tests can pass a real server). */
+export interface InspectHostServer {
+  readonly logger: Logger;
+  readonly storage: Storage;
+  readonly podView: PodView;
+  readonly rooms: { get(roomId: string): InspectRoom | undefined };
+  readonly http: { route(method: 'POST', path: string, handler: RouteHandler): void };
+  readonly upgrade: { register(pathPrefix: string, handler: UpgradeHandler): void };
+  authenticateOrgKey(req: IncomingMessage): { org: string; scope: InspectScope } | null;
+  addExtension(ext: CollabExtension): void;
+}
+
+export interface AttachInspectOptions {
+  /** From `resolveInspectSecret` (COLLAB_INSPECT_SECRET or derived from the JWT secret). */
+  secret: Uint8Array;
+  registry?: Registry<RegistryContentType>;
+  maxSessions?: number;
+}
+
+export function attachInspect(server: InspectHostServer, opts: AttachInspectOptions): InspectBridge {
+  const bridge = new InspectBridge({
+    pod: server.podView.pod,
+    secret: opts.secret,
+    storage: server.storage,
+    rooms: server.rooms,
+    podView: server.podView,
+    logger: server.logger.child({ component: 'inspect' }),
+    ...(opts.registry ? { registry: opts.registry } : {}),
+    ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
+  });
+  server.addExtension(bridge.extension);
+  server.upgrade.register(INSPECT_WS_PATH, (req, socket, head) => bridge.handleUpgrade(req, socket, head));
+  const deps = {
+    secret: opts.secret,
+    authenticateOrgKey: (req: IncomingMessage) => server.authenticateOrgKey(req),
+  };
+  server.http.route('POST', INSPECT_TOKEN_PATH, tokenHandler(deps));
+  server.http.route('POST', `${INSPECT_TOKEN_PATH}/content`, tokenHandler(deps, 'content'));
+  server.http.route('POST', `${INSPECT_TOKEN_PATH}/metadata`, tokenHandler(deps, 'metadata'));
+  return bridge;
+}

@@ -1,0 +1,407 @@
+/**
+ * One inspect WebSocket: hello → auth (within 2 s, token in the first frame)
+ * → requests. Owns the session's outbox (backpressure), its subscriptions,
+ * request rate limiting and token expiry. Stream content is produced by the
+ * bridge (`bridge.ts`); this module only speaks the protocol.
+ */
+import type { WebSocket } from 'ws';
+import {
+  CloseCode,
+  INSPECT_LIMITS,
+  INSPECT_PROTOCOL_VERSION,
+  INSPECT_STREAMS,
+  parseInspectClientMessage,
+  parseRoomName,
+  scopeAllows,
+  type InspectClientMessage,
+  type InspectErrorCode,
+  type InspectScope,
+  type InspectServerMessage,
+  type InspectStream,
+  type WithoutVersion,
+} from '@collabblocks/protocol';
+import { Outbox, DEFAULT_OUTBOX } from './outbox.js';
+import type { InspectVerifyResult } from './token.js';
+
+export interface Subscription {
+  readonly id: string;
+  readonly stream: InspectStream;
+  readonly room: string | undefined;
+  readonly session: InspectSession;
+  /** While a snapshot is being streamed, live messages wait here (bounded). */
+  holding: string[] | null;
+  /** Incremented on every (re)snapshot so a stale snapshot loop stops. */
+  generation: number;
+  closed: boolean;
+}
+
+/** What the session needs from the bridge. */
+export interface SessionHost {
+  readonly pod: string;
+  verify(token: string): Promise<InspectVerifyResult>;
+  subscribe(sub: Subscription): void;
+  unsubscribe(sub: Subscription): void;
+  resync(sub: Subscription, dropped: number): void;
+  history(session: InspectSession, msg: Extract<InspectClientMessage, { type: 'history' }>): Promise<void>;
+  historyTree(
+    session: InspectSession,
+    msg: Extract<InspectClientMessage, { type: 'historyTree' }>
+  ): Promise<void>;
+  sessionAuthenticated(session: InspectSession): void;
+  sessionClosed(session: InspectSession): void;
+  countDrop(org: string, stream: string, n: number): void;
+}
+
+/** Consecutive rejected requests (rate limit) after which the socket is closed. */
+const FLOOD_CLOSE_AFTER = 200;
+
+export class InspectSession {
+  org: string | null = null;
+  scope: InspectScope = 'metadata';
+  expiresAt = 0;
+  readonly subs = new Map<string, Subscription>();
+  readonly outbox: Outbox;
+  private authTimer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private subCounter = 0;
+  private tokens: number = INSPECT_LIMITS.requestsPerSecond * 2;
+  private lastRefill = Date.now();
+  private rejectedInARow = 0;
+  private authChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly host: SessionHost,
+    private readonly now: () => number = Date.now
+  ) {
+    this.outbox = new Outbox(
+      {
+        send: (d, cb) => ws.send(d, cb),
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+      },
+      {
+        ...DEFAULT_OUTBOX,
+        onDrop: (sub, n) => {
+          const s = sub !== undefined ? this.subs.get(sub) : undefined;
+          if (this.org) host.countDrop(this.org, s?.stream ?? 'control', n);
+        },
+        onResync: (sub, dropped) => {
+          const s = this.subs.get(sub);
+          if (s && !s.closed) host.resync(s, dropped);
+        },
+      }
+    );
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('close', () => this.teardown());
+    ws.on('error', () => this.teardown());
+    this.authTimer = setTimeout(() => {
+      if (this.org === null)
+        this.close(CloseCode.AUTH_TIMEOUT, 'not authenticated within 2 s', 'not_authenticated');
+    }, INSPECT_LIMITS.authTimeoutMs);
+    this.authTimer.unref?.();
+    this.sendControl({
+      type: 'hello',
+      pod: host.pod,
+      serverTime: now(),
+      authTimeoutMs: INSPECT_LIMITS.authTimeoutMs,
+      streams: [...INSPECT_STREAMS],
+      limits: {
+        maxSubscriptions: INSPECT_LIMITS.maxSubscriptions,
+        requestsPerSecond: INSPECT_LIMITS.requestsPerSecond,
+        maxHistorySpanMs: INSPECT_LIMITS.maxHistorySpanMs,
+        maxHistoryEntries: INSPECT_LIMITS.maxHistoryEntries,
+        snapshotChunkNodes: INSPECT_LIMITS.snapshotChunkNodes,
+      },
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  get authenticated(): boolean {
+    return this.org !== null;
+  }
+
+  /** Sends a control message (ack, error, response) — never dropped by subscription stalls. */
+  sendControl(msg: WithoutVersion<InspectServerMessage>): void {
+    if (this.closed) return;
+    this.outbox.push(JSON.stringify({ v: INSPECT_PROTOCOL_VERSION, ...msg }));
+  }
+
+  /** Sends a pre-serialised stream message for a subscription (holds it while a snapshot streams). */
+  sendSub(sub: Subscription, data: string): void {
+    if (this.closed || sub.closed) return;
+    if (sub.holding !== null) {
+      if (sub.holding.length >= 1_000) {
+        // Too much happened during the snapshot: start over with a fresh one.
+        const dropped = sub.holding.length + 1;
+        sub.holding = null;
+        if (this.org) this.host.countDrop(this.org, sub.stream, dropped);
+        this.host.resync(sub, dropped);
+        return;
+      }
+      sub.holding.push(data);
+      return;
+    }
+    this.outbox.push(data, sub.id);
+  }
+
+  error(
+    code: InspectErrorCode,
+    message: string,
+    extra: { id?: string | undefined; sub?: string } = {}
+  ): void {
+    this.sendControl({
+      type: 'error',
+      code,
+      message,
+      fatal: false,
+      ...(extra.id !== undefined ? { id: extra.id } : {}),
+      ...(extra.sub !== undefined ? { sub: extra.sub } : {}),
+    });
+  }
+
+  /** Sends a fatal error then closes with a 44xx code. */
+  close(closeCode: number, reason: string, code?: InspectErrorCode, id?: string): void {
+    if (this.closed) return;
+    if (code) {
+      this.sendControl({
+        type: 'error',
+        code,
+        message: reason,
+        fatal: true,
+        ...(id !== undefined ? { id } : {}),
+      });
+    }
+    this.teardown();
+    try {
+      this.ws.close(closeCode, reason.slice(0, 120));
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  private teardown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.authTimer) clearTimeout(this.authTimer);
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    for (const sub of this.subs.values()) {
+      sub.closed = true;
+      this.host.unsubscribe(sub);
+    }
+    this.subs.clear();
+    // Let already queued control messages (the fatal error) go out before the close frame.
+    this.outbox.drain();
+    this.outbox.close();
+    this.host.sessionClosed(this);
+  }
+
+  private takeToken(): boolean {
+    const t = this.now();
+    const rate = INSPECT_LIMITS.requestsPerSecond;
+    this.tokens = Math.min(rate * 2, this.tokens + ((t - this.lastRefill) / 1000) * rate);
+    this.lastRefill = t;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private onMessage(data: unknown, isBinary: boolean): void {
+    if (this.closed) return;
+    if (isBinary) {
+      if (!this.authenticated)
+        this.close(
+          CloseCode.MALFORMED_MESSAGE,
+          'binary frames are not part of the inspect protocol',
+          'malformed'
+        );
+      else this.error('malformed', 'binary frames are not part of the inspect protocol; send JSON text');
+      return;
+    }
+    const text = Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Array.isArray(data)
+        ? Buffer.concat(data as Buffer[]).toString('utf8')
+        : String(data);
+    const parsed = parseInspectClientMessage(text);
+    if (!parsed.ok) {
+      if (!this.authenticated) this.close(CloseCode.MALFORMED_MESSAGE, parsed.error, parsed.code, parsed.id);
+      else this.error(parsed.code, parsed.error, { id: parsed.id });
+      return;
+    }
+    const msg = parsed.value;
+    if (msg.type === 'auth') {
+      this.authChain = this.authChain.then(() => this.onAuth(msg));
+      return;
+    }
+    if (!this.authenticated) {
+      this.close(
+        CloseCode.AUTH_MISSING,
+        `'${msg.type}' before authentication; send {type:'auth'} first`,
+        'not_authenticated',
+        msg.id
+      );
+      return;
+    }
+    if (msg.type === 'ping') {
+      this.sendControl({
+        type: 'pong',
+        serverTime: this.now(),
+        ...(msg.id !== undefined ? { id: msg.id } : {}),
+      });
+      return;
+    }
+    if (!this.takeToken()) {
+      this.rejectedInARow++;
+      if (this.rejectedInARow >= FLOOD_CLOSE_AFTER) {
+        this.close(CloseCode.RATE_LIMITED, 'request flood', 'rate_limited', msg.id);
+        return;
+      }
+      this.error('rate_limited', `more than ${INSPECT_LIMITS.requestsPerSecond} requests/s; slow down`, {
+        id: msg.id,
+      });
+      return;
+    }
+    this.rejectedInARow = 0;
+    switch (msg.type) {
+      case 'subscribe':
+        this.onSubscribe(msg);
+        return;
+      case 'unsubscribe': {
+        const sub = this.subs.get(msg.sub);
+        if (!sub) {
+          this.error('unknown_subscription', `no subscription ${msg.sub}`, { id: msg.id, sub: msg.sub });
+          return;
+        }
+        this.subs.delete(sub.id);
+        sub.closed = true;
+        this.outbox.forget(sub.id);
+        this.host.unsubscribe(sub);
+        this.sendControl({
+          type: 'unsubscribed',
+          sub: sub.id,
+          reason: 'client',
+          ...(msg.id !== undefined ? { id: msg.id } : {}),
+        });
+        return;
+      }
+      case 'history':
+      case 'historyTree': {
+        if (!this.checkRoom(msg.room, msg.id)) return;
+        const run = msg.type === 'history' ? this.host.history(this, msg) : this.host.historyTree(this, msg);
+        run.catch(() => this.error('internal', 'history request failed', { id: msg.id }));
+        return;
+      }
+    }
+  }
+
+  /** Room name valid and in the session's org; sends the error otherwise. */
+  private checkRoom(room: string, id: string | undefined): boolean {
+    const r = parseRoomName(room);
+    if (!r.ok) {
+      this.error('room_invalid', r.error, { id });
+      return false;
+    }
+    if (r.value.org !== this.org) {
+      this.error('wrong_org', `room ${room} is not in this session's org`, { id });
+      return false;
+    }
+    return true;
+  }
+
+  private onSubscribe(msg: Extract<InspectClientMessage, { type: 'subscribe' }>): void {
+    if (msg.scope !== undefined && !scopeAllows(this.scope, msg.scope)) {
+      this.error(
+        'scope_insufficient',
+        `this subscription needs '${msg.scope}' scope; the token grants '${this.scope}'`,
+        {
+          id: msg.id,
+        }
+      );
+      return;
+    }
+    if (msg.room !== undefined && !this.checkRoom(msg.room, msg.id)) return;
+    if (this.subs.size >= INSPECT_LIMITS.maxSubscriptions) {
+      this.error(
+        'too_many_subscriptions',
+        `at most ${INSPECT_LIMITS.maxSubscriptions} subscriptions per session`,
+        {
+          id: msg.id,
+        }
+      );
+      return;
+    }
+    const sub: Subscription = {
+      id: `s${++this.subCounter}`,
+      stream: msg.stream,
+      room: msg.stream === 'rooms' ? undefined : msg.room,
+      session: this,
+      holding: null,
+      generation: 0,
+      closed: false,
+    };
+    this.subs.set(sub.id, sub);
+    this.sendControl({
+      type: 'subscribed',
+      id: msg.id,
+      sub: sub.id,
+      stream: sub.stream,
+      ...(sub.room !== undefined ? { room: sub.room } : {}),
+    });
+    this.host.subscribe(sub);
+  }
+
+  private async onAuth(msg: Extract<InspectClientMessage, { type: 'auth' }>): Promise<void> {
+    if (this.closed) return;
+    const res = await this.host.verify(msg.token);
+    if (this.closed) return;
+    if (!res.ok) {
+      this.close(res.closeCode, res.reason, res.code, msg.id);
+      return;
+    }
+    const v = res.value;
+    if (this.org !== null && v.org !== this.org) {
+      this.close(CloseCode.AUTH_WRONG_ORG, 're-auth token is for another org', 'wrong_org', msg.id);
+      return;
+    }
+    if (msg.scope !== undefined && !scopeAllows(v.scope, msg.scope)) {
+      this.close(
+        CloseCode.SCOPE_INSUFFICIENT,
+        `token grants '${v.scope}' scope; '${msg.scope}' was required`,
+        'scope_insufficient',
+        msg.id
+      );
+      return;
+    }
+    const reauth = this.org !== null;
+    this.org = v.org;
+    this.scope = v.scope;
+    this.expiresAt = v.expiresAt;
+    if (this.authTimer) clearTimeout(this.authTimer);
+    this.authTimer = null;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = setTimeout(
+      () =>
+        this.close(
+          CloseCode.AUTH_EXPIRED,
+          'inspect token expired; re-authenticate before expiresAt',
+          'auth_expired'
+        ),
+      Math.max(0, v.expiresAt - this.now())
+    );
+    this.sendControl({
+      type: 'authenticated',
+      org: v.org,
+      scope: v.scope,
+      expiresAt: v.expiresAt,
+      reauth,
+      ...(msg.id !== undefined ? { id: msg.id } : {}),
+    });
+    if (!reauth) this.host.sessionAuthenticated(this);
+  }
+}
