@@ -16,3 +16,4 @@ export { ClusterMetrics, CROSSPOD_LAG_BUCKETS_MS } from './metrics.js';
 export { SeqTracker } from './seqTracker.js';
 export { acquireLock, type HeldLock } from './lock.js';
 export { decodeMessage, encodeMessage, channelFor, type ClusterMessage } from './codec.js';
+export { startCluster, type ClusterCapableServer, type StartClusterOptions } from './wire.js';

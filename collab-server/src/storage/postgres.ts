@@ -173,7 +173,7 @@ export class PostgresStorage implements Storage {
   private readonly closeTimeoutMs: number;
   private readonly log: Logger | undefined;
   private readonly listener: PostgresStorageListener | undefined;
-  private readonly errorsTotal: Counter<'op'> | undefined;
+  private errorsTotal: Counter<'op'> | undefined;
 
   private queue: PendingAppend[] = [];
   private pendingBytes = 0;
@@ -212,20 +212,24 @@ export class PostgresStorage implements Storage {
     });
     // An idle client losing its connection (database restart) must not crash the pod.
     this.pool.on('error', (err) => this.recordError('pool', err));
-    if (opts.registry) {
-      this.errorsTotal = new Counter({
-        name: 'collab_pg_errors_total',
-        help: 'Failed PostgreSQL calls by operation',
-        labelNames: ['op'],
-        registers: [opts.registry],
-      });
-      const gauge: Gauge = new Gauge({
-        name: 'collab_pg_pending_bytes',
-        help: 'Bytes of updates held in memory, not yet durable in PostgreSQL',
-        registers: [opts.registry],
-        collect: () => gauge.set(this.pendingBytes),
-      });
-    }
+    if (opts.registry) this.registerMetrics(opts.registry);
+  }
+
+  /** Registers `collab_pg_errors_total` and `collab_pg_pending_bytes` (once) on the pod's registry. */
+  registerMetrics(registry: Registry): void {
+    if (this.errorsTotal) return;
+    this.errorsTotal = new Counter({
+      name: 'collab_pg_errors_total',
+      help: 'Failed PostgreSQL calls by operation',
+      labelNames: ['op'],
+      registers: [registry],
+    });
+    const gauge: Gauge = new Gauge({
+      name: 'collab_pg_pending_bytes',
+      help: 'Bytes of updates held in memory, not yet durable in PostgreSQL',
+      registers: [registry],
+      collect: () => gauge.set(this.pendingBytes),
+    });
   }
 
   /** True while the last write reached the database; false while held updates are being retried. */
