@@ -240,7 +240,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (sync !== 'normal' && sync !== 'full') {
     throw new ConfigError(`COLLAB_SQLITE_SYNC must be "normal" or "full", got "${sync}"`);
   }
-  const postgresUrl = str(env, 'COLLAB_PG_URL') ?? str(env, 'COLLAB_POSTGRES_URL');
+  const postgresUrl =
+    str(env, 'COLLAB_PG_URL') ?? str(env, 'COLLAB_POSTGRES_URL') ?? str(env, 'DATABASE_URL');
   if (storageKind === 'postgres' && postgresUrl === undefined) {
     throw new ConfigError('COLLAB_STORAGE=postgres requires COLLAB_PG_URL (postgres://…)');
   }
@@ -261,6 +262,12 @@ export function loadConfig(env: Env = process.env): Config {
       dataDir: path.resolve(str(env, 'COLLAB_DATA_DIR') ?? './.data'),
       sqliteSync: sync,
       ...(postgresUrl !== undefined ? { postgresUrl } : {}),
+      ...(str(env, 'COLLAB_PG_MAX_PENDING_BYTES') !== undefined
+        ? { pgMaxPendingBytes: int(env, 'COLLAB_PG_MAX_PENDING_BYTES', 0, 1024) }
+        : {}),
+      ...(str(env, 'COLLAB_PG_MAX_PENDING_OPS') !== undefined
+        ? { pgMaxPendingOps: int(env, 'COLLAB_PG_MAX_PENDING_OPS', 0, 1) }
+        : {}),
     },
     roomIdleMs: int(env, 'COLLAB_ROOM_IDLE_MS', 30_000, 0),
     maxRooms: int(env, 'COLLAB_MAX_ROOMS', 10_000, 1),

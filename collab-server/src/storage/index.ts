@@ -14,8 +14,6 @@ export async function createStorage(config: Config, logger?: Logger): Promise<St
   if (config.storage.kind === 'sqlite') {
     return new SqliteStorage({ dataDir: config.storage.dataDir, sync: config.storage.sqliteSync });
   }
-  const url = config.storage.postgresUrl;
-  if (url === undefined) throw new Error('COLLAB_STORAGE=postgres requires COLLAB_PG_URL');
-  const { PostgresStorage } = await import('./postgres.js');
-  return new PostgresStorage({ url, ...(logger ? { logger } : {}) });
+  const { createPostgresStorage } = await import('./postgres.js');
+  return createPostgresStorage(config, logger ? { logger } : {});
 }

@@ -119,6 +119,8 @@ export async function startPod(opts: StartPodOptions = {}): Promise<PodProcess> 
     out += chunk.toString('utf8');
     if (out.length > MAX_OUTPUT) out = out.slice(out.length - MAX_OUTPUT);
   };
+  proc.stdout?.on('data', append);
+  proc.stderr?.on('data', append);
   const exited = new Promise<ExitInfo>((resolve) => {
     proc.once('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -157,8 +159,6 @@ export async function startPod(opts: StartPodOptions = {}): Promise<PodProcess> 
       );
     });
   });
-  proc.stdout?.on('data', append);
-  proc.stderr?.on('data', append);
 
   let exitInfo: ExitInfo | null = null;
   void exited.then((i) => {
