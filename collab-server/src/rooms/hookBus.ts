@@ -5,10 +5,10 @@
  * precomputed list so the per-frame cost is one length check when no extension
  * taps frames.
  */
-import type { CollabExtension } from '../hooks.js';
+import type { CollabExtension, CompactionGrant } from '../hooks.js';
 import type { Logger } from '../observability/logger.js';
 
-type HookName = Exclude<keyof CollabExtension, 'name' | 'wantsFrames'>;
+type HookName = Exclude<keyof CollabExtension, 'name' | 'wantsFrames' | 'acquireCompaction'>;
 type HookArg<K extends HookName> = Parameters<NonNullable<CollabExtension[K]>>[0];
 
 export class HookBus {
@@ -38,6 +38,35 @@ export class HookBus {
         this.logFailure(ext.name, hook, err);
       }
     }
+  }
+
+  /**
+   * Asks every extension that gates compaction (`acquireCompaction`): undefined
+   * when none does, null when one refuses (grants already taken are released),
+   * else one grant with the lowest seq that releases them all.
+   */
+  async acquireCompaction(room: string, seq: number): Promise<CompactionGrant | null | undefined> {
+    const grants: CompactionGrant[] = [];
+    const releaseAll = async (): Promise<void> => {
+      await Promise.allSettled(grants.map((g) => g.release()));
+    };
+    for (const ext of this.exts) {
+      if (typeof ext.acquireCompaction !== 'function') continue;
+      let grant: CompactionGrant | null;
+      try {
+        grant = await ext.acquireCompaction(room, seq);
+      } catch (err) {
+        this.logFailure(ext.name, 'acquireCompaction', err);
+        grant = null;
+      }
+      if (grant === null) {
+        await releaseAll();
+        return null;
+      }
+      grants.push(grant);
+    }
+    if (grants.length === 0) return undefined;
+    return { seq: Math.min(seq, ...grants.map((g) => g.seq)), release: releaseAll };
   }
 
   /** Cheap per-frame check: true when some extension taps frames of this room. */

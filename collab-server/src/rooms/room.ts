@@ -167,7 +167,12 @@ export class Room {
           'collab.bytes': room.snapshotBytes + bytes,
         });
         room.startTimers();
-        deps.hooks.emit('onRoomLoaded', { room: id, org, durationMs: performance.now() - t0 });
+        deps.hooks.emit('onRoomLoaded', {
+          room: id,
+          org,
+          durationMs: performance.now() - t0,
+          seq: room.lastSeq,
+        });
         return room;
       } catch (err) {
         room.destroyYjs();
@@ -464,7 +469,15 @@ export class Room {
       { attributes: { org: this.org, 'room.id': this.id } },
       async (span) => {
         const t0 = performance.now();
-        const seq = this.lastSeq;
+        // Cross-pod: one compaction owner per room, and the claimed seq is capped at what this pod applied.
+        const grant = await this.deps.hooks.acquireCompaction(this.id, this.lastSeq);
+        const seq = grant ? Math.min(this.lastSeq, grant.seq) : this.lastSeq;
+        if (grant === null || seq <= this.snapshotSeq) {
+          span.setAttribute('collab.skipped', true);
+          span.end();
+          await grant?.release();
+          return;
+        }
         const ts = this.lastTs;
         const ops = this.opsSinceSnapshot;
         const bytes = this.bytesSinceSnapshot;
@@ -492,6 +505,7 @@ export class Room {
           );
         } finally {
           span.end();
+          await grant?.release();
         }
       }
     );
@@ -547,9 +561,17 @@ export class Room {
       ops: this.ops,
       pendingDurable: this.pendingDurable,
       pendingCompaction: this.opsSinceSnapshot,
-      presence: this.awareness.getStates().size,
+      // Local connections' states only: with cross-pod fan-out each pod counts its own clients once.
+      presence: this.localPresence(),
       lastActivity: this.lastActivity,
     };
+  }
+
+  private localPresence(): number {
+    const states = this.awareness.getStates();
+    let n = 0;
+    for (const ids of this.connections.values()) for (const id of ids) if (states.has(id)) n += 1;
+    return n;
   }
 
   /** Highest durable seq applied to the doc. */
