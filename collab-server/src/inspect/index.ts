@@ -18,6 +18,7 @@ import { InspectBridge, type InspectRoom } from './bridge.js';
 import { tokenHandler } from './http.js';
 
 export { InspectBridge } from './bridge.js';
+export { readInspectConfig, type InspectConfig } from './config.js';
 export { resolveInspectSecret, mintInspectToken, verifyInspectToken } from './token.js';
 
 /** The part of `CollabServer` the bridge needs (structural, so tests can pass a real server). */

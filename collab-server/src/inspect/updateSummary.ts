@@ -43,7 +43,7 @@ function findItem(doc: Y.Doc, client: number, clock: number): Y.Item | null {
   }
 }
 
-function previewOf(content: Y.AbstractContent): unknown {
+function previewOf(content: Y.Item['content']): unknown {
   if (content instanceof Y.ContentString) {
     return content.str.length > MAX_PREVIEW_CHARS
       ? content.str.slice(0, MAX_PREVIEW_CHARS) + '…'
