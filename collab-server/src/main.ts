@@ -13,6 +13,7 @@ import {
 } from './observability/index.js';
 import { createLogger } from './observability/logger.js';
 import { createServer } from './server.js';
+import { attachInspect, readInspectConfig } from './inspect/index.js';
 import { createStorage } from './storage/index.js';
 
 async function main(): Promise<void> {
@@ -38,6 +39,19 @@ async function main(): Promise<void> {
   );
   server.addExtension(observability.extension);
   server.setMetrics(observability.metrics);
+  // Inspect bridge (issue 4): `/inspect` WebSocket + `POST /api/inspect/token[/content|/metadata]`.
+  let inspectConfig;
+  try {
+    inspectConfig = readInspectConfig(process.env, config);
+  } catch (err) {
+    console.error(`collab-server: configuration error: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const inspect = attachInspect(server, {
+    secret: inspectConfig.secret,
+    maxSessions: inspectConfig.maxSessions,
+    ...(observability.podMetrics ? { registry: observability.podMetrics.registry } : {}),
+  });
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -51,6 +65,7 @@ async function main(): Promise<void> {
     timer.unref();
     void (async () => {
       try {
+        await inspect.close();
         await server.close();
         await observability.shutdown();
         await shutdownTracing();
