@@ -66,8 +66,7 @@ export function createMetricsExtension(m: PodMetrics, logger: Logger): CollabExt
     }),
     onUpdate: guard('onUpdate', (ev) => {
       if (ev.origin === 'remote') m.countOp(ev.room, ev.org, 'remote-update');
-      if (ev.origin === 'client' && finite(ev.durationMs))
-        m.updateDuration.observe({ org: ev.org }, ev.durationMs);
+      if (ev.origin === 'client' && finite(ev.durationMs)) m.updateDuration.observe(ev.durationMs);
     }),
     onPersist: guard('onPersist', (ev) =>
       m.observePersist(ev.orgs, ev.backend, ev.durationMs, ev.count, ev.traceId)
@@ -77,8 +76,7 @@ export function createMetricsExtension(m: PodMetrics, logger: Logger): CollabExt
       if (finite(ev.durationMs)) m.compactionDuration.observe(ev.durationMs);
     }),
     onRoomLoaded: guard('onRoomLoaded', (ev) => {
-      if (ev.durationMs !== undefined && finite(ev.durationMs))
-        m.roomLoad.observe({ org: ev.org }, ev.durationMs);
+      if (ev.durationMs !== undefined && finite(ev.durationMs)) m.roomLoad.observe(ev.durationMs);
     }),
     onRoomUnloaded: guard('onRoomUnloaded', (ev) => m.roomsUnloaded.inc({ org: ev.org })),
     onRtt: guard('onRtt', (ev) => {

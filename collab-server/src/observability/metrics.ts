@@ -83,11 +83,11 @@ export class PodMetrics {
   readonly roomsLoaded: Gauge;
   readonly messages: Counter<'org' | 'kind'>;
   readonly connectionsOpened: Counter<'org'>;
-  readonly roomLoad: Histogram<'org'>;
+  readonly roomLoad: Histogram;
   readonly roomsUnloaded: Counter<'org'>;
   readonly compactions: Counter<'org'>;
   readonly compactionDuration: Histogram;
-  readonly updateDuration: Histogram<'org'>;
+  readonly updateDuration: Histogram;
   readonly storageStatsAge: Gauge;
 
   /** Counter objects and their original names (OpenMetrics rendering strips `_total`; text needs it back). */
@@ -95,6 +95,11 @@ export class PodMetrics {
   /** Room → `type` label values it has its own `crdt_ops_total` series for (to remove them on expiry). */
   private readonly roomOpTypes = new Map<string, { org: string; types: Set<string> }>();
   private renderChain: Promise<unknown> = Promise.resolve();
+  /**
+   * Figures of the last render (pod-gauge refresh + exposition): how many slices it ran
+   * in between event-loop yields and the CPU time of the longest slice (for benches and tests).
+   */
+  lastRender = { slices: 0, maxSliceCpuMs: 0 };
   private storageStatsAt = 0;
 
   constructor(
@@ -220,7 +225,6 @@ export class PodMetrics {
     this.roomLoad = new Histogram({
       name: 'collab_room_load_ms',
       help: 'Time to load a room from storage (snapshot + log replay), milliseconds.',
-      labelNames: ['org'],
       buckets: ROOM_LOAD_BUCKETS_MS,
       registers,
     });
@@ -244,8 +248,7 @@ export class PodMetrics {
     });
     this.updateDuration = new Histogram({
       name: 'collab_update_duration_ms',
-      help: 'Update receive to durable, applied and broadcast, milliseconds.',
-      labelNames: ['org'],
+      help: 'Client update receive to durable, applied and broadcast, milliseconds.',
       buckets: LATENCY_BUCKETS_MS,
       registers,
     });
@@ -363,15 +366,50 @@ export class PodMetrics {
   }
 
   private async renderNow(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
+    let sliceStart = performance.now();
+    let sliceCpu = process.cpuUsage();
     this.refreshPodGauges();
     const contentType = openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
-    // prom-client strips `_total` from counter names when rendering OpenMetrics; restore for text.
-    if (!openMetrics) for (const [m, name] of this.counterNames) m.name = name;
+    // prom-client strips `_total` from counter names for OpenMetrics (and appends it to samples); text needs
+    // the original names back.
+    for (const [m, name] of this.counterNames) m.name = openMetrics ? name.replace(/_total$/, '') : name;
     this.registry.setContentType(contentType);
+    // Same output as `registry.metrics()`, but metric by metric, yielding to the event loop whenever a
+    // slice took longer than SLICE_MS: a scrape of a large pod never blocks the loop for long.
+    const reg = this.registry as unknown as RegistryInternals;
+    const parts: string[] = [];
     try {
-      return { contentType, body: await this.registry.metrics() };
+      let maxSliceCpuMs = 0;
+      let slices = 1;
+      for (const metric of this.registry.getMetricsAsArray()) {
+        parts.push(await reg.getMetricsAsString(metric));
+        if (performance.now() - sliceStart > SLICE_MS) {
+          const c = process.cpuUsage(sliceCpu);
+          maxSliceCpuMs = Math.max(maxSliceCpuMs, (c.user + c.system) / 1000);
+          await yieldToLoop();
+          slices += 1;
+          sliceStart = performance.now();
+          sliceCpu = process.cpuUsage();
+        }
+      }
+      const c = process.cpuUsage(sliceCpu);
+      this.lastRender = { slices, maxSliceCpuMs: Math.max(maxSliceCpuMs, (c.user + c.system) / 1000) };
     } finally {
       this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     }
+    const body = openMetrics ? `${parts.join('\n')}\n# EOF\n` : `${parts.join('\n\n')}\n`;
+    return { contentType, body };
   }
+}
+
+/** prom-client's per-metric formatter (public in its JS, absent from its typings). */
+interface RegistryInternals {
+  getMetricsAsString(metric: unknown): Promise<string>;
+}
+
+/** Longest stretch of rendering work between two yields to the event loop, ms. */
+const SLICE_MS = 4;
+
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
