@@ -56,6 +56,10 @@ export interface Config {
   maxConnPerIp: number;
   maxConnections: number;
   shutdownTimeoutMs: number;
+  /** `COLLAB_REDIS_URL`: cross-pod fan-out through Redis (unset: a single pod, the default). */
+  redisUrl?: string;
+  /** `COLLAB_CLUSTER_ALLOW_SQLITE`: allow Redis fan-out over SQLite (SQLite is single-pod; tests only). */
+  clusterAllowSqlite: boolean;
 }
 
 export class ConfigError extends Error {
@@ -281,7 +285,19 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnPerIp: int(env, 'COLLAB_MAX_CONN_PER_IP', 1_000, 1),
     maxConnections: int(env, 'COLLAB_MAX_CONNECTIONS', 50_000, 1),
     shutdownTimeoutMs: int(env, 'COLLAB_SHUTDOWN_TIMEOUT_MS', 10_000, 100),
+    clusterAllowSqlite: bool(env, 'COLLAB_CLUSTER_ALLOW_SQLITE'),
   };
+  const redisUrl = str(env, 'COLLAB_REDIS_URL');
+  if (redisUrl !== undefined) {
+    if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl))
+      throw new ConfigError('COLLAB_REDIS_URL must be redis://host:port');
+    if (storageKind === 'sqlite' && !cfg.clusterAllowSqlite) {
+      throw new ConfigError(
+        'COLLAB_REDIS_URL (several pods) needs shared storage: set COLLAB_STORAGE=postgres (SQLite is single-pod)'
+      );
+    }
+    cfg.redisUrl = redisUrl;
+  }
   const aud = str(env, 'COLLAB_JWT_AUDIENCE');
   const iss = str(env, 'COLLAB_JWT_ISSUER');
   if (aud !== undefined) cfg.jwtAudience = aud;
