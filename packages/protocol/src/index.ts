@@ -3,3 +3,4 @@ export * from './closeCodes.js';
 export * from './ywsMessages.js';
 export * from './query.js';
 export * from './inspect/index.js';
+export * from './frames.js';

@@ -1,0 +1,222 @@
+/**
+ * Data-frame contracts between the collab datasource and the panels.
+ *
+ * The datasource (plugins/collab-datasource/src/data) builds Grafana data
+ * frames with exactly these field names; the presence panel and the CRDT panel
+ * read them by name. Nothing else defines them: import the constants, never
+ * retype the strings. Every frame the datasource emits carries
+ * `meta.custom[COLLAB_FRAME_KIND_KEY]` (one of `COLLAB_FRAME_KINDS`) so a panel
+ * can pick its frame out of a response holding several.
+ *
+ * Emission model: `presence`, `tree`, `historyTree`, `rooms` and `heatmap` frames
+ * are full snapshots (each emission replaces the previous one, same refId
+ * and frame name); `updates`, `traffic`, `metrics` and `history` frames are
+ * append-only windows (the newest rows last, bounded by maxDataPoints and
+ * `FRAME_LIMITS.maxRows`).
+ */
+
+/** `meta.custom` key naming the collab frame kind. */
+export const COLLAB_FRAME_KIND_KEY = 'collabFrame' as const;
+
+export const COLLAB_FRAME_KINDS = [
+  'rooms',
+  'presence',
+  'heatmap',
+  'tree',
+  'updates',
+  'traffic',
+  'metrics',
+  'history',
+  'historyTree',
+] as const;
+export type CollabFrameKind = (typeof COLLAB_FRAME_KINDS)[number];
+
+/** Grafana data-plane frame types (`meta.type`) the datasource uses. */
+export const FRAME_META_TYPES = {
+  table: 'table',
+  heatmapCells: 'heatmap-cells',
+  logLines: 'log-lines',
+  timeseriesMulti: 'timeseries-multi',
+} as const;
+
+export const FRAME_LIMITS = {
+  /** At most this many rows per frame; more is cut and reported as a notice/error. */
+  maxRows: 10_000,
+  /** One-shot queries (rooms, history, historyTree) fail after this. */
+  oneShotTimeoutMs: 5_000,
+  /** Default window of streaming frames when the request gives no maxDataPoints. */
+  defaultStreamRows: 1_000,
+} as const;
+
+/**
+ * Presence: one row per connected awareness client of one room (a snapshot).
+ * `label` is the display name with `content` scope, else the pseudonym — a
+ * metadata-scope (Viewer) frame never holds names, colours or values.
+ * `x`/`y` are null when the client has no cursor.
+ */
+export const PRESENCE_FIELDS = {
+  room: 'room',
+  pod: 'pod',
+  clientId: 'clientId',
+  /** Stable pseudonym (never a personal name). */
+  user: 'user',
+  /** Name (content scope) or pseudonym. */
+  label: 'label',
+  /** CSS colour (content scope), else a colour derived from the pseudonym. */
+  color: 'color',
+  x: 'x',
+  y: 'y',
+  status: 'status',
+  /** Epoch ms (time field). */
+  lastSeen: 'lastSeen',
+  updateCount: 'updateCount',
+  /** Pseudonymous connection id ('' when unknown). */
+  conn: 'conn',
+} as const;
+
+/** `meta.custom` of a presence frame. */
+export interface PresenceFrameCustom {
+  collabFrame: 'presence';
+  room: string;
+  pod: string;
+  /** Epoch ms of the last presence message folded in. */
+  ts: number;
+  scope: 'metadata' | 'content';
+}
+
+/**
+ * Tree (and historyTree): the Yjs document flattened in pre-order, one row per
+ * node (a parent before its children). Paths are the inspect protocol's
+ * JSON-Pointer paths (`/root/key/0`); `parentPath` is `''` for root types.
+ * `value` is a string (JSON for non-strings) and is empty unless the frame was
+ * built with `content` scope.
+ */
+export const TREE_FIELDS = {
+  path: 'path',
+  parentPath: 'parentPath',
+  depth: 'depth',
+  key: 'key',
+  /** Yjs type: Map, Array, Text, XmlFragment, XmlElement, XmlText, XmlHook, Doc, value, unknown. */
+  type: 'type',
+  size: 'size',
+  itemCount: 'itemCount',
+  deleted: 'deleted',
+  children: 'children',
+  lastClient: 'lastClient',
+  lastClock: 'lastClock',
+  /** Epoch ms (time field), null when unknown. */
+  lastTime: 'lastTime',
+  valueType: 'valueType',
+  nodeName: 'nodeName',
+  value: 'value',
+} as const;
+
+/** `meta.custom` of a tree / historyTree frame. */
+export interface TreeFrameCustom {
+  collabFrame: 'tree' | 'historyTree';
+  room: string;
+  pod: string;
+  /** Epoch ms of the snapshot/last patch (tree) or the requested instant (historyTree). */
+  ts: number;
+  /** Last log seq folded in, when known. */
+  seq?: number;
+  /** False while a chunked snapshot is still arriving. */
+  complete: boolean;
+  /** Nodes in the full tree (may exceed the rows when capped). */
+  total: number;
+  truncated: boolean;
+  scope: 'metadata' | 'content';
+}
+
+/**
+ * Updates (and history): a Grafana `log-lines` frame (timestamp, body,
+ * severity, labels) plus structured fields. `paths` is a JSON string array;
+ * `preview` is a JSON array of delta previews and is `''` without `content` scope.
+ */
+export const UPDATES_FIELDS = {
+  /** The log-lines time field (epoch ms). */
+  time: 'timestamp',
+  body: 'body',
+  severity: 'severity',
+  /** log-lines labels (JSON object: room, pod, origin). */
+  labels: 'labels',
+  /** Unique per row: `<pod>:<room>:<seq|ts-clientId-n>`. */
+  id: 'id',
+  room: 'room',
+  seq: 'seq',
+  clientId: 'clientId',
+  conn: 'conn',
+  user: 'user',
+  origin: 'origin',
+  bytes: 'bytes',
+  inserted: 'inserted',
+  deleted: 'deleted',
+  paths: 'paths',
+  preview: 'preview',
+} as const;
+
+/** Traffic: a `log-lines` frame of wire frames seen by the pod for one room. */
+export const TRAFFIC_FIELDS = {
+  time: 'timestamp',
+  body: 'body',
+  severity: 'severity',
+  labels: 'labels',
+  id: 'id',
+  room: 'room',
+  direction: 'direction',
+  conn: 'conn',
+  kind: 'kind',
+  bytes: 'bytes',
+  count: 'count',
+} as const;
+
+/** Metrics: a time series per pod/room (one frame per pod, `timeseries-multi`). */
+export const METRICS_FIELDS = {
+  time: 'time',
+  opsPerSec: 'opsPerSec',
+  connections: 'connections',
+  presence: 'presence',
+  bytesIn: 'bytesIn',
+  bytesOut: 'bytesOut',
+  framesIn: 'framesIn',
+  framesOut: 'framesOut',
+  docBytes: 'docBytes',
+} as const;
+
+/** Rooms: a table across pods, one row per (pod, room). */
+export const ROOMS_FIELDS = {
+  pod: 'pod',
+  org: 'org',
+  room: 'room',
+  loaded: 'loaded',
+  connections: 'connections',
+  presence: 'presence',
+  docBytes: 'docBytes',
+  ops: 'ops',
+  lastActivity: 'lastActivity',
+  storedBytes: 'storedBytes',
+  lastSeq: 'lastSeq',
+} as const;
+
+/**
+ * Presence heatmap: Grafana's `heatmap-cells` format — one row per grid cell
+ * with `xMin`/`xMax`/`yMin`/`yMax` bounds (cursor coordinates) and the
+ * accumulated `count` of cursor samples that fell in it.
+ */
+export const HEATMAP_FIELDS = {
+  xMin: 'xMin',
+  xMax: 'xMax',
+  yMin: 'yMin',
+  yMax: 'yMax',
+  count: 'count',
+} as const;
+
+/** Read the collab frame kind of a frame's `meta.custom`, or undefined. */
+export function collabFrameKind(
+  meta: { custom?: Record<string, unknown> } | undefined
+): CollabFrameKind | undefined {
+  const k = meta?.custom?.[COLLAB_FRAME_KIND_KEY];
+  return typeof k === 'string' && (COLLAB_FRAME_KINDS as readonly string[]).includes(k)
+    ? (k as CollabFrameKind)
+    : undefined;
+}
