@@ -73,6 +73,22 @@ const toSnapshot = (r: SnapshotRow): Snapshot => ({
   state: new Uint8Array(r.state.buffer, r.state.byteOffset, r.state.byteLength),
 });
 
+/** Returns why an append is invalid, or null. Checked before queueing so one bad call cannot fail a batch. */
+function validateAppend(room: unknown, updates: unknown): string | null {
+  if (typeof room !== 'string' || room.length === 0 || room.length > 255)
+    return 'room must be a non-empty string';
+  if (!Array.isArray(updates)) return 'updates must be an array';
+  for (const u of updates as Array<Partial<NewUpdate>>) {
+    if (typeof u !== 'object' || u === null) return 'each update must be an object';
+    if (!(u.update instanceof Uint8Array)) return 'update bytes must be a Uint8Array';
+    if (!Number.isInteger(u.clientId) || (u.clientId as number) < 0 || (u.clientId as number) > 0xffffffff) {
+      return 'clientId must be an integer in [0, 2^32)';
+    }
+    if (!Number.isFinite(u.ts)) return 'ts must be a finite number';
+  }
+  return null;
+}
+
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 export class SqliteStorage implements Storage {
@@ -155,12 +171,11 @@ export class SqliteStorage implements Storage {
         'SELECT s.room AS room, s.seq AS seq, s.ts AS ts, LENGTH(s.state) AS len FROM snapshots s ' +
           'WHERE s.seq = (SELECT MAX(seq) FROM snapshots WHERE room = s.room)'
       ),
-      /** Per room, the newest snapshot at or before the cut-off: the prune base. */
-      pruneBases: db.prepare<[number], { room: string; seq: number }>(
-        'SELECT room, MAX(seq) AS seq FROM snapshots WHERE ts <= ? GROUP BY room'
+      latestSnapshots: db.prepare<[], { room: string; seq: number }>(
+        'SELECT room, MAX(seq) AS seq FROM snapshots GROUP BY room'
       ),
       pruneUpdates: db.prepare('DELETE FROM updates WHERE room = ? AND seq <= ? AND ts < ?'),
-      pruneSnapshots: db.prepare('DELETE FROM snapshots WHERE room = ? AND seq < ?'),
+      pruneSnapshots: db.prepare('DELETE FROM snapshots WHERE room = ? AND seq < ? AND ts < ?'),
     };
   }
 
@@ -176,6 +191,11 @@ export class SqliteStorage implements Storage {
         this.requireDb();
       } catch (err) {
         reject(err as Error);
+        return;
+      }
+      const invalid = validateAppend(room, updates);
+      if (invalid) {
+        reject(new TypeError(`append: ${invalid}`));
         return;
       }
       if (updates.length === 0) {
@@ -199,38 +219,60 @@ export class SqliteStorage implements Storage {
     return s;
   }
 
-  /** Writes every queued append in one transaction, then settles the callers. */
+  /** Inserts one append's rows inside the current transaction; returns its seqs. */
+  private insertRows(p: PendingAppend, next: Map<string, number>): number[] {
+    let seq = next.get(p.room) ?? this.currentSeq(p.room);
+    const seqs: number[] = [];
+    for (const u of p.updates) {
+      seq += 1;
+      this.stmts.insert.run(p.room, seq, Math.trunc(u.ts), u.clientId, buf(u.update));
+      seqs.push(seq);
+    }
+    next.set(p.room, seq);
+    return seqs;
+  }
+
+  /**
+   * Writes every queued append in ONE transaction, then settles the callers in
+   * order. If that transaction fails, the seq cache of the batch's rooms is
+   * dropped (reloaded from the DB) and each append is retried alone, so one
+   * failing room cannot fail the others; an append that still fails is
+   * rejected and nothing of it was written.
+   */
   private flush(): void {
     this.flushTimer = null;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    let results: number[][];
-    const next = new Map<string, number>();
+    let db: Database.Database;
     try {
-      const db = this.requireDb();
-      const tx = db.transaction(() => {
-        return batch.map((p) => {
-          let seq = next.get(p.room) ?? this.currentSeq(p.room);
-          const seqs: number[] = [];
-          for (const u of p.updates) {
-            seq += 1;
-            this.stmts.insert.run(p.room, seq, Math.trunc(u.ts), Math.trunc(u.clientId) >>> 0, buf(u.update));
-            seqs.push(seq);
-          }
-          next.set(p.room, seq);
-          return seqs;
-        });
-      });
-      results = tx.immediate();
+      db = this.requireDb();
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      for (const p of batch) p.reject(e);
+      for (const p of batch) p.reject(err as Error);
       return;
     }
-    this.commits += 1;
-    for (const [room, seq] of next) this.lastSeq.set(room, seq);
-    batch.forEach((p, i) => p.resolve(results[i] as number[]));
+    const next = new Map<string, number>();
+    try {
+      const results = db.transaction(() => batch.map((p) => this.insertRows(p, next))).immediate();
+      this.commits += 1;
+      for (const [room, seq] of next) this.lastSeq.set(room, seq);
+      batch.forEach((p, i) => p.resolve(results[i] as number[]));
+      return;
+    } catch {
+      for (const p of batch) this.lastSeq.delete(p.room);
+    }
+    for (const p of batch) {
+      const one = new Map<string, number>();
+      try {
+        const seqs = db.transaction(() => this.insertRows(p, one)).immediate();
+        this.commits += 1;
+        for (const [room, seq] of one) this.lastSeq.set(room, seq);
+        p.resolve(seqs);
+      } catch (err) {
+        this.lastSeq.delete(p.room);
+        p.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
   }
 
   async load(room: string): Promise<LoadedRoom> {
@@ -266,21 +308,21 @@ export class SqliteStorage implements Storage {
   }
 
   /**
-   * Retention. For each room, the "base" is its newest snapshot taken at or
-   * before the cut-off. Log entries folded into the base (seq <= base) and
-   * older than the cut-off are removed, as are snapshots older than the base.
-   * The base, every later snapshot and every later log entry stay, so both the
-   * current state and any point in time after the cut-off can be rebuilt.
-   * Rooms without a snapshot keep their whole log.
+   * Retention: removes log entries older than the cut-off that are already
+   * folded into the room's LATEST snapshot (seq <= latest.seq), and snapshots
+   * older than the cut-off other than the latest. The latest snapshot and every
+   * log entry after it always stay, so the current state can always be
+   * rebuilt; rooms without a snapshot keep their whole log.
    */
   async prune(olderThanTs: number): Promise<number> {
     const db = this.requireDb();
+    if (!Number.isFinite(olderThanTs)) throw new TypeError('prune: olderThanTs must be a finite number');
     const cut = Math.trunc(olderThanTs);
     const tx = db.transaction(() => {
       let removed = 0;
-      for (const base of this.stmts.pruneBases.all(cut)) {
-        removed += this.stmts.pruneUpdates.run(base.room, base.seq, cut).changes;
-        removed += this.stmts.pruneSnapshots.run(base.room, base.seq).changes;
+      for (const latest of this.stmts.latestSnapshots.all()) {
+        removed += this.stmts.pruneUpdates.run(latest.room, latest.seq, cut).changes;
+        removed += this.stmts.pruneSnapshots.run(latest.room, latest.seq, cut).changes;
       }
       return removed;
     });
