@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Grafana 13.2 with our three plugins built from source and our provisioning baked in.
+# Build context: the repository root (see docker-compose.yml).
+ARG NODE_IMAGE=node:22.21.1-bookworm-slim
+ARG GRAFANA_IMAGE=grafana/grafana:13.2.0
+
+FROM ${NODE_IMAGE} AS plugins
+WORKDIR /src
+COPY package.json package-lock.json ./
+COPY packages/protocol/package.json packages/protocol/
+COPY plugins/collab-datasource/package.json plugins/collab-datasource/
+COPY plugins/presence-panel/package.json plugins/presence-panel/
+COPY plugins/crdt-panel/package.json plugins/crdt-panel/
+RUN npm ci --no-audit --no-fund --include-workspace-root \
+  -w packages/protocol -w plugins/collab-datasource -w plugins/presence-panel -w plugins/crdt-panel
+COPY tsconfig.base.json ./
+COPY packages/protocol packages/protocol
+COPY plugins plugins
+RUN npm run build -w @collabblocks/protocol \
+  && npm run build -w plugins/collab-datasource -w plugins/presence-panel -w plugins/crdt-panel
+
+FROM ${GRAFANA_IMAGE}
+# Directory names are the plugin ids (unsigned loading is allowed for exactly these ids).
+COPY --from=plugins /src/plugins/collab-datasource/dist /var/lib/grafana/plugins/collabblocks-collab-datasource
+COPY --from=plugins /src/plugins/presence-panel/dist /var/lib/grafana/plugins/collabblocks-presence-panel
+COPY --from=plugins /src/plugins/crdt-panel/dist /var/lib/grafana/plugins/collabblocks-crdt-panel
+COPY provisioning/grafana /etc/grafana/provisioning
+COPY provisioning/dashboards /var/lib/grafana/dashboards
+USER root
+RUN mkdir -p /var/lib/grafana/data && chown -R 472:0 /var/lib/grafana/data
+USER 472
