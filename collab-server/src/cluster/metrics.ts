@@ -3,19 +3,19 @@
  * (observability's `PodMetrics.registry`, which adds the `pod` label), else on
  * a private registry so tests and benches can still read them.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type RegistryContentType } from 'prom-client';
 
 export const CROSSPOD_LAG_BUCKETS_MS = [0.5, 1, 2, 5, 10, 20, 50, 100, 250, 500, 1000, 5000];
 
 export class ClusterMetrics {
-  readonly registry: Registry;
+  readonly registry: Registry<RegistryContentType>;
   readonly lag: Histogram;
   readonly redisErrors: Counter<'op'>;
   readonly messages: Counter<'type' | 'direction'>;
   readonly catchUpUpdates: Counter;
   readonly redisUp: Gauge;
 
-  constructor(registry?: Registry) {
+  constructor(registry?: Registry<RegistryContentType>) {
     this.registry = registry ?? new Registry();
     const registers = [this.registry];
     this.lag = new Histogram({

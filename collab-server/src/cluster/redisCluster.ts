@@ -24,7 +24,7 @@
  *   readiness reports `degraded`, and everything re-syncs on reconnect.
  */
 import { Redis } from 'ioredis';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type {
   AwarenessEvent,
@@ -81,7 +81,7 @@ export interface RedisClusterOptions {
   storage: Storage;
   logger: Logger;
   /** The pod's metrics registry (observability); a private one when absent. */
-  registry?: Registry;
+  registry?: Registry<RegistryContentType>;
   /** SQLite is single-pod: refuse it unless explicitly allowed (`COLLAB_CLUSTER_ALLOW_SQLITE`). */
   allowSqlite?: boolean;
   /** Wait this long for a missing seq to arrive before reading it from storage. Default 50 ms. */
@@ -139,6 +139,7 @@ export class RedisCluster implements CollabExtension {
   /** Rooms whose last publish failed: a `head` goes out once Redis is back. */
   private readonly unpublished = new Set<string>();
   private applyingRemoteAwareness = false;
+  private readonly compactionRefusedUntil = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private presenceTimer: NodeJS.Timeout | null = null;
   private presenceFlush: NodeJS.Timeout | null = null;
@@ -264,6 +265,7 @@ export class RedisCluster implements CollabExtension {
     if (st?.gapTimer) clearTimeout(st.gapTimer);
     this.rooms.delete(ev.room);
     this.unpublished.delete(ev.room);
+    this.compactionRefusedUntil.delete(ev.room);
     if (this.sub.status === 'ready') {
       this.sub.unsubscribe(channelFor(ev.room)).catch((err: unknown) => this.redisError('unsubscribe', err));
     }
@@ -328,9 +330,15 @@ export class RedisCluster implements CollabExtension {
     const claim = st?.tracker ? Math.min(seq, st.tracker.watermark) : seq;
     if (claim <= 0) return null;
     if (this.pub.status !== 'ready') return null;
+    // A room written on several pods asks on every update past the threshold: back off after a refusal.
+    if ((this.compactionRefusedUntil.get(room) ?? 0) > Date.now()) return null;
     try {
       const lock = await acquireLock(this.pub, this.key(`compact:${room}`), this.compactionLockMs);
-      if (!lock) return null;
+      if (!lock) {
+        this.compactionRefusedUntil.set(room, Date.now() + 1000);
+        return null;
+      }
+      this.compactionRefusedUntil.delete(room);
       return {
         seq: claim,
         release: async () => {

@@ -4,7 +4,7 @@
  * registry, adds the `redis` readiness check (`degraded` while Redis is down:
  * the pod still serves its local clients, so it stays ready) and connects.
  */
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import type { CollabExtension } from '../hooks.js';
 import type { Logger } from '../observability/logger.js';
 import type { Storage } from '../storage/types.js';
@@ -29,7 +29,7 @@ export interface StartClusterOptions extends Omit<
   'pod' | 'storage' | 'logger' | 'registry'
 > {
   logger: Logger;
-  registry?: Registry;
+  registry?: Registry<RegistryContentType>;
 }
 
 export async function startCluster(

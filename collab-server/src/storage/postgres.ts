@@ -17,7 +17,7 @@
  * - Migrations are versioned, idempotent and run under an advisory lock.
  */
 import pg from 'pg';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
 import type { PersistEvent } from '../hooks.js';
 import type { Logger } from '../observability/logger.js';
@@ -67,7 +67,7 @@ export interface PostgresStorageOptions {
   logger?: Logger;
   listener?: PostgresStorageListener;
   /** Registers `collab_pg_errors_total` and `collab_pg_pending_bytes` here when given. */
-  registry?: Registry;
+  registry?: Registry<RegistryContentType>;
 }
 
 interface PendingAppend {
@@ -216,7 +216,7 @@ export class PostgresStorage implements Storage {
   }
 
   /** Registers `collab_pg_errors_total` and `collab_pg_pending_bytes` (once) on the pod's registry. */
-  registerMetrics(registry: Registry): void {
+  registerMetrics(registry: Registry<RegistryContentType>): void {
     if (this.errorsTotal) return;
     this.errorsTotal = new Counter({
       name: 'collab_pg_errors_total',
