@@ -14,6 +14,7 @@ import {
 import { createLogger } from './observability/logger.js';
 import { createServer } from './server.js';
 import { attachInspect, readInspectConfig } from './inspect/index.js';
+import { startCluster } from './cluster/wire.js';
 import { createStorage } from './storage/index.js';
 
 async function main(): Promise<void> {
@@ -52,6 +53,19 @@ async function main(): Promise<void> {
     maxSessions: inspectConfig.maxSessions,
     ...(observability.podMetrics ? { registry: observability.podMetrics.registry } : {}),
   });
+  // Cross-pod fan-out (issue 3) when COLLAB_REDIS_URL is set; otherwise a single pod.
+  const registry = observability.podMetrics?.registry;
+  const storageMetrics = storage as { registerMetrics?: (r: NonNullable<typeof registry>) => void };
+  if (registry && typeof storageMetrics.registerMetrics === 'function')
+    storageMetrics.registerMetrics(registry);
+  const cluster = config.redisUrl
+    ? await startCluster(server, {
+        redisUrl: config.redisUrl,
+        allowSqlite: config.clusterAllowSqlite,
+        logger,
+        ...(registry ? { registry } : {}),
+      })
+    : null;
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -67,6 +81,7 @@ async function main(): Promise<void> {
       try {
         await inspect.close();
         await server.close();
+        await cluster?.stop();
         await observability.shutdown();
         await shutdownTracing();
         clearTimeout(timer);
