@@ -364,6 +364,8 @@ export class InspectBridge implements SessionHost {
     const w = this.watches.get(ev.room);
     if (!w) return;
     w.ops++;
+    // Tree subscribers of a room that was not loaded when they subscribed.
+    if (w.subs.tree.size > 0 && !w.tracker) this.reload(w);
     if (w.subs.updates.size === 0) return;
     if (w.pendingUpdates.length >= MAX_PENDING_UPDATES) {
       w.updatesDropped++;
@@ -455,8 +457,17 @@ export class InspectBridge implements SessionHost {
 
   private onRoomLoaded(ev: RoomEvent): void {
     this.markRoomsDirty(ev.org);
-    const w = this.watches.get(ev.room);
-    if (!w) return;
+    // The core emits onRoomLoaded just before the room becomes visible in the
+    // manager: look it up on the next turn.
+    setImmediate(() => {
+      const w = this.watches.get(ev.room);
+      if (w && !w.tracker) this.reload(w);
+    });
+  }
+
+  /** The room (re)appeared on this pod: fresh snapshots for the state streams. */
+  private reload(w: RoomWatch): void {
+    if (!this.opts.rooms.get(w.room)) return;
     for (const sub of [...w.subs.tree, ...w.subs.presence]) {
       sub.session.outbox.push(
         subFrame('resync', sub.id, { stream: sub.stream, room: w.room, dropped: 0, reason: 'reload' }),
