@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { Counter } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PodView, RoomRuntimeStats } from '../src/hooks.js';
 import {
@@ -302,6 +303,21 @@ describe('OpenMetrics and exemplars', () => {
     expect(text.body).toMatch(/^# TYPE crdt_ops_total counter$/m);
     expect(text.body).toMatch(/^# TYPE process_cpu_seconds_total counter$/m);
     expect(find(text.body, 'crdt_ops_total', { room_id: 'r1' })[0]?.value).toBe(1);
+  });
+
+  it('keeps counters registered later by other modules intact in both formats', async () => {
+    const obs = setup([]);
+    const registry = obs.podMetrics?.registry;
+    if (!registry) throw new Error('no registry');
+    await obs.metrics.render(OM_ACCEPT);
+    const c = new Counter({ name: 'inspect_sessions_total', help: 'x', registers: [registry] });
+    c.inc();
+    expect((await obs.metrics.render(OM_ACCEPT)).body).toMatch(
+      /^inspect_sessions_total\{pod="pod-test"\} 1$/m
+    );
+    const text = (await obs.metrics.render(undefined)).body;
+    expect(text).toMatch(/^# TYPE inspect_sessions_total counter$/m);
+    expect(text).toMatch(/^inspect_sessions_total\{pod="pod-test"\} 1$/m);
   });
 
   it('serialises concurrent renders of both formats', async () => {

@@ -91,7 +91,7 @@ export class PodMetrics {
   readonly storageStatsAge: Gauge;
 
   /** Counter objects and their original names (OpenMetrics rendering strips `_total`; text needs it back). */
-  private readonly counterNames = new Map<NamedMetric, string>();
+  private readonly counterNames = new WeakMap<NamedMetric, string>();
   /** Room → `type` label values it has its own `crdt_ops_total` series for (to remove them on expiry). */
   private readonly roomOpTypes = new Map<string, { org: string; types: Set<string> }>();
   private renderChain: Promise<unknown> = Promise.resolve();
@@ -267,9 +267,6 @@ export class PodMetrics {
         eventLoopMonitoringPrecision: opts.eventLoopMonitoringPrecision,
       });
     }
-    for (const m of this.registry.getMetricsAsArray() as unknown as NamedMetric[]) {
-      if (m.type === 'counter') this.counterNames.set(m, m.name);
-    }
   }
 
   /** Counts a CRDT message into the room's current label. */
@@ -372,7 +369,17 @@ export class PodMetrics {
     const contentType = openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
     // prom-client strips `_total` from counter names for OpenMetrics (and appends it to samples); text needs
     // the original names back.
-    for (const [m, name] of this.counterNames) m.name = openMetrics ? name.replace(/_total$/, '') : name;
+    // Counters registered by other modules (inspect, cluster, storage) are recorded the first time they are
+    // seen, before any OpenMetrics render could have renamed them.
+    for (const m of this.registry.getMetricsAsArray() as unknown as NamedMetric[]) {
+      if (m.type !== 'counter') continue;
+      let name = this.counterNames.get(m);
+      if (name === undefined) {
+        name = m.name;
+        this.counterNames.set(m, name);
+      }
+      m.name = openMetrics ? name.replace(/_total$/, '') : name;
+    }
     this.registry.setContentType(contentType);
     // Same output as `registry.metrics()`, but metric by metric, yielding to the event loop whenever a
     // slice took longer than SLICE_MS: a scrape of a large pod never blocks the loop for long.
