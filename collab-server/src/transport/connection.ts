@@ -60,6 +60,8 @@ export class ClientConnection implements RoomClient {
   private alive = true;
   private pingSentAt = 0;
   private terminateTimer: NodeJS.Timeout | null = null;
+  /** The code/reason the POD closed with (the socket may report 1006 if the peer never answered). */
+  closedWith: { code: number; reason: string } | null = null;
 
   constructor(
     readonly id: string,
@@ -241,6 +243,7 @@ export class ClientConnection implements RoomClient {
     if (!this.open) return;
     this.open = false;
     this.queue = null;
+    this.closedWith = { code, reason };
     try {
       this.ws.close(code, clampReason(reason));
     } catch {

@@ -110,7 +110,9 @@ export class RoomTransport {
       conn.dispose();
       if (joined && conn.room) {
         conn.room.leave(conn);
-        hooks.emit('onDisconnect', { conn: conn.info, code, reason: reasonBuf.toString('utf8') });
+        // Report the code the pod closed with, if it initiated the close (e.g. 4412 after terminate).
+        const ev = conn.closedWith ?? { code, reason: reasonBuf.toString('utf8') };
+        hooks.emit('onDisconnect', { conn: conn.info, code: ev.code, reason: ev.reason });
       }
     });
 

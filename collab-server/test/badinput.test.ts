@@ -1,0 +1,258 @@
+/**
+ * Bad input against a real pod process: each case gets its own close code
+ * (or is ignored), never crashes the pod, never reaches storage, and the pod
+ * keeps serving other clients afterwards.
+ */
+import type net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+import { CloseCode } from '@collabblocks/protocol';
+import { connectClient, openRaw, sleep, waitFor, type RawSocket } from './helpers/clients.js';
+import { mintToken, TEST_API_KEYS } from './helpers/jwt.js';
+import { startPod, type PodProcess } from './helpers/pod.js';
+
+const MAX_FRAME = 64 * 1024;
+
+function syncUpdateFrame(update: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarUint(e, 0);
+  encoding.writeVarUint(e, 2);
+  encoding.writeVarUint8Array(e, update);
+  return encoding.toUint8Array(e);
+}
+
+async function metricValue(pod: PodProcess, re: RegExp): Promise<number> {
+  const body = await (await fetch(`${pod.httpUrl}/metrics`)).text();
+  let sum = 0;
+  for (const line of body.split('\n')) {
+    if (line.startsWith('#') || !re.test(line)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+async function roomsOf(pod: PodProcess): Promise<Array<{ room: string; ops: number; loaded: boolean }>> {
+  const res = await fetch(`${pod.httpUrl}/api/rooms`, {
+    headers: { authorization: `Bearer ${TEST_API_KEYS.acme.key}` },
+  });
+  return ((await res.json()) as { rooms: Array<{ room: string; ops: number; loaded: boolean }> }).rooms;
+}
+
+describe('bad input', () => {
+  let pod: PodProcess;
+  let token: string;
+  const raw = async (room: string): Promise<RawSocket> => {
+    const r = await openRaw(`${pod.wsUrl}/${room}?token=${token}`);
+    // Wait for the pod's sync step 1: the connection is authenticated and attached.
+    await waitFor(() => r.frames.length > 0, 5000, 'server sync step 1');
+    return r;
+  };
+  const expectClose = async (room: string, frame: Uint8Array | string, code: number) => {
+    const r = await raw(room);
+    r.ws.send(frame, { binary: typeof frame !== 'string' });
+    const closed = await r.closed;
+    expect(closed.code, `frame ${String(frame).slice(0, 40)}`).toBe(code);
+    return closed;
+  };
+
+  beforeAll(async () => {
+    pod = await startPod({
+      env: { COLLAB_MAX_FRAME_BYTES: String(MAX_FRAME), COLLAB_MAX_BUFFERED_BYTES: String(256 * 1024) },
+    });
+    token = await mintToken({ org: 'acme' });
+  });
+  afterAll(async () => {
+    await pod?.cleanup();
+  });
+
+  it('malformed and truncated frames → 4400', async () => {
+    const cases: Uint8Array[] = [
+      new Uint8Array([]), // empty
+      new Uint8Array([0xff, 0xff]), // varint runs off the end
+      new Uint8Array([0, 2, 50, 1, 2]), // update length 50, 2 bytes present
+      new Uint8Array([0, 0, 9]), // state vector length 9, nothing present
+      new Uint8Array([0, 9]), // unknown sync sub-type
+      new Uint8Array([1, 5, 1]), // truncated awareness
+      new Uint8Array([120, 3, 0x41]), // truncated trace context
+    ];
+    for (const f of cases) {
+      const closed = await expectClose('acme/malformed', f, CloseCode.MALFORMED_MESSAGE);
+      expect(closed.reason).toMatch(/malformed/);
+    }
+    // Syntactically framed but invalid awareness JSON.
+    const e = encoding.createEncoder();
+    encoding.writeVarUint(e, 1); // client count
+    encoding.writeVarUint(e, 123); // client id
+    encoding.writeVarUint(e, 1); // clock
+    encoding.writeVarString(e, '{not json');
+    const aw = encoding.createEncoder();
+    encoding.writeVarUint(aw, 1);
+    encoding.writeVarUint8Array(aw, encoding.toUint8Array(e));
+    await expectClose('acme/malformed', encoding.toUint8Array(aw), CloseCode.MALFORMED_MESSAGE);
+  });
+
+  it('text frames → 4400', async () => {
+    const closed = await expectClose('acme/text', 'hello', CloseCode.MALFORMED_MESSAGE);
+    expect(closed.reason).toMatch(/text frames/);
+  });
+
+  it('oversized frames → 1009 (ws maxPayload)', async () => {
+    await expectClose('acme/big', new Uint8Array(MAX_FRAME + 1), CloseCode.MESSAGE_TOO_BIG);
+  });
+
+  it('invalid Yjs updates → 4411 and never reach storage', async () => {
+    const doc = new Y.Doc();
+    doc.getText('t').insert(0, 'a valid update that we will truncate');
+    const valid = Y.encodeStateAsUpdate(doc);
+    const invalid = [
+      valid.subarray(0, valid.length - 3),
+      new Uint8Array([1, 1, 200, 3, 0, 99, 1, 2]),
+      new Uint8Array(64).fill(0xfe),
+    ];
+    for (const u of invalid) {
+      const closed = await expectClose('acme/badupdate', syncUpdateFrame(u), CloseCode.INVALID_UPDATE);
+      expect(closed.reason).toMatch(/invalid Yjs update/);
+    }
+    const row = (await roomsOf(pod)).find((r) => r.room === 'acme/badupdate');
+    expect(row?.ops ?? 0).toBe(0);
+    // A valid update on the same room is stored and served.
+    const r = await raw('acme/badupdate');
+    r.ws.send(syncUpdateFrame(valid));
+    const c = connectClient(pod.wsUrl, 'acme/badupdate', token);
+    await waitFor(() => c.doc.getText('t').toString() === doc.getText('t').toString(), 5000, 'valid update');
+    c.destroy();
+    r.ws.close();
+  });
+
+  it('unknown message types are ignored and counted; the connection keeps working', async () => {
+    const before = await metricValue(pod, /^collab_messages_total\{.*kind="unknown"/);
+    const r = await raw('acme/unknown');
+    r.ws.send(new Uint8Array([77, 1, 2, 3]));
+    r.ws.send(new Uint8Array([2, 0])); // auth message type: not used by this pod
+    const tp = encoding.createEncoder();
+    encoding.writeVarUint(tp, 120);
+    encoding.writeVarString(tp, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    encoding.writeVarString(tp, '');
+    r.ws.send(encoding.toUint8Array(tp));
+    const doc = new Y.Doc();
+    doc.getMap('m').set('after', 'unknown');
+    r.ws.send(syncUpdateFrame(Y.encodeStateAsUpdate(doc)));
+    const c = connectClient(pod.wsUrl, 'acme/unknown', token);
+    await waitFor(() => c.doc.getMap('m').get('after') === 'unknown', 5000, 'update after unknown types');
+    expect(r.ws.readyState).toBe(r.ws.OPEN);
+    expect(await metricValue(pod, /^collab_messages_total\{.*kind="unknown"/)).toBeGreaterThanOrEqual(
+      before + 1
+    );
+    c.destroy();
+    r.ws.close();
+  });
+
+  it('a client that stops reading is dropped with SLOW_CONSUMER (4412); others are unaffected', async () => {
+    const slow = await raw('acme/slow');
+    (slow.ws as unknown as { _socket: net.Socket })._socket.pause();
+    const writer = connectClient(pod.wsUrl, 'acme/slow', token);
+    const reader = connectClient(pod.wsUrl, 'acme/slow', token);
+    await Promise.all([writer.synced, reader.synced]);
+    const chunk = 'x'.repeat(48 * 1024);
+    const before = await metricValue(pod, /^ws_errors_total\{.*code="4412"/);
+    let sent = 0;
+    while (sent < 400) {
+      writer.doc.getArray<string>('big').push([chunk]);
+      sent += 1;
+      if (sent % 20 === 0) {
+        await sleep(20);
+        if ((await metricValue(pod, /^ws_errors_total\{.*code="4412"/)) > before) break;
+      }
+    }
+    await waitFor(
+      async () => (await metricValue(pod, /^ws_errors_total\{.*code="4412"/)) > before,
+      10_000,
+      'slow consumer to be dropped'
+    );
+    await waitFor(() => reader.doc.getArray('big').length === sent, 20_000, 'normal reader to keep up');
+    expect(writer.closes).toEqual([]);
+    expect(reader.closes).toEqual([]);
+    (slow.ws as unknown as { _socket: net.Socket })._socket.resume();
+    await slow.closed;
+    writer.destroy();
+    reader.destroy();
+  });
+
+  it('the pod is still healthy and serving after all of the above', async () => {
+    expect((await fetch(`${pod.httpUrl}/healthz`)).status).toBe(200);
+    const a = connectClient(pod.wsUrl, 'acme/after', token);
+    const b = connectClient(pod.wsUrl, 'acme/after', token);
+    await Promise.all([a.synced, b.synced]);
+    a.doc.getText('t').insert(0, 'still here');
+    await waitFor(() => b.doc.getText('t').toString() === 'still here', 5000, 'convergence');
+    a.destroy();
+    b.destroy();
+    expect(pod.proc.exitCode).toBeNull();
+  });
+});
+
+describe('floods', () => {
+  let pod: PodProcess;
+  let token: string;
+  beforeAll(async () => {
+    pod = await startPod({
+      env: { COLLAB_MAX_CONN_PER_IP: '5', COLLAB_MAX_ROOMS: '3', COLLAB_ROOM_IDLE_MS: '100' },
+    });
+    token = await mintToken({ org: 'acme' });
+  });
+  afterAll(async () => {
+    await pod?.cleanup();
+  });
+
+  it('per-address connection cap → 4413 RATE_LIMITED; freed slots are reusable', async () => {
+    const open: RawSocket[] = [];
+    for (let i = 0; i < 5; i++) open.push(await openRaw(`${pod.wsUrl}/acme/flood?token=${token}`));
+    await waitFor(() => open.every((r) => r.frames.length > 0), 5000, 'five attached');
+    const sixth = await openRaw(`${pod.wsUrl}/acme/flood?token=${token}`);
+    const closed = await sixth.closed;
+    expect(closed.code).toBe(CloseCode.RATE_LIMITED);
+    open[0]!.ws.close();
+    await open[0]!.closed;
+    await sleep(50);
+    const again = await openRaw(`${pod.wsUrl}/acme/flood?token=${token}`);
+    await waitFor(() => again.frames.length > 0, 5000, 'slot reused');
+    for (const r of [...open.slice(1), again]) r.ws.close();
+    await Promise.all([...open.slice(1), again].map((r) => r.closed));
+  });
+
+  it('room limit → 4413 RATE_LIMITED for new rooms; rooms free up after idle unload', async () => {
+    // Start from no loaded rooms (the previous test's room unloads after 100 ms idle).
+    await waitFor(async () => (await roomsOf(pod)).every((r) => !r.loaded), 5000, 'previous rooms unloaded');
+    const held: RawSocket[] = [];
+    for (const room of ['acme/r1', 'acme/r2', 'acme/r3']) {
+      const r = await openRaw(`${pod.wsUrl}/${room}?token=${token}`);
+      await waitFor(() => r.frames.length > 0, 5000, room);
+      held.push(r);
+    }
+    const fourth = await openRaw(`${pod.wsUrl}/acme/r4?token=${token}`);
+    const closed = await fourth.closed;
+    expect(closed.code).toBe(CloseCode.RATE_LIMITED);
+    expect(closed.reason).toMatch(/room limit/);
+    // An already loaded room still accepts connections.
+    const same = await openRaw(`${pod.wsUrl}/acme/r1?token=${token}`);
+    await waitFor(() => same.frames.length > 0, 5000, 'existing room');
+    same.ws.close();
+    for (const r of held) r.ws.close();
+    await Promise.all(held.map((r) => r.closed));
+    // After the idle unload (100 ms) the fourth room can load.
+    await waitFor(
+      async () => {
+        const r = await openRaw(`${pod.wsUrl}/acme/r4?token=${token}`);
+        const ok = await Promise.race([
+          r.closed.then(() => false),
+          waitFor(() => r.frames.length > 0, 1000, 'r4').then(() => true),
+        ]).catch(() => false);
+        r.ws.close();
+        return ok;
+      },
+      5000,
+      'room r4 after unload'
+    );
+  });
+});
