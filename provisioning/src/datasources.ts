@@ -92,7 +92,8 @@ export function datasourcesFile(): YamlValue {
         type: DS.collab.type,
         access: 'proxy',
         editable: false,
-        jsonData: { podUrls: POD_URLS },
+        // podUrls: browser-reachable pods; podUrl: what Grafana's `pod` proxy route reaches (compose network).
+        jsonData: { podUrls: POD_URLS, podUrl: 'http://pod-a:1234' },
         secureJsonData: { apiKey: '$COLLAB_GRAFANA_API_KEY' },
       },
     ],
