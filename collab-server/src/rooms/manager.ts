@@ -18,6 +18,14 @@ export class RoomLimitError extends Error {
   }
 }
 
+/** The pod is shutting down: clients should reconnect (to another pod). */
+export class ShuttingDownError extends Error {
+  constructor() {
+    super('pod is shutting down');
+    this.name = 'ShuttingDownError';
+  }
+}
+
 export interface RoomManagerDeps {
   storage: Storage;
   hooks: HookBus;
@@ -59,7 +67,7 @@ export class RoomManager {
    */
   async acquire(roomId: string): Promise<Room> {
     for (;;) {
-      if (this.shuttingDown) throw new Error('pod is shutting down');
+      if (this.shuttingDown) throw new ShuttingDownError();
       const pendingUnload = this.unloading.get(roomId);
       if (pendingUnload) {
         await pendingUnload;

@@ -20,7 +20,7 @@ import { userPseudonym } from '../auth/pseudonym.js';
 import type { ConnectionInfo } from '../hooks.js';
 import type { Logger } from '../observability/logger.js';
 import type { HookBus } from '../rooms/hookBus.js';
-import { RoomLimitError, type RoomManager } from '../rooms/manager.js';
+import { RoomLimitError, ShuttingDownError, type RoomManager } from '../rooms/manager.js';
 import { tracer } from '../rooms/tracing.js';
 import { ClientConnection } from './connection.js';
 
@@ -165,6 +165,10 @@ export class RoomTransport {
         try {
           room = await this.deps.rooms.acquire(roomId);
         } catch (err) {
+          if (err instanceof ShuttingDownError) {
+            reject(CloseCode.GOING_AWAY, 'pod shutting down', org);
+            return;
+          }
           const limited = err instanceof RoomLimitError;
           const code = limited ? CloseCode.RATE_LIMITED : CloseCode.STORAGE_UNAVAILABLE;
           span.setAttribute('collab.close_code', code);

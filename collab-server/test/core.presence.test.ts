@@ -1,0 +1,75 @@
+/**
+ * Presence liveness on a real pod: a client that vanishes without closing
+ * (stops answering pings) is terminated within two ping intervals and its
+ * awareness state is removed for everyone else; the RTT of live clients is
+ * sampled from ping/pong.
+ */
+import type net from 'node:net';
+import * as encoding from 'lib0/encoding';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import { connectClient, openRaw, waitFor } from './helpers/clients.js';
+import { mintToken } from './helpers/jwt.js';
+import { startPod, type PodProcess } from './helpers/pod.js';
+
+describe('presence liveness', () => {
+  let pod: PodProcess;
+  beforeAll(async () => {
+    pod = await startPod({ env: { COLLAB_PING_INTERVAL_MS: '200' } });
+  });
+  afterAll(async () => {
+    await pod?.cleanup();
+  });
+
+  it('removes the awareness of a client that stops answering pings', async () => {
+    const token = await mintToken({ org: 'acme' });
+    const observer = connectClient(pod.wsUrl, 'acme/ghosts', token);
+    await observer.synced;
+
+    const ghostDoc = new Y.Doc();
+    const ghostAwareness = new awarenessProtocol.Awareness(ghostDoc);
+    ghostAwareness.setLocalState({ user: 'ghost' });
+    const frame = encoding.createEncoder();
+    encoding.writeVarUint(frame, 1);
+    encoding.writeVarUint8Array(
+      frame,
+      awarenessProtocol.encodeAwarenessUpdate(ghostAwareness, [ghostDoc.clientID])
+    );
+    ghostAwareness.destroy();
+    const ghost = await openRaw(`${pod.wsUrl}/acme/ghosts?token=${token}`);
+    ghost.ws.send(encoding.toUint8Array(frame));
+    await waitFor(
+      () => observer.provider.awareness.getStates().get(ghostDoc.clientID)?.user === 'ghost',
+      5000,
+      'ghost visible'
+    );
+    // The ghost's process "freezes": it no longer reads, so it never answers a ping.
+    const t0 = Date.now();
+    (ghost.ws as unknown as { _socket: net.Socket })._socket.pause();
+    await waitFor(
+      () => !observer.provider.awareness.getStates().has(ghostDoc.clientID),
+      5000,
+      'ghost removed'
+    );
+    const elapsed = Date.now() - t0;
+    expect(elapsed).toBeLessThan(1500);
+    // The observer itself answers pings and stays connected.
+    expect(observer.closes).toEqual([]);
+    expect(observer.provider.wsconnected).toBe(true);
+    ghost.ws.terminate();
+    observer.destroy();
+  });
+
+  it('samples presence RTT from ping/pong into presence_rtt_ms', async () => {
+    const c = connectClient(pod.wsUrl, 'acme/rtt', await mintToken({ org: 'acme' }));
+    await c.synced;
+    const count = async () => {
+      const body = await (await fetch(`${pod.httpUrl}/metrics`)).text();
+      const line = body.split('\n').find((l) => /^presence_rtt_ms_count\{.*org="acme"/.test(l));
+      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    };
+    await waitFor(async () => (await count()) >= 3, 5000, 'rtt samples');
+    c.destroy();
+  });
+});
