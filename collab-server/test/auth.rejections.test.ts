@@ -3,7 +3,9 @@
  * code, org isolation for WebSocket rooms and `/api/rooms`, ES256 keys, no
  * insecure default, and the explicit dev mode.
  */
-import net from 'node:net';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { exportJWK, importSPKI } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode } from '@collabblocks/protocol';
 import { closeCodeOf, connectClient, waitFor } from './helpers/clients.js';
@@ -200,6 +202,58 @@ describe('auth: ES256 public key pod', () => {
     const other = await es256KeyPair();
     const foreign = await mintToken({ org: 'acme', alg: 'ES256', key: other.privateKey });
     expect((await closeCodeOf(`${pod.wsUrl}/acme/es?token=${foreign}`)).code).toBe(CloseCode.AUTH_INVALID);
+  });
+});
+
+describe('auth: JWKS URL pod', () => {
+  let pod: PodProcess;
+  let jwks: http.Server;
+  let keys: Awaited<ReturnType<typeof es256KeyPair>>;
+  beforeAll(async () => {
+    keys = await es256KeyPair();
+    const jwk = {
+      ...(await exportJWK(await importSPKI(keys.publicKeyPem, 'ES256'))),
+      alg: 'ES256',
+      use: 'sig',
+    };
+    jwks = http.createServer((req, res) => {
+      res.writeHead(req.url === '/jwks.json' ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
+    const port = (jwks.address() as AddressInfo).port;
+    pod = await startPod({
+      env: {
+        COLLAB_JWT_SECRET: undefined,
+        COLLAB_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`,
+        COLLAB_PSEUDONYM_SECRET: 'pseudonym-secret-for-tests-123',
+      },
+    });
+  });
+  afterAll(async () => {
+    await pod?.cleanup();
+    await new Promise((r) => jwks?.close(r));
+  });
+
+  it('verifies tokens against the fetched key set', async () => {
+    const ok = connectClient(
+      pod.wsUrl,
+      'acme/jwks',
+      await mintToken({ org: 'acme', alg: 'ES256', key: keys.privateKey })
+    );
+    await ok.synced;
+    ok.destroy();
+    const other = await es256KeyPair();
+    const foreign = await mintToken({ org: 'acme', alg: 'ES256', key: other.privateKey });
+    expect((await closeCodeOf(`${pod.wsUrl}/acme/jwks?token=${foreign}`)).code).toBe(CloseCode.AUTH_INVALID);
+    const expired = await mintToken({ org: 'acme', alg: 'ES256', key: keys.privateKey, expiresInSec: -60 });
+    expect((await closeCodeOf(`${pod.wsUrl}/acme/jwks?token=${expired}`)).code).toBe(CloseCode.AUTH_EXPIRED);
+  });
+
+  it('requires a pseudonym secret with public keys', async () => {
+    await expect(
+      startPod({ env: { COLLAB_JWT_SECRET: undefined, COLLAB_JWKS_URL: 'http://127.0.0.1:9/jwks.json' } })
+    ).rejects.toThrow(/COLLAB_PSEUDONYM_SECRET is required/);
   });
 });
 
