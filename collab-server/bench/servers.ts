@@ -180,3 +180,17 @@ export function processRssMiB(pid: number): number | null {
     return null;
   }
 }
+
+/** Whole-machine CPU jiffies (all cores) from /proc/stat: busy and total; null if unreadable. */
+export function machineCpuJiffies(): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    if (f.length < 4 || f.some((v) => !Number.isFinite(v))) return null;
+    const idle = (f[3] ?? 0) + (f[4] ?? 0); // idle + iowait
+    const total = f.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
