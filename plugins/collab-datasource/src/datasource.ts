@@ -1,104 +1,290 @@
-// Skeleton datasource: a real, minimal DataSourceApi so the build and the E2E harness have something to load.
-// The datasource engineers replace it with the pod client. It bundles @collabblocks/protocol.
-import { lastValueFrom, Observable } from 'rxjs';
+/**
+ * The collab datasource: streams rooms, presence, CRDT trees, updates,
+ * traffic and metrics from every configured pod's inspect WebSocket, plus
+ * one-shot history queries, variables, annotations and a health check.
+ */
+import { lastValueFrom, merge, Observable } from 'rxjs';
 import {
-  type DataQuery,
+  type AnnotationSupport,
   type DataQueryRequest,
   type DataQueryResponse,
   DataSourceApi,
   type DataSourceInstanceSettings,
-  type DataSourceJsonData,
-  FieldType,
   LoadingState,
   type MetricFindValue,
+  type ScopedVars,
   type TestDataSourceResponse,
-  createDataFrame,
 } from '@grafana/data';
-import { getBackendSrv, getTemplateSrv } from '@grafana/runtime';
+import { config, getBackendSrv, getTemplateSrv } from '@grafana/runtime';
 import {
-  type CollabQueryModel,
-  type CollabVariableQueryModel,
   COLLAB_QUERY_TYPES,
+  FRAME_LIMITS,
+  parseRoomName,
+  type CollabQueryType,
+  type InspectScope,
 } from '@collabblocks/protocol';
 
-export type CollabQuery = CollabQueryModel & DataQuery;
+import { AnnotationLog } from './query/annotations';
+import { errorResponse, type RunContext } from './query/context';
+import {
+  heatmapHandler,
+  metricsHandler,
+  presenceHandler,
+  trafficHandler,
+  treeHandler,
+  updatesHandler,
+} from './query/handlers';
+import { liveQuery } from './query/live';
+import { fetchRooms, historyQuery, historyTreeQuery, roomsQuery } from './query/oneShot';
+import { PodPool } from './stream/pool';
+import { browserSocketFactory, type SocketFactory } from './stream/socket';
+import { HttpStatusError, type TokenFetcher, TokenSource } from './stream/tokens';
+import {
+  ANNOTATIONS_QUERY_TYPE,
+  type CollabJsonData,
+  type CollabQuery,
+  type CollabVariableQuery,
+  QUERY_DEFAULTS,
+} from './types';
+import { runTestDatasource } from './testDatasource';
+import { variableValues } from './variables';
 
-export interface CollabJsonData extends DataSourceJsonData {
-  /** Base URL of a collab pod, used by the `pod` proxy route in plugin.json. */
-  podUrl?: string;
+export type { CollabJsonData, CollabQuery, CollabSecureJsonData } from './types';
+
+/** Token route paths (plugin.json `routes[].path`), appended to the datasource proxy URL. */
+export const TOKEN_ROUTES: Record<InspectScope, string> = {
+  content: 'inspect-token/content',
+  metadata: 'inspect-token/metadata',
+};
+
+/** Test seams: a WebSocket implementation and the token fetcher (defaults: browser WebSocket, data proxy). */
+export interface CollabDataSourceDeps {
+  socketFactory?: SocketFactory;
+  tokenFetcher?: TokenFetcher;
+  /** Role override (default: config.bootData.user.orgRole). */
+  orgRole?: string;
+  lingerMs?: number;
+  throttleMs?: number;
+  oneShotTimeoutMs?: number;
 }
 
-export interface CollabSecureJsonData {
-  apiKey?: string;
+const STREAM_OF: Partial<Record<CollabQueryType, 'presence' | 'tree' | 'updates' | 'traffic' | 'metrics'>> = {
+  presence: 'presence',
+  presenceHeatmap: 'presence',
+  tree: 'tree',
+  updates: 'updates',
+  traffic: 'traffic',
+  metrics: 'metrics',
+};
+
+function userRole(): string {
+  const role = (config.bootData?.user as { orgRole?: unknown } | undefined)?.orgRole;
+  return typeof role === 'string' ? role : 'Viewer';
 }
 
-/** Emission period of the skeleton's live stream. */
-export const SKELETON_TICK_MS = 1000;
+/** Normalises the configured pod URLs (trimmed, deduplicated, non-empty). */
+export function podUrlsOf(jsonData: CollabJsonData | undefined): string[] {
+  const raw = Array.isArray(jsonData?.podUrls) ? jsonData.podUrls : [];
+  return [
+    ...new Set(
+      raw
+        .filter((u): u is string => typeof u === 'string')
+        .map((u) => u.trim())
+        .filter(Boolean)
+    ),
+  ];
+}
 
 export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData> {
+  readonly podUrls: string[];
+  readonly pool: PodPool;
+  readonly tokens: TokenSource;
   private readonly proxyUrl: string;
+  private readonly deps: CollabDataSourceDeps;
 
-  constructor(instanceSettings: DataSourceInstanceSettings<CollabJsonData>) {
+  constructor(instanceSettings: DataSourceInstanceSettings<CollabJsonData>, deps: CollabDataSourceDeps = {}) {
     super(instanceSettings);
+    this.deps = deps;
     this.proxyUrl = instanceSettings.url ?? '';
-    // Annotations are served through query().
-    this.annotations = {};
+    this.podUrls = podUrlsOf(instanceSettings.jsonData);
+    const role = deps.orgRole ?? userRole();
+    const ttl = instanceSettings.jsonData?.tokenTtlSeconds;
+    this.tokens = new TokenSource({
+      fetch: deps.tokenFetcher ?? ((scope) => this.fetchToken(scope, ttl)),
+      preferred: role === 'Editor' || role === 'Admin' ? 'content' : 'metadata',
+    });
+    this.pool = new PodPool({
+      tokens: this.tokens.provider,
+      socketFactory: deps.socketFactory ?? browserSocketFactory,
+      lingerMs: deps.lingerMs ?? 1000,
+    });
+    this.annotations = this.annotationSupport();
   }
 
   override getDefaultQuery(): Partial<CollabQuery> {
-    return { queryType: COLLAB_QUERY_TYPES[0] };
+    return { queryType: QUERY_DEFAULTS.queryType, gridSize: QUERY_DEFAULTS.gridSize };
   }
 
-  /** A live stream: one frame per target now, then every SKELETON_TICK_MS until unsubscribed. */
+  override filterQuery(query: CollabQuery): boolean {
+    return !query.hide;
+  }
+
+  /** One Observable per target, merged; each response carries the target's key. */
   query(request: DataQueryRequest<CollabQuery>): Observable<DataQueryResponse> {
     const targets = request.targets.filter((t) => !t.hide);
-    const templateSrv = getTemplateSrv();
-    return new Observable<DataQueryResponse>((subscriber) => {
-      let tick = 0;
-      const emit = () => {
-        const now = Date.now();
-        subscriber.next({
-          key: request.requestId,
-          state: LoadingState.Streaming,
-          data: targets.map((t) =>
-            createDataFrame({
-              refId: t.refId,
-              name: t.queryType,
-              fields: [
-                { name: 'time', type: FieldType.time, values: [now] },
-                { name: 'tick', type: FieldType.number, values: [tick] },
-                {
-                  name: 'room',
-                  type: FieldType.string,
-                  values: [templateSrv.replace(t.room ?? '', request.scopedVars)],
-                },
-              ],
-            })
-          ),
-        });
-        tick += 1;
-      };
-      emit();
-      const timer = setInterval(emit, SKELETON_TICK_MS);
-      return () => clearInterval(timer);
+    if (targets.length === 0) {
+      return new Observable((s) => {
+        s.next({ data: [], state: LoadingState.Done });
+        s.complete();
+      });
+    }
+    return merge(...targets.map((t) => this.runTarget(t, request)));
+  }
+
+  private runTarget(t: CollabQuery, request: DataQueryRequest<CollabQuery>): Observable<DataQueryResponse> {
+    const scopedVars: ScopedVars = request.scopedVars ?? {};
+    const tpl = getTemplateSrv();
+    const queryType: CollabQuery['queryType'] = t.queryType ?? QUERY_DEFAULTS.queryType;
+    const ctx: RunContext = {
+      refId: t.refId,
+      key: `${request.requestId}-${t.refId}`,
+      room: tpl.replace(t.room ?? '', scopedVars).trim(),
+      pod: tpl.replace(t.pod ?? '', scopedVars).trim(),
+      conns: this.podUrls.map((u) => this.pool.get(u)),
+      scope: () => this.tokens.currentScope,
+      ...(request.maxDataPoints !== undefined ? { maxDataPoints: request.maxDataPoints } : {}),
+      fromMs: request.range?.from?.valueOf() ?? Date.now() - 3_600_000,
+      toMs: request.range?.to?.valueOf() ?? Date.now(),
+      gridSize: Math.max(1, Math.min(100, Math.floor(Number(t.gridSize ?? QUERY_DEFAULTS.gridSize)) || 20)),
+      at: tpl.replace(t.at ?? '', scopedVars),
+      filter: tpl.replace(t.filter ?? '', scopedVars).trim(),
+      timeoutMs: this.deps.oneShotTimeoutMs ?? FRAME_LIMITS.oneShotTimeoutMs,
+      throttleMs: this.deps.throttleMs ?? 250,
+    };
+    if (
+      queryType !== ANNOTATIONS_QUERY_TYPE &&
+      !(COLLAB_QUERY_TYPES as readonly string[]).includes(queryType)
+    ) {
+      return errorObservable(errorResponse(ctx, `unknown query type "${String(queryType)}"`));
+    }
+    if (queryType === 'rooms') return roomsQuery(ctx);
+    if (queryType === ANNOTATIONS_QUERY_TYPE) return this.runAnnotations(ctx);
+    // Every other query type reads one room.
+    const parsed = parseRoomName(ctx.room);
+    if (!parsed.ok) {
+      return errorObservable(
+        errorResponse(ctx, ctx.room ? `room "${ctx.room}": ${parsed.error}` : 'choose a room (<org>/<room>)')
+      );
+    }
+    if (queryType === 'history') return historyQuery(ctx);
+    if (queryType === 'historyTree') return historyTreeQuery(ctx);
+    const stream = STREAM_OF[queryType];
+    if (!stream) return errorObservable(errorResponse(ctx, `unsupported query type "${queryType}"`));
+    const handler =
+      queryType === 'presence'
+        ? presenceHandler(ctx)
+        : queryType === 'presenceHeatmap'
+          ? heatmapHandler(ctx)
+          : queryType === 'tree'
+            ? treeHandler(ctx)
+            : queryType === 'updates'
+              ? updatesHandler(ctx)
+              : queryType === 'traffic'
+                ? trafficHandler(ctx)
+                : metricsHandler(ctx);
+    return liveQuery(ctx, { stream, room: ctx.room }, handler);
+  }
+
+  private runAnnotations(ctx: RunContext): Observable<DataQueryResponse> {
+    const log = new AnnotationLog();
+    const reqs = [
+      { stream: 'rooms' as const },
+      ...(ctx.room ? [{ stream: 'presence' as const, room: ctx.room }] : []),
+    ];
+    return liveQuery(ctx, reqs, {
+      onAny: (ev) => log.onEvent(ev, ctx.room),
+      onEvent: () => false,
+      frames: () => [log.frame(ctx.refId)],
     });
   }
 
-  override async testDatasource(): Promise<TestDataSourceResponse> {
+  private annotationSupport(): AnnotationSupport<CollabQuery> {
+    return {
+      getDefaultQuery: () => ({ queryType: ANNOTATIONS_QUERY_TYPE }),
+      prepareAnnotation: (anno) => {
+        const target = (anno.target ?? {}) as Partial<CollabQuery>;
+        return {
+          ...anno,
+          target: { refId: 'Anno', ...target, queryType: ANNOTATIONS_QUERY_TYPE } as CollabQuery,
+        };
+      },
+    };
+  }
+
+  /** POSTs to the scope's token route through the data proxy (the API key is injected server-side). */
+  private async fetchToken(scope: InspectScope, ttlSeconds: number | undefined): Promise<unknown> {
     try {
       const res = await lastValueFrom(
-        getBackendSrv().fetch<unknown>({ url: `${this.proxyUrl}/pod/healthz` })
+        getBackendSrv().fetch<unknown>({
+          url: `${this.proxyUrl}/${TOKEN_ROUTES[scope]}`,
+          method: 'POST',
+          data: ttlSeconds ? { ttlSeconds } : {},
+          showErrorAlert: false,
+          showSuccessAlert: false,
+        })
       );
-      return { status: 'success', message: `Pod reachable (HTTP ${res.status})` };
+      return res.data;
     } catch (err) {
-      const status =
-        typeof err === 'object' && err !== null && 'status' in err ? String(err.status) : 'error';
-      return { status: 'error', message: `Pod not reachable (${status})` };
+      const e = err as {
+        status?: unknown;
+        data?: { error?: unknown; message?: unknown };
+        statusText?: unknown;
+      };
+      const status = typeof e?.status === 'number' ? e.status : 0;
+      const detail =
+        e?.data?.error ?? e?.data?.message ?? e?.statusText ?? (err as Error)?.message ?? 'request failed';
+      throw new HttpStatusError(
+        status,
+        `token (${scope}) HTTP ${status || 'error'}: ${String(detail).slice(0, 200)}`
+      );
     }
   }
 
-  override async metricFindQuery(query: CollabVariableQueryModel): Promise<MetricFindValue[]> {
-    const org = getTemplateSrv().replace(query.org ?? '');
-    return [{ text: query.kind }, ...(org ? [{ text: org }] : [])];
+  override async testDatasource(): Promise<TestDataSourceResponse> {
+    return runTestDatasource(this);
   }
+
+  override async metricFindQuery(
+    query: CollabVariableQuery | string,
+    options?: { scopedVars?: ScopedVars }
+  ): Promise<MetricFindValue[]> {
+    const q: CollabVariableQuery = typeof query === 'string' ? { kind: 'rooms', org: query } : query;
+    const org = getTemplateSrv()
+      .replace(q.org ?? '', options?.scopedVars ?? {})
+      .trim();
+    const results = await Promise.allSettled(
+      this.podUrls.map((u) => {
+        const ac = new AbortController();
+        return fetchRooms(this.pool.get(u), Date.now() + FRAME_LIMITS.oneShotTimeoutMs, ac.signal);
+      })
+    );
+    const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (ok.length === 0 && results.length > 0) {
+      const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      throw new Error(`no pod answered: ${(first?.reason as Error)?.message ?? 'unknown error'}`);
+    }
+    return variableValues(q.kind ?? 'rooms', ok, org);
+  }
+
+  /** Closes every pod socket (called when the instance is replaced). */
+  dispose(): void {
+    this.pool.dispose();
+  }
+}
+
+function errorObservable(res: DataQueryResponse): Observable<DataQueryResponse> {
+  return new Observable((s) => {
+    s.next(res);
+    s.complete();
+  });
 }

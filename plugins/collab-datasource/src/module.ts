@@ -2,12 +2,9 @@ import { DataSourcePlugin } from '@grafana/data';
 
 import { ConfigEditor } from './components/ConfigEditor';
 import { QueryEditor } from './components/QueryEditor';
-import {
-  CollabDataSource,
-  type CollabJsonData,
-  type CollabQuery,
-  type CollabSecureJsonData,
-} from './datasource';
+import { VariableQueryEditor } from './components/VariableQueryEditor';
+import { CollabDataSource } from './datasource';
+import type { CollabJsonData, CollabQuery, CollabSecureJsonData } from './types';
 
 export const plugin = new DataSourcePlugin<
   CollabDataSource,
@@ -16,4 +13,5 @@ export const plugin = new DataSourcePlugin<
   CollabSecureJsonData
 >(CollabDataSource)
   .setConfigEditor(ConfigEditor)
-  .setQueryEditor(QueryEditor);
+  .setQueryEditor(QueryEditor)
+  .setVariableQueryEditor(VariableQueryEditor);

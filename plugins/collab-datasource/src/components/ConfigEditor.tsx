@@ -1,43 +1,116 @@
-import type { FormEvent } from 'react';
+import type { ChangeEvent } from 'react';
 import type { DataSourcePluginOptionsEditorProps } from '@grafana/data';
-import { InlineField, Input, SecretInput } from '@grafana/ui';
+import { Button, Field, FieldSet, InlineField, Input, SecretInput, Stack } from '@grafana/ui';
 
-import type { CollabJsonData, CollabSecureJsonData } from '../datasource';
+import type { CollabJsonData, CollabSecureJsonData } from '../types';
 
 type Props = DataSourcePluginOptionsEditorProps<CollabJsonData, CollabSecureJsonData>;
 
-/** Skeleton config editor: pod URL (jsonData) and API key (secureJsonData, never read back). */
+/**
+ * Pod URLs (jsonData.podUrls), the token route target (jsonData.tokenUrl, kept
+ * equal to the first pod URL unless set explicitly) and the org API key
+ * (secureJsonData.apiKey: write-only, never read back to the browser).
+ */
 export function ConfigEditor({ options, onOptionsChange }: Props) {
+  const jsonData = options.jsonData ?? {};
+  const podUrls = jsonData.podUrls && jsonData.podUrls.length > 0 ? jsonData.podUrls : [''];
+  const explicitTokenUrl =
+    jsonData.tokenUrl !== undefined && jsonData.tokenUrl !== (jsonData.podUrls?.[0] ?? '');
+
+  const setJson = (patch: Partial<CollabJsonData>) =>
+    onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
+
+  const setPodUrls = (urls: string[]) => {
+    const patch: Partial<CollabJsonData> = { podUrls: urls };
+    // The token routes proxy to tokenUrl: follow the first pod unless the user chose another URL.
+    if (!explicitTokenUrl) patch.tokenUrl = urls[0]?.trim() ?? '';
+    setJson(patch);
+  };
+
   return (
     <div>
-      <InlineField label="Pod URL" labelWidth={14} htmlFor="collab-ds-pod-url">
-        <Input
-          id="collab-ds-pod-url"
-          width={40}
-          value={options.jsonData.podUrl ?? ''}
-          onChange={(e: FormEvent<HTMLInputElement>) =>
-            onOptionsChange({ ...options, jsonData: { ...options.jsonData, podUrl: e.currentTarget.value } })
-          }
-        />
-      </InlineField>
-      <InlineField label="API key" labelWidth={14} htmlFor="collab-ds-api-key">
-        <SecretInput
-          id="collab-ds-api-key"
-          width={40}
-          isConfigured={Boolean(options.secureJsonFields?.apiKey)}
-          value={options.secureJsonData?.apiKey ?? ''}
-          onChange={(e: FormEvent<HTMLInputElement>) =>
-            onOptionsChange({ ...options, secureJsonData: { apiKey: e.currentTarget.value } })
-          }
-          onReset={() =>
-            onOptionsChange({
-              ...options,
-              secureJsonFields: { ...options.secureJsonFields, apiKey: false },
-              secureJsonData: { apiKey: '' },
-            })
-          }
-        />
-      </InlineField>
+      <FieldSet label="Pods">
+        {podUrls.map((url, i) => (
+          <Stack key={i} direction="row" alignItems="center">
+            <InlineField label={`Pod URL ${i + 1}`} labelWidth={16} htmlFor={`collab-ds-pod-url-${i}`}>
+              <Input
+                id={`collab-ds-pod-url-${i}`}
+                width={44}
+                placeholder="http://localhost:1234"
+                value={url}
+                onChange={(e: ChangeEvent<HTMLInputElement>) =>
+                  setPodUrls(podUrls.map((u, j) => (j === i ? e.currentTarget.value : u)))
+                }
+              />
+            </InlineField>
+            {podUrls.length > 1 && (
+              <Button
+                variant="secondary"
+                icon="trash-alt"
+                aria-label={`Remove pod URL ${i + 1}`}
+                onClick={() => setPodUrls(podUrls.filter((_, j) => j !== i))}
+              />
+            )}
+          </Stack>
+        ))}
+        <Button variant="secondary" icon="plus" onClick={() => setPodUrls([...podUrls, ''])}>
+          Add pod
+        </Button>
+      </FieldSet>
+      <FieldSet label="Authentication">
+        <Field
+          label="Token URL"
+          description="Pod the token routes go through (Grafana data proxy). Tokens are valid on every pod; defaults to the first pod URL."
+        >
+          <Input
+            id="collab-ds-token-url"
+            width={44}
+            placeholder={podUrls[0] || 'http://localhost:1234'}
+            value={jsonData.tokenUrl ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) => setJson({ tokenUrl: e.currentTarget.value })}
+          />
+        </Field>
+        <InlineField
+          label="Org API key"
+          labelWidth={16}
+          htmlFor="collab-ds-api-key"
+          tooltip="Stored encrypted in Grafana; the data proxy adds it to token requests."
+        >
+          <SecretInput
+            id="collab-ds-api-key"
+            width={44}
+            isConfigured={Boolean(options.secureJsonFields?.apiKey)}
+            value={options.secureJsonData?.apiKey ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) =>
+              onOptionsChange({ ...options, secureJsonData: { apiKey: e.currentTarget.value } })
+            }
+            onReset={() =>
+              onOptionsChange({
+                ...options,
+                secureJsonFields: { ...options.secureJsonFields, apiKey: false },
+                secureJsonData: { apiKey: '' },
+              })
+            }
+          />
+        </InlineField>
+        <InlineField label="Token TTL (s)" labelWidth={16} htmlFor="collab-ds-token-ttl">
+          <Input
+            id="collab-ds-token-ttl"
+            type="number"
+            width={12}
+            min={30}
+            max={3600}
+            placeholder="300"
+            value={jsonData.tokenTtlSeconds ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) => {
+              const n = Number(e.currentTarget.value);
+              setJson({
+                tokenTtlSeconds: Number.isFinite(n) && n > 0 ? Math.min(3600, Math.floor(n)) : undefined,
+              });
+            }}
+          />
+        </InlineField>
+      </FieldSet>
     </div>
   );
 }

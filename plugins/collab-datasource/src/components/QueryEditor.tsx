@@ -1,21 +1,164 @@
-import type { FormEvent } from 'react';
-import type { QueryEditorProps } from '@grafana/data';
-import { InlineField, Input } from '@grafana/ui';
+import type { ChangeEvent } from 'react';
+import type { QueryEditorProps, SelectableValue } from '@grafana/data';
+import { InlineField, InlineFieldRow, Input, Select } from '@grafana/ui';
+import { COLLAB_QUERY_TYPES, type CollabQueryType } from '@collabblocks/protocol';
 
-import type { CollabDataSource, CollabJsonData, CollabQuery } from '../datasource';
+import type { CollabDataSource } from '../datasource';
+import { type CollabJsonData, type CollabQuery, QUERY_DEFAULTS } from '../types';
 
 type Props = QueryEditorProps<CollabDataSource, CollabQuery, CollabJsonData>;
 
-/** Skeleton query editor: the room (`<org>/<room>`, may hold template variables). */
-export function QueryEditor({ query, onChange }: Props) {
+export const QUERY_TYPE_LABELS: Record<CollabQueryType, { label: string; description: string }> = {
+  rooms: { label: 'Rooms', description: 'Rooms of every pod (table)' },
+  presence: { label: 'Presence', description: 'Who is in a room, live' },
+  presenceHeatmap: { label: 'Presence heatmap', description: 'Cursor density grid (heatmap-cells)' },
+  tree: { label: 'Document tree', description: 'The Yjs document, flattened, live' },
+  updates: { label: 'Updates', description: 'Update log, live (log lines)' },
+  traffic: { label: 'Traffic', description: 'Wire frames, live (log lines)' },
+  metrics: { label: 'Live metrics', description: 'Ops/s, connections, bytes (time series)' },
+  history: { label: 'History', description: 'Updates in the dashboard time range' },
+  historyTree: { label: 'Tree at instant', description: 'The document as it was at a time' },
+};
+
+const TYPE_OPTIONS: Array<SelectableValue<CollabQueryType>> = COLLAB_QUERY_TYPES.map((t) => ({
+  value: t,
+  label: QUERY_TYPE_LABELS[t].label,
+  description: QUERY_TYPE_LABELS[t].description,
+}));
+
+const NEEDS_ROOM = new Set<string>([
+  'presence',
+  'presenceHeatmap',
+  'tree',
+  'updates',
+  'traffic',
+  'metrics',
+  'history',
+  'historyTree',
+]);
+const HAS_FILTER = new Set<string>(['updates', 'traffic', 'history']);
+
+/** Query editor: type, room (template variables allowed), pod, and per-type options. */
+export function QueryEditor({ query, onChange, onRunQuery }: Props) {
+  const queryType = query.queryType ?? QUERY_DEFAULTS.queryType;
+  const set = (patch: Partial<CollabQuery>, run = false) => {
+    onChange({ ...query, ...patch });
+    if (run) onRunQuery();
+  };
+  const text =
+    (key: 'room' | 'pod' | 'at' | 'filter') =>
+    (e: ChangeEvent<HTMLInputElement>): void =>
+      set({ [key]: e.currentTarget.value });
+
   return (
-    <InlineField label="Room" labelWidth={10} htmlFor="collab-ds-query-room">
-      <Input
-        id="collab-ds-query-room"
-        width={30}
-        value={query.room ?? ''}
-        onChange={(e: FormEvent<HTMLInputElement>) => onChange({ ...query, room: e.currentTarget.value })}
-      />
-    </InlineField>
+    <div>
+      <InlineFieldRow>
+        <InlineField label="Query type" labelWidth={14} htmlFor="collab-ds-query-type">
+          <Select<CollabQueryType>
+            inputId="collab-ds-query-type"
+            width={28}
+            options={TYPE_OPTIONS}
+            value={queryType === 'annotations' ? null : queryType}
+            onChange={(v) => set({ queryType: v.value ?? QUERY_DEFAULTS.queryType }, true)}
+          />
+        </InlineField>
+        <InlineField
+          label="Room"
+          labelWidth={10}
+          htmlFor="collab-ds-query-room"
+          tooltip={
+            NEEDS_ROOM.has(queryType)
+              ? '<org>/<room>; variables such as $room allowed'
+              : 'Optional: filter rooms containing this text'
+          }
+          required={NEEDS_ROOM.has(queryType)}
+        >
+          <Input
+            id="collab-ds-query-room"
+            width={30}
+            placeholder={NEEDS_ROOM.has(queryType) ? 'acme/design' : 'all rooms'}
+            value={query.room ?? ''}
+            onChange={text('room')}
+            onBlur={onRunQuery}
+          />
+        </InlineField>
+        <InlineField
+          label="Pod"
+          labelWidth={8}
+          htmlFor="collab-ds-query-pod"
+          tooltip="Pod name or URL; empty = every pod"
+        >
+          <Input
+            id="collab-ds-query-pod"
+            width={20}
+            placeholder="all pods"
+            value={query.pod ?? ''}
+            onChange={text('pod')}
+            onBlur={onRunQuery}
+          />
+        </InlineField>
+      </InlineFieldRow>
+      {(queryType === 'presenceHeatmap' || queryType === 'historyTree' || HAS_FILTER.has(queryType)) && (
+        <InlineFieldRow>
+          {queryType === 'presenceHeatmap' && (
+            <InlineField
+              label="Grid size"
+              labelWidth={14}
+              htmlFor="collab-ds-query-grid"
+              tooltip="Cells per side (1–100)"
+            >
+              <Input
+                id="collab-ds-query-grid"
+                type="number"
+                min={1}
+                max={100}
+                width={10}
+                value={query.gridSize ?? QUERY_DEFAULTS.gridSize}
+                onChange={(e: ChangeEvent<HTMLInputElement>) => {
+                  const n = Math.floor(Number(e.currentTarget.value));
+                  set({
+                    gridSize: Number.isFinite(n) ? Math.max(1, Math.min(100, n)) : QUERY_DEFAULTS.gridSize,
+                  });
+                }}
+                onBlur={onRunQuery}
+              />
+            </InlineField>
+          )}
+          {queryType === 'historyTree' && (
+            <InlineField
+              label="At"
+              labelWidth={14}
+              htmlFor="collab-ds-query-at"
+              tooltip="ISO time, epoch ms or a variable ($__to); empty = end of the time range"
+            >
+              <Input
+                id="collab-ds-query-at"
+                width={30}
+                placeholder="$__to"
+                value={query.at ?? ''}
+                onChange={text('at')}
+                onBlur={onRunQuery}
+              />
+            </InlineField>
+          )}
+          {HAS_FILTER.has(queryType) && (
+            <InlineField
+              label="Filter"
+              labelWidth={14}
+              htmlFor="collab-ds-query-filter"
+              tooltip="Keep rows whose text, paths or user contain this"
+            >
+              <Input
+                id="collab-ds-query-filter"
+                width={30}
+                value={query.filter ?? ''}
+                onChange={text('filter')}
+                onBlur={onRunQuery}
+              />
+            </InlineField>
+          )}
+        </InlineFieldRow>
+      )}
+    </div>
   );
 }

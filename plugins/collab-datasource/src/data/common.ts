@@ -1,0 +1,40 @@
+import type { DataFrame, QueryResultMeta } from '@grafana/data';
+import { COLLAB_FRAME_KIND_KEY, FRAME_LIMITS, type CollabFrameKind } from '@collabblocks/protocol';
+
+/** `meta.custom` with the collab frame kind (see @collabblocks/protocol frames.ts) plus extras. */
+export function collabMeta(
+  kind: CollabFrameKind,
+  extra: Record<string, unknown> = {},
+  base: Partial<QueryResultMeta> = {}
+): QueryResultMeta {
+  return { ...base, custom: { [COLLAB_FRAME_KIND_KEY]: kind, ...extra } };
+}
+
+/** Rows kept per frame: maxDataPoints when given, never more than FRAME_LIMITS.maxRows. */
+export function rowCap(
+  maxDataPoints: number | undefined,
+  fallback: number = FRAME_LIMITS.defaultStreamRows
+): number {
+  const want =
+    maxDataPoints !== undefined && Number.isFinite(maxDataPoints) && maxDataPoints > 0
+      ? maxDataPoints
+      : fallback;
+  return Math.max(1, Math.min(FRAME_LIMITS.maxRows, Math.floor(want)));
+}
+
+/** Error text for a frame cut at the row cap. */
+export function truncatedNotice(kind: string, total: number, kept: number): string {
+  return `${kind}: ${total} rows, only the first ${kept} are shown (limit ${FRAME_LIMITS.maxRows} rows per frame)`;
+}
+
+/** A deterministic colour for a pseudonym (used when no colour may be shown). */
+export function pseudonymColor(pseudonym: string): string {
+  let h = 0;
+  for (let i = 0; i < pseudonym.length; i++) h = (h * 31 + pseudonym.charCodeAt(i)) >>> 0;
+  return `hsl(${h % 360}, 65%, 55%)`;
+}
+
+export function setRefId(frame: DataFrame, refId: string): DataFrame {
+  frame.refId = refId;
+  return frame;
+}

@@ -1,0 +1,63 @@
+import { type DataFrame, type DataQueryError, type DataQueryResponse, LoadingState } from '@grafana/data';
+import type { InspectScope } from '@collabblocks/protocol';
+
+import type { PodConnection } from '../stream/podConnection';
+import type { StreamEvent } from '../stream/types';
+
+/** Everything a query runner needs (template variables already replaced). */
+export interface RunContext {
+  refId: string;
+  /** Response key (unique per target of a request). */
+  key: string;
+  room: string;
+  /** Pod filter (name or URL); '' = every pod. */
+  pod: string;
+  conns: PodConnection[];
+  /** Scope the tokens currently grant (content only for Editors/Admins with a content key). */
+  scope: () => InspectScope;
+  maxDataPoints?: number;
+  fromMs: number;
+  toMs: number;
+  gridSize: number;
+  at: string;
+  filter: string;
+  /** One-shot deadline (ms). */
+  timeoutMs: number;
+  /** Minimum interval between two emissions of a live query (ms). */
+  throttleMs: number;
+}
+
+export function podMatches(ctx: Pick<RunContext, 'pod'>, conn: PodConnection, eventPod?: string): boolean {
+  if (!ctx.pod) return true;
+  return conn.url === ctx.pod || conn.podName === ctx.pod || eventPod === ctx.pod;
+}
+
+export function response(
+  ctx: Pick<RunContext, 'key' | 'refId'>,
+  state: LoadingState,
+  data: DataFrame[],
+  errors: string[] = []
+): DataQueryResponse {
+  const errs: DataQueryError[] = errors.map((message) => ({ message, refId: ctx.refId }));
+  return {
+    key: ctx.key,
+    state,
+    data,
+    ...(errs.length ? { errors: errs, error: errs[0] } : {}),
+  };
+}
+
+export function errorResponse(ctx: Pick<RunContext, 'key' | 'refId'>, message: string): DataQueryResponse {
+  return response(ctx, LoadingState.Error, [], [message]);
+}
+
+/** A readable line for an error event. */
+export function describeError(ev: Extract<StreamEvent, { type: 'error' }>): string {
+  return `${ev.pod}: ${ev.message}${ev.code && !ev.message.includes(ev.code) ? ` (${ev.code})` : ''}`;
+}
+
+export function matchesFilter(filter: string, ...texts: string[]): boolean {
+  if (!filter) return true;
+  const f = filter.toLowerCase();
+  return texts.some((t) => t.toLowerCase().includes(f));
+}

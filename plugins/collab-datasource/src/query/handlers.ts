@@ -1,0 +1,192 @@
+/** Live query handlers: fold inspect messages into the data/ builders' state. */
+import type { DataFrame } from '@grafana/data';
+import { FRAME_LIMITS } from '@collabblocks/protocol';
+
+import { rowCap, truncatedNotice } from '../data/common';
+import { buildHeatmapFrame, HeatmapGrid } from '../data/heatmap';
+import { gapUpdateRow, LogWindow, trafficGapRow, trafficRow, updateRow } from '../data/logs';
+import { MetricsWindow } from '../data/metrics';
+import { buildPresenceFrame, PresenceState } from '../data/presence';
+import { buildTreeFrame, TreeState } from '../data/tree';
+import { matchesFilter, type RunContext } from './context';
+import type { LiveHandler } from './live';
+
+export function presenceHandler(ctx: RunContext): LiveHandler {
+  const state = new PresenceState(ctx.room);
+  return {
+    onEvent(ev) {
+      const m = ev.msg;
+      if (m.type !== 'presenceSnapshot' && m.type !== 'presencePatch') return false;
+      state.apply(ev.pod, m);
+      return true;
+    },
+    onPodLost: (pod) => state.dropPod(pod),
+    frames: () => [
+      buildPresenceFrame(state.rows(), {
+        refId: ctx.refId,
+        room: ctx.room,
+        ts: state.ts,
+        scope: ctx.scope(),
+      }),
+    ],
+  };
+}
+
+export function heatmapHandler(ctx: RunContext): LiveHandler {
+  const grid = new HeatmapGrid(ctx.gridSize);
+  const state = new PresenceState(ctx.room);
+  return {
+    onEvent(ev) {
+      const m = ev.msg;
+      if (m.type !== 'presenceSnapshot' && m.type !== 'presencePatch') return false;
+      const { moved } = state.apply(ev.pod, m);
+      for (const u of moved) if (u.cursor) grid.add(u.cursor.x, u.cursor.y);
+      return true;
+    },
+    frames: () => [buildHeatmapFrame(grid, { refId: ctx.refId, room: ctx.room })],
+  };
+}
+
+/**
+ * Tree: every pod is subscribed (a pod without the room loaded answers with
+ * the stored state); the pod that last sent a live patch — else the first
+ * complete snapshot — is shown.
+ */
+export function treeHandler(ctx: RunContext): LiveHandler {
+  const trees = new Map<string, TreeState>();
+  let active: string | null = null;
+  let truncated = 0;
+  const pick = (): [string, TreeState] | null => {
+    let best: [string, TreeState] | null = null;
+    for (const [pod, t] of trees) {
+      if (!t.complete) continue;
+      if (!best || t.lastPatchAt > best[1].lastPatchAt) best = [pod, t];
+    }
+    if (best && active && best[1].lastPatchAt === 0 && trees.get(active)?.complete) {
+      return [active, trees.get(active) as TreeState];
+    }
+    return best;
+  };
+  return {
+    onEvent(ev) {
+      const m = ev.msg;
+      if (m.type !== 'treeSnapshot' && m.type !== 'treePatch') return false;
+      let t = trees.get(ev.pod);
+      if (!t) {
+        t = new TreeState();
+        trees.set(ev.pod, t);
+      }
+      if (m.type === 'treeSnapshot') t.applySnapshot(m);
+      else t.applyPatch(m);
+      const p = pick();
+      active = p?.[0] ?? null;
+      return t.complete;
+    },
+    onPodLost: (pod) => trees.delete(pod),
+    frames(): DataFrame[] {
+      const p = pick();
+      if (!p) return [];
+      const [pod, t] = p;
+      const r = buildTreeFrame(t.ordered(), {
+        refId: ctx.refId,
+        kind: 'tree',
+        room: ctx.room,
+        pod,
+        ts: t.ts,
+        ...(t.seq !== undefined ? { seq: t.seq } : {}),
+        complete: t.complete,
+        scope: ctx.scope(),
+      });
+      truncated = r.truncated;
+      return [r.frame];
+    },
+    notices: () =>
+      truncated > 0 ? [truncatedNotice('tree', truncated + FRAME_LIMITS.maxRows, FRAME_LIMITS.maxRows)] : [],
+  };
+}
+
+export function updatesHandler(ctx: RunContext): LiveHandler {
+  const win = new LogWindow('updates', {
+    refId: ctx.refId,
+    room: ctx.room,
+    capacity: rowCap(ctx.maxDataPoints),
+  });
+  return {
+    onEvent(ev) {
+      const m = ev.msg;
+      if (m.type === 'resync') {
+        win.add(
+          gapUpdateRow(
+            ev.pod,
+            ctx.room,
+            Date.now(),
+            `resync (${m.reason}): ${m.dropped} update messages dropped`
+          )
+        );
+        return true;
+      }
+      if (m.type !== 'updates') return false;
+      const scope = ctx.scope();
+      let added = false;
+      for (const u of m.items) {
+        const row = updateRow(ev.pod, ctx.room, u, scope);
+        if (!matchesFilter(ctx.filter, String(row.body), String(row.paths), String(row.user))) continue;
+        win.add(row);
+        added = true;
+      }
+      return added;
+    },
+    frames: () => [win.frame],
+  };
+}
+
+export function trafficHandler(ctx: RunContext): LiveHandler {
+  const win = new LogWindow('traffic', {
+    refId: ctx.refId,
+    room: ctx.room,
+    capacity: rowCap(ctx.maxDataPoints),
+  });
+  return {
+    onEvent(ev) {
+      const m = ev.msg;
+      if (m.type !== 'traffic') return false;
+      let added = false;
+      for (const f of m.frames) {
+        const row = trafficRow(ev.pod, ctx.room, f);
+        if (!matchesFilter(ctx.filter, String(row.body), f.kind, f.conn)) continue;
+        win.add(row);
+        added = true;
+      }
+      if (m.dropped > 0) {
+        const last = m.frames[m.frames.length - 1];
+        win.add(trafficGapRow(ev.pod, ctx.room, last?.ts ?? Date.now(), m.dropped));
+        added = true;
+      }
+      return added;
+    },
+    frames: () => [win.frame],
+  };
+}
+
+export function metricsHandler(ctx: RunContext): LiveHandler {
+  const windows = new Map<string, MetricsWindow>();
+  return {
+    onEvent(ev) {
+      const m = ev.msg;
+      if (m.type !== 'metrics') return false;
+      let w = windows.get(ev.pod);
+      if (!w) {
+        w = new MetricsWindow({
+          refId: ctx.refId,
+          room: ctx.room,
+          pod: ev.pod,
+          capacity: rowCap(ctx.maxDataPoints),
+        });
+        windows.set(ev.pod, w);
+      }
+      w.add(m);
+      return true;
+    },
+    frames: () => [...windows.values()].map((w) => w.frame),
+  };
+}

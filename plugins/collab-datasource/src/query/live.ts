@@ -1,0 +1,101 @@
+/**
+ * Live queries: subscribe a stream on every pod, fold the events into state,
+ * emit frames (throttled) with LoadingState.Streaming. Pod errors are kept
+ * per pod and shown until that pod delivers data again; when every pod is
+ * failing the response state is Error. Unsubscribing releases every pod
+ * subscription (and, through ref counting, the sockets).
+ */
+import { filter, merge, Observable } from 'rxjs';
+import { type DataFrame, type DataQueryResponse, LoadingState } from '@grafana/data';
+
+import type { StreamEvent, StreamRequest } from '../stream/types';
+import { describeError, podMatches, response, type RunContext } from './context';
+
+export interface LiveHandler {
+  /** Fold one message event; return true when the frames changed. */
+  onEvent(ev: Extract<StreamEvent, { type: 'message' }>): boolean;
+  /** Sees every event first (errors and statuses too); return true when the frames changed. */
+  onAny?(ev: StreamEvent): boolean;
+  /** A pod connection dropped (its state should be forgotten). */
+  onPodLost?(pod: string): void;
+  frames(): DataFrame[];
+  /** Extra (non-pod) errors to show, e.g. truncation. */
+  notices?(): string[];
+}
+
+export function liveQuery(
+  ctx: RunContext,
+  req: StreamRequest | StreamRequest[],
+  handler: LiveHandler
+): Observable<DataQueryResponse> {
+  return new Observable<DataQueryResponse>((subscriber) => {
+    const podErrors = new Map<string, string>();
+    const conns = ctx.conns;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    let lastEmit = 0;
+    let gotData = false;
+
+    const emitNow = (): void => {
+      timer = null;
+      lastEmit = Date.now();
+      const errors = [...podErrors.values(), ...(handler.notices?.() ?? [])];
+      const allFailing = podErrors.size >= (ctx.pod ? 1 : conns.length);
+      subscriber.next(
+        response(
+          ctx,
+          allFailing && !gotData ? LoadingState.Error : LoadingState.Streaming,
+          handler.frames(),
+          errors
+        )
+      );
+    };
+    const emitSoon = (): void => {
+      if (timer) return;
+      const wait = Math.max(0, lastEmit + ctx.throttleMs - Date.now());
+      if (wait === 0) emitNow();
+      else timer = setTimeout(emitNow, wait);
+    };
+
+    if (conns.length === 0) {
+      subscriber.next(response(ctx, LoadingState.Error, [], ['no pod URL configured for this datasource']));
+      subscriber.complete();
+      return undefined;
+    }
+    // Show an (empty) streaming frame at once so panels know the query is live.
+    emitNow();
+
+    // With a pod filter every pod is still subscribed (names are only known after `hello`),
+    // and events of other pods are dropped.
+    const reqs = Array.isArray(req) ? req : [req];
+    const streams = conns.flatMap((c) =>
+      reqs.map((r) => c.stream(r).pipe(filter((ev) => podMatches(ctx, c, ev.pod))))
+    );
+    const sub = merge(...streams).subscribe((ev) => {
+      if (handler.onAny?.(ev)) emitSoon();
+      if (ev.type === 'error') {
+        podErrors.set(ev.pod, describeError(ev));
+        if (ev.code === 'connection' || ev.code === 'auth' || ev.code === 'timeout')
+          handler.onPodLost?.(ev.pod);
+        emitSoon();
+        return;
+      }
+      if (ev.type === 'status') {
+        return;
+      }
+      if (ev.msg.type === 'subscribed') {
+        podErrors.delete(ev.pod);
+        emitSoon();
+        return;
+      }
+      if (handler.onEvent(ev)) {
+        gotData = true;
+        podErrors.delete(ev.pod);
+        emitSoon();
+      }
+    });
+    return () => {
+      if (timer) clearTimeout(timer);
+      sub.unsubscribe();
+    };
+  });
+}

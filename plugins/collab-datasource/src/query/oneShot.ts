@@ -1,0 +1,294 @@
+/**
+ * One-shot queries (rooms, history, historyTree): ask every pod, wait at most
+ * `timeoutMs` overall, answer once with LoadingState.Done (or Error when no
+ * pod answered). Pods that failed or timed out are named in the errors.
+ */
+import { Observable } from 'rxjs';
+import { type DataFrame, type DataQueryResponse, LoadingState } from '@grafana/data';
+import {
+  FRAME_LIMITS,
+  INSPECT_LIMITS,
+  type HistoryMessage,
+  type HistoryTreeMessage,
+  type InspectServerMessage,
+  type RoomInfo,
+} from '@collabblocks/protocol';
+
+import { truncatedNotice } from '../data/common';
+import { buildUpdatesFrame, updateRow, type UpdateRow } from '../data/logs';
+import { buildRoomsFrame } from '../data/rooms';
+import { buildTreeFrame, TreeState } from '../data/tree';
+import type { PodConnection } from '../stream/podConnection';
+import type { StreamEvent } from '../stream/types';
+import { describeError, matchesFilter, podMatches, response, type RunContext } from './context';
+
+export class TimeoutError extends Error {}
+
+/**
+ * Subscribes `source` and resolves with the messages up to and including the
+ * one `isLast` accepts. Rejects on a fatal error event, on abort and at the deadline.
+ */
+export function collect(
+  source: Observable<StreamEvent>,
+  isLast: (msg: InspectServerMessage) => boolean,
+  accept: (msg: InspectServerMessage) => boolean,
+  deadline: number,
+  signal: AbortSignal
+): Promise<{ pod: string; msgs: InspectServerMessage[] }> {
+  return new Promise((resolve, reject) => {
+    const msgs: InspectServerMessage[] = [];
+    let pod = '';
+    let settled = false;
+    const finish = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      // Unsubscribe after the current emission has been handled.
+      queueMicrotask(() => sub.unsubscribe());
+      fn();
+    };
+    const onAbort = (): void => finish(() => reject(new Error('aborted')));
+    const timer = setTimeout(
+      () => finish(() => reject(new TimeoutError('timeout'))),
+      Math.max(0, deadline - Date.now())
+    );
+    signal.addEventListener('abort', onAbort);
+    const sub = source.subscribe((ev) => {
+      pod = ev.pod;
+      if (ev.type === 'error') {
+        finish(() => reject(new Error(describeError(ev))));
+        return;
+      }
+      if (ev.type !== 'message' || !accept(ev.msg)) return;
+      msgs.push(ev.msg);
+      if (isLast(ev.msg)) finish(() => resolve({ pod, msgs }));
+    });
+    if (settled) sub.unsubscribe();
+  });
+}
+
+function timeoutText(conn: PodConnection, err: unknown, timeoutMs: number): string {
+  if (err instanceof TimeoutError) return `${conn.podName}: no answer within ${timeoutMs} ms`;
+  return (err as Error)?.message ?? String(err);
+}
+
+/** Runs `work` per pod in parallel under one deadline; one response at the end. */
+function oneShot<T>(
+  ctx: RunContext,
+  work: (conn: PodConnection, deadline: number, signal: AbortSignal) => Promise<T>,
+  build: (results: Array<{ conn: PodConnection; value: T }>) => { frames: DataFrame[]; notices: string[] }
+): Observable<DataQueryResponse> {
+  return new Observable<DataQueryResponse>((subscriber) => {
+    const ac = new AbortController();
+    const conns = ctx.conns.filter((c) => podMatches(ctx, c));
+    const targets = conns.length > 0 || !ctx.pod ? conns : ctx.conns;
+    if (targets.length === 0) {
+      subscriber.next(response(ctx, LoadingState.Error, [], ['no pod URL configured for this datasource']));
+      subscriber.complete();
+      return undefined;
+    }
+    subscriber.next(response(ctx, LoadingState.Loading, []));
+    const deadline = Date.now() + ctx.timeoutMs;
+    void Promise.allSettled(targets.map((c) => work(c, deadline, ac.signal))).then((settled) => {
+      if (ac.signal.aborted) return;
+      const ok: Array<{ conn: PodConnection; value: T }> = [];
+      const errors: string[] = [];
+      settled.forEach((s, i) => {
+        const conn = targets[i] as PodConnection;
+        if (s.status === 'fulfilled') ok.push({ conn, value: s.value });
+        else errors.push(timeoutText(conn, s.reason, ctx.timeoutMs));
+      });
+      let built: { frames: DataFrame[]; notices: string[] };
+      try {
+        built = build(ok);
+      } catch (err) {
+        subscriber.next(response(ctx, LoadingState.Error, [], [(err as Error).message]));
+        subscriber.complete();
+        return;
+      }
+      const state = ok.length === 0 ? LoadingState.Error : LoadingState.Done;
+      subscriber.next(response(ctx, state, built.frames, [...errors, ...built.notices]));
+      subscriber.complete();
+    });
+    return () => ac.abort();
+  });
+}
+
+/** Rooms of every pod: the first `rooms` message of a rooms subscription. */
+export function fetchRooms(
+  conn: PodConnection,
+  deadline: number,
+  signal: AbortSignal
+): Promise<{ pod: string; rooms: RoomInfo[] }> {
+  return collect(
+    conn.stream({ stream: 'rooms' }),
+    (m) => m.type === 'rooms',
+    (m) => m.type === 'rooms',
+    deadline,
+    signal
+  ).then(({ pod, msgs }) => {
+    const m = msgs[msgs.length - 1];
+    return { pod, rooms: m?.type === 'rooms' ? m.rooms : [] };
+  });
+}
+
+export function roomsQuery(ctx: RunContext): Observable<DataQueryResponse> {
+  return oneShot(ctx, fetchRooms, (results) => {
+    const filter = ctx.room ? ctx.room.toLowerCase() : '';
+    const pods = results.map(({ value }) => ({
+      pod: value.pod,
+      rooms: filter ? value.rooms.filter((r) => r.room.toLowerCase().includes(filter)) : value.rooms,
+    }));
+    const { frame, truncated } = buildRoomsFrame(pods, ctx.refId);
+    const total = pods.reduce((n, p) => n + p.rooms.length, 0);
+    return {
+      frames: [frame],
+      notices: truncated > 0 ? [truncatedNotice('rooms', total, FRAME_LIMITS.maxRows)] : [],
+    };
+  });
+}
+
+/** Parses the historyTree instant: epoch ms, ISO time, or '' (→ fallback). */
+export function parseInstant(text: string, fallback: number): number {
+  const t = text.trim();
+  if (t === '') return fallback;
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.floor(Number(t));
+  const parsed = Date.parse(t);
+  if (Number.isNaN(parsed))
+    throw new Error(`"at" must be an ISO time or epoch milliseconds, got "${t.slice(0, 40)}"`);
+  return parsed;
+}
+
+export function historyQuery(ctx: RunContext): Observable<DataQueryResponse> {
+  let toTs = Math.floor(ctx.toMs);
+  let fromTs = Math.floor(ctx.fromMs);
+  const notices: string[] = [];
+  if (toTs - fromTs > INSPECT_LIMITS.maxHistorySpanMs) {
+    fromTs = toTs - INSPECT_LIMITS.maxHistorySpanMs;
+    notices.push('history: the time range is wider than 24 h; only the last 24 h of it are shown');
+  }
+  if (fromTs < 0) fromTs = 0;
+  if (toTs < fromTs) toTs = fromTs;
+  const cap = FRAME_LIMITS.maxRows;
+  return oneShot(
+    ctx,
+    async (conn, deadline, signal) => {
+      const entries: HistoryMessage['entries'] = [];
+      let afterSeq: number | undefined;
+      let pod = conn.podName;
+      let more = false;
+      for (;;) {
+        const res = await collect(
+          conn.request({
+            type: 'history',
+            room: ctx.room,
+            fromTs,
+            toTs,
+            limit: Math.min(INSPECT_LIMITS.maxHistoryEntries, cap + 1 - entries.length),
+            ...(afterSeq !== undefined ? { afterSeq } : {}),
+          }),
+          (m) => m.type === 'history',
+          (m) => m.type === 'history',
+          deadline,
+          signal
+        );
+        pod = res.pod;
+        const page = res.msgs[0] as HistoryMessage;
+        entries.push(...page.entries);
+        if (page.nextAfterSeq === null || page.entries.length === 0) break;
+        if (entries.length > cap) {
+          more = true;
+          break;
+        }
+        afterSeq = page.nextAfterSeq;
+      }
+      return { pod, entries, more };
+    },
+    (results) => {
+      const scope = ctx.scope();
+      const seen = new Set<string>();
+      const rows: UpdateRow[] = [];
+      let more = false;
+      for (const { value } of results) {
+        more ||= value.more;
+        for (const e of value.entries) {
+          // Pods sharing one storage return the same log: keep each seq once.
+          const k = e.seq !== undefined ? `seq:${e.seq}` : `${value.pod}:${e.ts}:${e.clientId}:${e.bytes}`;
+          if (seen.has(k)) continue;
+          seen.add(k);
+          const row = updateRow(value.pod, ctx.room, e, scope);
+          if (matchesFilter(ctx.filter, String(row.body), String(row.paths), String(row.user)))
+            rows.push(row);
+        }
+      }
+      rows.sort((a, b) => (a.timestamp as number) - (b.timestamp as number));
+      const kept = rows.slice(0, cap);
+      const out = [...notices];
+      if (rows.length > cap || more)
+        out.push(truncatedNotice('history', Math.max(rows.length, cap + 1), cap));
+      return {
+        frames: [
+          buildUpdatesFrame(kept, {
+            refId: ctx.refId,
+            kind: 'history',
+            room: ctx.room,
+            extra: { fromTs, toTs },
+          }),
+        ],
+        notices: out,
+      };
+    }
+  );
+}
+
+export function historyTreeQuery(ctx: RunContext): Observable<DataQueryResponse> {
+  let at: number;
+  try {
+    at = parseInstant(ctx.at, Math.floor(ctx.toMs));
+  } catch (err) {
+    return new Observable((s) => {
+      s.next(response(ctx, LoadingState.Error, [], [(err as Error).message]));
+      s.complete();
+    });
+  }
+  return oneShot(
+    ctx,
+    async (conn, deadline, signal) => {
+      const res = await collect(
+        conn.request({ type: 'historyTree', room: ctx.room, at }),
+        (m) => m.type === 'historyTree' && m.last,
+        (m) => m.type === 'historyTree',
+        deadline,
+        signal
+      );
+      const chunks = res.msgs as HistoryTreeMessage[];
+      const tree = new TreeState();
+      for (const c of chunks) tree.applySnapshot({ ...c, ts: at });
+      const seq = chunks[0]?.seq ?? 0;
+      return { pod: res.pod, tree, seq };
+    },
+    (results) => {
+      // Pods with their own storage may know more of the log: show the most complete answer.
+      const best = results
+        .map((r) => r.value)
+        .sort((a, b) => b.seq - a.seq || b.tree.total - a.tree.total)[0];
+      if (!best) return { frames: [], notices: [] };
+      const nodes = best.tree.ordered();
+      const { frame, truncated } = buildTreeFrame(nodes, {
+        refId: ctx.refId,
+        kind: 'historyTree',
+        room: ctx.room,
+        pod: best.pod,
+        ts: at,
+        seq: best.seq,
+        complete: true,
+        scope: ctx.scope(),
+      });
+      return {
+        frames: [frame],
+        notices: truncated > 0 ? [truncatedNotice('history tree', nodes.length, FRAME_LIMITS.maxRows)] : [],
+      };
+    }
+  );
+}

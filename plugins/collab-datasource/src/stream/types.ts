@@ -1,0 +1,36 @@
+import type { InspectScope, InspectServerMessage, InspectStream } from '@collabblocks/protocol';
+
+export interface InspectToken {
+  token: string;
+  /** Epoch ms (pod clock). */
+  expiresAt: number;
+  scope: InspectScope;
+}
+
+/** Mints (or returns a cached) inspect token; rejects with a readable Error. */
+export type TokenProvider = () => Promise<InspectToken>;
+
+export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
+
+export type StreamEvent =
+  | { type: 'message'; pod: string; msg: InspectServerMessage }
+  | { type: 'status'; pod: string; status: ConnectionStatus; detail?: string }
+  | {
+      type: 'error';
+      pod: string;
+      message: string;
+      /** Inspect error code or `connection` / `token` / `timeout`. */
+      code: string;
+      /** True when this subscription / request will not produce more data by itself. */
+      fatal: boolean;
+    };
+
+export interface StreamRequest {
+  stream: InspectStream;
+  room?: string;
+  scope?: InspectScope;
+}
+
+export type OneShotRequest =
+  | { type: 'history'; room: string; fromTs: number; toTs: number; afterSeq?: number; limit?: number }
+  | { type: 'historyTree'; room: string; at: number };

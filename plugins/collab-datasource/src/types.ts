@@ -1,0 +1,36 @@
+import type { DataQuery, DataSourceJsonData } from '@grafana/data';
+import type { CollabQueryModel, CollabQueryType, CollabVariableQueryModel } from '@collabblocks/protocol';
+
+/** Annotation queries use the same model with this query type (not part of the dashboard query types). */
+export const ANNOTATIONS_QUERY_TYPE = 'annotations' as const;
+
+/** The datasource's query: the shared model (see @collabblocks/protocol query.ts) plus Grafana's DataQuery. */
+export type CollabQuery = Omit<CollabQueryModel, 'queryType'> &
+  DataQuery & {
+    queryType: CollabQueryType | typeof ANNOTATIONS_QUERY_TYPE;
+  };
+
+export type CollabVariableQuery = CollabVariableQueryModel & { refId?: string };
+
+export interface CollabJsonData extends DataSourceJsonData {
+  /** Pod base URLs (http/https); the datasource fans in from every one of them. */
+  podUrls?: string[];
+  /**
+   * Base URL the token routes (plugin.json) proxy to. Tokens are valid on every pod (shared inspect
+   * secret), so this is normally the first pod URL; the config editor keeps it in sync with podUrls[0].
+   */
+  tokenUrl?: string;
+  /** Token lifetime to request, seconds (default 300). */
+  tokenTtlSeconds?: number;
+}
+
+export interface CollabSecureJsonData {
+  /** Org API key; only ever sent to the data proxy, which injects it server-side. */
+  apiKey?: string;
+}
+
+/** Defaults used by the editors and by query(). */
+export const QUERY_DEFAULTS = {
+  queryType: 'rooms' as CollabQueryType,
+  gridSize: 20,
+} as const;
