@@ -195,4 +195,26 @@ describe('OTLP/HTTP export', () => {
     expect(attr(rs[0]?.resource.attributes ?? [], 'service.instance.id')).toBe('pod-otlp');
     for (const s of spans) expect(s.attributes.map((a) => a.key)).toEqual(['org']);
   });
+
+  it('does not let an unresponsive collector hold shutdown', async () => {
+    const server = http.createServer(() => {
+      /* never answers */
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const saved = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${port}`;
+    try {
+      expect(startTracing({ env: { ...process.env, OTEL_TRACES_SAMPLER_ARG: '1' } })).toBeDefined();
+      getTracer().startSpan('update').end();
+      const t0 = Date.now();
+      await shutdownTracing(300);
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      if (saved === undefined) delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+      else process.env.OTEL_EXPORTER_OTLP_ENDPOINT = saved;
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 });

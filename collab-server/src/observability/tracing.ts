@@ -190,9 +190,18 @@ export function startTracing(opts: StartTracingOptions = {}): TracingHandle | un
   return handle;
 }
 
-/** Flushes and stops the active SDK, if any (graceful shutdown). */
-export function shutdownTracing(): Promise<void> {
-  return active ? active.shutdown() : Promise.resolve();
+/**
+ * Flushes and stops the active SDK, if any (graceful shutdown). Gives up waiting after `timeoutMs`
+ * (an unreachable collector must not hold the pod's shutdown); never rejects.
+ */
+export function shutdownTracing(timeoutMs = 5_000): Promise<void> {
+  if (!active) return Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+  });
+  return Promise.race([active.shutdown().catch(() => undefined), timeout]).finally(() => clearTimeout(timer));
 }
 
 export function isTracingActive(): boolean {
@@ -215,4 +224,9 @@ export function currentTraceId(): string | undefined {
 }
 
 // Imported first by main.ts: start from the environment (no-op when no OTLP endpoint is configured).
-startTracing();
+// A broken OTEL_* setting must not take the pod down: it runs untraced and says why.
+try {
+  startTracing();
+} catch (err) {
+  console.error(`collab-server: tracing disabled: ${err instanceof Error ? err.message : String(err)}`);
+}
