@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { Counter } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -427,6 +428,37 @@ describe('room folding', () => {
     expect(conn.reduce((a, s) => a + s.value, 0)).toBe(10_000);
     expect(find(body, 'crdt_ops_total').length).toBe(50 + 20);
     expect(find(body, 'collab_rooms_loaded')[0]?.value).toBe(10_000);
+  });
+});
+
+const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
+
+describe('exposition validated by Prometheus (promtool)', () => {
+  it.skipIf(!hasPromtool)('parses the text exposition without errors', async () => {
+    const obs = setup([room('acme', 'r1'), room('acme', 'we"ird\\room')]);
+    obs.extension.onMessage?.({ org: 'acme', room: 'acme/r1', kind: 'sync-update', bytes: 1 });
+    obs.extension.onMessage?.({ org: 'acme', room: 'acme/we"ird\\room', kind: 'awareness', bytes: 1 });
+    obs.extension.onPersist?.({
+      orgs: ['acme'],
+      backend: 'sqlite',
+      count: 1,
+      bytes: 1,
+      durationMs: 3,
+      traceId: TRACE,
+    });
+    obs.extension.onReject?.({ code: 4401, reason: 'no token' });
+    await obs.metrics.render(OM_ACCEPT); // an OpenMetrics render first must not disturb the text one
+    const { body } = await obs.metrics.render(undefined);
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    const out = `${r.stdout}${r.stderr}`;
+    expect(out).not.toMatch(/error/i);
+    // Lint-only remarks allowed: names fixed by the spec (`_ms`) and prom-client's default gauges.
+    for (const line of out.split('\n').filter(Boolean)) {
+      expect(line).toMatch(
+        /should not contain abbreviated units|non-counter metrics should not have "_total" suffix/
+      );
+    }
+    expect(r.status === 0 || r.status === 3).toBe(true);
   });
 });
 
