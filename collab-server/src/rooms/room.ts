@@ -281,7 +281,12 @@ export class Room {
     // Issue the append now (joins this tick's group commit); consume it in order below.
     const durable = this.deps.storage.append(this.id, [{ clientId: check.clientId, ts, update }]).then(
       (seqs) => ({ ok: true as const, seq: seqs[0] ?? 0 }),
-      (err: unknown) => ({ ok: false as const, err })
+      (err: unknown) => {
+        // Refused (e.g. PostgreSQL down and the hold bound reached): tell the writer now rather than
+        // after the held updates queued ahead of it (it was never applied nor broadcast).
+        client.close(CloseCode.STORAGE_UNAVAILABLE, 'storage unavailable');
+        return { ok: false as const, err };
+      }
     );
     const run = async (): Promise<UpdateResult> => {
       const res = await durable;
