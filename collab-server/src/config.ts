@@ -60,6 +60,8 @@ export interface Config {
   redisUrl?: string;
   /** `COLLAB_CLUSTER_ALLOW_SQLITE`: allow Redis fan-out over SQLite (SQLite is single-pod; tests only). */
   clusterAllowSqlite: boolean;
+  /** `COLLAB_CLUSTER_SWEEP_MS`: periodic catch-up of loaded rooms from storage (default 5000, 0 = off). */
+  clusterSweepMs: number;
 }
 
 export class ConfigError extends Error {
@@ -286,6 +288,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnections: int(env, 'COLLAB_MAX_CONNECTIONS', 50_000, 1),
     shutdownTimeoutMs: int(env, 'COLLAB_SHUTDOWN_TIMEOUT_MS', 10_000, 100),
     clusterAllowSqlite: bool(env, 'COLLAB_CLUSTER_ALLOW_SQLITE'),
+    clusterSweepMs: int(env, 'COLLAB_CLUSTER_SWEEP_MS', 5000, 0),
   };
   const redisUrl = str(env, 'COLLAB_REDIS_URL');
   if (redisUrl !== undefined) {

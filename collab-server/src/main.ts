@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     ? await startCluster(server, {
         redisUrl: config.redisUrl,
         allowSqlite: config.clusterAllowSqlite,
+        sweepIntervalMs: config.clusterSweepMs,
         logger,
         ...(registry ? { registry } : {}),
       })
