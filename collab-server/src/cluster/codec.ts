@@ -4,16 +4,23 @@
  *   float64 publishedAt (epoch ms, sub-ms precision), varuint8array payload.
  * `update`: a durable Yjs update and its storage seq; `awareness`: a y-protocols
  * awareness update; `head`: "the room's log reaches `seq`" (payload empty),
- * sent after a publish failed so receivers notice a gap and catch up.
+ * sent after a publish failed so receivers notice a gap and catch up;
+ * `awareness-query`: a pod that just subscribed (or reconnected) asks the
+ * others to re-send their local awareness states (awareness has no log).
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 
 export const CODEC_VERSION = 1;
 
-export type ClusterMessageType = 'update' | 'awareness' | 'head';
+export type ClusterMessageType = 'update' | 'awareness' | 'head' | 'awareness-query';
 
-const TYPE_CODE: Record<ClusterMessageType, number> = { update: 1, awareness: 2, head: 3 };
+const TYPE_CODE: Record<ClusterMessageType, number> = {
+  update: 1,
+  awareness: 2,
+  head: 3,
+  'awareness-query': 4,
+};
 const CODE_TYPE = new Map<number, ClusterMessageType>(
   (Object.entries(TYPE_CODE) as Array<[ClusterMessageType, number]>).map(([k, v]) => [v, k])
 );

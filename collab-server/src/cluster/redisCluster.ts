@@ -143,7 +143,8 @@ export class RedisCluster implements CollabExtension {
   private sweepTimer: NodeJS.Timeout | null = null;
   private presenceTimer: NodeJS.Timeout | null = null;
   private presenceFlush: NodeJS.Timeout | null = null;
-  private subWasDown = false;
+  /** Set when a Redis connection dropped; cleared by the resync once both are ready again. */
+  private resyncPending = false;
   private stopped = false;
 
   constructor(opts: RedisClusterOptions) {
@@ -180,11 +181,12 @@ export class RedisCluster implements CollabExtension {
     this.sub.on('error', (err: Error) => this.redisError('sub', err));
     this.pub.on('ready', () => this.onPubReady());
     this.sub.on('ready', () => this.onSubReady());
-    this.sub.on('close', () => {
-      this.subWasDown = true;
-      this.updateUp();
-    });
-    this.pub.on('close', () => this.updateUp());
+    for (const c of [this.pub, this.sub]) {
+      c.on('close', () => {
+        if (!this.stopped) this.resyncPending = true;
+        this.updateUp();
+      });
+    }
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.handleMessage(channel, message));
   }
 
@@ -253,7 +255,10 @@ export class RedisCluster implements CollabExtension {
       if (this.rooms.get(ev.room) !== st) return;
       if (!st.tracker) this.initTracker(ev.room, st, this.host?.get(ev.room)?.seq ?? 0);
       this.sub.subscribe(channelFor(ev.room)).then(
-        () => this.catchUp(ev.room),
+        () => {
+          this.catchUp(ev.room);
+          this.publish(ev.room, 'awareness-query', 0, new Uint8Array(0));
+        },
         (err: unknown) => this.redisError('subscribe', err)
       );
     });
@@ -411,14 +416,14 @@ export class RedisCluster implements CollabExtension {
 
   private publish(room: string, type: ClusterMessageType, seq: number, payload: Uint8Array): void {
     if (this.pub.status !== 'ready') {
-      if (type !== 'awareness') this.unpublished.add(room);
+      if (type === 'update' || type === 'head') this.unpublished.add(room);
       return;
     }
     const msg = encodeMessage({ type, pod: this.pod, seq, publishedAt: nowMs(), payload });
     this.pub.publish(channelFor(room), Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength)).then(
       () => this.metrics.messages.inc({ type, direction: 'out' }),
       (err: unknown) => {
-        if (type !== 'awareness') this.unpublished.add(room);
+        if (type === 'update' || type === 'head') this.unpublished.add(room);
         this.redisError('publish', err);
       }
     );
@@ -426,23 +431,28 @@ export class RedisCluster implements CollabExtension {
 
   private onPubReady(): void {
     this.updateUp();
-    // Tell the others how far the rooms we could not publish for have gone.
-    for (const room of [...this.unpublished]) {
-      this.unpublished.delete(room);
-      const st = this.rooms.get(room);
-      const head = st?.tracker?.highest ?? 0;
-      if (head > 0) this.publish(room, 'head', head, new Uint8Array(0));
-    }
     void this.writePresence();
+    this.resyncIfBack();
   }
 
   private onSubReady(): void {
     this.updateUp();
-    if (this.subWasDown) {
-      this.subWasDown = false;
-      this.log.info({ rooms: this.rooms.size }, 'redis back: catching up every loaded room from storage');
-      this.catchUpAll();
+    this.resyncIfBack();
+  }
+
+  /** Once both connections are back after an outage: heads, catch-up from storage, awareness re-exchange. */
+  private resyncIfBack(): void {
+    if (!this.resyncPending || this.pub.status !== 'ready' || this.sub.status !== 'ready') return;
+    this.resyncPending = false;
+    this.log.info({ rooms: this.rooms.size }, 'redis back: catching up every loaded room from storage');
+    // Tell the others how far the rooms we could not publish for have gone.
+    for (const room of [...this.unpublished]) {
+      this.unpublished.delete(room);
+      const head = this.rooms.get(room)?.tracker?.highest ?? 0;
+      if (head > 0) this.publish(room, 'head', head, new Uint8Array(0));
     }
+    this.catchUpAll();
+    for (const room of this.rooms.keys()) this.publish(room, 'awareness-query', 0, new Uint8Array(0));
   }
 
   private handleMessage(channelBuf: Buffer, data: Buffer): void {
@@ -460,6 +470,9 @@ export class RedisCluster implements CollabExtension {
     switch (msg.type) {
       case 'update':
         this.applyRemote(room, st, target, msg);
+        break;
+      case 'awareness-query':
+        this.publishLocalAwareness(room, st, target);
         break;
       case 'head':
         if (st.tracker && msg.seq > st.tracker.watermark) this.catchUp(room);
@@ -495,6 +508,17 @@ export class RedisCluster implements CollabExtension {
     this.metrics.lag.observe(Math.max(0, nowMs() - msg.publishedAt));
     this.metrics.messages.inc({ type: 'update', direction: 'in' });
     if (st.tracker.hasHoles) this.scheduleGapCheck(room, st);
+  }
+
+  private publishLocalAwareness(room: string, st: RoomState, target: ClusterRoom): void {
+    const states = target.awareness.getStates();
+    const ids = [...st.localAwareness].filter((id) => states.has(id));
+    if (ids.length === 0) return;
+    try {
+      this.publish(room, 'awareness', 0, awarenessProtocol.encodeAwarenessUpdate(target.awareness, ids));
+    } catch (err) {
+      this.log.warn({ room, err: errMessage(err) }, 'could not encode awareness');
+    }
   }
 
   private scheduleGapCheck(room: string, st: RoomState): void {
