@@ -220,6 +220,10 @@ interface PhaseFigures {
   loadCpuPct: number;
   /** Whole machine busy, % of all cores (others' processes included). */
   machineBusyPct: number;
+  /** Server CPU time per delivered update (µs): robust to other processes on the machine. */
+  serverUsPerDelivery: number;
+  /** Deliveries/s one fully available core would sustain at that cost (1e6 / µs). */
+  capacityPerCore: number;
   serverRssMiB: number | null;
   maxSendLagMs: number;
   closes: Record<string, number>;
@@ -272,6 +276,8 @@ function figures(raws: RawPhase[]): PhaseFigures {
     serverCpuPct: (serverCpuS / wallS) * 100,
     loadCpuPct: (loadCpuS / wallS) * 100,
     machineBusyPct: machineTotal > 0 ? (machineBusy / machineTotal) * 100 : NaN,
+    serverUsPerDelivery: received > 0 ? (serverCpuS * 1e6) / received : NaN,
+    capacityPerCore: serverCpuS > 0 ? received / serverCpuS : NaN,
     serverRssMiB: last?.serverRssMiB ?? null,
     maxSendLagMs,
     closes,
@@ -578,7 +584,10 @@ async function main(): Promise<void> {
       'p99 ms',
       'max ms',
       'server CPU',
+      'µs CPU/deliv',
+      'capacity/core',
       'load CPU',
+      'machine busy',
       'server RSS',
     ],
   ];
@@ -595,6 +604,8 @@ async function main(): Promise<void> {
       f1(m.p99),
       f1(m.max),
       `${f0(m.serverCpuPct)}%`,
+      f1(m.serverUsPerDelivery),
+      f0(m.capacityPerCore),
       `${f0(m.loadCpuPct)}%`,
       `${f0(m.machineBusyPct)}%`,
       m.serverRssMiB === null ? '-' : `${f0(m.serverRssMiB)} MiB`,
@@ -645,10 +656,12 @@ async function main(): Promise<void> {
   };
   if (on && stock) {
     ratio('steady throughput ours-on / stock', on.main.deliveredPerSec, stock.main.deliveredPerSec, 1.0);
+    ratio('CPU capacity ours-on / stock', on.main.capacityPerCore, stock.main.capacityPerCore, 1.0);
     ratio('max sustained ours-on / stock', on.maxSustainedPerSec, stock.maxSustainedPerSec, 1.0);
   }
   if (on && off) {
     ratio('steady throughput on / off', on.main.deliveredPerSec, off.main.deliveredPerSec, 0.9);
+    ratio('CPU capacity on / off', on.main.capacityPerCore, off.main.capacityPerCore, 0.9);
     ratio('max sustained on / off', on.maxSustainedPerSec, off.maxSustainedPerSec, 0.9);
   }
   if (opts.json) {
