@@ -18,6 +18,7 @@ import {
   type RegistryContentType,
 } from 'prom-client';
 import type { PodView } from '../hooks.js';
+import { ExpositionWriter, type ExposableMetric } from './exposition.js';
 import { OTHER_ROOM, RoomFolder, roomIdOf } from './folding.js';
 
 /** Latency buckets, ms (include the SLO thresholds 40 and 60). */
@@ -55,11 +56,6 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
   return om > 0 && om >= text;
 }
 
-interface NamedMetric {
-  name: string;
-  type?: string;
-}
-
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
 export class PodMetrics {
@@ -90,8 +86,9 @@ export class PodMetrics {
   readonly updateDuration: Histogram;
   readonly storageStatsAge: Gauge;
 
-  /** Counter objects and their original names (OpenMetrics rendering strips `_total`; text needs it back). */
-  private readonly counterNames = new WeakMap<NamedMetric, string>();
+  /** Metric objects and their original names (prom-client may rename counters in place). */
+  private readonly metricNames = new WeakMap<ExposableMetric, string>();
+  private readonly writer: ExpositionWriter;
   /** Room → `type` label values it has its own `crdt_ops_total` series for (to remove them on expiry). */
   private readonly roomOpTypes = new Map<string, { org: string; types: Set<string> }>();
   private renderChain: Promise<unknown> = Promise.resolve();
@@ -111,6 +108,7 @@ export class PodMetrics {
     this.registry = new Registry<RegistryContentType>();
     this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     this.registry.setDefaultLabels({ pod: pod.pod });
+    this.writer = new ExpositionWriter({ pod: pod.pod });
     const registers = [this.registry];
 
     this.activeConnections = new Gauge({
@@ -355,7 +353,7 @@ export class PodMetrics {
     this.memUsage.set(process.memoryUsage.rss());
   }
 
-  /** Renders the exposition; renders are serialised (the format is registry-wide state). */
+  /** Renders the exposition; renders are serialised (one scrape's work at a time, gauges refreshed per render). */
   render(accept: string | undefined): Promise<{ contentType: string; body: string }> {
     const run = this.renderChain.then(() => this.renderNow(wantsOpenMetrics(accept)));
     this.renderChain = run.catch(() => undefined);
@@ -367,51 +365,35 @@ export class PodMetrics {
     let sliceCpu = process.cpuUsage();
     this.refreshPodGauges();
     const contentType = openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
-    // prom-client strips `_total` from counter names for OpenMetrics (and appends it to samples); text needs
-    // the original names back.
-    // Counters registered by other modules (inspect, cluster, storage) are recorded the first time they are
-    // seen, before any OpenMetrics render could have renamed them.
-    for (const m of this.registry.getMetricsAsArray() as unknown as NamedMetric[]) {
-      if (m.type !== 'counter') continue;
-      let name = this.counterNames.get(m);
-      if (name === undefined) {
-        name = m.name;
-        this.counterNames.set(m, name);
-      }
-      m.name = openMetrics ? name.replace(/_total$/, '') : name;
-    }
-    this.registry.setContentType(contentType);
-    // Same output as `registry.metrics()`, but metric by metric, yielding to the event loop whenever a
-    // slice took longer than SLICE_MS: a scrape of a large pod never blocks the loop for long.
-    const reg = this.registry as unknown as RegistryInternals;
+    // Metric by metric (prom-client's public `get()` data, our writer), yielding to the event loop whenever
+    // a slice took longer than SLICE_MS: a scrape of a large pod never blocks the loop for long.
     const parts: string[] = [];
-    try {
-      let maxSliceCpuMs = 0;
-      let slices = 1;
-      for (const metric of this.registry.getMetricsAsArray()) {
-        parts.push(await reg.getMetricsAsString(metric));
-        if (performance.now() - sliceStart > SLICE_MS) {
-          const c = process.cpuUsage(sliceCpu);
-          maxSliceCpuMs = Math.max(maxSliceCpuMs, (c.user + c.system) / 1000);
-          await yieldToLoop();
-          slices += 1;
-          sliceStart = performance.now();
-          sliceCpu = process.cpuUsage();
-        }
+    let maxSliceCpuMs = 0;
+    let slices = 1;
+    for (const metric of this.registry.getMetricsAsArray() as unknown as ExposableMetric[]) {
+      // Record names on first sight: prom-client renames counters in place if anyone renders
+      // OpenMetrics through `registry.metrics()`, and other modules register metrics later.
+      let name = this.metricNames.get(metric);
+      if (name === undefined) {
+        name = metric.name;
+        this.metricNames.set(metric, name);
       }
-      const c = process.cpuUsage(sliceCpu);
-      this.lastRender = { slices, maxSliceCpuMs: Math.max(maxSliceCpuMs, (c.user + c.system) / 1000) };
-    } finally {
-      this.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+      const data = await (metric.getForPromString ? metric.getForPromString() : metric.get());
+      parts.push(this.writer.format(data, name, openMetrics));
+      if (performance.now() - sliceStart > SLICE_MS) {
+        const c = process.cpuUsage(sliceCpu);
+        maxSliceCpuMs = Math.max(maxSliceCpuMs, (c.user + c.system) / 1000);
+        await yieldToLoop();
+        slices += 1;
+        sliceStart = performance.now();
+        sliceCpu = process.cpuUsage();
+      }
     }
+    const c = process.cpuUsage(sliceCpu);
+    this.lastRender = { slices, maxSliceCpuMs: Math.max(maxSliceCpuMs, (c.user + c.system) / 1000) };
     const body = openMetrics ? `${parts.join('\n')}\n# EOF\n` : `${parts.join('\n\n')}\n`;
     return { contentType, body };
   }
-}
-
-/** prom-client's per-metric formatter (public in its JS, absent from its typings). */
-interface RegistryInternals {
-  getMetricsAsString(metric: unknown): Promise<string>;
 }
 
 /** Longest stretch of rendering work between two yields to the event loop, ms. */
