@@ -175,6 +175,12 @@ describe('bad input', () => {
     expect(reader.closes).toEqual([]);
     (slow.ws as unknown as { _socket: net.Socket })._socket.resume();
     await slow.closed;
+    // The document is now far larger than the send-buffer bound: a late joiner still gets it in one sync.
+    const late = connectClient(pod.wsUrl, 'acme/slow', token);
+    await late.synced;
+    expect(late.doc.getArray('big').length).toBe(sent);
+    expect(late.closes).toEqual([]);
+    late.destroy();
     writer.destroy();
     reader.destroy();
   });

@@ -212,13 +212,15 @@ export class ClientConnection implements RoomClient {
   }
 
   /**
-   * Sends one frame. If the peer is not reading and the send buffer would
-   * exceed `maxBufferedBytes`, the connection is closed with SLOW_CONSUMER
-   * (and destroyed shortly after, since a stalled peer will not read the close).
+   * Sends one frame. If the peer is not reading and the send buffer already
+   * holds more than `maxBufferedBytes`, the connection is closed with
+   * SLOW_CONSUMER (and destroyed shortly after, since a stalled peer will not
+   * read the close). The check is on what is already queued, so one large
+   * frame (e.g. the initial sync of a big document) is always allowed.
    */
   send(frame: Uint8Array): void {
     if (!this.isOpen) return;
-    if (this.ws.bufferedAmount + frame.byteLength > this.deps.maxBufferedBytes) {
+    if (this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
       this.close(CloseCode.SLOW_CONSUMER, 'client is not reading fast enough');
       return;
     }
