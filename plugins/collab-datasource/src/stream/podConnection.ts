@@ -399,7 +399,7 @@ export class PodConnection {
   private refresh(socket: SocketLike | null): void {
     this.refreshTimer = null;
     if (!socket || this.socket !== socket) return;
-    this.opts.tokens().then(
+    this.opts.tokens({ expiringAfter: this.lastExpiresAt }).then(
       (t) => {
         if (this.socket === socket) {
           this.send({

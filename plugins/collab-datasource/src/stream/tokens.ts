@@ -34,6 +34,7 @@ export interface TokenSourceOptions {
 
 export class TokenSource {
   private cached: InspectToken | null = null;
+  private cachedAt = 0;
   private inflight: Promise<InspectToken> | null = null;
   private scope: InspectScope;
   /** True once content was refused (403): stay on metadata. */
@@ -47,14 +48,18 @@ export class TokenSource {
     return this.scope;
   }
 
-  readonly provider: TokenProvider = () => this.get();
+  readonly provider: TokenProvider = (opts) => this.get(opts);
 
-  async get(): Promise<InspectToken> {
+  async get(opts: { expiringAfter?: number } = {}): Promise<InspectToken> {
     const now = (this.opts.now ?? Date.now)();
     const c = this.cached;
-    if (c) {
-      const margin = Math.min(this.opts.marginMs ?? 30_000, (c.expiresAt - now) / 2);
-      if (c.expiresAt - now > margin && c.expiresAt - now > 1000) return c;
+    if (c && (opts.expiringAfter === undefined || c.expiresAt > opts.expiringAfter)) {
+      // Renew when less than the margin (at most half the token's life) is left.
+      const margin = Math.max(
+        1000,
+        Math.min(this.opts.marginMs ?? 30_000, (c.expiresAt - this.cachedAt) / 2)
+      );
+      if (c.expiresAt - now > margin) return c;
     }
     this.inflight ??= this.mint().finally(() => {
       this.inflight = null;
@@ -90,6 +95,7 @@ export class TokenSource {
       scope: parsed.data.scope,
     };
     this.cached = t;
+    this.cachedAt = (this.opts.now ?? Date.now)();
     return t;
   }
 }

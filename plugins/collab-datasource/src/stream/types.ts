@@ -7,8 +7,12 @@ export interface InspectToken {
   scope: InspectScope;
 }
 
-/** Mints (or returns a cached) inspect token; rejects with a readable Error. */
-export type TokenProvider = () => Promise<InspectToken>;
+/**
+ * Mints (or returns a cached) inspect token; rejects with a readable Error.
+ * `expiringAfter`: the token must expire later than this (a refresh asks for
+ * one that outlives the token in use).
+ */
+export type TokenProvider = (opts?: { expiringAfter?: number }) => Promise<InspectToken>;
 
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
