@@ -196,4 +196,9 @@ export interface PodView {
   readonly pod: string;
   /** Loaded rooms, cheap to call. */
   rooms(): RoomRuntimeStats[];
+  /**
+   * Cross-pod fan-out only (set by src/cluster): connections per room per live
+   * pod (`room → { pod → connections }`), for `/api/rooms`.
+   */
+  clusterConnections?: () => Promise<Map<string, Record<string, number>>>;
 }

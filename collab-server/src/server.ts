@@ -106,6 +106,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
     storage,
     authenticateOrgKey,
     loadedRooms: () => rooms.stats(),
+    clusterConnections: () => podView.clusterConnections?.() ?? Promise.resolve(null),
     metrics: () => metrics,
   });
 

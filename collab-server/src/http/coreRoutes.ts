@@ -13,6 +13,8 @@ export interface CoreRouteDeps {
   storage: Storage;
   authenticateOrgKey: OrgKeyAuthenticator;
   loadedRooms(): RoomRuntimeStats[];
+  /** With cross-pod fan-out: room → { pod → connections } over every live pod; null on a single pod. */
+  clusterConnections?(): Promise<Map<string, Record<string, number>> | null>;
   metrics(): MetricsEndpoint | undefined;
 }
 
@@ -23,7 +25,10 @@ export interface RoomListEntry {
   /** Pod serving the room, or null when it is only stored (not loaded here). */
   pod: string | null;
   loaded: boolean;
+  /** Connections to the room (over every pod with cross-pod fan-out, each client counted once). */
   connections: number;
+  /** Cross-pod fan-out only: connections per pod. */
+  pods?: Record<string, number>;
   docBytes: number;
   ops: number;
   lastActivity: number;
@@ -85,6 +90,15 @@ export function registerCoreRoutes(router: HttpRouter, deps: CoreRouteDeps): voi
         ops: Math.max(stored?.ops ?? 0, r.ops),
         lastActivity: Math.max(stored?.lastActivity ?? 0, r.lastActivity),
       });
+    }
+    const perPod = deps.clusterConnections ? await deps.clusterConnections().catch(() => null) : null;
+    if (perPod) {
+      for (const [room, pods] of perPod) {
+        const entry = byRoom.get(room);
+        if (!entry) continue;
+        entry.pods = pods;
+        entry.connections = Object.values(pods).reduce((a, b) => a + b, 0);
+      }
     }
     const rooms = [...byRoom.values()].sort((a, b) => a.room.localeCompare(b.room));
     sendJson(res, 200, { org: auth.org, pod: deps.podName, rooms });
