@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CloseCode } from '@collabblocks/protocol';
 import { connectClient, sleep, waitFor, type StockClient } from './helpers/clients.js';
-import { mintToken } from './helpers/jwt.js';
+import { mintToken, TEST_API_KEYS } from './helpers/jwt.js';
 import { startPod, type PodProcess } from './helpers/pod.js';
 import { PostgresServer } from './infra/postgres.js';
 import { RedisServer } from './infra/redis.js';
@@ -113,6 +113,26 @@ describe('cluster: three pods, Redis fan-out, PostgreSQL storage', () => {
     // Each pod counts only its own connections: 3 clients, 3 connections in total.
     const conns = await Promise.all(pods.map((p) => metric(p, 'collab_active_connections')));
     expect(conns.reduce((x, y) => x + y, 0)).toBe(3);
+    // /api/rooms reports the room's connections per pod, from any pod.
+    await waitFor(
+      async () => {
+        const res = await fetch(`${p3.httpUrl}/api/rooms`, {
+          headers: { authorization: `Bearer ${TEST_API_KEYS.acme.key}` },
+        });
+        const body = (await res.json()) as {
+          rooms: Array<{ room: string; connections: number; pods?: Record<string, number> }>;
+        };
+        const row = body.rooms.find((r) => r.room === 'acme/converge');
+        return (
+          row?.connections === 3 &&
+          Object.keys(row.pods ?? {}).length === 3 &&
+          Object.values(row.pods ?? {}).every((n) => n === 1) &&
+          row.pods?.[p1.podName] === 1
+        );
+      },
+      5000,
+      '/api/rooms connections per pod'
+    );
     // The cross-pod lag histogram saw the fan-out.
     expect(await metric(p2, 'collab_crosspod_lag_ms_count')).toBeGreaterThan(0);
 

@@ -14,7 +14,10 @@ import { RedisCluster, type ClusterHost, type RedisClusterOptions } from './redi
 export interface ClusterCapableServer {
   readonly rooms: ClusterHost;
   readonly storage: Storage;
-  readonly podView: { readonly pod: string };
+  readonly podView: {
+    readonly pod: string;
+    clusterConnections?: () => Promise<Map<string, Record<string, number>>>;
+  };
   addExtension(ext: CollabExtension): void;
   readonly http: {
     addReadinessCheck(
@@ -52,6 +55,7 @@ export async function startCluster(
         }
       : { status: 'ok' };
   });
+  server.podView.clusterConnections = () => cluster.connectionsByPod();
   await cluster.start();
   return cluster;
 }
