@@ -139,7 +139,9 @@ export async function startPod(
   const dist = path.join(SERVER_ROOT, 'dist', 'main.js');
   const src = path.join(SERVER_ROOT, 'src', 'main.ts');
   const useDist = process.env.BENCH_POD_FROM_DIST === '1' && existsSync(dist);
-  const args = useDist ? ['--enable-source-maps', dist] : ['--import', 'tsx', src];
+  // e.g. BENCH_POD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the pod under load.
+  const extra = (process.env.BENCH_POD_NODE_ARGS ?? '').split(/\s+/).filter((a) => a.length > 0);
+  const args = useDist ? [...extra, '--enable-source-maps', dist] : [...extra, '--import', 'tsx', src];
   if (!useDist && !existsSync(src)) throw new Error(`pod entry not found: ${src}`);
   const fullEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
