@@ -170,9 +170,12 @@ describe('metrics of a real pod', () => {
     expect(cpu).toBeGreaterThan(0);
     expect(cpu).toBeLessThan(4);
     expect(pick(samples, 'nodejs_eventloop_lag_p99_seconds')).toHaveLength(1);
-    // No user name or token anywhere in the exposition.
+    // No user name or token anywhere in the exposition, nor in the pod's logs.
     expect(body).not.toContain('Ada');
     expect(body).not.toContain(token);
+    expect(pod.output()).not.toContain(token);
+    expect(pod.output()).not.toContain('Ada Lovelace');
+    expect(pod.logs().length).toBeGreaterThan(0);
 
     const om = await scrape(pod, OM_ACCEPT);
     expect(om.contentType).toContain('application/openmetrics-text');
