@@ -196,6 +196,40 @@ describe('metrics of a real pod', () => {
   }, 60_000);
 });
 
+describe('room folding and unknown org on a real pod', () => {
+  it('folds rooms beyond COLLAB_METRICS_TOP_ROOMS into _other; bad room paths count as org _unknown', async () => {
+    const pod = await startPod({ env: { COLLAB_METRICS_TOP_ROOMS: '1' } });
+    pods.push(pod);
+    const token = await mintToken({ org: 'acme', sub: 'u-1' });
+    const a = connectClient(pod.wsUrl, 'acme/first', token);
+    clients.push(a);
+    await a.synced;
+    const b = connectClient(pod.wsUrl, 'acme/second', token);
+    const c = connectClient(pod.wsUrl, 'acme/third', token);
+    clients.push(b, c);
+    await Promise.all([b.synced, c.synced]);
+    for (const cl of [a, b, c]) for (let i = 0; i < 3; i++) cl.doc.getText('t').insert(0, 'q');
+    const bad = await closeCodeOf(`${pod.wsUrl}/Not_A_Room`);
+    expect(bad.code).toBe(4404);
+
+    let samples: Sample[] = [];
+    await waitFor(
+      async () => {
+        samples = parse((await scrape(pod)).body);
+        return sum(pick(samples, 'crdt_ops_total', { org: 'acme', type: 'update' })) >= 9;
+      },
+      10_000,
+      'ops counted',
+      100
+    );
+    const roomIds = new Set(pick(samples, 'crdt_ops_total', { org: 'acme' }).map((s) => s.labels.room_id));
+    expect([...roomIds].sort()).toEqual(['_other', 'first']);
+    expect(pick(samples, 'collab_active_connections', { org: 'acme', room_id: 'first' })[0]?.value).toBe(1);
+    expect(pick(samples, 'collab_active_connections', { org: 'acme', room_id: '_other' })[0]?.value).toBe(2);
+    expect(sum(pick(samples, 'ws_errors_total', { org: '_unknown', code: '4404' }))).toBe(1);
+  }, 60_000);
+});
+
 describe('traces of a real pod', () => {
   it('exports update spans over OTLP/HTTP; storage_op_rtt_ms exemplars link to exported traces', async () => {
     const receiver = await startReceiver();
