@@ -17,7 +17,6 @@
  *   npx tsx bench/cluster.ts [--seconds 8] [--rooms 20] [--clients 3] [--rate 10] [--json out.json]
  */
 import { writeFileSync } from 'node:fs';
-import * as Y from 'yjs';
 import { connectClient, waitFor, type StockClient } from '../test/helpers/clients.js';
 import { mintToken } from '../test/helpers/jwt.js';
 import { startPod, type PodProcess } from '../test/helpers/pod.js';
