@@ -127,6 +127,7 @@ describe('bad input', () => {
 
   it('unknown message types are ignored and counted; the connection keeps working', async () => {
     const before = await metricValue(pod, /^collab_messages_total\{.*kind="unknown"/);
+    const watcher = await raw('acme/unknown');
     const r = await raw('acme/unknown');
     r.ws.send(new Uint8Array([77, 1, 2, 3]));
     r.ws.send(new Uint8Array([2, 0])); // auth message type: not used by this pod
@@ -141,6 +142,10 @@ describe('bad input', () => {
     const c = connectClient(pod.wsUrl, 'acme/unknown', token);
     await waitFor(() => c.doc.getMap('m').get('after') === 'unknown', 5000, 'update after unknown types');
     expect(r.ws.readyState).toBe(r.ws.OPEN);
+    // Nothing non-standard is ever forwarded: other clients only get sync (0) and awareness (1) frames.
+    await waitFor(() => watcher.frames.length >= 2, 5000, 'watcher got the update');
+    expect(watcher.frames.every((f) => f[0] === 0 || f[0] === 1)).toBe(true);
+    watcher.ws.close();
     expect(await metricValue(pod, /^collab_messages_total\{.*kind="unknown"/)).toBeGreaterThanOrEqual(
       before + 1
     );
