@@ -3,15 +3,21 @@
 # Build context: the repository root (see docker-compose.yml).
 ARG NODE_IMAGE=node:22.21.1-bookworm-slim
 
+# --- every package.json + the lock (layer changes only when manifests change) ---
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /src
+COPY . .
+RUN mkdir /manifests \
+  && find . -name node_modules -prune -o \( -name package.json -o -name package-lock.json \) -print \
+  | xargs -I{} cp --parents {} /manifests/
+
 # --- dependencies (with dev tools for tsc; native modules build here) ---
 FROM ${NODE_IMAGE} AS deps
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY package.json package-lock.json ./
-COPY packages/protocol/package.json packages/protocol/
-COPY collab-server/package.json collab-server/
+COPY --from=manifests /manifests/ ./
 RUN npm ci --no-audit --no-fund --include-workspace-root -w packages/protocol -w collab-server
 
 # --- build protocol + server ---

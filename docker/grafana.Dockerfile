@@ -4,13 +4,17 @@
 ARG NODE_IMAGE=node:22.21.1-bookworm-slim
 ARG GRAFANA_IMAGE=grafana/grafana:13.2.0
 
+# --- every package.json + the lock (layer changes only when manifests change) ---
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /src
+COPY . .
+RUN mkdir /manifests \
+  && find . -name node_modules -prune -o \( -name package.json -o -name package-lock.json \) -print \
+  | xargs -I{} cp --parents {} /manifests/
+
 FROM ${NODE_IMAGE} AS plugins
 WORKDIR /src
-COPY package.json package-lock.json ./
-COPY packages/protocol/package.json packages/protocol/
-COPY plugins/collab-datasource/package.json plugins/collab-datasource/
-COPY plugins/presence-panel/package.json plugins/presence-panel/
-COPY plugins/crdt-panel/package.json plugins/crdt-panel/
+COPY --from=manifests /manifests/ ./
 RUN npm ci --no-audit --no-fund --include-workspace-root \
   -w packages/protocol -w plugins/collab-datasource -w plugins/presence-panel -w plugins/crdt-panel
 COPY tsconfig.base.json ./
