@@ -109,6 +109,8 @@ export class Bot {
   async join(): Promise<void> {
     if (this.state === 'joining' || this.state === 'online') return;
     this.state = 'joining';
+    // A rejoin after a leave is a new session, not a reconnect of the old one.
+    this.everConnected = false;
     const { identity, minter } = this.opts;
     try {
       if (minter)
