@@ -3,13 +3,16 @@
  * (or is ignored), never crashes the pod, never reaches storage, and the pod
  * keeps serving other clients afterwards.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type net from 'node:net';
+import { exportJWK, importSPKI } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { CloseCode } from '@collabblocks/protocol';
 import { connectClient, openRaw, sleep, waitFor, type RawSocket } from './helpers/clients.js';
-import { mintToken, TEST_API_KEYS } from './helpers/jwt.js';
+import { es256KeyPair, mintToken, TEST_API_KEYS } from './helpers/jwt.js';
 import { startPod, type PodProcess } from './helpers/pod.js';
 
 const MAX_FRAME = 64 * 1024;
@@ -265,5 +268,58 @@ describe('floods', () => {
       5000,
       'room r4 after unload'
     );
+  });
+});
+
+describe('frames sent before authentication completes', () => {
+  let pod: PodProcess;
+  let jwks: http.Server;
+  let keys: Awaited<ReturnType<typeof es256KeyPair>>;
+  beforeAll(async () => {
+    keys = await es256KeyPair();
+    const jwk = { ...(await exportJWK(await importSPKI(keys.publicKeyPem, 'ES256'))), alg: 'ES256' };
+    // A slow key server keeps connections in the authenticating state for a while.
+    jwks = http.createServer((_req, res) => {
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ keys: [jwk] }));
+      }, 1500);
+    });
+    await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
+    pod = await startPod({
+      env: {
+        COLLAB_JWT_SECRET: undefined,
+        COLLAB_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
+        COLLAB_PSEUDONYM_SECRET: 'pseudonym-secret-for-tests-123',
+      },
+    });
+  });
+  afterAll(async () => {
+    await pod?.cleanup();
+    jwks?.closeAllConnections();
+    await new Promise((r) => jwks?.close(r));
+  });
+
+  it('are queued in order (bounded) and processed once the room is ready; a flood is refused with 4413', async () => {
+    const token = await mintToken({ org: 'acme', alg: 'ES256', key: keys.privateKey });
+    // Early frames: an update sent immediately after open is applied once authenticated.
+    const early = await openRaw(`${pod.wsUrl}/acme/early?token=${token}`);
+    const flood = await openRaw(`${pod.wsUrl}/acme/early?token=${token}`);
+    const doc = new Y.Doc();
+    doc.getText('t').insert(0, 'sent before auth finished');
+    early.ws.send(syncUpdateFrame(Y.encodeStateAsUpdate(doc)));
+    for (let i = 0; i < 300; i++) flood.ws.send(new Uint8Array([1, 1, 0]));
+    const closed = await flood.closed;
+    expect(closed.code).toBe(CloseCode.RATE_LIMITED);
+    expect(closed.reason).toMatch(/before the room was ready/);
+    const c = connectClient(pod.wsUrl, 'acme/early', token);
+    await waitFor(
+      () => c.doc.getText('t').toString() === 'sent before auth finished',
+      10_000,
+      'early update'
+    );
+    expect(early.ws.readyState).toBe(early.ws.OPEN);
+    c.destroy();
+    early.ws.close();
   });
 });
