@@ -49,6 +49,19 @@ describe('tracing settings', () => {
     expect(startTracing({ env: {} })).toBeUndefined();
   });
 
+  it('warns about an OTLP protocol it cannot honour', () => {
+    const ep = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+    expect(
+      tracingSettingsFromEnv({ ...ep, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).warning
+    ).toBeUndefined();
+    expect(
+      tracingSettingsFromEnv({ ...ep, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }).warning
+    ).toBeUndefined();
+    expect(tracingSettingsFromEnv({ ...ep, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }).warning).toMatch(
+      /grpc/
+    );
+  });
+
   it('reads the ratio from OTEL_TRACES_SAMPLER_ARG', () => {
     expect(sampleRatioFromEnv({})).toBe(0.1);
     expect(sampleRatioFromEnv({ OTEL_TRACES_SAMPLER_ARG: '0.25' })).toBe(0.25);

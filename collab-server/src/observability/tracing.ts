@@ -6,7 +6,9 @@
  *   `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; `OTEL_SDK_DISABLED=true` and
  *   `OTEL_TRACES_EXPORTER=none` also turn it off.
  * - OTLP/HTTP exporter (JSON encoding) configured by the standard `OTEL_*`
- *   variables (endpoint, headers, timeout, compression).
+ *   variables (endpoint, headers, timeout, compression). OTLP/HTTP receivers
+ *   (collector, Tempo) accept JSON whatever `OTEL_EXPORTER_OTLP_PROTOCOL`
+ *   says; `grpc` is not supported (a warning is printed).
  * - Sampler `ParentBased(TraceIdRatioBased(0.1))`, the ratio overridable by
  *   `OTEL_TRACES_SAMPLER_ARG`.
  * - Resource: `service.name` = `collab-server` (or `OTEL_SERVICE_NAME`),
@@ -42,6 +44,8 @@ export interface TracingSettings {
   enabled: boolean;
   /** Why tracing is off (for one startup log line). */
   reason?: string;
+  /** A setting we cannot honour (e.g. gRPC protocol), printed once at startup. */
+  warning?: string;
   ratio: number;
   serviceName: string;
   pod: string;
@@ -74,6 +78,16 @@ export function tracingSettingsFromEnv(env: Env = process.env): TracingSettings 
   }
   if (!envStr(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') && !envStr(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT')) {
     return { ...base, enabled: false, reason: 'no OTLP endpoint configured' };
+  }
+  const protocol = (
+    envStr(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') ?? envStr(env, 'OTEL_EXPORTER_OTLP_PROTOCOL')
+  )?.toLowerCase();
+  if (protocol !== undefined && protocol !== 'http/json' && protocol !== 'http/protobuf') {
+    return {
+      ...base,
+      enabled: true,
+      warning: `OTLP protocol "${protocol}" is not supported: spans are sent as OTLP/HTTP JSON to the endpoint`,
+    };
   }
   return { ...base, enabled: true };
 }
@@ -226,7 +240,8 @@ export function currentTraceId(): string | undefined {
 // Imported first by main.ts: start from the environment (no-op when no OTLP endpoint is configured).
 // A broken OTEL_* setting must not take the pod down: it runs untraced and says why.
 try {
-  startTracing();
+  const handle = startTracing();
+  if (handle?.settings.warning) console.warn(`collab-server: tracing: ${handle.settings.warning}`);
 } catch (err) {
   console.error(`collab-server: tracing disabled: ${err instanceof Error ? err.message : String(err)}`);
 }
