@@ -121,4 +121,58 @@ describe('sqlite specifics', () => {
     expect(stats).toMatchObject({ ops: 3, lastSeq: 3, lastTs: 30, org: 'acme' });
     await s.close();
   });
+
+  it('keeps per-room stats equal to a full recomputation through appends, snapshots and prunes', async () => {
+    const s = new SqliteStorage({ dataDir: tempDir() });
+    await s.init();
+    const recompute = () => {
+      const db = new Database(s.file, { readonly: true });
+      const rows = db
+        .prepare(
+          `SELECT r.room AS room,
+             (SELECT COUNT(*) FROM updates u WHERE u.room = r.room) AS ops,
+             COALESCE((SELECT SUM(LENGTH(bytes)) FROM updates u WHERE u.room = r.room), 0) +
+             COALESCE((SELECT LENGTH(state) FROM snapshots x WHERE x.room = r.room ORDER BY seq DESC LIMIT 1), 0)
+               AS bytes
+           FROM (SELECT room FROM updates UNION SELECT room FROM snapshots) r ORDER BY r.room`
+        )
+        .all();
+      db.close();
+      return rows;
+    };
+    const mine = async () =>
+      (await s.stats())
+        .map((x) => ({ room: x.room, ops: x.ops, bytes: x.bytes }))
+        .sort((a, b) => a.room.localeCompare(b.room));
+    for (let i = 0; i < 30; i++) await s.append(`acme/s${i % 3}`, [u([i, i, i], 1000 + i), u([i], 1000 + i)]);
+    expect(await mine()).toEqual(recompute());
+    await s.saveSnapshot('acme/s0', { seq: 10, ts: 1010, state: new Uint8Array(40) });
+    await s.saveSnapshot('acme/s0', { seq: 4, ts: 1004, state: new Uint8Array(7) }); // older: latest stays seq 10
+    await s.saveSnapshot('acme/s1', { seq: 20, ts: 1030, state: new Uint8Array(5) });
+    expect(await mine()).toEqual(recompute());
+    expect(await s.prune(1_000_000)).toBeGreaterThan(0);
+    expect(await mine()).toEqual(recompute());
+    const s0 = (await s.stats()).find((x) => x.room === 'acme/s0')!;
+    expect(s0.lastSeq).toBe(20);
+    await s.close();
+  });
+
+  it('backfills stats when opening a database written before they existed', async () => {
+    const dir = tempDir();
+    const s = new SqliteStorage({ dataDir: dir });
+    await s.init();
+    await s.append('acme/old', [u([1, 2, 3], 5), u([4], 6)]);
+    await s.saveSnapshot('acme/old', { seq: 1, ts: 5, state: new Uint8Array(9) });
+    await s.close();
+    const raw = new Database(path.join(dir, 'collab.sqlite'));
+    raw.exec('DROP TABLE room_stats');
+    raw.pragma('user_version = 0');
+    raw.close();
+    const again = new SqliteStorage({ dataDir: dir });
+    await again.init();
+    expect(await again.stats()).toEqual([
+      { room: 'acme/old', org: 'acme', ops: 2, bytes: 4 + 9, lastSeq: 2, lastTs: 6 },
+    ]);
+    await again.close();
+  });
 });

@@ -132,7 +132,34 @@ export class SqliteStorage implements Storage {
         PRIMARY KEY (room, seq)
       );
       CREATE INDEX IF NOT EXISTS snapshots_room_ts ON snapshots (room, ts);
+      CREATE TABLE IF NOT EXISTS room_stats (
+        room TEXT PRIMARY KEY,
+        ops INTEGER NOT NULL DEFAULT 0,
+        log_bytes INTEGER NOT NULL DEFAULT 0,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        last_ts INTEGER NOT NULL DEFAULT 0,
+        snap_seq INTEGER NOT NULL DEFAULT 0,
+        snap_bytes INTEGER NOT NULL DEFAULT 0,
+        snap_ts INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
     `);
+    // v1: per-room aggregates maintained by every write, so stats() is O(rooms)
+    // instead of a scan of the whole log (it runs on the event loop, periodically).
+    if ((db.pragma('user_version', { simple: true }) as number) < 1) {
+      db.transaction(() => {
+        db.exec(`
+          DELETE FROM room_stats;
+          INSERT INTO room_stats (room, ops, log_bytes, last_seq, last_ts)
+            SELECT room, COUNT(*), SUM(LENGTH(bytes)), MAX(seq), MAX(ts) FROM updates GROUP BY room;
+          INSERT INTO room_stats (room, snap_seq, snap_bytes, snap_ts)
+            SELECT s.room, s.seq, LENGTH(s.state), s.ts FROM snapshots s
+            WHERE s.seq = (SELECT MAX(seq) FROM snapshots WHERE room = s.room)
+          ON CONFLICT (room) DO UPDATE SET
+            snap_seq = excluded.snap_seq, snap_bytes = excluded.snap_bytes, snap_ts = excluded.snap_ts;
+        `);
+        db.pragma('user_version = 1');
+      }).immediate();
+    }
     this.db = db;
     this.stmts = this.prepare(db);
   }
@@ -160,16 +187,25 @@ export class SqliteStorage implements Storage {
       snapshotAt: db.prepare<[string, number], SnapshotRow>(
         'SELECT seq, ts, state FROM snapshots WHERE room = ? AND ts <= ? ORDER BY seq DESC LIMIT 1'
       ),
-      updateStats: db.prepare<
-        [],
-        { room: string; ops: number; bytes: number; lastSeq: number; lastTs: number }
-      >(
-        'SELECT room, COUNT(*) AS ops, SUM(LENGTH(bytes)) AS bytes, MAX(seq) AS lastSeq, MAX(ts) AS lastTs ' +
-          'FROM updates GROUP BY room'
+      stats: db.prepare<[], { room: string; ops: number; bytes: number; lastSeq: number; lastTs: number }>(
+        'SELECT room, ops, log_bytes + snap_bytes AS bytes, MAX(last_seq, snap_seq) AS lastSeq, ' +
+          'MAX(last_ts, snap_ts) AS lastTs FROM room_stats'
       ),
-      snapshotStats: db.prepare<[], { room: string; seq: number; ts: number; len: number }>(
-        'SELECT s.room AS room, s.seq AS seq, s.ts AS ts, LENGTH(s.state) AS len FROM snapshots s ' +
-          'WHERE s.seq = (SELECT MAX(seq) FROM snapshots WHERE room = s.room)'
+      statsAppend: db.prepare(
+        'INSERT INTO room_stats (room, ops, log_bytes, last_seq, last_ts) VALUES (?, ?, ?, ?, ?) ' +
+          'ON CONFLICT (room) DO UPDATE SET ops = ops + excluded.ops, log_bytes = log_bytes + excluded.log_bytes, ' +
+          'last_seq = MAX(last_seq, excluded.last_seq), last_ts = MAX(last_ts, excluded.last_ts)'
+      ),
+      statsSnapshot: db.prepare(
+        'INSERT INTO room_stats (room, snap_seq, snap_bytes, snap_ts) VALUES (?, ?, ?, ?) ' +
+          'ON CONFLICT (room) DO UPDATE SET snap_seq = excluded.snap_seq, snap_bytes = excluded.snap_bytes, ' +
+          'snap_ts = excluded.snap_ts WHERE excluded.snap_seq >= snap_seq'
+      ),
+      statsPruned: db.prepare(
+        'UPDATE room_stats SET ops = ops - ?, log_bytes = log_bytes - ? WHERE room = ?'
+      ),
+      prunable: db.prepare<[string, number, number], { n: number; b: number | null }>(
+        'SELECT COUNT(*) AS n, SUM(LENGTH(bytes)) AS b FROM updates WHERE room = ? AND seq <= ? AND ts < ?'
       ),
       latestSnapshots: db.prepare<[], { room: string; seq: number }>(
         'SELECT room, MAX(seq) AS seq FROM snapshots GROUP BY room'
@@ -223,11 +259,17 @@ export class SqliteStorage implements Storage {
   private insertRows(p: PendingAppend, next: Map<string, number>): number[] {
     let seq = next.get(p.room) ?? this.currentSeq(p.room);
     const seqs: number[] = [];
+    let bytes = 0;
+    let lastTs = 0;
     for (const u of p.updates) {
       seq += 1;
-      this.stmts.insert.run(p.room, seq, Math.trunc(u.ts), u.clientId, buf(u.update));
+      const ts = Math.trunc(u.ts);
+      this.stmts.insert.run(p.room, seq, ts, u.clientId, buf(u.update));
       seqs.push(seq);
+      bytes += u.update.byteLength;
+      lastTs = Math.max(lastTs, ts);
     }
+    this.stmts.statsAppend.run(p.room, p.updates.length, bytes, seq, lastTs);
     next.set(p.room, seq);
     return seqs;
   }
@@ -284,9 +326,14 @@ export class SqliteStorage implements Storage {
   }
 
   async saveSnapshot(room: string, snapshot: Snapshot): Promise<void> {
-    this.requireDb();
+    const db = this.requireDb();
     if (!Number.isInteger(snapshot.seq) || snapshot.seq < 0) throw new Error('snapshot seq must be >= 0');
-    this.stmts.saveSnapshot.run(room, snapshot.seq, Math.trunc(snapshot.ts), buf(snapshot.state));
+    if (!(snapshot.state instanceof Uint8Array)) throw new TypeError('snapshot state must be a Uint8Array');
+    const ts = Math.trunc(snapshot.ts);
+    db.transaction(() => {
+      this.stmts.saveSnapshot.run(room, snapshot.seq, ts, buf(snapshot.state));
+      this.stmts.statsSnapshot.run(room, snapshot.seq, snapshot.state.byteLength, ts);
+    }).immediate();
   }
 
   async readRange(q: HistoryQuery): Promise<StoredUpdate[]> {
@@ -321,7 +368,11 @@ export class SqliteStorage implements Storage {
     const tx = db.transaction(() => {
       let removed = 0;
       for (const latest of this.stmts.latestSnapshots.all()) {
-        removed += this.stmts.pruneUpdates.run(latest.room, latest.seq, cut).changes;
+        const gone = this.stmts.prunable.get(latest.room, latest.seq, cut);
+        if (gone && gone.n > 0) {
+          removed += this.stmts.pruneUpdates.run(latest.room, latest.seq, cut).changes;
+          this.stmts.statsPruned.run(gone.n, gone.b ?? 0, latest.room);
+        }
         removed += this.stmts.pruneSnapshots.run(latest.room, latest.seq, cut).changes;
       }
       return removed;
@@ -329,31 +380,17 @@ export class SqliteStorage implements Storage {
     return tx.immediate();
   }
 
+  /** Per-room sizes from the `room_stats` aggregates (O(rooms), no log scan). */
   async stats(): Promise<RoomStorageStats[]> {
     this.requireDb();
-    const byRoom = new Map<string, RoomStorageStats>();
-    const entry = (room: string): RoomStorageStats => {
-      let e = byRoom.get(room);
-      if (!e) {
-        e = { room, org: room.split('/')[0] ?? '', bytes: 0, ops: 0, lastSeq: 0, lastTs: 0 };
-        byRoom.set(room, e);
-      }
-      return e;
-    };
-    for (const r of this.stmts.updateStats.all()) {
-      const e = entry(r.room);
-      e.ops = r.ops;
-      e.bytes += r.bytes;
-      e.lastSeq = Math.max(e.lastSeq, r.lastSeq);
-      e.lastTs = Math.max(e.lastTs, r.lastTs);
-    }
-    for (const s of this.stmts.snapshotStats.all()) {
-      const e = entry(s.room);
-      e.bytes += s.len;
-      e.lastSeq = Math.max(e.lastSeq, s.seq);
-      e.lastTs = Math.max(e.lastTs, s.ts);
-    }
-    return [...byRoom.values()];
+    return this.stmts.stats.all().map((r) => ({
+      room: r.room,
+      org: r.room.split('/')[0] ?? '',
+      bytes: r.bytes,
+      ops: r.ops,
+      lastSeq: r.lastSeq,
+      lastTs: r.lastTs,
+    }));
   }
 
   async close(): Promise<void> {
