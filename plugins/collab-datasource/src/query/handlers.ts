@@ -56,14 +56,24 @@ export function treeHandler(ctx: RunContext): LiveHandler {
   const trees = new Map<string, TreeState>();
   let active: string | null = null;
   let truncated = 0;
+  // Prefer the pod with the latest live patch (the room is loaded there), then the biggest tree
+  // (pods without the room answer with their stored state, possibly empty), then the current choice.
   const pick = (): [string, TreeState] | null => {
     let best: [string, TreeState] | null = null;
     for (const [pod, t] of trees) {
       if (!t.complete) continue;
-      if (!best || t.lastPatchAt > best[1].lastPatchAt) best = [pod, t];
-    }
-    if (best && active && best[1].lastPatchAt === 0 && trees.get(active)?.complete) {
-      return [active, trees.get(active) as TreeState];
+      if (!best) {
+        best = [pod, t];
+        continue;
+      }
+      const b = best[1];
+      const better =
+        t.lastPatchAt !== b.lastPatchAt
+          ? t.lastPatchAt > b.lastPatchAt
+          : t.total !== b.total
+            ? t.total > b.total
+            : pod === active;
+      if (better) best = [pod, t];
     }
     return best;
   };
