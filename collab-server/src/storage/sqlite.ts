@@ -365,19 +365,25 @@ export class SqliteStorage implements Storage {
     const db = this.requireDb();
     if (!Number.isFinite(olderThanTs)) throw new TypeError('prune: olderThanTs must be a finite number');
     const cut = Math.trunc(olderThanTs);
-    const tx = db.transaction(() => {
+    const pruneRoom = db.transaction((room: string, latestSeq: number): number => {
       let removed = 0;
-      for (const latest of this.stmts.latestSnapshots.all()) {
-        const gone = this.stmts.prunable.get(latest.room, latest.seq, cut);
-        if (gone && gone.n > 0) {
-          removed += this.stmts.pruneUpdates.run(latest.room, latest.seq, cut).changes;
-          this.stmts.statsPruned.run(gone.n, gone.b ?? 0, latest.room);
-        }
-        removed += this.stmts.pruneSnapshots.run(latest.room, latest.seq, cut).changes;
+      const gone = this.stmts.prunable.get(room, latestSeq, cut);
+      if (gone && gone.n > 0) {
+        removed += this.stmts.pruneUpdates.run(room, latestSeq, cut).changes;
+        this.stmts.statsPruned.run(gone.n, gone.b ?? 0, room);
       }
+      removed += this.stmts.pruneSnapshots.run(room, latestSeq, cut).changes;
       return removed;
     });
-    return tx.immediate();
+    let removed = 0;
+    // One short transaction per room, yielding to the event loop in between, so a
+    // large prune never stalls connections for long.
+    for (const latest of this.stmts.latestSnapshots.all()) {
+      if (this.closed) break;
+      removed += pruneRoom.immediate(latest.room, latest.seq);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return removed;
   }
 
   /** Per-room sizes from the `room_stats` aggregates (O(rooms), no log scan). */
