@@ -9,10 +9,11 @@ import { SERVER_ROOT, startStockServer, type RunningServer } from '../bench/serv
 
 const MAIN = path.join(SERVER_ROOT, 'src', 'sim', 'main.ts');
 
+/** Runs the CLI; with `sigintWhen`, sends SIGINT once stdout matches it (or after 25 s). */
 function runCli(
   args: string[],
   env: Record<string, string>,
-  sigintAfterMs?: number
+  sigintWhen?: RegExp
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
@@ -22,13 +23,23 @@ function runCli(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    let interrupted = false;
+    const interrupt = (): void => {
+      if (interrupted) return;
+      interrupted = true;
+      child.kill('SIGINT');
+    };
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (sigintWhen && sigintWhen.test(stdout)) interrupt();
+    });
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    if (sigintAfterMs !== undefined) setTimeout(() => child.kill('SIGINT'), sigintAfterMs);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 40_000);
+    const fallback = sigintWhen ? setTimeout(interrupt, 25_000) : undefined;
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(kill);
+      clearTimeout(fallback);
       resolve({ code, stdout, stderr });
     });
   });
@@ -47,16 +58,17 @@ describe('sim CLI', () => {
     const r = await runCli(
       ['--url', server.url, '--clients', '8', '--rooms', '4', '--rate', '30', '--progress-interval', '500'],
       { COLLAB_JWT_SECRET: 'test-secret-test-secret-test-secret-0123' },
-      3500
+      // Interrupt once bots are connected and have edited (robust to a slow machine).
+      /\[sim \d+s\] bots [1-8]\/8 connected \| ops [1-9]\d*/
     );
     expect(r.stderr).not.toMatch(/fatal/);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/\[sim \d+s\] bots \d\/8 connected \| ops \d+/);
+    expect(r.stdout).toMatch(/\[sim \d+s\] bots [1-8]\/8 connected \| ops [1-9]\d*/);
     expect(r.stdout).toContain('SIGINT: stopping bots');
     expect(r.stdout).toContain('=== simulation summary ===');
     expect(r.stdout).toMatch(/ops sent\s+[1-9]\d*/);
     expect(r.stdout).toMatch(/\n {2}acme\s+\d+/);
-  }, 40_000);
+  }, 60_000);
 
   it('stops by itself after --duration, configured from env', async () => {
     const r = await runCli(['--no-auth', '--duration', '1500ms'], {
@@ -69,7 +81,7 @@ describe('sim CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('4 bots in 2/2 rooms over 2 orgs');
     expect(r.stdout).toContain('=== simulation summary ===');
-  }, 40_000);
+  }, 60_000);
 
   it('rejects bad input with a clear message and exit code 2', async () => {
     const bad = await runCli(['--rate', 'lots', '--no-auth'], {});
@@ -81,5 +93,5 @@ describe('sim CLI', () => {
     const badUrl = await runCli(['--url', 'http://x', '--no-auth'], {});
     expect(badUrl.code).toBe(2);
     expect(badUrl.stderr).toContain('ws:// or wss://');
-  }, 40_000);
+  }, 60_000);
 });

@@ -160,7 +160,8 @@ export async function runScenario(
       log: (l) => logs.push(l),
       beforeStop: async (bots: readonly Bot[]) => {
         // Edits have stopped; wait for every synced bot to match the observer.
-        const deadline = Date.now() + 8000;
+        // Generous: on a loaded machine delivery can lag by seconds.
+        const deadline = Date.now() + 20_000;
         for (;;) {
           const mismatched = plan.filter((room) =>
             bots.some((b) => {

@@ -82,9 +82,9 @@ export class SimStats {
     if (code !== 1000) this.org(org).errors++;
   }
 
-  connectionError(org: string): void {
+  /** A socket error event; the close that follows is what `errors` counts (no double count). */
+  connectionError(_org: string): void {
     this.connectionErrors++;
-    this.org(org).errors++;
   }
 
   snapshot(bots: number, connected: number): StatsSnapshot {
@@ -124,9 +124,9 @@ export class SimStats {
     );
   }
 
-  /** Connection errors plus server closes other than normal (1000). */
+  /** Closes other than normal (1000): refused or dropped connections and server-side rejections. */
   errorCount(): number {
-    let n = this.connectionErrors;
+    let n = 0;
     for (const [code, c] of this.closes) if (code !== 1000) n += c;
     return n;
   }
@@ -156,7 +156,7 @@ export function formatSummary(s: StatsSnapshot): string {
     `connections     ${s.connects} connects, ${s.reconnects} reconnects, ${s.leaves} leaves, ${s.rejoins} rejoins`
   );
   lines.push(`room rotations  ${s.roomRotations} (fresh document generations)`);
-  lines.push(`errors          ${s.connectionErrors} connection errors`);
+  lines.push(`errors          ${s.connectionErrors} socket error events`);
   const codes = Object.entries(s.closesByCode);
   if (codes.length === 0) lines.push('closes by code  none');
   else {
