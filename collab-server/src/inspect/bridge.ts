@@ -547,6 +547,11 @@ export class InspectBridge implements SessionHost {
       const room = this.opts.rooms.get(w.room);
       if (room) {
         const tracker = this.ensureTracker(w, room);
+        const order = tracker.buildOrder;
+        if (order !== null) {
+          await this.streamWhileBuilding(tracker, order, w, sub, gen);
+          return;
+        }
         await tracker.ready;
         if (sub.closed || gen !== sub.generation) return;
         nodes = tracker.snapshot();
@@ -588,6 +593,52 @@ export class InspectBridge implements SessionHost {
         sub: sub.id,
       });
     });
+  }
+
+  /** First subscriber(s) of a room: chunks are sent as the initial walk produces them. */
+  private async streamWhileBuilding(
+    tracker: TreeTracker,
+    order: readonly TreeNode[],
+    w: RoomWatch,
+    sub: Subscription,
+    gen: number
+  ): Promise<void> {
+    const session = sub.session;
+    const chunkSize = INSPECT_LIMITS.snapshotChunkNodes;
+    let sent = 0;
+    let chunk = 0;
+    for (;;) {
+      if (sub.closed || gen !== sub.generation) return;
+      const done = !tracker.building;
+      const avail = order.length - sent;
+      if (avail >= chunkSize || done) {
+        if (!(await session.outbox.waitForRoom())) return;
+        if (sub.closed || gen !== sub.generation) return;
+        const n = Math.min(avail, chunkSize);
+        const nowDone = !tracker.building;
+        const slice = order.slice(sent, sent + n);
+        sent += n;
+        const last = nowDone && sent === order.length;
+        const scope = session.scope;
+        session.outbox.push(
+          subFrame('treeSnapshot', sub.id, {
+            room: w.room,
+            ts: Date.now(),
+            chunk: chunk++,
+            last,
+            total: order.length,
+            nodes: scope === 'content' ? slice : slice.map(stripValue),
+          }),
+          sub.id
+        );
+        if (last) break;
+        continue;
+      }
+      await tracker.waitProgress();
+    }
+    const held = sub.holding ?? [];
+    sub.holding = null;
+    for (const d of held) session.outbox.push(d, sub.id);
   }
 
   private onTreePatch(w: RoomWatch, patch: TreePatch): void {

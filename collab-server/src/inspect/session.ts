@@ -69,6 +69,7 @@ export class InspectSession {
   private lastRefill = Date.now();
   private rejectedInARow = 0;
   private authChain: Promise<void> = Promise.resolve();
+  private authsInFlight = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -236,9 +237,21 @@ export class InspectSession {
     }
     const msg = parsed.value;
     if (msg.type === 'auth') {
-      this.authChain = this.authChain.then(() => this.onAuth(msg));
+      this.authsInFlight++;
+      this.authChain = this.authChain.then(() => this.onAuth(msg)).finally(() => this.authsInFlight--);
       return;
     }
+    if (this.authsInFlight > 0) {
+      // Pipelined after an auth still being verified: handle in order, after it.
+      this.authChain = this.authChain.then(() => this.handle(msg));
+      return;
+    }
+    this.handle(msg);
+  }
+
+  private handle(msg: InspectClientMessage): void {
+    if (this.closed) return;
+    if (msg.type === 'auth') return;
     if (!this.authenticated) {
       this.close(
         CloseCode.AUTH_MISSING,

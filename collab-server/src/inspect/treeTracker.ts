@@ -63,8 +63,11 @@ export class TreeTracker {
   private pendingTx = 0;
   private firstTxAt = 0;
   private flushScheduled = false;
-  private building = true;
+  private isBuilding = true;
   private closed = false;
+  /** Nodes in pre-order as the initial build walks them (null once built). */
+  private order: TreeNode[] | null = [];
+  private progressWaiters: Array<() => void> = [];
   private readonly listener: (tr: Y.Transaction) => void;
   readonly ready: Promise<void>;
 
@@ -85,8 +88,35 @@ export class TreeTracker {
     return this.cache.size - 1;
   }
 
+  /** True while the initial walk is running (time-sliced). */
+  get building(): boolean {
+    return this.isBuilding;
+  }
+
+  /**
+   * While building: the array the build appends nodes to, in pre-order, so a
+   * subscriber can stream the first chunks before the walk has finished.
+   * Nodes changed during the build are corrected by the first patch.
+   */
+  get buildOrder(): readonly TreeNode[] | null {
+    return this.order;
+  }
+
+  /** Resolves at the next build slice (or at once when not building). */
+  waitProgress(): Promise<void> {
+    if (!this.isBuilding) return Promise.resolve();
+    return new Promise((r) => this.progressWaiters.push(r));
+  }
+
+  private progress(): void {
+    for (const w of this.progressWaiters.splice(0)) w();
+  }
+
   close(): void {
     this.closed = true;
+    this.isBuilding = false;
+    this.order = null;
+    this.progress();
     this.doc.off('afterTransaction', this.listener);
     this.pending.clear();
     this.cache.clear();
@@ -136,7 +166,7 @@ export class TreeTracker {
   }
 
   private schedule(): void {
-    if (this.flushScheduled || this.building || this.closed) return;
+    if (this.flushScheduled || this.isBuilding || this.closed) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
@@ -152,17 +182,22 @@ export class TreeTracker {
       for (const w of it) {
         if (this.closed) return;
         this.put(w);
+        this.order?.push(w.node);
         if (this.now() - sliceStart > BUILD_SLICE_MS) {
+          this.progress();
           await new Promise<void>((r) => setImmediate(r));
           sliceStart = this.now();
         }
       }
     }
-    this.building = false;
-    // Changes that happened while building are folded in now; the first patch
-    // may then repeat nodes already up to date in the cache (harmless).
-    this.pendingTx = 0;
-    if (this.pending.size > 0) this.flush(false);
+    if (this.closed) return;
+    this.isBuilding = false;
+    this.order = null;
+    // Changes that happened while building are folded in now and emitted: a
+    // subscriber that streamed early chunks holds this patch until its last
+    // chunk; one that snapshots after `ready` discards it (already included).
+    this.flush(true);
+    this.progress();
   }
 
   /** Inserts a walked node into the cache under its parent. */

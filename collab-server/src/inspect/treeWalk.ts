@@ -117,6 +117,7 @@ function textOf(type: AnyType): string {
 
 function newer(ctx: WalkContext, a: Y.Item | null, b: Y.Item): Y.Item {
   if (a === null) return b;
+  if (a.id.client === b.id.client) return b.id.clock > a.id.clock ? b : a;
   const ta = ctx.clientTime(a.id.client) ?? 0;
   const tb = ctx.clientTime(b.id.client) ?? 0;
   if (tb !== ta) return tb > ta ? b : a;
@@ -134,23 +135,24 @@ export function summarizeType(
   let deleted = 0;
   let latest: Y.Item | null = null;
   let children = 0;
+  const recorded = ctx.lastChange.get(type);
+  const listLike = isListLike(kind);
+  const mapLike = isMapLike(kind);
   for (let item = type._start; item !== null; item = item.right) {
     itemCount++;
     if (item.deleted) deleted++;
-    else if (isListLike(kind) && item.countable) children += item.length;
-    latest = newer(ctx, latest, item);
+    else if (listLike && item.countable) children += item.length;
+    if (!recorded) latest = newer(ctx, latest, item);
   }
   for (const head of type._map.values()) {
-    if (!head.deleted && isMapLike(kind)) children++;
+    if (!head.deleted && mapLike) children++;
     for (let item: Y.Item | null = head; item !== null; item = item.left) {
       itemCount++;
       if (item.deleted) deleted++;
-      latest = newer(ctx, latest, item);
+      if (!recorded) latest = newer(ctx, latest, item);
     }
   }
-  let size: number;
-  if (isMapLike(kind)) size = children;
-  else size = type._length;
+  const size = mapLike ? children : type._length;
   const node: TreeNode = {
     path: at.path,
     parent: at.parent,
@@ -163,7 +165,6 @@ export function summarizeType(
     children,
   };
   if (at.index !== undefined) node.index = at.index;
-  const recorded = ctx.lastChange.get(type);
   if (recorded) {
     node.lastClient = recorded.client;
     node.lastClock = recorded.clock;

@@ -5,6 +5,7 @@
  * `~` is escaped as `~0` and `/` as `~1` inside a segment, so any key is safe.
  */
 export function escapePathSegment(segment: string): string {
+  if (segment.indexOf('~') === -1 && segment.indexOf('/') === -1) return segment;
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 

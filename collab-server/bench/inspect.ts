@@ -1,0 +1,349 @@
+/**
+ * Inspect bridge benchmark against a real pod process (tsx src/main.ts on
+ * 127.0.0.1, free port, temp data dir) with stock y-websocket clients:
+ *
+ *  1. connect time: inspect socket open → first tree snapshot, for a room with
+ *     100 clients and a 10,000-node document (cold: no other tree subscriber,
+ *     the tree cache is built; warm: another inspector already subscribed);
+ *  2. diff latency: a client sends an update → the inspector has both its
+ *     update summary and its tree patch, at 500 ops/s across 200 clients
+ *     (10 rooms × 20), one content-scope inspector on tree+updates of all rooms;
+ *  3. collaboration throughput with 10 inspectors attached (tree, updates and
+ *     traffic of every room) vs none, alternating A/B in the same run.
+ *
+ *   npx tsx bench/inspect.ts [--quick]
+ */
+import WebSocket from 'ws';
+import * as Y from 'yjs';
+import { startPod, type PodProcess } from '../test/helpers/pod.js';
+import { connectClient, type StockClient } from '../test/helpers/clients.js';
+import { mintToken } from '../test/helpers/jwt.js';
+import { KEYS, mintInspect } from '../test/inspect.client.js';
+
+const quick = process.argv.includes('--quick');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function pct(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+}
+const fmt = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timeout: ${what}`);
+    await sleep(5);
+  }
+}
+
+interface RawInspector {
+  ws: WebSocket;
+  send(m: Record<string, unknown>): void;
+  onMessage(fn: (m: Record<string, unknown>, raw: string) => void): void;
+  close(): Promise<void>;
+}
+
+async function openInspector(pod: PodProcess, token: string, parse = true): Promise<RawInspector> {
+  const ws = new WebSocket(`${pod.wsUrl}/inspect`);
+  const handlers: Array<(m: Record<string, unknown>, raw: string) => void> = [];
+  ws.on('message', (d) => {
+    if (!parse) return;
+    const raw = (d as Buffer).toString('utf8');
+    const m = JSON.parse(raw) as Record<string, unknown>;
+    for (const h of handlers) h(m, raw);
+  });
+  await new Promise<void>((res, rej) => {
+    ws.once('open', () => res());
+    ws.once('error', rej);
+  });
+  const insp: RawInspector = {
+    ws,
+    send: (m) => ws.send(JSON.stringify({ v: 1, ...m })),
+    onMessage: (fn) => handlers.push(fn),
+    close: () =>
+      new Promise((r) => {
+        if (ws.readyState === WebSocket.CLOSED) return r();
+        ws.once('close', () => r());
+        ws.close();
+      }),
+  };
+  insp.send({ type: 'auth', id: 'a', token });
+  return insp;
+}
+
+async function clientsFor(pod: PodProcess, room: string, n: number, prefix: string): Promise<StockClient[]> {
+  const out: StockClient[] = [];
+  for (let i = 0; i < n; i++) {
+    const token = await mintToken({ org: 'acme', sub: `${prefix}-${i}`, name: `Bench ${i}` });
+    const c = connectClient(pod.wsUrl, room, token, {
+      awareness: {
+        user: { name: `Bench ${i}`, color: '#123456' },
+        cursor: { x: Math.random(), y: Math.random() },
+      },
+    });
+    out.push(c);
+  }
+  await Promise.all(out.map((c) => c.synced));
+  return out;
+}
+
+async function connectTime(pod: PodProcess, token: string) {
+  const room = 'acme/bench-big';
+  const clients = await clientsFor(pod, room, 100, 'big');
+  const seeder = clients[0] as StockClient;
+  const data = seeder.doc.getMap<Y.Map<unknown>>('data');
+  seeder.doc.transact(() => {
+    for (let i = 0; i < 2_000; i++) {
+      const m = new Y.Map<unknown>();
+      data.set(`item${i}`, m);
+      m.set('title', `Task ${i}`);
+      m.set('done', i % 3 === 0);
+      m.set('owner', `o${i % 17}`);
+      m.set('rank', i);
+    }
+  });
+  const last = clients[clients.length - 1] as StockClient;
+  await waitUntil(() => last.doc.getMap('data').size === 2_000, 30_000, 'seed sync');
+  await sleep(500);
+
+  const measure = async (iterations: number): Promise<{ first: number[]; full: number[]; nodes: number }> => {
+    const first: number[] = [];
+    const full: number[] = [];
+    let nodes = 0;
+    for (let i = 0; i < iterations; i++) {
+      const ws = new WebSocket(`${pod.wsUrl}/inspect`);
+      let t0 = 0;
+      let tFirst = 0;
+      const done = new Promise<void>((resolve, reject) => {
+        ws.on('open', () => {
+          t0 = performance.now();
+          ws.send(JSON.stringify({ v: 1, type: 'auth', token }));
+          ws.send(JSON.stringify({ v: 1, type: 'subscribe', id: 's', stream: 'tree', room }));
+        });
+        ws.on('message', (d) => {
+          const m = JSON.parse((d as Buffer).toString('utf8')) as {
+            type: string;
+            last?: boolean;
+            total?: number;
+          };
+          if (m.type === 'treeSnapshot') {
+            if (tFirst === 0) tFirst = performance.now();
+            if (m.last) {
+              full.push(performance.now() - t0);
+              first.push(tFirst - t0);
+              nodes = m.total ?? 0;
+              resolve();
+            }
+          } else if (m.type === 'error') reject(new Error(JSON.stringify(m)));
+        });
+        ws.on('error', reject);
+      });
+      await done;
+      await new Promise<void>((r) => {
+        ws.once('close', () => r());
+        ws.close();
+      });
+      await sleep(50);
+    }
+    return { first, full, nodes };
+  };
+  const n = quick ? 10 : 40;
+  const cold = await measure(n);
+  const anchor = await openInspector(pod, token);
+  anchor.send({ type: 'subscribe', id: 'anchor', stream: 'tree', room });
+  await sleep(500);
+  const warm = await measure(n);
+  await anchor.close();
+  for (const c of clients) c.destroy();
+  return {
+    nodes: cold.nodes,
+    iterations: n,
+    coldFirstP50: pct(cold.first, 50),
+    coldFirstP95: pct(cold.first, 95),
+    coldFullP95: pct(cold.full, 95),
+    warmFirstP50: pct(warm.first, 50),
+    warmFirstP95: pct(warm.first, 95),
+    warmFullP95: pct(warm.full, 95),
+  };
+}
+
+async function diffLatency(pod: PodProcess, token: string, rooms: string[], clients: StockClient[][]) {
+  const insp = await openInspector(pod, token);
+  for (const [i, room] of rooms.entries()) {
+    insp.send({ type: 'subscribe', id: `t${i}`, stream: 'tree', room });
+    insp.send({ type: 'subscribe', id: `u${i}`, stream: 'updates', room });
+    await sleep(60); // stay under the request rate limit
+  }
+  await sleep(1000);
+  const sentAt = new Map<number, number>();
+  const updAt = new Map<number, number>();
+  const patchAt = new Map<number, number>();
+  insp.onMessage((m) => {
+    const now = performance.now();
+    if (m.type === 'updates') {
+      for (const it of m.items as Array<{ preview?: Array<{ value?: unknown }> }>) {
+        for (const p of it.preview ?? [])
+          if (typeof p.value === 'number' && !updAt.has(p.value)) updAt.set(p.value, now);
+      }
+    } else if (m.type === 'treePatch') {
+      for (const n of (m.changed as Array<{ value?: unknown }>).concat(
+        m.added as Array<{ value?: unknown }>
+      )) {
+        if (typeof n.value === 'number' && !patchAt.has(n.value)) patchAt.set(n.value, now);
+      }
+    }
+  });
+  const flat = clients.flat();
+  const rate = 500;
+  const durationMs = quick ? 4_000 : 10_000;
+  const total = (rate * durationMs) / 1000;
+  const t0 = performance.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+      while (sent < due) {
+        const n = 1_000_000 + sent;
+        const idx = sent % flat.length;
+        const c = flat[idx] as StockClient;
+        sentAt.set(n, performance.now());
+        c.doc.getMap('m').set(`c${idx}`, n);
+        sent++;
+      }
+      if (sent >= total) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 2);
+  });
+  await sleep(2_000);
+  const lat: number[] = [];
+  let missing = 0;
+  for (const [n, t] of sentAt) {
+    const u = updAt.get(n);
+    const p = patchAt.get(n);
+    if (u === undefined || p === undefined) {
+      missing++;
+      continue;
+    }
+    lat.push(Math.max(u, p) - t);
+  }
+  await insp.close();
+  return {
+    ops: sent,
+    achievedOpsPerSec: sent / ((performance.now() - t0 - 2000) / 1000),
+    p50: pct(lat, 50),
+    p95: pct(lat, 95),
+    p99: pct(lat, 99),
+    missing,
+  };
+}
+
+async function throughputRound(rooms: string[], clients: StockClient[][], perWriter: number, tag: string) {
+  // One writer per room floods map sets; the room's last client must see the final value.
+  const t0 = performance.now();
+  const writers = clients.map((cs) => cs[0] as StockClient);
+  const readers = clients.map((cs) => cs[cs.length - 1] as StockClient);
+  await Promise.all(
+    writers.map(async (w, wi) => {
+      const text = w.doc.getText(`tp-${tag}`);
+      for (let i = 0; i < perWriter; i++) {
+        text.insert(text.length, 'x');
+        w.doc.getMap('tp').set(`w${wi}`, `${tag}-${i}`);
+        if (i % 25 === 0) await sleep(0);
+      }
+    })
+  );
+  await waitUntil(
+    () => readers.every((r, i) => r.doc.getMap('tp').get(`w${i}`) === `${tag}-${perWriter - 1}`),
+    120_000,
+    'throughput convergence'
+  );
+  const secs = (performance.now() - t0) / 1000;
+  return (rooms.length * perWriter * 2) / secs;
+}
+
+async function main(): Promise<void> {
+  const pod = await startPod({ env: { COLLAB_MAX_CONN_PER_IP: '5000' } });
+  try {
+    const tok = (await mintInspect(pod.httpUrl, KEYS.content, 'content', 3600)).token;
+    console.log('# inspect bench: connect time…');
+    const ct = await connectTime(pod, tok);
+    console.log(JSON.stringify(ct));
+
+    const rooms = Array.from({ length: 10 }, (_, i) => `acme/bench-lat${i}`);
+    const clients: StockClient[][] = [];
+    for (const [i, room] of rooms.entries()) clients.push(await clientsFor(pod, room, 20, `lat${i}`));
+    console.log('# inspect bench: diff latency (500 ops/s, 200 clients)…');
+    const dl = await diffLatency(pod, tok, rooms, clients);
+    console.log(JSON.stringify(dl));
+
+    console.log('# inspect bench: throughput with 10 inspectors vs none…');
+    const perWriter = quick ? 150 : 400;
+    const results: Array<{ mode: string; opsPerSec: number }> = [];
+    let round = 0;
+    const rounds = quick ? 1 : 2;
+    for (let r = 0; r < rounds; r++) {
+      results.push({
+        mode: 'none',
+        opsPerSec: await throughputRound(rooms, clients, perWriter, `a${round++}`),
+      });
+      const inspectors: RawInspector[] = [];
+      for (let k = 0; k < 10; k++) {
+        const insp = await openInspector(pod, tok, false);
+        inspectors.push(insp);
+      }
+      // Subscribe within the per-session request rate (20/s, burst 40).
+      for (const [k, insp] of inspectors.entries()) {
+        for (const [i, room] of rooms.entries()) {
+          for (const s of ['tree', 'updates', 'traffic'])
+            insp.send({ type: 'subscribe', id: `${k}-${i}-${s}`, stream: s, room });
+        }
+      }
+      await sleep(2_000);
+      results.push({
+        mode: '10 inspectors',
+        opsPerSec: await throughputRound(rooms, clients, perWriter, `b${round++}`),
+      });
+      for (const i of inspectors) await i.close();
+      await sleep(500);
+    }
+    const none = results.filter((r) => r.mode === 'none').map((r) => r.opsPerSec);
+    const withI = results.filter((r) => r.mode !== 'none').map((r) => r.opsPerSec);
+    const mean = (a: number[]): number => a.reduce((s, x) => s + x, 0) / a.length;
+    const tp = { none: mean(none), with10: mean(withI), ratio: mean(withI) / mean(none), rounds: results };
+    console.log(JSON.stringify(tp));
+
+    for (const cs of clients) for (const c of cs) c.destroy();
+    console.log('\n## Inspect bridge (issue 4)\n');
+    console.log(
+      `Command: \`cd collab-server && npx tsx bench/inspect.ts${quick ? ' --quick' : ''}\` (${new Date().toISOString()})\n`
+    );
+    console.log('| Measure | Target | Result | |');
+    console.log('|---|---|---|---|');
+    console.log(
+      `| Connect time, socket open → first snapshot chunk, 100 clients, ${ct.nodes}-node doc, cold (tree cache built), p95 | < 50 ms | ${fmt(ct.coldFirstP95)} ms (p50 ${fmt(ct.coldFirstP50)}, full snapshot p95 ${fmt(ct.coldFullP95)}) | ${ct.coldFirstP95 < 50 ? 'met' : 'MISSED'} |`
+    );
+    console.log(
+      `| Same, warm (another tree subscriber on the room), p95 | < 50 ms | ${fmt(ct.warmFirstP95)} ms (p50 ${fmt(ct.warmFirstP50)}, full snapshot p95 ${fmt(ct.warmFullP95)}) | ${ct.warmFirstP95 < 50 ? 'met' : 'MISSED'} |`
+    );
+    console.log(
+      `| Diff latency, update sent → summary + tree patch at the inspector, ${Math.round(dl.achievedOpsPerSec)} ops/s over 200 clients, p95 | ≤ 10 ms | ${fmt(dl.p95)} ms (p50 ${fmt(dl.p50)}, p99 ${fmt(dl.p99)}; ${dl.missing} of ${dl.ops} unmatched) | ${dl.p95 <= 10 ? 'met' : 'MISSED'} |`
+    );
+    console.log(
+      `| Collaboration throughput with 10 inspectors / without | ≥ 0.9× | ${tp.ratio.toFixed(3)}× (${Math.round(tp.with10)} vs ${Math.round(tp.none)} ops/s) | ${tp.ratio >= 0.9 ? 'met' : 'MISSED'} |`
+    );
+  } finally {
+    await pod.cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  }
+);
