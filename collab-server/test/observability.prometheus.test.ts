@@ -57,7 +57,6 @@ describe('Prometheus scraping a pod', () => {
           OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
           OTEL_TRACES_SAMPLER_ARG: '1',
           OTEL_BSP_SCHEDULE_DELAY: '100',
-          COLLAB_PING_INTERVAL_MS: '200',
         },
       });
       cleanups.push(() => pod.cleanup());
