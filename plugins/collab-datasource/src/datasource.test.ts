@@ -1,0 +1,227 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { firstValueFrom, filter, type Observable } from 'rxjs';
+import {
+  dateTime,
+  type DataFrame,
+  type DataQueryRequest,
+  type DataQueryResponse,
+  type DataSourceInstanceSettings,
+  LoadingState,
+} from '@grafana/data';
+import { setTemplateSrv, type TemplateSrv } from '@grafana/runtime';
+import { FRAME_LIMITS, INSPECT_LIMITS, UPDATES_FIELDS } from '@collabblocks/protocol';
+
+import { CollabDataSource, podUrlsOf } from './datasource';
+import { startFakeInspectServer, waitUntil, type FakeServer } from './stream/fakeInspectServer.testutil';
+import type { SocketLike } from './stream/socket';
+import type { CollabJsonData, CollabQuery } from './types';
+
+function makeDs(urls: string[], extra: { oneShotTimeoutMs?: number } = {}): CollabDataSource {
+  const settings = {
+    id: 1,
+    uid: 'collab',
+    type: 'collabblocks-collab-datasource',
+    name: 'Collab',
+    url: '/api/datasources/proxy/uid/collab',
+    access: 'proxy',
+    readOnly: false,
+    jsonData: { podUrls: urls, tokenUrl: urls[0] },
+    meta: {} as DataSourceInstanceSettings['meta'],
+  } as DataSourceInstanceSettings<CollabJsonData>;
+  return new CollabDataSource(settings, {
+    orgRole: 'Viewer',
+    lingerMs: 0,
+    throttleMs: 20,
+    socketFactory: (url) => new WebSocket(url) as unknown as SocketLike,
+    tokenFetcher: async (scope) => ({
+      token: `${scope}-tok`,
+      expiresAt: Date.now() + 60_000,
+      scope,
+      org: 'acme',
+    }),
+    ...extra,
+  });
+}
+
+function req(targets: Array<Partial<CollabQuery>>, maxDataPoints?: number): DataQueryRequest<CollabQuery> {
+  return {
+    requestId: 'r1',
+    interval: '1s',
+    intervalMs: 1000,
+    ...(maxDataPoints !== undefined ? { maxDataPoints } : {}),
+    range: { from: dateTime(0), to: dateTime(3_600_000), raw: { from: 'now-1h', to: 'now' } },
+    scopedVars: {},
+    targets: targets.map(
+      (t, i) => ({ refId: String.fromCharCode(65 + i), queryType: 'rooms', ...t }) as CollabQuery
+    ),
+    timezone: 'utc',
+    app: 'dashboard',
+    startTime: Date.now(),
+  };
+}
+
+const settled = (o: Observable<DataQueryResponse>) =>
+  firstValueFrom(o.pipe(filter((r) => r.state === LoadingState.Done || r.state === LoadingState.Error)));
+
+describe('CollabDataSource (fake inspect server)', () => {
+  let server: FakeServer;
+  let ds: CollabDataSource | null = null;
+  beforeEach(async () => {
+    server = await startFakeInspectServer();
+    setTemplateSrv({
+      replace: (s?: string) => (s ?? '').replace('$room', 'acme/a'),
+    } as unknown as TemplateSrv);
+  });
+  afterEach(async () => {
+    ds?.dispose();
+    ds = null;
+    await server.close();
+  });
+
+  it('one-shot queries time out with an error naming the pod (default 5 s)', async () => {
+    expect(FRAME_LIMITS.oneShotTimeoutMs).toBe(5000);
+    server.onRequest = () => undefined; // never answers
+    ds = makeDs([server.url], { oneShotTimeoutMs: 300 });
+    const started = Date.now();
+    const res = await settled(ds.query(req([{ queryType: 'historyTree', room: '$room', at: '1000' }])));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(res.state).toBe(LoadingState.Error);
+    expect(res.errors?.[0]?.message).toMatch(/no answer within 300 ms/);
+    expect(res.errors?.[0]?.refId).toBe('A');
+    await waitUntil(() => server.open() === 0, 2000, 'socket released after the one-shot');
+  });
+
+  it('history pages until the 10,000-row cap and says so', async () => {
+    let pages = 0;
+    server.onRequest = (_s, msg, reply) => {
+      if (msg.type !== 'history') return;
+      pages += 1;
+      const start = msg.afterSeq ?? 0;
+      const n = Math.min(msg.limit ?? 1000, INSPECT_LIMITS.maxHistoryEntries, 4000);
+      reply({
+        type: 'history',
+        id: msg.id,
+        room: msg.room,
+        fromTs: msg.fromTs,
+        toTs: msg.toTs,
+        entries: Array.from({ length: n }, (_, i) => ({
+          seq: start + i + 1,
+          ts: 1000 + start + i,
+          clientId: 1,
+          origin: 'client',
+          bytes: 10,
+          inserted: 1,
+          deleted: 0,
+          paths: ['/t'],
+        })),
+        nextAfterSeq: start + n,
+      });
+    };
+    ds = makeDs([server.url]);
+    const res = await settled(ds.query(req([{ queryType: 'history', room: 'acme/a' }])));
+    expect(res.state).toBe(LoadingState.Done);
+    const frame = res.data[0] as DataFrame;
+    expect(frame.length).toBe(FRAME_LIMITS.maxRows);
+    expect(frame.meta?.type).toBe('log-lines');
+    expect(res.errors?.map((e) => e.message).join(' ')).toMatch(/only the first 10000/);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    expect(pages).toBeLessThanOrEqual(4);
+  });
+
+  it('streaming windows are bounded by maxDataPoints; unsubscribe closes the socket', async () => {
+    server.onRequest = (_s, msg, reply) => {
+      if (msg.type !== 'subscribe') return;
+      reply({ type: 'subscribed', id: msg.id, sub: 'u1', stream: msg.stream, room: msg.room });
+      for (let b = 0; b < 5; b++) {
+        reply({
+          type: 'updates',
+          sub: 'u1',
+          room: msg.room,
+          items: Array.from({ length: 10 }, (_, i) => ({
+            seq: b * 10 + i + 1,
+            ts: 1000 + b * 10 + i,
+            clientId: 7,
+            origin: 'client',
+            bytes: 3,
+            inserted: 1,
+            deleted: 0,
+            paths: ['/t'],
+            preview: [{ path: '/t', op: 'insert', value: 'secret' }],
+          })),
+        });
+      }
+    };
+    ds = makeDs([server.url]);
+    const seen: DataQueryResponse[] = [];
+    const sub = ds.query(req([{ queryType: 'updates', room: 'acme/a' }], 15)).subscribe((r) => seen.push(r));
+    await waitUntil(
+      () =>
+        (seen.at(-1)?.data[0] as DataFrame | undefined)?.fields.find((f) => f.name === UPDATES_FIELDS.seq)
+          ?.values[14] === 50,
+      5000,
+      'last update'
+    );
+    const frame = seen.at(-1)!.data[0] as DataFrame;
+    expect(seen.at(-1)!.state).toBe(LoadingState.Streaming);
+    expect(frame.length).toBe(15);
+    expect(Array.from(frame.fields.find((f) => f.name === UPDATES_FIELDS.seq)!.values)[0]).toBe(36);
+    // Viewer → metadata: the preview never reaches the frame.
+    expect(
+      JSON.stringify(Array.from(frame.fields.find((f) => f.name === UPDATES_FIELDS.preview)!.values))
+    ).not.toContain('secret');
+    expect(server.open()).toBe(1);
+    sub.unsubscribe();
+    await waitUntil(() => server.open() === 0, 2000, 'socket closed');
+  });
+
+  it('one inspect socket per pod shared by all queries of the instance', async () => {
+    ds = makeDs([server.url]);
+    const s1 = ds
+      .query(
+        req([
+          { queryType: 'presence', room: 'acme/a' },
+          { queryType: 'tree', room: 'acme/a' },
+        ])
+      )
+      .subscribe();
+    const s2 = ds.query(req([{ queryType: 'metrics', room: 'acme/a' }])).subscribe();
+    await waitUntil(() => (server.sessions[0]?.subs.size ?? 0) === 3, 3000, 'three subscriptions');
+    expect(server.sessions).toHaveLength(1);
+    s1.unsubscribe();
+    await waitUntil(() => server.sessions[0]!.subs.size === 1, 2000, 'two released');
+    expect(server.open()).toBe(1);
+    s2.unsubscribe();
+    await waitUntil(() => server.open() === 0, 2000, 'closed with the last subscriber');
+  });
+
+  it('errors reach the panel when every pod fails (no console)', async () => {
+    const url = server.url;
+    await server.close();
+    ds = makeDs([url]);
+    const res = await firstValueFrom(
+      ds
+        .query(req([{ queryType: 'presence', room: 'acme/a' }]))
+        .pipe(filter((r) => r.state === LoadingState.Error))
+    );
+    expect(res.errors?.[0]?.message).toMatch(/closed|connect/);
+    server = await startFakeInspectServer();
+  });
+
+  it('validates input: unknown query type, bad room, bad instant, no pods', async () => {
+    ds = makeDs([server.url]);
+    const bad = await settled(ds.query(req([{ queryType: 'nope' as CollabQuery['queryType'] }])));
+    expect(bad.errors?.[0]?.message).toMatch(/unknown query type/);
+    const room = await settled(ds.query(req([{ queryType: 'tree', room: '../etc' }])));
+    expect(room.errors?.[0]?.message).toMatch(/room/);
+    const at = await settled(
+      ds.query(req([{ queryType: 'historyTree', room: 'acme/a', at: 'yesterday-ish' }]))
+    );
+    expect(at.errors?.[0]?.message).toMatch(/"at" must be/);
+    const none = makeDs([]);
+    const empty = await settled(none.query(req([{ queryType: 'rooms' }])));
+    expect(empty.errors?.[0]?.message).toMatch(/no pod URL/);
+    expect((await none.testDatasource()).status).toBe('error');
+    expect(podUrlsOf({ podUrls: [' http://a ', '', 'http://a'] } as CollabJsonData)).toEqual(['http://a']);
+  });
+});
