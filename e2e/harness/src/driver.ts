@@ -42,7 +42,6 @@ export interface StartHarnessOptions {
   pluginsDirs?: string[];
   /** Host server port (default 0 = ephemeral; only the sandbox sets one). */
   port?: number;
-  sandbox?: { podUrl?: string; datasourceUid?: string };
 }
 
 export interface PanelHandle {
@@ -153,7 +152,6 @@ export async function startHarness(options: StartHarnessOptions = {}): Promise<H
     theme,
     ...(options.featureToggles ? { featureToggles: options.featureToggles } : {}),
     ...(options.pluginsDirs ? { pluginsDirs: options.pluginsDirs } : {}),
-    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
   const wsEndpoint = options.browserWSEndpoint ?? process.env[BROWSER_WS_ENV];

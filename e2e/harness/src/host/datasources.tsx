@@ -139,7 +139,12 @@ export class DatasourceDriver {
     };
   }
 
-  startQuery(uid: string, targets: DataQuery[], opts: QueryOptions): string {
+  startQuery(
+    uid: string,
+    targets: DataQuery[],
+    opts: QueryOptions,
+    onResponse?: (res: DataQueryResponse) => void
+  ): string {
     const { instance } = this.registered(uid);
     const req = this.request(uid, targets, opts);
     const id = req.requestId;
@@ -151,6 +156,7 @@ export class DatasourceDriver {
       if (status.unsubscribed) return;
       running.subscription = toObservable(instance.query(req)).subscribe({
         next: (res) => {
+          onResponse?.(res);
           status.emissions.push(emissionFromResponse(res, startedAt));
           if (status.emissions.length > MAX_EMISSIONS)
             status.emissions.splice(0, status.emissions.length - MAX_EMISSIONS);

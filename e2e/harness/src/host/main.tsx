@@ -20,6 +20,7 @@ import type {
 import { DatasourceDriver } from './datasources.js';
 import { getTheme, unmountAll } from './mounts.js';
 import { panelInfo, renderPanel, unmountPanel, updatePanel } from './panels.js';
+import { runSandbox } from './sandbox.js';
 import { HarnessBackendSrv, HarnessDataSourceSrv, HarnessTemplateSrv } from './services.js';
 import { initSystemJS, sharedModules } from './systemjs.js';
 
@@ -100,3 +101,9 @@ declare global {
 
 window.__harness = api;
 document.body.dataset.harnessReady = 'true';
+
+if (hostConfig.sandbox) {
+  runSandbox(hostConfig.sandbox, datasources, templateSrv).catch((err: unknown) =>
+    console.error('[sandbox] failed to start', err)
+  );
+}

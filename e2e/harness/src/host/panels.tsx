@@ -4,6 +4,7 @@ import { type ComponentType } from 'react';
 import { merge } from 'lodash';
 import {
   applyFieldOverrides,
+  type DataFrame,
   EventBusSrv,
   type FieldConfigSource,
   LoadingState,
@@ -33,6 +34,8 @@ interface PanelState {
   eventBus: EventBusSrv;
   renderCounter: number;
   id: number;
+  /** Frames straight from a datasource (sandbox); take precedence over spec.frames. */
+  liveFrames?: DataFrame[];
 }
 
 const panels = new Map<string, PanelState>();
@@ -76,7 +79,7 @@ function render(key: string, templateSrv: HarnessTemplateSrv): void {
   const timeZone = spec.timeZone ?? 'utc';
   const replaceVariables = (value: string, scopedVars?: Parameters<HarnessTemplateSrv['replace']>[1]) =>
     templateSrv.replace(value, scopedVars);
-  const frames = (spec.frames ?? []).map(frameFromJSON);
+  const frames = state.liveFrames ?? (spec.frames ?? []).map(frameFromJSON);
   const series = applyFieldOverrides({
     data: frames,
     fieldConfig: state.fieldConfig,
@@ -188,6 +191,21 @@ export function updatePanel(
   state.renderCounter += 1;
   render(key, templateSrv);
   return info(key);
+}
+
+/** Feeds DataFrames from a live query into a panel (sandbox mode). */
+export function setPanelFrames(
+  key: string,
+  frames: DataFrame[],
+  state: PanelSpec['state'],
+  templateSrv: HarnessTemplateSrv
+): void {
+  const panel = panels.get(key);
+  if (!panel) throw new Error(`no panel ${key}`);
+  panel.liveFrames = frames;
+  panel.spec = { ...panel.spec, ...(state ? { state } : {}) };
+  panel.renderCounter += 1;
+  render(key, templateSrv);
 }
 
 export function panelInfo(key: string): PanelRenderInfo {

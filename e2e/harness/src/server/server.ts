@@ -27,7 +27,8 @@ export interface HostServerOptions {
   /** Directories whose subdirectories' dist/plugin.json are served (default: plugins/ and the harness fixtures). */
   pluginsDirs?: string[];
   featureToggles?: Record<string, boolean>;
-  sandbox?: HostConfig['sandbox'];
+  /** Sandbox mode: returns the page config for the datasource this server registered. */
+  sandbox?: (server: HostServer) => NonNullable<HostConfig['sandbox']>;
   /** Port to listen on (default 0 = ephemeral). Tests must keep 0. */
   port?: number;
 }
@@ -157,7 +158,7 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
     featureToggles: options.featureToggles ?? {},
     plugins: Object.fromEntries([...plugins].map(([id, p]) => [id, p.meta])),
     grafanaVersion,
-    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    ...(options.sandbox ? { sandbox: options.sandbox(self) } : {}),
   });
 
   const info = (ds: ProxyDatasource, name: string): DatasourceInstanceInfo => ({
@@ -262,7 +263,7 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
   });
   const { port } = server.address() as AddressInfo;
 
-  return {
+  const self: HostServer = {
     url: `http://127.0.0.1:${port}`,
     leg,
     plugins,
@@ -299,4 +300,5 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
       });
     },
   };
+  return self;
 }

@@ -123,7 +123,21 @@ export interface HostConfig {
   /** Plugin metas (plugin.json) by id, for the plugins the server found. */
   plugins: Record<string, PluginJsonMeta>;
   grafanaVersion: string;
-  sandbox?: { podUrl?: string; datasourceUid?: string };
+  sandbox?: SandboxConfig;
+}
+
+/** Sandbox mode (npm run sandbox): a live mini dashboard of the suite's plugins against a running pod. */
+export interface SandboxConfig {
+  datasource: DatasourceInstanceInfo;
+  panels: Array<{
+    pluginId: string;
+    title: string;
+    query: Record<string, unknown>;
+    width?: number;
+    height?: number;
+  }>;
+  variables: TemplateVariables;
+  range: TimeRangeSpec;
 }
 
 export interface PluginJsonRoute {
