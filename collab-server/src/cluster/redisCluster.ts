@@ -556,12 +556,25 @@ export class RedisCluster implements CollabExtension {
   }
 
   private async runCatchUp(room: string, st: RoomState): Promise<void> {
+    let fromSnapshot = false;
     for (;;) {
       const tracker = st.tracker;
       if (!tracker) return;
       const batch = await this.storage.readAfter(room, tracker.watermark, this.catchUpBatch);
       const target = this.host?.get(room);
       if (!target || this.rooms.get(room) !== st) return;
+      const first = batch[0];
+      const pruned = (first && first.seq > tracker.watermark + 1) || (!first && tracker.hasHoles);
+      if (pruned && !fromSnapshot) {
+        fromSnapshot = true;
+        // The log is gap-free, so missing seqs were pruned: they are in the latest snapshot.
+        await this.catchUpFromSnapshot(room, st, tracker);
+        if (tracker.hasHoles && this.rooms.get(room) === st) {
+          this.log.warn({ room, watermark: tracker.watermark }, 'seqs missing from storage; skipping them');
+          tracker.advanceTo(tracker.highest);
+        }
+        continue;
+      }
       let applied = 0;
       for (const u of batch) {
         if (tracker.has(u.seq)) continue;
@@ -574,6 +587,21 @@ export class RedisCluster implements CollabExtension {
         this.log.debug({ room, applied, watermark: tracker.watermark }, 'caught up from storage');
       }
       if (batch.length < this.catchUpBatch) return;
+    }
+  }
+
+  private async catchUpFromSnapshot(room: string, st: RoomState, tracker: SeqTracker): Promise<void> {
+    const loaded = await this.storage.load(room);
+    const target = this.host?.get(room);
+    if (!target || this.rooms.get(room) !== st) return;
+    if (loaded.snapshot) {
+      target.applyRemoteUpdate(loaded.snapshot.state, CLUSTER_UPDATE_ORIGIN);
+      tracker.advanceTo(loaded.snapshot.seq);
+    }
+    for (const u of loaded.updates) {
+      if (tracker.has(u.seq)) continue;
+      target.applyRemoteUpdate(u.update, CLUSTER_UPDATE_ORIGIN);
+      tracker.add(u.seq);
     }
   }
 
