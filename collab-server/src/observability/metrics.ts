@@ -132,7 +132,7 @@ export class PodMetrics {
     });
     this.storageOpRtt = new Histogram({
       name: 'storage_op_rtt_ms',
-      help: 'Durable write of received updates (group commit) per org, milliseconds; trace_id exemplars.',
+      help: 'Received update to durable in storage, per org, milliseconds; trace_id exemplars when sampled.',
       labelNames: ['org'],
       buckets: LATENCY_BUCKETS_MS,
       enableExemplars: true,
@@ -192,7 +192,7 @@ export class PodMetrics {
     });
     this.storageWriteLatency = new Histogram({
       name: 'storage_write_latency_ms',
-      help: 'Duration of one storage write (group commit) per backend, milliseconds.',
+      help: 'Storage write latency (update received to durable) per backend, milliseconds.',
       labelNames: ['backend'],
       buckets: LATENCY_BUCKETS_MS,
       registers,
