@@ -9,6 +9,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -48,6 +49,10 @@ let tmp = '';
 let promUrl = '';
 let podUrls: string[] = [];
 let pgServer: PostgresServer | undefined;
+/** Stand-in for Tempo's OTLP/HTTP receiver: counts trace exports (the compose stack points the pods at tempo:4318). */
+let otlpSink: Server | undefined;
+let otlpUrl = '';
+let otlpExports = 0;
 let redisServer: RedisServer | undefined;
 
 function start(name: string, cmd: string, args: string[], env: Record<string, string> = {}): Proc {
@@ -103,6 +108,8 @@ async function startPod(name: string, cluster?: { redisUrl: string; pgUrl: strin
     COLLAB_DATA_DIR: join(tmp, name),
     COLLAB_LOG_LEVEL: 'info',
     COLLAB_MAX_CONN_PER_IP: '1000',
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+    OTEL_TRACES_SAMPLER_ARG: '1',
     ...(cluster
       ? { COLLAB_REDIS_URL: cluster.redisUrl, COLLAB_STORAGE: 'postgres', COLLAB_PG_URL: cluster.pgUrl }
       : {}),
@@ -178,6 +185,16 @@ const dashboards = Object.entries(DASHBOARD_FILES).map(([file]) => ({
 describe.skipIf(!haveDist || !havePrometheus)('live: pods + simulator + Prometheus with our rules', () => {
   beforeAll(async () => {
     tmp = mkdtempSync(join(os.tmpdir(), 'prov-live-'));
+    otlpSink = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.method === 'POST' && req.url === '/v1/traces') otlpExports++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => otlpSink!.listen(0, '127.0.0.1', r));
+    const addr = otlpSink.address();
+    otlpUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
     let cluster: { redisUrl: string; pgUrl: string } | undefined;
     if (haveCluster) {
       [pgServer, redisServer] = await Promise.all([PostgresServer.start(), RedisServer.start()]);
@@ -274,6 +291,7 @@ describe.skipIf(!haveDist || !havePrometheus)('live: pods + simulator + Promethe
         if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
       }
     }
+    await new Promise((r) => (otlpSink ? otlpSink.close(r) : r(undefined)));
     await redisServer?.destroy();
     await pgServer?.destroy();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -283,8 +301,30 @@ describe.skipIf(!haveDist || !havePrometheus)('live: pods + simulator + Promethe
     const text = await (await fetch(`http://${podUrls[0]}/metrics`)).text();
     const families = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
     const missing = POD_METRICS_REQUIRED.filter((m) => !families.has(m));
+    const optional = POD_METRICS_OPTIONAL.filter((m) => families.has(m));
+    report(`pod-a /metrics: ${families.size} families; optional present: ${optional.join(', ') || 'none'}`);
     expect(missing, `missing on pod-a /metrics`).toEqual([]);
     expect(text).toMatch(/\bpod="pod-a"/);
+  });
+
+  it('storage latency exemplars reach Prometheus with a trace_id', async () => {
+    const end = Date.now() / 1000;
+    const r = await promQuery('/api/v1/query_exemplars', {
+      query: 'storage_op_rtt_ms_bucket',
+      start: String(end - 120),
+      end: String(end),
+    });
+    expect(r.status).toBe('success');
+    const sets = asArray(r.data ?? [], 'exemplars').map((x) => asRecord(x, 'series'));
+    const exemplars = sets.flatMap((x) =>
+      asArray(x.exemplars, 'exemplars').map((e) => asRecord(e, 'exemplar'))
+    );
+    report(
+      `exemplars on storage_op_rtt_ms_bucket (last 2 min): ${exemplars.length}; OTLP trace exports: ${otlpExports}`
+    );
+    expect(otlpExports, 'pods exported traces over OTLP/HTTP').toBeGreaterThan(0);
+    expect(exemplars.length).toBeGreaterThan(0);
+    for (const e of exemplars) expect(asRecord(e.labels, 'labels').trace_id).toMatch(/^[0-9a-f]{32}$/);
   });
 
   it('every rule evaluates without error in Prometheus', async () => {
