@@ -482,7 +482,11 @@ export const TreeSnapshotMessageSchema = z.object({
   chunk: Count,
   /** True on the final chunk; patches only follow after it. */
   last: z.boolean(),
-  /** Total nodes of this snapshot (same on every chunk). */
+  /**
+   * Nodes in the snapshot: exact on the `last` chunk. While the pod is still
+   * building its tree cache (first subscriber of a room) earlier chunks carry
+   * the count so far.
+   */
   total: Count,
   nodes: z.array(TreeNodeSchema),
 });
