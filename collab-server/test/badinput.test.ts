@@ -193,6 +193,55 @@ describe('bad input', () => {
     reader.destroy();
   });
 
+  it('fuzz: random and mutated frames never crash the pod; each is refused with 4400/4411 or processed', async () => {
+    let seed = 0x2545f491;
+    const rnd = (n: number) => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const base = new Y.Doc();
+    base.getText('t').insert(0, 'fuzz base text');
+    base.getMap('m').set('k', { nested: [1, 2, 3] });
+    base.getArray('a').push(['x', 1, true]);
+    const validUpdate = Y.encodeStateAsUpdate(base);
+    const valid = syncUpdateFrame(validUpdate);
+    const codes = new Map<number | 'open', number>();
+    for (let i = 0; i < 150; i++) {
+      let frame: Uint8Array;
+      const kind = rnd(4);
+      if (kind === 0) {
+        frame = new Uint8Array(1 + rnd(64)).map(() => rnd(256));
+      } else if (kind === 1) {
+        frame = valid.slice();
+        for (let f = 0; f < 1 + rnd(4); f++) frame[3 + rnd(frame.length - 3)] = rnd(256);
+      } else if (kind === 2) {
+        frame = valid.slice(0, 1 + rnd(valid.length - 1));
+      } else {
+        frame = new Uint8Array([rnd(4), rnd(3), ...new Uint8Array(rnd(20)).map(() => rnd(256))]);
+      }
+      const r = await raw('acme/fuzz');
+      const seen = r.frames.length;
+      r.ws.send(frame);
+      r.ws.send(new Uint8Array([0, 0, 1, 0])); // sync step 1 probe (empty state vector): answered iff still open
+      const outcome = await Promise.race([
+        r.closed.then((c) => c.code),
+        waitFor(() => r.frames.length > seen, 5000, 'probe answer').then(() => 'open' as const),
+      ]);
+      codes.set(outcome, (codes.get(outcome) ?? 0) + 1);
+      expect([4400, 4411, 'open'], `frame ${i}: ${Buffer.from(frame).toString('hex')}`).toContain(outcome);
+      r.ws.terminate();
+    }
+    console.log('fuzz outcomes', Object.fromEntries(codes));
+    expect(pod.proc.exitCode).toBeNull();
+    expect(pod.output()).not.toMatch(/durable update failed to apply|stored updates could not be applied/);
+    // The room's state is still consistent for a fresh client.
+    const c = connectClient(pod.wsUrl, 'acme/fuzz', token);
+    await c.synced;
+    c.destroy();
+  });
+
   it('the pod is still healthy and serving after all of the above', async () => {
     expect((await fetch(`${pod.httpUrl}/healthz`)).status).toBe(200);
     const a = connectClient(pod.wsUrl, 'acme/after', token);

@@ -83,6 +83,9 @@ export function inspectUpdate(
 ): { ok: true; clientId: number; empty: boolean } | { ok: false } {
   try {
     const decoded = Y.decodeUpdate(update);
+    // Yjs client ids are uint32; larger ones decode but no real client produces them.
+    for (const st of decoded.structs) if (st.id.client > 0xffffffff) return { ok: false };
+    for (const client of decoded.ds.clients.keys()) if (client > 0xffffffff) return { ok: false };
     const first = decoded.structs[0];
     const empty = decoded.structs.length === 0 && decoded.ds.clients.size === 0;
     return { ok: true, clientId: first ? first.id.client : 0, empty };
