@@ -417,6 +417,45 @@ describe('room folding', () => {
     expect(f.touch('o/e')).toBe(false);
   });
 
+  it('selects the same top set as a full sort over the sliding window (randomised)', () => {
+    let seed = 42;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const N = 7;
+    const K = 3;
+    const f = new RoomFolder(N, K, 1e9);
+    const history: Array<Map<string, number>> = [];
+    for (let round = 0; round < 20; round++) {
+      const bucket = new Map<string, number>();
+      for (let i = 0; i < 200; i++) {
+        const room = `o/r${Math.floor(rnd() * 40)}`;
+        const w = 1 + Math.floor(rnd() * 5);
+        f.touch(room, w);
+        bucket.set(room, (bucket.get(room) ?? 0) + w);
+      }
+      history.push(bucket);
+      const before = new Set([...Array(40).keys()].map((i) => `o/r${i}`).filter((r) => f.isTop(r)));
+      const totals = new Map<string, number>();
+      for (const b of history.slice(-K)) for (const [r, n] of b) totals.set(r, (totals.get(r) ?? 0) + n);
+      const expected = [...totals.entries()]
+        .sort(
+          (a, b) =>
+            b[1] - a[1] || Number(before.has(b[0])) - Number(before.has(a[0])) || (a[0] < b[0] ? -1 : 1)
+        )
+        .slice(0, N)
+        .map(([r]) => r)
+        .sort();
+      f.rotate();
+      const got = [...Array(40).keys()]
+        .map((i) => `o/r${i}`)
+        .filter((r) => f.isTop(r))
+        .sort();
+      expect(got).toEqual(expected);
+    }
+  });
+
   it('bounds series with 10,000 rooms', async () => {
     const rooms = Array.from({ length: 10_000 }, (_, i) => room(`org${i % 20}`, `room${i}`));
     const obs = setup(rooms, { topRooms: 50 });

@@ -32,6 +32,8 @@ export interface RotateResult {
 export class RoomFolder {
   private readonly top = new Set<string>();
   private readonly buckets: Map<string, number>[];
+  /** Activity per room summed over the window's buckets, kept up to date incrementally. */
+  private readonly totals = new Map<string, number>();
   private cur = 0;
   /** Room → time it left the top set (until its series expire or it re-enters). */
   private readonly leftAt = new Map<string, number>();
@@ -50,6 +52,7 @@ export class RoomFolder {
   touch(room: string, weight = 1): boolean {
     const b = this.buckets[this.cur];
     if (b) b.set(room, (b.get(room) ?? 0) + weight);
+    this.totals.set(room, (this.totals.get(room) ?? 0) + weight);
     if (this.top.has(room)) return true;
     if (this.top.size < this.topN) {
       this.top.add(room);
@@ -73,26 +76,12 @@ export class RoomFolder {
     return this.top.size;
   }
 
-  /** Recomputes the top set from the window's activity and advances the window. */
+  /**
+   * Recomputes the top set from the window's activity and advances the window.
+   * O(rooms · log N): running totals plus a bounded heap, no full sort.
+   */
   rotate(): RotateResult {
-    const totals = new Map<string, number>();
-    for (const b of this.buckets) {
-      for (const [room, n] of b) totals.set(room, (totals.get(room) ?? 0) + n);
-    }
-    const ranked = [...totals.entries()].filter(([, n]) => n > 0);
-    // Most active first; on ties incumbents first (less churn), then by name (deterministic).
-    ranked.sort((a, b) => {
-      if (b[1] !== a[1]) return b[1] - a[1];
-      const ia = this.top.has(a[0]) ? 0 : 1;
-      const ib = this.top.has(b[0]) ? 0 : 1;
-      if (ia !== ib) return ia - ib;
-      return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-    });
-    const next = new Set<string>();
-    for (const [room] of ranked) {
-      if (next.size >= this.topN) break;
-      next.add(room);
-    }
+    const next = this.selectTop();
     const t = this.now();
     const dropped: string[] = [];
     for (const room of this.top) {
@@ -113,8 +102,76 @@ export class RoomFolder {
         this.leftAt.delete(room);
       }
     }
+    // Advance: the oldest bucket leaves the window.
     this.cur = (this.cur + 1) % this.buckets.length;
-    this.buckets[this.cur]?.clear();
+    const oldest = this.buckets[this.cur];
+    if (oldest) {
+      for (const [room, n] of oldest) {
+        const left = (this.totals.get(room) ?? 0) - n;
+        if (left > 0) this.totals.set(room, left);
+        else this.totals.delete(room);
+      }
+      oldest.clear();
+    }
     return { dropped, expired };
+  }
+
+  /** True when room `a` (activity `na`) ranks before `b`: more active, then incumbent, then by name. */
+  private before(a: string, na: number, b: string, nb: number): boolean {
+    if (na !== nb) return na > nb;
+    const ia = this.top.has(a);
+    if (ia !== this.top.has(b)) return ia;
+    return a < b;
+  }
+
+  /** The N best-ranked active rooms, via a min-heap whose root is the worst one kept. */
+  private selectTop(): Set<string> {
+    const heap: Array<[string, number]> = [];
+    const worse = (i: number, j: number): boolean => {
+      const x = heap[i] as [string, number];
+      const y = heap[j] as [string, number];
+      return this.before(y[0], y[1], x[0], x[1]);
+    };
+    const swap = (i: number, j: number) => {
+      const t = heap[i] as [string, number];
+      heap[i] = heap[j] as [string, number];
+      heap[j] = t;
+    };
+    const down = (i: number) => {
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let w = i;
+        if (l < heap.length && worse(l, w)) w = l;
+        if (r < heap.length && worse(r, w)) w = r;
+        if (w === i) return;
+        swap(i, w);
+        i = w;
+      }
+    };
+    const up = (i: number) => {
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!worse(i, p)) return;
+        swap(i, p);
+        i = p;
+      }
+    };
+    if (this.topN > 0) {
+      for (const [room, n] of this.totals) {
+        if (n <= 0) continue;
+        if (heap.length < this.topN) {
+          heap.push([room, n]);
+          up(heap.length - 1);
+        } else {
+          const root = heap[0] as [string, number];
+          if (this.before(room, n, root[0], root[1])) {
+            heap[0] = [room, n];
+            down(0);
+          }
+        }
+      }
+    }
+    return new Set(heap.map(([room]) => room));
   }
 }
