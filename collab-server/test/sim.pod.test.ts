@@ -38,7 +38,7 @@ describe('simulator against a real pod', () => {
     expect(run.rooms.filter((r) => r.textChars > 0).length).toBeGreaterThanOrEqual(4);
     expect(run.rooms.some((r) => r.tasks > 0 || r.metaKeys > 0)).toBe(true);
     expect(run.comparedBots).toBeGreaterThanOrEqual(12);
-    expect(run.convergedRooms).toBe(run.rooms.length);
+    expect(run.convergedRooms, run.mismatches.join('\n')).toBe(run.rooms.length);
   });
 
   it('presence states have cursors in [0,1] and statuses', () => {

@@ -31,13 +31,28 @@ export interface Observer {
   close(): void;
 }
 
+/** JSON with object keys sorted: Y.Map key order depends on arrival order, content does not. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])])
+    );
+  }
+  return value;
+}
+
 export function docView(doc: Y.Doc): string {
-  return JSON.stringify({
-    notes: doc.getText('notes').toString(),
-    meta: doc.getMap('meta').toJSON(),
-    tasks: doc.getArray('tasks').toJSON(),
-    outline: doc.getXmlFragment('outline').toString(),
-  });
+  return JSON.stringify(
+    canonical({
+      notes: doc.getText('notes').toString(),
+      meta: doc.getMap('meta').toJSON(),
+      tasks: doc.getArray('tasks').toJSON(),
+      outline: doc.getXmlFragment('outline').toString(),
+    })
+  );
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -112,6 +127,8 @@ export interface ScenarioResult {
   /** Rooms whose bots (connected and synced) all matched the observer's document. */
   convergedRooms: number;
   comparedBots: number;
+  /** For failure messages: what differed in rooms that did not converge. */
+  mismatches: string[];
   /** Per room: content sizes the observer saw. */
   rooms: Array<{
     id: string;
@@ -155,6 +172,7 @@ export async function runScenario(
   const logs: string[] = [];
   let convergedRooms = 0;
   let comparedBots = 0;
+  const mismatches: string[] = [];
   try {
     const result = await runSimulation(cfg, {
       log: (l) => logs.push(l),
@@ -177,6 +195,14 @@ export async function runScenario(
           );
           if (mismatched.length === 0 || Date.now() > deadline) {
             convergedRooms = plan.length - mismatched.length;
+            for (const room of mismatched) {
+              const views = bots
+                .filter((b) => b.identity.roomId === room.id && b.connected && b.synced && b.document)
+                .map((b) => docView(b.document as Y.Doc).length);
+              mismatches.push(
+                `${room.id}: observer ${observer.view(room.id).length} chars, bots ${views.join(',')}`
+              );
+            }
             comparedBots = bots.filter((b) => b.connected && b.synced && b.document).length;
             return;
           }
@@ -195,7 +221,7 @@ export async function runScenario(
         xmlNodes: doc.getXmlFragment('outline').length,
       };
     });
-    return { result, logs, observer, convergedRooms, comparedBots, rooms };
+    return { result, logs, observer, convergedRooms, comparedBots, mismatches, rooms };
   } catch (err) {
     observer.close();
     throw err;

@@ -44,7 +44,7 @@ describe('simulator against the stock y-websocket server', () => {
 
   it('every connected bot converged to the observer document', () => {
     expect(run.comparedBots).toBeGreaterThanOrEqual(12);
-    expect(run.convergedRooms).toBe(run.rooms.length);
+    expect(run.convergedRooms, run.mismatches.join('\n')).toBe(run.rooms.length);
   });
 
   it('presence carries bot names, colours, cursors in [0,1] and statuses', () => {
