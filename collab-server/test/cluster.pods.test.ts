@@ -20,6 +20,7 @@ const MAX_PENDING_OPS = 40;
 let redis: RedisServer;
 let postgres: PostgresServer;
 let pods: PodProcess[] = [];
+let podEnv: Record<string, string> = {};
 const clients: StockClient[] = [];
 
 function client(
@@ -54,7 +55,7 @@ const text = (c: StockClient): string => c.doc.getText('t').toString();
 beforeAll(async () => {
   [redis, postgres] = await Promise.all([RedisServer.start(), PostgresServer.start()]);
   const pgUrl = await postgres.createDatabase('cluster');
-  const env = {
+  const env = (podEnv = {
     COLLAB_STORAGE: 'postgres',
     COLLAB_PG_URL: pgUrl,
     COLLAB_REDIS_URL: redis.url,
@@ -64,9 +65,9 @@ beforeAll(async () => {
     // The periodic storage sweep is off so the tests see the Redis reconnect catch-up on its own.
     COLLAB_CLUSTER_SWEEP_MS: '0',
     COLLAB_LOG_LEVEL: 'info',
-  };
-  pods = await Promise.all([1, 2, 3].map(() => startPod({ env })));
-}, 90_000);
+  });
+  pods = await Promise.all([1, 2, 3].map(() => startPod({ env, startTimeoutMs: 60_000 })));
+}, 150_000);
 
 afterAll(async () => {
   for (const c of clients) c.destroy();
@@ -107,7 +108,7 @@ describe('cluster: three pods, Redis fan-out, PostgreSQL storage', () => {
       () =>
         [...c.provider.awareness.getStates().values()].some((s) => s.user === 'a') &&
         [...a.provider.awareness.getStates().values()].some((s) => s.user === 'b'),
-      5000,
+      10_000,
       'awareness across pods'
     );
     // Each pod counts only its own connections: 3 clients, 3 connections in total.
@@ -130,7 +131,7 @@ describe('cluster: three pods, Redis fan-out, PostgreSQL storage', () => {
           row.pods?.[p1.podName] === 1
         );
       },
-      5000,
+      10_000,
       '/api/rooms connections per pod'
     );
     // The cross-pod lag histogram saw the fan-out.
@@ -140,10 +141,10 @@ describe('cluster: three pods, Redis fan-out, PostgreSQL storage', () => {
     a.provider.disconnect();
     await waitFor(
       () => ![...c.provider.awareness.getStates().values()].some((s) => s.user === 'a'),
-      5000,
+      10_000,
       'awareness removal across pods'
     );
-  }, 30_000);
+  }, 60_000);
 
   it('Redis down: pods keep serving local clients, /readyz says degraded, and everything re-syncs when Redis returns', async () => {
     const [p1, p2] = pods as [PodProcess, PodProcess];
@@ -153,10 +154,10 @@ describe('cluster: three pods, Redis fan-out, PostgreSQL storage', () => {
     const b = client(p2, 'acme/redis-down', tok);
     await Promise.all([a1.synced, a2.synced, b.synced]);
     a1.doc.getText('t').insert(0, 'before ');
-    await waitFor(() => text(b) === 'before ', 5000, 'fan-out before the fault');
+    await waitFor(() => text(b) === 'before ', 10_000, 'fan-out before the fault');
 
     await redis.kill();
-    await waitFor(async () => (await readyz(p1)).body.status === 'degraded', 5000, 'degraded readiness');
+    await waitFor(async () => (await readyz(p1)).body.status === 'degraded', 10_000, 'degraded readiness');
     const rz = await readyz(p1);
     expect(rz.http).toBe(200);
     expect((rz.body.checks as Record<string, { status: string }>).redis?.status).toBe('degraded');
@@ -164,7 +165,7 @@ describe('cluster: three pods, Redis fan-out, PostgreSQL storage', () => {
     // Local sync still works on each pod.
     a1.doc.getText('t').insert(a1.doc.getText('t').length, 'p1-while-down ');
     b.doc.getText('t').insert(0, 'p2-while-down ');
-    await waitFor(() => text(a2).includes('p1-while-down'), 5000, 'local sync on pod 1 without Redis');
+    await waitFor(() => text(a2).includes('p1-while-down'), 10_000, 'local sync on pod 1 without Redis');
     await sleep(300);
     expect(text(b)).not.toContain('p1-while-down'); // no fan-out while Redis is down
 
@@ -176,9 +177,9 @@ describe('cluster: three pods, Redis fan-out, PostgreSQL storage', () => {
       15_000,
       're-sync after Redis returns (catch-up from storage)'
     );
-    await waitFor(async () => (await readyz(p1)).body.status === 'ok', 5000, 'ready again');
+    await waitFor(async () => (await readyz(p1)).body.status === 'ok', 10_000, 'ready again');
     expect(await metric(p2, 'collab_redis_errors_total')).toBeGreaterThan(0);
-  }, 45_000);
+  }, 60_000);
 
   it('PostgreSQL down: held updates are not broadcast until durable, writers past the bound get 4503, nothing acknowledged is lost', async () => {
     const [p1, p2, p3] = pods as [PodProcess, PodProcess, PodProcess];
@@ -188,7 +189,7 @@ describe('cluster: three pods, Redis fan-out, PostgreSQL storage', () => {
     const remote = client(p2, 'acme/pg-down', tok);
     await Promise.all([w.synced, local.synced, remote.synced]);
     w.doc.getText('t').insert(0, 'ok ');
-    await waitFor(() => text(local) === 'ok ' && text(remote) === 'ok ', 5000, 'baseline');
+    await waitFor(() => text(local) === 'ok ' && text(remote) === 'ok ', 10_000, 'baseline');
 
     await postgres.kill();
     try {
@@ -205,7 +206,7 @@ describe('cluster: three pods, Redis fan-out, PostgreSQL storage', () => {
     // A fresh client on a third pod loads it all from storage.
     const fresh = client(p3, 'acme/pg-down', tok);
     await fresh.synced;
-    await waitFor(() => text(fresh) === want, 5000, 'fresh client sees everything');
+    await waitFor(() => text(fresh) === want, 10_000, 'fresh client sees everything');
     expect(want).toContain('held');
     expect(want).toContain(`x${MAX_PENDING_OPS + 9}`);
     expect(await metric(p1, 'collab_pg_errors_total')).toBeGreaterThan(0);
@@ -259,7 +260,7 @@ describe('cluster: three pods, Redis fan-out, PostgreSQL storage', () => {
     await fresh.synced;
     await waitFor(
       () => fresh.doc.getArray('log').length >= acknowledged.length,
-      5000,
+      10_000,
       'acknowledged updates on another pod'
     );
     const onP2 = fresh.doc.getArray<number>('log').toArray();
@@ -271,12 +272,12 @@ describe('cluster: three pods, Redis fan-out, PostgreSQL storage', () => {
     writer.provider.destroy();
     await moved.synced;
     await waitFor(() => fresh.doc.getArray('log').length === written, 10_000, 'all edits after reconnect');
-    // And they are durable: the killed pod, restarted, loads them from storage.
-    const p1b = await p1.restart();
-    pods[0] = p1b;
+    // And they are durable: a new pod process (the killed one's replacement) loads them from storage.
+    const p1b = await startPod({ env: podEnv, startTimeoutMs: 60_000 }); // a fresh pod process, same storage
+    pods.push(p1b);
     const late = client(p1b, 'acme/kill', tok);
     await late.synced;
-    await waitFor(() => late.doc.getArray('log').length === written, 5000, 'durable after reconnect');
+    await waitFor(() => late.doc.getArray('log').length === written, 10_000, 'durable after reconnect');
     const check = new Y.Doc();
     Y.applyUpdate(check, Y.encodeStateAsUpdate(late.doc));
     expect(check.getArray('log').length).toBe(written);
