@@ -4,6 +4,13 @@
  */
 import type { CollabQueryModel, CollabVariableQueryModel } from '@collabblocks/protocol';
 import { DS, type DsRef } from '../datasources.js';
+import type {
+  CustomOf,
+  FieldDefaults,
+  OptionsOf,
+  PanelKinds,
+  TimeSeriesFieldConfig,
+} from './grafana-types.js';
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json | undefined };
 export type JsonObject = { [key: string]: Json | undefined };
@@ -73,21 +80,13 @@ export class Layout {
     }
   }
 
-  add(
-    spec: {
-      type: string;
-      title: string;
-      w: number;
-      h: number;
-      datasource: DsRef;
-      targets: Omit<Target, 'refId'>[];
-      description?: string;
-    } & JsonObject
-  ): Panel {
+  add<T extends string>(spec: PanelSpec<T>): Panel {
     const { w, h, targets, datasource, ...rest } = spec;
     if (this.x + w > 24) this.newLine();
     const panel: Panel = {
-      ...rest,
+      ...(rest as unknown as JsonObject),
+      type: spec.type,
+      title: spec.title,
       id: this.nextId++,
       datasource: { ...datasource },
       gridPos: { x: this.x, y: this.y, w, h },
@@ -102,12 +101,38 @@ export class Layout {
   }
 }
 
-export function fieldConfig(defaults: JsonObject = {}, overrides: Json[] = []): JsonObject {
+/** A panel: options and field config are checked against Grafana's schema for the core panels we use. */
+export interface PanelSpec<T extends string> {
+  type: T;
+  title: string;
+  description?: string;
+  w: number;
+  h: number;
+  datasource: DsRef;
+  targets: Omit<Target, 'refId'>[];
+  options?: T extends keyof PanelKinds ? OptionsOf<T> : JsonObject;
+  fieldConfig?: FieldConfigSpec<CustomOf<T>>;
+  transformations?: JsonObject[];
+}
+
+export interface FieldConfigSpec<Custom> {
+  defaults: FieldDefaults<Custom>;
+  overrides: Json[];
+}
+
+export function fieldConfig<Custom = never>(
+  defaults: FieldDefaults<Custom> = {},
+  overrides: Json[] = []
+): FieldConfigSpec<Custom> {
   return { defaults, overrides };
 }
 
-export function timeseriesDefaults(unit: string, extra: JsonObject = {}): JsonObject {
+export function timeseriesDefaults(
+  unit: string,
+  extra: FieldDefaults<TimeSeriesFieldConfig> = {}
+): FieldDefaults<TimeSeriesFieldConfig> {
   return {
+    ...extra,
     unit,
     custom: {
       drawStyle: 'line',
@@ -115,9 +140,8 @@ export function timeseriesDefaults(unit: string, extra: JsonObject = {}): JsonOb
       fillOpacity: 10,
       showPoints: 'never',
       spanNulls: true,
-      ...((extra.custom as JsonObject | undefined) ?? {}),
+      ...(extra.custom ?? {}),
     },
-    ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== 'custom')),
   };
 }
 
@@ -126,8 +150,8 @@ export const LEGEND_TABLE = {
   placement: 'right',
   showLegend: true,
   calcs: ['lastNotNull', 'max'],
-};
-export const TOOLTIP = { mode: 'multi', sort: 'desc' };
+} as const;
+export const TOOLTIP = { mode: 'multi', sort: 'desc' } as const;
 
 export function promQueryVariable(
   name: string,

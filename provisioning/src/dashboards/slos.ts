@@ -22,7 +22,7 @@ const STAT_OPTS = {
   reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
   graphMode: 'none',
   colorMode: 'value',
-};
+} as const;
 
 const BURN_WINDOWS: SloWindow[] = ['5m', '1h', '6h', '1d', '3d'];
 

@@ -14,7 +14,7 @@ import {
 } from './common.js';
 
 const P = 'pod=~"$pod"';
-const LIST_LEGEND = { displayMode: 'list', placement: 'bottom', showLegend: true };
+const LIST_LEGEND = { displayMode: 'list', placement: 'bottom', showLegend: true } as const;
 
 export function sreDashboard(): JsonObject {
   const l = new Layout();
