@@ -51,6 +51,7 @@ interface Options {
   rate: number;
   durationMs: number;
   rounds: number;
+  warmupMs: number;
   workers: number;
   targets: TargetKind[];
   saturation: boolean;
@@ -67,6 +68,7 @@ function parseOptions(): Options {
       rate: { type: 'string', default: '2' },
       duration: { type: 'string', default: '15' },
       rounds: { type: 'string', default: '3' },
+      warmup: { type: 'string', default: '2' },
       workers: { type: 'string', default: '2' },
       targets: { type: 'string', default: 'stock,off,on' },
       'no-saturation': { type: 'boolean', default: false },
@@ -78,7 +80,7 @@ function parseOptions(): Options {
   });
   if (values.help) {
     console.log(`Usage: npm run bench -w collab-server -- [--clients 200] [--rooms 20] [--rate 2 (updates/s per client)]
-  [--duration 15 (s, split over --rounds 3 interleaved rounds)] [--workers 2] [--targets stock,off,on] [--no-saturation] [--sat-rates 4,8,16,32,64]
+  [--duration 15 (s, split over --rounds 3 interleaved rounds)] [--warmup 2 (s)] [--workers 2] [--targets stock,off,on] [--no-saturation] [--sat-rates 4,8,16,32,64]
   [--sat-step 4 (s)] [--json results.json]`);
     process.exit(0);
   }
@@ -96,6 +98,7 @@ function parseOptions(): Options {
     rate: int('rate', values.rate, 0.1, 1000),
     durationMs: int('duration', values.duration, 1, 600) * 1000,
     rounds: int('rounds', values.rounds, 1, 20),
+    warmupMs: int('warmup', values.warmup, 0, 60) * 1000,
     workers: int('workers', values.workers, 1, 16),
     targets: targets as TargetKind[],
     saturation: !values['no-saturation'],
@@ -450,7 +453,9 @@ async function timeMetricsScrape(server: RunningServer, rooms: number): Promise<
 async function benchAll(targets: Target[], opts: Options): Promise<TargetResult[]> {
   const steady = new Map<TargetKind, RawPhase[]>(targets.map((t) => [t.kind, []]));
   const sat = new Map<TargetKind, RawPhase[]>(targets.map((t) => [t.kind, []]));
-  for (const t of targets) await runPhase(t, opts.clients, opts.rate, 2000); // warm-up (JIT, room load)
+  if (opts.warmupMs > 0) {
+    for (const t of targets) await runPhase(t, opts.clients, opts.rate, opts.warmupMs); // JIT, room load
+  }
   const roundMs = Math.max(1000, Math.round(opts.durationMs / opts.rounds));
   for (let round = 1; round <= opts.rounds; round++) {
     for (const t of targets) {
