@@ -44,6 +44,8 @@ const strip = (m: Map<string, TreeNode>): Array<[string, unknown]> =>
     .sort((a, b) => (a[0] < b[0] ? -1 : 1));
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+/** Longer than the tracker's minimum patch spacing. */
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
 
 describe('tree walker', () => {
   it('reads untyped roots without retyping them and infers kinds', () => {
@@ -114,8 +116,7 @@ describe('tree tracker patches', () => {
         await tick();
       }
     }
-    await tick();
-    await tick();
+    await settle();
     for (const p of patches) applyPatch(view, p);
     expect(strip(view)).toEqual(strip(fullView(pod, c)));
     expect(patches.length).toBeGreaterThan(10);
@@ -133,10 +134,53 @@ describe('tree tracker patches', () => {
     await tracker.ready;
     expect(tracker.size).toBe(20_001);
     client.getText('t').insert(0, 'x');
-    await tick();
-    await tick();
+    await settle();
     expect(patches).toHaveLength(1);
     expect(patches[0]?.added.map((n) => n.path)).toEqual(['/t']);
+    tracker.close();
+  });
+});
+
+describe('large documents', () => {
+  it('a 100,000-node document keeps the event loop responsive while the cache builds', async () => {
+    const { client, pod } = pair();
+    const data = client.getMap<Y.Map<unknown>>('data');
+    client.transact(() => {
+      for (let i = 0; i < 20_000; i++) {
+        const m = new Y.Map<unknown>();
+        data.set(`item${i}`, m);
+        m.set('a', i);
+        m.set('b', 'x');
+        m.set('c', true);
+        m.set('d', null);
+      }
+    });
+    let maxGap = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }, 1);
+    const tracker = new TreeTracker(pod, ctx(), () => undefined);
+    let firstProgressNodes = 0;
+    void tracker.waitProgress().then(() => (firstProgressNodes = tracker.buildOrder?.length ?? -1));
+    let slices = 0;
+    const countSlices = async (): Promise<void> => {
+      while (tracker.building) {
+        await tracker.waitProgress();
+        slices++;
+      }
+    };
+    await Promise.all([tracker.ready, countSlices()]);
+    clearInterval(timer);
+    expect(tracker.size).toBe(100_001);
+    expect(firstProgressNodes).toBeGreaterThan(0);
+    expect(firstProgressNodes).toBeLessThan(100_001);
+    // Time-sliced in 8 ms slices: the walk yields to the event loop many times.
+    // (Wall-clock gaps also include GC and CPU starvation on a loaded machine: loose bound.)
+    expect(slices).toBeGreaterThan(10);
+    expect(maxGap).toBeLessThan(1_000);
     tracker.close();
   });
 });

@@ -83,6 +83,10 @@ export interface InspectBridgeOptions {
 }
 
 const TRAFFIC_ROWS_PER_FLUSH = 200;
+/** First snapshot chunk is small so the first nodes arrive fast. */
+const FIRST_CHUNK_NODES = 500;
+/** Minimum spacing of `updates` batches per room (coalescing under bursts). */
+const UPDATES_MIN_INTERVAL_MS = 4;
 const MAX_CLIENT_TIMES = 2_000;
 const MAX_PENDING_UPDATES = 2_000;
 const STORAGE_STATS_TTL_MS = 5_000;
@@ -118,6 +122,7 @@ class RoomWatch {
   pendingUpdates: Array<{ ev: UpdateEvent; at: number }> = [];
   updatesScheduled = false;
   updatesDropped = 0;
+  lastUpdatesFlush = 0;
   // presence
   joined = new Set<number>();
   updated = new Set<number>();
@@ -372,10 +377,13 @@ export class InspectBridge implements SessionHost {
       this.countDrop(w.org, 'updates', w.subs.updates.size);
       return;
     }
-    w.pendingUpdates.push({ ev, at: performance.now() });
+    const at = performance.now();
+    w.pendingUpdates.push({ ev, at });
     if (!w.updatesScheduled) {
       w.updatesScheduled = true;
-      setImmediate(() => this.flushUpdates(w));
+      const wait = UPDATES_MIN_INTERVAL_MS - (at - w.lastUpdatesFlush);
+      if (wait > 0) setTimeout(() => this.flushUpdates(w), wait);
+      else setImmediate(() => this.flushUpdates(w));
     }
   }
 
@@ -543,7 +551,7 @@ export class InspectBridge implements SessionHost {
     sub.holding = [];
     const session = sub.session;
     const run = async (): Promise<void> => {
-      let nodes: TreeNode[];
+      let nodes: readonly TreeNode[];
       const room = this.opts.rooms.get(w.room);
       if (room) {
         const tracker = this.ensureTracker(w, room);
@@ -562,20 +570,22 @@ export class InspectBridge implements SessionHost {
         nodes = treeOf(doc, new Map());
         doc.destroy();
       }
-      const chunkSize = INSPECT_LIMITS.snapshotChunkNodes;
       const total = nodes.length;
-      const chunks = Math.max(1, Math.ceil(total / chunkSize));
-      for (let i = 0; i < chunks; i++) {
+      let sent = 0;
+      for (let i = 0; sent < total || i === 0; i++) {
         if (!(await session.outbox.waitForRoom())) return;
         if (sub.closed || gen !== sub.generation) return;
-        const slice = nodes.slice(i * chunkSize, (i + 1) * chunkSize);
+        // A small first chunk reaches the client quickly; then full chunks.
+        const n = i === 0 ? FIRST_CHUNK_NODES : INSPECT_LIMITS.snapshotChunkNodes;
+        const slice = nodes.slice(sent, sent + n);
+        sent += slice.length;
         const scope = session.scope;
         session.outbox.push(
           subFrame('treeSnapshot', sub.id, {
             room: w.room,
             ts: Date.now(),
             chunk: i,
-            last: i === chunks - 1,
+            last: sent >= total,
             total,
             nodes: scope === 'content' ? slice : slice.map(stripValue),
           }),
@@ -611,10 +621,11 @@ export class InspectBridge implements SessionHost {
       if (sub.closed || gen !== sub.generation) return;
       const done = !tracker.building;
       const avail = order.length - sent;
-      if (avail >= chunkSize || done) {
+      const want = chunk === 0 ? FIRST_CHUNK_NODES : chunkSize;
+      if (avail >= want || done) {
         if (!(await session.outbox.waitForRoom())) return;
         if (sub.closed || gen !== sub.generation) return;
-        const n = Math.min(avail, chunkSize);
+        const n = Math.min(order.length - sent, want);
         const nowDone = !tracker.building;
         const slice = order.slice(sent, sent + n);
         sent += n;
@@ -658,6 +669,7 @@ export class InspectBridge implements SessionHost {
 
   private flushUpdates(w: RoomWatch): void {
     w.updatesScheduled = false;
+    w.lastUpdatesFlush = performance.now();
     const pending = w.pendingUpdates;
     w.pendingUpdates = [];
     if (pending.length === 0 || w.subs.updates.size === 0) return;

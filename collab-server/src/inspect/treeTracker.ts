@@ -40,6 +40,8 @@ export interface TreePatch {
 
 /** Time slice for building the cache before yielding to the event loop. */
 const BUILD_SLICE_MS = 8;
+/** Minimum spacing of patches per room (coalescing under bursts). */
+export const MIN_FLUSH_INTERVAL_MS = 4;
 
 function sameNode(a: TreeNode, b: TreeNode): boolean {
   return (
@@ -67,6 +69,9 @@ export class TreeTracker {
   private closed = false;
   /** Nodes in pre-order as the initial build walks them (null once built). */
   private order: TreeNode[] | null = [];
+  /** Pre-order snapshot, reused until the next change. */
+  private pre: TreeNode[] | null = null;
+  private lastFlushAt = 0;
   private progressWaiters: Array<() => void> = [];
   private readonly listener: (tr: Y.Transaction) => void;
   readonly ready: Promise<void>;
@@ -123,7 +128,8 @@ export class TreeTracker {
   }
 
   /** Pre-order copy of the cached tree (node objects are immutable; O(n) pointer copy). */
-  snapshot(): TreeNode[] {
+  snapshot(): readonly TreeNode[] {
+    if (this.pre) return this.pre;
     const out: TreeNode[] = [];
     const stack: string[] = [...(this.cache.get('')?.kids ?? [])].reverse();
     while (stack.length > 0) {
@@ -133,6 +139,7 @@ export class TreeTracker {
       out.push(e.node);
       for (let i = e.kids.length - 1; i >= 0; i--) stack.push(e.kids[i] as string);
     }
+    this.pre = out;
     return out;
   }
 
@@ -168,10 +175,15 @@ export class TreeTracker {
   private schedule(): void {
     if (this.flushScheduled || this.isBuilding || this.closed) return;
     this.flushScheduled = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.flushScheduled = false;
       this.flush();
-    });
+    };
+    // At most one patch per MIN_FLUSH_INTERVAL_MS per room: under a burst,
+    // transactions are coalesced into fewer, larger patches.
+    const wait = MIN_FLUSH_INTERVAL_MS - (performance.now() - this.lastFlushAt);
+    if (wait > 0) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   private async build(): Promise<void> {
@@ -225,6 +237,8 @@ export class TreeTracker {
 
   flush(emit = true): void {
     if (this.closed || this.pending.size === 0) return;
+    this.lastFlushAt = performance.now();
+    this.pre = null;
     const types = [...this.pending];
     this.pending.clear();
     const transactions = this.pendingTx;

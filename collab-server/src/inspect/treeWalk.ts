@@ -219,7 +219,11 @@ function leafNode(
 
 /** Direct children of a container node (Map keys, list elements), in order. */
 export function childrenOf(type: AnyType, parent: TreeNode, ctx: WalkContext): WalkedNode[] {
-  const out: WalkedNode[] = [];
+  return [...childrenIter(type, parent, ctx)];
+}
+
+/** Lazy version of `childrenOf` (a wide container is summarised child by child). */
+export function* childrenIter(type: AnyType, parent: TreeNode, ctx: WalkContext): Generator<WalkedNode> {
   const depth = parent.depth + 1;
   const kind = parent.type;
   if (isMapLike(kind)) {
@@ -229,10 +233,10 @@ export function childrenOf(type: AnyType, parent: TreeNode, ctx: WalkContext): W
       const ident = `${item.id.client}:${item.id.clock}`;
       if (item.content instanceof Y.ContentType) {
         const t = item.content.type as AnyType;
-        out.push({ node: summarizeType(t, at, ctx), ident, type: t });
+        yield { node: summarizeType(t, at, ctx), ident, type: t };
       } else {
         const content = item.content.getContent();
-        out.push({ node: leafNode(item, content[content.length - 1], at, ctx), ident });
+        yield { node: leafNode(item, content[content.length - 1], at, ctx), ident };
       }
     }
   } else if (isListLike(kind)) {
@@ -248,7 +252,7 @@ export function childrenOf(type: AnyType, parent: TreeNode, ctx: WalkContext): W
           key: String(index),
           index,
         };
-        out.push({ node: summarizeType(t, at, ctx), ident: `${item.id.client}:${item.id.clock}`, type: t });
+        yield { node: summarizeType(t, at, ctx), ident: `${item.id.client}:${item.id.clock}`, type: t };
         index++;
       } else {
         const content = item.content.getContent();
@@ -260,16 +264,15 @@ export function childrenOf(type: AnyType, parent: TreeNode, ctx: WalkContext): W
             key: String(index),
             index,
           };
-          out.push({
+          yield {
             node: leafNode(item, content[off], at, ctx),
             ident: `${item.id.client}:${item.id.clock + off}`,
-          });
+          };
           index++;
         }
       }
     }
   }
-  return out;
 }
 
 /** Root types of a document, sorted by name. */
@@ -284,14 +287,19 @@ export function rootsOf(doc: Y.Doc, ctx: WalkContext): WalkedNode[] {
 
 /** Pre-order walk of a subtree (the given node first). */
 export function* walkFrom(start: WalkedNode, ctx: WalkContext): Generator<WalkedNode> {
-  const stack: WalkedNode[] = [start];
+  yield start;
+  if (!start.type) return;
+  // Depth-first with one lazy child iterator per level: O(depth) memory and no
+  // long synchronous step on wide containers.
+  const stack: Array<Iterator<WalkedNode>> = [childrenIter(start.type, start.node, ctx)];
   while (stack.length > 0) {
-    const cur = stack.pop() as WalkedNode;
-    yield cur;
-    if (cur.type) {
-      const kids = childrenOf(cur.type, cur.node, ctx);
-      for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i] as WalkedNode);
+    const r = (stack[stack.length - 1] as Iterator<WalkedNode>).next();
+    if (r.done) {
+      stack.pop();
+      continue;
     }
+    yield r.value;
+    if (r.value.type) stack.push(childrenIter(r.value.type, r.value.node, ctx));
   }
 }
 
