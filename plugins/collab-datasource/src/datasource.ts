@@ -202,6 +202,7 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
       ...(ctx.room ? [{ stream: 'presence' as const, room: ctx.room }] : []),
     ];
     return liveQuery(ctx, reqs, {
+      initialEmit: false,
       onAny: (ev) => log.onEvent(ev, ctx.room),
       onEvent: () => false,
       frames: () => [log.frame(ctx.refId)],

@@ -19,6 +19,8 @@ export interface LiveHandler {
   /** A pod connection dropped (its state should be forgotten). */
   onPodLost?(pod: string): void;
   frames(): DataFrame[];
+  /** Emit an (empty) frame at once (default true); annotations wait for their first event. */
+  initialEmit?: boolean;
   /** Extra (non-pod) errors to show, e.g. truncation. */
   notices?(): string[];
 }
@@ -35,8 +37,10 @@ export function liveQuery(
     let lastEmit = 0;
     let gotData = false;
 
+    let changedOnce = false;
     const emitNow = (): void => {
       timer = null;
+      if (handler.initialEmit === false && !changedOnce && podErrors.size === 0) return;
       lastEmit = Date.now();
       const errors = [...podErrors.values(), ...(handler.notices?.() ?? [])];
       const allFailing = podErrors.size >= (ctx.pod ? 1 : conns.length);
@@ -62,7 +66,7 @@ export function liveQuery(
       return undefined;
     }
     // Show an (empty) streaming frame at once so panels know the query is live.
-    emitNow();
+    if (handler.initialEmit !== false) emitNow();
 
     // With a pod filter every pod is still subscribed (names are only known after `hello`),
     // and events of other pods are dropped.
@@ -71,7 +75,10 @@ export function liveQuery(
       reqs.map((r) => c.stream(r).pipe(filter((ev) => podMatches(ctx, c, ev.pod))))
     );
     const sub = merge(...streams).subscribe((ev) => {
-      if (handler.onAny?.(ev)) emitSoon();
+      if (handler.onAny?.(ev)) {
+        changedOnce = true;
+        emitSoon();
+      }
       if (ev.type === 'error') {
         podErrors.set(ev.pod, describeError(ev));
         if (ev.code === 'connection' || ev.code === 'auth' || ev.code === 'timeout')
@@ -89,6 +96,7 @@ export function liveQuery(
       }
       if (handler.onEvent(ev)) {
         gotData = true;
+        changedOnce = true;
         podErrors.delete(ev.pod);
         emitSoon();
       }

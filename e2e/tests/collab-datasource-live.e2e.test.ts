@@ -1,0 +1,340 @@
+// E2E: the collab datasource (dist/module.js in the harness, per leg) against two REAL pods and the bot
+// simulator. Token minting goes through the harness data proxy (plugin.json routes, key injected server-side),
+// inspect sockets go directly from the browser to the pods.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { type Harness, type QueryEmission, type FrameJSON, startHarness } from '@collabblocks/e2e-harness';
+
+import { startPod, SERVER_DIR, type PodProcess } from '../../collab-server/test/helpers/pod.js';
+import { mintToken, TEST_API_KEYS, TEST_JWT_SECRET } from '../../collab-server/test/helpers/jwt.js';
+import { connectClient, type StockClient } from '../../collab-server/test/helpers/clients.js';
+
+const PLUGIN_ID = 'collabblocks-collab-datasource';
+const ROOM = 'acme/e2e-doc';
+const NAME = 'Alice Example';
+const SECRET = 'typed-secret-e2e';
+
+const field = (f: FrameJSON | undefined, name: string): unknown[] =>
+  f?.fields.find((x) => x.name === name)?.values ?? [];
+const ofRef = (e: QueryEmission, ref: string): FrameJSON | undefined =>
+  e.frames.find((f) => f.refId === ref) ?? (e.key?.endsWith(`-${ref}`) ? e.frames[0] : undefined);
+
+async function inspectSessions(pod: PodProcess): Promise<number> {
+  const text = await (await fetch(`${pod.httpUrl}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('inspect_sessions'))
+    .reduce((n, l) => n + Number(l.trim().split(/\s+/).pop()), 0);
+}
+
+describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
+  let h: Harness;
+  let pods: PodProcess[] = [];
+  let alice: StockClient | null = null;
+  let sim: ChildProcess | null = null;
+  let simOut = '';
+
+  beforeAll(async () => {
+    pods = await Promise.all([startPod(), startPod()]);
+    alice = connectClient(pods[0]!.wsUrl, ROOM, await mintToken({ org: 'acme', sub: 'alice', name: NAME }), {
+      awareness: { user: { name: NAME, color: '#ff0000' }, cursor: { x: 0.3, y: 0.6 } },
+    });
+    await alice.synced;
+    alice.doc.getText('body').insert(0, SECRET);
+    // The bot simulator on both pods: a few rooms of org acme, bounded in time.
+    sim = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(SERVER_DIR, 'src/sim/main.ts'),
+        '--url',
+        pods.map((p) => p.wsUrl).join(','),
+        '--rooms',
+        '3',
+        '--clients',
+        '6',
+        '--rate',
+        '10',
+        '--orgs',
+        '1',
+        '--duration',
+        '120s',
+        '--presence-interval',
+        '300',
+      ],
+      {
+        cwd: SERVER_DIR,
+        env: { ...process.env, COLLAB_JWT_SECRET: TEST_JWT_SECRET },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }
+    );
+    sim.stdout?.on('data', (d: Buffer) => (simOut = (simOut + d.toString()).slice(-4000)));
+    sim.stderr?.on('data', (d: Buffer) => (simOut = (simOut + d.toString()).slice(-4000)));
+    h = await startHarness();
+  });
+
+  afterEach(async () => {
+    await h.reset();
+    await h.setUserRole('Admin');
+    expect(h.takeConsoleErrors()).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+    alice?.destroy();
+    if (sim && sim.exitCode === null) {
+      sim.kill('SIGINT');
+      await new Promise((r) => sim?.once('exit', r));
+    }
+    await Promise.all(pods.map((p) => p.cleanup()));
+  });
+
+  const createDs = (urls = pods.map((p) => p.httpUrl)) =>
+    h.createDatasource(PLUGIN_ID, {
+      jsonData: { podUrls: urls, tokenUrl: pods[0]!.httpUrl },
+      secureJsonData: { apiKey: TEST_API_KEYS.acmeContent.key },
+    });
+
+  it('testDatasource reaches both pods, and names a dead one', async () => {
+    const ds = await createDs();
+    const ok = await h.testDatasource(ds.uid);
+    expect(ok.status).toBe('success');
+    expect(ok.message).toContain(pods[0]!.podName);
+    expect(ok.message).toContain(pods[1]!.podName);
+    const dead = 'http://127.0.0.1:9';
+    const bad = await createDs([pods[0]!.httpUrl, dead]);
+    const res = await h.testDatasource(bad.uid);
+    expect(res.status).toBe('error');
+    expect(res.message).toContain('1 of 2 pods failed');
+    expect(res.message).toContain(dead);
+    // Token minting went through the proxy route (content scope for an Admin).
+    expect(h.server.proxyLog.some((l) => l.path.includes('inspect-token/content') && l.status === 200)).toBe(
+      true
+    );
+    h.takeConsoleErrors(); // the browser logs the refused socket to the dead pod
+  });
+
+  it('every live query type emits frames with the contract fields and keeps updating; unsubscribe ends the sessions', async () => {
+    const ds = await createDs();
+    const q = await h.runQuery(
+      ds.uid,
+      [
+        { refId: 'A', queryType: 'presence', room: '$room' },
+        { refId: 'B', queryType: 'presenceHeatmap', room: ROOM, gridSize: 5 },
+        { refId: 'C', queryType: 'tree', room: ROOM },
+        { refId: 'D', queryType: 'updates', room: ROOM },
+        { refId: 'E', queryType: 'traffic', room: ROOM },
+        { refId: 'F', queryType: 'metrics', room: ROOM },
+      ],
+      { maxDataPoints: 300, scopedVars: { room: { text: ROOM, value: ROOM } } }
+    );
+    const has = (ref: string, pred: (f: FrameJSON) => boolean) => (e: QueryEmission) => {
+      const f = ofRef(e, ref);
+      return f !== undefined && pred(f);
+    };
+    await q.waitFor(
+      has('A', (f) => field(f, 'label').includes(NAME)),
+      15_000
+    );
+    await q.waitFor(
+      has('C', (f) => field(f, 'path').includes('/body')),
+      15_000
+    );
+    const tree = (
+      await q.waitFor(
+        has('C', (f) => field(f, 'value').join('|').includes(SECRET)),
+        15_000
+      )
+    ).frames[0]!;
+    for (const name of [
+      'path',
+      'parentPath',
+      'depth',
+      'key',
+      'type',
+      'size',
+      'itemCount',
+      'deleted',
+      'lastClient',
+      'lastClock',
+      'lastTime',
+      'value',
+    ]) {
+      expect(tree.fields.map((x) => x.name)).toContain(name);
+    }
+    // Keep editing and moving: each stream moves on.
+    for (let i = 0; i < 4; i++) {
+      alice!.doc.getText('body').insert(0, `e${i} `);
+      alice!.provider.awareness.setLocalStateField('cursor', { x: 0.1 * (i + 1), y: 0.2 });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await q.waitFor(
+      has('C', (f) => field(f, 'value').join('|').includes('e3 ')),
+      15_000
+    );
+    await q.waitFor(
+      has('A', (f) => field(f, 'x').includes(0.4)),
+      15_000
+    );
+    const heat = await q.waitFor(
+      has('B', (f) => (field(f, 'count') as number[]).reduce((n, c) => n + c, 0) >= 3),
+      15_000
+    );
+    expect(ofRef(heat, 'B')?.meta?.type).toBe('heatmap-cells');
+    const upd = await q.waitFor(
+      has('D', (f) => field(f, 'inserted').length >= 4),
+      15_000
+    );
+    const updFrame = ofRef(upd, 'D')!;
+    expect(updFrame.meta?.type).toBe('log-lines');
+    expect(updFrame.fields.slice(0, 4).map((x) => x.name)).toEqual([
+      'timestamp',
+      'body',
+      'severity',
+      'labels',
+    ]);
+    await q.waitFor(
+      has('E', (f) => field(f, 'kind').length > 0),
+      15_000
+    );
+    await q.waitFor(
+      has('F', (f) => field(f, 'opsPerSec').length >= 2),
+      15_000
+    );
+    const status = await q.status();
+    expect(status.emissions.every((e) => e.state !== 'Error')).toBe(true);
+    expect(status.emissions.at(-1)?.state).toBe('Streaming');
+
+    expect(await inspectSessions(pods[0]!)).toBe(1);
+    expect(await inspectSessions(pods[1]!)).toBe(1);
+    const final = await q.unsubscribe();
+    expect(final.unsubscribed).toBe(true);
+    await expect.poll(() => inspectSessions(pods[0]!), { timeout: 5000 }).toBe(0);
+    await expect.poll(() => inspectSessions(pods[1]!), { timeout: 5000 }).toBe(0);
+    const sockets = await h.webSockets();
+    expect(sockets.filter((s) => s.url.includes('/inspect')).every((s) => s.closed)).toBe(true);
+    const count = (await q.emissions()).length;
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await q.emissions()).length).toBe(count);
+  }, 90_000);
+
+  it('one-shots (rooms with simulator rooms, history, historyTree), variables and annotations', async () => {
+    const ds = await createDs();
+    await expect
+      .poll(async () => (await h.metricFindQuery(ds.uid, { kind: 'rooms', org: 'acme' })).length, {
+        timeout: 15_000,
+      })
+      .toBeGreaterThan(1); // the simulator's rooms plus ours
+    const pods2 = (await h.metricFindQuery(ds.uid, { kind: 'pods' })).map((v) => v.text);
+    expect(pods2.sort()).toEqual(pods.map((p) => p.podName).sort());
+    const q = await h.runQuery(
+      ds.uid,
+      [
+        { refId: 'A', queryType: 'rooms' },
+        { refId: 'B', queryType: 'history', room: ROOM },
+        { refId: 'C', queryType: 'historyTree', room: ROOM, at: String(Date.now() + 5000) },
+      ],
+      { range: { from: 'now-1h', to: 'now+1m' } }
+    );
+    const done = (ref: string) =>
+      q.waitFor((e) => e.key?.endsWith(`-${ref}`) === true && e.state === 'Done', 15_000);
+    const rooms = ofRef(await done('A'), 'A')!;
+    expect(field(rooms, 'room')).toContain(ROOM);
+    expect(new Set(field(rooms, 'pod')).size).toBe(2);
+    const hist = ofRef(await done('B'), 'B')!;
+    expect(hist.meta?.type).toBe('log-lines');
+    expect(field(hist, 'bytes').length).toBeGreaterThan(0);
+    const at = ofRef(await done('C'), 'C')!;
+    expect(field(at, 'path')).toContain('/body');
+    await q.unsubscribe();
+
+    const anno = h.runAnnotationQuery(ds.uid, {
+      name: 'collab',
+      enable: true,
+      iconColor: 'red',
+      target: { refId: 'Anno', queryType: 'annotations', room: ROOM },
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const bob = connectClient(
+      pods[0]!.wsUrl,
+      ROOM,
+      await mintToken({ org: 'acme', sub: 'bob', name: 'Bob' }),
+      {
+        awareness: { user: { name: 'Bob' }, cursor: { x: 0.5, y: 0.5 } },
+      }
+    );
+    try {
+      const res = await anno;
+      expect(res.frames[0]?.fields.map((f) => f.name)).toEqual(['time', 'title', 'text', 'tags']);
+      expect(field(res.frames[0], 'title')).toContain('Join');
+      expect(JSON.stringify(field(res.frames[0], 'text'))).not.toContain('Bob');
+    } finally {
+      bob.destroy();
+    }
+  }, 60_000);
+
+  it('a Viewer (metadata route) never receives names or typed text', async () => {
+    await h.setUserRole('Viewer');
+    const logStart = h.server.proxyLog.length;
+    const ds = await createDs([pods[0]!.httpUrl]);
+    const q = await h.runQuery(ds.uid, [
+      { refId: 'A', queryType: 'presence', room: ROOM },
+      { refId: 'B', queryType: 'tree', room: ROOM },
+      { refId: 'C', queryType: 'updates', room: ROOM },
+    ]);
+    await q.waitFor((e) => field(ofRef(e, 'B'), 'path').includes('/body'), 15_000);
+    await q.waitFor((e) => field(ofRef(e, 'A'), 'user').length > 0, 15_000);
+    alice!.doc.getText('body').insert(0, `viewer-${SECRET} `);
+    await q.waitFor((e) => field(ofRef(e, 'C'), 'inserted').length > 0, 15_000);
+    await q.unsubscribe();
+    const all = JSON.stringify((await q.emissions()).map((e) => e.frames));
+    expect(all).not.toContain(SECRET);
+    expect(all).not.toContain(NAME);
+    expect(all).not.toContain('#ff0000');
+    // A Viewer goes straight to the metadata route; the content route (reqRole Editor) is refused to it.
+    const log = h.server.proxyLog.slice(logStart);
+    expect(log.some((l) => l.path.includes('inspect-token/metadata') && l.status === 200)).toBe(true);
+    expect(log.filter((l) => l.path.includes('inspect-token/content'))).toEqual([]);
+    const denied = await h.page.evaluate(
+      async (uid) =>
+        (await fetch(`/api/datasources/proxy/uid/${uid}/inspect-token/content`, { method: 'POST' })).status,
+      ds.uid
+    );
+    expect(denied).toBe(403);
+    h.takeConsoleErrors(); // the refused content route shows as a failed request in the console
+  }, 60_000);
+
+  it('an Editor whose org key only allows metadata falls back to metadata on 403', async () => {
+    const ds = await h.createDatasource(PLUGIN_ID, {
+      jsonData: { podUrls: [pods[0]!.httpUrl], tokenUrl: pods[0]!.httpUrl },
+      secureJsonData: { apiKey: TEST_API_KEYS.acme.key },
+    });
+    const res = await h.testDatasource(ds.uid);
+    expect(res.status).toBe('success');
+    expect(res.message).toContain('content refused, using metadata');
+    expect(h.server.proxyLog.some((l) => l.path.includes('inspect-token/content') && l.status === 403)).toBe(
+      true
+    );
+    h.takeConsoleErrors(); // the refused content request is logged by the browser
+  });
+
+  it('editors render (screenshots)', async () => {
+    const ds = await createDs();
+    const cfg = await h.renderConfigEditor(ds.uid, { theme: 'dark' });
+    await expect.poll(async () => (await cfg.locator.textContent()) ?? '').toContain('Pod URL');
+    await h.screenshot('collab-datasource-config-pods', cfg.locator);
+    for (const [name, query] of [
+      ['presence-heatmap', { refId: 'A', queryType: 'presenceHeatmap', room: ROOM, gridSize: 20 }],
+      ['history-tree', { refId: 'A', queryType: 'historyTree', room: ROOM, at: '$__to' }],
+      ['updates', { refId: 'A', queryType: 'updates', room: '$room', filter: '/body' }],
+    ] as const) {
+      const ed = await h.renderQueryEditor(ds.uid, query, { theme: 'dark' });
+      await expect.poll(async () => (await ed.locator.textContent()) ?? '').toContain('Room');
+      await h.screenshot(`collab-datasource-query-${name}`, ed.locator);
+    }
+    expect(simOut).not.toMatch(/Error:/);
+  }, 30_000);
+});
