@@ -77,6 +77,25 @@ function summarize(xs: number[]): Summary {
   return { samples: s.length, p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99) };
 }
 
+/** p50/p95 of `collab_crosspod_lag_ms` summed over the pods (bucket upper bounds). */
+async function scrapeLag(pods: PodProcess[]): Promise<{ count: number; p50: number; p95: number } | null> {
+  const buckets = new Map<number, number>();
+  for (const p of pods) {
+    const body = await (await fetch(`${p.httpUrl}/metrics`)).text();
+    for (const line of body.split('\n')) {
+      const m = /^collab_crosspod_lag_ms_bucket\{(?:[^}]*,)?le="([^"]+)"[^}]*\} ([0-9.e+]+)/.exec(line);
+      if (!m) continue;
+      const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
+      buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
+    }
+  }
+  const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
+  const count = sorted.at(-1)?.[1] ?? 0;
+  if (count === 0) return null;
+  const at = (q: number): number => sorted.find(([, c]) => c >= q * count)?.[0] ?? Infinity;
+  return { count, p50: at(0.5), p95: at(0.95) };
+}
+
 interface ScenarioResult {
   pods: number;
   offeredPerSec: number;
@@ -85,6 +104,8 @@ interface ScenarioResult {
   lost: number;
   samePod: Summary;
   crossPod: Summary;
+  /** The pods' own `collab_crosspod_lag_ms` (publish → applied on another pod), 3-pod run only. */
+  podLag: { count: number; p50: number; p95: number } | null;
 }
 
 interface Edit {
@@ -165,6 +186,7 @@ async function scenario(
     const elapsedS = (now() - t0) / 1000;
     measuring = false;
     const lost = clients.reduce((acc, x) => acc + Math.max(0, expected - x.c.doc.getArray('ev').length), 0);
+    const podLag = podCount > 1 ? await scrapeLag(pods) : null;
     return {
       pods: podCount,
       offeredPerSec: sent / ((sendEnd - t0) / 1000),
@@ -173,6 +195,7 @@ async function scenario(
       lost,
       samePod: summarize(same),
       crossPod: summarize(cross),
+      podLag,
     };
   } finally {
     for (const x of clients) x.c.destroy();
@@ -224,6 +247,12 @@ async function main(): Promise<void> {
     console.log(
       `cross-pod added latency vs 1 pod: p50 ${f(added.p50)} ms, p95 ${f(added.p95)} ms (target p95 < 20 ms)`
     );
+    if (three.podLag) {
+      console.log(
+        `pods' collab_crosspod_lag_ms (publish -> applied on the other pod, ${three.podLag.count} samples, ` +
+          `bucket bounds): p50 <= ${three.podLag.p50} ms, p95 <= ${three.podLag.p95} ms`
+      );
+    }
     if (args.json) writeFileSync(args.json, JSON.stringify({ args, one, three, added }, null, 2));
   } finally {
     await Promise.allSettled([redis.destroy(), pg.destroy()]);
