@@ -29,6 +29,12 @@ export interface SloDef {
 
 export const JOB = 'collab-pods';
 
+/**
+ * The 40 ms bucket as exposed (`le="40"`) and as Prometheus 3 stores it
+ * (it normalises `le` to float form, `le="40.0"`): match both.
+ */
+export const LE_40 = '40|40[.]0';
+
 /** Recorded helper: 1 when the worst ops lag is below the SLO threshold, else 0. */
 export const OPS_LAG_OK = 'slo:collab_ops_lag_ok:bool';
 export const OPS_LAG_THRESHOLD = 200;
@@ -50,7 +56,7 @@ export const SLOS: readonly SloDef[] = [
     objective: 0.95,
     sli: 'fraction of presence round trips that take at most 40 ms (le="40" bucket)',
     errorRatio: (w) =>
-      `1 - (sum(rate(presence_rtt_ms_bucket{le="40"}[${w}])) / sum(rate(presence_rtt_ms_count[${w}])))`,
+      `1 - (sum(rate(presence_rtt_ms_bucket{le=~"${LE_40}"}[${w}])) / sum(rate(presence_rtt_ms_count[${w}])))`,
     fastSeverity: 'page',
   },
   {

@@ -16,12 +16,15 @@ import {
 
 const O = 'org=~"$org"';
 
-/** Regexes on `le` selecting buckets up to a bound (numeric compare done textually). */
+/**
+ * Regexes on `le` selecting buckets up to a bound (numeric compare done textually). They accept both
+ * `le="100"` (as exposed) and `le="100.0"` (Prometheus 3 normalises `le` to float form).
+ */
 export const BUCKET_ZOOM = [
   { text: 'all buckets', value: '.+' },
-  { text: '≤ 100 ms', value: '([0-9]{1,2}([.][0-9]+)?|100)' },
-  { text: '≤ 1 s', value: '([0-9]{1,3}([.][0-9]+)?|1000)' },
-  { text: '≤ 10 s', value: '([0-9]{1,4}([.][0-9]+)?|10000)' },
+  { text: '≤ 100 ms', value: '([0-9]{1,2}([.][0-9]+)?|100([.]0)?)' },
+  { text: '≤ 1 s', value: '([0-9]{1,3}([.][0-9]+)?|1000([.]0)?)' },
+  { text: '≤ 10 s', value: '([0-9]{1,4}([.][0-9]+)?|10000([.]0)?)' },
 ];
 
 export function orgAdminDashboard(): JsonObject {
