@@ -64,7 +64,7 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
         </InlineField>
         <InlineField
           label="Room"
-          labelWidth={10}
+          labelWidth={12}
           htmlFor="collab-ds-query-room"
           tooltip={
             NEEDS_ROOM.has(queryType)
