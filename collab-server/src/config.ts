@@ -56,6 +56,8 @@ export interface Config {
   maxConnPerIp: number;
   maxConnections: number;
   shutdownTimeoutMs: number;
+  /** `COLLAB_SHADOW_VALIDATION` (default true): validate updates on a shadow doc before persisting. */
+  shadowValidation: boolean;
   /** `COLLAB_REDIS_URL`: cross-pod fan-out through Redis (unset: a single pod, the default). */
   redisUrl?: string;
   /** `COLLAB_CLUSTER_ALLOW_SQLITE`: allow Redis fan-out over SQLite (SQLite is single-pod; tests only). */
@@ -287,6 +289,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnPerIp: int(env, 'COLLAB_MAX_CONN_PER_IP', 1_000, 1),
     maxConnections: int(env, 'COLLAB_MAX_CONNECTIONS', 50_000, 1),
     shutdownTimeoutMs: int(env, 'COLLAB_SHUTDOWN_TIMEOUT_MS', 10_000, 100),
+    shadowValidation:
+      str(env, 'COLLAB_SHADOW_VALIDATION') === undefined || bool(env, 'COLLAB_SHADOW_VALIDATION'),
     clusterAllowSqlite: bool(env, 'COLLAB_CLUSTER_ALLOW_SQLITE'),
     clusterSweepMs: int(env, 'COLLAB_CLUSTER_SWEEP_MS', 5000, 0),
   };

@@ -90,6 +90,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
       compactOps: config.compactOps,
       idleMs: config.roomIdleMs,
       maxRooms: config.maxRooms,
+      shadowValidation: config.shadowValidation,
     },
   });
   const podView: PodView = { pod: config.podName, rooms: () => rooms.stats() };

@@ -128,6 +128,73 @@ describe('bad input', () => {
     r.ws.close();
   });
 
+  it('an update that decodes but cannot be applied to the current state → 4411, never stored', async () => {
+    // Find (deterministically) a mutated incremental update that decodes, applies to an empty doc,
+    // but throws when applied on top of the room's state.
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const src = new Y.Doc();
+    src.clientID = 7;
+    const ups: Uint8Array[] = [];
+    src.on('update', (u: Uint8Array) => ups.push(u));
+    src.getText('t').insert(0, 'hello world');
+    src.getMap('m').set('a', 1);
+    for (let i = 0; i < 20; i++) {
+      src.getText('t').insert(rnd(10), 'ab');
+      src.getText('t').delete(rnd(5), 1);
+      src.getMap('m').set('k' + rnd(5), rnd(100));
+    }
+    const base = Y.encodeStateAsUpdate(src);
+    let bad: Uint8Array | null = null;
+    for (let i = 0; i < 100_000 && !bad; i++) {
+      const u = ups[rnd(ups.length)]!.slice();
+      for (let f = 0; f < 1 + rnd(3); f++) u[rnd(u.length)] = rnd(256);
+      try {
+        Y.decodeUpdate(u);
+        Y.applyUpdate(new Y.Doc(), u);
+      } catch {
+        continue;
+      }
+      const d = new Y.Doc();
+      Y.applyUpdate(d, base);
+      try {
+        Y.applyUpdate(d, u);
+      } catch {
+        bad = u;
+      }
+    }
+    expect(bad).not.toBeNull();
+
+    const writer = await raw('acme/stateful');
+    writer.ws.send(syncUpdateFrame(base));
+    await waitFor(
+      async () => (await roomsOf(pod)).some((r) => r.room === 'acme/stateful' && r.ops === 1),
+      5000,
+      'base'
+    );
+    const attacker = await raw('acme/stateful');
+    attacker.ws.send(syncUpdateFrame(bad!));
+    const closed = await attacker.closed;
+    expect(closed).toEqual({
+      code: CloseCode.INVALID_UPDATE,
+      reason: 'invalid Yjs update: cannot be applied',
+    });
+    await sleep(100);
+    expect((await roomsOf(pod)).find((r) => r.room === 'acme/stateful')?.ops).toBe(1);
+    // The room still accepts valid updates and serves the right content.
+    src.getText('t').insert(0, '>');
+    writer.ws.send(syncUpdateFrame(ups.at(-1)!));
+    const c = connectClient(pod.wsUrl, 'acme/stateful', token);
+    await waitFor(() => c.doc.getText('t').toString() === src.getText('t').toString(), 5000, 'content');
+    c.destroy();
+    writer.ws.close();
+  });
+
   it('unknown message types are ignored and counted; the connection keeps working', async () => {
     const before = await metricValue(pod, /^collab_messages_total\{.*kind="unknown"/);
     const watcher = await raw('acme/unknown');

@@ -76,7 +76,13 @@ describe('extension hooks', () => {
       },
     };
     const p = await pod({
-      env: { COLLAB_PING_INTERVAL_MS: '100', COLLAB_COMPACT_OPS: '5', COLLAB_ROOM_IDLE_MS: '200' },
+      env: {
+        COLLAB_PING_INTERVAL_MS: '100',
+        COLLAB_COMPACT_OPS: '5',
+        // Only the ops trigger compacts while the test runs (however slow the machine is).
+        COLLAB_COMPACT_INTERVAL_MS: '600000',
+        COLLAB_ROOM_IDLE_MS: '200',
+      },
       extensions: [thrower, rec.ext],
     });
     const a = client(p, 'acme/hooks', await mintToken({ org: 'acme', sub: 'alice', name: 'Alice A' }), {
@@ -123,7 +129,7 @@ describe('extension hooks', () => {
     const rtt = rec.of('onRtt')[0] as { rttMs: number; org: string };
     expect(rtt.org).toBe('acme');
     expect(rtt.rttMs).toBeGreaterThanOrEqual(0);
-    expect(rtt.rttMs).toBeLessThan(1000);
+    expect(rtt.rttMs).toBeLessThan(10_000);
     expect((rec.of('onCompaction')[0] as { seq: number }).seq).toBeGreaterThanOrEqual(5);
 
     // Runtime view used by metrics and /api/rooms.

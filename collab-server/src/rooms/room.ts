@@ -3,7 +3,8 @@
  * write path that makes every update durable BEFORE it is applied or broadcast.
  *
  * Write path (per room, strictly in arrival order):
- *   validate (decode; garbage never reaches storage)
+ *   validate (decode, then apply to a shadow copy of the doc: garbage and
+ *   updates that cannot be applied to the current state never reach storage)
  *   → storage.append (group-committed with other appends of the same tick)
  *   → apply to the doc → broadcast to the other local clients → onUpdate.
  * Appends are issued immediately (so they batch), but their results are
@@ -41,6 +42,14 @@ export interface RoomOptions {
   compactIntervalMs: number;
   compactOps: number;
   idleMs: number;
+  /**
+   * Validate each update by applying it to a shadow copy of the doc before it
+   * is persisted (default true). Costs a second copy of every loaded doc and a
+   * second apply per update; without it only decoding is checked, and an
+   * update that decodes but cannot be applied to the current state (crafted
+   * or buggy client) would be stored before being refused.
+   */
+  shadowValidation?: boolean;
 }
 
 export interface RoomDeps {
@@ -117,6 +126,16 @@ export class Room {
   private compactTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private closedPromise: Promise<void> | null = null;
+  /**
+   * Shadow copy used to validate updates against the current state before they
+   * are persisted; it receives every accepted update in the same order as the
+   * doc (possibly ahead of it by the updates still being persisted). Null when
+   * disabled; rebuilt from the doc after a refused or failed update.
+   */
+  private shadow: Y.Doc | null = null;
+  private shadowDirty = false;
+  /** The shadow was rebuilt while updates were in flight: rebuild again once they are applied. */
+  private shadowLagging = false;
 
   private constructor(
     id: string,
@@ -169,6 +188,7 @@ export class Room {
           'collab.updates': loaded.updates.length,
           'collab.bytes': room.snapshotBytes + bytes,
         });
+        if (deps.options.shadowValidation !== false) room.rebuildShadow();
         room.startTimers();
         deps.hooks.emit('onRoomLoaded', {
           room: id,
@@ -266,6 +286,16 @@ export class Room {
       return Promise.resolve('invalid');
     }
     if (check.empty) return Promise.resolve('empty');
+    if (!this.validateOnShadow(update)) {
+      client.close(CloseCode.INVALID_UPDATE, 'invalid Yjs update: cannot be applied');
+      this.deps.hooks.emit('onError', {
+        org: this.org,
+        room: this.id,
+        code: CloseCode.INVALID_UPDATE,
+        reason: 'update cannot be applied',
+      });
+      return Promise.resolve('invalid');
+    }
     this.lastActivity = Date.now();
     const ctx = parent ?? otelContext.active();
     const span = tracer.startSpan(
@@ -296,6 +326,8 @@ export class Room {
       this.pendingDurable -= 1;
       const persistMs = performance.now() - received;
       if (!res.ok) {
+        // The shadow already has this update; resync it from the doc before the next validation.
+        this.shadowDirty = true;
         persistSpan.recordException(res.err as Error);
         persistSpan.setStatus({ code: SpanStatusCode.ERROR, message: 'storage write failed' });
         persistSpan.end();
@@ -334,13 +366,25 @@ export class Room {
       try {
         Y.applyUpdate(this.doc, update, client);
       } catch (err) {
-        // Validated above, so this should not happen; the update is durable and replays on load.
+        // Validated on the shadow, so this should not happen. It is durable (load skips it), but it is
+        // not broadcast: the sender is refused and the others never see it.
         applySpan.recordException(err as Error);
         applySpan.setStatus({ code: SpanStatusCode.ERROR });
-        this.deps.logger.error({ room: this.id, seq: res.seq }, 'durable update failed to apply');
-      } finally {
         applySpan.end();
+        span.end();
+        this.shadowDirty = true;
+        this.deps.logger.error({ room: this.id, seq: res.seq }, 'durable update failed to apply');
+        client.close(CloseCode.INVALID_UPDATE, 'invalid Yjs update: cannot be applied');
+        this.deps.hooks.emit('onError', {
+          org: this.org,
+          room: this.id,
+          code: CloseCode.INVALID_UPDATE,
+          reason: 'durable update failed to apply',
+        });
+        this.lastSeq = Math.max(this.lastSeq, res.seq);
+        return 'invalid';
       }
+      applySpan.end();
       this.lastSeq = Math.max(this.lastSeq, res.seq);
       this.lastTs = Math.max(this.lastTs, ts);
       this.ops += 1;
@@ -363,6 +407,7 @@ export class Room {
         ts,
         durationMs: performance.now() - received,
       });
+      if (this.shadowLagging && this.pendingDurable === 0) this.shadowDirty = true;
       if (this.opsSinceSnapshot >= this.deps.options.compactOps) void this.compact();
       return 'applied';
     };
@@ -372,6 +417,30 @@ export class Room {
       () => undefined
     );
     return result;
+  }
+
+  /** Applies `update` to the shadow doc; false (and the shadow is rebuilt) when it throws. */
+  private validateOnShadow(update: Uint8Array): boolean {
+    if (this.deps.options.shadowValidation === false) return true;
+    if (!this.shadow || this.shadowDirty) this.rebuildShadow();
+    try {
+      Y.applyUpdate(this.shadow as Y.Doc, update);
+      return true;
+    } catch {
+      // A throwing apply may leave a partial integration behind: start again from the doc.
+      this.shadowDirty = true;
+      return false;
+    }
+  }
+
+  /** Rebuilds the shadow from the doc (load, or after a refused / failed update). */
+  private rebuildShadow(): void {
+    this.shadow?.destroy();
+    const shadow = new Y.Doc({ gc: true });
+    Y.applyUpdate(shadow, Y.encodeStateAsUpdate(this.doc));
+    this.shadow = shadow;
+    this.shadowDirty = false;
+    this.shadowLagging = this.pendingDurable > 0;
   }
 
   /**
@@ -388,7 +457,15 @@ export class Room {
     try {
       Y.applyUpdate(this.doc, update, origin ?? REMOTE_ORIGIN);
     } catch {
+      this.shadowDirty = true;
       return false;
+    }
+    if (this.shadow && !this.shadowDirty) {
+      try {
+        Y.applyUpdate(this.shadow, update);
+      } catch {
+        this.shadowDirty = true;
+      }
     }
     this.lastActivity = Date.now();
     this.broadcast(encodeSyncUpdate(update), null);
@@ -555,6 +632,8 @@ export class Room {
   }
 
   private destroyYjs(): void {
+    this.shadow?.destroy();
+    this.shadow = null;
     this.awareness.off('update', this.onAwarenessUpdate);
     this.awareness.destroy();
     this.doc.destroy();
