@@ -168,6 +168,17 @@ describe('PostgreSQL storage specifics', () => {
     }
   }, 30_000);
 
+  it('reads before init() fail with a clear error and do not count as database errors', async () => {
+    const registry = new Registry();
+    const s = new PostgresStorage({ url: await freshUrl(), registry });
+    await expect(s.stats()).rejects.toThrow(/not initialised/);
+    await expect(s.load('acme/x')).rejects.toThrow(/not initialised/);
+    expect(await registry.getSingleMetricAsString('collab_pg_errors_total')).not.toMatch(/\} [1-9]/);
+    await s.init();
+    expect(await s.stats()).toEqual([]);
+    await s.close();
+  });
+
   it('refuses a non-postgres URL with a clear error', () => {
     expect(() => new PostgresStorage({ url: 'mysql://x' })).toThrow(/postgres:\/\//);
   });

@@ -140,6 +140,7 @@ export class RedisCluster implements CollabExtension {
   private readonly unpublished = new Set<string>();
   private applyingRemoteAwareness = false;
   private readonly compactionRefusedUntil = new Map<string, number>();
+  private readonly lastErrorLog = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private presenceTimer: NodeJS.Timeout | null = null;
   private presenceFlush: NodeJS.Timeout | null = null;
@@ -411,6 +412,10 @@ export class RedisCluster implements CollabExtension {
 
   private redisError(op: string, err: unknown): void {
     this.metrics.redisErrors.inc({ op });
+    // While Redis is down every reconnect attempt errors: log each kind at most every 5 s.
+    const now = Date.now();
+    if (now - (this.lastErrorLog.get(op) ?? 0) < 5000) return;
+    this.lastErrorLog.set(op, now);
     this.log.warn({ op, err: errMessage(err) }, 'redis error');
   }
 

@@ -185,6 +185,7 @@ export class PostgresStorage implements Storage {
   private retryTimer: NodeJS.Timeout | null = null;
   private retryWake: (() => void) | null = null;
   private closing = false;
+  private initialised = false;
   private drained: Array<() => void> = [];
 
   constructor(opts: PostgresStorageOptions) {
@@ -278,6 +279,7 @@ export class PostgresStorage implements Storage {
       } finally {
         await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
       }
+      this.initialised = true;
     } catch (err) {
       this.recordError('migrate', err);
       throw err;
@@ -626,6 +628,7 @@ export class PostgresStorage implements Storage {
   }
 
   private async connect(op: string): Promise<pg.PoolClient> {
+    this.checkInitialised();
     try {
       return await this.pool.connect();
     } catch (err) {
@@ -634,7 +637,13 @@ export class PostgresStorage implements Storage {
     }
   }
 
+  private checkInitialised(): void {
+    // Not a database error (no metric, no log): the caller is early (e.g. a stats refresh before init).
+    if (!this.initialised) throw new Error('postgres storage is not initialised (call init())');
+  }
+
   private async query(op: string, sql: string, params: unknown[]): Promise<pg.QueryResult> {
+    this.checkInitialised();
     try {
       return await this.pool.query(sql, params);
     } catch (err) {
