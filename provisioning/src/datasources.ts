@@ -92,8 +92,9 @@ export function datasourcesFile(): YamlValue {
         type: DS.collab.type,
         access: 'proxy',
         editable: false,
-        // podUrls: browser-reachable pods; podUrl: what Grafana's `pod` proxy route reaches (compose network).
-        jsonData: { podUrls: POD_URLS, podUrl: 'http://pod-a:1234' },
+        // podUrls: the pods as the browser reaches them (the live streams connect from the browser);
+        // tokenUrl / podUrl: where Grafana's server-side proxy routes go, inside the compose network.
+        jsonData: { podUrls: POD_URLS, tokenUrl: 'http://pod-a:1234', podUrl: 'http://pod-a:1234' },
         secureJsonData: { apiKey: '$COLLAB_GRAFANA_API_KEY' },
       },
     ],
