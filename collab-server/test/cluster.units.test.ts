@@ -75,3 +75,49 @@ describe('compaction lock (real redis-server)', () => {
     expect(await lb!.release()).toBe(true);
   });
 });
+
+describe('cluster mode configuration', () => {
+  const base = { COLLAB_AUTH_DISABLED: 'true', COLLAB_DATA_DIR: '/tmp/collab-unused' };
+
+  it('is off by default and refuses Redis with SQLite (single-pod) unless explicitly allowed', async () => {
+    const { loadConfig, ConfigError } = await import('../src/config.js');
+    expect(loadConfig(base).redisUrl).toBeUndefined();
+    expect(() => loadConfig({ ...base, COLLAB_REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, COLLAB_REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/postgres/);
+    expect(() => loadConfig({ ...base, COLLAB_REDIS_URL: 'http://x' })).toThrow(/redis:\/\//);
+    const allowed = loadConfig({
+      ...base,
+      COLLAB_REDIS_URL: 'redis://127.0.0.1:6379',
+      COLLAB_CLUSTER_ALLOW_SQLITE: 'true',
+    });
+    expect(allowed.redisUrl).toBe('redis://127.0.0.1:6379');
+    const pg = loadConfig({
+      ...base,
+      COLLAB_STORAGE: 'postgres',
+      COLLAB_PG_URL: 'postgres://u@127.0.0.1/db',
+      COLLAB_REDIS_URL: 'redis://127.0.0.1:6379',
+      COLLAB_PG_MAX_PENDING_OPS: '100',
+      COLLAB_CLUSTER_SWEEP_MS: '0',
+    });
+    expect(pg.storage).toMatchObject({ kind: 'postgres', pgMaxPendingOps: 100 });
+    expect(pg.clusterSweepMs).toBe(0);
+  });
+
+  it('the cluster itself refuses SQLite storage unless allowed', async () => {
+    const { RedisCluster } = await import('../src/cluster/index.js');
+    const { createLogger } = await import('../src/observability/logger.js');
+    const storage = { kind: 'sqlite' } as unknown as import('../src/storage/types.js').Storage;
+    const logger = createLogger({ level: 'silent' });
+    expect(() => new RedisCluster({ redisUrl: 'redis://127.0.0.1:1', pod: 'p', storage, logger })).toThrow(
+      /COLLAB_STORAGE=postgres/
+    );
+    const ok = new RedisCluster({
+      redisUrl: 'redis://127.0.0.1:1',
+      pod: 'p',
+      storage,
+      logger,
+      allowSqlite: true,
+    });
+    await ok.stop();
+  });
+});
