@@ -394,6 +394,28 @@ describe.skipIf(!haveDist || !havePrometheus)('live: pods + simulator + Promethe
       expect(empty, 'core panels without data').toEqual([]);
     }
   );
+
+  // Last: it takes a pod down.
+  it('the uptime burn alert stays quiet while both pods are up and triggers when one dies', async () => {
+    const uptimeAlerts = 'ALERTS{alertname=~"CollabUptimeBudgetBurn.*"}';
+    expect(await instant(uptimeAlerts)).toEqual([]);
+    const podB = procs.find((x) => x.name === 'pod-b')!;
+    podB.child.kill('SIGKILL');
+    const t0 = Date.now();
+    const pending = await waitFor(
+      'CollabUptimeBudgetBurnFast pending',
+      async () => {
+        const r = await instant('ALERTS{alertname="CollabUptimeBudgetBurnFast"}');
+        return r.length > 0 ? r : undefined;
+      },
+      30_000
+    );
+    report(
+      `CollabUptimeBudgetBurnFast active ${((Date.now() - t0) / 1000).toFixed(1)} s after pod-b was killed`
+    );
+    expect(pending[0]?.metric).toMatchObject({ severity: 'page', slo: 'uptime' });
+    expect(['pending', 'firing']).toContain(pending[0]?.metric.alertstate);
+  }, 40_000);
 });
 
 if (!haveDist || !havePrometheus) {
