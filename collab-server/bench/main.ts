@@ -38,11 +38,15 @@ const WORKER = path.join(HERE, 'load-worker.ts');
 const SECRET = 'bench-jwt-secret-0123456789abcdef-0123456789';
 const ORG = 'bench';
 
-type TargetKind = 'stock' | 'off' | 'on';
+type TargetKind = 'stock' | 'off' | 'on' | 'metrics' | 'tracing';
+const TARGET_KINDS: readonly TargetKind[] = ['stock', 'off', 'on', 'metrics', 'tracing'];
 const TARGET_LABEL: Record<TargetKind, string> = {
   stock: 'stock y-websocket-server',
   off: 'ours, observability off',
   on: 'ours, everything on',
+  // Optional breakdown of the on/off cost.
+  metrics: 'ours, metrics only',
+  tracing: 'ours, tracing only',
 };
 
 interface Options {
@@ -80,7 +84,7 @@ function parseOptions(): Options {
   });
   if (values.help) {
     console.log(`Usage: npm run bench -w collab-server -- [--clients 200] [--rooms 20] [--rate 2 (updates/s per client)]
-  [--duration 15 (s, split over --rounds 3 interleaved rounds)] [--warmup 2 (s)] [--workers 2] [--targets stock,off,on] [--no-saturation] [--sat-rates 4,8,16,32,64]
+  [--duration 15 (s, split over --rounds 3 interleaved rounds)] [--warmup 2 (s)] [--workers 2] [--targets stock,off,on (also: metrics, tracing)] [--no-saturation] [--sat-rates 4,8,16,32,64]
   [--sat-step 4 (s)] [--json results.json]`);
     process.exit(0);
   }
@@ -91,7 +95,11 @@ function parseOptions(): Options {
     return n;
   };
   const targets = values.targets.split(',').map((t) => t.trim());
-  for (const t of targets) if (!['stock', 'off', 'on'].includes(t)) throw new Error(`unknown target "${t}"`);
+  for (const t of targets) {
+    if (!(TARGET_KINDS as readonly string[]).includes(t)) {
+      throw new Error(`unknown target "${t}" (one of ${TARGET_KINDS.join(', ')})`);
+    }
+  }
   return {
     clients: int('clients', values.clients, 2, 5000),
     rooms: int('rooms', values.rooms, 1, 1000),
@@ -391,14 +399,15 @@ async function startTarget(kind: TargetKind, opts: Options): Promise<Target> {
       COLLAB_STORAGE: 'sqlite',
       COLLAB_LOG_LEVEL: 'warn',
     };
-    if (kind === 'off') {
-      env.COLLAB_METRICS_ENABLED = 'false';
-      env.OTEL_SDK_DISABLED = 'true';
-    } else {
+    const metrics = kind === 'on' || kind === 'metrics';
+    const tracing = kind === 'on' || kind === 'tracing';
+    env.COLLAB_METRICS_ENABLED = String(metrics);
+    if (tracing) {
       sink = await startOtlpSink();
-      env.COLLAB_METRICS_ENABLED = 'true';
       env.OTEL_EXPORTER_OTLP_ENDPOINT = sink.endpoint;
       env.OTEL_TRACES_SAMPLER_ARG = '0.1';
+    } else {
+      env.OTEL_SDK_DISABLED = 'true';
     }
     server = await startPod(`bench-${kind}`, env);
   }
