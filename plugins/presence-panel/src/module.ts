@@ -1,43 +1,99 @@
-// Skeleton panel: a real, minimal Grafana panel (themed empty state) so the build and the E2E harness
-// have something to load. The panel engineers replace it with the real visualisation.
-import { createElement } from 'react';
-import { css } from '@emotion/css';
-import { type GrafanaTheme2, type PanelProps, PanelPlugin } from '@grafana/data';
-import { useStyles2 } from '@grafana/ui';
+import { PanelPlugin } from '@grafana/data';
 
-export interface PresencePanelOptions {
-  /** Text shown when the query returns no frames. */
-  emptyMessage: string;
-}
+import { PresencePanel } from './components/PresencePanel/PresencePanel';
+import { COLOR_SCHEMES } from './data/colorScheme';
+import { MAX_GRID_SIZE, MIN_GRID_SIZE } from './data/heatmap';
+import { DEFAULT_OPTIONS as D, type PresenceOptions } from './types';
 
-const getStyles = (theme: GrafanaTheme2) => ({
-  empty: css({
-    display: 'flex',
-    alignItems: 'center',
-    justifyContent: 'center',
-    height: '100%',
-    color: theme.colors.text.secondary,
-    background: theme.colors.background.secondary,
-    borderRadius: theme.shape.radius.default,
-    fontSize: theme.typography.bodySmall.fontSize,
-  }),
-});
+export type { PresenceOptions } from './types';
 
-export function SkeletonPanel({ data, options, width, height }: PanelProps<PresencePanelOptions>) {
-  const styles = useStyles2(getStyles);
-  const frames = data.series.length;
-  return createElement(
-    'div',
-    { className: styles.empty, style: { width, height }, 'data-testid': 'collabblocks-presence-panel-root' },
-    frames === 0 ? options.emptyMessage : `${frames} frame(s)`
-  );
-}
-
-export const plugin = new PanelPlugin<PresencePanelOptions>(SkeletonPanel).setPanelOptions((builder) =>
-  builder.addTextInput({
-    path: 'emptyMessage',
-    name: 'Empty message',
-    description: 'Shown when the query returns no data',
-    defaultValue: 'No one is here yet',
-  })
+export const plugin = new PanelPlugin<PresenceOptions>(PresencePanel).setPanelOptions((builder) =>
+  builder
+    .addRadio({
+      path: 'roomMode',
+      name: 'Rooms',
+      description: 'One room with a selector, or every room side by side (small multiples)',
+      defaultValue: D.roomMode,
+      settings: {
+        options: [
+          { value: 'select', label: 'Selector' },
+          { value: 'multiples', label: 'Small multiples' },
+        ],
+      },
+    })
+    .addTextInput({
+      path: 'room',
+      name: 'Initial room',
+      description: 'Room shown first with the selector (empty: the first room in the data)',
+      defaultValue: D.room,
+    })
+    .addSliderInput({
+      path: 'gridSize',
+      name: 'Heatmap grid size',
+      description: 'Cells per side',
+      category: ['Heatmap'],
+      defaultValue: D.gridSize,
+      settings: { min: MIN_GRID_SIZE, max: MAX_GRID_SIZE, step: 1 },
+    })
+    .addNumberInput({
+      path: 'halfLifeSec',
+      name: 'Decay half-life (s)',
+      description: 'Time for the density to halve; 0 keeps it forever',
+      category: ['Heatmap'],
+      defaultValue: D.halfLifeSec,
+      settings: { min: 0, max: 86_400 },
+    })
+    .addSelect({
+      path: 'colorScheme',
+      name: 'Colour scheme',
+      description: "Built from Grafana's visualization colours",
+      category: ['Heatmap'],
+      defaultValue: D.colorScheme,
+      settings: {
+        options: COLOR_SCHEMES.map((s) => ({ value: s, label: s[0]?.toUpperCase() + s.slice(1) })),
+      },
+    })
+    .addBooleanSwitch({
+      path: 'showLabels',
+      name: 'Cursor labels',
+      description: 'Names with content scope, pseudonyms otherwise',
+      category: ['Cursors'],
+      defaultValue: D.showLabels,
+    })
+    .addBooleanSwitch({
+      path: 'showUserList',
+      name: 'User list',
+      category: ['Cursors'],
+      defaultValue: D.showUserList,
+    })
+    .addNumberInput({
+      path: 'staleUpdates',
+      name: 'Stale after N unchanged updates',
+      description: '0 disables this rule',
+      category: ['Staleness'],
+      defaultValue: D.staleUpdates,
+      settings: { min: 0, integer: true },
+    })
+    .addNumberInput({
+      path: 'staleSeconds',
+      name: 'Stale after M unchanged seconds',
+      description: '0 disables this rule',
+      category: ['Staleness'],
+      defaultValue: D.staleSeconds,
+      settings: { min: 0 },
+    })
+    .addNumberInput({
+      path: 'maxUsers',
+      name: 'Users kept per room',
+      description: 'Bounds memory; rows beyond it are dropped and counted',
+      category: ['Limits'],
+      defaultValue: D.maxUsers,
+      settings: { min: 1, max: 10_000, integer: true },
+    })
+    .addTextInput({
+      path: 'emptyMessage',
+      name: 'Empty message',
+      description: 'Shown when the query returns no presence data',
+      defaultValue: D.emptyMessage,
+    })
 );

@@ -1,0 +1,116 @@
+import { render, screen } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import {
+  createDataFrame,
+  FieldType,
+  getDefaultTimeRange,
+  LoadingState,
+  type DataFrame,
+  type PanelProps,
+} from '@grafana/data';
+import { COLLAB_FRAME_KIND_KEY } from '@collabblocks/protocol';
+
+import { plugin } from '../../module';
+import { DEFAULT_OPTIONS, type PresenceOptions } from '../../types';
+import { PresencePanel } from './PresencePanel';
+
+function frame(room: string, users: Array<[string, string, number]>, scope = 'content'): DataFrame {
+  return createDataFrame({
+    name: 'presence',
+    meta: { custom: { [COLLAB_FRAME_KIND_KEY]: 'presence', room, pod: 'p', ts: 1, scope } },
+    fields: [
+      { name: 'room', type: FieldType.string, values: users.map(() => room) },
+      { name: 'clientId', type: FieldType.number, values: users.map((_, i) => i + 1) },
+      { name: 'user', type: FieldType.string, values: users.map((u) => u[0]) },
+      { name: 'label', type: FieldType.string, values: users.map((u) => u[1]) },
+      { name: 'x', type: FieldType.number, values: users.map((u) => u[2]) },
+      { name: 'y', type: FieldType.number, values: users.map(() => 0.5) },
+      { name: 'status', type: FieldType.string, values: users.map(() => 'idle') },
+      { name: 'lastSeen', type: FieldType.time, values: users.map(() => Date.now()) },
+      { name: 'updateCount', type: FieldType.number, values: users.map(() => 1) },
+    ],
+  });
+}
+
+function props(series: DataFrame[], options: Partial<PresenceOptions> = {}): PanelProps<PresenceOptions> {
+  const timeRange = getDefaultTimeRange();
+  return {
+    id: 1,
+    data: { state: LoadingState.Streaming, series, timeRange },
+    timeRange,
+    timeZone: 'utc',
+    options: { ...DEFAULT_OPTIONS, ...options },
+    fieldConfig: { defaults: {}, overrides: [] },
+    transparent: false,
+    width: 600,
+    height: 300,
+    renderCounter: 0,
+    title: 'test',
+    eventBus: { publish: () => undefined } as unknown as PanelProps['eventBus'],
+    onOptionsChange: () => undefined,
+    onFieldConfigChange: () => undefined,
+    replaceVariables: (s: string) => s,
+    onChangeTimeRange: () => undefined,
+  };
+}
+
+const rowsUsers = () => screen.queryAllByTestId('presence-user-row').map((r) => r.getAttribute('data-user'));
+
+describe('PresencePanel', () => {
+  it('declares builder defaults equal to DEFAULT_OPTIONS', () => {
+    expect(plugin.defaults).toMatchObject(DEFAULT_OPTIONS);
+  });
+
+  it('shows the empty message without presence frames', () => {
+    render(<PresencePanel {...props([], { emptyMessage: 'nobody' })} />);
+    expect(screen.getByTestId('collabblocks-presence-panel-root').textContent).toBe('nobody');
+  });
+
+  it('lists users (names with content scope, pseudonyms with metadata scope), follows joins and leaves', () => {
+    const { rerender } = render(<PresencePanel {...props([frame('a/doc', [['anon-1', 'Ada', 0.1]])])} />);
+    expect(screen.getByText('Ada')).toBeTruthy();
+    rerender(
+      <PresencePanel
+        {...props([
+          frame(
+            'a/doc',
+            [
+              ['anon-1', 'Ada', 0.2],
+              ['anon-2', 'Bob', 0.3],
+            ],
+            'metadata'
+          ),
+        ])}
+      />
+    );
+    expect(rowsUsers().sort()).toEqual(['anon-1', 'anon-2']);
+    expect(screen.queryByText('Ada')).toBeNull();
+    expect(screen.getByTestId('presence-summary').textContent).toContain('2 users');
+    rerender(<PresencePanel {...props([frame('a/doc', [['anon-2', 'Bob', 0.3]], 'metadata')])} />);
+    expect(rowsUsers()).toEqual(['anon-2']);
+  });
+
+  it('flags a presence unchanged across N updates as stale', () => {
+    const { rerender } = render(<PresencePanel {...props([frame('r', [['anon-1', 'A', 0.1]])])} />);
+    for (let i = 0; i < 3; i++) {
+      rerender(<PresencePanel {...props([frame('r', [['anon-1', 'A', 0.1]])], { staleUpdates: 3 })} />);
+    }
+    const row = screen.getByTestId('presence-user-row');
+    expect(row.getAttribute('data-stale')).toBe('true');
+    expect(screen.getByTestId('presence-summary').textContent).toContain('1 stale');
+  });
+
+  it('shows a room selector with several rooms, or one canvas per room as small multiples', () => {
+    const series = [frame('r1', [['u1', 'U1', 0.1]]), frame('r2', [['u2', 'U2', 0.2]])];
+    const { rerender } = render(<PresencePanel {...props(series, { room: 'r2' })} />);
+    expect(screen.getByTestId('presence-room-select')).toBeTruthy();
+    expect(screen.getAllByTestId('presence-room-canvas').map((c) => c.getAttribute('data-room'))).toEqual([
+      'r2',
+    ]);
+    rerender(<PresencePanel {...props(series, { roomMode: 'multiples' })} />);
+    expect(screen.getAllByTestId('presence-room-canvas').map((c) => c.getAttribute('data-room'))).toEqual([
+      'r1',
+      'r2',
+    ]);
+  });
+});

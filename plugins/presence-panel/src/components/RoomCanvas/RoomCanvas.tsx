@@ -1,0 +1,133 @@
+import { useEffect, useRef } from 'react';
+
+import { FrameTimes } from '../../data/frameTimes';
+import type { RoomPresence } from '../../data/store';
+import { PresenceRenderer, type RenderOptions, type RenderStyle } from '../../render/PresenceRenderer';
+
+export interface RoomCanvasProps {
+  room: RoomPresence;
+  width: number;
+  height: number;
+  style: RenderStyle;
+  opts: RenderOptions;
+}
+
+/** Attribute updates (test/bench hooks) at most this often. */
+const ATTR_INTERVAL_MS = 200;
+/** Without changes, redraw this often anyway (time-based staleness). */
+const IDLE_REDRAW_MS = 1000;
+
+/**
+ * One room's canvas with its own rAF loop. The loop pauses while the canvas is
+ * off screen (IntersectionObserver) or the document is hidden, and only draws
+ * when the room changed, the heatmap is fading, or a second passed.
+ * Exposes `data-*` counters on its wrapper for tests and the benchmark.
+ */
+export function RoomCanvas({ room, width, height, style, opts }: RoomCanvasProps) {
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  const rendererRef = useRef<PresenceRenderer | null>(null);
+  const latest = useRef({ room, style, opts, dirty: true });
+  latest.current.room = room;
+  latest.current.style = style;
+  latest.current.opts = opts;
+  latest.current.dirty = true;
+
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    const renderer = new PresenceRenderer(canvas);
+    rendererRef.current = renderer;
+    return () => {
+      rendererRef.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    rendererRef.current?.resize(width, height, window.devicePixelRatio || 1);
+    latest.current.dirty = true;
+  }, [width, height]);
+
+  useEffect(() => {
+    const wrap = wrapRef.current;
+    if (!wrap) return;
+    const times = new FrameTimes(600);
+    let raf = 0;
+    let intersecting = true;
+    let lastVersion = -1;
+    let lastRoom: RoomPresence | null = null;
+    let lastDraw = 0;
+    let lastAttrs = 0;
+    let frames = 0;
+
+    const running = () => intersecting && !document.hidden;
+    const writeAttrs = (now: number) => {
+      const r = rendererRef.current;
+      if (!r) return;
+      lastAttrs = now;
+      wrap.dataset.cursors = String(r.stats.cursors);
+      wrap.dataset.stale = String(r.stats.stale);
+      wrap.dataset.heatCells = String(r.stats.heatCells);
+      wrap.dataset.heatTotal = r.stats.heatTotal.toFixed(2);
+      wrap.dataset.frames = String(frames);
+      wrap.dataset.frameP95 = times.percentile(95).toFixed(3);
+    };
+    const tick = () => {
+      raf = 0;
+      if (!running()) {
+        wrap.dataset.paused = 'true';
+        return;
+      }
+      raf = requestAnimationFrame(tick);
+      const r = rendererRef.current;
+      if (!r) return;
+      const { room: rm, style: st, opts: op } = latest.current;
+      const now = Date.now();
+      const changed = latest.current.dirty || rm.version !== lastVersion || rm !== lastRoom;
+      if (!changed && rm.heat.max <= 0 && now - lastDraw < IDLE_REDRAW_MS) return;
+      const t0 = performance.now();
+      rm.heat.decay(now);
+      r.draw(rm, now, st, op);
+      times.push(performance.now() - t0);
+      frames++;
+      latest.current.dirty = false;
+      lastVersion = rm.version;
+      lastRoom = rm;
+      lastDraw = now;
+      if (now - lastAttrs >= ATTR_INTERVAL_MS) writeAttrs(now);
+    };
+    const resume = () => {
+      if (raf === 0 && running()) {
+        wrap.dataset.paused = 'false';
+        raf = requestAnimationFrame(tick);
+      }
+    };
+    const onVisibility = () => resume();
+    document.addEventListener('visibilitychange', onVisibility);
+    let observer: IntersectionObserver | null = null;
+    if (typeof IntersectionObserver !== 'undefined') {
+      observer = new IntersectionObserver((entries) => {
+        for (const e of entries) intersecting = e.isIntersecting;
+        resume();
+      });
+      observer.observe(wrap);
+    }
+    resume();
+    return () => {
+      if (raf) cancelAnimationFrame(raf);
+      document.removeEventListener('visibilitychange', onVisibility);
+      observer?.disconnect();
+    };
+  }, []);
+
+  return (
+    <div
+      ref={wrapRef}
+      data-testid="presence-room-canvas"
+      data-room={room.name}
+      style={{ position: 'relative', width, height }}
+    >
+      <canvas ref={canvasRef} style={{ display: 'block', width, height }} />
+    </div>
+  );
+}
