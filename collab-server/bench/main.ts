@@ -398,6 +398,8 @@ async function startTarget(kind: TargetKind, opts: Options): Promise<Target> {
       COLLAB_DATA_DIR: dataDir,
       COLLAB_STORAGE: 'sqlite',
       COLLAB_LOG_LEVEL: 'warn',
+      // All load comes from 127.0.0.1: lift the per-address cap above the client count.
+      COLLAB_MAX_CONN_PER_IP: String(Math.max(1000, opts.clients + 100)),
     };
     const metrics = kind === 'on' || kind === 'metrics';
     const tracing = kind === 'on' || kind === 'tracing';

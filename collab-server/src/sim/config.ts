@@ -28,7 +28,8 @@ export const USAGE = `Usage: npm run sim -w collab-server -- [options]
   --no-auth                   connect without tokens (servers without auth)
   -h, --help
 
-Tokens are HS256 JWTs signed with COLLAB_JWT_SECRET (optional COLLAB_JWT_AUDIENCE, COLLAB_JWT_ISSUER).`;
+Tokens are HS256 JWTs signed with COLLAB_JWT_SECRET (optional COLLAB_JWT_AUDIENCE, COLLAB_JWT_ISSUER).
+All bots connect from one address: above 1000 bots per pod raise the pod's COLLAB_MAX_CONN_PER_IP.`;
 
 export function parseDuration(input: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(input.trim());
