@@ -318,7 +318,9 @@ async function throughputRound(rooms: string[], clients: StockClient[][], perWri
 }
 
 async function main(): Promise<void> {
-  const pod = await startPod({ env: { COLLAB_MAX_CONN_PER_IP: '5000' } });
+  // Grace 0: every "cold" connect really builds the room's tree cache (with the
+  // default 15 s grace a reconnect finds it, like the "warm" row).
+  const pod = await startPod({ env: { COLLAB_MAX_CONN_PER_IP: '5000', COLLAB_INSPECT_TREE_GRACE_MS: '0' } });
   try {
     const tok = (await mintInspect(pod.httpUrl, KEYS.content, 'content', 3600)).token;
     console.log('# inspect bench: connect time…');

@@ -141,6 +141,30 @@ describe('tree tracker patches', () => {
   });
 });
 
+describe('tree tracker grace (paused) mode', () => {
+  it('emits nothing while paused and catches up silently on resume', async () => {
+    const { client, pod } = pair();
+    const c = ctx();
+    client.getMap('m').set('a', 1);
+    const patches: TreePatch[] = [];
+    const tracker = new TreeTracker(pod, c, (p) => patches.push(p));
+    await tracker.ready;
+    tracker.pause();
+    client.getMap('m').set('b', 2);
+    client.getArray('list').push([1, 2, 3]);
+    client.getMap('m').delete('a');
+    await settle();
+    expect(patches).toHaveLength(0);
+    tracker.resume();
+    expect(patches).toHaveLength(0);
+    expect(strip(new Map(tracker.snapshot().map((n) => [n.path, n])))).toEqual(strip(fullView(pod, c)));
+    client.getMap('m').set('c', 3);
+    await settle();
+    expect(patches.length).toBe(1);
+    tracker.close();
+  });
+});
+
 describe('large documents', () => {
   it('a 100,000-node document keeps the event loop responsive while the cache builds', async () => {
     const { client, pod } = pair();

@@ -80,6 +80,12 @@ export interface InspectBridgeOptions {
   metricsIntervalMs?: number;
   trafficFlushMs?: number;
   presenceFlushMs?: number;
+  /**
+   * Keep a room's tree cache this long after its last tree subscriber left
+   * (reconnects / dashboard refreshes then skip the initial walk); meanwhile
+   * only the changed types are recorded. 0 = dispose at once.
+   */
+  treeGraceMs?: number;
 }
 
 const TRAFFIC_ROWS_PER_FLUSH = 200;
@@ -105,6 +111,8 @@ class RoomWatch {
   };
   tracker: TreeTracker | null = null;
   trackerDoc: Y.Doc | null = null;
+  /** Disposes a paused tree cache after the grace period. */
+  trackerIdle: NodeJS.Timeout | null = null;
   readonly lastChange = new WeakMap<Y.AbstractType<unknown>, LastChange>();
   // metrics
   ops = 0;
@@ -300,12 +308,30 @@ export class InspectBridge implements SessionHost {
     const w = this.watches.get(sub.room as string);
     if (!w) return;
     w.subs[sub.stream].delete(sub);
-    if (w.subs.tree.size === 0 && w.tracker) {
-      w.tracker.close();
-      w.tracker = null;
-      w.trackerDoc = null;
+    if (w.subs.tree.size === 0 && w.tracker && !w.trackerIdle) {
+      const grace = this.opts.treeGraceMs ?? 15_000;
+      if (grace > 0 && !this.closed) {
+        w.tracker.pause();
+        w.trackerIdle = setTimeout(() => {
+          w.trackerIdle = null;
+          if (w.subs.tree.size > 0) return;
+          w.tracker?.close();
+          w.tracker = null;
+          w.trackerDoc = null;
+          this.maybeDispose(w);
+        }, grace);
+        w.trackerIdle.unref();
+      } else {
+        w.tracker.close();
+        w.tracker = null;
+        w.trackerDoc = null;
+      }
     }
-    if (w.empty) {
+    this.maybeDispose(w);
+  }
+
+  private maybeDispose(w: RoomWatch): void {
+    if (w.empty && !w.trackerIdle && this.watches.get(w.room) === w) {
       this.disposeWatch(w);
       this.watches.delete(w.room);
     }
@@ -494,6 +520,11 @@ export class InspectBridge implements SessionHost {
       w.tracker = null;
       w.trackerDoc = null;
     }
+    if (w?.trackerIdle) {
+      clearTimeout(w.trackerIdle);
+      w.trackerIdle = null;
+      this.maybeDispose(w);
+    }
   }
 
   // ---------------------------------------------------------------- helpers
@@ -501,6 +532,8 @@ export class InspectBridge implements SessionHost {
   private disposeWatch(w: RoomWatch): void {
     w.tracker?.close();
     w.tracker = null;
+    if (w.trackerIdle) clearTimeout(w.trackerIdle);
+    w.trackerIdle = null;
     if (w.trafficTimer) clearTimeout(w.trafficTimer);
     if (w.presenceTimer) clearTimeout(w.presenceTimer);
     w.trafficTimer = null;
@@ -537,7 +570,14 @@ export class InspectBridge implements SessionHost {
   }
 
   private ensureTracker(w: RoomWatch, room: InspectRoom): TreeTracker {
-    if (w.tracker && w.trackerDoc === room.doc) return w.tracker;
+    if (w.trackerIdle) {
+      clearTimeout(w.trackerIdle);
+      w.trackerIdle = null;
+    }
+    if (w.tracker && w.trackerDoc === room.doc) {
+      w.tracker.resume();
+      return w.tracker;
+    }
     w.tracker?.close();
     w.trackerDoc = room.doc;
     w.tracker = new TreeTracker(room.doc, this.walkContext(w), (patch) => this.onTreePatch(w, patch));

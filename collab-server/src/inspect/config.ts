@@ -5,6 +5,8 @@
  *   secret, label) — both shared by every pod, so a token minted on one pod is
  *   accepted by all.
  * - `COLLAB_INSPECT_MAX_SESSIONS` (default 500).
+ * - `COLLAB_INSPECT_TREE_GRACE_MS` (default 15000): how long a room's tree cache
+ *   outlives its last tree subscriber (0 = dispose at once).
  */
 import { createHmac } from 'node:crypto';
 import { ConfigError, type Config } from '../config.js';
@@ -13,6 +15,7 @@ import { INSPECT_SECRET_LABEL, resolveInspectSecret } from './token.js';
 export interface InspectConfig {
   secret: Uint8Array;
   maxSessions: number;
+  treeGraceMs: number;
 }
 
 export function readInspectConfig(env: Record<string, string | undefined>, config: Config): InspectConfig {
@@ -36,5 +39,13 @@ export function readInspectConfig(env: Record<string, string | undefined>, confi
     }
     maxSessions = Number(rawMax);
   }
-  return { secret, maxSessions };
+  const rawGrace = env.COLLAB_INSPECT_TREE_GRACE_MS?.trim();
+  let treeGraceMs = 15_000;
+  if (rawGrace !== undefined && rawGrace !== '') {
+    if (!/^\d+$/.test(rawGrace)) {
+      throw new ConfigError(`COLLAB_INSPECT_TREE_GRACE_MS must be a non-negative integer, got "${rawGrace}"`);
+    }
+    treeGraceMs = Number(rawGrace);
+  }
+  return { secret, maxSessions, treeGraceMs };
 }

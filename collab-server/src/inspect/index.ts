@@ -38,6 +38,7 @@ export interface AttachInspectOptions {
   secret: Uint8Array;
   registry?: Registry<RegistryContentType>;
   maxSessions?: number;
+  treeGraceMs?: number;
 }
 
 export function attachInspect(server: InspectHostServer, opts: AttachInspectOptions): InspectBridge {
@@ -50,6 +51,7 @@ export function attachInspect(server: InspectHostServer, opts: AttachInspectOpti
     logger: server.logger.child({ component: 'inspect' }),
     ...(opts.registry ? { registry: opts.registry } : {}),
     ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
+    ...(opts.treeGraceMs !== undefined ? { treeGraceMs: opts.treeGraceMs } : {}),
   });
   server.addExtension(bridge.extension);
   server.upgrade.register(INSPECT_WS_PATH, (req, socket, head) => bridge.handleUpgrade(req, socket, head));

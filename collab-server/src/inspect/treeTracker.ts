@@ -72,6 +72,7 @@ export class TreeTracker {
   /** Pre-order snapshot, reused until the next change. */
   private pre: TreeNode[] | null = null;
   private lastFlushAt = 0;
+  private paused = false;
   private progressWaiters: Array<() => void> = [];
   private readonly listener: (tr: Y.Transaction) => void;
   readonly ready: Promise<void>;
@@ -105,6 +106,20 @@ export class TreeTracker {
    */
   get buildOrder(): readonly TreeNode[] | null {
     return this.order;
+  }
+
+  /**
+   * No subscriber for now: keep the cache and only record which types change
+   * (O(update)), no patches. `resume()` folds the changes in silently.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (!this.isBuilding && this.pending.size > 0) this.flush(false);
   }
 
   /** Resolves at the next build slice (or at once when not building). */
@@ -173,7 +188,7 @@ export class TreeTracker {
   }
 
   private schedule(): void {
-    if (this.flushScheduled || this.isBuilding || this.closed) return;
+    if (this.flushScheduled || this.isBuilding || this.closed || this.paused) return;
     this.flushScheduled = true;
     const run = (): void => {
       this.flushScheduled = false;
