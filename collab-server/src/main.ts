@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   const inspect = attachInspect(server, {
     secret: inspectConfig.secret,
     maxSessions: inspectConfig.maxSessions,
+    treeGraceMs: inspectConfig.treeGraceMs,
     ...(observability.podMetrics ? { registry: observability.podMetrics.registry } : {}),
   });
   // Cross-pod fan-out (issue 3) when COLLAB_REDIS_URL is set; otherwise a single pod.
