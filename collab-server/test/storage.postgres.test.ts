@@ -93,6 +93,43 @@ describe('PostgreSQL storage specifics', () => {
     }
   });
 
+  it('several pods group-committing across many shared rooms: no deadlock, gap-free seqs per room', async () => {
+    const url = await freshUrl();
+    const errors: string[] = [];
+    const pods = [1, 2, 3].map(
+      () =>
+        new PostgresStorage({ url, listener: { onError: (op, err) => errors.push(`${op}: ${err.message}`) } })
+    );
+    await Promise.all(pods.map((p) => p.init()));
+    try {
+      const rooms = Array.from({ length: 12 }, (_, i) => `acme/multi-${i}`);
+      const byRoom = new Map<string, number[]>();
+      await Promise.all(
+        pods.flatMap((p, podIdx) =>
+          Array.from({ length: 120 }, (_, i) => {
+            // Each pod walks the rooms in a different order.
+            const room = rooms[(i * (podIdx + 1) + podIdx * 5) % rooms.length] as string;
+            return p.append(room, [upd(i)]).then((seqs) => {
+              byRoom.set(room, [...(byRoom.get(room) ?? []), ...seqs]);
+            });
+          })
+        )
+      );
+      expect(errors).toEqual([]);
+      let total = 0;
+      for (const [room, seqs] of byRoom) {
+        const sorted = [...seqs].sort((a, b) => a - b);
+        expect(sorted).toEqual(Array.from({ length: sorted.length }, (_, i) => i + 1));
+        const log = await pods[0]!.readAfter(room, 0, 1000);
+        expect(log.map((u) => u.seq)).toEqual(sorted);
+        total += sorted.length;
+      }
+      expect(total).toBe(360);
+    } finally {
+      await Promise.all(pods.map((p) => p.close()));
+    }
+  });
+
   it('group-commits: many concurrent appends go out in few transactions', async () => {
     const url = await freshUrl();
     const commits: number[] = [];

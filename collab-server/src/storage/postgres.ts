@@ -413,45 +413,60 @@ export class PostgresStorage implements Storage {
       else byRoom.set(p.room, [p]);
     }
     const rooms = [...byRoom.keys()].sort();
+    const counts = rooms.map((r) =>
+      (byRoom.get(r) as PendingAppend[]).reduce((n, p) => n + p.updates.length, 0)
+    );
+    const maxTs = rooms.map((r) => {
+      let m = 0;
+      for (const p of byRoom.get(r) as PendingAppend[])
+        for (const u of p.updates) m = Math.max(m, Math.floor(u.ts));
+      return m;
+    });
     const result = new Map<PendingAppend, number[]>();
     const client = await this.pool.connect();
     let broken = false;
     try {
       await client.query('BEGIN');
-      for (const room of rooms) {
-        const entries = byRoom.get(room) as PendingAppend[];
-        const all = entries.flatMap((p) => p.updates);
-        let maxTs = 0;
-        for (const u of all) maxTs = Math.max(maxTs, Math.floor(u.ts));
-        const head = await client.query<{ last_seq: string }>(
-          `INSERT INTO room_heads (room_id, last_seq, last_ts) VALUES ($1, $2, $3)
-           ON CONFLICT (room_id) DO UPDATE
-             SET last_seq = room_heads.last_seq + EXCLUDED.last_seq,
-                 last_ts = GREATEST(room_heads.last_ts, EXCLUDED.last_ts)
-           RETURNING last_seq`,
-          [room, all.length, maxTs]
-        );
-        const last = num(head.rows[0]?.last_seq);
-        let seq = last - all.length + 1;
-        const seqs: number[] = [];
-        for (const p of entries) {
+      // One statement bumps every room's counter (rows locked in room order: no deadlock between pods);
+      // the counter rows stay locked until COMMIT, so seqs are global and gap-free per room.
+      const heads = await client.query<{ room_id: string; last_seq: string }>(
+        `INSERT INTO room_heads (room_id, last_seq, last_ts)
+         SELECT r, n, t FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS x(r, n, t) ORDER BY r
+         ON CONFLICT (room_id) DO UPDATE
+           SET last_seq = room_heads.last_seq + EXCLUDED.last_seq,
+               last_ts = GREATEST(room_heads.last_ts, EXCLUDED.last_ts)
+         RETURNING room_id, last_seq`,
+        [rooms, counts, maxTs]
+      );
+      const lastByRoom = new Map(heads.rows.map((r) => [r.room_id, num(r.last_seq)]));
+      const roomCol: string[] = [];
+      const seqCol: number[] = [];
+      const siteCol: number[] = [];
+      const tsCol: number[] = [];
+      const binCol: Buffer[] = [];
+      rooms.forEach((room, i) => {
+        const last = lastByRoom.get(room);
+        if (last === undefined) throw new Error(`no seq returned for room ${room}`);
+        let seq = last - (counts[i] as number) + 1;
+        for (const p of byRoom.get(room) as PendingAppend[]) {
           const mine: number[] = [];
-          for (let i = 0; i < p.updates.length; i++) mine.push(seq++);
+          for (const u of p.updates) {
+            mine.push(seq);
+            roomCol.push(room);
+            seqCol.push(seq);
+            siteCol.push(u.clientId);
+            tsCol.push(Math.floor(u.ts));
+            binCol.push(toBuffer(u.update));
+            seq += 1;
+          }
           result.set(p, mine);
-          seqs.push(...mine);
         }
-        await client.query(
-          `INSERT INTO ops (room_id, seq, site_id, ts, op_bin)
-           SELECT $1, s, c, t, b FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[]) AS x(s, c, t, b)`,
-          [
-            room,
-            seqs,
-            all.map((u) => u.clientId),
-            all.map((u) => Math.floor(u.ts)),
-            all.map((u) => toBuffer(u.update)),
-          ]
-        );
-      }
+      });
+      await client.query(
+        `INSERT INTO ops (room_id, seq, site_id, ts, op_bin)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[])`,
+        [roomCol, seqCol, siteCol, tsCol, binCol]
+      );
       await client.query('COMMIT');
     } catch (err) {
       broken = true;
