@@ -1,9 +1,76 @@
 // E2E: the presence panel loaded from dist/module.js in the harness (run per leg: HARNESS_LEG).
+// 1. Static frames: themes, cursors appear / move / leave (canvas pixel reads + data-* counters), heatmap fills.
+// 2. Live: a real pod + the bot simulator + a stock client, read through the collab datasource (presence
+//    query); its emissions are fed into the panel in the page, as Grafana's panel query runner does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { type Harness, startHarness } from '@collabblocks/e2e-harness';
+import { type FrameJSON, type Harness, type PanelHandle, startHarness } from '@collabblocks/e2e-harness';
+
+import { startPod, SERVER_DIR, type PodProcess } from '../../collab-server/test/helpers/pod.js';
+import { mintToken, TEST_API_KEYS, TEST_JWT_SECRET } from '../../collab-server/test/helpers/jwt.js';
+import { connectClient, type StockClient } from '../../collab-server/test/helpers/clients.js';
+import { roomSlugs } from '../../collab-server/src/sim/names.js';
 
 const PLUGIN_ID = 'collabblocks-presence-panel';
+const DS_ID = 'collabblocks-collab-datasource';
+
+interface U {
+  user: string;
+  label?: string;
+  x: number | null;
+  y: number | null;
+  status?: string;
+}
+
+function presenceFrame(room: string, users: U[], scope: 'metadata' | 'content' = 'content'): FrameJSON {
+  return {
+    refId: 'A',
+    name: 'presence',
+    meta: { custom: { collabFrame: 'presence', room, pod: 'pod-a', ts: Date.now(), scope } },
+    fields: [
+      { name: 'room', type: 'string', values: users.map(() => room) },
+      { name: 'clientId', type: 'number', values: users.map((_, i) => i + 1) },
+      { name: 'user', type: 'string', values: users.map((u) => u.user) },
+      { name: 'label', type: 'string', values: users.map((u) => u.label ?? u.user) },
+      { name: 'x', type: 'number', values: users.map((u) => u.x) },
+      { name: 'y', type: 'number', values: users.map((u) => u.y) },
+      { name: 'status', type: 'string', values: users.map((u) => u.status ?? 'idle') },
+      { name: 'lastSeen', type: 'time', values: users.map(() => Date.now()) },
+      { name: 'updateCount', type: 'number', values: users.map(() => 1) },
+    ],
+  };
+}
+
+/** Reads data-* counters of the (last) room canvas wrapper. */
+async function canvasAttrs(h: Harness): Promise<Record<string, string>> {
+  return h.page
+    .getByTestId('presence-room-canvas')
+    .last()
+    .evaluate((el) => ({ ...(el as HTMLElement).dataset }) as Record<string, string>);
+}
+
+/** RGBA of the canvas pixel at a CSS-pixel position (devicePixelRatio applied). */
+async function pixel(h: Harness, x: number, y: number): Promise<number[]> {
+  return h.page
+    .getByTestId('presence-room-canvas')
+    .last()
+    .locator('canvas')
+    .evaluate(
+      (c, [px, py]) => {
+        const canvas = c as HTMLCanvasElement;
+        const ratio = canvas.width / canvas.clientWidth;
+        const d = canvas
+          .getContext('2d')
+          ?.getImageData(Math.round(px! * ratio), Math.round(py! * ratio), 1, 1);
+        return d ? Array.from(d.data) : [];
+      },
+      [x, y]
+    );
+}
+
+const attr = async (h: Harness, name: string) => Number((await canvasAttrs(h))[name] ?? NaN);
 
 describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
   let h: Harness;
@@ -13,6 +80,9 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
   });
 
   afterEach(async () => {
+    await h.page.evaluate(() =>
+      window.clearInterval((window as unknown as { __presencePump?: number }).__presencePump)
+    );
     await h.reset();
     expect(h.takeConsoleErrors()).toEqual([]);
   });
@@ -26,24 +96,229 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
     for (const theme of ['dark', 'light'] as const) {
       const panel = await h.renderPanel(PLUGIN_ID, { theme, width: 480, height: 240 });
       const info = await panel.info();
-      expect(typeof info.options.emptyMessage).toBe('string');
+      expect(info.options.gridSize).toBe(32);
+      expect(info.options.staleUpdates).toBe(5);
       const root = h.page.getByTestId('collabblocks-presence-panel-root').last();
       await expect.poll(() => root.textContent()).toBe(info.options.emptyMessage);
       backgrounds.push(await root.evaluate((el) => getComputedStyle(el).backgroundColor));
-      await panel.screenshot(`presence-panel-empty-${theme}`);
     }
     expect(backgrounds[0]).not.toBe(backgrounds[1]);
   });
 
-  it('receives data frames and updated options as PanelProps', async () => {
+  it('cursors appear, move and leave on the canvas; the heatmap fills; themes and labels', async () => {
+    const W = 640;
+    const H = 320;
+    const listW = Math.min(260, Math.floor(W * 0.35));
+    const cw = W - listW;
+    const ch = H - 32;
+    const room = 'acme/static-doc';
+    const users: U[] = [
+      { user: 'anon-a1', label: 'Ada Example', x: 0.25, y: 0.5, status: 'editing' },
+      { user: 'anon-b2', label: 'Bob Example', x: 0.75, y: 0.25, status: 'idle' },
+      { user: 'anon-c3', label: 'Cy Example', x: 0.5, y: 0.8, status: 'away' },
+    ];
+    for (const theme of ['dark', 'light'] as const) {
+      const panel = await h.renderPanel(PLUGIN_ID, {
+        theme,
+        width: W,
+        height: H,
+        state: 'Streaming',
+        frames: [presenceFrame(room, users)],
+        options: { halfLifeSec: 600, showLabels: true },
+      });
+      await expect.poll(() => attr(h, 'cursors')).toBe(3);
+      // Feed a few updates so the heatmap builds up where the cursors are.
+      for (let i = 0; i < 4; i++) {
+        users[0]!.x = 0.25 + i * 0.001;
+        await panel.update({ frames: [presenceFrame(room, users)] });
+      }
+      await expect.poll(() => attr(h, 'heatCells')).toBeGreaterThan(0);
+      // The editing cursor's dot is drawn at its position; an empty area stays transparent.
+      await expect.poll(async () => (await pixel(h, 0.25 * cw, 0.5 * ch))[3]).toBeGreaterThan(200);
+      expect((await pixel(h, 0.05 * cw, 0.05 * ch))[3]).toBe(0);
+      // Heat under (and around) the idle cursor: a pixel 7 px beside it, outside the dot, is painted.
+      await expect.poll(async () => (await pixel(h, 0.75 * cw + 7, 0.25 * ch))[3]).toBeGreaterThan(0);
+      await expect.poll(() => h.page.getByTestId('presence-user-row').count()).toBe(3);
+      expect(await panel.locator.textContent()).toContain('Ada Example');
+      await panel.screenshot(`presence-panel-${theme}`);
+      await h.reset();
+    }
+
+    // Move: the cursor leaves its old position (only faint heat stays) and is drawn at the new one.
     const panel = await h.renderPanel(PLUGIN_ID, {
-      frames: [{ refId: 'A', fields: [{ name: 'time', type: 'time', values: [Date.now()] }] }],
-      options: { emptyMessage: 'custom' },
+      width: W,
+      height: H,
+      frames: [presenceFrame(room, users)],
+      options: { halfLifeSec: 1, showLabels: false, showUserList: true },
     });
-    const root = h.page.getByTestId('collabblocks-presence-panel-root').last();
-    await expect.poll(() => root.textContent()).toBe('1 frame(s)');
-    const info = await panel.update({ frames: [] });
-    expect(info.options.emptyMessage).toBe('custom');
-    await expect.poll(() => root.textContent()).toBe('custom');
+    await expect.poll(() => attr(h, 'cursors')).toBe(3);
+    const before = await pixel(h, 0.25 * cw, 0.5 * ch);
+    expect(before[3]).toBeGreaterThan(200);
+    users[0]!.x = 0.1;
+    users[0]!.y = 0.1;
+    await panel.update({ frames: [presenceFrame(room, users)] });
+    await expect
+      .poll(async () => (await pixel(h, 0.1 * cw, 0.1 * ch))[3], { timeout: 5000 })
+      .toBeGreaterThan(200);
+    // With a 1 s half-life the old spot's heat fades to nothing.
+    await expect.poll(async () => (await pixel(h, 0.25 * cw, 0.5 * ch))[3], { timeout: 15_000 }).toBe(0);
+    // Leave: two users go, one cursor remains; the list follows.
+    await panel.update({ frames: [presenceFrame(room, users.slice(1, 2))] });
+    await expect.poll(() => attr(h, 'cursors')).toBe(1);
+    await expect.poll(() => h.page.getByTestId('presence-user-row').count()).toBe(1);
+    // Nobody left: empty state.
+    await panel.update({ frames: [presenceFrame(room, [])] });
+    await expect
+      .poll(() => h.page.getByTestId('collabblocks-presence-panel-root').last().getAttribute('data-users'))
+      .toBe('0');
+  });
+
+  it('metadata scope shows pseudonyms only; stale presences are flagged; small multiples per room', async () => {
+    const frames = [
+      presenceFrame('acme/one', [{ user: 'anon-x', label: 'Secret Name', x: 0.3, y: 0.3 }], 'metadata'),
+      presenceFrame('acme/two', [{ user: 'anon-y', x: 0.6, y: 0.6 }], 'metadata'),
+    ];
+    const panel = await h.renderPanel(PLUGIN_ID, {
+      width: 700,
+      height: 360,
+      frames,
+      options: { roomMode: 'multiples', staleUpdates: 2, showLabels: true },
+    });
+    await expect.poll(() => h.page.getByTestId('presence-room-canvas').count()).toBe(2);
+    for (let i = 0; i < 2; i++) await panel.update({ frames: frames.map((f) => ({ ...f })) });
+    await expect
+      .poll(() => h.page.locator('[data-testid="presence-user-row"][data-stale="true"]').count())
+      .toBe(2);
+    expect(await panel.locator.textContent()).not.toContain('Secret Name');
+    await panel.screenshot('presence-panel-multiples');
+  });
+
+  describe('live: real pod, simulator and the collab datasource', () => {
+    let pod: PodProcess | null = null;
+    let sim: ChildProcess | null = null;
+    let leaver: StockClient | null = null;
+    let simOut = '';
+    const SIM_ROOM = `acme/${roomSlugs(1)[0]!}`;
+
+    beforeAll(async () => {
+      pod = await startPod();
+      sim = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(SERVER_DIR, 'src/sim/main.ts'),
+          '--url',
+          pod.wsUrl,
+          '--rooms',
+          '1',
+          '--clients',
+          '5',
+          '--rate',
+          '5',
+          '--orgs',
+          '1',
+          '--duration',
+          '120s',
+          '--presence-interval',
+          '200',
+        ],
+        {
+          cwd: SERVER_DIR,
+          env: { ...process.env, COLLAB_JWT_SECRET: TEST_JWT_SECRET },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }
+      );
+      sim.stdout?.on('data', (d: Buffer) => (simOut = (simOut + d.toString()).slice(-4000)));
+      sim.stderr?.on('data', (d: Buffer) => (simOut = (simOut + d.toString()).slice(-4000)));
+    });
+
+    afterAll(async () => {
+      leaver?.destroy();
+      if (sim && sim.exitCode === null) {
+        sim.kill('SIGINT');
+        await new Promise((r) => sim?.once('exit', r));
+      }
+      await pod?.cleanup();
+    });
+
+    /** Pipes the query's newest emission into the panel every 150 ms, in the page. */
+    async function pump(queryId: string, panel: PanelHandle): Promise<void> {
+      await h.page.evaluate(
+        ([qid, key]) => {
+          type Api = {
+            queryStatus: (id: string, since?: number) => { emissions: Array<{ frames: unknown[] }> };
+            updatePanel: (k: string, spec: { frames: unknown[] }) => unknown;
+          };
+          const api = (window as unknown as { __harness: Api }).__harness;
+          let since = 0;
+          const w = window as unknown as { __presencePump?: number };
+          w.__presencePump = window.setInterval(() => {
+            const s = api.queryStatus(qid!, since);
+            since += s.emissions.length;
+            const last = s.emissions.at(-1);
+            if (last && last.frames.length > 0) api.updatePanel(key!, { frames: last.frames });
+          }, 150);
+        },
+        [queryId, panel.key]
+      );
+    }
+
+    it(
+      'bots and a stock client appear as cursors, move, fill the heatmap, and a client that leaves disappears',
+      { timeout: 120_000 },
+      async () => {
+        leaver = connectClient(
+          pod!.wsUrl,
+          SIM_ROOM,
+          await mintToken({ org: 'acme', sub: 'leaver', name: 'Leaver Example' }),
+          { awareness: { user: { name: 'Leaver Example', color: '#00ff00' }, cursor: { x: 0.95, y: 0.05 } } }
+        );
+        await leaver.synced;
+        const ds = await h.createDatasource(DS_ID, {
+          jsonData: { podUrls: [pod!.httpUrl], tokenUrl: pod!.httpUrl },
+          secureJsonData: { apiKey: TEST_API_KEYS.acmeContent.key },
+        });
+        const q = await h.runQuery(ds.uid, [{ refId: 'A', queryType: 'presence', room: SIM_ROOM }], {
+          maxDataPoints: 1000,
+        });
+        const panel = await h.renderPanel(PLUGIN_ID, {
+          width: 700,
+          height: 360,
+          state: 'Streaming',
+          options: { halfLifeSec: 120, staleSeconds: 0, staleUpdates: 0 },
+        });
+        await pump(q.id, panel);
+        // Cursors appear: 5 bots (some may be away without a cursor? they keep theirs) + the stock client.
+        await expect
+          .poll(() => attr(h, 'cursors'), { timeout: 30_000, message: simOut })
+          .toBeGreaterThanOrEqual(4);
+        await expect.poll(() => panel.locator.textContent(), { timeout: 15_000 }).toContain('Leaver Example');
+        // They move: the canvas changes between two reads, and the heatmap fills.
+        const snap = () =>
+          h.page
+            .getByTestId('presence-room-canvas')
+            .last()
+            .locator('canvas')
+            .evaluate((c) => (c as HTMLCanvasElement).toDataURL());
+        const first = await snap();
+        await expect.poll(snap, { timeout: 15_000 }).not.toBe(first);
+        await expect.poll(() => attr(h, 'heatCells'), { timeout: 15_000 }).toBeGreaterThan(2);
+        await expect.poll(() => attr(h, 'heatTotal'), { timeout: 15_000 }).toBeGreaterThan(20);
+        const withLeaver = await attr(h, 'cursors');
+        await panel.screenshot('presence-panel-live');
+        // The stock client leaves: its cursor and its row go.
+        leaver!.destroy();
+        leaver = null;
+        await expect
+          .poll(() => panel.locator.textContent(), { timeout: 30_000 })
+          .not.toContain('Leaver Example');
+        await expect.poll(() => attr(h, 'cursors'), { timeout: 10_000 }).toBeLessThan(withLeaver);
+        await h.page.evaluate(() =>
+          window.clearInterval((window as unknown as { __presencePump?: number }).__presencePump)
+        );
+        await q.unsubscribe();
+      }
+    );
   });
 });

@@ -5,7 +5,15 @@ import { hostConfig } from './boot.js';
 import { createRoot } from 'react-dom/client';
 import * as grafanaData from '@grafana/data';
 import type { DataQuery } from '@grafana/data';
-import { config, setBackendSrv, setDataSourceSrv, setTemplateSrv } from '@grafana/runtime';
+import {
+  config,
+  type EchoSrv,
+  setAppEvents,
+  setBackendSrv,
+  setDataSourceSrv,
+  setEchoSrv,
+  setTemplateSrv,
+} from '@grafana/runtime';
 import { GlobalStyles } from '@grafana/ui';
 
 import { initStandardEditors } from '../../../../plugins/.config/standard-editors.mjs';
@@ -33,6 +41,14 @@ const dataSourceSrv = new HarnessDataSourceSrv();
 setBackendSrv(backendSrv.asBackendSrv());
 setTemplateSrv(templateSrv.asTemplateSrv());
 setDataSourceSrv(dataSourceSrv.asDataSourceSrv());
+// App-wide event bus (notifications, panel events) and a no-op analytics sink for reportInteraction().
+setAppEvents(new grafanaData.EventBusSrv());
+setEchoSrv({
+  isEnabled: () => false,
+  addBackend: () => undefined,
+  addEvent: () => undefined,
+  logDebug: () => undefined,
+} as unknown as EchoSrv);
 const datasources = new DatasourceDriver(dataSourceSrv, templateSrv);
 
 // Page chrome: Grafana's global styles for the page theme.
