@@ -222,3 +222,38 @@ describe('backoffDelay', () => {
     }
   });
 });
+
+describe('PodConnection after an auth rejection', () => {
+  it('asks for a fresh token on the next attempt', async () => {
+    const server = await startFakeInspectServer();
+    const asked: Array<boolean | undefined> = [];
+    let n = 0;
+    const provider: TokenProvider = async (opts) => {
+      asked.push(opts?.fresh);
+      n += 1;
+      return { token: `metadata-${n}`, expiresAt: Date.now() + 60_000, scope: 'metadata' };
+    };
+    const conn = new PodConnection({
+      url: server.url,
+      tokens: provider,
+      socketFactory: wsFactory,
+      lingerMs: 0,
+      backoff: { baseMs: 20, maxMs: 20, jitter: 0 },
+    });
+    const events: StreamEvent[] = [];
+    const sub = conn.stream({ stream: 'rooms' }).subscribe((e) => events.push(e));
+    await waitUntil(() => server.sessions[0]?.subs.size === 1, 3000, 'subscribed');
+    server.sessions[0]!.ws.close(4402, 'token signature invalid');
+    await waitUntil(
+      () => server.sessions.length === 2 && server.sessions[1]!.subs.size === 1,
+      3000,
+      'reconnected'
+    );
+    expect(asked).toEqual([undefined, true]);
+    expect(server.sessions[1]!.auths[0]!.token).toBe('metadata-2');
+    expect(events.find((e) => e.type === 'error')).toMatchObject({ code: 'auth' });
+    sub.unsubscribe();
+    conn.dispose();
+    await server.close();
+  });
+});

@@ -86,6 +86,8 @@ export class PodConnection {
   /** serverTime − local time, from `hello`. */
   private clockOffset = 0;
   private lastExpiresAt = 0;
+  /** The last attempt ended with an auth close (44xx): mint a new token instead of reusing the cached one. */
+  private authRejected = false;
 
   constructor(opts: PodConnectionOptions) {
     this.opts = opts;
@@ -214,7 +216,8 @@ export class PodConnection {
       return;
     }
     this.setStatus(this.attempt === 0 ? 'connecting' : 'reconnecting');
-    const tokenPromise = this.opts.tokens();
+    const tokenPromise = this.opts.tokens(this.authRejected ? { fresh: true } : undefined);
+    this.authRejected = false;
     tokenPromise.catch(() => undefined); // handled below; avoid an unhandled rejection before hello
     let socket: SocketLike;
     try {
@@ -251,10 +254,9 @@ export class PodConnection {
       if (this.socket !== socket) return;
       this.socket = null;
       const why = ev.reason ? `${ev.code} ${ev.reason}` : `code ${ev.code}`;
-      this.failed(
-        `inspect socket closed (${why})`,
-        ev.code >= 4400 && ev.code < 4500 ? 'auth' : 'connection'
-      );
+      const auth = ev.code >= 4400 && ev.code < 4500;
+      if (auth) this.authRejected = true;
+      this.failed(`inspect socket closed (${why})`, auth ? 'auth' : 'connection');
     };
     socket.onerror = () => {
       // A close event follows; nothing to do here (and nothing to log: errors reach the panel).

@@ -50,8 +50,9 @@ export class TokenSource {
 
   readonly provider: TokenProvider = (opts) => this.get(opts);
 
-  async get(opts: { expiringAfter?: number } = {}): Promise<InspectToken> {
+  async get(opts: { expiringAfter?: number; fresh?: boolean } = {}): Promise<InspectToken> {
     const now = (this.opts.now ?? Date.now)();
+    if (opts.fresh) this.cached = null;
     const c = this.cached;
     if (c && (opts.expiringAfter === undefined || c.expiresAt > opts.expiringAfter)) {
       // Renew when less than the margin (at most half the token's life) is left.

@@ -10,9 +10,9 @@ export interface InspectToken {
 /**
  * Mints (or returns a cached) inspect token; rejects with a readable Error.
  * `expiringAfter`: the token must expire later than this (a refresh asks for
- * one that outlives the token in use).
+ * one that outlives the token in use). `fresh`: never the cached one (the pod rejected it).
  */
-export type TokenProvider = (opts?: { expiringAfter?: number }) => Promise<InspectToken>;
+export type TokenProvider = (opts?: { expiringAfter?: number; fresh?: boolean }) => Promise<InspectToken>;
 
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
