@@ -93,11 +93,15 @@ export class PresenceRenderer {
       for (let i = 0; i < list.length; i++) {
         const u = list[i] as UserEntry;
         if (!Number.isFinite(u.x)) continue;
-        const px = u.x * this.width + 9;
-        const py = u.y * this.height - 7;
+        // Labels of cursors near the right edge go to the left of the cursor.
+        const right = u.x > 0.75;
+        ctx.textAlign = right ? 'right' : 'left';
+        const px = u.x * this.width + (right ? -9 : 9);
+        const py = Math.max(12, u.y * this.height - 7);
         ctx.strokeText(u.label, px, py);
         ctx.fillText(u.label, px, py);
       }
+      ctx.textAlign = 'left';
     }
     ctx.globalAlpha = 1;
     return stats;
