@@ -5,7 +5,7 @@
  * failing the response state is Error. Unsubscribing releases every pod
  * subscription (and, through ref counting, the sockets).
  */
-import { filter, merge, Observable } from 'rxjs';
+import { filter, map, merge, Observable } from 'rxjs';
 import { type DataFrame, type DataQueryResponse, LoadingState } from '@grafana/data';
 
 import type { StreamEvent, StreamRequest } from '../stream/types';
@@ -71,16 +71,22 @@ export function liveQuery(
     // With a pod filter every pod is still subscribed (names are only known after `hello`),
     // and events of other pods are dropped.
     const reqs = Array.isArray(req) ? req : [req];
+    // Errors are kept per connection (a pod's name is only known after `hello`).
     const streams = conns.flatMap((c) =>
-      reqs.map((r) => c.stream(r).pipe(filter((ev) => podMatches(ctx, c, ev.pod))))
+      reqs.map((r) =>
+        c.stream(r).pipe(
+          filter((ev) => podMatches(ctx, c, ev.pod)),
+          map((ev) => [c.url, ev] as const)
+        )
+      )
     );
-    const sub = merge(...streams).subscribe((ev) => {
+    const sub = merge(...streams).subscribe(([conn, ev]) => {
       if (handler.onAny?.(ev)) {
         changedOnce = true;
         emitSoon();
       }
       if (ev.type === 'error') {
-        podErrors.set(ev.pod, describeError(ev));
+        podErrors.set(conn, describeError(ev));
         if (ev.code === 'connection' || ev.code === 'auth' || ev.code === 'timeout')
           handler.onPodLost?.(ev.pod);
         emitSoon();
@@ -90,14 +96,14 @@ export function liveQuery(
         return;
       }
       if (ev.msg.type === 'subscribed') {
-        podErrors.delete(ev.pod);
+        podErrors.delete(conn);
         emitSoon();
         return;
       }
       if (handler.onEvent(ev)) {
         gotData = true;
         changedOnce = true;
-        podErrors.delete(ev.pod);
+        podErrors.delete(conn);
         emitSoon();
       }
     });

@@ -32,15 +32,15 @@ export interface FakeServer {
 
 let subCounter = 0;
 
-export async function startFakeInspectServer(): Promise<FakeServer> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/inspect' });
+export async function startFakeInspectServer(port = 0): Promise<FakeServer> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port, path: '/inspect' });
   await new Promise<void>((r) => wss.once('listening', () => r()));
-  const port = (wss.address() as { port: number }).port;
+  const bound = (wss.address() as { port: number }).port;
   const send = (s: FakeSession, m: Record<string, unknown>): void => {
     if (s.ws.readyState === 1) s.ws.send(JSON.stringify({ v: INSPECT_PROTOCOL_VERSION, ...m }));
   };
   const server: FakeServer = {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     sessions: [],
     open: () => [...wss.clients].filter((c) => c.readyState === 1).length,
     expiresFor: () => Date.now() + 60_000,
@@ -93,7 +93,7 @@ export async function startFakeInspectServer(): Promise<FakeServer> {
     server.sessions.push(s);
     send(s, {
       type: 'hello',
-      pod: `fake-${port}`,
+      pod: `fake-${bound}`,
       serverTime: Date.now(),
       authTimeoutMs: 2000,
       streams: ['rooms', 'presence', 'tree', 'updates', 'traffic', 'metrics'],
