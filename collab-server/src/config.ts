@@ -253,10 +253,18 @@ export function loadConfig(env: Env = process.env): Config {
   if (storageKind === 'postgres' && postgresUrl === undefined) {
     throw new ConfigError('COLLAB_STORAGE=postgres requires COLLAB_PG_URL (postgres://…)');
   }
-  const podName = str(env, 'COLLAB_POD_NAME') ?? os.hostname();
-  if (!/^[A-Za-z0-9._-]{1,63}$/.test(podName)) {
+  const explicitPod = str(env, 'COLLAB_POD_NAME');
+  if (explicitPod !== undefined && !/^[A-Za-z0-9._-]{1,63}$/.test(explicitPod)) {
     throw new ConfigError('COLLAB_POD_NAME must be 1-63 characters of [A-Za-z0-9._-]');
   }
+  // The hostname default is sanitised rather than refused (it is not the operator's choice).
+  const podName =
+    explicitPod ??
+    (os
+      .hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 63) ||
+      'collab-pod');
   const cfg: Config = {
     host: str(env, 'HOST') ?? '0.0.0.0',
     port: int(env, 'PORT', 1234, 0, 65535),
