@@ -549,6 +549,10 @@ export class RedisCluster implements CollabExtension {
     }
     st.catchingUp = this.runCatchUp(room, st)
       .catch((err: unknown) => {
+        // Storage down: every room's sweep fails; log once per 5 s, not per room.
+        const now = Date.now();
+        if (now - (this.lastErrorLog.get('catch-up') ?? 0) < 5000) return;
+        this.lastErrorLog.set('catch-up', now);
         this.log.warn({ room, err: errMessage(err) }, 'catch-up from storage failed; will retry');
       })
       .finally(() => {
