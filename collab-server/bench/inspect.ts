@@ -292,6 +292,21 @@ async function diffLatency(
   };
 }
 
+/** Waits until the pod is idle again: a probe op reaches another client in < 100 ms (max 30 s). */
+async function settle(clients: StockClient[][]): Promise<void> {
+  const w = clients[0]?.[0] as StockClient;
+  const r = clients[0]?.at(-1) as StockClient;
+  const end = Date.now() + 30_000;
+  for (let i = 0; Date.now() < end; i++) {
+    const v = `probe-${Date.now()}-${i}`;
+    const t0 = performance.now();
+    w.doc.getMap('probe').set('v', v);
+    await waitUntil(() => r.doc.getMap('probe').get('v') === v, 30_000, 'probe');
+    if (performance.now() - t0 < 100) return;
+    await sleep(500);
+  }
+}
+
 async function throughputRound(rooms: string[], clients: StockClient[][], perWriter: number, tag: string) {
   // One writer per room floods map sets; the room's last client must see the final value.
   const t0 = performance.now();
@@ -332,19 +347,13 @@ async function main(): Promise<void> {
     const rooms = Array.from({ length: 40 }, (_, i) => `acme/bench-lat${i}`);
     const clients: StockClient[][] = [];
     for (const [i, room] of rooms.entries()) clients.push(await clientsFor(pod, room, 5, `lat${i}`));
-    console.log('# inspect bench: diff latency (500 ops/s, 200 clients)…');
-    const dl = await diffLatency(pod, tok, rooms, clients, 10, 500, 1_000_000);
-    console.log(JSON.stringify(dl));
-    console.log('# inspect bench: diff latency (100 ops/s, 200 clients)…');
-    const dlLow = await diffLatency(pod, tok, rooms, clients, 10, 100, 2_000_000);
-    console.log(JSON.stringify(dlLow));
-
     console.log('# inspect bench: throughput with 10 inspectors vs none…');
     const perWriter = quick ? 150 : 400;
     const results: Array<{ mode: string; opsPerSec: number }> = [];
     let round = 0;
-    const rounds = quick ? 1 : 2;
+    const rounds = quick ? 1 : 3;
     for (let r = 0; r < rounds; r++) {
+      await settle(clients);
       results.push({
         mode: 'none',
         opsPerSec: await throughputRound(rooms, clients, perWriter, `a${round++}`),
@@ -362,6 +371,7 @@ async function main(): Promise<void> {
         }
       }
       await sleep(2_000);
+      await settle(clients);
       results.push({
         mode: '10 inspectors',
         opsPerSec: await throughputRound(rooms, clients, perWriter, `b${round++}`),
@@ -371,9 +381,22 @@ async function main(): Promise<void> {
     }
     const none = results.filter((r) => r.mode === 'none').map((r) => r.opsPerSec);
     const withI = results.filter((r) => r.mode !== 'none').map((r) => r.opsPerSec);
-    const mean = (a: number[]): number => a.reduce((s, x) => s + x, 0) / a.length;
-    const tp = { none: mean(none), with10: mean(withI), ratio: mean(withI) / mean(none), rounds: results };
+    const median = (a: number[]): number => pct(a, 50);
+    const tp = {
+      none: median(none),
+      with10: median(withI),
+      ratio: median(withI) / median(none),
+      rounds: results,
+    };
     console.log(JSON.stringify(tp));
+
+    console.log('# inspect bench: diff latency (100 then 500 ops/s, 200 clients)…');
+    await settle(clients);
+    const dlLow = await diffLatency(pod, tok, rooms, clients, 10, 100, 2_000_000);
+    console.log(JSON.stringify(dlLow));
+    await settle(clients);
+    const dl = await diffLatency(pod, tok, rooms, clients, 10, 500, 1_000_000);
+    console.log(JSON.stringify(dl));
 
     for (const cs of clients) for (const c of cs) c.destroy();
     console.log('\n## Inspect bridge (issue 4)\n');
