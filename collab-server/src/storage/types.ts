@@ -88,6 +88,11 @@ export interface Storage {
   prune(olderThanTs: number): Promise<number>;
   /** Per-room sizes (for quotas, `/api/rooms` and storage metrics). */
   stats(): Promise<RoomStorageStats[]>;
+  /**
+   * Optional: highest seq written per room (rooms never written are absent), in
+   * one query. Cross-pod fan-out uses it for its periodic catch-up sweep.
+   */
+  heads?(rooms: string[]): Promise<Map<string, number>>;
   /** Flushes pending group commits and closes the database. */
   close(): Promise<void>;
 }
