@@ -216,6 +216,23 @@ describe('PostgreSQL storage specifics', () => {
     await s.close();
   });
 
+  it('heads() returns the highest seq of each written room in one call', async () => {
+    const s = new PostgresStorage({ url: await freshUrl() });
+    await s.init();
+    try {
+      await s.append('acme/h1', [upd(1), upd(2), upd(3)]);
+      await s.append('acme/h2', [upd(1)]);
+      const heads = await s.heads(['acme/h1', 'acme/h2', 'acme/never']);
+      expect([...heads.entries()].sort()).toEqual([
+        ['acme/h1', 3],
+        ['acme/h2', 1],
+      ]);
+      expect((await s.heads([])).size).toBe(0);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses a non-postgres URL with a clear error', () => {
     expect(() => new PostgresStorage({ url: 'mysql://x' })).toThrow(/postgres:\/\//);
   });

@@ -205,7 +205,7 @@ export class RedisCluster implements CollabExtension {
     await Promise.all([connect(this.pub, 'pub'), connect(this.sub, 'sub')]);
     this.updateUp();
     if (this.sweepIntervalMs > 0) {
-      this.sweepTimer = setInterval(() => this.catchUpAll(), this.sweepIntervalMs);
+      this.sweepTimer = setInterval(() => void this.sweep(), this.sweepIntervalMs);
       this.sweepTimer.unref();
     }
     this.presenceTimer = setInterval(() => void this.writePresence(), this.presenceIntervalMs);
@@ -533,6 +533,30 @@ export class RedisCluster implements CollabExtension {
       if (this.rooms.get(room) === st && st.tracker?.hasHoles) this.catchUp(room);
     }, this.gapGraceMs);
     st.gapTimer.unref();
+  }
+
+  /** Periodic safety net: one query for every loaded room's head, catch-up only where behind. */
+  private async sweep(): Promise<void> {
+    if (!this.storage.heads) {
+      this.catchUpAll();
+      return;
+    }
+    const rooms = [...this.rooms.keys()];
+    let heads: Map<string, number>;
+    try {
+      heads = await this.storage.heads(rooms);
+    } catch (err) {
+      const now = Date.now();
+      if (now - (this.lastErrorLog.get('sweep') ?? 0) >= 5000) {
+        this.lastErrorLog.set('sweep', now);
+        this.log.warn({ err: errMessage(err) }, 'sweep: reading room heads failed; will retry');
+      }
+      return;
+    }
+    for (const room of rooms) {
+      const tracker = this.rooms.get(room)?.tracker;
+      if (tracker && (heads.get(room) ?? 0) > tracker.watermark) this.catchUp(room);
+    }
   }
 
   private catchUpAll(): void {

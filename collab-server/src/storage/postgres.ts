@@ -610,6 +610,20 @@ export class PostgresStorage implements Storage {
     });
   }
 
+  async heads(rooms: string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (rooms.length === 0) return out;
+    for (const r of rooms) checkRoom(r);
+    const res = await this.query(
+      'read',
+      'SELECT room_id, last_seq FROM room_heads WHERE room_id = ANY($1::text[])',
+      [rooms]
+    );
+    for (const row of res.rows as Array<Record<string, unknown>>)
+      out.set(String(row.room_id), num(row.last_seq));
+    return out;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
