@@ -155,7 +155,13 @@ export async function runSimulation(cfg: SimConfig, opts: RunOptions = {}): Prom
   const joinSpacingMs = Math.min(20, 2000 / Math.max(1, bots.length));
   for (const bot of bots) {
     if (opts.signal?.aborted) break;
-    await bot.join();
+    try {
+      await bot.join();
+    } catch (err) {
+      // e.g. token minting failed: report it, keep the other bots going, retry later.
+      log(`[sim] join failed: ${errorText(err)}; retrying in 10 s`);
+      scheduleRejoin(bot, 10_000, false);
+    }
     await sleep(joinSpacingMs);
   }
 
