@@ -42,7 +42,7 @@ async function roomsOf(pod: PodProcess): Promise<Array<{ room: string; ops: numb
   return ((await res.json()) as { rooms: Array<{ room: string; ops: number; loaded: boolean }> }).rooms;
 }
 
-describe('bad input', () => {
+describe('bad input', { timeout: 90_000 }, () => {
   let pod: PodProcess;
   let token: string;
   const raw = async (room: string): Promise<RawSocket> => {
