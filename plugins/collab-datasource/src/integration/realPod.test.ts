@@ -200,6 +200,20 @@ describe('collab datasource against real pods', () => {
     expect(field(f, ROOMS_FIELDS.room)).toContain(ROOM);
     expect(new Set(field(f, ROOMS_FIELDS.pod))).toContain(pods[0]!.podName);
     ds.dispose();
+
+    // A pod filter by name works on a fresh instance (names are learnt from `hello`).
+    const fresh = dataSource(
+      pods.map((p) => p.httpUrl),
+      'Editor'
+    );
+    const one = await collect(fresh, request([{ queryType: 'rooms', pod: pods[1]!.podName }]), (rs) =>
+      rs.some((r) => r.state === LoadingState.Done)
+    );
+    one.sub.unsubscribe();
+    const only = one.responses.find((r) => r.state === LoadingState.Done)!.data[0] as DataFrame;
+    expect(only.meta?.custom?.pods).toEqual([pods[1]!.podName]);
+    expect(field(only, ROOMS_FIELDS.pod)).not.toContain(pods[0]!.podName);
+    fresh.dispose();
   });
 
   it('live queries (Editor/content): presence, heatmap, tree, updates, traffic, metrics keep updating', async () => {

@@ -74,7 +74,7 @@ function timeoutText(conn: PodConnection, err: unknown, timeoutMs: number): stri
 }
 
 /** Runs `work` per pod in parallel under one deadline; one response at the end. */
-function oneShot<T>(
+function oneShot<T extends { pod: string }>(
   ctx: RunContext,
   work: (conn: PodConnection, deadline: number, signal: AbortSignal) => Promise<T>,
   build: (results: Array<{ conn: PodConnection; value: T }>) => { frames: DataFrame[]; notices: string[] }
@@ -96,8 +96,12 @@ function oneShot<T>(
       const errors: string[] = [];
       settled.forEach((s, i) => {
         const conn = targets[i] as PodConnection;
-        if (s.status === 'fulfilled') ok.push({ conn, value: s.value });
-        else errors.push(timeoutText(conn, s.reason, ctx.timeoutMs));
+        if (s.status === 'fulfilled') {
+          // A pod filter by name can only be applied once the pod has said its name.
+          if (!ctx.pod || conn.url === ctx.pod || s.value.pod === ctx.pod) ok.push({ conn, value: s.value });
+        } else if (!ctx.pod || conns.includes(conn)) {
+          errors.push(timeoutText(conn, s.reason, ctx.timeoutMs));
+        }
       });
       let built: { frames: DataFrame[]; notices: string[] };
       try {
@@ -107,6 +111,7 @@ function oneShot<T>(
         subscriber.complete();
         return;
       }
+      if (ok.length === 0 && errors.length === 0) errors.push(`no pod named "${ctx.pod}" answered`);
       const state = ok.length === 0 ? LoadingState.Error : LoadingState.Done;
       subscriber.next(response(ctx, state, built.frames, [...errors, ...built.notices]));
       subscriber.complete();
