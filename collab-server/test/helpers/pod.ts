@@ -31,6 +31,19 @@ export const SERVER_DIR = path.resolve(here, '../..');
 const MAX_OUTPUT = 1024 * 1024;
 let podCounter = 0;
 
+/** Pods still running: killed when the test process exits, so no pod outlives its test run. */
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(proc: ChildProcess): void {
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const p of live) p.kill('SIGKILL');
+  });
+}
+
 export interface StartPodOptions {
   /** Environment overrides (`undefined` removes a default). */
   env?: Record<string, string | undefined>;
@@ -114,6 +127,7 @@ export async function startPod(opts: StartPodOptions = {}): Promise<PodProcess> 
 
   const { cmd, args } = launchArgs();
   const proc = spawn(cmd, args, { cwd: SERVER_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  track(proc);
   let out = '';
   const append = (chunk: Buffer): void => {
     out += chunk.toString('utf8');
