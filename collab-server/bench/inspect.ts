@@ -13,6 +13,7 @@
  *
  *   npx tsx bench/inspect.ts [--quick]
  */
+import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { startPod, type PodProcess } from '../test/helpers/pod.js';
@@ -292,6 +293,18 @@ async function diffLatency(
   };
 }
 
+/** CPU time (user + system) of a process so far, ms, from /proc (Linux; NaN elsewhere). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[11] = utime, fields[12] = stime (clock ticks, 100/s)
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Waits until the pod is idle again: a probe op reaches another client in < 100 ms (max 30 s). */
 async function settle(clients: StockClient[][]): Promise<void> {
   const w = clients[0]?.[0] as StockClient;
@@ -307,7 +320,13 @@ async function settle(clients: StockClient[][]): Promise<void> {
   }
 }
 
-async function throughputRound(rooms: string[], clients: StockClient[][], perWriter: number, tag: string) {
+async function throughputRound(
+  pod: PodProcess,
+  clients: StockClient[][],
+  perWriter: number,
+  tag: string
+): Promise<{ opsPerSec: number; podCpuUsPerOp: number }> {
+  const cpu0 = cpuMs(pod.proc.pid);
   // One writer per room floods map sets; the room's last client must see the final value.
   const t0 = performance.now();
   // The 10 inspected rooms (inspectors subscribe to tree/updates/traffic of these).
@@ -329,7 +348,8 @@ async function throughputRound(rooms: string[], clients: StockClient[][], perWri
     'throughput convergence'
   );
   const secs = (performance.now() - t0) / 1000;
-  return (writers.length * perWriter * 2) / secs;
+  const ops = writers.length * perWriter * 2;
+  return { opsPerSec: ops / secs, podCpuUsPerOp: ((cpuMs(pod.proc.pid) - cpu0) * 1000) / ops };
 }
 
 async function main(): Promise<void> {
@@ -349,14 +369,14 @@ async function main(): Promise<void> {
     for (const [i, room] of rooms.entries()) clients.push(await clientsFor(pod, room, 5, `lat${i}`));
     console.log('# inspect bench: throughput with 10 inspectors vs none…');
     const perWriter = quick ? 150 : 400;
-    const results: Array<{ mode: string; opsPerSec: number }> = [];
+    const results: Array<{ mode: string; opsPerSec: number; podCpuUsPerOp: number }> = [];
     let round = 0;
     const rounds = quick ? 1 : 3;
     for (let r = 0; r < rounds; r++) {
       await settle(clients);
       results.push({
         mode: 'none',
-        opsPerSec: await throughputRound(rooms, clients, perWriter, `a${round++}`),
+        ...(await throughputRound(pod, clients, perWriter, `a${round++}`)),
       });
       const inspectors: RawInspector[] = [];
       for (let k = 0; k < 10; k++) {
@@ -374,7 +394,7 @@ async function main(): Promise<void> {
       await settle(clients);
       results.push({
         mode: '10 inspectors',
-        opsPerSec: await throughputRound(rooms, clients, perWriter, `b${round++}`),
+        ...(await throughputRound(pod, clients, perWriter, `b${round++}`)),
       });
       for (const i of inspectors) await i.close();
       await sleep(500);
@@ -383,6 +403,8 @@ async function main(): Promise<void> {
     const withI = results.filter((r) => r.mode !== 'none').map((r) => r.opsPerSec);
     const median = (a: number[]): number => pct(a, 50);
     const tp = {
+      cpuNone: median(results.filter((r) => r.mode === 'none').map((r) => r.podCpuUsPerOp)),
+      cpuWith: median(results.filter((r) => r.mode !== 'none').map((r) => r.podCpuUsPerOp)),
       none: median(none),
       with10: median(withI),
       ratio: median(withI) / median(none),
@@ -422,6 +444,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `| Pod-internal \`inspect_diff_latency_ms\` (update applied → patch/summary enqueued), p95 bucket | | ≤ ${dl.podP95Bucket} ms | |`
+    );
+    console.log(
+      `| Pod CPU per update (user+sys from /proc), without / with 10 inspectors, median of rounds | | ${fmt(tp.cpuNone)} µs / ${fmt(tp.cpuWith)} µs (ratio ${fmt(tp.cpuNone / tp.cpuWith)}: capacity with/without when the pod has its own core) | |`
     );
     console.log(
       `| Collaboration throughput with 10 inspectors / without | ≥ 0.9× | ${tp.ratio.toFixed(3)}× (${Math.round(tp.with10)} vs ${Math.round(tp.none)} ops/s) | ${tp.ratio >= 0.9 ? 'met' : 'MISSED'} |`
