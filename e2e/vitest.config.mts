@@ -12,6 +12,8 @@ export default defineConfig({
     include: ['tests/**/*.e2e.test.ts'],
     globalSetup: [path.join(e2eDir, 'harness/src/vitest/globalSetup.ts')],
     fileParallelism: false,
+    // One worker imports the harness (playwright-core) once for every file; each file still gets its own page.
+    isolate: false,
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
