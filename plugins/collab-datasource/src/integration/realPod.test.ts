@@ -55,7 +55,7 @@ function clientToken(claims: Record<string, unknown>): string {
 }
 const clients: StockClient[] = [];
 
-function dataSource(podUrls: string[], role: 'Viewer' | 'Editor'): CollabDataSource {
+function dataSource(podUrls: string[], role: 'Viewer' | 'Editor', ttlSeconds?: number): CollabDataSource {
   const settings = {
     id: 1,
     uid: 'collab',
@@ -81,7 +81,7 @@ function dataSource(podUrls: string[], role: 'Viewer' | 'Editor'): CollabDataSou
           authorization: `Bearer ${TEST_API_KEYS.acmeContent.key}`,
           'content-type': 'application/json',
         },
-        body: '{}',
+        body: JSON.stringify(ttlSeconds ? { ttlSeconds } : {}),
       });
       const body: unknown = await res.json();
       if (!res.ok) throw new HttpStatusError(res.status, JSON.stringify(body));
@@ -361,6 +361,31 @@ describe('collab datasource against real pods', () => {
     const last = responses.at(-1)!.data[0] as DataFrame;
     expect(last.fields.map((f) => f.name)).toEqual(['time', 'title', 'text', 'tags']);
     expect(JSON.stringify(field(last, 'text'))).not.toContain('Bob');
+    sub.unsubscribe();
+    ds.dispose();
+  }, 30_000);
+
+  it('re-authenticates on the same socket before a short-lived token expires (the stream survives)', async () => {
+    const ds = dataSource([pods[0]!.httpUrl], 'Editor', 2);
+    const seen: DataQueryResponse[] = [];
+    const sub = ds.query(request([{ queryType: 'updates', room: ROOM }])).subscribe((r) => seen.push(r));
+    await waitFor(async () => (await inspectSessions(pods[0]!)) === 1, 5000, 'session open');
+    const start = Date.now();
+    // Two token lifetimes and more: without re-auth the pod closes the stream with AUTH_EXPIRED (4407).
+    while (Date.now() - start < 5000) {
+      clients[0]!.doc.getText('body').insert(0, '.');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const rowsBefore = (seen.at(-1)?.data[0] as DataFrame).length;
+    clients[0]!.doc.getText('body').insert(0, 'after-expiry ');
+    await waitFor(
+      () => (seen.at(-1)?.data[0] as DataFrame).length > rowsBefore,
+      5000,
+      'updates after 2 lifetimes'
+    );
+    expect(seen.flatMap((r) => r.errors ?? [])).toEqual([]);
+    expect(ds.pool.get(pods[0]!.httpUrl).socketsOpened).toBe(1);
+    expect(await inspectSessions(pods[0]!)).toBe(1);
     sub.unsubscribe();
     ds.dispose();
   }, 30_000);
