@@ -1,43 +1,42 @@
-// Skeleton panel: a real, minimal Grafana panel (themed empty state) so the build and the E2E harness
-// have something to load. The panel engineers replace it with the real visualisation.
-import { createElement } from 'react';
-import { css } from '@emotion/css';
-import { type GrafanaTheme2, type PanelProps, PanelPlugin } from '@grafana/data';
-import { useStyles2 } from '@grafana/ui';
+import { PanelPlugin } from '@grafana/data';
 
-export interface CrdtPanelOptions {
-  /** Text shown when the query returns no frames. */
-  emptyMessage: string;
-}
+import { CrdtPanel } from './components/CrdtPanel/CrdtPanel';
+import { type CrdtPanelOptions, DEFAULT_OPTIONS as D } from './types';
 
-const getStyles = (theme: GrafanaTheme2) => ({
-  empty: css({
-    display: 'flex',
-    alignItems: 'center',
-    justifyContent: 'center',
-    height: '100%',
-    color: theme.colors.text.secondary,
-    background: theme.colors.background.secondary,
-    borderRadius: theme.shape.radius.default,
-    fontSize: theme.typography.bodySmall.fontSize,
-  }),
-});
+export type { CrdtPanelOptions } from './types';
 
-export function SkeletonPanel({ data, options, width, height }: PanelProps<CrdtPanelOptions>) {
-  const styles = useStyles2(getStyles);
-  const frames = data.series.length;
-  return createElement(
-    'div',
-    { className: styles.empty, style: { width, height }, 'data-testid': 'collabblocks-crdt-panel-root' },
-    frames === 0 ? options.emptyMessage : `${frames} frame(s)`
-  );
-}
-
-export const plugin = new PanelPlugin<CrdtPanelOptions>(SkeletonPanel).setPanelOptions((builder) =>
-  builder.addTextInput({
-    path: 'emptyMessage',
-    name: 'Empty message',
-    description: 'Shown when the query returns no data',
-    defaultValue: 'No document selected',
-  })
+export const plugin = new PanelPlugin<CrdtPanelOptions>(CrdtPanel).setPanelOptions((builder) =>
+  builder
+    .addNumberInput({
+      path: 'expandDepth',
+      name: 'Expand depth',
+      description: 'Levels expanded when a document first appears (0 = collapsed)',
+      defaultValue: D.expandDepth,
+      settings: { min: 0, max: 20, integer: true },
+    })
+    .addBooleanSwitch({
+      path: 'showValues',
+      name: 'Value previews',
+      description: 'Values are only in the data with content scope',
+      defaultValue: D.showValues,
+    })
+    .addNumberInput({
+      path: 'flashMs',
+      name: 'Flash duration (ms)',
+      description: 'How long nodes changed by the latest updates flash; 0 turns it off',
+      defaultValue: D.flashMs,
+      settings: { min: 0, max: 10_000, integer: true },
+    })
+    .addBooleanSwitch({
+      path: 'showSide',
+      name: 'Updates and details',
+      description: 'Side list of recent updates and the selected node (panels wider than 560 px)',
+      defaultValue: D.showSide,
+    })
+    .addTextInput({
+      path: 'emptyMessage',
+      name: 'Empty message',
+      description: 'Shown when the query returns no tree',
+      defaultValue: D.emptyMessage,
+    })
 );

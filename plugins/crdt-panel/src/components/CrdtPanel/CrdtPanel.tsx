@@ -1,0 +1,259 @@
+/**
+ * The CRDT inspector panel: the live document tree (virtualised), flashing changes, recent updates with
+ * path highlighting, node details (copy path, JSON export), search/filter, and time travel with a diff
+ * between two instants over the dashboard time range.
+ */
+import React, { useCallback, useMemo, useRef, useState } from 'react';
+import { css } from '@emotion/css';
+import { type GrafanaTheme2, type PanelProps } from '@grafana/data';
+import { Input, useStyles2 } from '@grafana/ui';
+
+import { diffTrees } from '../../data/diff';
+import { ancestorsOf, defaultExpanded, flattenTree } from '../../data/flatten';
+import type { TreeModel } from '../../data/model';
+import { searchTree } from '../../data/search';
+import { touches } from '../../data/updates';
+import { type CrdtPanelOptions, DEFAULT_OPTIONS } from '../../types';
+import { NodeDetails } from '../NodeDetails/NodeDetails';
+import { Timeline } from '../Timeline/Timeline';
+import { TreeView } from '../TreeView/TreeView';
+import { UpdateList } from '../UpdateList/UpdateList';
+import { PanelStore } from './ingest';
+
+const TOOLBAR_H = 32;
+const TIMELINE_H = 56;
+
+export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
+  const { data, width, height, timeRange } = props;
+  const options = { ...DEFAULT_OPTIONS, ...props.options };
+  const styles = useStyles2(getStyles);
+  const store = useRef<PanelStore | null>(null);
+  if (store.current === null) store.current = new PanelStore();
+  const s = store.current;
+
+  // Ingest synchronously (idempotent per data.series identity) so the first paint has the tree.
+  const flashRef = useRef<{ paths: Set<string>; stamp: number }>({ paths: new Set(), stamp: 0 });
+  const changed = s.ingest(data.series);
+  if (changed.length > 0) flashRef.current = { paths: new Set(changed), stamp: flashRef.current.stamp + 1 };
+
+  const [travelAt, setTravelAt] = useState<number | null>(null);
+  const [compareAt, setCompareAt] = useState<number | null>(null);
+  const [query, setQuery] = useState('');
+  const [selected, setSelected] = useState<string | null>(null);
+  const [selectedUpdate, setSelectedUpdate] = useState<string | null>(null);
+  const [expandedState, setExpanded] = useState<{ doc: string; set: Set<string> } | null>(null);
+
+  const live = s.current();
+  const liveVersion = live?.version ?? 0;
+  const travelled = useMemo(
+    () => (travelAt === null ? null : s.history.stateAt(travelAt)),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [travelAt, s, s.history.liveSteps, liveVersion]
+  );
+  const model: TreeModel | null = travelled ? travelled.model : live;
+  const version = travelled ? `t${travelled.ts}` : `v${liveVersion}`;
+
+  const compareState = useMemo(
+    () => (compareAt === null ? null : s.history.stateAt(compareAt)),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [compareAt, s, s.history.liveSteps]
+  );
+  const diff = useMemo(
+    () => (compareState && model ? diffTrees(compareState.model, model) : null),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [compareState, model, version]
+  );
+
+  // Expansion: defaults per document (room), then the user's toggles.
+  const docKey = model ? `${model.meta.room}|${model.meta.pod}` : '';
+  let expanded: Set<string>;
+  if (expandedState && expandedState.doc === docKey) expanded = expandedState.set;
+  else {
+    expanded = model ? defaultExpanded(model, options.expandDepth) : new Set();
+    if (model && model.nodes.size > 0) setExpanded({ doc: docKey, set: expanded });
+  }
+
+  const search = useMemo(
+    () => (model && query.trim() !== '' ? searchTree(model, query) : null),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [model, version, query]
+  );
+  const rows = useMemo(
+    () => (model ? flattenTree(model, expanded, search?.visible) : { paths: [], depths: new Int32Array(0) }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [model, version, expanded, search]
+  );
+
+  const touched = useMemo(
+    () => s.updates.find((u) => u.id === selectedUpdate)?.paths ?? null,
+    [s.updates, selectedUpdate]
+  );
+  const highlight = useCallback((p: string) => (touched ? touches(p, touched) : null), [touched]);
+
+  const onToggle = useCallback(
+    (p: string) =>
+      setExpanded((prev) => {
+        const set = new Set(prev?.doc === docKey ? prev.set : expanded);
+        if (set.has(p)) set.delete(p);
+        else set.add(p);
+        return { doc: docKey, set };
+      }),
+    [docKey, expanded]
+  );
+
+  const onSelectUpdate = useCallback(
+    (id: string | null) => {
+      setSelectedUpdate(id);
+      const u = s.updates.find((x) => x.id === id);
+      if (!u || !model) return;
+      // Reveal the touched nodes (their nearest existing ancestors).
+      const set = new Set(expanded);
+      for (const p of u.paths) {
+        let q: string = p;
+        while (q !== '' && !model.nodes.has(q)) q = q.slice(0, Math.max(0, q.lastIndexOf('/')));
+        if (q === '') continue;
+        for (const a of ancestorsOf(model, q)) set.add(a);
+      }
+      setExpanded({ doc: docKey, set });
+    },
+    [s, model, expanded, docKey]
+  );
+
+  const from = timeRange.from.valueOf();
+  const to = timeRange.to.valueOf();
+  const instants = useMemo(
+    () => [...new Set([...s.history.instants(), ...s.updates.map((u) => u.ts)])].sort((a, b) => a - b),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [s, s.history.liveSteps, s.updates, liveVersion]
+  );
+  const ticks = useMemo(() => s.updates.map((u) => u.ts), [s.updates]);
+
+  const sideW = options.showSide && width >= 560 ? Math.min(320, Math.round(width * 0.34)) : 0;
+  const treeW = width - sideW;
+  const bodyH = Math.max(40, height - TOOLBAR_H - TIMELINE_H);
+
+  if (!model) {
+    return (
+      <div className={styles.empty} style={{ width, height }} data-testid="collabblocks-crdt-panel-root">
+        {options.emptyMessage}
+      </div>
+    );
+  }
+
+  const meta = model.meta;
+  return (
+    <div
+      className={styles.root}
+      style={{ width, height }}
+      data-testid="collabblocks-crdt-panel-root"
+      data-nodes={model.nodes.size}
+      data-mode={travelAt === null ? 'live' : 'travel'}
+      data-state-ts={travelled ? travelled.ts : meta.ts}
+    >
+      <div className={styles.toolbar} style={{ height: TOOLBAR_H }}>
+        <Input
+          className={styles.search}
+          placeholder="Filter by path or value"
+          value={query}
+          aria-label="Filter tree"
+          data-testid="crdt-search"
+          onChange={(e) => setQuery(e.currentTarget.value)}
+        />
+        <span className={styles.info} data-testid="crdt-summary">
+          {meta.room && `${meta.room} · `}
+          {model.nodes.size} nodes
+          {meta.truncated ? ` (of ${meta.total})` : ''}
+          {search ? ` · ${search.matches.size} match${search.matches.size === 1 ? '' : 'es'}` : ''}
+          {travelled?.before ? ' · earliest known state' : ''}
+          {diff ? ` · diff +${diff.added} −${diff.removed} ~${diff.changed}` : ''}
+          {meta.scope === 'metadata' ? ' · metadata only' : ''}
+        </span>
+      </div>
+      <div className={styles.body} style={{ height: bodyH }}>
+        <TreeView
+          model={model}
+          rows={rows}
+          expanded={expanded}
+          selected={selected}
+          width={treeW}
+          height={bodyH}
+          showValues={options.showValues}
+          flash={{
+            paths: travelAt === null ? flashRef.current.paths : new Set(),
+            stamp: flashRef.current.stamp,
+            ms: options.flashMs,
+          }}
+          highlight={highlight}
+          diff={diff?.kinds ?? null}
+          matches={search?.matches ?? null}
+          onToggle={onToggle}
+          onSelect={setSelected}
+        />
+        {sideW > 0 && (
+          <div className={styles.side} style={{ width: sideW, height: bodyH }}>
+            <UpdateList
+              updates={s.updates}
+              selectedId={selectedUpdate}
+              height={Math.max(40, bodyH - 150)}
+              onSelect={onSelectUpdate}
+              onTravel={(t) => setTravelAt(t)}
+            />
+            <NodeDetails model={model} path={selected} />
+          </div>
+        )}
+      </div>
+      <Timeline
+        from={from}
+        to={to}
+        at={travelAt}
+        compareAt={compareAt}
+        instants={instants}
+        ticks={ticks}
+        width={width}
+        onTravel={setTravelAt}
+        onCompare={setCompareAt}
+      />
+    </div>
+  );
+}
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  root: css({
+    display: 'flex',
+    flexDirection: 'column',
+    overflow: 'hidden',
+    background: theme.colors.background.primary,
+    color: theme.colors.text.primary,
+  }),
+  empty: css({
+    display: 'flex',
+    alignItems: 'center',
+    justifyContent: 'center',
+    color: theme.colors.text.secondary,
+    background: theme.colors.background.secondary,
+    borderRadius: theme.shape.radius.default,
+    fontSize: theme.typography.bodySmall.fontSize,
+  }),
+  toolbar: css({
+    display: 'flex',
+    alignItems: 'center',
+    gap: theme.spacing(1),
+    padding: theme.spacing(0, 0.5),
+    borderBottom: `1px solid ${theme.colors.border.weak}`,
+  }),
+  search: css({ maxWidth: 260 }),
+  info: css({
+    color: theme.colors.text.secondary,
+    fontSize: theme.typography.bodySmall.fontSize,
+    whiteSpace: 'nowrap',
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+  }),
+  body: css({ display: 'flex', minHeight: 0 }),
+  side: css({
+    display: 'flex',
+    flexDirection: 'column',
+    borderLeft: `1px solid ${theme.colors.border.weak}`,
+    minWidth: 0,
+  }),
+});

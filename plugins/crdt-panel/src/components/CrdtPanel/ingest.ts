@@ -1,0 +1,74 @@
+/**
+ * Frame ingestion for the panel (kept out of React): the live tree (folded in place), historyTree
+ * keyframes, update summaries, and what changed with the latest emission (for the flash).
+ */
+import type { DataFrame } from '@grafana/data';
+
+import { frameKind, refreshFromFrame, treeFromFrame } from '../../data/frame';
+import { TreeHistory } from '../../data/history';
+import type { TreeModel } from '../../data/model';
+import { patchPaths } from '../../data/patch';
+import { mergeUpdates, updatesFromFrame, type UpdateEntry } from '../../data/updates';
+
+export class PanelStore {
+  live: TreeModel | null = null;
+  readonly history = new TreeHistory();
+  updates: UpdateEntry[] = [];
+  /** Latest historyTree state (shown when there is no live tree). */
+  latestKeyframe: TreeModel | null = null;
+  private keyframeFrames = new WeakSet<DataFrame>();
+  private lastSeries: DataFrame[] | null = null;
+  private lastUpdateId: string | null = null;
+
+  /** Folds a new `data.series`; returns the paths changed by it (for the flash). */
+  ingest(series: DataFrame[]): string[] {
+    if (series === this.lastSeries) return [];
+    this.lastSeries = series;
+    const changed: string[] = [];
+    const updateLists: UpdateEntry[][] = [];
+    let sawUpdates = false;
+    for (const frame of series) {
+      const kind = frameKind(frame);
+      if (kind === 'tree') {
+        if (this.live) {
+          const refreshed = refreshFromFrame(this.live, frame);
+          if (refreshed === null) {
+            const next = treeFromFrame(frame);
+            if (next) this.live = next;
+          }
+        } else {
+          this.live = treeFromFrame(frame);
+        }
+        if (this.live) {
+          if (this.live.meta.ts === 0) this.live.meta.ts = Date.now();
+          const patch = this.history.pushLive(this.live);
+          if (patch) changed.push(...patchPaths(patch));
+        }
+      } else if (kind === 'historyTree') {
+        if (this.keyframeFrames.has(frame)) continue;
+        this.keyframeFrames.add(frame);
+        const m = treeFromFrame(frame);
+        if (m) {
+          this.history.addKeyframe(m);
+          if (!this.latestKeyframe || m.meta.ts >= this.latestKeyframe.meta.ts) this.latestKeyframe = m;
+        }
+      } else if (kind === 'updates' || kind === 'history') {
+        sawUpdates = true;
+        updateLists.push(updatesFromFrame(frame));
+      }
+    }
+    if (sawUpdates) {
+      this.updates = mergeUpdates([this.updates, ...updateLists]);
+      // Paths of updates that arrived since the last emission flash too.
+      const idx = this.lastUpdateId === null ? -1 : this.updates.findIndex((u) => u.id === this.lastUpdateId);
+      const fresh = this.lastUpdateId === null ? [] : this.updates.slice(idx + 1);
+      for (const u of fresh.slice(-50)) changed.push(...u.paths);
+      this.lastUpdateId = this.updates.at(-1)?.id ?? this.lastUpdateId;
+    }
+    return changed;
+  }
+
+  current(): TreeModel | null {
+    return this.live ?? this.latestKeyframe;
+  }
+}

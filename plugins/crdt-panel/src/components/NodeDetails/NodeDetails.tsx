@@ -1,0 +1,127 @@
+/** The selected node: its summary, value, copy path and JSON export of its subtree. */
+import React, { useState } from 'react';
+import { css } from '@emotion/css';
+import { type GrafanaTheme2 } from '@grafana/data';
+import { Button, useStyles2 } from '@grafana/ui';
+
+import { subtreeJsonText } from '../../data/exportJson';
+import type { TreeModel } from '../../data/model';
+
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // Insecure context or no permission: fall back to a hidden textarea.
+    const ta = document.createElement('textarea');
+    ta.value = text;
+    ta.style.position = 'fixed';
+    ta.style.opacity = '0';
+    document.body.appendChild(ta);
+    ta.select();
+    let ok = false;
+    try {
+      ok = document.execCommand('copy');
+    } catch {
+      ok = false;
+    }
+    ta.remove();
+    return ok;
+  }
+}
+
+export function downloadJson(name: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+export function exportFileName(room: string, path: string): string {
+  const base = `${room}${path}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '');
+  return `${base || 'document'}.json`;
+}
+
+export function NodeDetails({ model, path }: { model: TreeModel; path: string | null }) {
+  const styles = useStyles2(getStyles);
+  const [copied, setCopied] = useState<string | null>(null);
+  const n = path === null ? undefined : model.nodes.get(path);
+  const target = n ? n.path : '';
+  return (
+    <div className={styles.root} data-testid="crdt-details">
+      {n ? (
+        <>
+          <div className={styles.path} title={n.path}>
+            {n.path}
+          </div>
+          <div className={styles.grid}>
+            <span>type</span>
+            <span>{n.type}</span>
+            <span>size</span>
+            <span>{n.size}</span>
+            <span>items</span>
+            <span>{n.itemCount}</span>
+            <span>tombstones</span>
+            <span>{n.deleted}</span>
+            <span>last</span>
+            <span>
+              {n.lastClient !== null
+                ? `client ${n.lastClient} clock ${n.lastClock ?? '?'} ${n.lastTime ? new Date(n.lastTime).toISOString() : ''}`
+                : '—'}
+            </span>
+          </div>
+          {n.value !== '' && <pre className={styles.value}>{n.value.slice(0, 2000)}</pre>}
+        </>
+      ) : (
+        <div className={styles.hint}>Select a node (or export the whole document)</div>
+      )}
+      <div className={styles.buttons}>
+        <Button
+          size="sm"
+          variant="secondary"
+          icon="copy"
+          disabled={!n}
+          onClick={() => void copyText(target).then((ok) => setCopied(ok ? target : null))}
+        >
+          {copied !== null && copied === target ? 'Copied' : 'Copy path'}
+        </Button>
+        <Button
+          size="sm"
+          variant="secondary"
+          icon="download-alt"
+          onClick={() =>
+            downloadJson(exportFileName(model.meta.room, target), subtreeJsonText(model, target))
+          }
+        >
+          Export JSON
+        </Button>
+      </div>
+    </div>
+  );
+}
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  root: css({
+    padding: theme.spacing(0.5),
+    borderTop: `1px solid ${theme.colors.border.weak}`,
+    fontSize: theme.typography.bodySmall.fontSize,
+    display: 'flex',
+    flexDirection: 'column',
+    gap: theme.spacing(0.5),
+    minHeight: 0,
+  }),
+  path: css({ fontFamily: theme.typography.fontFamilyMonospace, wordBreak: 'break-all' }),
+  grid: css({
+    display: 'grid',
+    gridTemplateColumns: 'auto 1fr',
+    columnGap: theme.spacing(1),
+    color: theme.colors.text.secondary,
+  }),
+  value: css({ maxHeight: 80, overflow: 'auto', margin: 0, fontSize: 11, whiteSpace: 'pre-wrap' }),
+  hint: css({ color: theme.colors.text.secondary }),
+  buttons: css({ display: 'flex', gap: theme.spacing(0.5), flexWrap: 'wrap' }),
+});

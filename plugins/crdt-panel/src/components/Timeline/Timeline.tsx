@@ -1,0 +1,161 @@
+/**
+ * Time travel over the dashboard time range: a slider (follows props.timeRange), tick marks for updates,
+ * step back/forward through known instants, Live, and a diff base ("compare from here").
+ */
+import React from 'react';
+import { css } from '@emotion/css';
+import { type GrafanaTheme2 } from '@grafana/data';
+import { Button, useStyles2 } from '@grafana/ui';
+
+export interface TimelineProps {
+  from: number;
+  to: number;
+  /** null = live (latest). */
+  at: number | null;
+  compareAt: number | null;
+  /** Sorted instants one can step to (updates and known states). */
+  instants: number[];
+  /** Update instants drawn as ticks. */
+  ticks: number[];
+  width: number;
+  onTravel: (t: number | null) => void;
+  onCompare: (t: number | null) => void;
+}
+
+export function fmtInstant(t: number): string {
+  return new Date(t).toISOString().replace('T', ' ').slice(0, 23);
+}
+
+/** Previous/next instant strictly before/after `t`, or undefined. */
+export function stepInstant(instants: number[], t: number, dir: -1 | 1): number | undefined {
+  if (dir < 0) {
+    for (let i = instants.length - 1; i >= 0; i--) if ((instants[i] as number) < t) return instants[i];
+    return undefined;
+  }
+  for (const x of instants) if (x > t) return x;
+  return undefined;
+}
+
+const MAX_TICKS = 400;
+
+export function Timeline(props: TimelineProps) {
+  const { from, to, at, compareAt, instants, width } = props;
+  const styles = useStyles2(getStyles);
+  const span = Math.max(1, to - from);
+  const current = at ?? to;
+  const inRange = instants.filter((t) => t >= from && t <= to);
+  const prev = stepInstant(inRange, current, -1);
+  const next = at === null ? undefined : stepInstant(inRange, current, 1);
+  const ticks = props.ticks.filter((t) => t >= from && t <= to);
+  const stride = Math.max(1, Math.ceil(ticks.length / MAX_TICKS));
+  const trackW = Math.max(40, width - 16);
+  return (
+    <div
+      className={styles.root}
+      data-testid="crdt-timeline"
+      data-at={at ?? 'live'}
+      data-compare={compareAt ?? ''}
+    >
+      <div className={styles.track} style={{ width: trackW }}>
+        {ticks
+          .filter((_, i) => i % stride === 0)
+          .map((t, i) => (
+            <span key={`${t}-${i}`} className={styles.tick} style={{ left: ((t - from) / span) * trackW }} />
+          ))}
+        {compareAt !== null && compareAt >= from && compareAt <= to && (
+          <span
+            className={styles.compare}
+            style={{ left: ((compareAt - from) / span) * trackW }}
+            title="diff base"
+          />
+        )}
+        <input
+          type="range"
+          aria-label="Time travel"
+          data-testid="crdt-timeline-slider"
+          className={styles.slider}
+          min={from}
+          max={to}
+          step={1}
+          value={Math.min(to, Math.max(from, current))}
+          onChange={(e) => {
+            const t = Number(e.currentTarget.value);
+            props.onTravel(t >= to ? null : t);
+          }}
+        />
+      </div>
+      <div className={styles.controls}>
+        <Button
+          size="sm"
+          variant="secondary"
+          icon="step-backward"
+          aria-label="Step back"
+          disabled={prev === undefined}
+          onClick={() => prev !== undefined && props.onTravel(prev)}
+        />
+        <Button
+          size="sm"
+          variant="secondary"
+          icon="forward"
+          aria-label="Step forward"
+          disabled={next === undefined}
+          onClick={() => next !== undefined && props.onTravel(next)}
+        />
+        <Button
+          size="sm"
+          variant={at === null ? 'primary' : 'secondary'}
+          onClick={() => props.onTravel(null)}
+        >
+          Live
+        </Button>
+        <span className={styles.label} data-testid="crdt-instant">
+          {at === null ? 'live' : fmtInstant(at)}
+        </span>
+        <span className={styles.fill} />
+        {compareAt === null ? (
+          <Button size="sm" variant="secondary" icon="code-branch" onClick={() => props.onCompare(current)}>
+            Compare from here
+          </Button>
+        ) : (
+          <Button size="sm" variant="secondary" icon="times" onClick={() => props.onCompare(null)}>
+            Diff from {fmtInstant(compareAt).slice(11)}
+          </Button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  root: css({
+    display: 'flex',
+    flexDirection: 'column',
+    gap: 2,
+    padding: theme.spacing(0.5, 1),
+    borderTop: `1px solid ${theme.colors.border.weak}`,
+  }),
+  track: css({ position: 'relative', height: 18 }),
+  tick: css({
+    position: 'absolute',
+    top: 2,
+    width: 1,
+    height: 6,
+    background: theme.colors.text.disabled,
+    pointerEvents: 'none',
+  }),
+  compare: css({
+    position: 'absolute',
+    top: 0,
+    width: 2,
+    height: 18,
+    background: theme.colors.warning.main,
+    pointerEvents: 'none',
+  }),
+  slider: css({ position: 'absolute', left: 0, right: 0, top: 4, width: '100%', margin: 0 }),
+  controls: css({ display: 'flex', alignItems: 'center', gap: theme.spacing(0.5), height: 26 }),
+  label: css({
+    fontFamily: theme.typography.fontFamilyMonospace,
+    fontSize: theme.typography.bodySmall.fontSize,
+  }),
+  fill: css({ flex: 1 }),
+});

@@ -1,0 +1,296 @@
+/**
+ * Virtualised tree: only the rows in the viewport (plus a small overscan) are
+ * in the DOM. Keyboard: ↑/↓ move, → expands or goes to the first child, ←
+ * collapses or goes to the parent, Home/End, Enter/Space toggle.
+ */
+import React, { useCallback, useEffect, useRef, useState } from 'react';
+import { css, cx, keyframes } from '@emotion/css';
+import { type GrafanaTheme2 } from '@grafana/data';
+import { useStyles2, useTheme2 } from '@grafana/ui';
+
+import type { DiffKind } from '../../data/diff';
+import type { FlatRows } from '../../data/flatten';
+import type { TreeModel, TreeNodeModel } from '../../data/model';
+import { ROW_HEIGHT } from '../../types';
+import { badgeFor } from './icons';
+
+export interface TreeViewProps {
+  model: TreeModel;
+  rows: FlatRows;
+  expanded: ReadonlySet<string>;
+  selected: string | null;
+  width: number;
+  height: number;
+  showValues: boolean;
+  /** Paths flashing now, with a stamp that restarts the animation. */
+  flash: { paths: ReadonlySet<string>; stamp: number; ms: number };
+  /** Highlighted by the selected update: exact or on the way. */
+  highlight: (path: string) => 'exact' | 'inside' | null;
+  diff: ReadonlyMap<string, DiffKind> | null;
+  matches: ReadonlySet<string> | null;
+  onToggle: (path: string) => void;
+  onSelect: (path: string) => void;
+}
+
+const OVERSCAN = 8;
+
+function preview(n: TreeNodeModel): string {
+  if (n.value === '') return n.nodeName ? `<${n.nodeName}>` : '';
+  const v = n.value.length > 120 ? `${n.value.slice(0, 120)}…` : n.value;
+  return n.valueType === 'string' || n.type === 'Text' || n.type === 'XmlText' ? JSON.stringify(v) : v;
+}
+
+function shortTime(ms: number | null): string {
+  if (ms === null) return '';
+  const d = new Date(ms);
+  return d.toISOString().slice(11, 19);
+}
+
+export function TreeView(props: TreeViewProps) {
+  const { model, rows, expanded, selected, width, height, onToggle, onSelect } = props;
+  const styles = useStyles2(getStyles);
+  const theme = useTheme2();
+  const scroller = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const count = rows.paths.length;
+
+  const selIndex = selected === null ? -1 : rows.paths.indexOf(selected);
+
+  // Keep the selected row in view.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || selIndex < 0) return;
+    const top = selIndex * ROW_HEIGHT;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (top + ROW_HEIGHT > el.scrollTop + height) el.scrollTop = top + ROW_HEIGHT - height;
+  }, [selIndex, height]);
+
+  const onKeyDown = useCallback(
+    (e: React.KeyboardEvent) => {
+      if (count === 0) return;
+      const at = selIndex < 0 ? 0 : selIndex;
+      const path = rows.paths[at] as string;
+      const node = model.nodes.get(path);
+      const hasKids = (model.childrenOf.get(path)?.length ?? 0) > 0;
+      const page = Math.max(1, Math.floor(height / ROW_HEIGHT) - 1);
+      const go = (i: number) => onSelect(rows.paths[Math.max(0, Math.min(count - 1, i))] as string);
+      switch (e.key) {
+        case 'ArrowDown':
+          go(selIndex < 0 ? 0 : at + 1);
+          break;
+        case 'ArrowUp':
+          go(at - 1);
+          break;
+        case 'PageDown':
+          go(at + page);
+          break;
+        case 'PageUp':
+          go(at - page);
+          break;
+        case 'Home':
+          go(0);
+          break;
+        case 'End':
+          go(count - 1);
+          break;
+        case 'ArrowRight':
+          if (hasKids && !expanded.has(path)) onToggle(path);
+          else if (hasKids) go(at + 1);
+          break;
+        case 'ArrowLeft':
+          if (hasKids && expanded.has(path)) onToggle(path);
+          else if (node && node.parent !== '') onSelect(node.parent);
+          break;
+        case 'Enter':
+        case ' ':
+          if (selIndex < 0) go(0);
+          else if (hasKids) onToggle(path);
+          break;
+        default:
+          return;
+      }
+      e.preventDefault();
+    },
+    [count, selIndex, rows, model, expanded, height, onSelect, onToggle]
+  );
+
+  const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(count, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
+  const items: React.ReactNode[] = [];
+  const showStats = width >= 420;
+  for (let i = first; i < last; i++) {
+    const path = rows.paths[i] as string;
+    const n = model.nodes.get(path);
+    if (!n) continue;
+    const depth = rows.depths[i] ?? 0;
+    const kids = model.childrenOf.get(path)?.length ?? 0;
+    const open = kids > 0 && (props.matches !== null || expanded.has(path));
+    const badge = badgeFor(n.type);
+    const hl = props.highlight(path);
+    const dk = props.diff?.get(path);
+    const flashing = props.flash.ms > 0 && props.flash.paths.has(path);
+    const colorOf = (c: string) =>
+      c === 'text' ? theme.colors.text.secondary : theme.visualization.getColorByName(c);
+    items.push(
+      <div
+        key={flashing ? `${path}#${props.flash.stamp}` : path}
+        id={`crdt-row-${i}`}
+        role="treeitem"
+        aria-level={depth + 1}
+        aria-selected={path === selected}
+        aria-expanded={kids > 0 ? open : undefined}
+        data-path={path}
+        data-flash={flashing ? 'true' : undefined}
+        data-diff={dk}
+        data-highlight={hl ?? undefined}
+        className={cx(
+          styles.row,
+          path === selected && styles.selected,
+          hl === 'exact' && styles.hlExact,
+          hl === 'inside' && styles.hlInside,
+          dk === 'added' && styles.added,
+          dk === 'changed' && styles.changed,
+          props.matches?.has(path) && styles.match
+        )}
+        style={{ top: i * ROW_HEIGHT, animationDuration: flashing ? `${props.flash.ms}ms` : undefined }}
+        onClick={() => onSelect(path)}
+      >
+        {flashing && <span className={styles.flash} style={{ animationDuration: `${props.flash.ms}ms` }} />}
+        <span style={{ width: depth * 14, flex: 'none' }} />
+        <span
+          className={styles.toggle}
+          onClick={(e) => {
+            e.stopPropagation();
+            if (kids > 0) onToggle(path);
+          }}
+        >
+          {kids > 0 ? (open ? '▾' : '▸') : ''}
+        </span>
+        <span
+          className={styles.badge}
+          style={{ color: colorOf(badge.color), borderColor: colorOf(badge.color) }}
+          title={n.type}
+        >
+          {badge.label}
+        </span>
+        <span className={styles.key}>{/^\d+$/.test(n.key) ? `[${n.key}]` : n.key}</span>
+        {props.showValues && <span className={styles.value}>{preview(n)}</span>}
+        <span className={styles.fill} />
+        {showStats && (
+          <span className={styles.stats}>
+            <span title="size">{n.size}</span>
+            <span title="items">{n.itemCount}</span>
+            <span title="tombstones" className={n.deleted > 0 ? styles.tomb : undefined}>
+              {n.deleted}
+            </span>
+            <span title="last change: client:clock time" className={styles.last}>
+              {n.lastClient !== null ? `${n.lastClient}:${n.lastClock ?? ''} ${shortTime(n.lastTime)}` : ''}
+            </span>
+          </span>
+        )}
+      </div>
+    );
+  }
+
+  return (
+    <div
+      ref={scroller}
+      role="tree"
+      aria-label="Document tree"
+      tabIndex={0}
+      data-testid="crdt-tree"
+      data-rows={count}
+      aria-activedescendant={selIndex >= 0 ? `crdt-row-${selIndex}` : undefined}
+      className={styles.scroller}
+      style={{ width, height }}
+      onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+      onKeyDown={onKeyDown}
+    >
+      <div style={{ height: count * ROW_HEIGHT, position: 'relative' }}>{items}</div>
+    </div>
+  );
+}
+
+const flashAnim = keyframes({ from: { opacity: 0.9 }, to: { opacity: 0 } });
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  scroller: css({
+    overflow: 'auto',
+    position: 'relative',
+    outline: 'none',
+    fontFamily: theme.typography.fontFamilyMonospace,
+    fontSize: theme.typography.bodySmall.fontSize,
+    '&:focus-visible': { boxShadow: `inset 0 0 0 1px ${theme.colors.primary.border}` },
+  }),
+  row: css({
+    position: 'absolute',
+    left: 0,
+    right: 0,
+    height: ROW_HEIGHT,
+    display: 'flex',
+    alignItems: 'center',
+    gap: theme.spacing(0.5),
+    paddingRight: theme.spacing(1),
+    whiteSpace: 'nowrap',
+    cursor: 'default',
+    color: theme.colors.text.primary,
+    '&:hover': { background: theme.colors.action.hover },
+  }),
+  selected: css({
+    background: theme.colors.action.selected,
+    '&:hover': { background: theme.colors.action.selected },
+  }),
+  hlExact: css({
+    boxShadow: `inset 3px 0 0 ${theme.colors.warning.main}`,
+    background: theme.colors.warning.transparent,
+  }),
+  hlInside: css({ boxShadow: `inset 3px 0 0 ${theme.colors.warning.border}` }),
+  added: css({ background: theme.colors.success.transparent }),
+  changed: css({ background: theme.colors.warning.transparent }),
+  match: css({ fontWeight: theme.typography.fontWeightMedium, textDecoration: 'underline dotted' }),
+  flash: css({
+    position: 'absolute',
+    inset: 0,
+    pointerEvents: 'none',
+    background: theme.colors.primary.transparent,
+    boxShadow: `inset 0 0 0 1px ${theme.colors.primary.border}`,
+    animationName: flashAnim,
+    animationTimingFunction: 'ease-out',
+    animationFillMode: 'forwards',
+  }),
+  toggle: css({
+    width: 12,
+    flex: 'none',
+    textAlign: 'center',
+    color: theme.colors.text.secondary,
+    cursor: 'pointer',
+  }),
+  badge: css({
+    flex: 'none',
+    minWidth: 18,
+    padding: '0 2px',
+    border: '1px solid',
+    borderRadius: theme.shape.radius.default,
+    fontSize: 10,
+    lineHeight: '14px',
+    textAlign: 'center',
+  }),
+  key: css({ flex: 'none', color: theme.colors.text.primary }),
+  value: css({
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    color: theme.colors.text.secondary,
+    minWidth: 0,
+  }),
+  fill: css({ flex: 1 }),
+  stats: css({
+    flex: 'none',
+    display: 'grid',
+    gridTemplateColumns: '48px 48px 40px 150px',
+    textAlign: 'right',
+    color: theme.colors.text.secondary,
+    gap: theme.spacing(0.5),
+  }),
+  tomb: css({ color: theme.colors.error.text }),
+  last: css({ overflow: 'hidden', textOverflow: 'ellipsis' }),
+});

@@ -1,0 +1,93 @@
+/** Recent update summaries (newest first); selecting one highlights the paths it touched. */
+import React from 'react';
+import { css, cx } from '@emotion/css';
+import { type GrafanaTheme2 } from '@grafana/data';
+import { IconButton, useStyles2 } from '@grafana/ui';
+
+import type { UpdateEntry } from '../../data/updates';
+
+export interface UpdateListProps {
+  updates: UpdateEntry[];
+  selectedId: string | null;
+  height: number;
+  onSelect: (id: string | null) => void;
+  onTravel: (t: number) => void;
+}
+
+const MAX_SHOWN = 200;
+
+export function UpdateList({ updates, selectedId, height, onSelect, onTravel }: UpdateListProps) {
+  const styles = useStyles2(getStyles);
+  const shown = updates.slice(-MAX_SHOWN).reverse();
+  return (
+    <div className={styles.root} style={{ height }} data-testid="crdt-updates" data-count={updates.length}>
+      {shown.length === 0 && <div className={styles.empty}>No updates in range</div>}
+      {shown.map((u) => (
+        <div
+          key={u.id}
+          role="button"
+          tabIndex={0}
+          data-update-id={u.id}
+          className={cx(styles.item, u.id === selectedId && styles.selected)}
+          onClick={() => onSelect(u.id === selectedId ? null : u.id)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' || e.key === ' ') {
+              e.preventDefault();
+              onSelect(u.id === selectedId ? null : u.id);
+            }
+          }}
+        >
+          <div className={styles.line}>
+            <span>{new Date(u.ts).toISOString().slice(11, 23)}</span>
+            <span className={styles.who}>
+              {u.user || (u.clientId !== null ? `client ${u.clientId}` : u.origin)}
+            </span>
+            <span className={styles.ins}>+{u.inserted}</span>
+            <span className={styles.del}>-{u.deleted}</span>
+            <IconButton
+              name="history"
+              size="sm"
+              aria-label="Show the document at this update"
+              onClick={(e) => {
+                e.stopPropagation();
+                onTravel(u.ts);
+              }}
+            />
+          </div>
+          <div className={styles.paths}>{u.paths.slice(0, 3).join(' ') || '—'}</div>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  root: css({ overflowY: 'auto', fontSize: theme.typography.bodySmall.fontSize }),
+  empty: css({ color: theme.colors.text.secondary, padding: theme.spacing(1) }),
+  item: css({
+    padding: theme.spacing(0.25, 0.5),
+    borderBottom: `1px solid ${theme.colors.border.weak}`,
+    cursor: 'pointer',
+    '&:hover': { background: theme.colors.action.hover },
+  }),
+  selected: css({
+    background: theme.colors.warning.transparent,
+    '&:hover': { background: theme.colors.warning.transparent },
+  }),
+  line: css({
+    display: 'flex',
+    gap: theme.spacing(0.5),
+    alignItems: 'center',
+    fontFamily: theme.typography.fontFamilyMonospace,
+  }),
+  who: css({ flex: 1, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }),
+  ins: css({ color: theme.colors.success.text }),
+  del: css({ color: theme.colors.error.text }),
+  paths: css({
+    color: theme.colors.text.secondary,
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    whiteSpace: 'nowrap',
+    fontFamily: theme.typography.fontFamilyMonospace,
+  }),
+});

@@ -1,0 +1,136 @@
+/**
+ * Frames → models. Picks the collab frames out of a response by
+ * `meta.custom.collabFrame` (tree, historyTree, updates, history) and reads
+ * them by the field names of the contract. Bad or missing columns give
+ * defaults, never a crash.
+ */
+import type { DataFrame, Field } from '@grafana/data';
+import { collabFrameKind, TREE_FIELDS as F, type CollabFrameKind } from '@collabblocks/protocol';
+
+import { buildModel, emptyMeta, sameNode, type TreeMeta, type TreeModel, type TreeNodeModel } from './model';
+
+type Values = ArrayLike<unknown>;
+
+function col(frame: DataFrame, name: string): Values | undefined {
+  const f: Field | undefined = frame.fields.find((x) => x.name === name);
+  return f?.values as Values | undefined;
+}
+
+function custom(frame: DataFrame): Record<string, unknown> {
+  const c = (frame.meta as { custom?: unknown } | undefined)?.custom;
+  return c && typeof c === 'object' ? (c as Record<string, unknown>) : {};
+}
+
+export function frameKind(frame: DataFrame): CollabFrameKind | undefined {
+  const kind = collabFrameKind(frame.meta as { custom?: Record<string, unknown> } | undefined);
+  if (kind !== undefined) return kind;
+  // Other sources (static frames, a table): a tree when it has path + parentPath, updates when it has paths.
+  if (col(frame, F.path) && col(frame, F.parentPath)) return 'tree';
+  if (col(frame, 'paths') && col(frame, 'timestamp')) return 'updates';
+  return undefined;
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : v == null ? '' : String(v));
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export function treeMeta(frame: DataFrame, rows: number): TreeMeta {
+  const c = custom(frame);
+  const meta = emptyMeta(num(c.ts));
+  meta.room = str(c.room);
+  meta.pod = str(c.pod);
+  if (typeof c.seq === 'number') meta.seq = c.seq;
+  meta.complete = c.complete !== false;
+  meta.total = typeof c.total === 'number' ? c.total : rows;
+  meta.truncated = c.truncated === true;
+  meta.scope = c.scope === 'content' ? 'content' : 'metadata';
+  return meta;
+}
+
+interface Columns {
+  length: number;
+  path: Values;
+  get: (i: number) => TreeNodeModel;
+}
+
+function columns(frame: DataFrame): Columns | null {
+  const path = col(frame, F.path);
+  if (!path) return null;
+  const empty: Values = [];
+  const c = (n: string): Values => col(frame, n) ?? empty;
+  const parent = c(F.parentPath);
+  const depth = c(F.depth);
+  const key = c(F.key);
+  const type = c(F.type);
+  const size = c(F.size);
+  const itemCount = c(F.itemCount);
+  const deleted = c(F.deleted);
+  const children = c(F.children);
+  const lastClient = c(F.lastClient);
+  const lastClock = c(F.lastClock);
+  const lastTime = c(F.lastTime);
+  const valueType = c(F.valueType);
+  const nodeName = c(F.nodeName);
+  const value = c(F.value);
+  return {
+    length: path.length,
+    path,
+    get: (i) => {
+      const p = str(path[i]);
+      const par = parent.length ? str(parent[i]) : p.slice(0, Math.max(0, p.lastIndexOf('/')));
+      return {
+        path: p,
+        parent: par,
+        depth: num(depth[i]),
+        key: str(key[i]),
+        type: str(type[i]) || 'unknown',
+        size: num(size[i]),
+        itemCount: num(itemCount[i]),
+        deleted: num(deleted[i]),
+        children: num(children[i]),
+        lastClient: numOrNull(lastClient[i]),
+        lastClock: numOrNull(lastClock[i]),
+        lastTime: numOrNull(lastTime[i]),
+        valueType: str(valueType[i]),
+        nodeName: str(nodeName[i]),
+        value: str(value[i]),
+      };
+    },
+  };
+}
+
+/** A tree model from a tree/historyTree frame (null when it has no `path` field). */
+export function treeFromFrame(frame: DataFrame): TreeModel | null {
+  const cols = columns(frame);
+  if (!cols) return null;
+  const nodes: TreeNodeModel[] = new Array(cols.length);
+  for (let i = 0; i < cols.length; i++) nodes[i] = cols.get(i);
+  return buildModel(nodes, treeMeta(frame, cols.length));
+}
+
+/**
+ * Folds a new snapshot frame into `prev` in place when the structure is the same (same paths in the same
+ * order): only changed nodes are replaced. Returns the paths that changed, or null when the structure
+ * differs (the caller rebuilds with `treeFromFrame`).
+ */
+export function refreshFromFrame(prev: TreeModel, frame: DataFrame): string[] | null {
+  const cols = columns(frame);
+  if (!cols || cols.length !== prev.nodes.size) return null;
+  let i = 0;
+  for (const p of prev.nodes.keys()) {
+    if (cols.path[i] !== p) return null;
+    i++;
+  }
+  const changed: string[] = [];
+  for (let r = 0; r < cols.length; r++) {
+    const n = cols.get(r);
+    const old = prev.nodes.get(n.path);
+    if (!old || !sameNode(old, n)) {
+      prev.nodes.set(n.path, n);
+      changed.push(n.path);
+    }
+  }
+  prev.meta = treeMeta(frame, cols.length);
+  if (changed.length > 0) prev.version++;
+  return changed;
+}

@@ -1,0 +1,101 @@
+/**
+ * Tree patches (the inspect protocol's treePatch semantics): `added` nodes
+ * (parents before children), `changed` node summaries, `removed` paths (a
+ * removed path takes its whole subtree). `computePatch` gives the patch from
+ * one state to another; `applyPatch` folds one into a model in place.
+ */
+import { isPathWithin } from '@collabblocks/protocol';
+
+import { sameNode, sortSiblings, type TreeModel, type TreeNodeModel } from './model';
+
+export interface TreePatch {
+  ts: number;
+  seq?: number;
+  added: TreeNodeModel[];
+  changed: TreeNodeModel[];
+  removed: string[];
+}
+
+export function isEmptyPatch(p: TreePatch): boolean {
+  return p.added.length === 0 && p.changed.length === 0 && p.removed.length === 0;
+}
+
+/** Paths a patch touches (added, changed, and removed roots). */
+export function patchPaths(p: TreePatch): string[] {
+  return [...p.added.map((n) => n.path), ...p.changed.map((n) => n.path), ...p.removed];
+}
+
+function removeSubtree(model: TreeModel, path: string): void {
+  const node = model.nodes.get(path);
+  if (!node) return;
+  const stack = [path];
+  while (stack.length > 0) {
+    const p = stack.pop() as string;
+    model.nodes.delete(p);
+    const kids = model.childrenOf.get(p);
+    if (kids) {
+      for (const k of kids) stack.push(k);
+      model.childrenOf.delete(p);
+    }
+  }
+  const siblings = model.childrenOf.get(node.parent);
+  if (siblings) {
+    const i = siblings.indexOf(path);
+    if (i >= 0) siblings.splice(i, 1);
+    if (siblings.length === 0) model.childrenOf.delete(node.parent);
+  }
+}
+
+/** Applies a patch to `model` in place (orphan additions are ignored). */
+export function applyPatch(model: TreeModel, patch: TreePatch): TreeModel {
+  for (const path of patch.removed) removeSubtree(model, path);
+  const touchedParents = new Set<string>();
+  for (const n of patch.added) {
+    if (n.parent !== '' && !model.nodes.has(n.parent)) continue;
+    if (!model.nodes.has(n.path)) {
+      const list = model.childrenOf.get(n.parent);
+      if (list) list.push(n.path);
+      else model.childrenOf.set(n.parent, [n.path]);
+      touchedParents.add(n.parent);
+    }
+    model.nodes.set(n.path, n);
+  }
+  for (const n of patch.changed) {
+    const old = model.nodes.get(n.path);
+    if (!old) continue;
+    if (old.parent !== n.parent) continue;
+    model.nodes.set(n.path, n);
+  }
+  for (const p of touchedParents) {
+    const list = model.childrenOf.get(p);
+    if (list) sortSiblings(model, list);
+  }
+  model.meta = { ...model.meta, ts: Math.max(model.meta.ts, patch.ts), total: model.nodes.size };
+  if (patch.seq !== undefined) model.meta.seq = patch.seq;
+  model.version++;
+  return model;
+}
+
+/** The patch turning `from` into `to` (removed = top-most removed paths only). */
+export function computePatch(from: TreeModel, to: TreeModel): TreePatch {
+  const added: TreeNodeModel[] = [];
+  const changed: TreeNodeModel[] = [];
+  const removed: string[] = [];
+  for (const [p, n] of to.nodes) {
+    const old = from.nodes.get(p);
+    if (!old) added.push(n);
+    else if (!sameNode(old, n)) changed.push(n);
+  }
+  let lastRemoved: string | null = null;
+  for (const [p, n] of from.nodes) {
+    if (to.nodes.has(p)) continue;
+    if (lastRemoved !== null && isPathWithin(p, lastRemoved)) continue;
+    if (n.parent !== '' && !to.nodes.has(n.parent) && from.nodes.has(n.parent)) continue;
+    removed.push(p);
+    lastRemoved = p;
+  }
+  // Keep parents before children for additions (frames are pre-order; Map keeps insertion order).
+  const patch: TreePatch = { ts: to.meta.ts, added, changed, removed };
+  if (to.meta.seq !== undefined) patch.seq = to.meta.seq;
+  return patch;
+}
