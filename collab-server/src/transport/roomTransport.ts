@@ -118,15 +118,28 @@ export class RoomTransport {
 
     const reject = (code: number, reason: string, org?: string): void => {
       hooks.emit('onReject', { ...(org !== undefined ? { org } : {}), code, reason });
+      // Debug level: a flood of refusals must not flood the logs. Never the URL (token) or names.
+      logger.debug({ conn: id, ...(org !== undefined ? { org } : {}), code, reason }, 'connection refused');
       conn.close(code, reason);
     };
+    // Parse the raw path (before URL normalisation) so dot segments and encodings are refused.
+    const rawPath = (req.url ?? '/').split('?')[0] as string;
+    const parsed = parseRoomPath(rawPath);
 
     if (this.conns.size > options.maxConnections) {
-      reject(CloseCode.RATE_LIMITED, 'pod connection limit reached');
+      reject(
+        CloseCode.RATE_LIMITED,
+        'pod connection limit reached',
+        parsed.ok ? parsed.value.org : undefined
+      );
       return;
     }
     if (ipCount > options.maxConnPerIp) {
-      reject(CloseCode.RATE_LIMITED, 'too many connections from this address');
+      reject(
+        CloseCode.RATE_LIMITED,
+        'too many connections from this address',
+        parsed.ok ? parsed.value.org : undefined
+      );
       return;
     }
 
@@ -137,9 +150,6 @@ export class RoomTransport {
       reject(CloseCode.ROOM_INVALID, 'invalid request URL');
       return;
     }
-    // Parse the raw path (before URL normalisation) so dot segments and encodings are refused.
-    const rawPath = (req.url ?? '/').split('?')[0] as string;
-    const parsed = parseRoomPath(rawPath);
     if (!parsed.ok) {
       reject(CloseCode.ROOM_INVALID, `invalid room: ${parsed.error}`);
       return;
