@@ -247,7 +247,7 @@ export async function startHarness(options: StartHarnessOptions = {}): Promise<H
               seen,
             ] as const);
             for (const e of s.emissions) if (predicate(e)) return e;
-            seen += s.emissions.length;
+            seen = s.total ?? seen + s.emissions.length;
             if (s.error) throw new Error(`query ${id} errored: ${s.error}`);
             if (s.completed) throw new Error(`query ${id} completed without a matching emission`);
             if (Date.now() > deadline)

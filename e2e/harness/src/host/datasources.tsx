@@ -38,6 +38,8 @@ function toObservable(
 
 interface RunningQuery {
   status: QueryStatus;
+  /** Emissions dropped from the front of the bounded buffer. */
+  dropped: number;
   subscription?: Subscription;
   startedAt: number;
 }
@@ -150,7 +152,7 @@ export class DatasourceDriver {
     const id = req.requestId;
     const startedAt = Date.now();
     const status: QueryStatus = { id, emissions: [], completed: false, unsubscribed: false };
-    const running: RunningQuery = { status, startedAt };
+    const running: RunningQuery = { status, startedAt, dropped: 0 };
     queries.set(id, running);
     const pending = Promise.resolve().then(() => {
       if (status.unsubscribed) return;
@@ -158,8 +160,10 @@ export class DatasourceDriver {
         next: (res) => {
           onResponse?.(res);
           status.emissions.push(emissionFromResponse(res, startedAt));
-          if (status.emissions.length > MAX_EMISSIONS)
+          if (status.emissions.length > MAX_EMISSIONS) {
+            running.dropped += status.emissions.length - MAX_EMISSIONS;
             status.emissions.splice(0, status.emissions.length - MAX_EMISSIONS);
+          }
         },
         error: (err: unknown) => {
           status.error = err instanceof Error ? err.message : JSON.stringify(err);
@@ -180,7 +184,12 @@ export class DatasourceDriver {
   queryStatus(id: string, sinceIndex = 0): QueryStatus {
     const running = queries.get(id);
     if (!running) throw new Error(`no query ${id}`);
-    return { ...running.status, emissions: running.status.emissions.slice(sinceIndex) };
+    // sinceIndex counts every emission ever received; the buffer keeps the last MAX_EMISSIONS.
+    return {
+      ...running.status,
+      total: running.dropped + running.status.emissions.length,
+      emissions: running.status.emissions.slice(Math.max(0, sinceIndex - running.dropped)),
+    };
   }
 
   stopQuery(id: string): QueryStatus {

@@ -106,6 +106,8 @@ export interface QueryEmission {
 
 export interface QueryStatus {
   id: string;
+  /** Emissions received so far (including ones dropped from the bounded buffer). */
+  total?: number;
   emissions: QueryEmission[];
   completed: boolean;
   error?: string;
