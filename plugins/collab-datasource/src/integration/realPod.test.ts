@@ -390,6 +390,41 @@ describe('collab datasource against real pods', () => {
     ds.dispose();
   }, 30_000);
 
+  it('reconnects after the pod restarts (same port), shows the outage, then streams again', async () => {
+    let pod = await startPod();
+    const port = pod.port;
+    const ds = dataSource([pod.httpUrl], 'Editor');
+    const seen: DataQueryResponse[] = [];
+    const sub = ds
+      .query(request([{ queryType: 'updates', room: 'acme/restart' }]))
+      .subscribe((r) => seen.push(r));
+    try {
+      await waitFor(async () => (await inspectSessions(pod)) === 1, 5000, 'session open');
+      pod.kill();
+      await pod.exited;
+      await waitFor(() => seen.at(-1)?.state === LoadingState.Error, 5000, 'outage reported');
+      expect(seen.at(-1)?.errors?.[0]?.message).toMatch(/closed|connect/);
+      pod = await pod.restart({ PORT: String(port) });
+      await waitFor(async () => (await inspectSessions(pod)) === 1, 15_000, 'session re-opened');
+      const c = connectClient(pod.wsUrl, 'acme/restart', clientToken({ org: 'acme', sub: 'carol' }));
+      await c.synced;
+      c.doc.getText('t').insert(0, 'back');
+      await waitFor(
+        () => ((seen.at(-1)?.data[0] as DataFrame | undefined)?.length ?? 0) > 0,
+        10_000,
+        'updates'
+      );
+      expect(seen.at(-1)?.state).toBe(LoadingState.Streaming);
+      expect(seen.at(-1)?.errors ?? []).toEqual([]);
+      expect(ds.pool.get(`http://127.0.0.1:${port}`).socketsOpened).toBeGreaterThanOrEqual(2);
+      c.destroy();
+    } finally {
+      sub.unsubscribe();
+      ds.dispose();
+      await pod.cleanup();
+    }
+  }, 60_000);
+
   it('testDatasource reaches every pod and names a dead one', async () => {
     const ok = dataSource(
       pods.map((p) => p.httpUrl),
