@@ -79,6 +79,7 @@ async function clientsFor(pod: PodProcess, room: string, n: number, prefix: stri
   for (let i = 0; i < n; i++) {
     const token = await mintToken({ org: 'acme', sub: `${prefix}-${i}`, name: `Bench ${i}` });
     const c = connectClient(pod.wsUrl, room, token, {
+      reconnect: true,
       awareness: {
         user: { name: `Bench ${i}`, color: '#123456' },
         cursor: { x: Math.random(), y: Math.random() },
@@ -355,7 +356,14 @@ async function throughputRound(
 async function main(): Promise<void> {
   // Grace 0: every "cold" connect really builds the room's tree cache (with the
   // default 15 s grace a reconnect finds it, like the "warm" row).
-  const pod = await startPod({ env: { COLLAB_MAX_CONN_PER_IP: '5000', COLLAB_INSPECT_TREE_GRACE_MS: '0' } });
+  const pod = await startPod({
+    env: {
+      COLLAB_MAX_CONN_PER_IP: '5000',
+      COLLAB_INSPECT_TREE_GRACE_MS: '0',
+      // A CPU-starved bench process must not lose its clients to missed pongs.
+      COLLAB_PING_INTERVAL_MS: '30000',
+    },
+  });
   try {
     const tok = (await mintInspect(pod.httpUrl, KEYS.content, 'content', 3600)).token;
     console.log('# inspect bench: connect time…');
