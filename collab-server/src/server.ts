@@ -134,6 +134,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
       maxConnections: config.maxConnections,
       pingIntervalMs: config.pingIntervalMs,
       pseudonymSecret: config.pseudonymSecret,
+      knownOrgs: config.apiKeys.map((k) => k.org),
     },
   });
   const upgrades = new UpgradeRegistry((req, socket, head) => transport.handleUpgrade(req, socket, head));

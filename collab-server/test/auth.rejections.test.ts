@@ -121,12 +121,18 @@ describe('auth: HS256 pod', () => {
   });
 
   it('rejections are counted per code in ws_errors_total', async () => {
+    // A scanner's made-up org (unauthenticated path) never becomes a label value.
+    expect((await closeCodeOf(url('zz-scanner-org/doc'))).code).toBe(CloseCode.AUTH_MISSING);
     const res = await fetch(`${pod.httpUrl}/metrics`);
     expect(res.status).toBe(200);
     const body = await res.text();
     for (const code of [4401, 4402, 4403, 4404, 4407]) {
       expect(body, `code ${code}`).toMatch(new RegExp(`ws_errors_total\\{[^}]*code="${code}"[^}]*\\} [1-9]`));
     }
+    expect(body).not.toContain('zz-scanner-org');
+    expect(body).toMatch(/ws_errors_total\{[^}]*org="_unknown"[^}]*code="4401"[^}]*\} [1-9]/);
+    // acme has an API key: a known org keeps its own label.
+    expect(body).toMatch(/ws_errors_total\{[^}]*org="acme"[^}]*code="4401"[^}]*\} [1-9]/);
   });
 
   it('the token never appears in the pod logs', async () => {

@@ -31,6 +31,8 @@ export interface RoomTransportOptions {
   maxConnections: number;
   pingIntervalMs: number;
   pseudonymSecret: Buffer;
+  /** Orgs known up front (from the API keys); orgs of authenticated connections are added as they come. */
+  knownOrgs?: Iterable<string>;
 }
 
 export interface RoomTransportDeps {
@@ -49,8 +51,17 @@ export class RoomTransport {
   private accepting = true;
   /** Unknown / ignored message types received (pod lifetime). */
   unknownMessages = 0;
+  /**
+   * Orgs that may appear on refusal events. A refused client's org comes from
+   * an unauthenticated path, so it is reported only if the org is known here
+   * (configured API key, or a client of it authenticated before); otherwise it
+   * is left out, so a scanner cannot grow metric label sets (`org="_unknown"`).
+   */
+  private readonly knownOrgs: Set<string>;
+  private static readonly MAX_KNOWN_ORGS = 100_000;
 
   constructor(private readonly deps: RoomTransportDeps) {
+    this.knownOrgs = new Set(deps.options.knownOrgs ?? []);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.options.maxFrameBytes,
@@ -116,7 +127,8 @@ export class RoomTransport {
       }
     });
 
-    const reject = (code: number, reason: string, org?: string): void => {
+    const reject = (code: number, reason: string, pathOrg?: string): void => {
+      const org = pathOrg !== undefined && this.knownOrgs.has(pathOrg) ? pathOrg : undefined;
       hooks.emit('onReject', { ...(org !== undefined ? { org } : {}), code, reason });
       // Debug level: a flood of refusals must not flood the logs. Never the URL (token) or names.
       logger.debug({ conn: id, ...(org !== undefined ? { org } : {}), code, reason }, 'connection refused');
@@ -203,6 +215,7 @@ export class RoomTransport {
           connectedAt: Date.now(),
         };
         joined = true;
+        if (this.knownOrgs.size < RoomTransport.MAX_KNOWN_ORGS) this.knownOrgs.add(org);
         conn.attach(room, info);
         hooks.emit('onConnect', info);
       } catch (err) {
