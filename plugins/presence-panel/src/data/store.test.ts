@@ -85,9 +85,9 @@ describe('PresenceStore', () => {
     s.ingest([presenceFrame('r', [{ user: 'a', x: 0.1, y: 0.1 }, { user: 'b' }])], 0);
     const room = s.rooms.get('r')!;
     expect(room.list.map((u) => u.user).sort()).toEqual(['a', 'b']);
-    const a = room.users.get('a#1')!;
+    const a = room.users.get(1)!;
     s.ingest([presenceFrame('r', [{ user: 'a', x: 0.7, y: 0.2 }])], 100);
-    expect(room.users.get('a#1')).toBe(a);
+    expect(room.users.get(1)).toBe(a);
     expect([a.x, a.y]).toEqual([0.7, 0.2]);
     expect(room.list.map((u) => u.user)).toEqual(['a']);
     s.ingest([], 200);
@@ -121,8 +121,16 @@ describe('PresenceStore', () => {
     }
     const room = s.rooms.get('r')!;
     expect(room.staleCount(6, OPTS.stale)).toBe(1);
-    expect(room.users.get('still#1')!.unchanged).toBe(5);
-    expect(room.users.get('moving#2')!.unchanged).toBe(0);
+    expect(room.users.get(1)!.unchanged).toBe(5);
+    expect(room.users.get(2)!.unchanged).toBe(0);
+  });
+
+  it('treats a reused client id with another user as a new presence', () => {
+    const s = new PresenceStore(OPTS);
+    s.ingest([presenceFrame('r', [{ user: 'a', clientId: 7 }])], 0);
+    s.ingest([presenceFrame('r', [{ user: 'b', clientId: 7 }])], 1);
+    const room = s.rooms.get('r')!;
+    expect(room.list.map((u) => [u.user, u.key, u.unchanged])).toEqual([['b', 'b#7', 0]]);
   });
 
   it('bounds users per room and rooms overall', () => {

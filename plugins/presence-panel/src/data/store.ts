@@ -7,13 +7,16 @@
  */
 import type { DataFrame } from '@grafana/data';
 
-import { paletteIndex } from './colors';
+import { hashString, paletteIndex } from './colors';
 import { HeatGrid } from './heatmap';
 import { forEachPresenceRow, type PresenceRowView, type PresenceScope, type PresenceStatus } from './parse';
 import { isStale, observe, type StaleRules, type StalenessState } from './staleness';
 
 export interface UserEntry extends StalenessState {
+  /** Stable string key (React lists). */
   key: string;
+  /** Map key: the awareness client id, or a hash of the user id when the source has none. */
+  id: number;
   user: string;
   label: string;
   clientId: number;
@@ -40,9 +43,9 @@ export interface StoreOptions {
 }
 
 export class RoomPresence {
-  readonly users = new Map<string, UserEntry>();
-  /** Users as an array (rebuilt per update, read by the renderer every frame). */
-  list: UserEntry[] = [];
+  readonly users = new Map<number, UserEntry>();
+  /** Users as an array (refilled in place per update, read by the renderer every frame). */
+  readonly list: UserEntry[] = [];
   heat: HeatGrid;
   scope: PresenceScope = 'metadata';
   updatedAt = 0;
@@ -106,14 +109,18 @@ export class PresenceStore {
         // Not in this response: everyone left; the heatmap keeps fading.
         if (room.users.size > 0) {
           room.users.clear();
-          room.list = [];
+          room.list.length = 0;
           room.version++;
         }
         continue;
       }
-      for (const [key, u] of room.users) if (u.gen !== gen) room.users.delete(key);
-      room.list = [...room.users.values()];
-      for (const u of room.list) {
+      const list = room.list;
+      list.length = 0;
+      for (const [id, u] of room.users) {
+        if (u.gen !== gen) room.users.delete(id);
+        else list.push(u);
+      }
+      for (const u of list) {
         if (Number.isFinite(u.x) && u.status !== 'away' && !isStale(u, now, opts.stale)) {
           room.heat.add(u.x, u.y);
         }
@@ -135,15 +142,21 @@ export class PresenceStore {
       room.updatedAt = now;
       room.scope = row.scope;
     }
-    const key = `${row.user}#${row.clientId}`;
-    let u = room.users.get(key);
+    const id = row.clientId !== 0 ? row.clientId : -1 - (hashString(row.user) & 0x3fffffff);
+    let u = room.users.get(id);
+    if (u && u.user !== row.user) {
+      // Same client id, another user (a reused id or a source without client ids): a new presence.
+      room.users.delete(id);
+      u = undefined;
+    }
     if (!u) {
       if (room.users.size >= this.opts.maxUsers) {
         room.dropped++;
         return;
       }
       u = {
-        key,
+        key: `${row.user}#${row.clientId}`,
+        id,
         user: row.user,
         label: row.label,
         clientId: row.clientId,
@@ -157,7 +170,7 @@ export class PresenceStore {
         unchanged: 0,
         changedAt: now,
       };
-      room.users.set(key, u);
+      room.users.set(id, u);
       return;
     }
     if (u.gen === gen) return; // duplicate row in one response (same client on two frames)

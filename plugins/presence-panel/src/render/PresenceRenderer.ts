@@ -35,12 +35,24 @@ export interface DrawStats {
 const STALE_DASH = [3, 3];
 const NO_DASH: number[] = [];
 const TAU = Math.PI * 2;
+const KINDS = 3;
+const KIND_EDITING = 0;
+const KIND_IDLE = 1;
+const KIND_AWAY = 2;
+
+function bucketOf(u: UserEntry, colors: number): number {
+  const kind = u.status === 'away' ? KIND_AWAY : u.status === 'editing' ? KIND_EDITING : KIND_IDLE;
+  return (u.paletteIdx % colors) * KINDS + kind;
+}
 
 export class PresenceRenderer {
   private readonly ctx: CanvasRenderingContext2D | null;
   private heatCanvas: HTMLCanvasElement | null = null;
   private heatCtx: CanvasRenderingContext2D | null = null;
   private heatImage: ImageData | null = null;
+  private bucketStart = new Int32Array(0);
+  private order = new Int32Array(0);
+  private staleFlags = new Uint8Array(0);
   private width = 0;
   private height = 0;
   readonly stats: DrawStats = { cursors: 0, stale: 0, heatCells: 0, heatTotal: 0 };
@@ -73,19 +85,11 @@ export class PresenceRenderer {
     if (!ctx) return stats;
     ctx.clearRect(0, 0, this.width, this.height);
     this.drawHeat(ctx, room, style.lut);
+    this.drawCursors(ctx, room.list, now, style, opts);
     const list = room.list;
-    const labels = opts.showLabels && list.length <= opts.labelLimit;
-    ctx.font = style.font;
-    ctx.textBaseline = 'bottom';
-    for (let i = 0; i < list.length; i++) {
-      const u = list[i] as UserEntry;
-      if (!Number.isFinite(u.x)) continue;
-      const stale = isStale(u, now, opts.stale);
-      this.drawCursor(ctx, u, stale, style);
-      stats.cursors++;
-      if (stale) stats.stale++;
-    }
-    if (labels) {
+    if (opts.showLabels && stats.cursors <= opts.labelLimit) {
+      ctx.font = style.font;
+      ctx.textBaseline = 'bottom';
       ctx.globalAlpha = 1;
       ctx.lineWidth = 3;
       ctx.strokeStyle = style.textOutline;
@@ -107,35 +111,106 @@ export class PresenceRenderer {
     return stats;
   }
 
-  private drawCursor(ctx: CanvasRenderingContext2D, u: UserEntry, stale: boolean, style: RenderStyle): void {
-    const px = u.x * this.width;
-    const py = u.y * this.height;
-    const color = style.palette[u.paletteIdx] ?? style.text;
-    // Status: editing = filled dot + solid ring, idle = filled dot, away = hollow faded ring.
-    const away = u.status === 'away';
-    ctx.globalAlpha = away ? 0.4 : stale ? 0.55 : u.status === 'idle' ? 0.8 : 1;
-    if (!away) {
-      ctx.fillStyle = color;
-      ctx.beginPath();
-      ctx.arc(px, py, 4.5, 0, TAU);
-      ctx.fill();
+  /**
+   * Cursors batched by (colour, status) with a counting sort into preallocated
+   * arrays: one path and one fill/stroke per batch instead of per cursor.
+   * Status: editing = dot + ring, idle = slightly faded dot, away = faded hollow
+   * ring; stale cursors get a dashed ring on top.
+   */
+  private drawCursors(
+    ctx: CanvasRenderingContext2D,
+    list: readonly UserEntry[],
+    now: number,
+    style: RenderStyle,
+    opts: RenderOptions
+  ): void {
+    const stats = this.stats;
+    const colors = Math.max(1, style.palette.length);
+    const nb = colors * KINDS;
+    if (this.bucketStart.length < nb + 1) this.bucketStart = new Int32Array(nb + 1);
+    if (this.order.length < list.length) this.order = new Int32Array(Math.max(64, list.length * 2));
+    if (this.staleFlags.length < list.length) this.staleFlags = new Uint8Array(Math.max(64, list.length * 2));
+    const start = this.bucketStart;
+    const order = this.order;
+    const staleFlags = this.staleFlags;
+    start.fill(0, 0, nb + 1);
+    for (let i = 0; i < list.length; i++) {
+      const u = list[i] as UserEntry;
+      if (!Number.isFinite(u.x)) continue;
+      const b = bucketOf(u, colors);
+      start[b + 1] = (start[b + 1] ?? 0) + 1;
+      const stale = isStale(u, now, opts.stale);
+      staleFlags[i] = stale ? 1 : 0;
+      stats.cursors++;
+      if (stale) stats.stale++;
     }
-    if (away || u.status === 'editing') {
-      ctx.strokeStyle = color;
-      ctx.lineWidth = 2;
-      ctx.beginPath();
-      ctx.arc(px, py, away ? 5 : 8, 0, TAU);
-      ctx.stroke();
+    for (let b = 0; b < nb; b++) start[b + 1] = (start[b + 1] ?? 0) + (start[b] ?? 0);
+    // Fill positions (a second cursor per bucket: start[b] advances; restored below).
+    for (let i = 0; i < list.length; i++) {
+      const u = list[i] as UserEntry;
+      if (!Number.isFinite(u.x)) continue;
+      const b = bucketOf(u, colors);
+      const at = start[b] ?? 0;
+      order[at] = i;
+      start[b] = at + 1;
     }
-    if (stale) {
+    for (let b = nb; b > 0; b--) start[b] = start[b - 1] ?? 0;
+    start[0] = 0;
+    const w = this.width;
+    const h = this.height;
+    for (let b = 0; b < nb; b++) {
+      const from = start[b] ?? 0;
+      const to = start[b + 1] ?? 0;
+      if (from === to) continue;
+      const kind = b % KINDS;
+      const color = style.palette[Math.floor(b / KINDS)] ?? style.text;
+      if (kind !== KIND_AWAY) {
+        ctx.globalAlpha = kind === KIND_IDLE ? 0.8 : 1;
+        ctx.fillStyle = color;
+        ctx.beginPath();
+        for (let k = from; k < to; k++) {
+          const u = list[order[k] ?? 0] as UserEntry;
+          const px = u.x * w;
+          const py = u.y * h;
+          ctx.moveTo(px + 4.5, py);
+          ctx.arc(px, py, 4.5, 0, TAU);
+        }
+        ctx.fill();
+      }
+      if (kind !== KIND_IDLE) {
+        const r = kind === KIND_AWAY ? 5 : 8;
+        ctx.globalAlpha = kind === KIND_AWAY ? 0.4 : 1;
+        ctx.strokeStyle = color;
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        for (let k = from; k < to; k++) {
+          const u = list[order[k] ?? 0] as UserEntry;
+          const px = u.x * w;
+          const py = u.y * h;
+          ctx.moveTo(px + r, py);
+          ctx.arc(px, py, r, 0, TAU);
+        }
+        ctx.stroke();
+      }
+    }
+    if (stats.stale > 0) {
+      ctx.globalAlpha = 0.9;
       ctx.strokeStyle = style.staleStroke;
       ctx.lineWidth = 1.5;
       ctx.setLineDash(STALE_DASH);
       ctx.beginPath();
-      ctx.arc(px, py, 11, 0, TAU);
+      for (let i = 0; i < list.length; i++) {
+        const u = list[i] as UserEntry;
+        if (!Number.isFinite(u.x) || staleFlags[i] !== 1) continue;
+        const px = u.x * w;
+        const py = u.y * h;
+        ctx.moveTo(px + 11, py);
+        ctx.arc(px, py, 11, 0, TAU);
+      }
       ctx.stroke();
       ctx.setLineDash(NO_DASH);
     }
+    ctx.globalAlpha = 1;
   }
 
   private drawHeat(ctx: CanvasRenderingContext2D, room: RoomPresence, lut: Uint8ClampedArray): void {

@@ -204,6 +204,7 @@ export function PresencePanel({ data, options: rawOptions, width, height }: Pane
               now={now}
               rules={renderOpts.stale}
               height={bodyHeight}
+              renderKey={`${tickNow}:${selected}:${multiples}:${totalUsers}:${staleUsers}:${listWidth}:${theme.name}`}
             />
           </div>
         )}

@@ -16,6 +16,8 @@ export interface RoomCanvasProps {
 const ATTR_INTERVAL_MS = 200;
 /** Without changes, redraw this often anyway (time-based staleness). */
 const IDLE_REDRAW_MS = 1000;
+/** While only the heatmap fades (no new data), redraw at most this often (~15 fps). */
+const FADE_REDRAW_MS = 66;
 
 /**
  * One room's canvas with its own rAF loop. The loop pauses while the canvas is
@@ -84,7 +86,7 @@ export function RoomCanvas({ room, width, height, style, opts }: RoomCanvasProps
       const { room: rm, style: st, opts: op } = latest.current;
       const now = Date.now();
       const changed = latest.current.dirty || rm.version !== lastVersion || rm !== lastRoom;
-      if (!changed && rm.heat.max <= 0 && now - lastDraw < IDLE_REDRAW_MS) return;
+      if (!changed && now - lastDraw < (rm.heat.max > 0 ? FADE_REDRAW_MS : IDLE_REDRAW_MS)) return;
       const t0 = performance.now();
       rm.heat.decay(now);
       r.draw(rm, now, st, op);

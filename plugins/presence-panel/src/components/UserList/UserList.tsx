@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { useStyles2 } from '@grafana/ui';
@@ -13,6 +14,11 @@ export interface UserListProps {
   /** Rows rendered at most (the rest is summarised). */
   maxRows?: number;
   height: number;
+  /**
+   * The list re-renders only when this changes (the panel passes the second tick, the user and stale
+   * counts and the room): at 10 updates/s with 1,000 users, sorting on every update is wasted work.
+   */
+  renderKey: string;
 }
 
 export function formatAgo(ms: number): string {
@@ -58,7 +64,9 @@ const getStyles = (theme: GrafanaTheme2) => ({
 const statusRank = { editing: 0, idle: 1, unknown: 2, away: 3 } as const;
 
 /** Users of a room: fresh before stale, then by status and label; bounded number of DOM rows. */
-export function UserList({ users, palette, now, rules, maxRows = 50, height }: UserListProps) {
+export const UserList = memo(UserListView, (a, b) => a.renderKey === b.renderKey);
+
+function UserListView({ users, palette, now, rules, maxRows = 50, height }: UserListProps) {
   const styles = useStyles2(getStyles);
   const rows = users
     .map((u) => ({ u, stale: isStale(u, now, rules) }))
@@ -66,7 +74,7 @@ export function UserList({ users, palette, now, rules, maxRows = 50, height }: U
       (a, b) =>
         Number(a.stale) - Number(b.stale) ||
         statusRank[a.u.status] - statusRank[b.u.status] ||
-        a.u.label.localeCompare(b.u.label)
+        (a.u.label < b.u.label ? -1 : a.u.label > b.u.label ? 1 : 0)
     );
   const shown = rows.slice(0, maxRows);
   return (
