@@ -78,11 +78,15 @@ function summarize(xs: number[]): Summary {
 }
 
 /** p50/p95 of `collab_crosspod_lag_ms` summed over the pods (bucket upper bounds). */
-async function scrapeLag(pods: PodProcess[]): Promise<{ count: number; p50: number; p95: number } | null> {
+async function scrapeLag(
+  pods: PodProcess[]
+): Promise<{ count: number; p50: number; p95: number; catchUp: number } | null> {
   const buckets = new Map<number, number>();
+  let catchUp = 0;
   for (const p of pods) {
     const body = await (await fetch(`${p.httpUrl}/metrics`)).text();
     for (const line of body.split('\n')) {
+      if (line.startsWith('collab_crosspod_catchup_updates_total')) catchUp += Number(line.split(' ').at(-1));
       const m = /^collab_crosspod_lag_ms_bucket\{(?:[^}]*,)?le="([^"]+)"[^}]*\} ([0-9.e+]+)/.exec(line);
       if (!m) continue;
       const le = m[1] === '+Inf' ? Infinity : Number(m[1]);
@@ -93,7 +97,7 @@ async function scrapeLag(pods: PodProcess[]): Promise<{ count: number; p50: numb
   const count = sorted.at(-1)?.[1] ?? 0;
   if (count === 0) return null;
   const at = (q: number): number => sorted.find(([, c]) => c >= q * count)?.[0] ?? Infinity;
-  return { count, p50: at(0.5), p95: at(0.95) };
+  return { count, p50: at(0.5), p95: at(0.95), catchUp };
 }
 
 interface ScenarioResult {
@@ -105,7 +109,7 @@ interface ScenarioResult {
   samePod: Summary;
   crossPod: Summary;
   /** The pods' own `collab_crosspod_lag_ms` (publish → applied on another pod), 3-pod run only. */
-  podLag: { count: number; p50: number; p95: number } | null;
+  podLag: { count: number; p50: number; p95: number; catchUp: number } | null;
 }
 
 interface Edit {
@@ -250,7 +254,8 @@ async function main(): Promise<void> {
     if (three.podLag) {
       console.log(
         `pods' collab_crosspod_lag_ms (publish -> applied on the other pod, ${three.podLag.count} samples, ` +
-          `bucket bounds): p50 <= ${three.podLag.p50} ms, p95 <= ${three.podLag.p95} ms`
+          `bucket bounds): p50 <= ${three.podLag.p50} ms, p95 <= ${three.podLag.p95} ms; ` +
+          `updates caught up from storage: ${three.podLag.catchUp}`
       );
     }
     if (args.json) writeFileSync(args.json, JSON.stringify({ args, one, three, added }, null, 2));

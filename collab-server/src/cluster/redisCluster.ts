@@ -84,7 +84,7 @@ export interface RedisClusterOptions {
   registry?: Registry<RegistryContentType>;
   /** SQLite is single-pod: refuse it unless explicitly allowed (`COLLAB_CLUSTER_ALLOW_SQLITE`). */
   allowSqlite?: boolean;
-  /** Wait this long for a missing seq to arrive before reading it from storage. Default 50 ms. */
+  /** Wait this long for a missing seq to arrive before reading it from storage. Default 250 ms (late messages are normal under load; truly lost ones are rare). */
   gapGraceMs?: number;
   /** Periodic catch-up of every loaded room from storage (safety net). Default 5000 ms; 0 = off. */
   sweepIntervalMs?: number;
@@ -162,7 +162,7 @@ export class RedisCluster implements CollabExtension {
     this.storage = opts.storage;
     this.log = opts.logger.child({ component: 'cluster' });
     this.prefix = opts.keyPrefix ?? 'collab:';
-    this.gapGraceMs = opts.gapGraceMs ?? 50;
+    this.gapGraceMs = opts.gapGraceMs ?? 250;
     this.sweepIntervalMs = opts.sweepIntervalMs ?? 5000;
     this.presenceIntervalMs = opts.presenceIntervalMs ?? 5000;
     this.presenceTtlMs = opts.presenceTtlMs ?? 15_000;
