@@ -219,6 +219,11 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
           target: { refId: 'Anno', ...target, queryType: ANNOTATIONS_QUERY_TYPE } as CollabQuery,
         };
       },
+      // Whatever the editor left in the target, an annotation query runs as an annotations stream.
+      prepareQuery: (anno) => {
+        const target = (anno.target ?? {}) as Partial<CollabQuery>;
+        return { ...target, refId: target.refId ?? 'Anno', queryType: ANNOTATIONS_QUERY_TYPE } as CollabQuery;
+      },
     };
   }
 

@@ -53,15 +53,25 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
   return (
     <div>
       <InlineFieldRow>
-        <InlineField label="Query type" labelWidth={14} htmlFor="collab-ds-query-type">
-          <Select<CollabQueryType>
-            inputId="collab-ds-query-type"
-            width={28}
-            options={TYPE_OPTIONS}
-            value={queryType === 'annotations' ? null : queryType}
-            onChange={(v) => set({ queryType: v.value ?? QUERY_DEFAULTS.queryType }, true)}
-          />
-        </InlineField>
+        {queryType === 'annotations' ? (
+          <InlineField
+            label="Annotations"
+            labelWidth={14}
+            tooltip="Joins/leaves of the room (pseudonyms), room loads and compactions, errors"
+          >
+            <span />
+          </InlineField>
+        ) : (
+          <InlineField label="Query type" labelWidth={14} htmlFor="collab-ds-query-type">
+            <Select<CollabQueryType>
+              inputId="collab-ds-query-type"
+              width={28}
+              options={TYPE_OPTIONS}
+              value={queryType}
+              onChange={(v) => set({ queryType: v.value ?? QUERY_DEFAULTS.queryType }, true)}
+            />
+          </InlineField>
+        )}
         <InlineField
           label="Room"
           labelWidth={12}
