@@ -84,7 +84,10 @@ export interface RedisClusterOptions {
   registry?: Registry<RegistryContentType>;
   /** SQLite is single-pod: refuse it unless explicitly allowed (`COLLAB_CLUSTER_ALLOW_SQLITE`). */
   allowSqlite?: boolean;
-  /** Wait this long for a missing seq to arrive before reading it from storage. Default 250 ms (late messages are normal under load; truly lost ones are rare). */
+  /**
+   * Wait this long for a missing seq to arrive before reading it from storage. Default 250 ms
+   * (late messages are normal under load; truly lost ones are rare and a reconnect resyncs anyway).
+   */
   gapGraceMs?: number;
   /** Periodic catch-up of every loaded room from storage (safety net). Default 5000 ms; 0 = off. */
   sweepIntervalMs?: number;
