@@ -22,6 +22,8 @@ import { PanelStore } from './ingest';
 
 const TOOLBAR_H = 32;
 const TIMELINE_H = 56;
+const MAX_FLASH = 5_000;
+const NO_FLASH = new Map<string, number>();
 
 export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   const { data, width, height, timeRange } = props;
@@ -32,9 +34,15 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   const s = store.current;
 
   // Ingest synchronously (idempotent per data.series identity) so the first paint has the tree.
-  const flashRef = useRef<{ paths: Set<string>; stamp: number }>({ paths: new Set(), stamp: 0 });
+  // Flash: path → when it changed (kept for flashMs, bounded).
+  const flashRef = useRef(new Map<string, number>());
   const changed = s.ingest(data.series);
-  if (changed.length > 0) flashRef.current = { paths: new Set(changed), stamp: flashRef.current.stamp + 1 };
+  if (changed.length > 0 || flashRef.current.size > 0) {
+    const now = Date.now();
+    const flashes = flashRef.current;
+    for (const [p, t] of flashes) if (now - t > options.flashMs) flashes.delete(p);
+    for (const p of changed.slice(0, MAX_FLASH)) flashes.set(p, now);
+  }
 
   const [travelAt, setTravelAt] = useState<number | null>(null);
   const [compareAt, setCompareAt] = useState<number | null>(null);
@@ -179,8 +187,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
           height={bodyH}
           showValues={options.showValues}
           flash={{
-            paths: travelAt === null ? flashRef.current.paths : new Set(),
-            stamp: flashRef.current.stamp,
+            at: travelAt === null ? flashRef.current : NO_FLASH,
             ms: options.flashMs,
           }}
           highlight={highlight}

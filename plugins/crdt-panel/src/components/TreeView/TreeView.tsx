@@ -22,8 +22,8 @@ export interface TreeViewProps {
   width: number;
   height: number;
   showValues: boolean;
-  /** Paths flashing now, with a stamp that restarts the animation. */
-  flash: { paths: ReadonlySet<string>; stamp: number; ms: number };
+  /** Paths flashing now → when they changed (the stamp restarts the animation). */
+  flash: { at: ReadonlyMap<string, number>; ms: number };
   /** Highlighted by the selected update: exact or on the way. */
   highlight: (path: string) => 'exact' | 'inside' | null;
   diff: ReadonlyMap<string, DiffKind> | null;
@@ -117,7 +117,7 @@ export function TreeView(props: TreeViewProps) {
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(count, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
   const items: React.ReactNode[] = [];
-  const showStats = width >= 420;
+  const showStats = width >= 480;
   for (let i = first; i < last; i++) {
     const path = rows.paths[i] as string;
     const n = model.nodes.get(path);
@@ -128,12 +128,13 @@ export function TreeView(props: TreeViewProps) {
     const badge = badgeFor(n.type);
     const hl = props.highlight(path);
     const dk = props.diff?.get(path);
-    const flashing = props.flash.ms > 0 && props.flash.paths.has(path);
+    const stamp = props.flash.ms > 0 ? props.flash.at.get(path) : undefined;
+    const flashing = stamp !== undefined;
     const colorOf = (c: string) =>
       c === 'text' ? theme.colors.text.secondary : theme.visualization.getColorByName(c);
     items.push(
       <div
-        key={flashing ? `${path}#${props.flash.stamp}` : path}
+        key={flashing ? `${path}#${stamp}` : path}
         id={`crdt-row-${i}`}
         role="treeitem"
         aria-level={depth + 1}
@@ -152,7 +153,7 @@ export function TreeView(props: TreeViewProps) {
           dk === 'changed' && styles.changed,
           props.matches?.has(path) && styles.match
         )}
-        style={{ top: i * ROW_HEIGHT, animationDuration: flashing ? `${props.flash.ms}ms` : undefined }}
+        style={{ top: i * ROW_HEIGHT }}
         onClick={() => onSelect(path)}
       >
         {flashing && <span className={styles.flash} style={{ animationDuration: `${props.flash.ms}ms` }} />}
@@ -286,7 +287,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
   stats: css({
     flex: 'none',
     display: 'grid',
-    gridTemplateColumns: '48px 48px 40px 150px',
+    gridTemplateColumns: '48px 48px 40px 190px',
     textAlign: 'right',
     color: theme.colors.text.secondary,
     gap: theme.spacing(0.5),
