@@ -110,10 +110,13 @@ async function connectTime(pod: PodProcess, token: string) {
   await waitUntil(() => last.doc.getMap('data').size === 2_000, 30_000, 'seed sync');
   await sleep(500);
 
-  const measure = async (iterations: number): Promise<{ first: number[]; full: number[]; nodes: number }> => {
+  const measure = async (
+    iterations: number
+  ): Promise<{ first: number[]; full: number[]; nodes: number; failures: string[] }> => {
     const first: number[] = [];
     const full: number[] = [];
     let nodes = 0;
+    const failures: string[] = [];
     for (let i = 0; i < iterations; i++) {
       const ws = new WebSocket(`${pod.wsUrl}/inspect`);
       let t0 = 0;
@@ -142,14 +145,20 @@ async function connectTime(pod: PodProcess, token: string) {
         });
         ws.on('error', reject);
       });
-      await done;
+      try {
+        await done;
+      } catch (err) {
+        // Counted, not fatal: on a starved machine an auth can miss its 2 s deadline.
+        failures.push(err instanceof Error ? err.message.slice(0, 120) : String(err));
+      }
       await new Promise<void>((r) => {
+        if (ws.readyState === WebSocket.CLOSED) return r();
         ws.once('close', () => r());
         ws.close();
       });
       await sleep(50);
     }
-    return { first, full, nodes };
+    return { first, full, nodes, failures };
   };
   const n = quick ? 10 : 40;
   const cold = await measure(n);
@@ -161,6 +170,7 @@ async function connectTime(pod: PodProcess, token: string) {
   for (const c of clients) c.destroy();
   return {
     nodes: cold.nodes,
+    failures: cold.failures.length + warm.failures.length,
     iterations: n,
     coldFirstP50: pct(cold.first, 50),
     coldFirstP95: pct(cold.first, 95),
@@ -436,7 +446,7 @@ async function main(): Promise<void> {
     console.log('| Measure | Target | Result | |');
     console.log('|---|---|---|---|');
     console.log(
-      `| Connect time, socket open → first snapshot chunk, 100 clients, ${ct.nodes}-node doc, cold (tree cache built), p95 | < 50 ms | ${fmt(ct.coldFirstP95)} ms (p50 ${fmt(ct.coldFirstP50)}, full snapshot p95 ${fmt(ct.coldFullP95)}) | ${ct.coldFirstP95 < 50 ? 'met' : 'MISSED'} |`
+      `| Connect time, socket open → first snapshot chunk, 100 clients, ${ct.nodes}-node doc, cold (tree cache built), p95 | < 50 ms | ${fmt(ct.coldFirstP95)} ms (p50 ${fmt(ct.coldFirstP50)}, full snapshot p95 ${fmt(ct.coldFullP95)}; ${ct.failures} of ${2 * ct.iterations} connects failed) | ${ct.coldFirstP95 < 50 ? 'met' : 'MISSED'} |`
     );
     console.log(
       `| Same, warm (another tree subscriber on the room), p95 | < 50 ms | ${fmt(ct.warmFirstP95)} ms (p50 ${fmt(ct.warmFirstP50)}, full snapshot p95 ${fmt(ct.warmFullP95)}) | ${ct.warmFirstP95 < 50 ? 'met' : 'MISSED'} |`

@@ -91,8 +91,14 @@ export interface InspectBridgeOptions {
 const TRAFFIC_ROWS_PER_FLUSH = 200;
 /** First snapshot chunk is small so the first nodes arrive fast. */
 const FIRST_CHUNK_NODES = 500;
-/** Minimum spacing of `updates` batches per room (coalescing under bursts). */
-const UPDATES_MIN_INTERVAL_MS = 4;
+/**
+ * Minimum spacing of tree patches / update batches per room: 4 ms per
+ * subscriber, at most 25 ms — one inspector gets fresh data, many inspectors
+ * get larger, fewer messages (bounded send rate per room).
+ */
+function flushSpacingMs(subscribers: number): number {
+  return Math.min(25, 4 * Math.max(1, subscribers));
+}
 const MAX_CLIENT_TIMES = 2_000;
 const MAX_PENDING_UPDATES = 2_000;
 const STORAGE_STATS_TTL_MS = 5_000;
@@ -291,6 +297,7 @@ export class InspectBridge implements SessionHost {
       this.watches.set(room, w);
     }
     w.subs[sub.stream].add(sub);
+    if (w.tracker) w.tracker.minFlushIntervalMs = flushSpacingMs(w.subs.tree.size);
     if (sub.stream === 'tree') this.startTreeSnapshot(w, sub);
     else if (sub.stream === 'presence') this.sendPresenceSnapshot(w, sub);
     else if (sub.stream === 'metrics') w.lastTick = Date.now();
@@ -308,6 +315,7 @@ export class InspectBridge implements SessionHost {
     const w = this.watches.get(sub.room as string);
     if (!w) return;
     w.subs[sub.stream].delete(sub);
+    if (w.tracker) w.tracker.minFlushIntervalMs = flushSpacingMs(w.subs.tree.size);
     if (w.subs.tree.size === 0 && w.tracker && !w.trackerIdle) {
       const grace = this.opts.treeGraceMs ?? 15_000;
       if (grace > 0 && !this.closed) {
@@ -407,7 +415,7 @@ export class InspectBridge implements SessionHost {
     w.pendingUpdates.push({ ev, at });
     if (!w.updatesScheduled) {
       w.updatesScheduled = true;
-      const wait = UPDATES_MIN_INTERVAL_MS - (at - w.lastUpdatesFlush);
+      const wait = flushSpacingMs(w.subs.updates.size) - (at - w.lastUpdatesFlush);
       if (wait > 0) setTimeout(() => this.flushUpdates(w), wait);
       else setImmediate(() => this.flushUpdates(w));
     }
@@ -581,6 +589,7 @@ export class InspectBridge implements SessionHost {
     w.tracker?.close();
     w.trackerDoc = room.doc;
     w.tracker = new TreeTracker(room.doc, this.walkContext(w), (patch) => this.onTreePatch(w, patch));
+    w.tracker.minFlushIntervalMs = flushSpacingMs(w.subs.tree.size);
     return w.tracker;
   }
 

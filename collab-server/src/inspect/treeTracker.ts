@@ -73,6 +73,8 @@ export class TreeTracker {
   private pre: TreeNode[] | null = null;
   private lastFlushAt = 0;
   private paused = false;
+  /** Minimum spacing of patches (the bridge raises it with the number of subscribers). */
+  minFlushIntervalMs = MIN_FLUSH_INTERVAL_MS;
   private progressWaiters: Array<() => void> = [];
   private readonly listener: (tr: Y.Transaction) => void;
   readonly ready: Promise<void>;
@@ -196,7 +198,7 @@ export class TreeTracker {
     };
     // At most one patch per MIN_FLUSH_INTERVAL_MS per room: under a burst,
     // transactions are coalesced into fewer, larger patches.
-    const wait = MIN_FLUSH_INTERVAL_MS - (performance.now() - this.lastFlushAt);
+    const wait = this.minFlushIntervalMs - (performance.now() - this.lastFlushAt);
     if (wait > 0) setTimeout(run, wait);
     else setImmediate(run);
   }
