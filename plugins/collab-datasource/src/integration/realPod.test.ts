@@ -366,13 +366,14 @@ describe('collab datasource against real pods', () => {
   }, 30_000);
 
   it('re-authenticates on the same socket before a short-lived token expires (the stream survives)', async () => {
-    const ds = dataSource([pods[0]!.httpUrl], 'Editor', 2);
+    // 3 s tokens, watched for 7 s.
+    const ds = dataSource([pods[0]!.httpUrl], 'Editor', 3);
     const seen: DataQueryResponse[] = [];
     const sub = ds.query(request([{ queryType: 'updates', room: ROOM }])).subscribe((r) => seen.push(r));
     await waitFor(async () => (await inspectSessions(pods[0]!)) === 1, 5000, 'session open');
     const start = Date.now();
     // Two token lifetimes and more: without re-auth the pod closes the stream with AUTH_EXPIRED (4407).
-    while (Date.now() - start < 5000) {
+    while (Date.now() - start < 7000) {
       clients[0]!.doc.getText('body').insert(0, '.');
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -381,7 +382,7 @@ describe('collab datasource against real pods', () => {
     await waitFor(
       () => (seen.at(-1)?.data[0] as DataFrame).length > rowsBefore,
       5000,
-      'updates after 2 lifetimes'
+      'updates after two token lifetimes'
     );
     expect(seen.flatMap((r) => r.errors ?? [])).toEqual([]);
     expect(ds.pool.get(pods[0]!.httpUrl).socketsOpened).toBe(1);

@@ -29,7 +29,7 @@ export interface PodConnectionOptions {
   random?: () => number;
   /** Keep an idle socket this long before closing it (default 1000 ms; 0 = close at once). */
   lingerMs?: number;
-  /** Re-authenticate this long before expiry (default: a fifth of the token's life, at most 60 s). */
+  /** Re-authenticate this long before expiry (default: a fifth of the token's life, at most 60 s, at least min(half, 5 s)). */
   refreshMarginMs?: number;
   /** hello + auth must complete within this (default 10 s), else the attempt counts as failed. */
   connectTimeoutMs?: number;
@@ -393,7 +393,10 @@ export class PodConnection {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     const localExpiry = expiresAt - this.clockOffset;
     const life = Math.max(0, localExpiry - Date.now());
-    const margin = this.opts.refreshMarginMs ?? Math.min(60_000, life / 5);
+    // A fifth of the token's life (at most 60 s), but at least half of it (up to 5 s) so short tokens
+    // leave time for the mint round trip.
+    const margin =
+      this.opts.refreshMarginMs ?? Math.max(Math.min(60_000, life / 5), Math.min(5_000, life / 2));
     const socket = this.socket;
     this.refreshTimer = setTimeout(() => this.refresh(socket), Math.max(0, life - margin));
   }
