@@ -9,7 +9,7 @@ import * as encoding from 'lib0/encoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as Y from 'yjs';
-import { connectClient, openRaw, waitFor } from './helpers/clients.js';
+import { connectClient, openRaw, sleep, waitFor } from './helpers/clients.js';
 import { mintToken } from './helpers/jwt.js';
 import { startPod, type PodProcess } from './helpers/pod.js';
 
@@ -59,6 +59,28 @@ describe('presence liveness', () => {
     expect(observer.provider.wsconnected).toBe(true);
     ghost.ws.terminate();
     observer.destroy();
+  });
+
+  it('a pod frozen past the ping interval (SIGSTOP) keeps its clients once it resumes', async () => {
+    const stalled = await startPod({ env: { COLLAB_PING_INTERVAL_MS: '100' } });
+    try {
+      const c = connectClient(stalled.wsUrl, 'acme/stall', await mintToken({ org: 'acme' }));
+      await c.synced;
+      for (let i = 0; i < 4; i++) {
+        // Freeze the pod past the ping interval; the client answers the last ping meanwhile.
+        stalled.proc.kill('SIGSTOP');
+        await sleep(400);
+        stalled.proc.kill('SIGCONT');
+        await sleep(150);
+      }
+      await sleep(300);
+      expect(c.closes).toEqual([]);
+      expect(c.provider.wsconnected).toBe(true);
+      c.destroy();
+    } finally {
+      stalled.proc.kill('SIGCONT');
+      await stalled.cleanup();
+    }
   });
 
   it('samples presence RTT from ping/pong into presence_rtt_ms', async () => {

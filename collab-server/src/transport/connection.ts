@@ -23,6 +23,8 @@ export interface ConnectionDeps {
   hooks: HookBus;
   logger: Logger;
   maxBufferedBytes: number;
+  /** Heartbeat period: a ping unanswered for at least this long terminates the connection. */
+  pingIntervalMs: number;
   /** Bound on frames queued before the connection is attached to its room. */
   maxQueuedFrames: number;
   maxQueuedBytes: number;
@@ -267,14 +269,32 @@ export class ClientConnection implements RoomClient {
    * Heartbeat, called every ping interval. A connection that did not answer
    * the previous ping is considered gone and terminated (its awareness states
    * are then removed by the close handler).
+   *
+   * The verdict is taken in a `setImmediate`, i.e. after the event loop's I/O
+   * phase: if the pod's loop was stalled (GC, a big sync) past the interval,
+   * timers run before pending socket reads, and a pong that already arrived
+   * would otherwise be read too late and a healthy client dropped. A ping
+   * sent late (after such a stall) also gets a full interval to be answered.
    */
   heartbeat(): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    if (!this.alive) {
-      this.deps.logger.debug({ conn: this.id }, 'no pong since last ping; terminating');
-      this.ws.terminate();
+    if (this.alive) {
+      this.ping();
       return;
     }
+    if (performance.now() - this.pingSentAt < this.deps.pingIntervalMs * 0.9) return;
+    setImmediate(() => {
+      if (this.ws.readyState !== WebSocket.OPEN) return;
+      if (this.alive) {
+        this.ping();
+        return;
+      }
+      this.deps.logger.debug({ conn: this.id }, 'no pong since last ping; terminating');
+      this.ws.terminate();
+    });
+  }
+
+  private ping(): void {
     this.alive = false;
     this.pingSentAt = performance.now();
     try {

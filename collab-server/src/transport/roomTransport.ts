@@ -101,6 +101,7 @@ export class RoomTransport {
       hooks,
       logger,
       maxBufferedBytes: options.maxBufferedBytes,
+      pingIntervalMs: options.pingIntervalMs,
       maxQueuedFrames: 256,
       maxQueuedBytes: options.maxFrameBytes * 2,
       onUnknownMessage: () => {
