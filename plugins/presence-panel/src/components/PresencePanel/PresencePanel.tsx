@@ -31,9 +31,11 @@ const getStyles = (theme: GrafanaTheme2) => ({
     flex: '0 0 auto',
     fontSize: theme.typography.bodySmall.fontSize,
     color: theme.colors.text.secondary,
+    paddingLeft: theme.spacing(0.5),
   }),
   body: css({ display: 'flex', flex: '1 1 auto', minHeight: 0 }),
   grid: css({ display: 'flex', flexWrap: 'wrap', alignContent: 'flex-start' }),
+  multiple: css({ margin: 1, border: `1px solid ${theme.colors.border.weak}` }),
   title: css({
     height: TITLE_HEIGHT,
     fontSize: theme.typography.bodySmall.fontSize,
@@ -190,7 +192,7 @@ export function PresencePanel({ data, options: rawOptions, width, height }: Pane
       <div className={styles.body}>
         <div className={styles.grid} style={{ width: areaWidth, height: bodyHeight }}>
           {cells.map(({ room, w, h }) => (
-            <div key={room.name} style={{ margin: multiples ? 2 : 0 }}>
+            <div key={room.name} className={multiples ? styles.multiple : undefined}>
               {multiples && <div className={styles.title}>{room.name}</div>}
               <RoomCanvas room={room} width={w} height={h} style={style} opts={renderOpts} />
             </div>
