@@ -7,7 +7,7 @@
 import type { DataFrame, Field } from '@grafana/data';
 import { collabFrameKind, TREE_FIELDS as F, type CollabFrameKind } from '@collabblocks/protocol';
 
-import { buildModel, emptyMeta, sameNode, type TreeMeta, type TreeModel, type TreeNodeModel } from './model';
+import { buildModel, emptyMeta, type TreeMeta, type TreeModel, type TreeNodeModel } from './model';
 
 type Values = ArrayLike<unknown>;
 
@@ -51,6 +51,8 @@ interface Columns {
   length: number;
   path: Values;
   get: (i: number) => TreeNodeModel;
+  /** True when row i still describes `n` (no allocation). */
+  same: (i: number, n: TreeNodeModel) => boolean;
 }
 
 function columns(frame: DataFrame): Columns | null {
@@ -72,9 +74,28 @@ function columns(frame: DataFrame): Columns | null {
   const valueType = c(F.valueType);
   const nodeName = c(F.nodeName);
   const value = c(F.value);
+  const eqNum = (v: unknown, x: number) => (typeof v === 'number' && Number.isFinite(v) ? v : 0) === x;
+  const eqNull = (v: unknown, x: number | null) =>
+    (typeof v === 'number' && Number.isFinite(v) ? v : null) === x;
+  const eqStr = (v: unknown, x: string) => (typeof v === 'string' ? v === x : str(v) === x);
   return {
     length: path.length,
     path,
+    same: (i, n) =>
+      eqStr(value[i], n.value) &&
+      eqNull(lastClock[i], n.lastClock) &&
+      eqNum(size[i], n.size) &&
+      eqNum(itemCount[i], n.itemCount) &&
+      eqNum(deleted[i], n.deleted) &&
+      eqNum(children[i], n.children) &&
+      eqNull(lastClient[i], n.lastClient) &&
+      eqNull(lastTime[i], n.lastTime) &&
+      (str(type[i]) || 'unknown') === n.type &&
+      eqStr(key[i], n.key) &&
+      eqNum(depth[i], n.depth) &&
+      eqStr(valueType[i], n.valueType) &&
+      eqStr(nodeName[i], n.nodeName) &&
+      (parent.length === 0 || eqStr(parent[i], n.parent)),
     get: (i) => {
       const p = str(path[i]);
       const par = parent.length ? str(parent[i]) : p.slice(0, Math.max(0, p.lastIndexOf('/')));
@@ -122,13 +143,14 @@ export function refreshFromFrame(prev: TreeModel, frame: DataFrame): string[] | 
     i++;
   }
   const changed: string[] = [];
-  for (let r = 0; r < cols.length; r++) {
-    const n = cols.get(r);
-    const old = prev.nodes.get(n.path);
-    if (!old || !sameNode(old, n)) {
+  let r = 0;
+  for (const old of prev.nodes.values()) {
+    if (!cols.same(r, old)) {
+      const n = cols.get(r);
       prev.nodes.set(n.path, n);
       changed.push(n.path);
     }
+    r++;
   }
   prev.meta = treeMeta(frame, cols.length);
   if (changed.length > 0) prev.version++;

@@ -42,7 +42,10 @@ export interface TreeModel {
   /** Parent path → ordered child paths ('' → root types). */
   childrenOf: Map<string, string[]>;
   meta: TreeMeta;
+  /** Bumped on every change. */
   version: number;
+  /** Bumped when nodes are added or removed (the flattened rows may change). */
+  structure: number;
 }
 
 export const NODE_FIELDS: ReadonlyArray<keyof TreeNodeModel> = [
@@ -68,7 +71,7 @@ export function emptyMeta(ts = 0): TreeMeta {
 }
 
 export function emptyTree(ts = 0): TreeModel {
-  return { nodes: new Map(), childrenOf: new Map(), meta: emptyMeta(ts), version: 0 };
+  return { nodes: new Map(), childrenOf: new Map(), meta: emptyMeta(ts), version: 0, structure: 0 };
 }
 
 export function sameNode(a: TreeNodeModel, b: TreeNodeModel): boolean {
@@ -88,7 +91,13 @@ export function sortSiblings(model: TreeModel, list: string[]): void {
 
 /** Builds a model from nodes in pre-order (parents first); orphans (unknown parent) are dropped. */
 export function buildModel(nodes: Iterable<TreeNodeModel>, meta: TreeMeta): TreeModel {
-  const model: TreeModel = { nodes: new Map(), childrenOf: new Map(), meta: { ...meta }, version: 1 };
+  const model: TreeModel = {
+    nodes: new Map(),
+    childrenOf: new Map(),
+    meta: { ...meta },
+    version: 1,
+    structure: 1,
+  };
   for (const n of nodes) {
     if (n.parent !== '' && !model.nodes.has(n.parent)) continue;
     if (model.nodes.has(n.path)) continue;
@@ -104,7 +113,13 @@ export function buildModel(nodes: Iterable<TreeNodeModel>, meta: TreeMeta): Tree
 export function cloneModel(model: TreeModel): TreeModel {
   const childrenOf = new Map<string, string[]>();
   for (const [k, v] of model.childrenOf) childrenOf.set(k, v.slice());
-  return { nodes: new Map(model.nodes), childrenOf, meta: { ...model.meta }, version: model.version };
+  return {
+    nodes: new Map(model.nodes),
+    childrenOf,
+    meta: { ...model.meta },
+    version: model.version,
+    structure: model.structure,
+  };
 }
 
 /** Pre-order walk of the subtree at `path` ('' = whole document). */

@@ -73,6 +73,7 @@ export function applyPatch(model: TreeModel, patch: TreePatch): TreeModel {
   model.meta = { ...model.meta, ts: Math.max(model.meta.ts, patch.ts), total: model.nodes.size };
   if (patch.seq !== undefined) model.meta.seq = patch.seq;
   model.version++;
+  if (patch.added.length > 0 || patch.removed.length > 0) model.structure++;
   return model;
 }
 
@@ -83,6 +84,7 @@ export function computePatch(from: TreeModel, to: TreeModel): TreePatch {
   const removed: string[] = [];
   for (const [p, n] of to.nodes) {
     const old = from.nodes.get(p);
+    if (old === n) continue;
     if (!old) added.push(n);
     else if (!sameNode(old, n)) changed.push(n);
   }

@@ -88,8 +88,9 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   );
   const rows = useMemo(
     () => (model ? flattenTree(model, expanded, search?.visible) : { paths: [], depths: new Int32Array(0) }),
+    // Rows change only with the structure (a value change keeps them): flatten is O(nodes).
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [model, version, expanded, search]
+    [model, travelled ? version : model?.structure, expanded, search]
   );
 
   const touched = useMemo(

@@ -118,78 +118,36 @@ export function TreeView(props: TreeViewProps) {
   const last = Math.min(count, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
   const items: React.ReactNode[] = [];
   const showStats = width >= 480;
+  const colorOf = (c: string) =>
+    c === 'text' ? theme.colors.text.secondary : theme.visualization.getColorByName(c);
   for (let i = first; i < last; i++) {
     const path = rows.paths[i] as string;
     const n = model.nodes.get(path);
     if (!n) continue;
-    const depth = rows.depths[i] ?? 0;
     const kids = model.childrenOf.get(path)?.length ?? 0;
-    const open = kids > 0 && (props.matches !== null || expanded.has(path));
-    const badge = badgeFor(n.type);
-    const hl = props.highlight(path);
-    const dk = props.diff?.get(path);
     const stamp = props.flash.ms > 0 ? props.flash.at.get(path) : undefined;
-    const flashing = stamp !== undefined;
-    const colorOf = (c: string) =>
-      c === 'text' ? theme.colors.text.secondary : theme.visualization.getColorByName(c);
+    const badge = badgeFor(n.type);
     items.push(
-      <div
-        key={flashing ? `${path}#${stamp}` : path}
-        id={`crdt-row-${i}`}
-        role="treeitem"
-        aria-level={depth + 1}
-        aria-selected={path === selected}
-        aria-expanded={kids > 0 ? open : undefined}
-        data-path={path}
-        data-flash={flashing ? 'true' : undefined}
-        data-diff={dk}
-        data-highlight={hl ?? undefined}
-        className={cx(
-          styles.row,
-          path === selected && styles.selected,
-          hl === 'exact' && styles.hlExact,
-          hl === 'inside' && styles.hlInside,
-          dk === 'added' && styles.added,
-          dk === 'changed' && styles.changed,
-          props.matches?.has(path) && styles.match
-        )}
-        style={{ top: i * ROW_HEIGHT }}
-        onClick={() => onSelect(path)}
-      >
-        {flashing && <span className={styles.flash} style={{ animationDuration: `${props.flash.ms}ms` }} />}
-        <span style={{ width: depth * 14, flex: 'none' }} />
-        <span
-          className={styles.toggle}
-          onClick={(e) => {
-            e.stopPropagation();
-            if (kids > 0) onToggle(path);
-          }}
-        >
-          {kids > 0 ? (open ? '▾' : '▸') : ''}
-        </span>
-        <span
-          className={styles.badge}
-          style={{ color: colorOf(badge.color), borderColor: colorOf(badge.color) }}
-          title={n.type}
-        >
-          {badge.label}
-        </span>
-        <span className={styles.key}>{/^\d+$/.test(n.key) ? `[${n.key}]` : n.key}</span>
-        {props.showValues && <span className={styles.value}>{preview(n)}</span>}
-        <span className={styles.fill} />
-        {showStats && (
-          <span className={styles.stats}>
-            <span title="size">{n.size}</span>
-            <span title="items">{n.itemCount}</span>
-            <span title="tombstones" className={n.deleted > 0 ? styles.tomb : undefined}>
-              {n.deleted}
-            </span>
-            <span title="last change: client:clock time" className={styles.last}>
-              {n.lastClient !== null ? `${n.lastClient}:${n.lastClock ?? ''} ${shortTime(n.lastTime)}` : ''}
-            </span>
-          </span>
-        )}
-      </div>
+      <Row
+        key={stamp !== undefined ? `${path}#${stamp}` : path}
+        node={n}
+        index={i}
+        depth={rows.depths[i] ?? 0}
+        kids={kids}
+        open={kids > 0 && (props.matches !== null || expanded.has(path))}
+        selected={path === selected}
+        hl={props.highlight(path)}
+        dk={props.diff?.get(path)}
+        flashMs={stamp !== undefined ? props.flash.ms : 0}
+        match={props.matches?.has(path) ?? false}
+        showValues={props.showValues}
+        showStats={showStats}
+        badge={badge.label}
+        badgeColor={colorOf(badge.color)}
+        styles={styles}
+        onToggle={onToggle}
+        onSelect={onSelect}
+      />
     );
   }
 
@@ -207,10 +165,99 @@ export function TreeView(props: TreeViewProps) {
       onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
       onKeyDown={onKeyDown}
     >
-      <div style={{ height: count * ROW_HEIGHT, position: 'relative' }}>{items}</div>
+      <div className={styles.inner} style={{ height: count * ROW_HEIGHT }}>
+        {items}
+      </div>
     </div>
   );
 }
+
+type Styles = ReturnType<typeof getStyles>;
+
+interface RowProps {
+  node: TreeNodeModel;
+  index: number;
+  depth: number;
+  kids: number;
+  open: boolean;
+  selected: boolean;
+  hl: 'exact' | 'inside' | null;
+  dk: DiffKind | undefined;
+  /** > 0 while flashing. */
+  flashMs: number;
+  match: boolean;
+  showValues: boolean;
+  showStats: boolean;
+  badge: string;
+  badgeColor: string;
+  styles: Styles;
+  onToggle: (path: string) => void;
+  onSelect: (path: string) => void;
+}
+
+/** One row; memoised so scrolling only renders the rows that enter the window. */
+const Row = React.memo(function Row(p: RowProps) {
+  const { node: n, styles } = p;
+  const path = n.path;
+  return (
+    <div
+      id={`crdt-row-${p.index}`}
+      role="treeitem"
+      aria-level={p.depth + 1}
+      aria-selected={p.selected}
+      aria-expanded={p.kids > 0 ? p.open : undefined}
+      data-path={path}
+      data-flash={p.flashMs > 0 ? 'true' : undefined}
+      data-diff={p.dk}
+      data-highlight={p.hl ?? undefined}
+      className={cx(
+        styles.row,
+        p.selected && styles.selected,
+        p.hl === 'exact' && styles.hlExact,
+        p.hl === 'inside' && styles.hlInside,
+        p.dk === 'added' && styles.added,
+        p.dk === 'changed' && styles.changed,
+        p.match && styles.match
+      )}
+      style={{ top: p.index * ROW_HEIGHT }}
+      onClick={() => p.onSelect(path)}
+    >
+      {p.flashMs > 0 && <span className={styles.flash} style={{ animationDuration: `${p.flashMs}ms` }} />}
+      <span style={{ width: p.depth * 14, flex: 'none' }} />
+      <span
+        className={styles.toggle}
+        onClick={(e) => {
+          e.stopPropagation();
+          if (p.kids > 0) p.onToggle(path);
+        }}
+      >
+        {p.kids > 0 ? (p.open ? '▾' : '▸') : ''}
+      </span>
+      <span
+        className={styles.badge}
+        style={{ color: p.badgeColor, borderColor: p.badgeColor }}
+        title={n.type}
+      >
+        {p.badge}
+      </span>
+      <span className={styles.key}>{/^\d+$/.test(n.key) ? `[${n.key}]` : n.key}</span>
+      {p.showValues && <span className={styles.value}>{preview(n)}</span>}
+      <span className={styles.fill} />
+      {p.showStats && (
+        <span className={styles.stats}>
+          <span title="size">{n.size}</span>
+          <span title="items">{n.itemCount}</span>
+          <span title="tombstones" className={n.deleted > 0 ? styles.tomb : undefined}>
+            {n.deleted}
+          </span>
+          <span title="last change: client:clock time" className={styles.last}>
+            {n.lastClient !== null ? `${n.lastClient}:${n.lastClock ?? ''} ${shortTime(n.lastTime)}` : ''}
+          </span>
+        </span>
+      )}
+    </div>
+  );
+});
 
 const flashAnim = keyframes({ from: { opacity: 0.9 }, to: { opacity: 0 } });
 
@@ -221,8 +268,10 @@ const getStyles = (theme: GrafanaTheme2) => ({
     outline: 'none',
     fontFamily: theme.typography.fontFamilyMonospace,
     fontSize: theme.typography.bodySmall.fontSize,
+    contain: 'strict',
     '&:focus-visible': { boxShadow: `inset 0 0 0 1px ${theme.colors.primary.border}` },
   }),
+  inner: css({ position: 'relative', contain: 'layout paint style' }),
   row: css({
     position: 'absolute',
     left: 0,
@@ -235,6 +284,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
     whiteSpace: 'nowrap',
     cursor: 'default',
     color: theme.colors.text.primary,
+    contain: 'strict',
     '&:hover': { background: theme.colors.action.hover },
   }),
   selected: css({

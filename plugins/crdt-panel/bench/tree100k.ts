@@ -1,0 +1,221 @@
+/**
+ * CRDT panel benchmark in headless Chromium through the E2E harness (the built dist/module.js with the
+ * leg's real @grafana packages). A document of N nodes (default 100,000: /root map → 100 arrays → maps
+ * with a Text each) as one tree frame (contract TREE_FIELDS), fully expanded by default (worst case:
+ * every node is a row of the flattened list).
+ *
+ *  - first render: empty panel → updatePanel(frame of N nodes) → tree rows in the DOM, and → next frame;
+ *  - live patch: a new snapshot frame in which one visible node changed (the datasource emits full
+ *    snapshots) → the row shows the new value (DOM), and → next frame; repeated, p50/p95;
+ *  - scrolling: the tree scrolled by `--scroll-px` per animation frame for `--scroll-sec`; rAF interval
+ *    p50/p95/p99 and frames over 16.7 ms.
+ *
+ *   npx tsx plugins/crdt-panel/bench/tree100k.ts [--nodes 100000] [--expand 20] [--leg grafana-12]
+ *     [--patches 30] [--scroll-sec 5] [--scroll-px 120] [--out artifacts/crdt-bench.json]
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { startHarness } from '@collabblocks/e2e-harness';
+
+function num(v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${v}`);
+  return n;
+}
+
+const pct = (xs: number[], p: number): number => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] as number;
+};
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+/** Runs in the page: builds the frame JSON and the timing helpers (window.__crdtBench). */
+const IN_PAGE = `
+(() => {
+  const api = window.__harness;
+  function build(n) {
+    const path = [], parent = [], depth = [], key = [], type = [], size = [], itemCount = [], deleted = [],
+      children = [], lastClient = [], lastClock = [], lastTime = [], valueType = [], nodeName = [], value = [];
+    const push = (p, par, d, k, t, v, kids) => {
+      path.push(p); parent.push(par); depth.push(d); key.push(k); type.push(t); size.push(v.length);
+      itemCount.push(kids); deleted.push(0); children.push(kids); lastClient.push(7); lastClock.push(path.length);
+      lastTime.push(1767261600000); valueType.push(v ? 'string' : ''); nodeName.push(''); value.push(v);
+    };
+    const fan = 100, per = Math.max(1, Math.floor((n - 1 - fan) / fan / 2));
+    push('/root', '', 0, 'root', 'Map', '', fan);
+    for (let a = 0; a < fan && path.length < n; a++) {
+      const ap = '/root/list' + a;
+      push(ap, '/root', 1, 'list' + a, 'Array', '', per);
+      for (let i = 0; i < per && path.length < n; i++) {
+        const ip = ap + '/' + i;
+        push(ip, ap, 2, String(i), 'Map', '', 1);
+        if (path.length < n) push(ip + '/title', ip, 3, 'title', 'Text', 'item ' + a + '.' + i, 0);
+      }
+    }
+    const f = (name, t, values) => ({ name, type: t, values });
+    return {
+      refId: 'A', name: 'tree',
+      meta: { custom: { collabFrame: 'tree', room: 'bench/doc', pod: 'pod-a', ts: 1767261600000, complete: true,
+        total: path.length, truncated: false, scope: 'content' } },
+      fields: [f('path','string',path), f('parentPath','string',parent), f('depth','number',depth), f('key','string',key),
+        f('type','string',type), f('size','number',size), f('itemCount','number',itemCount), f('deleted','number',deleted),
+        f('children','number',children), f('lastClient','number',lastClient), f('lastClock','number',lastClock),
+        f('lastTime','time',lastTime), f('valueType','string',valueType), f('nodeName','string',nodeName),
+        f('value','string',value)],
+    };
+  }
+  const nextFrame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+  async function waitFor(pred, timeoutMs = 30000) {
+    const t0 = performance.now();
+    while (!pred()) {
+      if (performance.now() - t0 > timeoutMs) throw new Error('timeout');
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+  let frame = null;
+  window.__crdtBench = {
+    async first(key, n) {
+      frame = build(n);
+      const t0 = performance.now();
+      api.updatePanel(key, { frames: [frame] });
+      await waitFor(() => document.querySelector('[data-testid="crdt-tree"] [role="treeitem"]'));
+      const dom = performance.now() - t0;
+      await nextFrame();
+      return { dom, frame: performance.now() - t0, nodes: frame.fields[0].values.length,
+        rows: Number(document.querySelector('[data-testid="crdt-tree"]').getAttribute('data-rows')),
+        rowsInDom: document.querySelectorAll('[role="treeitem"]').length };
+    },
+    async patch(key, i) {
+      // Change the value of the first visible Text node (row 4: /root/list0/0/title).
+      const vf = frame.fields.find((f) => f.name === 'value');
+      const cf = frame.fields.find((f) => f.name === 'lastClock');
+      const idx = 3;
+      const text = 'patched ' + i;
+      const values = vf.values.slice(); values[idx] = text;
+      const clocks = cf.values.slice(); clocks[idx] = 1e6 + i;
+      frame = { ...frame, fields: frame.fields.map((f) => f === vf ? { ...f, values } : f === cf ? { ...f, values: clocks } : f) };
+      const sel = '[role="treeitem"][data-path="' + frame.fields[0].values[idx] + '"]';
+      const t0 = performance.now();
+      api.updatePanel(key, { frames: [frame] });
+      await waitFor(() => (document.querySelector(sel)?.textContent ?? '').includes(text));
+      const dom = performance.now() - t0;
+      await nextFrame();
+      return { dom, frame: performance.now() - t0 };
+    },
+    async scroll(sec, px) {
+      const el = document.querySelector('[data-testid="crdt-tree"]');
+      const intervals = [];
+      let last = performance.now();
+      const end = last + sec * 1000;
+      let dir = 1;
+      await new Promise((resolve) => {
+        const tick = (t) => {
+          intervals.push(t - last); last = t;
+          if (el.scrollTop + el.clientHeight >= el.scrollHeight - px) dir = -1;
+          if (el.scrollTop <= 0) dir = 1;
+          el.scrollTop += dir * px;
+          if (t < end) requestAnimationFrame(tick); else resolve();
+        };
+        requestAnimationFrame((t) => { last = t; requestAnimationFrame(tick); });
+      });
+      return intervals;
+    },
+  };
+})();
+`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      nodes: { type: 'string' },
+      expand: { type: 'string' },
+      leg: { type: 'string' },
+      patches: { type: 'string' },
+      'scroll-sec': { type: 'string' },
+      'scroll-px': { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const nodes = Math.round(num(values.nodes, 'nodes', 100_000));
+  const expand = Math.round(num(values.expand, 'expand', 20));
+  const patches = Math.round(num(values.patches, 'patches', 30));
+  const scrollSec = num(values['scroll-sec'], 'scroll-sec', 5);
+  const scrollPx = num(values['scroll-px'], 'scroll-px', 120);
+  const leg = values.leg ?? process.env.HARNESS_LEG ?? 'grafana-12';
+  if (leg !== 'grafana-12' && leg !== 'grafana-13') throw new Error('--leg must be grafana-12 or grafana-13');
+
+  const h = await startHarness({ leg });
+  try {
+    const panel = await h.renderPanel('collabblocks-crdt-panel', {
+      width: 1000,
+      height: 600,
+      state: 'Streaming',
+      timeRange: { from: 1767261000000, to: 1767262200000 },
+      options: { expandDepth: expand, flashMs: 1200 },
+    });
+    await h.page.evaluate(IN_PAGE);
+    const first = (await h.page.evaluate(`window.__crdtBench.first(${JSON.stringify(panel.key)}, ${nodes})`)) as {
+      dom: number;
+      frame: number;
+      nodes: number;
+      rows: number;
+      rowsInDom: number;
+    };
+    const dom: number[] = [];
+    const frame: number[] = [];
+    for (let i = 0; i < patches; i++) {
+      const p = (await h.page.evaluate(`window.__crdtBench.patch(${JSON.stringify(panel.key)}, ${i})`)) as {
+        dom: number;
+        frame: number;
+      };
+      // The first patch builds the live history (base copy): reported, excluded from the percentiles.
+      if (i > 0) {
+        dom.push(p.dom);
+        frame.push(p.frame);
+      } else console.log(`first patch (history base copy): dom ${r1(p.dom)} ms, next frame ${r1(p.frame)} ms`);
+    }
+    const intervals = (await h.page.evaluate(`window.__crdtBench.scroll(${scrollSec}, ${scrollPx})`)) as number[];
+    const result = {
+      leg,
+      nodes: first.nodes,
+      rowsFlattened: first.rows,
+      rowsInDom: first.rowsInDom,
+      firstRender: { domMs: r1(first.dom), nextFrameMs: r1(first.frame) },
+      livePatch: {
+        samples: dom.length,
+        domP50: r1(pct(dom, 50)),
+        domP95: r1(pct(dom, 95)),
+        nextFrameP50: r1(pct(frame, 50)),
+        nextFrameP95: r1(pct(frame, 95)),
+      },
+      scroll: {
+        frames: intervals.length,
+        p50: r1(pct(intervals, 50)),
+        p95: r1(pct(intervals, 95)),
+        p99: r1(pct(intervals, 99)),
+        over16_7: intervals.filter((x) => x > 16.7).length,
+      },
+    };
+    console.log(JSON.stringify(result, null, 2));
+    if (values.out) {
+      fs.mkdirSync(path.dirname(values.out), { recursive: true });
+      fs.writeFileSync(values.out, JSON.stringify(result, null, 2));
+    }
+    expectNoErrors(h.takeConsoleErrors());
+  } finally {
+    await h.close();
+  }
+}
+
+function expectNoErrors(errors: string[]): void {
+  if (errors.length > 0) console.log(`browser console errors: ${errors.join(' | ')}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
