@@ -21,7 +21,10 @@ export { waitFor, sleep } from '../infra/ports.js';
 export interface StockClient {
   doc: Y.Doc;
   provider: WebsocketProvider;
-  /** Resolves on the first `sync` event (state received from the pod). */
+  /**
+   * Resolves on the first `sync` event (state received from the pod); rejects
+   * if the connection closes first and `reconnect` is off.
+   */
   synced: Promise<void>;
   /** Close events seen by the provider (code, reason), in order. */
   closes: Array<{ code: number; reason: string }>;
@@ -52,11 +55,17 @@ export function connectClient(
   });
   if (opts.awareness) provider.awareness.setLocalState(opts.awareness);
   const closes: Array<{ code: number; reason: string }> = [];
+  let failSync: (err: Error) => void = () => undefined;
   provider.on('connection-close', (ev: { code: number; reason: string } | null) => {
     if (ev) closes.push({ code: ev.code, reason: ev.reason });
-    if (!opts.reconnect) provider.shouldConnect = false;
+    if (!opts.reconnect) {
+      provider.shouldConnect = false;
+      // Without reconnects this client can never sync now: fail fast instead of hanging the test.
+      failSync(new Error(`closed before sync: ${ev?.code ?? '?'} ${ev?.reason ?? ''}`.trim()));
+    }
   });
-  const synced = new Promise<void>((resolve) => {
+  const synced = new Promise<void>((resolve, reject) => {
+    failSync = reject;
     const onSync = (s: boolean): void => {
       if (!s) return;
       provider.off('sync', onSync);
@@ -64,6 +73,8 @@ export function connectClient(
     };
     provider.on('sync', onSync);
   });
+  // Handled here so a client nobody awaits does not raise an unhandled rejection.
+  synced.catch(() => undefined);
   return {
     doc,
     provider,
