@@ -193,6 +193,35 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
     await panel.screenshot('presence-panel-multiples');
   });
 
+  it('stops drawing while the document is hidden and resumes when visible', async () => {
+    const room = 'acme/hidden-doc';
+    const users: U[] = [{ user: 'anon-h', x: 0.5, y: 0.5, status: 'editing' }];
+    const panel = await h.renderPanel(PLUGIN_ID, {
+      width: 500,
+      height: 260,
+      frames: [presenceFrame(room, users)],
+      options: { halfLifeSec: 5 },
+    });
+    await expect.poll(() => attr(h, 'frames')).toBeGreaterThan(0);
+    const setHidden = (hidden: boolean) =>
+      h.page.evaluate((v) => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => v });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await setHidden(true);
+    await expect.poll(async () => (await canvasAttrs(h)).paused).toBe('true');
+    const frozen = await attr(h, 'frames');
+    for (let i = 0; i < 5; i++) {
+      users[0]!.x = 0.1 + i * 0.1;
+      await panel.update({ frames: [presenceFrame(room, users)] });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await attr(h, 'frames')).toBe(frozen);
+    await setHidden(false);
+    await expect.poll(async () => (await canvasAttrs(h)).paused).toBe('false');
+    await expect.poll(() => attr(h, 'frames')).toBeGreaterThan(frozen);
+  });
+
   describe('live: real pod, simulator and the collab datasource', () => {
     let pod: PodProcess | null = null;
     let sim: ChildProcess | null = null;
