@@ -238,6 +238,8 @@ describe('streams', () => {
       'tree view to match the document'
     );
     expect(content.ofType('treeSnapshot', cs.tree).length).toBeGreaterThan(0);
+    // Subscribed before the room existed on the pod: stored (empty) snapshot, then a reload when it loaded.
+    expect(content.ofType('resync', cs.tree).map((m) => m.reason)).toContain('reload');
     const view = treeView(content, cs.tree as string);
     expect(view.get('/tasks')).toMatchObject({ type: 'Array', size: 1, children: 1 });
     expect(view.get('/tasks/0/done')).toMatchObject({ type: 'value', value: true, depth: 3 });
