@@ -67,6 +67,22 @@ export class TreeHistory {
     return patch;
   }
 
+  /**
+   * A live state whose patch from the previous live state is already known (a snapshot refreshed in
+   * place: only values changed) — skips the O(nodes) comparison of `pushLive`.
+   */
+  pushKnownPatch(model: TreeModel, patch: TreePatch): TreePatch | null {
+    if (!this.base || !this.last || model.meta.ts < this.last.meta.ts) return this.pushLive(model);
+    if (isEmptyPatch(patch)) return null;
+    this.steps.push(patch);
+    applyPatch(this.last, patch);
+    this.last.meta = { ...model.meta };
+    while (this.steps.length > this.maxSteps) {
+      applyPatch(this.base, this.steps.shift() as TreePatch);
+    }
+    return patch;
+  }
+
   clear(): void {
     this.keyframes = [];
     this.base = null;

@@ -30,8 +30,9 @@ export class PanelStore {
     for (const frame of series) {
       const kind = frameKind(frame);
       if (kind === 'tree') {
+        let refreshed: string[] | null = null;
         if (this.live) {
-          const refreshed = refreshFromFrame(this.live, frame);
+          refreshed = refreshFromFrame(this.live, frame);
           if (refreshed === null) {
             const next = treeFromFrame(frame);
             if (next) this.live = next;
@@ -39,9 +40,19 @@ export class PanelStore {
         } else {
           this.live = treeFromFrame(frame);
         }
-        if (this.live) {
-          if (this.live.meta.ts === 0) this.live.meta.ts = Date.now();
-          const patch = this.history.pushLive(this.live);
+        const live = this.live;
+        if (live) {
+          if (live.meta.ts === 0) live.meta.ts = Date.now();
+          const patch =
+            refreshed === null
+              ? this.history.pushLive(live)
+              : this.history.pushKnownPatch(live, {
+                  ts: live.meta.ts,
+                  ...(live.meta.seq !== undefined ? { seq: live.meta.seq } : {}),
+                  added: [],
+                  removed: [],
+                  changed: refreshed.map((p) => live.nodes.get(p)).filter((n) => n !== undefined),
+                });
           if (patch) changed.push(...patchPaths(patch));
         }
       } else if (kind === 'historyTree') {

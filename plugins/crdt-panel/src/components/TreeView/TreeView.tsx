@@ -32,7 +32,9 @@ export interface TreeViewProps {
   onSelect: (path: string) => void;
 }
 
-const OVERSCAN = 8;
+const OVERSCAN = 12;
+/** The window moves in steps of this many rows (fewer renders while scrolling). */
+const STEP = 4;
 
 function preview(n: TreeNodeModel): string {
   if (n.value === '') return n.nodeName ? `<${n.nodeName}>` : '';
@@ -115,7 +117,7 @@ export function TreeView(props: TreeViewProps) {
   );
 
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
-  const last = Math.min(count, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
+  const last = Math.min(count, Math.ceil((scrollTop + height) / ROW_HEIGHT) + STEP + OVERSCAN);
   const items: React.ReactNode[] = [];
   const showStats = width >= 480;
   const colorOf = (c: string) =>
@@ -162,7 +164,10 @@ export function TreeView(props: TreeViewProps) {
       aria-activedescendant={selIndex >= 0 ? `crdt-row-${selIndex}` : undefined}
       className={styles.scroller}
       style={{ width, height }}
-      onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+      onScroll={(e) => {
+        const top = Math.floor(e.currentTarget.scrollTop / ROW_HEIGHT / STEP) * STEP * ROW_HEIGHT;
+        if (top !== scrollTop) setScrollTop(top);
+      }}
       onKeyDown={onKeyDown}
     >
       <div className={styles.inner} style={{ height: count * ROW_HEIGHT }}>
