@@ -39,9 +39,17 @@ function track(proc: ChildProcess): void {
   proc.once('exit', () => live.delete(proc));
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
+  const killAll = (): void => {
     for (const p of live) p.kill('SIGKILL');
-  });
+  };
+  process.once('exit', killAll);
+  // A worker torn down by a signal does not emit 'exit': kill the pods, then let the signal proceed.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => {
+      killAll();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    });
+  }
 }
 
 export interface StartPodOptions {
