@@ -85,15 +85,17 @@ const IN_PAGE = `
       await waitFor(() => document.querySelector('[data-testid="crdt-tree"] [role="treeitem"]'));
       const dom = performance.now() - t0;
       await nextFrame();
+      const root = document.querySelector('[data-testid="collabblocks-crdt-panel-root"]');
       return { dom, frame: performance.now() - t0, nodes: frame.fields[0].values.length,
+        ingestMs: Number(root.getAttribute('data-ingest-ms')), flattenMs: Number(root.getAttribute('data-flatten-ms')),
         rows: Number(document.querySelector('[data-testid="crdt-tree"]').getAttribute('data-rows')),
         rowsInDom: document.querySelectorAll('[role="treeitem"]').length };
     },
     async patch(key, i) {
-      // Change the value of the first visible Text node (row 4: /root/list0/0/title).
+      // Change the value of a node visible whatever the expand depth (row 2: /root/list0).
       const vf = frame.fields.find((f) => f.name === 'value');
       const cf = frame.fields.find((f) => f.name === 'lastClock');
-      const idx = 3;
+      const idx = 1;
       const text = 'patched ' + i;
       const values = vf.values.slice(); values[idx] = text;
       const clocks = cf.values.slice(); clocks[idx] = 1e6 + i;
@@ -158,10 +160,14 @@ async function main(): Promise<void> {
       options: { expandDepth: expand, flashMs: 1200 },
     });
     await h.page.evaluate(IN_PAGE);
-    const first = (await h.page.evaluate(`window.__crdtBench.first(${JSON.stringify(panel.key)}, ${nodes})`)) as {
+    const first = (await h.page.evaluate(
+      `window.__crdtBench.first(${JSON.stringify(panel.key)}, ${nodes})`
+    )) as {
       dom: number;
       frame: number;
       nodes: number;
+      ingestMs: number;
+      flattenMs: number;
       rows: number;
       rowsInDom: number;
     };
@@ -176,15 +182,23 @@ async function main(): Promise<void> {
       if (i > 0) {
         dom.push(p.dom);
         frame.push(p.frame);
-      } else console.log(`first patch (history base copy): dom ${r1(p.dom)} ms, next frame ${r1(p.frame)} ms`);
+      } else
+        console.log(`first patch (history base copy): dom ${r1(p.dom)} ms, next frame ${r1(p.frame)} ms`);
     }
-    const intervals = (await h.page.evaluate(`window.__crdtBench.scroll(${scrollSec}, ${scrollPx})`)) as number[];
+    const intervals = (await h.page.evaluate(
+      `window.__crdtBench.scroll(${scrollSec}, ${scrollPx})`
+    )) as number[];
     const result = {
       leg,
       nodes: first.nodes,
       rowsFlattened: first.rows,
       rowsInDom: first.rowsInDom,
-      firstRender: { domMs: r1(first.dom), nextFrameMs: r1(first.frame) },
+      firstRender: {
+        domMs: r1(first.dom),
+        nextFrameMs: r1(first.frame),
+        panelIngestMs: r1(first.ingestMs),
+        panelFlattenMs: r1(first.flattenMs),
+      },
       livePatch: {
         samples: dom.length,
         domP50: r1(pct(dom, 50)),

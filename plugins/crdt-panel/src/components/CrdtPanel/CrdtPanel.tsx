@@ -44,6 +44,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
     for (const p of changed.slice(0, MAX_FLASH)) flashes.set(p, now);
   }
 
+  const flattenMs = useRef(0);
   const [travelAt, setTravelAt] = useState<number | null>(null);
   const [compareAt, setCompareAt] = useState<number | null>(null);
   const [query, setQuery] = useState('');
@@ -87,7 +88,14 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
     [model, version, query]
   );
   const rows = useMemo(
-    () => (model ? flattenTree(model, expanded, search?.visible) : { paths: [], depths: new Int32Array(0) }),
+    () => {
+      const t0 = performance.now();
+      const r = model
+        ? flattenTree(model, expanded, search?.visible)
+        : { paths: [], depths: new Int32Array(0) };
+      flattenMs.current = performance.now() - t0;
+      return r;
+    },
     // Rows change only with the structure (a value change keeps them): flatten is O(nodes).
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [model, travelled ? version : model?.structure, expanded, search]
@@ -158,6 +166,8 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
       data-nodes={model.nodes.size}
       data-mode={travelAt === null ? 'live' : 'travel'}
       data-state-ts={travelled ? travelled.ts : meta.ts}
+      data-ingest-ms={Math.round(s.lastIngestMs * 10) / 10}
+      data-flatten-ms={Math.round(flattenMs.current * 10) / 10}
     >
       <div className={styles.toolbar} style={{ height: TOOLBAR_H }}>
         <Input
