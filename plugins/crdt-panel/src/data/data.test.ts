@@ -180,6 +180,24 @@ describe('time travel', () => {
     expect(h.stateAt(0)).toMatchObject({ before: true, source: 'live', ts: 1000 });
   });
 
+  it('keeps past states when the live model is refreshed in place (no copy until the first change)', () => {
+    const h = new TreeHistory();
+    const nodes = [...base().nodes.values()];
+    const live = treeFromFrame(treeFrame(nodes, { ts: 1000 }))!;
+    h.pushLive(live);
+    h.beforeMutate(live);
+    const next = nodes.map((n) => (n.path === '/notes' ? { ...n, value: 'later' } : n));
+    const changed = refreshFromFrame(live, treeFrame(next, { ts: 2000 }))!;
+    h.pushKnownPatch(live, {
+      ts: 2000,
+      added: [],
+      removed: [],
+      changed: changed.map((p) => live.nodes.get(p)!),
+    });
+    expect(h.stateAt(1500)?.model.nodes.get('/notes')?.value).toBe('n');
+    expect(h.stateAt(2500)?.model.nodes.get('/notes')?.value).toBe('later');
+  });
+
   it('bounds the live chain by folding the oldest patches into the base', () => {
     const h = new TreeHistory(3);
     let m = model([node('/n', 'value', { value: '0' })], 0);

@@ -40,24 +40,23 @@ export class TreeHistory {
   }
 
   /**
-   * A live state (the caller keeps mutating its own model: a patch against the previous live state is
-   * recorded). Returns the patch (null for the first state or no change).
+   * A live state: a patch against the previous live state is recorded. The previous live state may be
+   * the caller's own model (mutated in place by a refresh: call `beforeMutate` first, then
+   * `pushKnownPatch`). Returns the patch (null for the first state or no change).
    */
   pushLive(model: TreeModel): TreePatch | null {
-    if (!this.base || !this.last) {
-      this.base = cloneModel(model);
-      this.last = cloneModel(model);
-      return null;
-    }
-    if (model.meta.ts < this.last.meta.ts) {
-      // Time went backwards (e.g. another pod's clock or a reload): restart the live chain.
-      this.base = cloneModel(model);
-      this.last = cloneModel(model);
+    if (!this.base || !this.last || model.meta.ts < this.last.meta.ts) {
+      // First state, or time went backwards (another pod's clock, a reload): (re)start the live chain.
+      // The model is kept by reference until someone mutates it (see beforeMutate): no copy on first render.
+      this.base = model;
+      this.last = model;
       this.steps = [];
       return null;
     }
+    if (this.last === model) return null;
     const patch = computePatch(this.last, model);
     if (isEmptyPatch(patch)) return null;
+    if (this.base === this.last) this.base = cloneModel(this.base);
     this.steps.push(patch);
     applyPatch(this.last, patch);
     this.last.meta = { ...model.meta };
@@ -67,6 +66,11 @@ export class TreeHistory {
     return patch;
   }
 
+  /** Call before mutating in place a model given to pushLive, so the recorded base stays as it was. */
+  beforeMutate(model: TreeModel): void {
+    if (this.base === model) this.base = cloneModel(model);
+  }
+
   /**
    * A live state whose patch from the previous live state is already known (a snapshot refreshed in
    * place: only values changed) — skips the O(nodes) comparison of `pushLive`.
@@ -74,6 +78,7 @@ export class TreeHistory {
   pushKnownPatch(model: TreeModel, patch: TreePatch): TreePatch | null {
     if (!this.base || !this.last || model.meta.ts < this.last.meta.ts) return this.pushLive(model);
     if (isEmptyPatch(patch)) return null;
+    if (this.base === this.last) this.base = cloneModel(this.base);
     this.steps.push(patch);
     applyPatch(this.last, patch);
     this.last.meta = { ...model.meta };

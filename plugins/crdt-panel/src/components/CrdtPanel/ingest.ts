@@ -42,6 +42,7 @@ export class PanelStore {
       if (kind === 'tree') {
         let refreshed: string[] | null = null;
         if (this.live) {
+          this.history.beforeMutate(this.live);
           refreshed = refreshFromFrame(this.live, frame);
           if (refreshed === null) {
             const next = treeFromFrame(frame);
