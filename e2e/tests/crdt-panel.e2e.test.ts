@@ -241,6 +241,11 @@ describe(`crdt panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
 
     // JSON export of the selected subtree (a download).
     await panel.locator.locator('[role="treeitem"][data-path="/doc/title"]').click();
+    await expect
+      .poll(() => panel.locator.getByTestId('crdt-details').textContent())
+      .toContain('client 42 clock 7');
+    await panel.locator.getByRole('button', { name: 'Copy path' }).click();
+    await expect.poll(() => panel.locator.getByTestId('crdt-details').textContent()).toContain('Copied');
     const [download] = await Promise.all([
       h.page.waitForEvent('download'),
       panel.locator.getByRole('button', { name: 'Export JSON' }).click(),
