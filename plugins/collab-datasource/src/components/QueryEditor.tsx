@@ -26,17 +26,9 @@ const TYPE_OPTIONS: Array<SelectableValue<CollabQueryType>> = COLLAB_QUERY_TYPES
   description: QUERY_TYPE_LABELS[t].description,
 }));
 
-const NEEDS_ROOM = new Set<string>([
-  'presence',
-  'presenceHeatmap',
-  'tree',
-  'updates',
-  'traffic',
-  'metrics',
-  'history',
-  'historyTree',
-]);
-const HAS_FILTER = new Set<string>(['updates', 'traffic', 'history']);
+/** Every query type but the cross-room `rooms` table is about one room. */
+const NEEDS_ROOM: ReadonlySet<string> = new Set<string>(COLLAB_QUERY_TYPES.filter((t) => t !== 'rooms'));
+const HAS_FILTER: ReadonlySet<string> = new Set<CollabQueryType>(['updates', 'traffic', 'history']);
 
 /** Query editor: type, room (template variables allowed), pod, and per-type options. */
 export function QueryEditor({ query, onChange, onRunQuery }: Props) {
