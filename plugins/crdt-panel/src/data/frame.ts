@@ -132,19 +132,17 @@ export function treeFromFrame(frame: DataFrame): TreeModel | null {
 /**
  * Folds a new snapshot frame into `prev` in place when the structure is the same (same paths in the same
  * order): only changed nodes are replaced. Returns the paths that changed, or null when the structure
- * differs (the caller rebuilds with `treeFromFrame`).
+ * differs — then `prev` may be partly refreshed and must be replaced (`treeFromFrame`).
  */
 export function refreshFromFrame(prev: TreeModel, frame: DataFrame): string[] | null {
   const cols = columns(frame);
   if (!cols || cols.length !== prev.nodes.size) return null;
-  let i = 0;
-  for (const p of prev.nodes.keys()) {
-    if (cols.path[i] !== p) return null;
-    i++;
-  }
+  // One pass: a path out of place means another structure (the caller rebuilds and drops `prev`, so a
+  // partly refreshed `prev` is never shown).
   const changed: string[] = [];
   let r = 0;
   for (const old of prev.nodes.values()) {
+    if (cols.path[r] !== old.path) return null;
     if (!cols.same(r, old)) {
       const n = cols.get(r);
       prev.nodes.set(n.path, n);
