@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isSlug } from '@collabblocks/protocol';
+import { ConfigError, envBool, envInt, envStr, type Env } from './env.js';
 
 export type ApiKeyScope = 'metadata' | 'content';
 
@@ -66,44 +67,7 @@ export interface Config {
   clusterSweepMs: number;
 }
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-function str(env: Env, name: string): string | undefined {
-  const v = env[name];
-  if (v === undefined) return undefined;
-  const t = v.trim();
-  return t === '' ? undefined : t;
-}
-
-function int(
-  env: Env,
-  name: string,
-  def: number,
-  min: number,
-  max: number = Number.MAX_SAFE_INTEGER
-): number {
-  const raw = str(env, name);
-  if (raw === undefined) return def;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-function bool(env: Env, name: string): boolean {
-  const raw = str(env, name);
-  if (raw === undefined) return false;
-  if (/^(1|true|yes|on)$/i.test(raw)) return true;
-  if (/^(0|false|no|off)$/i.test(raw)) return false;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
-}
+export { ConfigError };
 
 function parseScope(raw: string | undefined, where: string): ApiKeyScope {
   if (raw === undefined || raw === '') return 'metadata';
@@ -165,10 +129,10 @@ export function parseApiKeysFile(file: string): ApiKeyConfig[] {
 const PSEUDONYM_LABEL = 'collabblocks/pseudonym/v1';
 
 function parseJwt(env: Env): JwtConfig {
-  const secret = str(env, 'COLLAB_JWT_SECRET');
-  const jwksUrl = str(env, 'COLLAB_JWKS_URL');
-  const pem = str(env, 'COLLAB_JWT_PUBLIC_KEY');
-  const disabled = bool(env, 'COLLAB_AUTH_DISABLED');
+  const secret = envStr(env, 'COLLAB_JWT_SECRET');
+  const jwksUrl = envStr(env, 'COLLAB_JWKS_URL');
+  const pem = envStr(env, 'COLLAB_JWT_PUBLIC_KEY');
+  const disabled = envBool(env, 'COLLAB_AUTH_DISABLED');
   const set = [secret, jwksUrl, pem].filter((v) => v !== undefined).length;
   if (disabled) {
     if (set > 0) {
@@ -211,7 +175,7 @@ function parseJwt(env: Env): JwtConfig {
 }
 
 function parsePseudonymSecret(env: Env, jwt: JwtConfig): Buffer {
-  const explicit = str(env, 'COLLAB_PSEUDONYM_SECRET');
+  const explicit = envStr(env, 'COLLAB_PSEUDONYM_SECRET');
   if (explicit !== undefined) {
     if (Buffer.byteLength(explicit) < 16)
       throw new ConfigError('COLLAB_PSEUDONYM_SECRET must be >= 16 bytes');
@@ -234,26 +198,26 @@ function parsePseudonymSecret(env: Env, jwt: JwtConfig): Buffer {
 
 export function loadConfig(env: Env = process.env): Config {
   const jwt = parseJwt(env);
-  const keysRaw = str(env, 'COLLAB_API_KEYS');
-  const keysFile = str(env, 'COLLAB_API_KEYS_FILE');
+  const keysRaw = envStr(env, 'COLLAB_API_KEYS');
+  const keysFile = envStr(env, 'COLLAB_API_KEYS_FILE');
   const apiKeys = [
     ...(keysRaw !== undefined ? parseApiKeys(keysRaw) : []),
     ...(keysFile !== undefined ? parseApiKeysFile(keysFile) : []),
   ];
-  const storageKind = str(env, 'COLLAB_STORAGE') ?? 'sqlite';
+  const storageKind = envStr(env, 'COLLAB_STORAGE') ?? 'sqlite';
   if (storageKind !== 'sqlite' && storageKind !== 'postgres') {
     throw new ConfigError(`COLLAB_STORAGE must be "sqlite" or "postgres", got "${storageKind}"`);
   }
-  const sync = (str(env, 'COLLAB_SQLITE_SYNC') ?? 'normal').toLowerCase();
+  const sync = (envStr(env, 'COLLAB_SQLITE_SYNC') ?? 'normal').toLowerCase();
   if (sync !== 'normal' && sync !== 'full') {
     throw new ConfigError(`COLLAB_SQLITE_SYNC must be "normal" or "full", got "${sync}"`);
   }
   const postgresUrl =
-    str(env, 'COLLAB_PG_URL') ?? str(env, 'COLLAB_POSTGRES_URL') ?? str(env, 'DATABASE_URL');
+    envStr(env, 'COLLAB_PG_URL') ?? envStr(env, 'COLLAB_POSTGRES_URL') ?? envStr(env, 'DATABASE_URL');
   if (storageKind === 'postgres' && postgresUrl === undefined) {
     throw new ConfigError('COLLAB_STORAGE=postgres requires COLLAB_PG_URL (postgres://…)');
   }
-  const explicitPod = str(env, 'COLLAB_POD_NAME');
+  const explicitPod = envStr(env, 'COLLAB_POD_NAME');
   if (explicitPod !== undefined && !/^[A-Za-z0-9._-]{1,63}$/.test(explicitPod)) {
     throw new ConfigError('COLLAB_POD_NAME must be 1-63 characters of [A-Za-z0-9._-]');
   }
@@ -266,43 +230,42 @@ export function loadConfig(env: Env = process.env): Config {
       .slice(0, 63) ||
       'collab-pod');
   const cfg: Config = {
-    host: str(env, 'HOST') ?? '0.0.0.0',
-    port: int(env, 'PORT', 1234, 0, 65535),
+    host: envStr(env, 'HOST') ?? '0.0.0.0',
+    port: envInt(env, 'PORT', 1234, 0, 65535),
     podName,
-    logLevel: str(env, 'COLLAB_LOG_LEVEL') ?? 'info',
+    logLevel: envStr(env, 'COLLAB_LOG_LEVEL') ?? 'info',
     jwt,
     pseudonymSecret: parsePseudonymSecret(env, jwt),
     apiKeys,
     storage: {
       kind: storageKind,
-      dataDir: path.resolve(str(env, 'COLLAB_DATA_DIR') ?? './.data'),
+      dataDir: path.resolve(envStr(env, 'COLLAB_DATA_DIR') ?? './.data'),
       sqliteSync: sync,
       ...(postgresUrl !== undefined ? { postgresUrl } : {}),
-      ...(str(env, 'COLLAB_PG_MAX_PENDING_BYTES') !== undefined
-        ? { pgMaxPendingBytes: int(env, 'COLLAB_PG_MAX_PENDING_BYTES', 0, 1024) }
+      ...(envStr(env, 'COLLAB_PG_MAX_PENDING_BYTES') !== undefined
+        ? { pgMaxPendingBytes: envInt(env, 'COLLAB_PG_MAX_PENDING_BYTES', 0, 1024) }
         : {}),
-      ...(str(env, 'COLLAB_PG_MAX_PENDING_OPS') !== undefined
-        ? { pgMaxPendingOps: int(env, 'COLLAB_PG_MAX_PENDING_OPS', 0, 1) }
+      ...(envStr(env, 'COLLAB_PG_MAX_PENDING_OPS') !== undefined
+        ? { pgMaxPendingOps: envInt(env, 'COLLAB_PG_MAX_PENDING_OPS', 0, 1) }
         : {}),
     },
-    roomIdleMs: int(env, 'COLLAB_ROOM_IDLE_MS', 30_000, 0),
-    maxRooms: int(env, 'COLLAB_MAX_ROOMS', 10_000, 1),
-    pingIntervalMs: int(env, 'COLLAB_PING_INTERVAL_MS', 5_000, 50),
-    compactIntervalMs: int(env, 'COLLAB_COMPACT_INTERVAL_MS', 5_000, 10),
-    compactOps: int(env, 'COLLAB_COMPACT_OPS', 1_000, 1),
-    retentionMs: int(env, 'COLLAB_RETENTION_MS', 7 * 24 * 3600 * 1000, 0),
-    pruneIntervalMs: int(env, 'COLLAB_PRUNE_INTERVAL_MS', 10 * 60 * 1000, 100),
-    maxFrameBytes: int(env, 'COLLAB_MAX_FRAME_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
-    maxBufferedBytes: int(env, 'COLLAB_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 1024),
-    maxConnPerIp: int(env, 'COLLAB_MAX_CONN_PER_IP', 1_000, 1),
-    maxConnections: int(env, 'COLLAB_MAX_CONNECTIONS', 50_000, 1),
-    shutdownTimeoutMs: int(env, 'COLLAB_SHUTDOWN_TIMEOUT_MS', 10_000, 100),
-    shadowValidation:
-      str(env, 'COLLAB_SHADOW_VALIDATION') === undefined || bool(env, 'COLLAB_SHADOW_VALIDATION'),
-    clusterAllowSqlite: bool(env, 'COLLAB_CLUSTER_ALLOW_SQLITE'),
-    clusterSweepMs: int(env, 'COLLAB_CLUSTER_SWEEP_MS', 5000, 0),
+    roomIdleMs: envInt(env, 'COLLAB_ROOM_IDLE_MS', 30_000, 0),
+    maxRooms: envInt(env, 'COLLAB_MAX_ROOMS', 10_000, 1),
+    pingIntervalMs: envInt(env, 'COLLAB_PING_INTERVAL_MS', 5_000, 50),
+    compactIntervalMs: envInt(env, 'COLLAB_COMPACT_INTERVAL_MS', 5_000, 10),
+    compactOps: envInt(env, 'COLLAB_COMPACT_OPS', 1_000, 1),
+    retentionMs: envInt(env, 'COLLAB_RETENTION_MS', 7 * 24 * 3600 * 1000, 0),
+    pruneIntervalMs: envInt(env, 'COLLAB_PRUNE_INTERVAL_MS', 10 * 60 * 1000, 100),
+    maxFrameBytes: envInt(env, 'COLLAB_MAX_FRAME_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    maxBufferedBytes: envInt(env, 'COLLAB_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 1024),
+    maxConnPerIp: envInt(env, 'COLLAB_MAX_CONN_PER_IP', 1_000, 1),
+    maxConnections: envInt(env, 'COLLAB_MAX_CONNECTIONS', 50_000, 1),
+    shutdownTimeoutMs: envInt(env, 'COLLAB_SHUTDOWN_TIMEOUT_MS', 10_000, 100),
+    shadowValidation: envBool(env, 'COLLAB_SHADOW_VALIDATION', true),
+    clusterAllowSqlite: envBool(env, 'COLLAB_CLUSTER_ALLOW_SQLITE'),
+    clusterSweepMs: envInt(env, 'COLLAB_CLUSTER_SWEEP_MS', 5000, 0),
   };
-  const redisUrl = str(env, 'COLLAB_REDIS_URL');
+  const redisUrl = envStr(env, 'COLLAB_REDIS_URL');
   if (redisUrl !== undefined) {
     if (!/^rediss?:\/\/[^\s]+$/.test(redisUrl))
       throw new ConfigError('COLLAB_REDIS_URL must be redis://host:port');
@@ -313,8 +276,8 @@ export function loadConfig(env: Env = process.env): Config {
     }
     cfg.redisUrl = redisUrl;
   }
-  const aud = str(env, 'COLLAB_JWT_AUDIENCE');
-  const iss = str(env, 'COLLAB_JWT_ISSUER');
+  const aud = envStr(env, 'COLLAB_JWT_AUDIENCE');
+  const iss = envStr(env, 'COLLAB_JWT_ISSUER');
   if (aud !== undefined) cfg.jwtAudience = aud;
   if (iss !== undefined) cfg.jwtIssuer = iss;
   return cfg;

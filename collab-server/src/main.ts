@@ -6,11 +6,7 @@
 import './observability/tracing.js';
 import { shutdownTracing } from './observability/tracing.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import {
-  createObservability,
-  ObservabilityConfigError,
-  readObservabilityConfig,
-} from './observability/index.js';
+import { createObservability, readObservabilityConfig } from './observability/index.js';
 import { createLogger } from './observability/logger.js';
 import { createServer } from './server.js';
 import { attachInspect, readInspectConfig } from './inspect/index.js';
@@ -24,7 +20,7 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
     obsConfig = readObservabilityConfig(process.env);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof ObservabilityConfigError) {
+    if (err instanceof ConfigError) {
       console.error(`collab-server: configuration error: ${err.message}`);
       process.exit(2);
     }

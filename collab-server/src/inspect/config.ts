@@ -9,7 +9,8 @@
  *   outlives its last tree subscriber (0 = dispose at once).
  */
 import { createHmac } from 'node:crypto';
-import { ConfigError, type Config } from '../config.js';
+import type { Config } from '../config.js';
+import { ConfigError, envInt, envStr, type Env } from '../env.js';
 import { INSPECT_SECRET_LABEL, resolveInspectSecret } from './token.js';
 
 export interface InspectConfig {
@@ -18,11 +19,11 @@ export interface InspectConfig {
   treeGraceMs: number;
 }
 
-export function readInspectConfig(env: Record<string, string | undefined>, config: Config): InspectConfig {
+export function readInspectConfig(env: Env, config: Config): InspectConfig {
   let secret: Uint8Array | null;
   try {
     secret = resolveInspectSecret({
-      inspectSecret: env.COLLAB_INSPECT_SECRET?.trim(),
+      inspectSecret: envStr(env, 'COLLAB_INSPECT_SECRET'),
       jwtSecret: config.jwt.mode === 'hs256' ? config.jwt.secret : undefined,
     });
   } catch (err) {
@@ -31,21 +32,7 @@ export function readInspectConfig(env: Record<string, string | undefined>, confi
   secret ??= new Uint8Array(
     createHmac('sha256', config.pseudonymSecret).update(INSPECT_SECRET_LABEL).digest()
   );
-  const rawMax = env.COLLAB_INSPECT_MAX_SESSIONS?.trim();
-  let maxSessions = 500;
-  if (rawMax !== undefined && rawMax !== '') {
-    if (!/^\d+$/.test(rawMax) || Number(rawMax) < 1) {
-      throw new ConfigError(`COLLAB_INSPECT_MAX_SESSIONS must be a positive integer, got "${rawMax}"`);
-    }
-    maxSessions = Number(rawMax);
-  }
-  const rawGrace = env.COLLAB_INSPECT_TREE_GRACE_MS?.trim();
-  let treeGraceMs = 15_000;
-  if (rawGrace !== undefined && rawGrace !== '') {
-    if (!/^\d+$/.test(rawGrace)) {
-      throw new ConfigError(`COLLAB_INSPECT_TREE_GRACE_MS must be a non-negative integer, got "${rawGrace}"`);
-    }
-    treeGraceMs = Number(rawGrace);
-  }
+  const maxSessions = envInt(env, 'COLLAB_INSPECT_MAX_SESSIONS', 500, 1);
+  const treeGraceMs = envInt(env, 'COLLAB_INSPECT_TREE_GRACE_MS', 15_000, 0);
   return { secret, maxSessions, treeGraceMs };
 }

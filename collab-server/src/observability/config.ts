@@ -12,6 +12,7 @@
  *   sizes are refreshed in the background (never at scrape time).
  */
 import type { RoomStorageStats } from '../storage/types.js';
+import { ConfigError, envBool, envInt, envStr, type Env } from '../env.js';
 
 export const GIB = 1024 * 1024 * 1024;
 
@@ -41,39 +42,9 @@ export interface ObservabilityConfig {
   storageStats?: () => Promise<RoomStorageStats[]>;
 }
 
-export class ObservabilityConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ObservabilityConfigError';
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-function str(env: Env, name: string): string | undefined {
-  const v = env[name]?.trim();
-  return v === undefined || v === '' ? undefined : v;
-}
-
-function int(env: Env, name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = str(env, name);
-  if (raw === undefined) return def;
-  if (!/^\d+$/.test(raw))
-    throw new ObservabilityConfigError(`${name} must be a non-negative integer, got "${raw}"`);
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new ObservabilityConfigError(`${name} must be between ${min} and ${max}, got ${raw}`);
-  }
-  return n;
-}
-
-function bool(env: Env, name: string, def: boolean): boolean {
-  const raw = str(env, name)?.toLowerCase();
-  if (raw === undefined) return def;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new ObservabilityConfigError(`${name} must be true or false, got "${raw}"`);
-}
+const str = envStr;
+const int = envInt;
+const bool = envBool;
 
 const ORG_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -88,7 +59,7 @@ export function parseOrgQuotas(raw: string | undefined, name = 'COLLAB_ORG_QUOTA
     const org = colon === -1 ? '' : t.slice(0, colon).trim();
     const bytes = colon === -1 ? '' : t.slice(colon + 1).trim();
     if (!ORG_PATTERN.test(org) || !/^\d+$/.test(bytes) || !Number.isSafeInteger(Number(bytes))) {
-      throw new ObservabilityConfigError(`${name}: expected "org:bytes" items, got "${t}"`);
+      throw new ConfigError(`${name}: expected "org:bytes" items, got "${t}"`);
     }
     out.set(org, Number(bytes));
   }

@@ -15,7 +15,7 @@ import type { Logger } from './logger.js';
 import { PodMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 
 export type { ObservabilityConfig } from './config.js';
-export { readObservabilityConfig, parseOrgQuotas, ObservabilityConfigError } from './config.js';
+export { readObservabilityConfig, parseOrgQuotas } from './config.js';
 export { PodMetrics, wantsOpenMetrics, LATENCY_BUCKETS_MS } from './metrics.js';
 export { OTHER_ROOM, RoomFolder } from './folding.js';
 
