@@ -4,6 +4,8 @@
  * (contract `TREE_FIELDS` of @collabblocks/protocol) and mutated in place by
  * patches (`version` bumps on every change so React can memoise on it).
  */
+import type { TreeFrameCustom } from '@collabblocks/protocol';
+
 export interface TreeNodeModel {
   path: string;
   parent: string;
@@ -25,17 +27,8 @@ export interface TreeNodeModel {
   value: string;
 }
 
-export interface TreeMeta {
-  room: string;
-  pod: string;
-  /** Epoch ms of the state. */
-  ts: number;
-  seq?: number;
-  complete: boolean;
-  total: number;
-  truncated: boolean;
-  scope: 'metadata' | 'content';
-}
+/** What the panel keeps of a tree frame's `meta.custom` (the shared contract, minus the frame kind). */
+export type TreeMeta = Omit<TreeFrameCustom, 'collabFrame'>;
 
 export interface TreeModel {
   nodes: Map<string, TreeNodeModel>;
