@@ -1,14 +1,13 @@
 // E2E: the collab datasource (dist/module.js in the harness, per leg) against two REAL pods and the bot
 // simulator. Token minting goes through the harness data proxy (plugin.json routes, key injected server-side),
 // inspect sockets go directly from the browser to the pods.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Harness, type QueryEmission, type FrameJSON, startHarness } from '@collabblocks/e2e-harness';
 
-import { startPod, SERVER_DIR, type PodProcess } from '../../collab-server/test/helpers/pod.js';
-import { mintToken, TEST_API_KEYS, TEST_JWT_SECRET } from '../../collab-server/test/helpers/jwt.js';
+import { startPod, type PodProcess } from '../../collab-server/test/helpers/pod.js';
+import { startSimulator, type SimProcess } from '../../collab-server/test/helpers/sim.js';
+import { mintToken, TEST_API_KEYS } from '../../collab-server/test/helpers/jwt.js';
 import { connectClient, type StockClient } from '../../collab-server/test/helpers/clients.js';
 
 const PLUGIN_ID = 'collabblocks-collab-datasource';
@@ -33,8 +32,7 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
   let h: Harness;
   let pods: PodProcess[] = [];
   let alice: StockClient | null = null;
-  let sim: ChildProcess | null = null;
-  let simOut = '';
+  let sim: SimProcess | null = null;
 
   beforeAll(async () => {
     pods = await Promise.all([startPod(), startPod()]);
@@ -44,35 +42,13 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
     await alice.synced;
     alice.doc.getText('body').insert(0, SECRET);
     // The bot simulator on both pods: a few rooms of org acme, bounded in time.
-    sim = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(SERVER_DIR, 'src/sim/main.ts'),
-        '--url',
-        pods.map((p) => p.wsUrl).join(','),
-        '--rooms',
-        '3',
-        '--clients',
-        '6',
-        '--rate',
-        '10',
-        '--orgs',
-        '1',
-        '--duration',
-        '120s',
-        '--presence-interval',
-        '300',
-      ],
-      {
-        cwd: SERVER_DIR,
-        env: { ...process.env, COLLAB_JWT_SECRET: TEST_JWT_SECRET },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }
-    );
-    sim.stdout?.on('data', (d: Buffer) => (simOut = (simOut + d.toString()).slice(-4000)));
-    sim.stderr?.on('data', (d: Buffer) => (simOut = (simOut + d.toString()).slice(-4000)));
+    sim = startSimulator({
+      urls: pods.map((p) => p.wsUrl),
+      rooms: 3,
+      clients: 6,
+      rate: 10,
+      extraArgs: ['--presence-interval', '300'],
+    });
     h = await startHarness();
   });
 
@@ -85,10 +61,7 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
   afterAll(async () => {
     await h?.close();
     alice?.destroy();
-    if (sim && sim.exitCode === null) {
-      sim.kill('SIGINT');
-      await new Promise((r) => sim?.once('exit', r));
-    }
+    await sim?.stop();
     await Promise.all(pods.map((p) => p.cleanup()));
   });
 
@@ -335,6 +308,6 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
       await expect.poll(async () => (await ed.locator.textContent()) ?? '').toContain('Room');
       await h.screenshot(`collab-datasource-query-${name}`, ed.locator);
     }
-    expect(simOut).not.toMatch(/Error:/);
+    expect(sim?.output() ?? '').not.toMatch(/Error:/);
   }, 30_000);
 });

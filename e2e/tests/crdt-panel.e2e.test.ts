@@ -4,7 +4,6 @@
 // 2. Live: a real pod + the bot simulator + a stock client, read through the collab datasource (tree and
 //    updates streams pumped into the panel, history + historyTree one-shots): the tree updates live, and
 //    time travel to an instant shows the value the clients had then.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,8 +11,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { type FrameJSON, type Harness, type PanelHandle, startHarness } from '@collabblocks/e2e-harness';
 
-import { startPod, SERVER_DIR, type PodProcess } from '../../collab-server/test/helpers/pod.js';
-import { mintToken, TEST_API_KEYS, TEST_JWT_SECRET } from '../../collab-server/test/helpers/jwt.js';
+import { startPod, type PodProcess } from '../../collab-server/test/helpers/pod.js';
+import { startSimulator, type SimProcess } from '../../collab-server/test/helpers/sim.js';
+import { mintToken, TEST_API_KEYS } from '../../collab-server/test/helpers/jwt.js';
 import { connectClient, type StockClient } from '../../collab-server/test/helpers/clients.js';
 import { roomSlugs } from '../../collab-server/src/sim/names.js';
 
@@ -262,48 +262,18 @@ describe(`crdt panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
 
   describe('live: real pod, simulator and the collab datasource', () => {
     let pod: PodProcess | null = null;
-    let sim: ChildProcess | null = null;
+    let sim: SimProcess | null = null;
     let writer: StockClient | null = null;
-    let simOut = '';
     const ROOM = `acme/${roomSlugs(1)[0]!}`;
 
     beforeAll(async () => {
       pod = await startPod();
-      sim = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          path.join(SERVER_DIR, 'src/sim/main.ts'),
-          '--url',
-          pod.wsUrl,
-          '--rooms',
-          '1',
-          '--clients',
-          '3',
-          '--rate',
-          '3',
-          '--orgs',
-          '1',
-          '--duration',
-          '120s',
-        ],
-        {
-          cwd: SERVER_DIR,
-          env: { ...process.env, COLLAB_JWT_SECRET: TEST_JWT_SECRET },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        }
-      );
-      sim.stdout?.on('data', (d: Buffer) => (simOut = (simOut + d.toString()).slice(-4000)));
-      sim.stderr?.on('data', (d: Buffer) => (simOut = (simOut + d.toString()).slice(-4000)));
+      sim = startSimulator({ urls: [pod.wsUrl], rooms: 1, clients: 3, rate: 3 });
     });
 
     afterAll(async () => {
       writer?.destroy();
-      if (sim && sim.exitCode === null) {
-        sim.kill('SIGINT');
-        await new Promise((r) => sim?.once('exit', r));
-      }
+      await sim?.stop();
       await pod?.cleanup();
     });
 
@@ -367,7 +337,7 @@ describe(`crdt panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
         await pump(q.id, panel);
         // The tree renders: the simulator's root types and ours.
         await expect
-          .poll(() => rowText(h, '/e2e/phase'), { timeout: 30_000, message: simOut })
+          .poll(() => rowText(h, '/e2e/phase'), { timeout: 30_000, message: sim?.output() })
           .toContain('one');
         for (const p of ['/notes', '/tasks'])
           await expect.poll(() => rowText(h, p), { timeout: 15_000 }).not.toBeNull();

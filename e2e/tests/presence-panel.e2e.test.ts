@@ -2,14 +2,13 @@
 // 1. Static frames: themes, cursors appear / move / leave (canvas pixel reads + data-* counters), heatmap fills.
 // 2. Live: a real pod + the bot simulator + a stock client, read through the collab datasource (presence
 //    query); its emissions are fed into the panel in the page, as Grafana's panel query runner does.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { type FrameJSON, type Harness, type PanelHandle, startHarness } from '@collabblocks/e2e-harness';
 
-import { startPod, SERVER_DIR, type PodProcess } from '../../collab-server/test/helpers/pod.js';
-import { mintToken, TEST_API_KEYS, TEST_JWT_SECRET } from '../../collab-server/test/helpers/jwt.js';
+import { startPod, type PodProcess } from '../../collab-server/test/helpers/pod.js';
+import { startSimulator, type SimProcess } from '../../collab-server/test/helpers/sim.js';
+import { mintToken, TEST_API_KEYS } from '../../collab-server/test/helpers/jwt.js';
 import { connectClient, type StockClient } from '../../collab-server/test/helpers/clients.js';
 import { roomSlugs } from '../../collab-server/src/sim/names.js';
 
@@ -224,50 +223,24 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
 
   describe('live: real pod, simulator and the collab datasource', () => {
     let pod: PodProcess | null = null;
-    let sim: ChildProcess | null = null;
+    let sim: SimProcess | null = null;
     let leaver: StockClient | null = null;
-    let simOut = '';
     const SIM_ROOM = `acme/${roomSlugs(1)[0]!}`;
 
     beforeAll(async () => {
       pod = await startPod();
-      sim = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          path.join(SERVER_DIR, 'src/sim/main.ts'),
-          '--url',
-          pod.wsUrl,
-          '--rooms',
-          '1',
-          '--clients',
-          '5',
-          '--rate',
-          '5',
-          '--orgs',
-          '1',
-          '--duration',
-          '120s',
-          '--presence-interval',
-          '200',
-        ],
-        {
-          cwd: SERVER_DIR,
-          env: { ...process.env, COLLAB_JWT_SECRET: TEST_JWT_SECRET },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        }
-      );
-      sim.stdout?.on('data', (d: Buffer) => (simOut = (simOut + d.toString()).slice(-4000)));
-      sim.stderr?.on('data', (d: Buffer) => (simOut = (simOut + d.toString()).slice(-4000)));
+      sim = startSimulator({
+        urls: [pod.wsUrl],
+        rooms: 1,
+        clients: 5,
+        rate: 5,
+        extraArgs: ['--presence-interval', '200'],
+      });
     });
 
     afterAll(async () => {
       leaver?.destroy();
-      if (sim && sim.exitCode === null) {
-        sim.kill('SIGINT');
-        await new Promise((r) => sim?.once('exit', r));
-      }
+      await sim?.stop();
       await pod?.cleanup();
     });
 
@@ -320,7 +293,7 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
         await pump(q.id, panel);
         // Cursors appear: 5 bots (some may be away without a cursor? they keep theirs) + the stock client.
         await expect
-          .poll(() => attr(h, 'cursors'), { timeout: 30_000, message: simOut })
+          .poll(() => attr(h, 'cursors'), { timeout: 30_000, message: sim?.output() })
           .toBeGreaterThanOrEqual(4);
         await expect.poll(() => panel.locator.textContent(), { timeout: 15_000 }).toContain('Leaver Example');
         // They move: the canvas changes between two reads, and the heatmap fills.
