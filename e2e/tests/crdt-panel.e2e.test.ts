@@ -119,12 +119,16 @@ const rowText = (h: Harness, p: string) =>
 
 describe(`crdt panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
   let h: Harness;
+  /** Stops the query → panel feed of a live test (see connectQueryToPanel). */
+  let stopFeed: (() => Promise<void>) | null = null;
 
   beforeAll(async () => {
     h = await startHarness();
   });
 
   afterEach(async () => {
+    await stopFeed?.();
+    stopFeed = null;
     await h.reset();
     expect(h.takeConsoleErrors()).toEqual([]);
   });
@@ -277,31 +281,6 @@ describe(`crdt panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
       await pod?.cleanup();
     });
 
-    /** Pipes the newest frame per refId of the query into the panel every 150 ms, in the page. */
-    async function pump(queryId: string, panel: PanelHandle): Promise<void> {
-      await h.page.evaluate(
-        ([qid, key]) => {
-          type Frame = { refId?: string };
-          type Api = {
-            queryStatus: (id: string, since?: number) => { emissions: Array<{ frames: Frame[] }> };
-            updatePanel: (k: string, spec: { frames: unknown[] }) => unknown;
-          };
-          const api = (window as unknown as { __harness: Api }).__harness;
-          let since = 0;
-          const latest = new Map<string, Frame>();
-          const w = window as unknown as { __crdtPump?: number };
-          w.__crdtPump = window.setInterval(() => {
-            const s = api.queryStatus(qid!, since);
-            since += s.emissions.length;
-            if (s.emissions.length === 0) return;
-            for (const e of s.emissions) for (const f of e.frames) latest.set(f.refId ?? '', f);
-            api.updatePanel(key!, { frames: [...latest.values()] });
-          }, 150);
-        },
-        [queryId, panel.key]
-      );
-    }
-
     it(
       'the tree renders and updates live; time travel to an instant shows the value the clients had then',
       { timeout: 120_000 },
@@ -334,7 +313,7 @@ describe(`crdt panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
           timeRange: { from: start - 60_000, to: start + 110_000 },
           options: { expandDepth: 1 },
         });
-        await pump(q.id, panel);
+        stopFeed = await h.connectQueryToPanel(q, panel);
         // The tree renders: the simulator's root types and ours.
         await expect
           .poll(() => rowText(h, '/e2e/phase'), { timeout: 30_000, message: sim?.output() })
@@ -374,9 +353,8 @@ describe(`crdt panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
         expect(clientHadThen).toBe('two');
         await panel.locator.getByRole('button', { name: 'Live' }).click();
         await expect.poll(() => rowText(h, '/e2e/phase')).toContain('three');
-        await h.page.evaluate(() =>
-          window.clearInterval((window as unknown as { __crdtPump?: number }).__crdtPump)
-        );
+        await stopFeed?.();
+        stopFeed = null;
         await q.unsubscribe();
 
         // The pod's own reconstruction (historyTree at t1 + history over the range) in a fresh panel.

@@ -4,7 +4,7 @@
 //    query); its emissions are fed into the panel in the page, as Grafana's panel query runner does.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { type FrameJSON, type Harness, type PanelHandle, startHarness } from '@collabblocks/e2e-harness';
+import { type FrameJSON, type Harness, startHarness } from '@collabblocks/e2e-harness';
 
 import { startPod, type PodProcess } from '../../collab-server/test/helpers/pod.js';
 import { startSimulator, type SimProcess } from '../../collab-server/test/helpers/sim.js';
@@ -73,15 +73,16 @@ const attr = async (h: Harness, name: string) => Number((await canvasAttrs(h))[n
 
 describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
   let h: Harness;
+  /** Stops the query → panel feed of a live test (see connectQueryToPanel). */
+  let stopFeed: (() => Promise<void>) | null = null;
 
   beforeAll(async () => {
     h = await startHarness();
   });
 
   afterEach(async () => {
-    await h.page.evaluate(() =>
-      window.clearInterval((window as unknown as { __presencePump?: number }).__presencePump)
-    );
+    await stopFeed?.();
+    stopFeed = null;
     await h.reset();
     expect(h.takeConsoleErrors()).toEqual([]);
   });
@@ -244,28 +245,6 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
       await pod?.cleanup();
     });
 
-    /** Pipes the query's newest emission into the panel every 150 ms, in the page. */
-    async function pump(queryId: string, panel: PanelHandle): Promise<void> {
-      await h.page.evaluate(
-        ([qid, key]) => {
-          type Api = {
-            queryStatus: (id: string, since?: number) => { emissions: Array<{ frames: unknown[] }> };
-            updatePanel: (k: string, spec: { frames: unknown[] }) => unknown;
-          };
-          const api = (window as unknown as { __harness: Api }).__harness;
-          let since = 0;
-          const w = window as unknown as { __presencePump?: number };
-          w.__presencePump = window.setInterval(() => {
-            const s = api.queryStatus(qid!, since);
-            since += s.emissions.length;
-            const last = s.emissions.at(-1);
-            if (last && last.frames.length > 0) api.updatePanel(key!, { frames: last.frames });
-          }, 150);
-        },
-        [queryId, panel.key]
-      );
-    }
-
     it(
       'bots and a stock client appear as cursors, move, fill the heatmap, and a client that leaves disappears',
       { timeout: 120_000 },
@@ -290,7 +269,7 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
           state: 'Streaming',
           options: { halfLifeSec: 120, staleSeconds: 0, staleUpdates: 0 },
         });
-        await pump(q.id, panel);
+        stopFeed = await h.connectQueryToPanel(q, panel);
         // Cursors appear: 5 bots (some may be away without a cursor? they keep theirs) + the stock client.
         await expect
           .poll(() => attr(h, 'cursors'), { timeout: 30_000, message: sim?.output() })
@@ -316,9 +295,8 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
           .poll(() => panel.locator.textContent(), { timeout: 30_000 })
           .not.toContain('Leaver Example');
         await expect.poll(() => attr(h, 'cursors'), { timeout: 10_000 }).toBeLessThan(withLeaver);
-        await h.page.evaluate(() =>
-          window.clearInterval((window as unknown as { __presencePump?: number }).__presencePump)
-        );
+        await stopFeed?.();
+        stopFeed = null;
         await q.unsubscribe();
       }
     );

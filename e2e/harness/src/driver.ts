@@ -12,6 +12,7 @@ import { type HostServer, startHostServer } from './server/server.js';
 import type {
   DatasourceInstanceInfo,
   DatasourceSpec,
+  FrameJSON,
   Leg,
   OrgRole,
   PanelRenderInfo,
@@ -101,6 +102,16 @@ export interface Harness {
     queries: Array<Record<string, unknown>>,
     options?: QueryOptions
   ): Promise<QueryHandle>;
+  /**
+   * Feeds a running query into a panel the way Grafana's query runner does: the newest response per
+   * response `key` is kept and the concatenated frames are passed to the panel every `intervalMs`.
+   * Returns a function that stops the feed (reset() stops all feeds too, by reloading state).
+   */
+  connectQueryToPanel(
+    query: QueryHandle,
+    panel: PanelHandle,
+    intervalMs?: number
+  ): Promise<() => Promise<void>>;
   testDatasource(dsUid: string): Promise<{ status?: string; message?: string; [k: string]: unknown }>;
   metricFindQuery(
     dsUid: string,
@@ -277,6 +288,34 @@ export async function startHarness(options: StartHarnessOptions = {}): Promise<H
           },
           waitFor,
           unsubscribe: () => page.evaluate((qid) => window.__harness!.stopQuery(qid), id),
+        };
+      },
+
+      async connectQueryToPanel(query, panel, intervalMs = 150) {
+        const timer = await page.evaluate(
+          ([qid, key, ms]) => {
+            const api = window.__harness!;
+            const latest = new Map<string, FrameJSON[]>();
+            let since = 0;
+            const feeds = ((window as unknown as { __harnessFeeds?: Set<number> }).__harnessFeeds ??=
+              new Set<number>());
+            const id = window.setInterval(() => {
+              const s = api.queryStatus(qid, since);
+              since = s.total ?? since + s.emissions.length;
+              if (s.emissions.length === 0) return;
+              for (const e of s.emissions) if (e.frames.length > 0) latest.set(e.key ?? '', e.frames);
+              api.updatePanel(key, { frames: [...latest.values()].flat() });
+            }, ms);
+            feeds.add(id);
+            return id;
+          },
+          [query.id, panel.key, intervalMs] as const
+        );
+        return async () => {
+          await page.evaluate((id) => {
+            window.clearInterval(id);
+            (window as unknown as { __harnessFeeds?: Set<number> }).__harnessFeeds?.delete(id);
+          }, timer);
         };
       },
 
