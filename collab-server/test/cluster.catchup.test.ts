@@ -174,4 +174,31 @@ describe('cross-pod catch-up from storage', () => {
     expect(g2?.seq).toBe(3);
     await g2?.release();
   });
+
+  it('awareness: a pod that subscribes late still exchanges states both ways (no 15 s wait for renewal)', async () => {
+    const f = await pod('pod-f', 0);
+    const g = await pod('pod-g', 0);
+    const room = 'acme/late-awareness';
+    // pod-f's SUBSCRIBE is slow: pod-g's query goes out while pod-f is not listening yet.
+    const fSub = (f.cluster as unknown as { sub: { subscribe(ch: string): Promise<unknown> } }).sub;
+    const subscribe = fSub.subscribe.bind(fSub);
+    fSub.subscribe = async (ch: string) => {
+      await sleep(400);
+      return subscribe(ch);
+    };
+    const rf = load(f, room);
+    // pod-f's client shows up at once: its state is published before pod-g listens.
+    rf.awareness.setLocalState({ user: 'on-f' });
+    f.cluster.onAwareness({ room, org: 'acme', connId: 'c1', added: [rf.doc.clientID], updated: [], removed: [] });
+    await sleep(50);
+    const rg = load(g, room);
+    rg.awareness.setLocalState({ user: 'on-g' });
+    g.cluster.onAwareness({ room, org: 'acme', connId: 'c2', added: [rg.doc.clientID], updated: [], removed: [] });
+    const users = (r: MemRoom): unknown[] => [...r.awareness.getStates().values()].map((s) => s.user);
+    await waitFor(
+      () => users(rg).includes('on-f') && users(rf).includes('on-g'),
+      3000,
+      'states exchanged both ways'
+    );
+  });
 });

@@ -261,7 +261,7 @@ export class RedisCluster implements CollabExtension {
       this.sub.subscribe(channelFor(ev.room)).then(
         () => {
           this.catchUp(ev.room);
-          this.publish(ev.room, 'awareness-query', 0, new Uint8Array(0));
+          this.exchangeAwareness(ev.room);
         },
         (err: unknown) => this.redisError('subscribe', err)
       );
@@ -460,7 +460,20 @@ export class RedisCluster implements CollabExtension {
       if (head > 0) this.publish(room, 'head', head, new Uint8Array(0));
     }
     this.catchUpAll();
-    for (const room of this.rooms.keys()) this.publish(room, 'awareness-query', 0, new Uint8Array(0));
+    for (const room of this.rooms.keys()) this.exchangeAwareness(room);
+  }
+
+  /**
+   * Once subscribed: ask the other pods for their local awareness states and
+   * send ours. Both halves are needed — a pod that subscribed earlier may have
+   * queried while we were not listening yet, and states we published before
+   * another pod subscribed never reached it (awareness has no log).
+   */
+  private exchangeAwareness(room: string): void {
+    this.publish(room, 'awareness-query', 0, new Uint8Array(0));
+    const st = this.rooms.get(room);
+    const target = this.host?.get(room);
+    if (st && target) this.publishLocalAwareness(room, st, target);
   }
 
   private handleMessage(channelBuf: Buffer, data: Buffer): void {
