@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     secret: inspectConfig.secret,
     maxSessions: inspectConfig.maxSessions,
     treeGraceMs: inspectConfig.treeGraceMs,
+    queue: inspectConfig.queue,
     ...(observability.podMetrics ? { registry: observability.podMetrics.registry } : {}),
   });
   // Cross-pod fan-out (issue 3) when COLLAB_REDIS_URL is set; otherwise a single pod.

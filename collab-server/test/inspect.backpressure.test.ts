@@ -67,7 +67,8 @@ describe('slow inspector on a real pod', () => {
   let pod: PodProcess;
   const clients: StockClient[] = [];
   beforeAll(async () => {
-    pod = await startPod();
+    // A small send queue: overflow then only waits for the kernel's socket buffers to fill.
+    pod = await startPod({ env: { COLLAB_INSPECT_QUEUE_BYTES: String(256 * 1024) } });
   });
   afterAll(async () => {
     for (const c of clients) c.destroy();
@@ -89,11 +90,13 @@ describe('slow inspector on a real pod', () => {
     await slow.auth(tok.token);
     const treeSub = await slow.subscribe('tree', room);
     await slow.subscribe('updates', room);
-    // More subscribers on the same socket = more volume than the kernel buffers absorb.
+    // More subscribers on the same socket = more volume than the kernel buffers absorb
+    // (loopback can hold several MiB): each `updates` subscription carries every update.
     const treeSubs = new Set([treeSub]);
     for (let i = 0; i < 28; i++) {
-      const id = await slow.subscribe(i % 4 ? 'tree' : 'traffic', room);
-      if (i % 4) treeSubs.add(id);
+      const stream = i % 2 ? 'tree' : i % 4 ? 'updates' : 'traffic';
+      const id = await slow.subscribe(stream, room);
+      if (stream === 'tree') treeSubs.add(id);
     }
     await slow.waitFor((m) => m.type === 'treeSnapshot' && m.sub === treeSub && m.last, 20_000);
 
@@ -103,8 +106,9 @@ describe('slow inspector on a real pod', () => {
     const filler = 'x'.repeat(1500);
     const text = a.doc.getText('t');
     const t0 = Date.now();
+    // ~2.5 MB of edits; × 8 update-carrying subscriptions ≈ 25 MB+ of inspect output.
     for (let i = 0; i < 2500; i++) {
-      text.insert(text.length, filler.slice(0, 200 + (i % 7)));
+      text.insert(text.length, filler.slice(0, 1000 + (i % 7)));
       if (i % 200 === 0) await new Promise((r) => setTimeout(r, 1));
     }
     await waitFor(() => b.doc.getText('t').length === text.length, 20_000, 'collaboration converges');

@@ -86,6 +86,8 @@ export interface InspectBridgeOptions {
    * only the changed types are recorded. 0 = dispose at once.
    */
   treeGraceMs?: number;
+  /** Per-session send queue bounds (defaults: DEFAULT_OUTBOX). */
+  queue?: { maxQueuedBytes: number; maxQueuedMessages: number };
 }
 
 const TRAFFIC_ROWS_PER_FLUSH = 200;
@@ -184,6 +186,7 @@ class PerScope<T extends object> {
 
 export class InspectBridge implements SessionHost {
   readonly pod: string;
+  readonly queueLimits: { maxQueuedBytes: number; maxQueuedMessages: number } | undefined;
   readonly metrics: InspectMetrics;
   readonly extension: CollabExtension;
   private readonly watches = new Map<string, RoomWatch>();
@@ -202,6 +205,7 @@ export class InspectBridge implements SessionHost {
 
   constructor(private readonly opts: InspectBridgeOptions) {
     this.pod = opts.pod;
+    this.queueLimits = opts.queue;
     this.metrics = createInspectMetrics(opts.registry);
     this.pseudonymKey = createHmac('sha256', Buffer.from(opts.secret)).update('inspect-pseudonyms').digest();
     this.wss = new WebSocketServer({ noServer: true, maxPayload: INSPECT_LIMITS.maxClientMessageBytes });

@@ -7,16 +7,21 @@
  * - `COLLAB_INSPECT_MAX_SESSIONS` (default 500).
  * - `COLLAB_INSPECT_TREE_GRACE_MS` (default 15000): how long a room's tree cache
  *   outlives its last tree subscriber (0 = dispose at once).
+ * - `COLLAB_INSPECT_QUEUE_BYTES` (default 8 MiB) and `COLLAB_INSPECT_QUEUE_MESSAGES`
+ *   (default 2000): per-session send queue bound once the socket stops draining;
+ *   past it a subscription's data is dropped (counted) and it is resynced.
  */
 import { createHmac } from 'node:crypto';
 import type { Config } from '../config.js';
 import { ConfigError, envInt, envStr, type Env } from '../env.js';
+import { DEFAULT_OUTBOX } from './outbox.js';
 import { INSPECT_SECRET_LABEL, resolveInspectSecret } from './token.js';
 
 export interface InspectConfig {
   secret: Uint8Array;
   maxSessions: number;
   treeGraceMs: number;
+  queue: { maxQueuedBytes: number; maxQueuedMessages: number };
 }
 
 export function readInspectConfig(env: Env, config: Config): InspectConfig {
@@ -34,5 +39,9 @@ export function readInspectConfig(env: Env, config: Config): InspectConfig {
   );
   const maxSessions = envInt(env, 'COLLAB_INSPECT_MAX_SESSIONS', 500, 1);
   const treeGraceMs = envInt(env, 'COLLAB_INSPECT_TREE_GRACE_MS', 15_000, 0);
-  return { secret, maxSessions, treeGraceMs };
+  const queue = {
+    maxQueuedBytes: envInt(env, 'COLLAB_INSPECT_QUEUE_BYTES', DEFAULT_OUTBOX.maxQueuedBytes, 4096),
+    maxQueuedMessages: envInt(env, 'COLLAB_INSPECT_QUEUE_MESSAGES', DEFAULT_OUTBOX.maxQueuedMessages, 10),
+  };
+  return { secret, maxSessions, treeGraceMs, queue };
 }

@@ -39,6 +39,7 @@ export interface AttachInspectOptions {
   registry?: Registry<RegistryContentType>;
   maxSessions?: number;
   treeGraceMs?: number;
+  queue?: { maxQueuedBytes: number; maxQueuedMessages: number };
 }
 
 export function attachInspect(server: InspectHostServer, opts: AttachInspectOptions): InspectBridge {
@@ -52,6 +53,7 @@ export function attachInspect(server: InspectHostServer, opts: AttachInspectOpti
     ...(opts.registry ? { registry: opts.registry } : {}),
     ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
     ...(opts.treeGraceMs !== undefined ? { treeGraceMs: opts.treeGraceMs } : {}),
+    ...(opts.queue ? { queue: opts.queue } : {}),
   });
   server.addExtension(bridge.extension);
   server.upgrade.register(INSPECT_WS_PATH, (req, socket, head) => bridge.handleUpgrade(req, socket, head));

@@ -38,6 +38,8 @@ export interface Subscription {
 /** What the session needs from the bridge. */
 export interface SessionHost {
   readonly pod: string;
+  /** Send queue bounds for new sessions (DEFAULT_OUTBOX when absent). */
+  readonly queueLimits?: { maxQueuedBytes: number; maxQueuedMessages: number };
   verify(token: string): Promise<InspectVerifyResult>;
   subscribe(sub: Subscription): void;
   unsubscribe(sub: Subscription): void;
@@ -85,6 +87,7 @@ export class InspectSession {
       },
       {
         ...DEFAULT_OUTBOX,
+        ...host.queueLimits,
         onDrop: (sub, n) => {
           const s = sub !== undefined ? this.subs.get(sub) : undefined;
           if (this.org) host.countDrop(this.org, s?.stream ?? 'control', n);
