@@ -7,6 +7,7 @@ const dir = process.argv[2] ?? 'artifacts';
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const failures = [];
 
 function walk(d) {
   let entries = [];
@@ -32,6 +33,13 @@ function walk(d) {
       passed += data.numPassedTests;
       failed += data.numFailedTests;
       skipped += (data.numPendingTests ?? 0) + (data.numTodoTests ?? 0);
+      for (const file of data.testResults ?? []) {
+        for (const t of file.assertionResults ?? []) {
+          if (t.status !== 'failed') continue;
+          const msg = String(t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
+          failures.push(`${file.name.replace(process.cwd() + '/', '')} > ${t.fullName}: ${msg}`);
+        }
+      }
     } else if (name.endsWith('.results.json') && typeof data.passed === 'number') {
       passed += data.passed;
       failed += data.failed ?? 0;
@@ -40,4 +48,6 @@ function walk(d) {
   }
 }
 walk(dir);
+// Failed tests are named just above the count, so a CI log's tail says what broke.
+for (const f of failures.slice(0, 20)) console.log(`FAILED TEST ${f}`);
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
