@@ -36,7 +36,9 @@ function walk(d) {
       for (const file of data.testResults ?? []) {
         for (const t of file.assertionResults ?? []) {
           if (t.status !== 'failed') continue;
-          const msg = String(t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
+          const msg = String(t.failureMessages?.[0] ?? '')
+            .split('\n')[0]
+            .slice(0, 300);
           failures.push(`${file.name.replace(process.cwd() + '/', '')} > ${t.fullName}: ${msg}`);
         }
       }

@@ -189,11 +189,25 @@ describe('cross-pod catch-up from storage', () => {
     const rf = load(f, room);
     // pod-f's client shows up at once: its state is published before pod-g listens.
     rf.awareness.setLocalState({ user: 'on-f' });
-    f.cluster.onAwareness({ room, org: 'acme', connId: 'c1', added: [rf.doc.clientID], updated: [], removed: [] });
+    f.cluster.onAwareness({
+      room,
+      org: 'acme',
+      connId: 'c1',
+      added: [rf.doc.clientID],
+      updated: [],
+      removed: [],
+    });
     await sleep(50);
     const rg = load(g, room);
     rg.awareness.setLocalState({ user: 'on-g' });
-    g.cluster.onAwareness({ room, org: 'acme', connId: 'c2', added: [rg.doc.clientID], updated: [], removed: [] });
+    g.cluster.onAwareness({
+      room,
+      org: 'acme',
+      connId: 'c2',
+      added: [rg.doc.clientID],
+      updated: [],
+      removed: [],
+    });
     const users = (r: MemRoom): unknown[] => [...r.awareness.getStates().values()].map((s) => s.user);
     await waitFor(
       () => users(rg).includes('on-f') && users(rf).includes('on-g'),
