@@ -28,6 +28,7 @@ export const COLLAB_FRAME_KINDS = [
   'metrics',
   'history',
   'historyTree',
+  'treeSteps',
 ] as const;
 export type CollabFrameKind = (typeof COLLAB_FRAME_KINDS)[number];
 
@@ -124,6 +125,44 @@ export interface TreeFrameCustom {
   complete: boolean;
   /** Nodes in the full tree (may exceed the rows when capped). */
   total: number;
+  truncated: boolean;
+  scope: 'metadata' | 'content';
+}
+
+/**
+ * Tree steps (historyTree query with `through`): the tree patch of every update
+ * logged after the historyTree frame's instant, in log order, one row per
+ * touched node. A step may have several rows (same `seq`); a step that changed
+ * nothing visible has one row with `op` = `none` and an empty path. Rows carry
+ * the TREE_FIELDS of the node (all but `path` empty for `removed`).
+ * Applied in order on top of the historyTree frame of the same response, they
+ * give the document at every update instant of the range.
+ */
+export const TREE_STEP_FIELDS = {
+  /** Epoch ms of the update (time field). */
+  time: 'timestamp',
+  seq: 'seq',
+  clientId: 'clientId',
+  /** `added` | `changed` | `removed` | `none`. */
+  op: 'op',
+  ...TREE_FIELDS,
+} as const;
+
+export const TREE_STEP_OPS = ['added', 'changed', 'removed', 'none'] as const;
+export type TreeStepOp = (typeof TREE_STEP_OPS)[number];
+
+/** `meta.custom` of a treeSteps frame. */
+export interface TreeStepsFrameCustom {
+  collabFrame: 'treeSteps';
+  room: string;
+  pod: string;
+  /** The instant of the base state (the historyTree frame's `ts`). */
+  from: number;
+  /** The last instant replayed through. */
+  to: number;
+  /** Updates (steps) in the frame. */
+  steps: number;
+  /** More updates exist in the range than were replayed (pod bound or row cap). */
   truncated: boolean;
   scope: 'metadata' | 'content';
 }

@@ -32,6 +32,12 @@ export interface CollabQueryModel {
   gridSize?: number;
   /** historyTree: the instant to show, ISO time or epoch ms or a variable such as `$__to`. */
   at?: string;
+  /**
+   * historyTree: also replay every update after `at` through this instant (ISO time, epoch ms or
+   * a variable such as `$__to`) and return the tree patch of each one (a `treeSteps` frame), so a
+   * panel can step through a past range exactly. Empty = no replay.
+   */
+  through?: string;
   /** updates / traffic / history: optional text filter. */
   filter?: string;
 }

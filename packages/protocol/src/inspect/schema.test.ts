@@ -19,6 +19,7 @@ describe('inspect client messages', () => {
       { v: 1, type: 'unsubscribe', id: 'u', sub: 'sub-1' },
       { v: 1, type: 'history', id: 'h', room: 'acme/doc', fromTs: 0, toTs: 10, afterSeq: 3, limit: 5 },
       { v: 1, type: 'historyTree', id: 'ht', room: 'acme/doc', at: 123 },
+      { v: 1, type: 'historyTree', id: 'ht', room: 'acme/doc', at: 123, toTs: 456, maxSteps: 10 },
       { v: 1, type: 'ping' },
     ];
     for (const m of msgs) {
@@ -52,6 +53,14 @@ describe('inspect client messages', () => {
       ok: false,
       code: 'malformed',
     });
+    // Replay bound: maxSteps above the ceiling, or not a positive integer, is refused.
+    for (const maxSteps of [5_001, 0, 1.5]) {
+      expect(
+        parseInspectClientMessage(
+          JSON.stringify({ v: 1, type: 'historyTree', id: 'ht', room: 'a/b', at: 1, toTs: 2, maxSteps })
+        )
+      ).toMatchObject({ ok: false, code: 'malformed', id: 'ht' });
+    }
   });
 });
 
@@ -70,6 +79,33 @@ describe('inspect server messages', () => {
     expect(ok.ok).toBe(true);
     const bad = InspectServerMessageSchema.safeParse({ v: 1, type: 'treePatch', sub: 's' });
     expect(bad.success).toBe(false);
+    const node = {
+      path: '/t',
+      parent: '',
+      depth: 1,
+      key: 't',
+      type: 'Text',
+      size: 3,
+      itemCount: 1,
+      deleted: 0,
+      children: 0,
+    };
+    const steps = {
+      v: 1,
+      type: 'historyTreeSteps',
+      id: 'ht',
+      room: 'acme/doc',
+      at: 1,
+      toTs: 9,
+      steps: [{ seq: 4, ts: 5, clientId: 7, added: [], changed: [node], removed: ['/m/gone'] }],
+      last: true,
+      truncated: false,
+    };
+    const parsed = InspectServerMessageSchema.safeParse(steps);
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    expect(
+      InspectServerMessageSchema.safeParse({ ...steps, steps: [{ seq: 4, ts: 5, added: [] }] }).success
+    ).toBe(false);
   });
 });
 

@@ -38,6 +38,10 @@ export const INSPECT_LIMITS = {
   defaultHistoryEntries: 1_000,
   /** Snapshot trees are sent in chunks of at most this many nodes. */
   snapshotChunkNodes: 2_000,
+  /** historyTree replay (`toTs`): most updates replayed as steps (default and ceiling of `maxSteps`). */
+  maxHistorySteps: 5_000,
+  /** historyTree replay: a `historyTreeSteps` message carries at most this many nodes (added + changed). */
+  stepsChunkNodes: 2_000,
 } as const;
 
 export const INSPECT_SCOPES = ['metadata', 'content'] as const;
@@ -171,13 +175,21 @@ export const HistoryRequestSchema = z.object({
   limit: z.number().int().positive().optional(),
 });
 
-/** The document tree as it was at `at` (epoch ms), rebuilt from snapshot + log on a scratch doc. */
+/**
+ * The document tree as it was at `at` (epoch ms), rebuilt from snapshot + log on a scratch doc.
+ * With `toTs` (>= `at`, span <= maxHistorySpanMs) the pod then replays every logged update with
+ * `at < ts <= toTs` on that doc and sends the tree patch of each one (`historyTreeSteps`), so a
+ * client can show the exact document at every update of a past range. At most `maxSteps`
+ * (default and ceiling `INSPECT_LIMITS.maxHistorySteps`) updates are replayed; `truncated` says more exist.
+ */
 export const HistoryTreeRequestSchema = z.object({
   v,
   type: z.literal('historyTree'),
   id: ReqId,
   room: RoomId,
   at: Ts,
+  toTs: Ts.optional(),
+  maxSteps: z.number().int().positive().max(INSPECT_LIMITS.maxHistorySteps).optional(),
 });
 
 export const PingMessageSchema = z.object({ v, type: z.literal('ping'), id: ReqId.optional() });
@@ -574,6 +586,40 @@ export const HistoryTreeMessageSchema = z.object({
   nodes: z.array(TreeNodeSchema),
 });
 
+/** One replayed update of a historyTree request with `toTs`: the tree patch it caused. */
+export const HistoryTreeStepSchema = z.object({
+  seq: Count,
+  /** Time the update was logged (epoch ms). */
+  ts: Ts,
+  /** Yjs client id of the writer (0 when unknown). */
+  clientId: Count,
+  /** New nodes (parents before children). */
+  added: z.array(TreeNodeSchema),
+  /** Nodes whose summary changed. */
+  changed: z.array(TreeNodeSchema),
+  /** Paths removed; removing a path removes its whole subtree. */
+  removed: z.array(z.string()),
+});
+
+/**
+ * Replay of a historyTree request with `toTs`, after its `historyTree` chunks: steps in log
+ * order, paged by node count. Exactly one message has `last: true` (possibly with no steps).
+ * Steps are applied in order on top of the tree at `at`; an update that changed nothing
+ * visible is still a step (empty lists) so every logged instant can be shown.
+ */
+export const HistoryTreeStepsMessageSchema = z.object({
+  v,
+  type: z.literal('historyTreeSteps'),
+  id: ReqId,
+  room: z.string(),
+  at: Ts,
+  toTs: Ts,
+  steps: z.array(HistoryTreeStepSchema),
+  last: z.boolean(),
+  /** On the last message: more than `maxSteps` updates fall in the range; the steps stop at the bound. */
+  truncated: z.boolean(),
+});
+
 export const InspectServerMessageSchema = z.discriminatedUnion('type', [
   HelloMessageSchema,
   AuthenticatedMessageSchema,
@@ -592,6 +638,7 @@ export const InspectServerMessageSchema = z.discriminatedUnion('type', [
   MetricsMessageSchema,
   HistoryMessageSchema,
   HistoryTreeMessageSchema,
+  HistoryTreeStepsMessageSchema,
 ]);
 
 export type HelloMessage = z.infer<typeof HelloMessageSchema>;
@@ -611,6 +658,8 @@ export type TrafficMessage = z.infer<typeof TrafficMessageSchema>;
 export type MetricsMessage = z.infer<typeof MetricsMessageSchema>;
 export type HistoryMessage = z.infer<typeof HistoryMessageSchema>;
 export type HistoryTreeMessage = z.infer<typeof HistoryTreeMessageSchema>;
+export type HistoryTreeStep = z.infer<typeof HistoryTreeStepSchema>;
+export type HistoryTreeStepsMessage = z.infer<typeof HistoryTreeStepsMessageSchema>;
 export type InspectServerMessage = z.infer<typeof InspectServerMessageSchema>;
 export type InspectServerMessageType = InspectServerMessage['type'];
 
