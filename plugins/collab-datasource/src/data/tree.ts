@@ -1,4 +1,4 @@
-import { createDataFrame, type DataFrame, FieldType } from '@grafana/data';
+import { createDataFrame, type DataFrame, type FieldDTO, FieldType } from '@grafana/data';
 import {
   FRAME_LIMITS,
   isPathWithin,
@@ -86,6 +86,48 @@ export function valueText(value: unknown): string {
   }
 }
 
+/**
+ * A row of TREE_FIELDS columns: a whole node, or only a path (a removed node of a tree step, '' for a step
+ * without visible change). Missing members become '' (strings) or null (numbers, times).
+ */
+export type TreeRowNode = TreeNode | { path: string; parent?: undefined };
+
+/**
+ * The TREE_FIELDS columns of `rows`, in contract order; `value` only with `content` scope (metadata
+ * frames never hold document content, whatever the pod sent).
+ */
+export function treeFields(rows: readonly TreeRowNode[], scope: InspectScope): FieldDTO[] {
+  const content = scope === 'content';
+  const full = (r: TreeRowNode): TreeNode | undefined => (r.parent !== undefined ? r : undefined);
+  const str = (get: (n: TreeNode) => string | undefined): string[] =>
+    rows.map((r) => {
+      const n = full(r);
+      return n ? (get(n) ?? '') : '';
+    });
+  const num = (get: (n: TreeNode) => number | undefined): Array<number | null> =>
+    rows.map((r) => {
+      const n = full(r);
+      return n ? (get(n) ?? null) : null;
+    });
+  return [
+    { name: F.path, type: FieldType.string, values: rows.map((r) => r.path) },
+    { name: F.parentPath, type: FieldType.string, values: str((n) => n.parent) },
+    { name: F.depth, type: FieldType.number, values: num((n) => n.depth) },
+    { name: F.key, type: FieldType.string, values: str((n) => n.key) },
+    { name: F.type, type: FieldType.string, values: str((n) => n.type) },
+    { name: F.size, type: FieldType.number, values: num((n) => n.size) },
+    { name: F.itemCount, type: FieldType.number, values: num((n) => n.itemCount) },
+    { name: F.deleted, type: FieldType.number, values: num((n) => n.deleted) },
+    { name: F.children, type: FieldType.number, values: num((n) => n.children) },
+    { name: F.lastClient, type: FieldType.number, values: num((n) => n.lastClient) },
+    { name: F.lastClock, type: FieldType.number, values: num((n) => n.lastClock) },
+    { name: F.lastTime, type: FieldType.time, values: num((n) => n.lastTime) },
+    { name: F.valueType, type: FieldType.string, values: str((n) => n.valueType) },
+    { name: F.nodeName, type: FieldType.string, values: str((n) => n.nodeName) },
+    { name: F.value, type: FieldType.string, values: str((n) => (content ? valueText(n.value) : '')) },
+  ];
+}
+
 export interface TreeFrameResult {
   frame: DataFrame;
   truncated: number;
@@ -106,7 +148,6 @@ export function buildTreeFrame(
   }
 ): TreeFrameResult {
   const kept = nodes.slice(0, FRAME_LIMITS.maxRows);
-  const content = opts.scope === 'content';
   const frame = createDataFrame({
     refId: opts.refId,
     name: opts.kind === 'tree' ? 'tree' : 'history tree',
@@ -124,23 +165,7 @@ export function buildTreeFrame(
       },
       { preferredVisualisationType: 'table' }
     ),
-    fields: [
-      { name: F.path, type: FieldType.string, values: kept.map((n) => n.path) },
-      { name: F.parentPath, type: FieldType.string, values: kept.map((n) => n.parent) },
-      { name: F.depth, type: FieldType.number, values: kept.map((n) => n.depth) },
-      { name: F.key, type: FieldType.string, values: kept.map((n) => n.key) },
-      { name: F.type, type: FieldType.string, values: kept.map((n) => n.type) },
-      { name: F.size, type: FieldType.number, values: kept.map((n) => n.size) },
-      { name: F.itemCount, type: FieldType.number, values: kept.map((n) => n.itemCount) },
-      { name: F.deleted, type: FieldType.number, values: kept.map((n) => n.deleted) },
-      { name: F.children, type: FieldType.number, values: kept.map((n) => n.children) },
-      { name: F.lastClient, type: FieldType.number, values: kept.map((n) => n.lastClient ?? null) },
-      { name: F.lastClock, type: FieldType.number, values: kept.map((n) => n.lastClock ?? null) },
-      { name: F.lastTime, type: FieldType.time, values: kept.map((n) => n.lastTime ?? null) },
-      { name: F.valueType, type: FieldType.string, values: kept.map((n) => n.valueType ?? '') },
-      { name: F.nodeName, type: FieldType.string, values: kept.map((n) => n.nodeName ?? '') },
-      { name: F.value, type: FieldType.string, values: kept.map((n) => (content ? valueText(n.value) : '')) },
-    ],
+    fields: treeFields(kept, opts.scope),
   });
   return { frame, truncated: nodes.length - kept.length };
 }

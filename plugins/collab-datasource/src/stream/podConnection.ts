@@ -124,7 +124,7 @@ export class PodConnection {
   }
 
   /**
-   * A one-shot request (history / historyTree): every response message with
+   * A one-shot request (history / historyTree, with its replay steps): every response message with
    * its id, then completes never by itself — the caller completes when it has
    * the last page/chunk. Connection loss yields a fatal error event.
    */
@@ -347,7 +347,8 @@ export class PodConnection {
         return;
       }
       case 'history':
-      case 'historyTree': {
+      case 'historyTree':
+      case 'historyTreeSteps': {
         const e = this.byReqId.get(msg.id);
         if (e) e.listener({ type: 'message', pod: this.podName, msg });
         return;

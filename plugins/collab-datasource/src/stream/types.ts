@@ -37,4 +37,5 @@ export interface StreamRequest {
 
 export type OneShotRequest =
   | { type: 'history'; room: string; fromTs: number; toTs: number; afterSeq?: number; limit?: number }
-  | { type: 'historyTree'; room: string; at: number };
+  /** `toTs`: also replay the updates after `at` through it (`historyTreeSteps` messages follow the chunks). */
+  | { type: 'historyTree'; room: string; at: number; toTs?: number; maxSteps?: number };
