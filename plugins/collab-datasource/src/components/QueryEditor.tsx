@@ -17,7 +17,10 @@ export const QUERY_TYPE_LABELS: Record<CollabQueryType, { label: string; descrip
   traffic: { label: 'Traffic', description: 'Wire frames, live (log lines)' },
   metrics: { label: 'Live metrics', description: 'Ops/s, connections, bytes (time series)' },
   history: { label: 'History', description: 'Updates in the dashboard time range' },
-  historyTree: { label: 'Tree at instant', description: 'The document as it was at a time' },
+  historyTree: {
+    label: 'Tree at instant',
+    description: 'The document as it was at a time, optionally with every update after it replayed',
+  },
 };
 
 const TYPE_OPTIONS: Array<SelectableValue<CollabQueryType>> = COLLAB_QUERY_TYPES.map((t) => ({
@@ -38,7 +41,7 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
     if (run) onRunQuery();
   };
   const text =
-    (key: 'room' | 'pod' | 'at' | 'filter') =>
+    (key: 'room' | 'pod' | 'at' | 'through' | 'filter') =>
     (e: ChangeEvent<HTMLInputElement>): void =>
       set({ [key]: e.currentTarget.value });
 
@@ -131,7 +134,7 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
               label="At"
               labelWidth={14}
               htmlFor="collab-ds-query-at"
-              tooltip="ISO time, epoch ms or a variable ($__to); empty = end of the time range"
+              tooltip="ISO time, epoch ms or a variable ($__from, $__to); empty = end of the time range (start of it when replaying)"
             >
               <Input
                 id="collab-ds-query-at"
@@ -139,6 +142,27 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
                 placeholder="$__to"
                 value={query.at ?? ''}
                 onChange={text('at')}
+                onBlur={onRunQuery}
+              />
+            </InlineField>
+          )}
+          {queryType === 'historyTree' && (
+            <InlineField
+              label="Replay through"
+              labelWidth={16}
+              htmlFor="collab-ds-query-through"
+              tooltip={
+                'Also replay every update after "At" up to this instant (ISO time, epoch ms or a variable such as ' +
+                '$__to), so the panel can step through every update of the range exactly and diff any two of them ' +
+                '(a tree steps frame; at most 24 h and 5,000 updates). Empty = just the state at "At".'
+              }
+            >
+              <Input
+                id="collab-ds-query-through"
+                width={30}
+                placeholder="$__to"
+                value={query.through ?? ''}
+                onChange={text('through')}
                 onBlur={onRunQuery}
               />
             </InlineField>

@@ -87,7 +87,32 @@ describe('QueryEditor', () => {
       />
     );
     expect(screen.queryByLabelText('Grid size')).toBeNull();
-    expect(screen.getByPlaceholderText('$__to')).toBeTruthy();
+    expect((screen.getByLabelText('At') as HTMLInputElement).placeholder).toBe('$__to');
+  });
+
+  it('historyTree: "Replay through" next to "At" sets `through` (variables allowed)', () => {
+    const onChange = vi.fn();
+    const onRunQuery = vi.fn();
+    const q: CollabQuery = { refId: 'A', queryType: 'historyTree', room: 'acme/a', at: '$__from' };
+    const { rerender } = render(
+      <QueryEditor datasource={ds} query={q} onChange={onChange} onRunQuery={onRunQuery} />
+    );
+    const through = screen.getByLabelText('Replay through') as HTMLInputElement;
+    expect(through.placeholder).toBe('$__to');
+    expect(through.value).toBe('');
+    fireEvent.change(through, { target: { value: '$__to' } });
+    expect(onChange.mock.calls.at(-1)?.[0]).toMatchObject({ at: '$__from', through: '$__to' });
+    fireEvent.blur(through);
+    expect(onRunQuery).toHaveBeenCalled();
+    rerender(
+      <QueryEditor
+        datasource={ds}
+        query={{ ...q, queryType: 'tree', through: '$__to' }}
+        onChange={onChange}
+        onRunQuery={onRunQuery}
+      />
+    );
+    expect(screen.queryByLabelText('Replay through')).toBeNull();
   });
 });
 
