@@ -199,7 +199,7 @@ describe('time travel', () => {
   });
 
   it('bounds the live chain by folding the oldest patches into the base', () => {
-    const h = new TreeHistory(3);
+    const h = new TreeHistory({ maxLiveSteps: 3 });
     let m = model([node('/n', 'value', { value: '0' })], 0);
     h.pushLive(m);
     for (let i = 1; i <= 6; i++) {

@@ -5,18 +5,24 @@
  * defaults, never a crash.
  */
 import type { DataFrame, Field } from '@grafana/data';
-import { collabFrameKind, TREE_FIELDS as F, type CollabFrameKind } from '@collabblocks/protocol';
+import {
+  collabFrameKind,
+  TREE_FIELDS as F,
+  TREE_STEP_FIELDS,
+  type CollabFrameKind,
+} from '@collabblocks/protocol';
 
 import { buildModel, emptyMeta, type TreeMeta, type TreeModel, type TreeNodeModel } from './model';
 
 type Values = ArrayLike<unknown>;
 
-function col(frame: DataFrame, name: string): Values | undefined {
+export function col(frame: DataFrame, name: string): Values | undefined {
   const f: Field | undefined = frame.fields.find((x) => x.name === name);
   return f?.values as Values | undefined;
 }
 
-function custom(frame: DataFrame): Record<string, unknown> {
+/** The frame's `meta.custom` ({} when absent). */
+export function custom(frame: DataFrame): Record<string, unknown> {
   const c = (frame.meta as { custom?: unknown } | undefined)?.custom;
   return c && typeof c === 'object' ? (c as Record<string, unknown>) : {};
 }
@@ -24,15 +30,20 @@ function custom(frame: DataFrame): Record<string, unknown> {
 export function frameKind(frame: DataFrame): CollabFrameKind | undefined {
   const kind = collabFrameKind(frame.meta as { custom?: Record<string, unknown> } | undefined);
   if (kind !== undefined) return kind;
-  // Other sources (static frames, a table): a tree when it has path + parentPath, updates when it has paths.
+  // Other sources (static frames, a table): tree steps when rows carry an op and a seq, a tree when it has
+  // path + parentPath, updates when it has paths.
+  if (col(frame, TREE_STEP_FIELDS.op) && col(frame, TREE_STEP_FIELDS.seq) && col(frame, F.path)) {
+    return 'treeSteps';
+  }
   if (col(frame, F.path) && col(frame, F.parentPath)) return 'tree';
   if (col(frame, 'paths') && col(frame, 'timestamp')) return 'updates';
   return undefined;
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : v == null ? '' : String(v));
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+export const str = (v: unknown): string => (typeof v === 'string' ? v : v == null ? '' : String(v));
+export const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+export const numOrNull = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isFinite(v) ? v : null;
 
 export function treeMeta(frame: DataFrame, rows: number): TreeMeta {
   const c = custom(frame);
@@ -47,7 +58,8 @@ export function treeMeta(frame: DataFrame, rows: number): TreeMeta {
   return meta;
 }
 
-interface Columns {
+/** Row reader over the TREE_FIELDS columns of a tree, historyTree or treeSteps frame. */
+export interface TreeColumns {
   length: number;
   path: Values;
   get: (i: number) => TreeNodeModel;
@@ -55,7 +67,8 @@ interface Columns {
   same: (i: number, n: TreeNodeModel) => boolean;
 }
 
-function columns(frame: DataFrame): Columns | null {
+/** Reads the tree rows of a frame by contract field names (null without a `path` field). */
+export function treeColumns(frame: DataFrame): TreeColumns | null {
   const path = col(frame, F.path);
   if (!path) return null;
   const empty: Values = [];
@@ -122,7 +135,7 @@ function columns(frame: DataFrame): Columns | null {
 
 /** A tree model from a tree/historyTree frame (null when it has no `path` field). */
 export function treeFromFrame(frame: DataFrame): TreeModel | null {
-  const cols = columns(frame);
+  const cols = treeColumns(frame);
   if (!cols) return null;
   const nodes: TreeNodeModel[] = new Array(cols.length);
   for (let i = 0; i < cols.length; i++) nodes[i] = cols.get(i);
@@ -135,7 +148,7 @@ export function treeFromFrame(frame: DataFrame): TreeModel | null {
  * differs — then `prev` may be partly refreshed and must be replaced (`treeFromFrame`).
  */
 export function refreshFromFrame(prev: TreeModel, frame: DataFrame): string[] | null {
-  const cols = columns(frame);
+  const cols = treeColumns(frame);
   if (!cols || cols.length !== prev.nodes.size) return null;
   // One pass: a path out of place means another structure (the caller rebuilds and drops `prev`, so a
   // partly refreshed `prev` is never shown).

@@ -1,12 +1,23 @@
 /**
- * Time travel. The panel receives full tree states: `historyTree` frames (the
- * document at their `ts`, rebuilt by the pod from snapshot + update log) and
- * every live `tree` emission. It keeps historyTree states as keyframes and the
- * live stream as one base state plus the patch between consecutive emissions
- * (bounded: the oldest patches fold into the base). The document at instant t
- * is the newest known state at or before t: the nearest keyframe or the live
- * base with the patches up to t applied forward.
+ * Time travel over chains. A chain is a base state plus ordered patches (bounded):
+ *
+ * - a keyframe chain: a `historyTree` state (the document at its `ts`, rebuilt by the pod from snapshot +
+ *   update log), optionally with the replay of every logged update after it (`treeSteps`): then the chain
+ *   gives the exact document at every update of the replayed range;
+ * - the live chain: the first live `tree` state plus the patch between consecutive emissions (the oldest
+ *   patches fold into the base).
+ *
+ * The document at instant t: a replay chain covering t is exact and wins; otherwise the newest state at or
+ * before t among all chains (a chain's state at t = its base with its patches up to t applied). Before any
+ * known state the earliest one is shown (`before`).
+ *
+ * Materialising a state applies patches to a private cursor (moved forward incrementally) and copies it;
+ * copies at regular steps (checkpoints, bounded by a node budget) make moving backwards cheap, so a slider
+ * over 5,000 steps of a 100k-node document never re-applies the whole chain. Returned models are never
+ * mutated afterwards (the same instant returns the same object).
  */
+import { INSPECT_LIMITS } from '@collabblocks/protocol';
+
 import { applyPatch, computePatch, isEmptyPatch, type TreePatch } from './patch';
 import { cloneModel, type TreeModel } from './model';
 
@@ -17,26 +28,157 @@ export interface StateAt {
   source: 'keyframe' | 'live';
   /** True when nothing was known at or before the instant and the earliest state is shown instead. */
   before: boolean;
+  /** True when a pod replay covers the instant: this is the document exactly as it was then. */
+  exact: boolean;
+}
+
+export interface ReplayInfo {
+  /** The last instant the pod replayed through. */
+  to: number;
+  /** More updates existed in the range than were replayed: exact only up to the last step. */
+  truncated: boolean;
+}
+
+export interface HistoryLimits {
+  /** Patches kept by the live chain (older ones fold into its base). */
+  maxLiveSteps: number;
+  maxKeyframes: number;
+  /** Steps kept by a keyframe's replay (more are cut and the replay marked truncated). */
+  maxReplaySteps: number;
+  /** Checkpoint copies kept across all chains, in nodes (about 60 bytes each). */
+  maxCheckpointNodes: number;
+  /** A checkpoint every this many steps at least (a replay uses fewer, larger intervals: ≤ 8 per chain). */
+  checkpointEvery: number;
+}
+
+export const DEFAULT_HISTORY_LIMITS: HistoryLimits = {
+  maxLiveSteps: 2_000,
+  maxKeyframes: 20,
+  maxReplaySteps: INSPECT_LIMITS.maxHistorySteps,
+  maxCheckpointNodes: 1_000_000,
+  checkpointEvery: 256,
+};
+
+interface Snapshot {
+  /** Absolute step index the state is after (offset - 1 = the base). */
+  at: number;
+  model: TreeModel;
+}
+
+interface Checkpoint extends Snapshot {
+  used: number;
+}
+
+interface Chain {
+  kind: 'keyframe' | 'live';
+  base: TreeModel;
+  steps: TreePatch[];
+  /** Running maximum of step instants (log order may repeat or, across clocks, go back). */
+  tsMax: number[];
+  /** Steps folded into the base so far (absolute index of steps[0]). */
+  offset: number;
+  replay: ReplayInfo | null;
+  every: number;
+  cursor: Snapshot | null;
+  out: Snapshot | null;
+  checkpoints: Checkpoint[];
+}
+
+/** Counters for tests and the benchmark. */
+export interface HistoryStats {
+  patchesApplied: number;
+  copies: number;
+}
+
+function newChain(kind: Chain['kind'], base: TreeModel, every: number): Chain {
+  return {
+    kind,
+    base,
+    steps: [],
+    tsMax: [],
+    offset: 0,
+    replay: null,
+    every,
+    cursor: null,
+    out: null,
+    checkpoints: [],
+  };
+}
+
+/** Number of entries ≤ t in an ascending array. */
+function countAtOrBefore(sorted: number[], t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export class TreeHistory {
-  private keyframes: Array<{ ts: number; model: TreeModel }> = [];
-  private base: TreeModel | null = null;
-  private steps: TreePatch[] = [];
+  private keyframes: Chain[] = [];
+  private live: Chain | null = null;
   private last: TreeModel | null = null;
+  private useClock = 0;
+  private readonly limits: HistoryLimits;
+  /** Bumped on every change (memo key for the panel). */
+  revision = 0;
+  readonly stats: HistoryStats = { patchesApplied: 0, copies: 0 };
 
-  constructor(
-    private readonly maxSteps = 2_000,
-    private readonly maxKeyframes = 20
-  ) {}
+  constructor(limits: Partial<HistoryLimits> = {}) {
+    this.limits = { ...DEFAULT_HISTORY_LIMITS, ...limits };
+  }
 
-  /** A historyTree state (replaces one at the same instant). */
-  addKeyframe(model: TreeModel): void {
+  /**
+   * A historyTree state, optionally with the replay of the updates after it (replaces a keyframe at the
+   * same instant).
+   */
+  addKeyframe(model: TreeModel, steps?: TreePatch[], replay?: ReplayInfo): void {
     const ts = model.meta.ts;
-    this.keyframes = this.keyframes.filter((k) => k.ts !== ts);
-    this.keyframes.push({ ts, model });
-    this.keyframes.sort((a, b) => a.ts - b.ts);
-    if (this.keyframes.length > this.maxKeyframes) this.keyframes.shift();
+    this.keyframes = this.keyframes.filter((k) => k.base.meta.ts !== ts);
+    const chain = newChain('keyframe', model, this.limits.checkpointEvery);
+    this.keyframes.push(chain);
+    this.keyframes.sort((a, b) => a.base.meta.ts - b.base.meta.ts);
+    if (this.keyframes.length > this.limits.maxKeyframes) this.keyframes.shift();
+    if (steps && replay) this.setReplay(chain, steps, replay);
+    this.revision++;
+  }
+
+  /**
+   * Attaches a replay to the keyframe at instant `from` (of `room` when both are known). False when there is
+   * no such keyframe.
+   */
+  attachReplay(from: number, room: string, steps: TreePatch[], replay: ReplayInfo): boolean {
+    const chain = this.keyframes.find(
+      (k) => k.base.meta.ts === from && (room === '' || k.base.meta.room === '' || k.base.meta.room === room)
+    );
+    if (!chain) return false;
+    this.setReplay(chain, steps, replay);
+    this.revision++;
+    return true;
+  }
+
+  private setReplay(chain: Chain, steps: TreePatch[], replay: ReplayInfo): void {
+    const max = this.limits.maxReplaySteps;
+    const kept = steps.length > max ? steps.slice(0, max) : steps.slice();
+    chain.steps = kept;
+    chain.tsMax = [];
+    let m = -Infinity;
+    for (const s of kept) {
+      m = Math.max(m, s.ts);
+      chain.tsMax.push(m);
+    }
+    const cut = steps.length > max;
+    chain.replay = {
+      to: cut ? m : replay.to,
+      truncated: replay.truncated || cut,
+    };
+    chain.every = Math.max(this.limits.checkpointEvery, Math.ceil(kept.length / 8));
+    chain.cursor = null;
+    chain.out = null;
+    chain.checkpoints = [];
   }
 
   /**
@@ -45,30 +187,22 @@ export class TreeHistory {
    * `pushKnownPatch`). Returns the patch (null for the first state or no change).
    */
   pushLive(model: TreeModel): TreePatch | null {
-    if (!this.base || !this.last || model.meta.ts < this.last.meta.ts) {
+    if (!this.live || !this.last || model.meta.ts < this.last.meta.ts) {
       // First state, or time went backwards (another pod's clock, a reload): (re)start the live chain.
       // The model is kept by reference until someone mutates it (see beforeMutate): no copy on first render.
-      this.base = model;
+      this.live = newChain('live', model, this.limits.checkpointEvery);
       this.last = model;
-      this.steps = [];
+      this.revision++;
       return null;
     }
     if (this.last === model) return null;
     const patch = computePatch(this.last, model);
-    if (isEmptyPatch(patch)) return null;
-    if (this.base === this.last) this.base = cloneModel(this.base);
-    this.steps.push(patch);
-    applyPatch(this.last, patch);
-    this.last.meta = { ...model.meta };
-    while (this.steps.length > this.maxSteps) {
-      applyPatch(this.base, this.steps.shift() as TreePatch);
-    }
-    return patch;
+    return this.record(this.live, this.last, model, patch);
   }
 
   /** Call before mutating in place a model given to pushLive, so the recorded base stays as it was. */
   beforeMutate(model: TreeModel): void {
-    if (this.base === model) this.base = cloneModel(model);
+    if (this.live && this.live.base === model) this.live.base = cloneModel(model);
   }
 
   /**
@@ -76,65 +210,187 @@ export class TreeHistory {
    * place: only values changed) — skips the O(nodes) comparison of `pushLive`.
    */
   pushKnownPatch(model: TreeModel, patch: TreePatch): TreePatch | null {
-    if (!this.base || !this.last || model.meta.ts < this.last.meta.ts) return this.pushLive(model);
+    if (!this.live || !this.last || model.meta.ts < this.last.meta.ts) return this.pushLive(model);
+    return this.record(this.live, this.last, model, patch);
+  }
+
+  private record(chain: Chain, last: TreeModel, model: TreeModel, patch: TreePatch): TreePatch | null {
     if (isEmptyPatch(patch)) return null;
-    if (this.base === this.last) this.base = cloneModel(this.base);
-    this.steps.push(patch);
-    applyPatch(this.last, patch);
-    this.last.meta = { ...model.meta };
-    while (this.steps.length > this.maxSteps) {
-      applyPatch(this.base, this.steps.shift() as TreePatch);
+    if (chain.base === last) chain.base = cloneModel(chain.base);
+    chain.steps.push(patch);
+    chain.tsMax.push(Math.max(patch.ts, chain.tsMax.at(-1) ?? -Infinity));
+    applyPatch(last, patch);
+    last.meta = { ...model.meta };
+    while (chain.steps.length > this.limits.maxLiveSteps) {
+      applyPatch(chain.base, chain.steps.shift() as TreePatch);
+      chain.tsMax.shift();
+      chain.offset++;
+      // Snapshots before the new base can no longer be reached.
+      chain.checkpoints = chain.checkpoints.filter((c) => c.at >= chain.offset - 1);
+      if (chain.cursor && chain.cursor.at < chain.offset - 1) chain.cursor = null;
+      if (chain.out && chain.out.at < chain.offset - 1) chain.out = null;
     }
+    this.revision++;
     return patch;
   }
 
   clear(): void {
     this.keyframes = [];
-    this.base = null;
+    this.live = null;
     this.last = null;
-    this.steps = [];
+    this.revision++;
   }
 
-  /** Instants of every known state (sorted, unique). */
+  private chains(): Chain[] {
+    return this.live ? [...this.keyframes, this.live] : this.keyframes;
+  }
+
+  /** Instants of every known state and step (sorted, unique). */
   instants(): number[] {
-    const s = new Set<number>(this.keyframes.map((k) => k.ts));
-    if (this.base) s.add(this.base.meta.ts);
-    for (const p of this.steps) s.add(p.ts);
+    const s = new Set<number>();
+    for (const c of this.chains()) {
+      s.add(c.base.meta.ts);
+      for (const p of c.steps) s.add(p.ts);
+    }
     return [...s].sort((a, b) => a - b);
   }
 
   get liveSteps(): number {
-    return this.steps.length;
+    return this.live?.steps.length ?? 0;
+  }
+
+  /** Steps held by keyframe replays. */
+  get replaySteps(): number {
+    let n = 0;
+    for (const k of this.keyframes) n += k.steps.length;
+    return n;
+  }
+
+  /** Instants of the replayed steps (sorted, unique). */
+  replayInstants(): number[] {
+    const s = new Set<number>();
+    for (const k of this.keyframes) for (const p of k.steps) s.add(p.ts);
+    return [...s].sort((a, b) => a - b);
+  }
+
+  /** [from, to] ranges where a replay gives the exact document. */
+  exactRanges(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    for (const k of this.keyframes) if (k.replay) out.push([k.base.meta.ts, this.coveredTo(k)]);
+    return out;
+  }
+
+  private coveredTo(c: Chain): number {
+    if (!c.replay) return -Infinity;
+    const last = c.tsMax.at(-1) ?? c.base.meta.ts;
+    return c.replay.truncated ? last : Math.max(c.replay.to, last);
   }
 
   stateAt(t: number): StateAt | null {
-    let key: { ts: number; model: TreeModel } | undefined;
-    for (const k of this.keyframes) if (k.ts <= t) key = k;
-    let liveTs = -Infinity;
-    let upto = -1;
-    if (this.base && this.base.meta.ts <= t) {
-      liveTs = this.base.meta.ts;
-      for (let i = 0; i < this.steps.length; i++) {
-        const s = this.steps[i] as TreePatch;
-        if (s.ts > t) break;
-        upto = i;
-        liveTs = s.ts;
+    let best: { chain: Chain; j: number; ts: number; rank: number } | null = null;
+    for (const chain of this.chains()) {
+      if (chain.base.meta.ts > t) continue;
+      const j = countAtOrBefore(chain.tsMax, t) - 1;
+      const ts = j >= 0 ? (chain.tsMax[j] as number) : chain.base.meta.ts;
+      // Order: a replay covering t (exact), then the newest instant, then replay > keyframe > live.
+      const exact = chain.replay !== null && t <= this.coveredTo(chain);
+      const rank = chain.replay ? 2 : chain.kind === 'keyframe' ? 1 : 0;
+      if (
+        !best ||
+        (exact && best.rank < 3) ||
+        (exact === best.rank >= 3 && (ts > best.ts || (ts === best.ts && rank > best.rank % 3)))
+      ) {
+        best = { chain, j, ts, rank: exact ? rank + 3 : rank };
       }
     }
-    if (key && key.ts >= liveTs) return { model: key.model, ts: key.ts, source: 'keyframe', before: false };
-    if (this.base && liveTs > -Infinity) {
-      const m = cloneModel(this.base);
-      for (let i = 0; i <= upto; i++) applyPatch(m, this.steps[i] as TreePatch);
-      m.meta.ts = liveTs;
-      return { model: m, ts: liveTs, source: 'live', before: false };
+    if (best) {
+      return {
+        model: this.materialise(best.chain, best.j, best.ts),
+        ts: best.ts,
+        source: best.chain.kind,
+        before: false,
+        exact: best.rank >= 3,
+      };
     }
-    // Nothing at or before t: the earliest state known.
-    const first = this.keyframes[0];
-    if (first && (!this.base || first.ts <= this.base.meta.ts)) {
-      return { model: first.model, ts: first.ts, source: 'keyframe', before: true };
+    // Nothing at or before t: the earliest state known (a keyframe on a tie).
+    let first: Chain | null = null;
+    for (const c of this.chains()) {
+      if (!first || c.base.meta.ts < first.base.meta.ts) first = c;
     }
-    if (this.base)
-      return { model: cloneModel(this.base), ts: this.base.meta.ts, source: 'live', before: true };
-    return null;
+    if (!first) return null;
+    return {
+      model: this.materialise(first, -1, first.base.meta.ts),
+      ts: first.base.meta.ts,
+      source: first.kind,
+      before: true,
+      exact: false,
+    };
+  }
+
+  /** The chain's state after its step j (-1 = the base), as a model nobody mutates afterwards. */
+  private materialise(chain: Chain, j: number, ts: number): TreeModel {
+    // A keyframe's base is never mutated: hand it out as is. The live base may be the caller's live model.
+    if (j < 0 && chain.kind === 'keyframe') return chain.base;
+    const at = chain.offset + j;
+    if (chain.out && chain.out.at === at) return chain.out.model;
+    // Only the chain in use keeps a cursor and a last state (checkpoints stay, within their budget).
+    for (const c of this.chains()) {
+      if (c !== chain) {
+        c.cursor = null;
+        c.out = null;
+      }
+    }
+    const cursor = this.moveCursor(chain, at);
+    const model = this.copy(cursor.model);
+    model.meta.ts = ts;
+    chain.out = { at, model };
+    return model;
+  }
+
+  private copy(model: TreeModel): TreeModel {
+    this.stats.copies++;
+    return cloneModel(model);
+  }
+
+  /** Puts the chain's private cursor at absolute step `at`, from the nearest state at or before it. */
+  private moveCursor(chain: Chain, at: number): Snapshot {
+    const baseAt = chain.offset - 1;
+    let start: Snapshot | null = chain.cursor && chain.cursor.at <= at ? chain.cursor : null;
+    let cp: Checkpoint | null = null;
+    for (const c of chain.checkpoints) if (c.at <= at && (!cp || c.at > cp.at)) cp = c;
+    // A checkpoint well ahead of the cursor saves more patches than its copy costs.
+    if (cp && (!start || cp.at - start.at > chain.every / 2)) {
+      cp.used = ++this.useClock;
+      start = { at: cp.at, model: this.copy(cp.model) };
+    }
+    if (!start) start = { at: baseAt, model: this.copy(chain.base) };
+    const m = start.model;
+    for (let a = start.at + 1; a <= at; a++) {
+      applyPatch(m, chain.steps[a - chain.offset] as TreePatch);
+      this.stats.patchesApplied++;
+      if ((a + 1) % chain.every === 0) this.checkpoint(chain, a, m);
+    }
+    start.at = at;
+    chain.cursor = start;
+    return start;
+  }
+
+  private checkpoint(chain: Chain, at: number, model: TreeModel): void {
+    if (chain.checkpoints.some((c) => c.at === at)) return;
+    const budget = this.limits.maxCheckpointNodes;
+    if (model.nodes.size > budget) return;
+    let used = model.nodes.size;
+    for (const c of this.chains()) for (const k of c.checkpoints) used += k.model.nodes.size;
+    while (used > budget) {
+      // Evict the least recently used checkpoint of any chain.
+      let victim: { chain: Chain; cp: Checkpoint } | null = null;
+      for (const c of this.chains()) {
+        for (const k of c.checkpoints) if (!victim || k.used < victim.cp.used) victim = { chain: c, cp: k };
+      }
+      if (!victim) break;
+      victim.chain.checkpoints = victim.chain.checkpoints.filter((k) => k !== victim.cp);
+      used -= victim.cp.model.nodes.size;
+    }
+    chain.checkpoints.push({ at, model: this.copy(model), used: ++this.useClock });
   }
 }

@@ -11,6 +11,8 @@ import { sameNode, sortSiblings, type TreeModel, type TreeNodeModel } from './mo
 export interface TreePatch {
   ts: number;
   seq?: number;
+  /** Yjs client id of the update (replayed steps), when known. */
+  clientId?: number;
   added: TreeNodeModel[];
   changed: TreeNodeModel[];
   removed: string[];

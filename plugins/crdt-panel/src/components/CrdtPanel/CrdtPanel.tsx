@@ -15,7 +15,7 @@ import { searchTree } from '../../data/search';
 import { touches } from '../../data/updates';
 import { type CrdtPanelOptions, DEFAULT_OPTIONS } from '../../types';
 import { NodeDetails } from '../NodeDetails/NodeDetails';
-import { Timeline } from '../Timeline/Timeline';
+import { fmtInstant, Timeline } from '../Timeline/Timeline';
 import { TreeView } from '../TreeView/TreeView';
 import { UpdateList } from '../UpdateList/UpdateList';
 import { PanelStore } from './ingest';
@@ -57,7 +57,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   const travelled = useMemo(
     () => (travelAt === null ? null : s.history.stateAt(travelAt)),
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [travelAt, s, s.history.liveSteps, liveVersion]
+    [travelAt, s, s.history.revision, liveVersion]
   );
   const model: TreeModel | null = travelled ? travelled.model : live;
   const version = travelled ? `t${travelled.ts}` : `v${liveVersion}`;
@@ -65,7 +65,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   const compareState = useMemo(
     () => (compareAt === null ? null : s.history.stateAt(compareAt)),
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [compareAt, s, s.history.liveSteps]
+    [compareAt, s, s.history.revision]
   );
   const diff = useMemo(
     () => (compareState && model ? diffTrees(compareState.model, model) : null),
@@ -138,12 +138,38 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
 
   const from = timeRange.from.valueOf();
   const to = timeRange.to.valueOf();
-  const instants = useMemo(
-    () => [...new Set([...s.history.instants(), ...s.updates.map((u) => u.ts)])].sort((a, b) => a - b),
+  const historyInstants = useMemo(
+    () => s.history.instants(),
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [s, s.history.liveSteps, s.updates, liveVersion]
+    [s, s.history.revision]
   );
-  const ticks = useMemo(() => s.updates.map((u) => u.ts), [s.updates]);
+  const instants = useMemo(
+    () => [...new Set([...historyInstants, ...s.updates.map((u) => u.ts)])].sort((a, b) => a - b),
+    [historyInstants, s.updates]
+  );
+  // Ticks: the update list's updates and the replayed steps (a dashboard may have no history query).
+  const ticks = useMemo(
+    () => {
+      const steps = s.history.replayInstants();
+      return steps.length === 0 ? s.updates.map((u) => u.ts) : instantsUnion(steps, s.updates);
+    },
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [s, s.history.revision, s.updates]
+  );
+  const exactRanges = useMemo(
+    () => s.history.exactRanges(),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [s, s.history.revision]
+  );
+  const travelStatus = !travelled
+    ? null
+    : travelled.exact
+      ? 'replayed from pod log'
+      : travelled.before
+        ? 'earliest known state'
+        : travelled.source === 'keyframe'
+          ? `pod state at ${fmtInstant(travelled.ts).slice(11)}`
+          : 'watched live';
 
   const sideW = options.showSide && width >= 560 ? Math.min(320, Math.round(width * 0.34)) : 0;
   const treeW = width - sideW;
@@ -166,6 +192,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
       data-nodes={model.nodes.size}
       data-mode={travelAt === null ? 'live' : 'travel'}
       data-state-ts={travelled ? travelled.ts : meta.ts}
+      data-exact={travelled ? String(travelled.exact) : ''}
       data-ingest-ms={Math.round(s.lastIngestMs * 10) / 10}
       data-flatten-ms={Math.round(flattenMs.current * 10) / 10}
     >
@@ -183,6 +210,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
           {model.nodes.size} nodes
           {meta.truncated ? ` (of ${meta.total})` : ''}
           {search ? ` · ${search.matches.size} match${search.matches.size === 1 ? '' : 'es'}` : ''}
+          {travelled?.exact ? ' · replayed from pod log' : ''}
           {travelled?.before ? ' · earliest known state' : ''}
           {diff ? ` · diff +${diff.added} −${diff.removed} ~${diff.changed}` : ''}
           {meta.scope === 'metadata' ? ' · metadata only' : ''}
@@ -227,12 +255,20 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
         compareAt={compareAt}
         instants={instants}
         ticks={ticks}
+        exactRanges={exactRanges}
+        status={travelStatus}
         width={width}
         onTravel={setTravelAt}
         onCompare={setCompareAt}
       />
     </div>
   );
+}
+
+function instantsUnion(steps: number[], updates: Array<{ ts: number }>): number[] {
+  const all = new Set(steps);
+  for (const u of updates) all.add(u.ts);
+  return [...all].sort((a, b) => a - b);
 }
 
 const getStyles = (theme: GrafanaTheme2) => ({

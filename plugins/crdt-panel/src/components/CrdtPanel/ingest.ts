@@ -1,6 +1,7 @@
 /**
  * Frame ingestion for the panel (kept out of React): the live tree (folded in place), historyTree
- * keyframes, update summaries, and what changed with the latest emission (for the flash).
+ * keyframes with their replayed steps (treeSteps), update summaries, and what changed with the latest
+ * emission (for the flash).
  */
 import type { DataFrame } from '@grafana/data';
 
@@ -8,7 +9,10 @@ import { frameKind, refreshFromFrame, treeFromFrame } from '../../data/frame';
 import { TreeHistory } from '../../data/history';
 import type { TreeModel } from '../../data/model';
 import { patchPaths } from '../../data/patch';
+import { stepsFromFrame, type TreeSteps } from '../../data/steps';
 import { mergeUpdates, updatesFromFrame, type UpdateEntry } from '../../data/updates';
+
+const MAX_PENDING_STEPS = 8;
 
 export class PanelStore {
   live: TreeModel | null = null;
@@ -16,7 +20,10 @@ export class PanelStore {
   updates: UpdateEntry[] = [];
   /** Latest historyTree state (shown when there is no live tree). */
   latestKeyframe: TreeModel | null = null;
-  private keyframeFrames = new WeakSet<DataFrame>();
+  private keyframeFrames = new WeakMap<DataFrame, TreeModel | null>();
+  private stepsFrames = new WeakMap<DataFrame, TreeSteps | null>();
+  /** Replays whose historyTree state has not arrived yet (bounded). */
+  private pendingSteps: TreeSteps[] = [];
   private lastSeries: DataFrame[] | null = null;
   private lastUpdateId: string | null = null;
 
@@ -37,6 +44,8 @@ export class PanelStore {
     const changed: string[] = [];
     const updateLists: UpdateEntry[][] = [];
     let sawUpdates = false;
+    let newKeyframe = false;
+    const stepFrames: DataFrame[] = [];
     for (const frame of series) {
       const kind = frameKind(frame);
       if (kind === 'tree') {
@@ -68,17 +77,22 @@ export class PanelStore {
         }
       } else if (kind === 'historyTree') {
         if (this.keyframeFrames.has(frame)) continue;
-        this.keyframeFrames.add(frame);
         const m = treeFromFrame(frame);
+        this.keyframeFrames.set(frame, m);
         if (m) {
           this.history.addKeyframe(m);
+          newKeyframe = true;
           if (!this.latestKeyframe || m.meta.ts >= this.latestKeyframe.meta.ts) this.latestKeyframe = m;
         }
+      } else if (kind === 'treeSteps') {
+        stepFrames.push(frame);
       } else if (kind === 'updates' || kind === 'history') {
         sawUpdates = true;
         updateLists.push(updatesFromFrame(frame));
       }
     }
+    if (stepFrames.length > 0) this.ingestSteps(series, stepFrames, newKeyframe);
+    else if (newKeyframe) this.attachPending();
     if (sawUpdates) {
       this.updates = mergeUpdates([this.updates, ...updateLists]);
       // Paths of updates that arrived since the last emission flash too.
@@ -88,6 +102,45 @@ export class PanelStore {
       this.lastUpdateId = this.updates.at(-1)?.id ?? this.lastUpdateId;
     }
     return changed;
+  }
+
+  /**
+   * Replays (after the historyTree frames of the response, which they build on). A new keyframe drops the
+   * replay of the one it replaces, so the response's steps are attached again then.
+   */
+  private ingestSteps(series: DataFrame[], frames: DataFrame[], newKeyframe: boolean): void {
+    for (const frame of frames) {
+      const seen = this.stepsFrames.has(frame);
+      if (seen && !newKeyframe) continue;
+      let steps = this.stepsFrames.get(frame);
+      if (!seen) {
+        steps = stepsFromFrame(frame);
+        this.stepsFrames.set(frame, steps);
+      }
+      if (!steps) continue;
+      if (steps.meta.from === null) {
+        // No `from`: the historyTree frame of the same query in this response is the base.
+        const base = series.find((f) => f.refId === frame.refId && frameKind(f) === 'historyTree');
+        const m = base ? this.keyframeFrames.get(base) : undefined;
+        if (!m) continue;
+        steps.meta.from = m.meta.ts;
+      }
+      if (!this.pendingSteps.includes(steps)) this.pendingSteps.push(steps);
+      if (this.pendingSteps.length > MAX_PENDING_STEPS) this.pendingSteps.shift();
+    }
+    this.attachPending();
+  }
+
+  /** Pairs waiting replays with their keyframe (historyTree `ts` = the replay's `from`). */
+  private attachPending(): void {
+    this.pendingSteps = this.pendingSteps.filter(
+      (p) =>
+        p.meta.from === null ||
+        !this.history.attachReplay(p.meta.from, p.meta.room, p.steps, {
+          to: p.meta.to,
+          truncated: p.meta.truncated,
+        })
+    );
   }
 
   current(): TreeModel | null {

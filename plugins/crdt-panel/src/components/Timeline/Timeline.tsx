@@ -1,6 +1,7 @@
 /**
  * Time travel over the dashboard time range: a slider (follows props.timeRange), tick marks for updates,
- * step back/forward through known instants, Live, and a diff base ("compare from here").
+ * a band over the spans replayed exactly from the pod log, step back/forward through known instants, Live,
+ * what the shown state is (exact replay or nearest known state), and a diff base ("compare from here").
  */
 import React from 'react';
 import { css } from '@emotion/css';
@@ -17,6 +18,10 @@ export interface TimelineProps {
   instants: number[];
   /** Update instants drawn as ticks. */
   ticks: number[];
+  /** Spans where the document is known exactly (a pod replay), drawn as a band. */
+  exactRanges?: Array<[number, number]>;
+  /** What the shown state is ("replayed from pod log", "earliest known state", …); null when live. */
+  status?: string | null;
   width: number;
   onTravel: (t: number | null) => void;
   onCompare: (t: number | null) => void;
@@ -57,6 +62,21 @@ export function Timeline(props: TimelineProps) {
       data-compare={compareAt ?? ''}
     >
       <div className={styles.track} style={{ width: trackW }}>
+        {(props.exactRanges ?? [])
+          .map(([a, b]) => [Math.max(from, a), Math.min(to, b)] as const)
+          .filter(([a, b]) => a <= b)
+          .map(([a, b]) => (
+            <span
+              key={`x${a}-${b}`}
+              className={styles.exact}
+              data-testid="crdt-timeline-exact"
+              style={{
+                left: ((a - from) / span) * trackW,
+                width: Math.max(1, ((b - a) / span) * trackW),
+              }}
+              title="replayed exactly from the pod log"
+            />
+          ))}
         {ticks
           .filter((_, i) => i % stride === 0)
           .map((t, i) => (
@@ -111,6 +131,11 @@ export function Timeline(props: TimelineProps) {
         <span className={styles.label} data-testid="crdt-instant">
           {at === null ? 'live' : fmtInstant(at)}
         </span>
+        {at !== null && props.status && (
+          <span className={styles.status} data-testid="crdt-state-status">
+            {props.status}
+          </span>
+        )}
         <span className={styles.fill} />
         {compareAt === null ? (
           <Button size="sm" variant="secondary" icon="code-branch" onClick={() => props.onCompare(current)}>
@@ -142,6 +167,19 @@ const getStyles = (theme: GrafanaTheme2) => ({
     height: 6,
     background: theme.colors.text.disabled,
     pointerEvents: 'none',
+  }),
+  exact: css({
+    position: 'absolute',
+    top: 9,
+    height: 3,
+    background: theme.colors.success.main,
+    opacity: 0.6,
+    pointerEvents: 'none',
+  }),
+  status: css({
+    color: theme.colors.text.secondary,
+    fontSize: theme.typography.bodySmall.fontSize,
+    whiteSpace: 'nowrap',
   }),
   compare: css({
     position: 'absolute',
