@@ -50,6 +50,8 @@ import {
   rebuildDocAt,
   summarizeStored,
   treeOf,
+  TreeReplay,
+  validateReplayRange,
 } from './history.js';
 import { createInspectMetrics, type InspectMetrics } from './metrics.js';
 import { InspectSession, type SessionHost, type Subscription } from './session.js';
@@ -1015,10 +1017,25 @@ export class InspectBridge implements SessionHost {
     session: InspectSession,
     msg: Extract<InspectClientMessage, { type: 'historyTree' }>
   ): Promise<void> {
+    let replay: TreeReplay | null = null;
     try {
-      const r = await rebuildDocAt(this.opts.storage, msg.room, msg.at);
-      const nodes = treeOf(r.doc, r.clientTimes);
-      r.doc.destroy();
+      let nodes: readonly TreeNode[];
+      let seq: number;
+      let seqTs: number;
+      if (msg.toTs === undefined) {
+        const r = await rebuildDocAt(this.opts.storage, msg.room, msg.at);
+        nodes = treeOf(r.doc, r.clientTimes);
+        r.doc.destroy();
+        seq = r.seq;
+        seqTs = r.seqTs;
+      } else {
+        validateReplayRange(msg.at, msg.toTs);
+        replay = await TreeReplay.open(this.opts.storage, msg.room, msg.at);
+        nodes = replay.base();
+        seq = replay.seq;
+        seqTs = replay.seqTs;
+      }
+      const content = session.scope === 'content';
       const chunkSize = INSPECT_LIMITS.snapshotChunkNodes;
       const chunks = Math.max(1, Math.ceil(nodes.length / chunkSize));
       for (let i = 0; i < chunks; i++) {
@@ -1029,16 +1046,48 @@ export class InspectBridge implements SessionHost {
           id: msg.id,
           room: msg.room,
           at: msg.at,
-          seq: r.seq,
-          seqTs: r.seqTs,
+          seq,
+          seqTs,
           chunk: i,
           last: i === chunks - 1,
           total: nodes.length,
-          nodes: session.scope === 'content' ? slice : slice.map(stripValue),
+          nodes: content ? slice : slice.map(stripValue),
         });
+      }
+      if (!replay || msg.toTs === undefined) return;
+      const maxSteps = msg.maxSteps ?? INSPECT_LIMITS.maxHistorySteps;
+      const pages = replay.pages(
+        this.opts.storage,
+        msg.room,
+        msg.toTs,
+        maxSteps,
+        INSPECT_LIMITS.stepsChunkNodes
+      );
+      for await (const page of pages) {
+        if (!(await session.outbox.waitForRoom())) return;
+        session.sendControl({
+          type: 'historyTreeSteps',
+          id: msg.id,
+          room: msg.room,
+          at: msg.at,
+          toTs: msg.toTs,
+          steps: content
+            ? page.steps
+            : page.steps.map((st) => ({
+                ...st,
+                added: st.added.map(stripValue),
+                changed: st.changed.map(stripValue),
+              })),
+          last: page.last,
+          truncated: page.truncated,
+        });
+        // Let collaboration traffic through between pages.
+        await new Promise<void>((r) => setImmediate(r));
       }
     } catch (err) {
       this.historyFailed(session, msg.id, err);
+    } finally {
+      replay?.close();
     }
   }
 

@@ -2,11 +2,20 @@
  * History from storage: pages of the timestamped update log, and the document
  * as it was at an instant T, rebuilt on a scratch doc from the newest snapshot
  * at or before T plus the log entries up to T. The live document is never
- * touched (no gc toggling, no retyping).
+ * touched (no gc toggling, no retyping). `TreeReplay` then replays the log
+ * after that instant on the same scratch doc, one tree patch per update.
  */
+import { setImmediate as yieldTurn } from 'node:timers/promises';
 import * as Y from 'yjs';
-import { INSPECT_LIMITS, type TreeNode, type UpdateSummary } from '@collabblocks/protocol';
+import {
+  INSPECT_LIMITS,
+  parentPath,
+  type HistoryTreeStep,
+  type TreeNode,
+  type UpdateSummary,
+} from '@collabblocks/protocol';
 import type { Storage, StoredUpdate } from '../storage/types.js';
+import { TreeTracker, type TreePatch } from './treeTracker.js';
 import { walkDoc, type WalkContext } from './treeWalk.js';
 import { summarizeUpdate } from './updateSummary.js';
 
@@ -165,4 +174,205 @@ export function treeOf(doc: Y.Doc, clientTimes: Map<number, number>): TreeNode[]
   const out: TreeNode[] = [];
   for (const w of walkDoc(doc, ctx)) out.push(w.node);
   return out;
+}
+
+/** Validates the replay range of a historyTree request with `toTs`. */
+export function validateReplayRange(at: number, toTs: number): void {
+  if (!(at <= toTs)) throw new HistoryError('range_invalid', 'toTs must be >= at');
+  if (toTs - at > INSPECT_LIMITS.maxHistorySpanMs) {
+    throw new HistoryError(
+      'range_too_large',
+      `replay range spans ${toTs - at} ms; at most ${INSPECT_LIMITS.maxHistorySpanMs} ms (24 h) per request`
+    );
+  }
+}
+
+/** A page of replay steps (bounded by node count) and whether it is the last one. */
+export interface ReplayPage {
+  steps: HistoryTreeStep[];
+  last: boolean;
+  /** On the last page: more updates than `maxSteps` fall in the range. */
+  truncated: boolean;
+}
+
+/** Synchronous work between two yields to the event loop during a replay. */
+const REPLAY_SLICE_MS = 8;
+
+/** Weight of a step for paging: nodes it carries (removed paths count too: they are bytes as well). */
+export function stepWeight(s: HistoryTreeStep): number {
+  return s.added.length + s.changed.length + s.removed.length;
+}
+
+/** Keeps only the top-most removed paths (removing a path removes its subtree). */
+function topmost(removed: string[]): string[] {
+  if (removed.length < 2) return removed;
+  const all = new Set(removed);
+  return removed.filter((p) => {
+    for (let a = parentPath(p); a !== null && a !== ''; a = parentPath(a)) if (all.has(a)) return false;
+    return true;
+  });
+}
+
+/**
+ * The document at `at` on a scratch doc plus a tree tracker on it: `base()` is
+ * the tree at `at` (equal to `treeOf` of the rebuilt doc), `pages()` replays
+ * the log after it and yields the tree patch of each update. Each update is
+ * applied and flushed on its own, so two updates never merge into one step.
+ *
+ * Node attribution follows `treeOf`: no recorded changes, and `lastTime` is the
+ * last logged time of the item's client. A client's new time changes the
+ * summary of every type holding one of its items, not only the ones its update
+ * touched, so those types are re-summarised too (index client → types).
+ */
+export class TreeReplay {
+  private patch: TreePatch | null = null;
+  private readonly byClient = new Map<number, Set<Y.AbstractType<unknown>>>();
+  private readonly onTx: (tr: Y.Transaction) => void;
+  private closed = false;
+
+  private constructor(
+    private readonly doc: Y.Doc,
+    private readonly clientTimes: Map<number, number>,
+    private readonly tracker: TreeTracker,
+    /** Last seq folded into the base. */
+    readonly seq: number,
+    readonly seqTs: number
+  ) {
+    for (const [client, structs] of doc.store.clients) {
+      for (const s of structs) this.index(client, s);
+    }
+    this.onTx = (tr) => {
+      for (const [client, after] of tr.afterState) {
+        const before = tr.beforeState.get(client) ?? 0;
+        if (after <= before) continue;
+        const structs = doc.store.clients.get(client);
+        if (!structs) continue;
+        for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
+          this.index(client, structs[i] as Y.Item | Y.GC);
+        }
+      }
+    };
+    doc.on('afterTransaction', this.onTx);
+  }
+
+  /** Rebuilds the doc at `at` and builds the tree cache (time-sliced). */
+  static async open(storage: Storage, room: string, at: number): Promise<TreeReplay> {
+    const r = await rebuildDocAt(storage, room, at);
+    const ctx: WalkContext = { clientTime: (c) => r.clientTimes.get(c), lastChange: new WeakMap() };
+    let replay: TreeReplay | null = null;
+    const tracker = new TreeTracker(r.doc, ctx, (p) => {
+      if (replay) replay.patch = p;
+    });
+    tracker.recordChanges = false;
+    // Patches are taken by explicit flushes only, one per update.
+    tracker.pause();
+    replay = new TreeReplay(r.doc, r.clientTimes, tracker, r.seq, r.seqTs);
+    try {
+      await tracker.ready;
+    } catch (err) {
+      replay.close();
+      throw err;
+    }
+    return replay;
+  }
+
+  private index(client: number, s: Y.Item | Y.GC): void {
+    if (!(s instanceof Y.Item) || !(s.parent instanceof Y.AbstractType)) return;
+    let set = this.byClient.get(client);
+    if (!set) {
+      set = new Set();
+      this.byClient.set(client, set);
+    }
+    set.add(s.parent as Y.AbstractType<unknown>);
+  }
+
+  /** The tree at `at`, pre-order. */
+  base(): readonly TreeNode[] {
+    return this.tracker.snapshot();
+  }
+
+  /** Applies one logged update and returns its tree patch. */
+  private step(u: StoredUpdate): HistoryTreeStep {
+    Y.applyUpdate(this.doc, u.update);
+    if (u.clientId && this.clientTimes.get(u.clientId) !== u.ts) {
+      this.clientTimes.set(u.clientId, u.ts);
+      const deps = this.byClient.get(u.clientId);
+      if (deps) this.tracker.touch(deps);
+    }
+    this.patch = null;
+    this.tracker.flush();
+    const p = this.patch as TreePatch | null;
+    this.patch = null;
+    return {
+      seq: u.seq,
+      ts: u.ts,
+      clientId: u.clientId,
+      added: p ? p.added : [],
+      changed: p ? p.changed : [],
+      removed: p ? topmost(p.removed) : [],
+    };
+  }
+
+  /**
+   * Replays the log entries after the base, in seq order, up to the first one
+   * with `ts > toTs`, at most `maxSteps`; pages hold at most `pageNodes` nodes
+   * (a bigger single step goes alone). Exactly one page has `last: true`.
+   * Yields the event loop every few ms of work.
+   */
+  async *pages(
+    storage: Storage,
+    room: string,
+    toTs: number,
+    maxSteps: number,
+    pageNodes: number
+  ): AsyncGenerator<ReplayPage> {
+    let after = this.seq;
+    let count = 0;
+    let truncated = false;
+    let page: HistoryTreeStep[] = [];
+    let weight = 0;
+    let sliceStart = performance.now();
+    read: for (;;) {
+      // One row past the bound tells whether the range holds more than maxSteps.
+      const want = Math.min(REPLAY_PAGE, maxSteps - count + 1);
+      const rows = await guard(storage.readAfter(room, after, want));
+      if (this.closed) return;
+      for (const u of rows) {
+        if (u.ts > toTs) break read;
+        if (count >= maxSteps) {
+          truncated = true;
+          break read;
+        }
+        const s = this.step(u);
+        count++;
+        after = u.seq;
+        const w = stepWeight(s);
+        if (page.length > 0 && weight + w > pageNodes) {
+          yield { steps: page, last: false, truncated: false };
+          if (this.closed) return;
+          page = [];
+          weight = 0;
+          sliceStart = performance.now();
+        }
+        page.push(s);
+        weight += w;
+        if (performance.now() - sliceStart > REPLAY_SLICE_MS) {
+          await yieldTurn();
+          if (this.closed) return;
+          sliceStart = performance.now();
+        }
+      }
+      if (rows.length < want) break;
+    }
+    yield { steps: page, last: true, truncated };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.tracker.close();
+    this.doc.off('afterTransaction', this.onTx);
+    this.byClient.clear();
+    this.doc.destroy();
+  }
 }

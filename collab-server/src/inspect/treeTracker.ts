@@ -75,6 +75,12 @@ export class TreeTracker {
   private paused = false;
   /** Minimum spacing of patches (the bridge raises it with the number of subscribers). */
   minFlushIntervalMs = MIN_FLUSH_INTERVAL_MS;
+  /**
+   * When false, transactions do not record `ctx.lastChange`: nodes keep the
+   * attribution a fresh walk derives from their items (history replay uses
+   * this so a replayed tree equals the tree rebuilt at that instant).
+   */
+  recordChanges = true;
   private progressWaiters: Array<() => void> = [];
   private readonly listener: (tr: Y.Transaction) => void;
   readonly ready: Promise<void>;
@@ -122,6 +128,21 @@ export class TreeTracker {
     if (!this.paused) return;
     this.paused = false;
     if (!this.isBuilding && this.pending.size > 0) this.flush(false);
+  }
+
+  /**
+   * Marks types for re-summary at the next flush although no transaction
+   * changed them (an input of their summary changed, e.g. a client's
+   * last-seen time). Unknown or deleted types are skipped by the flush.
+   */
+  touch(types: Iterable<Y.AbstractType<unknown>>): void {
+    if (this.closed) return;
+    let any = false;
+    for (const t of types) {
+      this.pending.add(t);
+      any = true;
+    }
+    if (any) this.schedule();
   }
 
   /** Resolves at the next build slice (or at once when not building). */
@@ -178,6 +199,7 @@ export class TreeTracker {
     for (const type of tr.changed.keys()) {
       const t = type as Y.AbstractType<unknown>;
       this.pending.add(t);
+      if (!this.recordChanges) continue;
       if (client !== -1) this.ctx.lastChange.set(t, { client, clock, time });
       else {
         const prev = this.ctx.lastChange.get(t);
