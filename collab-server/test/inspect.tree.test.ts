@@ -85,6 +85,8 @@ describe('tree tracker patches', () => {
     client.getMap('meta').set('a', 1);
     const patches: TreePatch[] = [];
     const tracker = new TreeTracker(pod, c, (p) => patches.push(p));
+    // No coalescing by time: how many patches the edits produce must not depend on machine speed.
+    tracker.minFlushIntervalMs = 0;
     await tracker.ready;
     const view = new Map(tracker.snapshot().map((n) => [n.path, n]));
     let seed = 7;
