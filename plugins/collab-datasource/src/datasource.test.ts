@@ -1,68 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import { firstValueFrom, filter, type Observable } from 'rxjs';
-import {
-  dateTime,
-  type DataFrame,
-  type DataQueryRequest,
-  type DataQueryResponse,
-  type DataSourceInstanceSettings,
-  LoadingState,
-} from '@grafana/data';
+import { firstValueFrom, filter } from 'rxjs';
+import { type DataFrame, type DataQueryResponse, LoadingState } from '@grafana/data';
 import { setTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 import { FRAME_LIMITS, INSPECT_LIMITS, UPDATES_FIELDS } from '@collabblocks/protocol';
 
-import { CollabDataSource, podUrlsOf } from './datasource';
+import type { CollabDataSource } from './datasource';
+import { podUrlsOf } from './datasource';
+import { makeDs, req, settled } from './datasource.testutil';
 import { startFakeInspectServer, waitUntil, type FakeServer } from './stream/fakeInspectServer.testutil';
-import type { SocketLike } from './stream/socket';
 import type { CollabJsonData, CollabQuery } from './types';
-
-function makeDs(urls: string[], extra: { oneShotTimeoutMs?: number } = {}): CollabDataSource {
-  const settings = {
-    id: 1,
-    uid: 'collab',
-    type: 'collabblocks-collab-datasource',
-    name: 'Collab',
-    url: '/api/datasources/proxy/uid/collab',
-    access: 'proxy',
-    readOnly: false,
-    jsonData: { podUrls: urls, tokenUrl: urls[0] },
-    meta: {} as DataSourceInstanceSettings['meta'],
-  } as DataSourceInstanceSettings<CollabJsonData>;
-  return new CollabDataSource(settings, {
-    orgRole: 'Viewer',
-    lingerMs: 0,
-    throttleMs: 20,
-    socketFactory: (url) => new WebSocket(url) as unknown as SocketLike,
-    tokenFetcher: async (scope) => ({
-      token: `${scope}-tok`,
-      expiresAt: Date.now() + 60_000,
-      scope,
-      org: 'acme',
-    }),
-    ...extra,
-  });
-}
-
-function req(targets: Array<Partial<CollabQuery>>, maxDataPoints?: number): DataQueryRequest<CollabQuery> {
-  return {
-    requestId: 'r1',
-    interval: '1s',
-    intervalMs: 1000,
-    ...(maxDataPoints !== undefined ? { maxDataPoints } : {}),
-    range: { from: dateTime(0), to: dateTime(3_600_000), raw: { from: 'now-1h', to: 'now' } },
-    scopedVars: {},
-    targets: targets.map(
-      (t, i) => ({ refId: String.fromCharCode(65 + i), queryType: 'rooms', ...t }) as CollabQuery
-    ),
-    timezone: 'utc',
-    app: 'dashboard',
-    startTime: Date.now(),
-  };
-}
-
-const settled = (o: Observable<DataQueryResponse>) =>
-  firstValueFrom(o.pipe(filter((r) => r.state === LoadingState.Done || r.state === LoadingState.Error)));
 
 describe('CollabDataSource (fake inspect server)', () => {
   let server: FakeServer;

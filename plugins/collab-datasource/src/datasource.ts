@@ -35,7 +35,8 @@ import {
   updatesHandler,
 } from './query/handlers';
 import { liveQuery } from './query/live';
-import { fetchRooms, historyQuery, historyTreeQuery, roomsQuery } from './query/oneShot';
+import { historyTreeQuery, REPLAY_TIMEOUT_MS } from './query/historyTree';
+import { fetchRooms, historyQuery, roomsQuery } from './query/oneShot';
 import { PodPool } from './stream/pool';
 import { browserSocketFactory, type SocketFactory } from './stream/socket';
 import { HttpStatusError, type TokenFetcher, TokenSource } from './stream/tokens';
@@ -66,6 +67,8 @@ export interface CollabDataSourceDeps {
   lingerMs?: number;
   throttleMs?: number;
   oneShotTimeoutMs?: number;
+  /** Deadline of a historyTree replay (default REPLAY_TIMEOUT_MS). */
+  replayTimeoutMs?: number;
 }
 
 const STREAM_OF: Partial<Record<CollabQueryType, 'presence' | 'tree' | 'updates' | 'traffic' | 'metrics'>> = {
@@ -157,8 +160,10 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
       toMs: request.range?.to?.valueOf() ?? Date.now(),
       gridSize: Math.max(1, Math.min(100, Math.floor(Number(t.gridSize ?? QUERY_DEFAULTS.gridSize)) || 20)),
       at: tpl.replace(t.at ?? '', scopedVars),
+      through: tpl.replace(t.through ?? '', scopedVars),
       filter: tpl.replace(t.filter ?? '', scopedVars).trim(),
       timeoutMs: this.deps.oneShotTimeoutMs ?? FRAME_LIMITS.oneShotTimeoutMs,
+      replayTimeoutMs: this.deps.replayTimeoutMs ?? REPLAY_TIMEOUT_MS,
       throttleMs: this.deps.throttleMs ?? 250,
     };
     if (

@@ -20,9 +20,13 @@ export interface RunContext {
   toMs: number;
   gridSize: number;
   at: string;
+  /** historyTree: replay through this instant ('' = no replay). */
+  through: string;
   filter: string;
   /** One-shot deadline (ms). */
   timeoutMs: number;
+  /** Deadline of a historyTree query with a replay (ms); its first message still within `timeoutMs`. */
+  replayTimeoutMs: number;
   /** Minimum interval between two emissions of a live query (ms). */
   throttleMs: number;
 }

@@ -9,7 +9,6 @@ import {
   FRAME_LIMITS,
   INSPECT_LIMITS,
   type HistoryMessage,
-  type HistoryTreeMessage,
   type InspectServerMessage,
   type RoomInfo,
 } from '@collabblocks/protocol';
@@ -17,32 +16,41 @@ import {
 import { truncatedNotice } from '../data/common';
 import { buildUpdatesFrame, updateRow, type UpdateRow } from '../data/logs';
 import { buildRoomsFrame } from '../data/rooms';
-import { buildTreeFrame, TreeState } from '../data/tree';
 import type { PodConnection } from '../stream/podConnection';
 import type { StreamEvent } from '../stream/types';
 import { describeError, matchesFilter, podMatches, response, type RunContext } from './context';
 
-export class TimeoutError extends Error {}
+/** A deadline passed; `detail` (when set) replaces the default "no answer within … ms". */
+export class TimeoutError extends Error {
+  constructor(readonly detail?: string) {
+    super(detail ?? 'timeout');
+  }
+}
 
 /**
  * Subscribes `source` and resolves with the messages up to and including the
  * one `isLast` accepts. Rejects on a fatal error event, on abort and at the deadline.
+ * `firstBy`: the first accepted message must arrive by then (a long `deadline` for a big answer
+ * must not make a silent pod take that long to fail).
  */
 export function collect(
   source: Observable<StreamEvent>,
   isLast: (msg: InspectServerMessage) => boolean,
   accept: (msg: InspectServerMessage) => boolean,
   deadline: number,
-  signal: AbortSignal
+  signal: AbortSignal,
+  opts: { firstBy?: number } = {}
 ): Promise<{ pod: string; msgs: InspectServerMessage[] }> {
   return new Promise((resolve, reject) => {
     const msgs: InspectServerMessage[] = [];
     let pod = '';
     let settled = false;
+    const started = Date.now();
     const finish = (fn: () => void): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (firstTimer) clearTimeout(firstTimer);
       signal.removeEventListener('abort', onAbort);
       // Unsubscribe after the current emission has been handled.
       queueMicrotask(() => sub.unsubscribe());
@@ -50,9 +58,29 @@ export function collect(
     };
     const onAbort = (): void => finish(() => reject(new Error('aborted')));
     const timer = setTimeout(
-      () => finish(() => reject(new TimeoutError('timeout'))),
-      Math.max(0, deadline - Date.now())
+      () =>
+        finish(() =>
+          reject(
+            new TimeoutError(
+              msgs.length > 0
+                ? `answer incomplete after ${deadline - started} ms (${msgs.length} messages received)`
+                : undefined
+            )
+          )
+        ),
+      Math.max(0, deadline - started)
     );
+    const firstBy = opts.firstBy;
+    const firstTimer =
+      firstBy !== undefined && firstBy < deadline
+        ? setTimeout(
+            () => {
+              if (msgs.length === 0)
+                finish(() => reject(new TimeoutError(`no answer within ${firstBy - started} ms`)));
+            },
+            Math.max(0, firstBy - started)
+          )
+        : undefined;
     signal.addEventListener('abort', onAbort);
     const sub = source.subscribe((ev) => {
       pod = ev.pod;
@@ -69,12 +97,13 @@ export function collect(
 }
 
 function timeoutText(conn: PodConnection, err: unknown, timeoutMs: number): string {
-  if (err instanceof TimeoutError) return `${conn.podName}: no answer within ${timeoutMs} ms`;
+  if (err instanceof TimeoutError)
+    return `${conn.podName}: ${err.detail ?? `no answer within ${timeoutMs} ms`}`;
   return (err as Error)?.message ?? String(err);
 }
 
-/** Runs `work` per pod in parallel under one deadline; one response at the end. */
-function oneShot<T extends { pod: string }>(
+/** Runs `work` per pod in parallel under one deadline (`ctx.timeoutMs`); one response at the end. */
+export function oneShot<T extends { pod: string }>(
   ctx: RunContext,
   work: (conn: PodConnection, deadline: number, signal: AbortSignal) => Promise<T>,
   build: (results: Array<{ conn: PodConnection; value: T }>) => { frames: DataFrame[]; notices: string[] }
@@ -154,17 +183,6 @@ export function roomsQuery(ctx: RunContext): Observable<DataQueryResponse> {
   });
 }
 
-/** Parses the historyTree instant: epoch ms, ISO time, or '' (→ fallback). */
-export function parseInstant(text: string, fallback: number): number {
-  const t = text.trim();
-  if (t === '') return fallback;
-  if (/^\d+(\.\d+)?$/.test(t)) return Math.floor(Number(t));
-  const parsed = Date.parse(t);
-  if (Number.isNaN(parsed))
-    throw new Error(`"at" must be an ISO time or epoch milliseconds, got "${t.slice(0, 40)}"`);
-  return parsed;
-}
-
 export function historyQuery(ctx: RunContext): Observable<DataQueryResponse> {
   let toTs = Math.floor(ctx.toMs);
   let fromTs = Math.floor(ctx.fromMs);
@@ -242,57 +260,6 @@ export function historyQuery(ctx: RunContext): Observable<DataQueryResponse> {
           }),
         ],
         notices: out,
-      };
-    }
-  );
-}
-
-export function historyTreeQuery(ctx: RunContext): Observable<DataQueryResponse> {
-  let at: number;
-  try {
-    at = parseInstant(ctx.at, Math.floor(ctx.toMs));
-  } catch (err) {
-    return new Observable((s) => {
-      s.next(response(ctx, LoadingState.Error, [], [(err as Error).message]));
-      s.complete();
-    });
-  }
-  return oneShot(
-    ctx,
-    async (conn, deadline, signal) => {
-      const res = await collect(
-        conn.request({ type: 'historyTree', room: ctx.room, at }),
-        (m) => m.type === 'historyTree' && m.last,
-        (m) => m.type === 'historyTree',
-        deadline,
-        signal
-      );
-      const chunks = res.msgs as HistoryTreeMessage[];
-      const tree = new TreeState();
-      for (const c of chunks) tree.applySnapshot({ ...c, ts: at });
-      const seq = chunks[0]?.seq ?? 0;
-      return { pod: res.pod, tree, seq };
-    },
-    (results) => {
-      // Pods with their own storage may know more of the log: show the most complete answer.
-      const best = results
-        .map((r) => r.value)
-        .sort((a, b) => b.seq - a.seq || b.tree.total - a.tree.total)[0];
-      if (!best) return { frames: [], notices: [] };
-      const nodes = best.tree.ordered();
-      const { frame, truncated } = buildTreeFrame(nodes, {
-        refId: ctx.refId,
-        kind: 'historyTree',
-        room: ctx.room,
-        pod: best.pod,
-        ts: at,
-        seq: best.seq,
-        complete: true,
-        scope: ctx.scope(),
-      });
-      return {
-        frames: [frame],
-        notices: truncated > 0 ? [truncatedNotice('history tree', nodes.length, FRAME_LIMITS.maxRows)] : [],
       };
     }
   );
