@@ -239,6 +239,17 @@ describe('historyTree replay', () => {
     }
     expect(compared).toBeGreaterThanOrEqual(10);
 
+    // A step carries what its update touched, not every node of its writer.
+    const lastStep = r.steps[r.steps.length - 1] as HistoryTreeStep;
+    expect(lastStep.added).toEqual([]);
+    expect(lastStep.removed).toEqual([]);
+    expect(lastStep.changed.map((n) => n.path).sort()).toEqual(['/meta', '/meta/stage']);
+    // lastTime is the write time of the node's latest item.
+    expect(view.get('/meta/stage')?.lastTime).toBe(lastStep.ts);
+    expect(view.get('/text')?.lastTime).toBeLessThan(lastStep.ts);
+    const firstStep = r.steps[0] as HistoryTreeStep;
+    expect(view.get('/arr/2')?.lastTime).toBeLessThan(firstStep.ts);
+
     const final = await treeAt(c, end);
     expect(sorted(view)).toEqual(sorted(final));
     expect(view.get('/meta/stage')?.value).toBe('review');

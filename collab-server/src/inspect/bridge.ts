@@ -1024,7 +1024,8 @@ export class InspectBridge implements SessionHost {
       let seqTs: number;
       if (msg.toTs === undefined) {
         const r = await rebuildDocAt(this.opts.storage, msg.room, msg.at);
-        nodes = treeOf(r.doc, r.clientTimes);
+        nodes = treeOf(r.doc, r.clientTimes, r.itemTimes);
+        r.itemTimes.close();
         r.doc.destroy();
         seq = r.seq;
         seqTs = r.seqTs;

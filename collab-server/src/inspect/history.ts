@@ -121,12 +121,70 @@ export function summarizeStored(entries: StoredUpdate[], doc: Y.Doc, withPreview
   });
 }
 
+/**
+ * Which logged update wrote each clock range of each client, recorded while a
+ * rebuild applies the log: the exact write time of every item written after
+ * the starting snapshot (items folded into the snapshot have none).
+ */
+export class ItemTimes {
+  private readonly byClient = new Map<number, { starts: number[]; ts: number[] }>();
+  /** Time of the update being applied (set before each `Y.applyUpdate`). */
+  current = 0;
+  private readonly onTx = (tr: Y.Transaction): void => {
+    for (const [client, after] of tr.afterState) {
+      const before = tr.beforeState.get(client) ?? 0;
+      if (after > before) this.record(client, before, this.current);
+    }
+  };
+
+  constructor(private readonly doc: Y.Doc) {
+    doc.on('afterTransaction', this.onTx);
+  }
+
+  /** Clocks `from`.. of `client` were written at `ts` (a client's clocks only grow). */
+  record(client: number, from: number, ts: number): void {
+    let r = this.byClient.get(client);
+    if (!r) {
+      r = { starts: [], ts: [] };
+      this.byClient.set(client, r);
+    }
+    const lastStart = r.starts[r.starts.length - 1];
+    if (lastStart !== undefined && from <= lastStart) return;
+    r.starts.push(from);
+    r.ts.push(ts);
+  }
+
+  /** Write time of `client:clock`, or undefined when it predates the log replayed. */
+  get(client: number, clock: number): number | undefined {
+    const r = this.byClient.get(client);
+    if (!r) return undefined;
+    let lo = 0;
+    let hi = r.starts.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if ((r.starts[mid] as number) <= clock) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 ? undefined : r.ts[found];
+  }
+
+  close(): void {
+    this.doc.off('afterTransaction', this.onTx);
+    this.byClient.clear();
+  }
+}
+
 export interface DocAtResult {
   doc: Y.Doc;
   /** Last seq applied (0 when none). */
   seq: number;
   seqTs: number;
   clientTimes: Map<number, number>;
+  /** Write time of the items replayed from the log (keeps recording while the doc changes). */
+  itemTimes: ItemTimes;
 }
 
 /** Rebuilds the document as it was at `at` on a scratch doc. */
@@ -141,36 +199,50 @@ export async function rebuildDocAt(storage: Storage, room: string, at: number): 
     seq = snap.seq;
     seqTs = snap.ts;
   }
+  const itemTimes = new ItemTimes(doc);
   let replayed = 0;
-  for (;;) {
-    const page = await guard(storage.readAfter(room, seq, REPLAY_PAGE));
-    let done = page.length < REPLAY_PAGE;
-    for (const u of page) {
-      if (u.ts > at) {
-        done = true;
-        break;
+  try {
+    for (;;) {
+      const page = await guard(storage.readAfter(room, seq, REPLAY_PAGE));
+      let done = page.length < REPLAY_PAGE;
+      for (const u of page) {
+        if (u.ts > at) {
+          done = true;
+          break;
+        }
+        itemTimes.current = u.ts;
+        Y.applyUpdate(doc, u.update);
+        seq = u.seq;
+        seqTs = u.ts;
+        if (u.clientId) clientTimes.set(u.clientId, u.ts);
+        replayed++;
       }
-      Y.applyUpdate(doc, u.update);
-      seq = u.seq;
-      seqTs = u.ts;
-      if (u.clientId) clientTimes.set(u.clientId, u.ts);
-      replayed++;
+      if (done) break;
+      if (replayed >= MAX_REPLAY_ENTRIES) {
+        throw new HistoryError(
+          'range_too_large',
+          `more than ${MAX_REPLAY_ENTRIES} updates between the nearest snapshot and the requested instant`
+        );
+      }
     }
-    if (done) break;
-    if (replayed >= MAX_REPLAY_ENTRIES) {
-      doc.destroy();
-      throw new HistoryError(
-        'range_too_large',
-        `more than ${MAX_REPLAY_ENTRIES} updates between the nearest snapshot and the requested instant`
-      );
-    }
+  } catch (err) {
+    itemTimes.close();
+    doc.destroy();
+    throw err;
   }
-  return { doc, seq, seqTs, clientTimes };
+  return { doc, seq, seqTs, clientTimes, itemTimes };
+}
+
+/** Walk context of a rebuilt doc: exact item times when known, else the client's last logged time. */
+export function historyContext(clientTimes: Map<number, number>, itemTimes?: ItemTimes): WalkContext {
+  const ctx: WalkContext = { clientTime: (c) => clientTimes.get(c), lastChange: new WeakMap() };
+  if (itemTimes) ctx.itemTime = (c, clock) => itemTimes.get(c, clock);
+  return ctx;
 }
 
 /** The tree of a rebuilt doc (pre-order). */
-export function treeOf(doc: Y.Doc, clientTimes: Map<number, number>): TreeNode[] {
-  const ctx: WalkContext = { clientTime: (c) => clientTimes.get(c), lastChange: new WeakMap() };
+export function treeOf(doc: Y.Doc, clientTimes: Map<number, number>, itemTimes?: ItemTimes): TreeNode[] {
+  const ctx = historyContext(clientTimes, itemTimes);
   const out: TreeNode[] = [];
   for (const w of walkDoc(doc, ctx)) out.push(w.node);
   return out;
@@ -219,54 +291,35 @@ function topmost(removed: string[]): string[] {
  * the log after it and yields the tree patch of each update. Each update is
  * applied and flushed on its own, so two updates never merge into one step.
  *
- * Node attribution follows `treeOf`: no recorded changes, and `lastTime` is the
- * last logged time of the item's client. A client's new time changes the
- * summary of every type holding one of its items, not only the ones its update
- * touched, so those types are re-summarised too (index client → types).
+ * Node attribution follows `treeOf` (no recorded changes; `lastTime` is the
+ * write time of the node's latest item), so a node's summary changes only when
+ * an update touches its type: a step is proportional to its update.
  */
 export class TreeReplay {
   private patch: TreePatch | null = null;
-  private readonly byClient = new Map<number, Set<Y.AbstractType<unknown>>>();
-  private readonly onTx: (tr: Y.Transaction) => void;
   private closed = false;
 
   private constructor(
     private readonly doc: Y.Doc,
     private readonly clientTimes: Map<number, number>,
+    private readonly itemTimes: ItemTimes,
     private readonly tracker: TreeTracker,
     /** Last seq folded into the base. */
     readonly seq: number,
     readonly seqTs: number
-  ) {
-    for (const [client, structs] of doc.store.clients) {
-      for (const s of structs) this.index(client, s);
-    }
-    this.onTx = (tr) => {
-      for (const [client, after] of tr.afterState) {
-        const before = tr.beforeState.get(client) ?? 0;
-        if (after <= before) continue;
-        const structs = doc.store.clients.get(client);
-        if (!structs) continue;
-        for (let i = Y.findIndexSS(structs, before); i < structs.length; i++) {
-          this.index(client, structs[i] as Y.Item | Y.GC);
-        }
-      }
-    };
-    doc.on('afterTransaction', this.onTx);
-  }
+  ) {}
 
   /** Rebuilds the doc at `at` and builds the tree cache (time-sliced). */
   static async open(storage: Storage, room: string, at: number): Promise<TreeReplay> {
     const r = await rebuildDocAt(storage, room, at);
-    const ctx: WalkContext = { clientTime: (c) => r.clientTimes.get(c), lastChange: new WeakMap() };
     let replay: TreeReplay | null = null;
-    const tracker = new TreeTracker(r.doc, ctx, (p) => {
+    const tracker = new TreeTracker(r.doc, historyContext(r.clientTimes, r.itemTimes), (p) => {
       if (replay) replay.patch = p;
     });
     tracker.recordChanges = false;
     // Patches are taken by explicit flushes only, one per update.
     tracker.pause();
-    replay = new TreeReplay(r.doc, r.clientTimes, tracker, r.seq, r.seqTs);
+    replay = new TreeReplay(r.doc, r.clientTimes, r.itemTimes, tracker, r.seq, r.seqTs);
     try {
       await tracker.ready;
     } catch (err) {
@@ -276,16 +329,6 @@ export class TreeReplay {
     return replay;
   }
 
-  private index(client: number, s: Y.Item | Y.GC): void {
-    if (!(s instanceof Y.Item) || !(s.parent instanceof Y.AbstractType)) return;
-    let set = this.byClient.get(client);
-    if (!set) {
-      set = new Set();
-      this.byClient.set(client, set);
-    }
-    set.add(s.parent as Y.AbstractType<unknown>);
-  }
-
   /** The tree at `at`, pre-order. */
   base(): readonly TreeNode[] {
     return this.tracker.snapshot();
@@ -293,12 +336,9 @@ export class TreeReplay {
 
   /** Applies one logged update and returns its tree patch. */
   private step(u: StoredUpdate): HistoryTreeStep {
+    this.itemTimes.current = u.ts;
     Y.applyUpdate(this.doc, u.update);
-    if (u.clientId && this.clientTimes.get(u.clientId) !== u.ts) {
-      this.clientTimes.set(u.clientId, u.ts);
-      const deps = this.byClient.get(u.clientId);
-      if (deps) this.tracker.touch(deps);
-    }
+    if (u.clientId) this.clientTimes.set(u.clientId, u.ts);
     this.patch = null;
     this.tracker.flush();
     const p = this.patch as TreePatch | null;
@@ -371,8 +411,7 @@ export class TreeReplay {
     if (this.closed) return;
     this.closed = true;
     this.tracker.close();
-    this.doc.off('afterTransaction', this.onTx);
-    this.byClient.clear();
+    this.itemTimes.close();
     this.doc.destroy();
   }
 }

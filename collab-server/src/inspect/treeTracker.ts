@@ -130,21 +130,6 @@ export class TreeTracker {
     if (!this.isBuilding && this.pending.size > 0) this.flush(false);
   }
 
-  /**
-   * Marks types for re-summary at the next flush although no transaction
-   * changed them (an input of their summary changed, e.g. a client's
-   * last-seen time). Unknown or deleted types are skipped by the flush.
-   */
-  touch(types: Iterable<Y.AbstractType<unknown>>): void {
-    if (this.closed) return;
-    let any = false;
-    for (const t of types) {
-      this.pending.add(t);
-      any = true;
-    }
-    if (any) this.schedule();
-  }
-
   /** Resolves at the next build slice (or at once when not building). */
   waitProgress(): Promise<void> {
     if (!this.isBuilding) return Promise.resolve();

@@ -22,8 +22,20 @@ export interface LastChange {
 export interface WalkContext {
   /** Last time an update of this Yjs client was seen (epoch ms), if known. */
   clientTime(client: number): number | undefined;
+  /**
+   * Optional, exact: time the struct `client:clock` was written (epoch ms), if
+   * known. When set it replaces `clientTime` (history rebuilt from the log knows
+   * which logged update carried each clock range).
+   */
+  itemTime?(client: number, clock: number): number | undefined;
   /** Last change recorded for a type while it was observed. */
   lastChange: WeakMap<Y.AbstractType<unknown>, LastChange>;
+}
+
+/** Time of an item's last clock (`off`: offset of one element in a merged item). */
+function timeOf(ctx: WalkContext, item: Y.Item, off?: number): number | undefined {
+  if (!ctx.itemTime) return ctx.clientTime(item.id.client);
+  return ctx.itemTime(item.id.client, item.id.clock + (off ?? item.length - 1));
 }
 
 /** A node plus what the tracker needs to diff it. */
@@ -118,8 +130,8 @@ function textOf(type: AnyType): string {
 function newer(ctx: WalkContext, a: Y.Item | null, b: Y.Item): Y.Item {
   if (a === null) return b;
   if (a.id.client === b.id.client) return b.id.clock > a.id.clock ? b : a;
-  const ta = ctx.clientTime(a.id.client) ?? 0;
-  const tb = ctx.clientTime(b.id.client) ?? 0;
+  const ta = timeOf(ctx, a) ?? 0;
+  const tb = timeOf(ctx, b) ?? 0;
   if (tb !== ta) return tb > ta ? b : a;
   return b.id.clock > a.id.clock ? b : a;
 }
@@ -172,7 +184,7 @@ export function summarizeType(
   } else if (latest !== null) {
     node.lastClient = latest.id.client;
     node.lastClock = latest.id.clock;
-    const t = ctx.clientTime(latest.id.client);
+    const t = timeOf(ctx, latest);
     if (t !== undefined) node.lastTime = t;
   }
   if (type instanceof Y.XmlElement) node.nodeName = type.nodeName;
@@ -193,7 +205,8 @@ function leafNode(
   item: Y.Item,
   value: unknown,
   at: { path: string; parent: string; depth: number; key: string; index?: number },
-  ctx: WalkContext
+  ctx: WalkContext,
+  off?: number
 ): TreeNode {
   const r = renderValue(value);
   const node: TreeNode = {
@@ -212,7 +225,7 @@ function leafNode(
     value: r.value,
   };
   if (at.index !== undefined) node.index = at.index;
-  const t = ctx.clientTime(item.id.client);
+  const t = timeOf(ctx, item, off);
   if (t !== undefined) node.lastTime = t;
   return node;
 }
@@ -265,7 +278,7 @@ export function* childrenIter(type: AnyType, parent: TreeNode, ctx: WalkContext)
             index,
           };
           yield {
-            node: leafNode(item, content[off], at, ctx),
+            node: leafNode(item, content[off], at, ctx, off),
             ident: `${item.id.client}:${item.id.clock + off}`,
           };
           index++;
