@@ -3,7 +3,8 @@
  * pod core's test helpers) and stock y-websocket clients: every query type
  * emits frames with the contract's fields and keeps updating, unsubscribing
  * closes the pods' inspect sessions (`inspect_sessions` back to 0 on
- * /metrics), a Viewer never receives names or typed text, and a dead pod is
+ * /metrics), a historyTree replay ends exactly at the tree of its end instant,
+ * a Viewer never receives names or typed text, and a dead pod is
  * named by testDatasource. Token minting goes through a stand-in of the data
  * proxy route: POST <tokenUrl>/api/inspect/token/<scope> with the org API key,
  * and 403 for content when the role is below Editor (plugin.json reqRole).
@@ -24,6 +25,8 @@ import { setTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 import {
   PRESENCE_FIELDS,
   TREE_FIELDS,
+  TREE_STEP_FIELDS,
+  type TreeStepsFrameCustom,
   UPDATES_FIELDS,
   HEATMAP_FIELDS,
   METRICS_FIELDS,
@@ -304,6 +307,90 @@ describe('collab datasource against real pods', () => {
     expect(field(tree?.data[0], TREE_FIELDS.path)).toContain('/body');
     ds.dispose();
   }, 30_000);
+
+  it('historyTree replay: base + steps end exactly at the tree of the replay end', async () => {
+    const room = 'acme/dsreplay';
+    const writer = connectClient(pods[0]!.wsUrl, room, clientToken({ org: 'acme', sub: 'bob' }));
+    clients.push(writer);
+    await writer.synced;
+    writer.doc.getText('body').insert(0, 'before');
+    await new Promise((r) => setTimeout(r, 300));
+    const at = Date.now();
+    await new Promise((r) => setTimeout(r, 30));
+    const map = writer.doc.getMap('m');
+    const edits = [
+      () => writer.doc.getText('body').insert(6, ' after'),
+      () => map.set('k1', 1),
+      () => map.set('k2', { nested: true }),
+      () => map.delete('k1'),
+    ];
+    for (const e of edits) {
+      e();
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    const through = Date.now() + 500;
+    await new Promise((r) => setTimeout(r, 600));
+    const ds = dataSource([pods[0]!.httpUrl], 'Editor');
+    const run = async (q: Partial<CollabQuery>): Promise<DataQueryResponse> => {
+      const { responses, sub } = await collect(
+        ds,
+        request([{ queryType: 'historyTree', room, ...q }]),
+        (rs) => rs.some((r) => r.state === LoadingState.Done || r.state === LoadingState.Error),
+        15_000
+      );
+      sub.unsubscribe();
+      return responses.at(-1)!;
+    };
+    let replay: DataQueryResponse | undefined;
+    // The pod persists the log asynchronously: wait until the last edit is in it.
+    await waitFor(
+      async () => {
+        replay = await run({ at: String(at), through: String(through) });
+        return field(replay.data[1], TREE_STEP_FIELDS.path).includes('/m/k2');
+      },
+      10_000,
+      'all edits in the replay'
+    );
+    expect(replay?.errors ?? []).toEqual([]);
+    const [base, steps] = replay?.data as DataFrame[];
+    expect(collabFrameKind(base?.meta)).toBe('historyTree');
+    expect(collabFrameKind(steps?.meta)).toBe('treeSteps');
+    const custom = steps?.meta?.custom as TreeStepsFrameCustom;
+    expect(custom).toMatchObject({ room, from: at, to: through, truncated: false, scope: 'content' });
+    expect(field(base, TREE_FIELDS.path)).not.toContain('/m');
+    const seqs = field(steps, TREE_STEP_FIELDS.seq) as number[];
+    // One step per logged update: every edit after `at` (the earlier insert is in the base).
+    expect(custom.steps).toBe(edits.length);
+    expect(new Set(seqs).size).toBe(custom.steps);
+    expect(seqs.every((s, i) => i === 0 || s >= seqs[i - 1]!)).toBe(true);
+    expect(field(steps, TREE_STEP_FIELDS.op)).toContain('removed');
+
+    // Apply the steps on the base: the node set and the text equal the tree at `through`.
+    const nodes = new Map<string, string>();
+    const basePaths = field(base, TREE_FIELDS.path) as string[];
+    const baseValues = field(base, TREE_FIELDS.value) as string[];
+    basePaths.forEach((p, i) => nodes.set(p, baseValues[i] ?? ''));
+    const ops = field(steps, TREE_STEP_FIELDS.op) as string[];
+    const paths = field(steps, TREE_STEP_FIELDS.path) as string[];
+    const values = field(steps, TREE_STEP_FIELDS.value) as string[];
+    ops.forEach((op, i) => {
+      const p = paths[i]!;
+      if (op === 'removed') {
+        for (const k of [...nodes.keys()]) if (k === p || k.startsWith(`${p}/`)) nodes.delete(k);
+      } else if (op === 'added' || op === 'changed') {
+        nodes.set(p, values[i] ?? '');
+      }
+    });
+    const end = await run({ at: String(through) });
+    expect(end.errors ?? []).toEqual([]);
+    const endPaths = field(end.data[0], TREE_FIELDS.path) as string[];
+    const endValues = field(end.data[0], TREE_FIELDS.value) as string[];
+    expect(new Map(endPaths.map((p, i) => [p, endValues[i] ?? '']))).toEqual(nodes);
+    expect(nodes.get('/body')).toBe('before after');
+    expect(nodes.has('/m/k1')).toBe(false);
+    expect((end.data[0] as DataFrame).meta?.custom?.seq).toBe(seqs.at(-1));
+    ds.dispose();
+  }, 45_000);
 
   it('a Viewer (metadata route) never receives names or typed text', async () => {
     const ds = dataSource([pods[0]!.httpUrl], 'Viewer');
