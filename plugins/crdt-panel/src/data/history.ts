@@ -11,10 +11,11 @@
  * before t among all chains (a chain's state at t = its base with its patches up to t applied). Before any
  * known state the earliest one is shown (`before`).
  *
- * Materialising a state applies patches to a private cursor (moved forward incrementally) and copies it;
- * copies at regular steps (checkpoints, bounded by a node budget) make moving backwards cheap, so a slider
- * over 5,000 steps of a 100k-node document never re-applies the whole chain. Returned models are never
- * mutated afterwards (the same instant returns the same object).
+ * Materialising a state starts from the nearest state at or before it — the chain's cursor (the last state
+ * shown, moved forward in place) or a checkpoint (a copy every few hundred steps, bounded by a node budget) —
+ * so a slider over 5,000 steps of a 100k-node document never re-applies the whole chain, and stepping
+ * forward applies only the patches in between. A stable result is a copy nobody mutates (the same instant
+ * returns the same object); a `view` result is the cursor itself.
  */
 import { INSPECT_LIMITS } from '@collabblocks/protocol';
 
@@ -286,7 +287,13 @@ export class TreeHistory {
     return c.replay.truncated ? last : Math.max(c.replay.to, last);
   }
 
-  stateAt(t: number): StateAt | null {
+  /**
+   * The document at instant t. By default the model is never mutated afterwards (keep it as long as you
+   * like). With `view`, it may be the history's own cursor, valid until the next `stateAt`: stepping
+   * forward then costs only the patches in between, no copy (the panel's timeline uses it).
+   */
+  stateAt(t: number, opts: { view?: boolean } = {}): StateAt | null {
+    const view = opts.view === true;
     let best: { chain: Chain; j: number; ts: number; rank: number } | null = null;
     for (const chain of this.chains()) {
       if (chain.base.meta.ts > t) continue;
@@ -305,7 +312,7 @@ export class TreeHistory {
     }
     if (best) {
       return {
-        model: this.materialise(best.chain, best.j, best.ts),
+        model: this.materialise(best.chain, best.j, best.ts, view),
         ts: best.ts,
         source: best.chain.kind,
         before: false,
@@ -319,7 +326,7 @@ export class TreeHistory {
     }
     if (!first) return null;
     return {
-      model: this.materialise(first, -1, first.base.meta.ts),
+      model: this.materialise(first, -1, first.base.meta.ts, view),
       ts: first.base.meta.ts,
       source: first.kind,
       before: true,
@@ -327,52 +334,50 @@ export class TreeHistory {
     };
   }
 
-  /** The chain's state after its step j (-1 = the base), as a model nobody mutates afterwards. */
-  private materialise(chain: Chain, j: number, ts: number): TreeModel {
+  /**
+   * The chain's state after its step j (-1 = the base). Stable: a model nobody mutates afterwards. View:
+   * the chain's cursor itself, moved in place (no copy when moving forward), valid until the next call.
+   */
+  private materialise(chain: Chain, j: number, ts: number, view: boolean): TreeModel {
     // A keyframe's base is never mutated: hand it out as is. The live base may be the caller's live model.
     if (j < 0 && chain.kind === 'keyframe') return chain.base;
     const at = chain.offset + j;
-    if (chain.out && chain.out.at === at) return chain.out.model;
-    // Only the chain in use keeps a cursor and a last state (checkpoints stay, within their budget).
+    if (!view && chain.out && chain.out.at === at) return chain.out.model;
+    if (view && chain.cursor && chain.cursor.at === at) return chain.cursor.model;
     for (const c of this.chains()) {
-      if (c !== chain) {
-        c.cursor = null;
-        c.out = null;
-      }
+      if (c === chain) continue;
+      // Only the chain in use keeps its snapshots (checkpoints stay, within their budget).
+      c.out = null;
+      if (view) c.cursor = null;
     }
-    const cursor = this.moveCursor(chain, at);
-    const model = this.copy(cursor.model);
-    model.meta.ts = ts;
-    chain.out = { at, model };
-    return model;
+    // Start from the nearest state at or before `at`: the cursor, a checkpoint or the base.
+    let from: Snapshot = { at: chain.offset - 1, model: chain.base };
+    if (chain.cursor && chain.cursor.at <= at) from = chain.cursor;
+    let cp: Checkpoint | null = null;
+    for (const c of chain.checkpoints) if (c.at <= at && (!cp || c.at > cp.at)) cp = c;
+    // A checkpoint well ahead of the cursor saves more patches than a copy costs.
+    if (cp && (from !== chain.cursor || cp.at - from.at > chain.every / 2)) {
+      cp.used = ++this.useClock;
+      from = cp;
+    }
+    const snap: Snapshot =
+      view && from === chain.cursor ? chain.cursor : { at: from.at, model: this.copy(from.model) };
+    const m = snap.model;
+    for (let a = snap.at + 1; a <= at; a++) {
+      applyPatch(m, chain.steps[a - chain.offset] as TreePatch);
+      this.stats.patchesApplied++;
+      if ((a + 1) % chain.every === 0) this.checkpoint(chain, a, m);
+    }
+    snap.at = at;
+    m.meta.ts = ts;
+    if (view) chain.cursor = snap;
+    else chain.out = snap;
+    return m;
   }
 
   private copy(model: TreeModel): TreeModel {
     this.stats.copies++;
     return cloneModel(model);
-  }
-
-  /** Puts the chain's private cursor at absolute step `at`, from the nearest state at or before it. */
-  private moveCursor(chain: Chain, at: number): Snapshot {
-    const baseAt = chain.offset - 1;
-    let start: Snapshot | null = chain.cursor && chain.cursor.at <= at ? chain.cursor : null;
-    let cp: Checkpoint | null = null;
-    for (const c of chain.checkpoints) if (c.at <= at && (!cp || c.at > cp.at)) cp = c;
-    // A checkpoint well ahead of the cursor saves more patches than its copy costs.
-    if (cp && (!start || cp.at - start.at > chain.every / 2)) {
-      cp.used = ++this.useClock;
-      start = { at: cp.at, model: this.copy(cp.model) };
-    }
-    if (!start) start = { at: baseAt, model: this.copy(chain.base) };
-    const m = start.model;
-    for (let a = start.at + 1; a <= at; a++) {
-      applyPatch(m, chain.steps[a - chain.offset] as TreePatch);
-      this.stats.patchesApplied++;
-      if ((a + 1) % chain.every === 0) this.checkpoint(chain, a, m);
-    }
-    start.at = at;
-    chain.cursor = start;
-    return start;
   }
 
   private checkpoint(chain: Chain, at: number, model: TreeModel): void {

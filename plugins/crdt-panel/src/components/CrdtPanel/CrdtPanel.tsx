@@ -55,7 +55,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   const live = s.current();
   const liveVersion = live?.version ?? 0;
   const travelled = useMemo(
-    () => (travelAt === null ? null : s.history.stateAt(travelAt)),
+    () => (travelAt === null ? null : s.history.stateAt(travelAt, { view: true })),
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [travelAt, s, s.history.revision, liveVersion]
   );
