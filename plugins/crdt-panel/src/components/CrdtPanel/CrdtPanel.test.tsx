@@ -3,7 +3,7 @@ import { act, fireEvent, render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { type DataFrame, type PanelProps, LoadingState, dateTime } from '@grafana/data';
 
-import { bigDocument, node, treeFrame } from '../../data/testing';
+import { bigDocument, node, stepsFrame, treeFrame } from '../../data/testing';
 import { plugin } from '../../module';
 import { type CrdtPanelOptions, DEFAULT_OPTIONS } from '../../types';
 import { CrdtPanel } from './CrdtPanel';
@@ -97,6 +97,83 @@ describe('CrdtPanel', () => {
     expect(screen.getByText('"three"')).toBeTruthy();
     expect(screen.getByTestId('crdt-summary').textContent).toContain('diff +0 −0 ~1');
     expect(document.querySelector('[data-diff="changed"]')?.getAttribute('data-path')).toBe('/doc/title');
+  });
+
+  it('steps through every update of a range replayed from the pod log (historyTree + treeSteps)', () => {
+    const base = doc('one');
+    const title = base[1]!;
+    const items = base[2]!;
+    const series = [
+      treeFrame(base, { ts: 1000 }, 'historyTree'),
+      stepsFrame(
+        [
+          { ts: 2000, seq: 5, clientId: 9, added: [], changed: [{ ...title, value: 'two' }], removed: [] },
+          { ts: 3000, seq: 6, clientId: 9, added: [], changed: [], removed: [] },
+          {
+            ts: 4000,
+            seq: 7,
+            clientId: 9,
+            added: [node('/doc/items/2', 'value', { value: 'third' })],
+            changed: [{ ...items, children: 3 }],
+            removed: [],
+          },
+          { ts: 5000, seq: 8, clientId: 9, added: [], changed: [], removed: ['/doc/items/0'] },
+          { ts: 6000, seq: 9, clientId: 9, added: [], changed: [{ ...title, value: 'three' }], removed: [] },
+        ],
+        { from: 1000, to: 8000 }
+      ),
+    ];
+    render(<CrdtPanel {...props(series, { expandDepth: 5 })} />);
+    const root = () => screen.getByTestId('collabblocks-crdt-panel-root');
+    // No live tree: the latest known state (the historyTree base) is shown.
+    expect(rowPaths()).toContain('/doc/items/0');
+    act(() => {
+      fireEvent.change(screen.getByTestId('crdt-timeline-slider'), { target: { value: '1500' } });
+    });
+    expect(root().getAttribute('data-state-ts')).toBe('1000');
+    expect(root().getAttribute('data-exact')).toBe('true');
+    expect(screen.getByTestId('crdt-summary').textContent).toContain('replayed from pod log');
+    expect(screen.getByTestId('crdt-state-status').textContent).toBe('replayed from pod log');
+    expect(screen.getByText('"one"')).toBeTruthy();
+    const forward = () => fireEvent.click(screen.getByLabelText('Step forward'));
+    const back = () => fireEvent.click(screen.getByLabelText('Step back'));
+    forward();
+    expect(root().getAttribute('data-state-ts')).toBe('2000');
+    expect(screen.getByText('"two"')).toBeTruthy();
+    forward(); // an update that changed nothing visible is still an instant
+    expect(root().getAttribute('data-state-ts')).toBe('3000');
+    expect(screen.getByText('"two"')).toBeTruthy();
+    expect(rowPaths()).not.toContain('/doc/items/2');
+    forward();
+    expect(rowPaths()).toContain('/doc/items/2');
+    expect(rowPaths()).toContain('/doc/items/0');
+    fireEvent.click(screen.getByText('Compare from here'));
+    forward();
+    expect(root().getAttribute('data-state-ts')).toBe('5000');
+    expect(rowPaths()).not.toContain('/doc/items/0');
+    expect(screen.getByTestId('crdt-summary').textContent).toContain('diff +0 −1 ~0');
+    forward();
+    expect(screen.getByText('"three"')).toBeTruthy();
+    expect(screen.getByTestId('crdt-summary').textContent).toContain('diff +0 −1 ~1');
+    // Backwards through the same steps.
+    back();
+    back();
+    expect(root().getAttribute('data-state-ts')).toBe('4000');
+    expect(screen.getByText('"two"')).toBeTruthy();
+    expect(rowPaths()).toEqual(expect.arrayContaining(['/doc/items/0', '/doc/items/2']));
+    back();
+    back();
+    back();
+    expect(root().getAttribute('data-state-ts')).toBe('1000');
+    expect(screen.getByText('"one"')).toBeTruthy();
+    // Past the replayed range: the last state, no longer claimed exact.
+    act(() => {
+      fireEvent.change(screen.getByTestId('crdt-timeline-slider'), { target: { value: '9000' } });
+    });
+    expect(root().getAttribute('data-exact')).toBe('false');
+    expect(screen.getByText('"three"')).toBeTruthy();
+    expect(screen.getByTestId('crdt-summary').textContent).not.toContain('replayed from pod log');
+    expect(screen.getAllByTestId('crdt-timeline-exact')).toHaveLength(1);
   });
 
   it('keeps only the visible rows of a 20,000-node document in the DOM', () => {
