@@ -125,8 +125,9 @@ describe('CrdtPanel', () => {
     ];
     render(<CrdtPanel {...props(series, { expandDepth: 5 })} />);
     const root = () => screen.getByTestId('collabblocks-crdt-panel-root');
-    // No live tree: the latest known state (the historyTree base) is shown.
-    expect(rowPaths()).toContain('/doc/items/0');
+    // No live tree: the newest known state (the end of the replay) is shown.
+    expect(screen.getByText('"three"')).toBeTruthy();
+    expect(rowPaths()).toEqual(['/doc', '/doc/title', '/doc/items', '/doc/items/1', '/doc/items/2']);
     act(() => {
       fireEvent.change(screen.getByTestId('crdt-timeline-slider'), { target: { value: '1500' } });
     });

@@ -18,8 +18,9 @@ export class PanelStore {
   live: TreeModel | null = null;
   readonly history = new TreeHistory();
   updates: UpdateEntry[] = [];
-  /** Latest historyTree state (shown when there is no live tree). */
+  /** Latest historyTree state. */
   latestKeyframe: TreeModel | null = null;
+  private newest: { revision: number; model: TreeModel | null } | null = null;
   private keyframeFrames = new WeakMap<DataFrame, TreeModel | null>();
   private stepsFrames = new WeakMap<DataFrame, TreeSteps | null>();
   /** Replays whose historyTree state has not arrived yet (bounded). */
@@ -143,7 +144,13 @@ export class PanelStore {
     );
   }
 
+  /** The live document, else the newest known state (the end of a replay, or the newest keyframe). */
   current(): TreeModel | null {
-    return this.live ?? this.latestKeyframe;
+    if (this.live) return this.live;
+    if (this.newest === null || this.newest.revision !== this.history.revision) {
+      const state = this.history.stateAt(Number.MAX_SAFE_INTEGER);
+      this.newest = { revision: this.history.revision, model: state?.model ?? this.latestKeyframe };
+    }
+    return this.newest.model;
   }
 }
