@@ -345,5 +345,6 @@ describe('replay window', () => {
     expect(replayWindow({ ...ctx, at: '20000', through: '1970-01-01T00:00:30Z' }).toTs).toBe(30_000);
     expect(parseInstant('  ', 7, 'through')).toBe(7);
     expect(() => parseInstant('soon', 7, 'through')).toThrow(/"through" must be/);
+    expect(() => parseInstant('9'.repeat(400), 7, 'through')).toThrow(/"through" must be/);
   });
 });
