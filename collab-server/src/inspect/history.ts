@@ -317,6 +317,7 @@ export class TreeReplay {
       if (replay) replay.patch = p;
     });
     tracker.recordChanges = false;
+    tracker.keyedMapDiff = true;
     // Patches are taken by explicit flushes only, one per update.
     tracker.pause();
     replay = new TreeReplay(r.doc, r.clientTimes, r.itemTimes, tracker, r.seq, r.seqTs);

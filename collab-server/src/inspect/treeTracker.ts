@@ -10,10 +10,12 @@
  * document is walked once, when the cache is built (in time-sliced chunks).
  */
 import * as Y from 'yjs';
-import type { TreeNode } from '@collabblocks/protocol';
+import { joinPath, type TreeNode } from '@collabblocks/protocol';
 import {
   childrenOf,
+  hasKeyedChildren,
   locateType,
+  mapChild,
   rootNameMap,
   rootsOf,
   summarizeType,
@@ -81,6 +83,16 @@ export class TreeTracker {
    * this so a replayed tree equals the tree rebuilt at that instant).
    */
   recordChanges = true;
+  /**
+   * When true, a Map whose transactions only set/deleted known keys is
+   * re-diffed at those keys only (not at every child): a step on a wide map
+   * costs O(map items + changed keys). Sibling order in `snapshot()` is then
+   * no longer guaranteed for keys added after the build (history replay sends
+   * its snapshot before any change, so it uses this).
+   */
+  keyedMapDiff = false;
+  /** Keyed mode: keys changed per pending type (null = not only keys: diff every child). */
+  private readonly pendingKeys = new Map<Y.AbstractType<unknown>, Set<string> | null>();
   private progressWaiters: Array<() => void> = [];
   private readonly listener: (tr: Y.Transaction) => void;
   readonly ready: Promise<void>;
@@ -181,9 +193,10 @@ export class TreeTracker {
       }
     }
     const time = this.now();
-    for (const type of tr.changed.keys()) {
+    for (const [type, subs] of tr.changed) {
       const t = type as Y.AbstractType<unknown>;
       this.pending.add(t);
+      if (this.keyedMapDiff) this.noteKeys(t, subs);
       if (!this.recordChanges) continue;
       if (client !== -1) this.ctx.lastChange.set(t, { client, clock, time });
       else {
@@ -194,6 +207,18 @@ export class TreeTracker {
     if (this.pendingTx === 0) this.firstTxAt = performance.now();
     this.pendingTx++;
     this.schedule();
+  }
+
+  private noteKeys(t: Y.AbstractType<unknown>, subs: Set<string | null>): void {
+    const known = this.pendingKeys.get(t);
+    if (known === null) return;
+    if (subs.has(null)) {
+      this.pendingKeys.set(t, null);
+      return;
+    }
+    const keys = known ?? new Set<string>();
+    for (const k of subs) keys.add(k as string);
+    this.pendingKeys.set(t, keys);
   }
 
   private schedule(): void {
@@ -265,6 +290,8 @@ export class TreeTracker {
     this.pre = null;
     const types = [...this.pending];
     this.pending.clear();
+    const keysOf = this.pendingKeys.size > 0 ? new Map(this.pendingKeys) : null;
+    this.pendingKeys.clear();
     const transactions = this.pendingTx;
     const firstTxAt = this.firstTxAt;
     this.pendingTx = 0;
@@ -278,6 +305,30 @@ export class TreeTracker {
         if (removed.delete(node.path)) changed.set(node.path, node);
         else added.set(node.path, node);
       } else if (!added.has(node.path)) changed.set(node.path, node);
+    };
+
+    /** Diffs one direct child against the cache (`pushKid`: list it under `prev`). */
+    const diffKid = (prev: Entry, k: WalkedNode, pushKid: boolean): void => {
+      const old = this.cache.get(k.node.path);
+      if (pushKid) prev.kids.push(k.node.path);
+      if (old && old.ident === k.ident) {
+        if (!sameNode(old.node, k.node)) {
+          old.node = k.node;
+          record(k.node, false);
+        }
+        return;
+      }
+      if (old) for (const gk of old.kids) this.purge(gk, removed);
+      if (old) this.cache.delete(k.node.path);
+      let first = true;
+      for (const w of walkFrom(k, this.ctx)) {
+        const isKid = first;
+        first = false;
+        const existed = isKid && old !== undefined;
+        this.cache.set(w.node.path, { node: w.node, ident: w.ident, kids: [] });
+        if (!isKid) this.cache.get(w.node.parent)?.kids.push(w.node.path);
+        record(w.node, !existed);
+      }
     };
 
     for (const type of types) {
@@ -300,37 +351,35 @@ export class TreeTracker {
         if (at.parent === '' && !docRoot.kids.includes(at.path)) docRoot.kids.push(at.path);
         continue;
       }
+      const prevKind = prev.node.type;
       if (!sameNode(prev.node, node)) {
         prev.node = node;
         record(node, false);
+      }
+      const keys = keysOf?.get(type);
+      if (keys && hasKeyedChildren(node.type) && hasKeyedChildren(prevKind)) {
+        // Keyed mode: only the changed keys.
+        const kids: WalkedNode[] = [];
+        for (const key of keys) {
+          const item = type._map.get(key);
+          if (item && !item.deleted) {
+            kids.push(mapChild(node, key, item, this.ctx));
+            continue;
+          }
+          const path = joinPath(node.path, key);
+          if (!this.cache.has(path)) continue;
+          this.purge(path, removed);
+          prev.kids = prev.kids.filter((p) => p !== path);
+        }
+        for (const k of kids) diffKid(prev, k, !this.cache.has(k.node.path));
+        continue;
       }
       // Diff direct children.
       const kids = childrenOf(type, node, this.ctx);
       const newKidPaths = new Set(kids.map((k) => k.node.path));
       for (const old of prev.kids) if (!newKidPaths.has(old)) this.purge(old, removed);
       prev.kids = [];
-      for (const k of kids) {
-        const old = this.cache.get(k.node.path);
-        prev.kids.push(k.node.path);
-        if (old && old.ident === k.ident) {
-          if (!sameNode(old.node, k.node)) {
-            old.node = k.node;
-            record(k.node, false);
-          }
-          continue;
-        }
-        if (old) for (const gk of old.kids) this.purge(gk, removed);
-        if (old) this.cache.delete(k.node.path);
-        let first = true;
-        for (const w of walkFrom(k, this.ctx)) {
-          const isKid = first;
-          first = false;
-          const existed = isKid && old !== undefined;
-          this.cache.set(w.node.path, { node: w.node, ident: w.ident, kids: [] });
-          if (!isKid) this.cache.get(w.node.parent)?.kids.push(w.node.path);
-          record(w.node, !existed);
-        }
-      }
+      for (const k of kids) diffKid(prev, k, true);
     }
     if (!emit || (added.size === 0 && changed.size === 0 && removed.size === 0)) return;
     this.onPatch({

@@ -230,6 +230,23 @@ function leafNode(
   return node;
 }
 
+/** The child of a map-like node at `key` (`item`: the live head of that key). */
+export function mapChild(parent: TreeNode, key: string, item: Y.Item, ctx: WalkContext): WalkedNode {
+  const at = { path: joinPath(parent.path, key), parent: parent.path, depth: parent.depth + 1, key };
+  const ident = `${item.id.client}:${item.id.clock}`;
+  if (item.content instanceof Y.ContentType) {
+    const t = item.content.type as AnyType;
+    return { node: summarizeType(t, at, ctx), ident, type: t };
+  }
+  const content = item.content.getContent();
+  return { node: leafNode(item, content[content.length - 1], at, ctx), ident };
+}
+
+/** True for node kinds whose children are keyed (`Map`, `XmlHook`). */
+export function hasKeyedChildren(kind: TreeNodeType): boolean {
+  return isMapLike(kind);
+}
+
 /** Direct children of a container node (Map keys, list elements), in order. */
 export function childrenOf(type: AnyType, parent: TreeNode, ctx: WalkContext): WalkedNode[] {
   return [...childrenIter(type, parent, ctx)];
@@ -242,15 +259,7 @@ export function* childrenIter(type: AnyType, parent: TreeNode, ctx: WalkContext)
   if (isMapLike(kind)) {
     for (const [key, item] of type._map) {
       if (item.deleted) continue;
-      const at = { path: joinPath(parent.path, key), parent: parent.path, depth, key };
-      const ident = `${item.id.client}:${item.id.clock}`;
-      if (item.content instanceof Y.ContentType) {
-        const t = item.content.type as AnyType;
-        yield { node: summarizeType(t, at, ctx), ident, type: t };
-      } else {
-        const content = item.content.getContent();
-        yield { node: leafNode(item, content[content.length - 1], at, ctx), ident };
-      }
+      yield mapChild(parent, key, item, ctx);
     }
   } else if (isListLike(kind)) {
     let index = 0;
