@@ -616,7 +616,11 @@ export const HistoryTreeStepsMessageSchema = z.object({
   toTs: Ts,
   steps: z.array(HistoryTreeStepSchema),
   last: z.boolean(),
-  /** On the last message: more than `maxSteps` updates fall in the range; the steps stop at the bound. */
+  /**
+   * On the last message: the steps stop before `toTs` — more than `maxSteps` updates fall in the
+   * range, or the pod's per-request work bound was reached (at least one step is always sent).
+   * Resume with `at` = the last step's `ts`.
+   */
   truncated: z.boolean(),
 });
 
