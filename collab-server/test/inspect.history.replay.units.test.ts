@@ -16,6 +16,7 @@ import {
   stepWeight,
   treeOf,
   TreeReplay,
+  type ReplayBudget,
   type ReplayPage,
 } from '../src/inspect/history.js';
 import { TreeTracker } from '../src/inspect/treeTracker.js';
@@ -169,13 +170,14 @@ async function collect(
   at: number,
   toTs: number,
   maxSteps = 5000,
-  pageNodes = 2000
+  pageNodes = 2000,
+  budget?: ReplayBudget
 ): Promise<{ base: TreeNode[]; pages: ReplayPage[] }> {
   const replay = await TreeReplay.open(store, ROOM, at);
   try {
     const base = [...replay.base()];
     const pages: ReplayPage[] = [];
-    for await (const p of replay.pages(store, ROOM, toTs, maxSteps, pageNodes)) pages.push(p);
+    for await (const p of replay.pages(store, ROOM, toTs, maxSteps, pageNodes, budget)) pages.push(p);
     return { base, pages };
   } finally {
     replay.close();
@@ -242,6 +244,26 @@ describe('TreeReplay on random histories', () => {
     expect(cut.pages[cut.pages.length - 1]).toMatchObject({ last: true, truncated: true });
     const exact = await collect(store, first - 1, toTs, store.log.length);
     expect(exact.pages[exact.pages.length - 1]).toMatchObject({ last: true, truncated: false });
+  });
+
+  it('the per-request work budget (nodes, ms) stops the steps early, truncated, always past the first step', async () => {
+    const store = new MemoryLog();
+    await randomHistory(11, 120, store);
+    const from = (store.log[0] as StoredUpdate).ts - 1;
+    const toTs = (store.log[store.log.length - 1] as StoredUpdate).ts;
+    const full = (await collect(store, from, toTs)).pages.flatMap((p) => p.steps);
+    const byNodes = await collect(store, from, toTs, 5000, 2000, { nodes: 40, ms: 1e9 });
+    const got = byNodes.pages.flatMap((p) => p.steps);
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.length).toBeLessThan(full.length);
+    expect(got).toEqual(full.slice(0, got.length));
+    const sent = got.reduce((n, st) => n + stepWeight(st), 0);
+    expect(sent).toBeLessThanOrEqual(Math.max(40, stepWeight(got[0] as HistoryTreeStep)));
+    expect(sent + stepWeight(full[got.length] as HistoryTreeStep)).toBeGreaterThan(40);
+    expect(byNodes.pages[byNodes.pages.length - 1]).toMatchObject({ last: true, truncated: true });
+    const byTime = await collect(store, from, toTs, 5000, 2000, { nodes: 1e9, ms: 0 });
+    expect(byTime.pages.flatMap((p) => p.steps)).toEqual(full.slice(0, 1));
+    expect(byTime.pages[byTime.pages.length - 1]).toMatchObject({ last: true, truncated: true });
   });
 
   it('a storage failure during the replay is a storage_error', async () => {

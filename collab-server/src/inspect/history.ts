@@ -270,6 +270,17 @@ export interface ReplayPage {
 /** Synchronous work between two yields to the event loop during a replay. */
 const REPLAY_SLICE_MS = 8;
 
+/** Bounds of one replay request besides `maxSteps`. */
+export interface ReplayBudget {
+  /** Nodes sent in steps (added + changed + removed). */
+  nodes: number;
+  /** Milliseconds of replay work (event-loop time, not time spent waiting for the socket). */
+  ms: number;
+}
+
+/** 2× a 100k-node document in patches, and 10 s of one core per request. */
+export const REPLAY_BUDGET: ReplayBudget = { nodes: 200_000, ms: 10_000 };
+
 /** Weight of a step for paging: nodes it carries (removed paths count too: they are bytes as well). */
 export function stepWeight(s: HistoryTreeStep): number {
   return s.added.length + s.changed.length + s.removed.length;
@@ -358,20 +369,26 @@ export class TreeReplay {
    * Replays the log entries after the base, in seq order, up to the first one
    * with `ts > toTs`, at most `maxSteps`; pages hold at most `pageNodes` nodes
    * (a bigger single step goes alone). Exactly one page has `last: true`.
-   * Yields the event loop every few ms of work.
+   * Yields the event loop every few ms of work. The work per request is also
+   * bounded (`budget`: nodes sent, ms of replay work): past it the steps stop
+   * early, `truncated` (the first step always goes, so a client can resume
+   * from the last step's `ts`).
    */
   async *pages(
     storage: Storage,
     room: string,
     toTs: number,
     maxSteps: number,
-    pageNodes: number
+    pageNodes: number,
+    budget: ReplayBudget = REPLAY_BUDGET
   ): AsyncGenerator<ReplayPage> {
     let after = this.seq;
     let count = 0;
     let truncated = false;
     let page: HistoryTreeStep[] = [];
     let weight = 0;
+    let total = 0;
+    let workMs = 0;
     let sliceStart = performance.now();
     read: for (;;) {
       // One row past the bound tells whether the range holds more than maxSteps.
@@ -380,15 +397,22 @@ export class TreeReplay {
       if (this.closed) return;
       for (const u of rows) {
         if (u.ts > toTs) break read;
-        if (count >= maxSteps) {
+        if (count >= maxSteps || (count > 0 && workMs + (performance.now() - sliceStart) > budget.ms)) {
           truncated = true;
           break read;
         }
         const s = this.step(u);
-        count++;
-        after = u.seq;
         const w = stepWeight(s);
+        if (count > 0 && total + w > budget.nodes) {
+          // Applied but not sent: a resumed request rebuilds past it anyway.
+          truncated = true;
+          break read;
+        }
+        count++;
+        total += w;
+        after = u.seq;
         if (page.length > 0 && weight + w > pageNodes) {
+          workMs += performance.now() - sliceStart;
           yield { steps: page, last: false, truncated: false };
           if (this.closed) return;
           page = [];
@@ -398,6 +422,7 @@ export class TreeReplay {
         page.push(s);
         weight += w;
         if (performance.now() - sliceStart > REPLAY_SLICE_MS) {
+          workMs += performance.now() - sliceStart;
           await yieldTurn();
           if (this.closed) return;
           sliceStart = performance.now();
