@@ -266,6 +266,19 @@ describe('TreeReplay on random histories', () => {
     expect(byTime.pages[byTime.pages.length - 1]).toMatchObject({ last: true, truncated: true });
   });
 
+  it('stops (no more pages, no error) once closed mid-replay, e.g. when the session goes away', async () => {
+    const store = new MemoryLog();
+    await randomHistory(13, 120, store);
+    const replay = await TreeReplay.open(store, ROOM, 0);
+    const pages: ReplayPage[] = [];
+    for await (const p of replay.pages(store, ROOM, Number.MAX_SAFE_INTEGER, 5000, 3)) {
+      pages.push(p);
+      if (pages.length === 2) replay.close();
+    }
+    expect(pages).toHaveLength(2);
+    expect(pages.every((p) => !p.last)).toBe(true);
+  });
+
   it('a storage failure during the replay is a storage_error', async () => {
     const store = new MemoryLog();
     await randomHistory(9, 30, store);
