@@ -8,10 +8,15 @@
  *  - live patch: a new snapshot frame in which one visible node changed (the datasource emits full
  *    snapshots) → the row shows the new value (DOM), and → next frame; repeated, p50/p95;
  *  - scrolling: the tree scrolled by `--scroll-px` per animation frame for `--scroll-sec`; rAF interval
- *    p50/p95/p99 and frames over 16.7 ms.
+ *    p50/p95/p99 and frames over 16.7 ms;
+ *  - replay (`--replay-steps`, default 5000, 0 = skip): a fresh panel given a historyTree frame of the same
+ *    document plus a treeSteps frame of that many updates (one text value each, every 10th also inserts an
+ *    array item) → first render; then *Step forward* clicks, slider jumps to random steps and *Step back*
+ *    clicks, each timed to the state shown (`data-state-ts`) and → next frame; p50/p95.
  *
  *   npx tsx plugins/crdt-panel/bench/tree100k.ts [--nodes 100000] [--expand 20] [--leg grafana-12]
- *     [--patches 30] [--scroll-sec 5] [--scroll-px 120] [--out artifacts/crdt-bench.json]
+ *     [--patches 30] [--scroll-sec 5] [--scroll-px 120] [--replay-steps 5000] [--moves 20]
+ *     [--out artifacts/crdt-bench.json]
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -76,8 +81,88 @@ const IN_PAGE = `
       await new Promise((r) => setTimeout(r, 0));
     }
   }
+  function buildSteps(doc, n, t0) {
+    const P = doc.fields[0].values;
+    const titles = [];
+    for (let i = 0; i < P.length; i++) if (P[i].endsWith('/title')) titles.push(i);
+    const col = (name) => doc.fields.find((f) => f.name === name).values;
+    const names = doc.fields.map((f) => f.name);
+    const cols = {}; for (const nm of names) cols[nm] = [];
+    const time = [], seq = [], client = [], op = [];
+    const row = (ts, s, o, r) => {
+      time.push(ts); seq.push(s); client.push(7); op.push(o);
+      for (const nm of names) cols[nm].push(r[nm]);
+    };
+    const nodeRow = (i) => { const r = {}; for (const nm of names) r[nm] = col(nm)[i]; return r; };
+    for (let i = 0; i < n; i++) {
+      const ts = t0 + (i + 1) * 100;
+      const ti = titles[(i * 7919) % titles.length];
+      const r = nodeRow(ti); r.value = 'step ' + i; r.lastClock = 2e6 + i; r.size = r.value.length;
+      row(ts, i + 1, 'changed', r);
+      if (i % 10 === 9) {
+        const a = '/root/list' + (i % 100);
+        row(ts, i + 1, 'added', { path: a + '/' + (100000 + i), parentPath: a, depth: 2, key: String(100000 + i),
+          type: 'value', size: 1, itemCount: 1, deleted: 0, children: 0, lastClient: 7, lastClock: 3e6 + i,
+          lastTime: ts, valueType: 'number', nodeName: '', value: String(i) });
+      }
+    }
+    const f = (name, t, values) => ({ name, type: t, values });
+    return {
+      refId: 'A', name: 'tree steps',
+      meta: { custom: { collabFrame: 'treeSteps', room: 'bench/doc', pod: 'pod-a', from: t0, to: t0 + (n + 1) * 100,
+        steps: n, truncated: false, scope: 'content' } },
+      fields: [f('timestamp', 'time', time), f('seq', 'number', seq), f('clientId', 'number', client),
+        f('op', 'string', op), ...doc.fields.map((x) => f(x.name, x.type, cols[x.name]))],
+    };
+  }
+  const stateTs = () =>
+    Number(document.querySelector('[data-testid="collabblocks-crdt-panel-root"]')?.getAttribute('data-state-ts'));
+  async function timed(act, expectTs) {
+    const t0 = performance.now();
+    act();
+    try {
+      await waitFor(() => stateTs() === expectTs);
+    } catch {
+      throw new Error('state ' + stateTs() + ' never became ' + expectTs);
+    }
+    const dom = performance.now() - t0;
+    await nextFrame();
+    return { dom, frame: performance.now() - t0 };
+  }
   let frame = null;
   window.__crdtBench = {
+    async replay(key, nodes, n, t0, moves) {
+      const doc = build(nodes);
+      doc.meta = { custom: { ...doc.meta.custom, collabFrame: 'historyTree', ts: t0 } };
+      const steps = buildSteps(doc, n, t0);
+      const ts = (i) => t0 + (i + 1) * 100;
+      const t1 = performance.now();
+      api.updatePanel(key, { frames: [doc, steps] });
+      await waitFor(() => document.querySelector('[data-testid="crdt-tree"] [role="treeitem"]') && stateTs() === ts(n - 1));
+      const firstDom = performance.now() - t1;
+      await nextFrame();
+      const first = { dom: firstDom, frame: performance.now() - t1,
+        ingestMs: Number(document.querySelector('[data-testid="collabblocks-crdt-panel-root"]').getAttribute('data-ingest-ms')) };
+      const slider = document.querySelector('[data-testid="crdt-timeline-slider"]');
+      const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+      const slide = (t) => { setter.call(slider, String(t)); slider.dispatchEvent(new Event('input', { bubbles: true })); };
+      const button = (label) => document.querySelector('button[aria-label="' + label + '"]');
+      // Enter time travel at step 0, then step forward, jump around, step back.
+      await timed(() => slide(ts(0) + 50), ts(0));
+      const forward = [], jumps = [], back = [];
+      for (let i = 1; i <= moves; i++) forward.push(await timed(() => button('Step forward').click(), ts(i)));
+      let seed = 12345;
+      const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+      for (let k = 0; k < moves; k++) {
+        const i = Math.floor(rnd() * n);
+        if (stateTs() === ts(i)) continue;
+        jumps.push(await timed(() => slide(ts(i)), ts(i)));
+      }
+      const at = stateTs();
+      let i = (at - t0) / 100 - 1;
+      for (let k = 0; k < moves && i > 0; k++, i--) back.push(await timed(() => button('Step back').click(), ts(i - 1)));
+      return { first, forward, jumps, back, exact: document.querySelector('[data-testid="collabblocks-crdt-panel-root"]').getAttribute('data-exact') };
+    },
     async first(key, n) {
       frame = build(n);
       const t0 = performance.now();
@@ -131,6 +216,16 @@ const IN_PAGE = `
 })();
 `;
 
+const REPLAY_T0 = 1767261600000;
+
+interface ReplayResult {
+  first: { dom: number; frame: number; ingestMs: number };
+  forward: Array<{ dom: number; frame: number }>;
+  jumps: Array<{ dom: number; frame: number }>;
+  back: Array<{ dom: number; frame: number }>;
+  exact: string | null;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -141,8 +236,12 @@ async function main(): Promise<void> {
       'scroll-sec': { type: 'string' },
       'scroll-px': { type: 'string' },
       out: { type: 'string' },
+      'replay-steps': { type: 'string' },
+      moves: { type: 'string' },
     },
   });
+  const replaySteps = Math.round(num(values['replay-steps'], 'replay-steps', 5_000));
+  const moves = Math.round(num(values.moves, 'moves', 20));
   const nodes = Math.round(num(values.nodes, 'nodes', 100_000));
   const expand = Math.round(num(values.expand, 'expand', 20));
   const patches = Math.round(num(values.patches, 'patches', 30));
@@ -192,6 +291,41 @@ async function main(): Promise<void> {
     const intervals = (await h.page.evaluate(
       `window.__crdtBench.scroll(${scrollSec}, ${scrollPx})`
     )) as number[];
+    let replay: ReplayResult | null = null;
+    if (replaySteps > 0) {
+      await panel.unmount();
+      const rp = await h.renderPanel('collabblocks-crdt-panel', {
+        width: 1000,
+        height: 600,
+        state: 'Done',
+        timeRange: { from: REPLAY_T0 - 1000, to: REPLAY_T0 + (replaySteps + 2) * 100 },
+        options: { expandDepth: expand, flashMs: 1200 },
+      });
+      replay = (await h.page.evaluate(
+        `window.__crdtBench.replay(${JSON.stringify(rp.key)}, ${nodes}, ${replaySteps}, ${REPLAY_T0}, ${moves})`
+      )) as ReplayResult;
+    }
+    const series = (xs: Array<{ dom: number; frame: number }>) => ({
+      samples: xs.length,
+      domP50: r1(
+        pct(
+          xs.map((x) => x.dom),
+          50
+        )
+      ),
+      domP95: r1(
+        pct(
+          xs.map((x) => x.dom),
+          95
+        )
+      ),
+      nextFrameP95: r1(
+        pct(
+          xs.map((x) => x.frame),
+          95
+        )
+      ),
+    });
     const result = {
       leg,
       nodes: first.nodes,
@@ -218,6 +352,18 @@ async function main(): Promise<void> {
         p95: r1(pct(intervals, 95)),
         p99: r1(pct(intervals, 99)),
         over16_7: intervals.filter((x) => x > 16.7).length,
+      },
+      replay: replay && {
+        steps: replaySteps,
+        firstRender: {
+          domMs: r1(replay.first.dom),
+          nextFrameMs: r1(replay.first.frame),
+          panelIngestMs: r1(replay.first.ingestMs),
+        },
+        stepForward: series(replay.forward),
+        sliderJump: series(replay.jumps),
+        stepBack: series(replay.back),
+        exact: replay.exact,
       },
     };
     console.log(JSON.stringify(result, null, 2));

@@ -12,9 +12,9 @@
  * known state the earliest one is shown (`before`).
  *
  * Materialising a state starts from the nearest state at or before it — the chain's cursor (the last state
- * shown, moved forward in place) or a checkpoint (a copy every few hundred steps, bounded by a node budget) —
- * so a slider over 5,000 steps of a 100k-node document never re-applies the whole chain, and stepping
- * forward applies only the patches in between. A stable result is a copy nobody mutates (the same instant
+ * shown, moved forward in place) or a checkpoint (a copy every few hundred steps, taken as the timeline
+ * moves, bounded by a node budget) — so a slider over 5,000 steps of a 100k-node document never re-applies
+ * the whole chain, and stepping forward applies only the patches in between. A stable result is a copy nobody mutates (the same instant
  * returns the same object); a `view` result is the cursor itself.
  */
 import { INSPECT_LIMITS } from '@collabblocks/protocol';
@@ -366,7 +366,9 @@ export class TreeHistory {
     for (let a = snap.at + 1; a <= at; a++) {
       applyPatch(m, chain.steps[a - chain.offset] as TreePatch);
       this.stats.patchesApplied++;
-      if ((a + 1) % chain.every === 0) this.checkpoint(chain, a, m);
+      // Checkpoints are taken while the timeline moves (view), not by one-off states (the newest state
+      // shown on first render, a diff base): a first render does not pay for copies it may never use.
+      if (view && (a + 1) % chain.every === 0) this.checkpoint(chain, a, m);
     }
     snap.at = at;
     m.meta.ts = ts;
