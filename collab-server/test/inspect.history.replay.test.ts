@@ -333,6 +333,52 @@ describe('historyTree replay', () => {
     expect(ok.steps).toHaveLength(2);
   });
 
+  it('pages steps over the socket: <= stepsChunkNodes nodes per message, a bigger step alone', async () => {
+    const room = 'acme/replay-big';
+    const token = await mintToken({ org: 'acme', sub: 'dave-r', name: 'dave-r' });
+    const d = connectClient(pod.wsUrl, room, token);
+    clients.push(d);
+    await d.synced;
+    const from = Date.now();
+    await sleep(5);
+    const big = d.doc.getMap<unknown>('big');
+    for (let i = 0; i < 3; i++) {
+      big.set(`small${i}`, i);
+      await sleep(4);
+    }
+    d.doc.transact(() => {
+      const inner = new Y.Map<unknown>();
+      big.set('bulk', inner);
+      for (let i = 0; i < INSPECT_LIMITS.stepsChunkNodes + 500; i++) inner.set(`k${i}`, i);
+    });
+    await sleep(4);
+    for (let i = 0; i < 3; i++) {
+      big.set(`after${i}`, i);
+      await sleep(4);
+    }
+    const c = await openInspector('content');
+    const until = Date.now() + 100;
+    await sleep(150);
+    const id = c.nextId();
+    const start = c.messages.length;
+    c.send({ type: 'historyTree', id, room, at: from, toTs: until });
+    await c.waitFor((m) => m.type === 'historyTreeSteps' && m.id === id && m.last, 20_000, start);
+    const msgs = c.messages
+      .slice(start)
+      .filter((m): m is StepsMsg => m.type === 'historyTreeSteps' && m.id === id);
+    expect(msgs.length).toBeGreaterThanOrEqual(3);
+    const weight = (m: StepsMsg): number =>
+      m.steps.reduce((n, s) => n + s.added.length + s.changed.length + s.removed.length, 0);
+    for (const m of msgs) {
+      if (m.steps.length > 1) expect(weight(m)).toBeLessThanOrEqual(INSPECT_LIMITS.stepsChunkNodes);
+    }
+    const bulk = msgs.find((m) => m.steps.some((s) => s.added.some((n) => n.path === '/big/bulk')));
+    expect(bulk?.steps).toHaveLength(1);
+    expect(weight(bulk as StepsMsg)).toBeGreaterThan(INSPECT_LIMITS.stepsChunkNodes);
+    expect(msgs.flatMap((m) => m.steps)).toHaveLength(7);
+    expect(msgs.map((m) => m.last)).toEqual(msgs.map((_, i) => i === msgs.length - 1));
+  });
+
   it('metadata scope: steps carry no values and the same patches otherwise', async () => {
     const content = await openInspector('content');
     const full = await replay(content, { at: t0 - 1, toTs: end });
