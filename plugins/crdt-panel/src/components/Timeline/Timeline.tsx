@@ -170,8 +170,8 @@ const getStyles = (theme: GrafanaTheme2) => ({
   }),
   exact: css({
     position: 'absolute',
-    top: 9,
-    height: 3,
+    top: 0,
+    height: 2,
     background: theme.colors.success.main,
     opacity: 0.6,
     pointerEvents: 'none',
