@@ -140,6 +140,7 @@ describe('CrdtPanel', () => {
     const back = () => fireEvent.click(screen.getByLabelText('Step back'));
     forward();
     expect(root().getAttribute('data-state-ts')).toBe('2000');
+    expect(screen.getByTestId('crdt-state-status').textContent).toBe('replayed from pod log · seq 5');
     expect(screen.getByText('"two"')).toBeTruthy();
     forward(); // an update that changed nothing visible is still an instant
     expect(root().getAttribute('data-state-ts')).toBe('3000');

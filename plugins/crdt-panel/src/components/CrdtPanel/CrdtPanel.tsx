@@ -164,7 +164,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   const travelStatus = !travelled
     ? null
     : travelled.exact
-      ? 'replayed from pod log'
+      ? `replayed from pod log${travelled.model.meta.seq !== undefined ? ` · seq ${travelled.model.meta.seq}` : ''}`
       : travelled.before
         ? 'earliest known state'
         : travelled.source === 'keyframe'
