@@ -10,7 +10,8 @@ import type { DataFrame } from '@grafana/data';
 import { TREE_STEP_FIELDS as S, TREE_STEP_OPS, type TreeStepOp } from '@collabblocks/protocol';
 
 import { col, custom, numOrNull, str, treeColumns } from './frame';
-import type { TreePatch } from './patch';
+import { patchPaths, type TreePatch } from './patch';
+import type { UpdateEntry } from './updates';
 
 export interface TreeStepsMeta {
   room: string;
@@ -86,4 +87,25 @@ function stepsMeta(frame: DataFrame, steps: TreePatch[]): TreeStepsMeta {
     truncated: c.truncated === true,
     scope: c.scope === 'content' ? 'content' : 'metadata',
   };
+}
+
+/**
+ * The replayed updates as update-list entries (for a dashboard without a `history` query). Ids follow the
+ * datasource's `<pod>:<room>:<seq>`, so a `history` frame's entry for the same update replaces it.
+ */
+export function updatesFromSteps(steps: TreeSteps): UpdateEntry[] {
+  const { pod, room } = steps.meta;
+  return steps.steps.map((s, i) => ({
+    id: s.seq !== undefined ? `${pod}:${room}:${s.seq}` : `${pod}:${room}:replay-${s.ts}-${i}`,
+    ts: s.ts,
+    seq: s.seq ?? null,
+    clientId: s.clientId ?? null,
+    user: '',
+    origin: 'replay',
+    bytes: 0,
+    inserted: s.added.length,
+    deleted: s.removed.length,
+    paths: patchPaths(s),
+    body: '',
+  }));
 }

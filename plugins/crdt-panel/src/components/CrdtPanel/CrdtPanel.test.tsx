@@ -125,6 +125,8 @@ describe('CrdtPanel', () => {
     ];
     render(<CrdtPanel {...props(series, { expandDepth: 5 })} />);
     const root = () => screen.getByTestId('collabblocks-crdt-panel-root');
+    // The replayed updates are listed (no history query here).
+    expect(screen.getByTestId('crdt-updates').getAttribute('data-count')).toBe('5');
     // No live tree: the newest known state (the end of the replay) is shown.
     expect(screen.getByText('"three"')).toBeTruthy();
     expect(rowPaths()).toEqual(['/doc', '/doc/title', '/doc/items', '/doc/items/1', '/doc/items/2']);

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createDataFrame, FieldType } from '@grafana/data';
+import { COLLAB_FRAME_KIND_KEY } from '@collabblocks/protocol';
 
 import { node, stepsFrame, treeFrame } from '../../data/testing';
 import { PanelStore } from './ingest';
@@ -42,6 +44,32 @@ describe('PanelStore replay pairing', () => {
     const s = new PanelStore();
     s.ingest([treeFrame(base, { ts: 1000 }, 'historyTree'), stepsWithoutFrom()]);
     expect(titleAt(s, 2500)).toBe('two');
+  });
+});
+
+describe('PanelStore replayed updates in the update list', () => {
+  it('lists every replayed update; a history frame entry for the same update replaces it', () => {
+    const s = new PanelStore();
+    s.ingest([treeFrame(base, { ts: 1000 }, 'historyTree'), steps()]);
+    expect(s.updates).toMatchObject([
+      { id: 'pod-a:acme/doc:1', ts: 2000, seq: 1, origin: 'replay', paths: ['/doc/title'] },
+    ]);
+    const history = createDataFrame({
+      refId: 'L',
+      meta: { custom: { [COLLAB_FRAME_KIND_KEY]: 'history' } },
+      fields: [
+        { name: 'timestamp', type: FieldType.time, values: [2000, 2500] },
+        { name: 'id', type: FieldType.string, values: ['pod-a:acme/doc:1', 'pod-a:acme/doc:2'] },
+        { name: 'seq', type: FieldType.number, values: [1, 2] },
+        { name: 'user', type: FieldType.string, values: ['u-1', 'u-2'] },
+        { name: 'paths', type: FieldType.string, values: ['["/doc/title"]', '["/doc"]'] },
+      ],
+    });
+    s.ingest([history]);
+    expect(s.updates.map((u) => [u.id, u.user, u.origin])).toEqual([
+      ['pod-a:acme/doc:1', 'u-1', ''],
+      ['pod-a:acme/doc:2', 'u-2', ''],
+    ]);
   });
 });
 

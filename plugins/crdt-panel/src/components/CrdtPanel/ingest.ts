@@ -9,7 +9,7 @@ import { frameKind, refreshFromFrame, treeFromFrame } from '../../data/frame';
 import { TreeHistory } from '../../data/history';
 import type { TreeModel } from '../../data/model';
 import { patchPaths } from '../../data/patch';
-import { stepsFromFrame, type TreeSteps } from '../../data/steps';
+import { stepsFromFrame, updatesFromSteps, type TreeSteps } from '../../data/steps';
 import { mergeUpdates, updatesFromFrame, type UpdateEntry } from '../../data/updates';
 
 const MAX_PENDING_STEPS = 8;
@@ -117,6 +117,8 @@ export class PanelStore {
       if (!seen) {
         steps = stepsFromFrame(frame);
         this.stepsFrames.set(frame, steps);
+        // The replayed updates join the update list (a history frame's entry for the same update wins).
+        if (steps) this.updates = mergeUpdates([updatesFromSteps(steps), this.updates]);
       }
       if (!steps) continue;
       if (steps.meta.from === null) {
