@@ -47,7 +47,6 @@ import {
   HistoryError,
   loadStoredDoc,
   readHistoryPage,
-  rebuildDocAt,
   summarizeStored,
   treeOf,
   TreeReplay,
@@ -1019,23 +1018,11 @@ export class InspectBridge implements SessionHost {
   ): Promise<void> {
     let replay: TreeReplay | null = null;
     try {
-      let nodes: readonly TreeNode[];
-      let seq: number;
-      let seqTs: number;
-      if (msg.toTs === undefined) {
-        const r = await rebuildDocAt(this.opts.storage, msg.room, msg.at);
-        nodes = treeOf(r.doc, r.clientTimes, r.itemTimes);
-        r.itemTimes.close();
-        r.doc.destroy();
-        seq = r.seq;
-        seqTs = r.seqTs;
-      } else {
-        validateReplayRange(msg.at, msg.toTs);
-        replay = await TreeReplay.open(this.opts.storage, msg.room, msg.at);
-        nodes = replay.base();
-        seq = replay.seq;
-        seqTs = replay.seqTs;
-      }
+      if (msg.toTs !== undefined) validateReplayRange(msg.at, msg.toTs);
+      // The tree at `at` (same nodes as `treeOf`, but the walk is time-sliced).
+      replay = await TreeReplay.open(this.opts.storage, msg.room, msg.at);
+      const nodes = replay.base();
+      const { seq, seqTs } = replay;
       const content = session.scope === 'content';
       const chunkSize = INSPECT_LIMITS.snapshotChunkNodes;
       const chunks = Math.max(1, Math.ceil(nodes.length / chunkSize));
@@ -1055,7 +1042,7 @@ export class InspectBridge implements SessionHost {
           nodes: content ? slice : slice.map(stripValue),
         });
       }
-      if (!replay || msg.toTs === undefined) return;
+      if (msg.toTs === undefined) return;
       const maxSteps = msg.maxSteps ?? INSPECT_LIMITS.maxHistorySteps;
       const pages = replay.pages(
         this.opts.storage,
