@@ -106,6 +106,25 @@ function newChain(kind: Chain['kind'], base: TreeModel, every: number): Chain {
   };
 }
 
+interface Candidate {
+  chain: Chain;
+  /** Last step at or before the instant (-1 = the base). */
+  j: number;
+  /** Instant of that state. */
+  ts: number;
+  /** A replay covering the instant. */
+  exact: boolean;
+  /** On equal instants: replay 2 > keyframe 1 > live 0. */
+  rank: number;
+}
+
+/** A replay covering the instant (exact) first, then the newest state, then the more authoritative chain. */
+function outranks(a: Candidate, b: Candidate): boolean {
+  if (a.exact !== b.exact) return a.exact;
+  if (a.ts !== b.ts) return a.ts > b.ts;
+  return a.rank > b.rank;
+}
+
 /** Number of entries ≤ t in an ascending array. */
 function countAtOrBefore(sorted: number[], t: number): number {
   let lo = 0;
@@ -289,26 +308,24 @@ export class TreeHistory {
 
   /**
    * The document at instant t. By default the model is never mutated afterwards (keep it as long as you
-   * like). With `view`, it may be the history's own cursor, valid until the next `stateAt`: stepping
-   * forward then costs only the patches in between, no copy (the panel's timeline uses it).
+   * like). With `view`, it may be the history's own cursor, valid until the next `view` call (stable calls
+   * leave it alone): stepping forward then costs only the patches in between, no copy (the panel's timeline
+   * uses it).
    */
   stateAt(t: number, opts: { view?: boolean } = {}): StateAt | null {
     const view = opts.view === true;
-    let best: { chain: Chain; j: number; ts: number; rank: number } | null = null;
+    let best: Candidate | null = null;
     for (const chain of this.chains()) {
       if (chain.base.meta.ts > t) continue;
       const j = countAtOrBefore(chain.tsMax, t) - 1;
-      const ts = j >= 0 ? (chain.tsMax[j] as number) : chain.base.meta.ts;
-      // Order: a replay covering t (exact), then the newest instant, then replay > keyframe > live.
-      const exact = chain.replay !== null && t <= this.coveredTo(chain);
-      const rank = chain.replay ? 2 : chain.kind === 'keyframe' ? 1 : 0;
-      if (
-        !best ||
-        (exact && best.rank < 3) ||
-        (exact === best.rank >= 3 && (ts > best.ts || (ts === best.ts && rank > best.rank % 3)))
-      ) {
-        best = { chain, j, ts, rank: exact ? rank + 3 : rank };
-      }
+      const c: Candidate = {
+        chain,
+        j,
+        ts: j >= 0 ? (chain.tsMax[j] as number) : chain.base.meta.ts,
+        exact: chain.replay !== null && t <= this.coveredTo(chain),
+        rank: chain.replay ? 2 : chain.kind === 'keyframe' ? 1 : 0,
+      };
+      if (!best || outranks(c, best)) best = c;
     }
     if (best) {
       return {
@@ -316,7 +333,7 @@ export class TreeHistory {
         ts: best.ts,
         source: best.chain.kind,
         before: false,
-        exact: best.rank >= 3,
+        exact: best.exact,
       };
     }
     // Nothing at or before t: the earliest state known (a keyframe on a tie).
