@@ -46,9 +46,12 @@ export interface HistoryLimits {
   maxKeyframes: number;
   /** Steps kept by a keyframe's replay (more are cut and the replay marked truncated). */
   maxReplaySteps: number;
-  /** Checkpoint copies kept across all chains, in nodes (about 60 bytes each). */
+  /** Checkpoint copies kept across all chains, in nodes (a 100k-node copy is about 9 MB). */
   maxCheckpointNodes: number;
-  /** A checkpoint every this many steps at least (a replay uses fewer, larger intervals: ≤ 8 per chain). */
+  /**
+   * A checkpoint every this many steps at least (a replay spreads ≤ 8 over its steps, fewer when the budget
+   * holds fewer copies of its document).
+   */
   checkpointEvery: number;
 }
 
@@ -56,7 +59,8 @@ export const DEFAULT_HISTORY_LIMITS: HistoryLimits = {
   maxLiveSteps: 2_000,
   maxKeyframes: 20,
   maxReplaySteps: INSPECT_LIMITS.maxHistorySteps,
-  maxCheckpointNodes: 1_000_000,
+  // Eight checkpoints of a 100k-node document: a full 5,000-step replay (≈ 70 MB at most).
+  maxCheckpointNodes: 800_000,
   checkpointEvery: 256,
 };
 
@@ -195,7 +199,12 @@ export class TreeHistory {
       to: cut ? m : replay.to,
       truncated: replay.truncated || cut,
     };
-    chain.every = Math.max(this.limits.checkpointEvery, Math.ceil(kept.length / 8));
+    // As many checkpoints as the budget holds for this document (with room to grow), at most 8.
+    const fit = Math.floor(this.limits.maxCheckpointNodes / Math.max(1, chain.base.nodes.size * 1.1));
+    chain.every = Math.max(
+      this.limits.checkpointEvery,
+      Math.ceil(kept.length / Math.max(1, Math.min(8, fit)))
+    );
     chain.cursor = null;
     chain.out = null;
     chain.checkpoints = [];
