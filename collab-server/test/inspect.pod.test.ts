@@ -261,11 +261,20 @@ describe('streams', () => {
     expect(items.some((i) => i.paths.includes('/meta/title'))).toBe(true);
 
     // traffic: frames in and out with kinds
-    await waitFor(() => content.ofType('traffic', cs.traffic).length > 0, 5000, 'traffic');
-    const frames = content.ofType('traffic', cs.traffic).flatMap((m) => m.frames);
-    expect(frames.some((f) => f.direction === 'in' && f.kind === 'sync-update')).toBe(true);
-    expect(frames.some((f) => f.direction === 'out' && f.kind === 'sync-update')).toBe(true);
-    expect(frames.some((f) => f.kind === 'awareness')).toBe(true);
+    // Traffic is flushed in batches: wait until the batches so far hold every kind expected.
+    const trafficFrames = () => content.ofType('traffic', cs.traffic).flatMap((m) => m.frames);
+    await waitFor(
+      () => {
+        const frames = trafficFrames();
+        return (
+          frames.some((f) => f.direction === 'in' && f.kind === 'sync-update') &&
+          frames.some((f) => f.direction === 'out' && f.kind === 'sync-update') &&
+          frames.some((f) => f.kind === 'awareness')
+        );
+      },
+      5000,
+      'traffic with updates in and out and awareness'
+    );
 
     // presence: names and colours only in content scope, cursors always
     await waitFor(
