@@ -96,9 +96,11 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
       flattenMs.current = performance.now() - t0;
       return r;
     },
-    // Rows change only with the structure (a value change keeps them): flatten is O(nodes).
+    // Rows change only with the structure (a value change keeps them): flatten is O(nodes). A time-travel
+    // step moves the history's cursor in place (same model, `structure` bumped by adds/removes) or hands
+    // over another model.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [model, travelled ? version : model?.structure, expanded, search]
+    [model, model?.structure, expanded, search]
   );
 
   const touched = useMemo(
@@ -118,22 +120,27 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
     [docKey, expanded]
   );
 
+  // Stable across renders (reads the current model/expansion from a ref) so the memoised update list
+  // does not re-render on every time-travel step.
+  const selectCtx = useRef({ model, expanded, docKey });
+  selectCtx.current = { model, expanded, docKey };
   const onSelectUpdate = useCallback(
     (id: string | null) => {
       setSelectedUpdate(id);
+      const { model: m, expanded: exp, docKey: doc } = selectCtx.current;
       const u = s.updates.find((x) => x.id === id);
-      if (!u || !model) return;
+      if (!u || !m) return;
       // Reveal the touched nodes (their nearest existing ancestors).
-      const set = new Set(expanded);
+      const set = new Set(exp);
       for (const p of u.paths) {
         let q: string = p;
-        while (q !== '' && !model.nodes.has(q)) q = q.slice(0, Math.max(0, q.lastIndexOf('/')));
+        while (q !== '' && !m.nodes.has(q)) q = q.slice(0, Math.max(0, q.lastIndexOf('/')));
         if (q === '') continue;
-        for (const a of ancestorsOf(model, q)) set.add(a);
+        for (const a of ancestorsOf(m, q)) set.add(a);
       }
-      setExpanded({ doc: docKey, set });
+      setExpanded({ doc, set });
     },
-    [s, model, expanded, docKey]
+    [s]
   );
 
   const from = timeRange.from.valueOf();
@@ -242,7 +249,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
               selectedId={selectedUpdate}
               height={Math.max(40, bodyH - 150)}
               onSelect={onSelectUpdate}
-              onTravel={(t) => setTravelAt(t)}
+              onTravel={setTravelAt}
             />
             <NodeDetails model={model} path={selected} />
           </div>

@@ -16,7 +16,14 @@ export interface UpdateListProps {
 
 const MAX_SHOWN = 200;
 
-export function UpdateList({ updates, selectedId, height, onSelect, onTravel }: UpdateListProps) {
+/** Memoised: a time-travel step re-renders the panel but not this list (same updates, same callbacks). */
+export const UpdateList = React.memo(function UpdateList({
+  updates,
+  selectedId,
+  height,
+  onSelect,
+  onTravel,
+}: UpdateListProps) {
   const styles = useStyles2(getStyles);
   const shown = updates.slice(-MAX_SHOWN).reverse();
   return (
@@ -59,7 +66,7 @@ export function UpdateList({ updates, selectedId, height, onSelect, onTravel }: 
       ))}
     </div>
   );
-}
+});
 
 const getStyles = (theme: GrafanaTheme2) => ({
   root: css({ overflowY: 'auto', fontSize: theme.typography.bodySmall.fontSize }),
