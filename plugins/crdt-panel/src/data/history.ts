@@ -19,7 +19,15 @@
  */
 import { INSPECT_LIMITS } from '@collabblocks/protocol';
 
-import { applyPatch, computePatch, isEmptyPatch, type TreePatch } from './patch';
+import {
+  applyPatch,
+  applyPatchUndoable,
+  computePatch,
+  isEmptyPatch,
+  undoPatch,
+  type PatchUndo,
+  type TreePatch,
+} from './patch';
 import { cloneModel, type TreeModel } from './model';
 
 export interface StateAt {
@@ -70,6 +78,16 @@ interface Snapshot {
   model: TreeModel;
 }
 
+/** The timeline's state, moved in place, with what the last patches overwrote (to step back cheaply). */
+interface Cursor extends Snapshot {
+  /** Undo records of the steps up to `at` (the newest last), bounded. */
+  undo: PatchUndo[];
+  undoSize: number;
+}
+
+/** Undo records kept by a cursor, in recorded nodes + lists. */
+const MAX_UNDO_SIZE = 200_000;
+
 interface Checkpoint extends Snapshot {
   used: number;
 }
@@ -84,7 +102,7 @@ interface Chain {
   offset: number;
   replay: ReplayInfo | null;
   every: number;
-  cursor: Snapshot | null;
+  cursor: Cursor | null;
   out: Snapshot | null;
   checkpoints: Checkpoint[];
 }
@@ -92,6 +110,8 @@ interface Chain {
 /** Counters for tests and the benchmark. */
 export interface HistoryStats {
   patchesApplied: number;
+  /** Steps taken back by undoing them on the timeline's cursor. */
+  patchesUndone: number;
   copies: number;
 }
 
@@ -149,7 +169,7 @@ export class TreeHistory {
   private readonly limits: HistoryLimits;
   /** Bumped on every change (memo key for the panel). */
   revision = 0;
-  readonly stats: HistoryStats = { patchesApplied: 0, copies: 0 };
+  readonly stats: HistoryStats = { patchesApplied: 0, patchesUndone: 0, copies: 0 };
 
   constructor(limits: Partial<HistoryLimits> = {}) {
     this.limits = { ...DEFAULT_HISTORY_LIMITS, ...limits };
@@ -376,31 +396,66 @@ export class TreeHistory {
       c.out = null;
       if (view) c.cursor = null;
     }
+    const cursor = chain.cursor;
+    // A few steps back: undo them on the cursor in place (cheaper than a copy).
+    if (
+      view &&
+      cursor &&
+      cursor.at > at &&
+      cursor.at - at <= cursor.undo.length &&
+      cursor.at - at <= chain.every
+    ) {
+      while (cursor.at > at) {
+        const u = cursor.undo.pop() as PatchUndo;
+        undoPatch(cursor.model, u);
+        cursor.undoSize -= u.size;
+        cursor.at--;
+        this.stats.patchesUndone++;
+      }
+      cursor.model.meta.ts = ts;
+      return cursor.model;
+    }
     // Start from the nearest state at or before `at`: the cursor, a checkpoint or the base.
     let from: Snapshot = { at: chain.offset - 1, model: chain.base };
-    if (chain.cursor && chain.cursor.at <= at) from = chain.cursor;
+    if (cursor && cursor.at <= at) from = cursor;
     let cp: Checkpoint | null = null;
     for (const c of chain.checkpoints) if (c.at <= at && (!cp || c.at > cp.at)) cp = c;
     // A checkpoint well ahead of the cursor saves more patches than a copy costs.
-    if (cp && (from !== chain.cursor || cp.at - from.at > chain.every / 2)) {
+    if (cp && (from !== cursor || cp.at - from.at > chain.every / 2)) {
       cp.used = ++this.useClock;
       from = cp;
     }
-    const snap: Snapshot =
-      view && from === chain.cursor ? chain.cursor : { at: from.at, model: this.copy(from.model) };
-    const m = snap.model;
+    if (view) {
+      const c: Cursor =
+        cursor && from === cursor
+          ? cursor
+          : { at: from.at, model: this.copy(from.model), undo: [], undoSize: 0 };
+      for (let a = c.at + 1; a <= at; a++) {
+        const u = applyPatchUndoable(c.model, chain.steps[a - chain.offset] as TreePatch);
+        this.stats.patchesApplied++;
+        c.undo.push(u);
+        c.undoSize += u.size;
+        while (c.undo.length > chain.every || c.undoSize > MAX_UNDO_SIZE) {
+          c.undoSize -= (c.undo.shift() as PatchUndo).size;
+        }
+        // Checkpoints are taken while the timeline moves, not by one-off states (the newest state shown
+        // on first render, a diff base): a first render does not pay for copies it may never use.
+        if ((a + 1) % chain.every === 0) this.checkpoint(chain, a, c.model);
+      }
+      c.at = at;
+      c.model.meta.ts = ts;
+      chain.cursor = c;
+      return c.model;
+    }
+    const snap: Snapshot = { at: from.at, model: this.copy(from.model) };
     for (let a = snap.at + 1; a <= at; a++) {
-      applyPatch(m, chain.steps[a - chain.offset] as TreePatch);
+      applyPatch(snap.model, chain.steps[a - chain.offset] as TreePatch);
       this.stats.patchesApplied++;
-      // Checkpoints are taken while the timeline moves (view), not by one-off states (the newest state
-      // shown on first render, a diff base): a first render does not pay for copies it may never use.
-      if (view && (a + 1) % chain.every === 0) this.checkpoint(chain, a, m);
     }
     snap.at = at;
-    m.meta.ts = ts;
-    if (view) chain.cursor = snap;
-    else chain.out = snap;
-    return m;
+    snap.model.meta.ts = ts;
+    chain.out = snap;
+    return snap.model;
   }
 
   private copy(model: TreeModel): TreeModel {

@@ -79,6 +79,74 @@ export function applyPatch(model: TreeModel, patch: TreePatch): TreeModel {
   return model;
 }
 
+/** What a patch overwrote in a model: enough to put the model back (see `applyPatchUndoable`). */
+export interface PatchUndo {
+  /** Path → node before the patch (undefined: absent). */
+  nodes: Map<string, TreeNodeModel | undefined>;
+  /** Parent path → child list before the patch (undefined: absent). */
+  lists: Map<string, string[] | undefined>;
+  meta: TreeModel['meta'];
+  structural: boolean;
+  /** Nodes and lists recorded (a size for bounding undo logs). */
+  size: number;
+}
+
+/**
+ * `applyPatch`, also returning what it overwrote so `undoPatch` can restore the model (nodes and child
+ * order; the Map's insertion order of re-added paths may differ, which nothing reads).
+ */
+export function applyPatchUndoable(model: TreeModel, patch: TreePatch): PatchUndo {
+  const nodes = new Map<string, TreeNodeModel | undefined>();
+  const lists = new Map<string, string[] | undefined>();
+  const keepNode = (p: string) => {
+    if (!nodes.has(p)) nodes.set(p, model.nodes.get(p));
+  };
+  const keepList = (p: string) => {
+    if (!lists.has(p)) lists.set(p, model.childrenOf.get(p)?.slice());
+  };
+  for (const path of patch.removed) {
+    const node = model.nodes.get(path);
+    if (!node) continue;
+    keepList(node.parent);
+    const stack = [path];
+    while (stack.length > 0) {
+      const p = stack.pop() as string;
+      keepNode(p);
+      keepList(p);
+      for (const k of model.childrenOf.get(p) ?? []) stack.push(k);
+    }
+  }
+  for (const n of patch.added) {
+    keepNode(n.path);
+    keepList(n.parent);
+  }
+  for (const n of patch.changed) keepNode(n.path);
+  const undo: PatchUndo = {
+    nodes,
+    lists,
+    meta: { ...model.meta },
+    structural: patch.added.length > 0 || patch.removed.length > 0,
+    size: nodes.size + lists.size,
+  };
+  applyPatch(model, patch);
+  return undo;
+}
+
+/** Puts back what `applyPatchUndoable` recorded (undo the newest patch first). */
+export function undoPatch(model: TreeModel, undo: PatchUndo): void {
+  for (const [p, n] of undo.nodes) {
+    if (n) model.nodes.set(p, n);
+    else model.nodes.delete(p);
+  }
+  for (const [p, l] of undo.lists) {
+    if (l) model.childrenOf.set(p, l.slice());
+    else model.childrenOf.delete(p);
+  }
+  model.meta = { ...undo.meta };
+  model.version++;
+  if (undo.structural) model.structure++;
+}
+
 /** The patch turning `from` into `to` (removed = top-most removed paths only). */
 export function computePatch(from: TreeModel, to: TreeModel): TreePatch {
   const added: TreeNodeModel[] = [];

@@ -79,13 +79,15 @@ function naive(base: TreeModel, steps: TreePatch[], j: number): TreeModel {
   return m;
 }
 
-/** First difference between two states ('' = same nodes in the same order, same children order). */
+/**
+ * First difference between two states ('' = the same nodes and the same children order; the Map's insertion
+ * order is not compared: undoing a step re-adds paths at its end, and nothing reads that order).
+ */
 function stateDiff(a: TreeModel, b: TreeModel): string {
   if (a.nodes.size !== b.nodes.size) return `size ${a.nodes.size} vs ${b.nodes.size}`;
-  const bk = b.nodes.entries();
   for (const [p, n] of a.nodes) {
-    const [q, m] = bk.next().value as [string, TreeNodeModel];
-    if (p !== q) return `order ${p} vs ${q}`;
+    const m = b.nodes.get(p);
+    if (!m) return `missing ${p}`;
     if (n !== m && !sameNode(n, m)) return `node ${p}`;
   }
   if (a.childrenOf.size !== b.childrenOf.size) return 'childrenOf size';
@@ -224,6 +226,8 @@ describe('chain history', () => {
       expectSameState(s.model, naive(base, steps, j));
       if (!view && kept.length < 10) kept.push([j, s.model]);
     });
+    // Both ways back were taken: undo on the cursor and restart from a checkpoint.
+    expect(h.stats.patchesUndone).toBeGreaterThan(0);
     // Models handed out earlier were never mutated by later moves.
     for (const [j, m] of kept) expectSameState(m, naive(base, steps, j));
   });
@@ -340,6 +344,13 @@ describe('chain history', () => {
     for (let j = 4_999; j > 0; j -= 500) move(j);
     lap('30 random/backward moves');
     expect(Math.max(...perMove)).toBeLessThanOrEqual(interval);
+    // Stepping back one update at a time undoes it on the cursor: no copy, no patch applied.
+    const copies = h.stats.copies;
+    const undone = h.stats.patchesUndone;
+    for (let j = 4_000; j > 3_990; j--) move(j);
+    expect(h.stats.patchesUndone - undone).toBeGreaterThanOrEqual(9);
+    expect(h.stats.copies - copies).toBeLessThanOrEqual(1);
+    expectSameState(move(3_990).model, naive(base, steps, 3_990));
     const t0 = performance.now();
     const s = move(2_345);
     const ms = performance.now() - t0;
