@@ -12,10 +12,11 @@
  * known state the earliest one is shown (`before`).
  *
  * Materialising a state starts from the nearest state at or before it — the chain's cursor (the last state
- * shown, moved forward in place) or a checkpoint (a copy every few hundred steps, taken as the timeline
- * moves, bounded by a node budget) — so a slider over 5,000 steps of a 100k-node document never re-applies
- * the whole chain, and stepping forward applies only the patches in between. A stable result is a copy nobody mutates (the same instant
- * returns the same object); a `view` result is the cursor itself.
+ * the timeline showed, moved in place) or a checkpoint (a copy every few hundred steps, taken as the
+ * timeline moves, bounded by a node budget) — so a slider over 5,000 steps of a 100k-node document never
+ * re-applies the whole chain. Stepping forward applies only the patches in between; stepping back undoes
+ * them on the cursor (each applied patch records what it overwrote, bounded). A stable result is a copy
+ * nobody mutates (the same instant returns the same object); a `view` result is the cursor itself.
  */
 import { INSPECT_LIMITS } from '@collabblocks/protocol';
 
