@@ -404,7 +404,14 @@ export class PostgresStorage implements Storage {
     }
   }
 
-  /** One transaction for the whole batch; returns the seqs per pending append. */
+  /**
+   * One statement (so one round trip and one implicit transaction) for the whole batch; returns the
+   * seqs per pending append. The CTE bumps every room's counter in `room_heads` (rows locked in room
+   * order: no deadlock between pods) and inserts the ops numbered from the bumped counter; the
+   * counter rows stay locked until the statement commits, so seqs are global and gap-free per room.
+   * Holding the locks for one statement instead of BEGIN / bump / insert / COMMIT round trips is what
+   * keeps pods that write the same room from queueing behind each other (cross-pod latency).
+   */
   private async commit(batch: PendingAppend[]): Promise<number[][]> {
     const byRoom = new Map<string, PendingAppend[]>();
     for (const p of batch) {
@@ -413,68 +420,71 @@ export class PostgresStorage implements Storage {
       else byRoom.set(p.room, [p]);
     }
     const rooms = [...byRoom.keys()].sort();
-    const counts = rooms.map((r) =>
-      (byRoom.get(r) as PendingAppend[]).reduce((n, p) => n + p.updates.length, 0)
-    );
-    const maxTs = rooms.map((r) => {
+    const counts: number[] = [];
+    const maxTs: number[] = [];
+    // Per op: its room and its 1-based position among the batch's ops of that room.
+    const roomCol: string[] = [];
+    const ordCol: number[] = [];
+    const siteCol: number[] = [];
+    const tsCol: number[] = [];
+    const binCol: Buffer[] = [];
+    for (const room of rooms) {
+      let n = 0;
       let m = 0;
-      for (const p of byRoom.get(r) as PendingAppend[])
-        for (const u of p.updates) m = Math.max(m, Math.floor(u.ts));
-      return m;
-    });
-    const result = new Map<PendingAppend, number[]>();
-    const client = await this.pool.connect();
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      // One statement bumps every room's counter (rows locked in room order: no deadlock between pods);
-      // the counter rows stay locked until COMMIT, so seqs are global and gap-free per room.
-      const heads = await client.query<{ room_id: string; last_seq: string }>(
-        `INSERT INTO room_heads (room_id, last_seq, last_ts)
+      for (const p of byRoom.get(room) as PendingAppend[]) {
+        for (const u of p.updates) {
+          n += 1;
+          const ts = Math.floor(u.ts);
+          m = Math.max(m, ts);
+          roomCol.push(room);
+          ordCol.push(n);
+          siteCol.push(u.clientId);
+          tsCol.push(ts);
+          binCol.push(toBuffer(u.update));
+        }
+      }
+      counts.push(n);
+      maxTs.push(m);
+    }
+    const heads = await this.pool.query<{ room_id: string; last_seq: string }>(
+      `WITH heads AS (
+         INSERT INTO room_heads (room_id, last_seq, last_ts)
          SELECT r, n, t FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS x(r, n, t) ORDER BY r
          ON CONFLICT (room_id) DO UPDATE
            SET last_seq = room_heads.last_seq + EXCLUDED.last_seq,
                last_ts = GREATEST(room_heads.last_ts, EXCLUDED.last_ts)
-         RETURNING room_id, last_seq`,
-        [rooms, counts, maxTs]
-      );
-      const lastByRoom = new Map(heads.rows.map((r) => [r.room_id, num(r.last_seq)]));
-      const roomCol: string[] = [];
-      const seqCol: number[] = [];
-      const siteCol: number[] = [];
-      const tsCol: number[] = [];
-      const binCol: Buffer[] = [];
-      rooms.forEach((room, i) => {
-        const last = lastByRoom.get(room);
-        if (last === undefined) throw new Error(`no seq returned for room ${room}`);
-        let seq = last - (counts[i] as number) + 1;
-        for (const p of byRoom.get(room) as PendingAppend[]) {
-          const mine: number[] = [];
-          for (const u of p.updates) {
-            mine.push(seq);
-            roomCol.push(room);
-            seqCol.push(seq);
-            siteCol.push(u.clientId);
-            tsCol.push(Math.floor(u.ts));
-            binCol.push(toBuffer(u.update));
-            seq += 1;
-          }
-          result.set(p, mine);
-        }
-      });
-      await client.query(
-        `INSERT INTO ops (room_id, seq, site_id, ts, op_bin)
-         SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[])`,
-        [roomCol, seqCol, siteCol, tsCol, binCol]
-      );
-      await client.query('COMMIT');
-    } catch (err) {
-      broken = true;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release(broken ? true : undefined);
+         RETURNING room_id, last_seq
+       ), counts AS (
+         SELECT r, n FROM unnest($1::text[], $2::bigint[]) AS c(r, n)
+       ), inserted AS (
+         INSERT INTO ops (room_id, seq, site_id, ts, op_bin)
+         SELECT o.r, h.last_seq - c.n + o.ord, o.site, o.ts, o.bin
+         FROM unnest($4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bytea[])
+              AS o(r, ord, site, ts, bin)
+         JOIN heads h ON h.room_id = o.r
+         JOIN counts c ON c.r = o.r
+         RETURNING 1
+       )
+       SELECT h.room_id, h.last_seq, (SELECT count(*) FROM inserted) AS inserted FROM heads h`,
+      [rooms, counts, maxTs, roomCol, ordCol, siteCol, tsCol, binCol]
+    );
+    const lastByRoom = new Map(heads.rows.map((r) => [r.room_id, num(r.last_seq)]));
+    const inserted = heads.rows.length > 0 ? num((heads.rows[0] as { inserted?: unknown }).inserted) : 0;
+    if (inserted !== roomCol.length) {
+      // Cannot happen (every op's room has a head row); refuse rather than acknowledge a lost op.
+      throw new Error(`append inserted ${inserted} of ${roomCol.length} ops`);
     }
+    const result = new Map<PendingAppend, number[]>();
+    rooms.forEach((room, i) => {
+      const last = lastByRoom.get(room);
+      if (last === undefined) throw new Error(`no seq returned for room ${room}`);
+      let seq = last - (counts[i] as number) + 1;
+      for (const p of byRoom.get(room) as PendingAppend[]) {
+        const mine: number[] = [];
+        for (let k = 0; k < p.updates.length; k++) mine.push(seq++);
+        result.set(p, mine);
+      }
+    });
     return batch.map((p) => result.get(p) as number[]);
   }
 
