@@ -97,17 +97,23 @@ export class RoomTransport {
     const { hooks, logger, options } = this.deps;
     const ip = req.socket.remoteAddress ?? 'unknown';
     const id = randomBytes(9).toString('base64url');
-    const conn = new ClientConnection(id, ws, ip, {
-      hooks,
-      logger,
-      maxBufferedBytes: options.maxBufferedBytes,
-      pingIntervalMs: options.pingIntervalMs,
-      maxQueuedFrames: 256,
-      maxQueuedBytes: options.maxFrameBytes * 2,
-      onUnknownMessage: () => {
-        this.unknownMessages += 1;
+    const conn = new ClientConnection(
+      id,
+      ws,
+      ip,
+      {
+        hooks,
+        logger,
+        maxBufferedBytes: options.maxBufferedBytes,
+        pingIntervalMs: options.pingIntervalMs,
+        maxQueuedFrames: 256,
+        maxQueuedBytes: options.maxFrameBytes * 2,
+        onUnknownMessage: () => {
+          this.unknownMessages += 1;
+        },
       },
-    });
+      req.socket
+    );
     ws.on('error', (err) => logger.debug({ conn: id, err: err.message }, 'websocket error'));
 
     const ipCount = (this.perIp.get(ip) ?? 0) + 1;
