@@ -27,7 +27,7 @@ import type { ConnectionInfo, RoomRuntimeStats } from '../hooks.js';
 import type { Logger } from '../observability/logger.js';
 import type { Storage } from '../storage/types.js';
 import type { HookBus } from './hookBus.js';
-import { sampledTraceId, tracer } from './tracing.js';
+import { childSpan, sampledTraceId, tracer } from './tracing.js';
 
 /** What a room needs from a transport connection. */
 export interface RoomClient {
@@ -304,11 +304,9 @@ export class Room {
       ctx
     );
     const spanCtx = trace.setSpan(ctx, span);
-    const persistSpan = tracer.startSpan(
-      'update.persist',
-      { attributes: { 'collab.backend': this.deps.storage.kind } },
-      spanCtx
-    );
+    const persistSpan = childSpan(span, 'update.persist', spanCtx, {
+      'collab.backend': this.deps.storage.kind,
+    });
     const ts = Date.now();
     this.pendingDurable += 1;
     // Issue the append now (joins this tick's group commit); consume it in order below.
@@ -362,7 +360,7 @@ export class Room {
         span.end();
         return 'closed';
       }
-      const applySpan = tracer.startSpan('update.apply', {}, spanCtx);
+      const applySpan = childSpan(span, 'update.apply', spanCtx);
       try {
         Y.applyUpdate(this.doc, update, client);
       } catch (err) {
@@ -390,7 +388,7 @@ export class Room {
       this.ops += 1;
       this.opsSinceSnapshot += 1;
       this.bytesSinceSnapshot += update.byteLength;
-      const bcast = tracer.startSpan('update.broadcast', {}, spanCtx);
+      const bcast = childSpan(span, 'update.broadcast', spanCtx);
       const recipients = this.broadcast(encodeSyncUpdate(update), client);
       bcast.setAttribute('collab.recipients', recipients);
       bcast.end();

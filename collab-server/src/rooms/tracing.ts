@@ -3,7 +3,7 @@
  * any) is initialised by `src/observability/tracing.ts` before anything else.
  * Span attributes carry org, room id, sizes and counts — never a user name or token.
  */
-import { trace, TraceFlags, type Span } from '@opentelemetry/api';
+import { trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
 
 export const tracer = trace.getTracer('collab-server');
 
@@ -14,4 +14,15 @@ export function sampledTraceId(span: Span | undefined): string | undefined {
   return (sc.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED && trace.isSpanContextValid(sc)
     ? sc.traceId
     : undefined;
+}
+
+/**
+ * A child span of `parent`, or `parent` itself when it is not recording. Under the pod's
+ * ParentBased sampler a child of an unsampled span is never recorded either, so creating it
+ * (sampler call, ids, context objects) is pure cost on the per-update path; the returned
+ * non-recording span ignores attributes, status and `end()`.
+ */
+export function childSpan(parent: Span, name: string, parentCtx: Context, attributes?: Attributes): Span {
+  if (!parent.isRecording()) return parent;
+  return tracer.startSpan(name, attributes ? { attributes } : {}, parentCtx);
 }
