@@ -38,6 +38,14 @@ export interface CollabQueryModel {
    * panel can step through a past range exactly. Empty = no replay.
    */
   through?: string;
+  /**
+   * tree / historyTree: show only the subtree under this node (a tree path such as `/root/items/3`,
+   * may hold template variables); empty = the whole document. The subtree root is the frame's
+   * first row, so a document larger than the 10,000-row frame cap can be inspected part by part.
+   */
+  rootPath?: string;
+  /** tree / historyTree: keep nodes at most this many levels below the subtree root (0 = the root only); empty = all. */
+  maxDepth?: number;
   /** updates / traffic / history: optional text filter. */
   filter?: string;
 }
