@@ -93,8 +93,8 @@ export function datasourcesFile(): YamlValue {
         access: 'proxy',
         editable: false,
         // podUrls: the pods as the browser reaches them (the live streams connect from the browser);
-        // tokenUrl / podUrl: where Grafana's server-side proxy routes go, inside the compose network.
-        jsonData: { podUrls: POD_URLS, tokenUrl: 'http://pod-a:1234', podUrl: 'http://pod-a:1234' },
+        // tokenUrl: where Grafana's server-side proxy (the token routes) goes, inside the compose network.
+        jsonData: { podUrls: POD_URLS, tokenUrl: 'http://pod-a:1234' },
         secureJsonData: { apiKey: '$COLLAB_GRAFANA_API_KEY' },
       },
     ],

@@ -24,6 +24,11 @@ export interface CollabJsonData extends DataSourceJsonData {
   tokenTtlSeconds?: number;
 }
 
+/** Every jsonData key the datasource reads (plugin.json routes may template only these). */
+export const JSON_DATA_KEYS = ['podUrls', 'tokenUrl', 'tokenTtlSeconds'] as const satisfies ReadonlyArray<
+  Exclude<keyof CollabJsonData, keyof DataSourceJsonData>
+>;
+
 export interface CollabSecureJsonData {
   /** Org API key; only ever sent to the data proxy, which injects it server-side. */
   apiKey?: string;
