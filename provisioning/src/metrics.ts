@@ -37,6 +37,13 @@ export const POD_METRICS_OPTIONAL = [
   'inspect_diff_latency_ms',
 ] as const;
 
+/**
+ * Families each pod reads from the storage all pods share (PostgreSQL): every pod exports the same
+ * DB-wide figure per org, so an aggregation across pods must take one copy (`max by (org)`), not the
+ * sum (which would count it once per pod).
+ */
+export const POD_METRICS_DB_WIDE = ['collab_storage_bytes', 'collab_storage_quota_bytes'] as const;
+
 export const PROMETHEUS_SYNTHETIC = ['up'] as const;
 
 export const KNOWN_POD_METRICS: ReadonlySet<string> = new Set<string>([

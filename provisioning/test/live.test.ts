@@ -18,7 +18,7 @@ import type { JsonObject } from '../src/dashboards/common.js';
 import { BUCKET_ZOOM } from '../src/dashboards/org-admin.js';
 import { POD_METRICS_OPTIONAL, POD_METRICS_REQUIRED } from '../src/metrics.js';
 import { DASHBOARD_FILES } from '../src/outputs.js';
-import { familyOf, metricNames, prometheusExprs, substitute } from '../src/promql.js';
+import { familyOf, metricNames, panelsOf, prometheusExprs, substitute, targetsOf } from '../src/promql.js';
 import { asArray, asRecord, isRecord, loadYaml } from './yaml-load.js';
 // The core engineer's throw-away PostgreSQL / Redis (temp dirs, free ports, 127.0.0.1).
 import { PostgresServer, findPgBinDir } from '../../collab-server/test/infra/postgres.js';
@@ -110,6 +110,8 @@ async function startPod(name: string, cluster?: { redisUrl: string; pgUrl: strin
     COLLAB_MAX_CONN_PER_IP: '1000',
     OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
     OTEL_TRACES_SAMPLER_ARG: '1',
+    // Storage sizes refreshed every 2 s (default 15 s) so both pods report them early in the run.
+    COLLAB_METRICS_STORAGE_REFRESH_MS: '2000',
     ...(cluster
       ? { COLLAB_REDIS_URL: cluster.redisUrl, COLLAB_STORAGE: 'postgres', COLLAB_PG_URL: cluster.pgUrl }
       : {}),
@@ -148,8 +150,11 @@ async function promQuery(
   return (await res.json()) as { status: string; error?: string; data?: unknown };
 }
 
-async function instant(expr: string): Promise<PromResult[]> {
-  const r = await promQuery('/api/v1/query', { query: expr });
+async function instant(expr: string, time?: number): Promise<PromResult[]> {
+  const r = await promQuery('/api/v1/query', {
+    query: expr,
+    ...(time !== undefined ? { time: String(time) } : {}),
+  });
   if (r.status !== 'success') throw new Error(`${r.error ?? 'error'}: ${expr}`);
   return asArray(asRecord(r.data, 'data').result, 'result') as PromResult[];
 }
@@ -392,6 +397,71 @@ describe.skipIf(!haveDist || !havePrometheus)('live: pods + simulator + Promethe
           `empty optional-feature panels: ${emptyOptional.length ? emptyOptional.join(' | ') : 'none'}`
       );
       expect(empty, 'core panels without data').toEqual([]);
+    }
+  );
+
+  it.skipIf(!haveCluster)(
+    'Org Admin counts the shared storage once: its storage figures equal one pod’s, not the two pods’ sum',
+    async () => {
+      const org = dashboards.find((d) => d.dash.uid === 'collab-org-admin')!.dash;
+      // One evaluation instant for every query, a few scrapes back, so all of them see the same samples.
+      const at = Date.now() / 1000 - 3;
+      const perPod = async (metric: string) => {
+        const byPod = new Map<string, Map<string, number>>();
+        for (const s of await instant(metric, at)) {
+          const pod = s.metric.pod ?? '?';
+          const m = byPod.get(pod) ?? new Map<string, number>();
+          m.set(s.metric.org ?? '?', Number(s.value?.[1]));
+          byPod.set(pod, m);
+        }
+        return byPod;
+      };
+      const bytes = await perPod('collab_storage_bytes');
+      const quota = await perPod('collab_storage_quota_bytes');
+      expect([...bytes.keys()].sort()).toEqual(['pod-a', 'pod-b']);
+      const orgs = [...bytes.get('pod-a')!.keys()];
+      expect(orgs.length).toBeGreaterThan(0);
+      // The shared PostgreSQL gives both pods the same quotas (sizes may differ by one refresh).
+      expect(quota.get('pod-b')).toEqual(quota.get('pod-a'));
+      const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+      const onePodQuota = total(quota.get('pod-a')!);
+      const sizesOfOrg = (o: string) => [bytes.get('pod-a')!.get(o), bytes.get('pod-b')!.get(o)];
+      const oneCopyBytes = orgs.reduce((a, o) => a + Math.max(...sizesOfOrg(o).map((x) => x ?? 0)), 0);
+      expect(oneCopyBytes).toBeGreaterThan(0);
+
+      const storagePanels = panelsOf(org).filter((p) => String(p.title).startsWith('Storage'));
+      expect(storagePanels.length).toBe(3);
+      let checked = 0;
+      for (const panel of storagePanels) {
+        for (const t of targetsOf(panel)) {
+          const q = substitute(String(t.expr), { vars: { org: '.+' } });
+          const result = await instant(q, at);
+          expect(result.length, q).toBeGreaterThan(0);
+          for (const s of result) {
+            const v = Number(s.value?.[1]);
+            const o = s.metric.org;
+            if (q.includes('/')) {
+              // used / quota per org: one pod's size over the (common) quota.
+              expect(
+                sizesOfOrg(o!).map((x) => (x ?? NaN) / quota.get('pod-a')!.get(o!)!),
+                q
+              ).toContain(v);
+            } else if (o !== undefined && q.includes('quota')) {
+              expect(v, q).toBe(quota.get('pod-a')!.get(o));
+            } else if (o !== undefined) {
+              expect(sizesOfOrg(o), q).toContain(v);
+            } else if (q.includes('quota')) {
+              expect(v, q).toBe(onePodQuota);
+            } else {
+              expect(v, q).toBe(oneCopyBytes);
+            }
+            checked++;
+          }
+        }
+      }
+      report(
+        `Org Admin storage: ${checked} values checked against one pod's figures (quota ${onePodQuota} B, used ${oneCopyBytes} B over ${orgs.length} orgs)`
+      );
     }
   );
 

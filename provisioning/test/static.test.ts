@@ -17,7 +17,7 @@ import {
 import type { JsonObject } from '../src/dashboards/common.js';
 import { DS, POD_URLS } from '../src/datasources.js';
 import { grafanaRuleUid } from '../src/grafana-alerting.js';
-import { KNOWN_POD_METRICS, PROMETHEUS_SYNTHETIC } from '../src/metrics.js';
+import { KNOWN_POD_METRICS, POD_METRICS_DB_WIDE, PROMETHEUS_SYNTHETIC } from '../src/metrics.js';
 import { DASHBOARD_FILES, renderAll } from '../src/outputs.js';
 import {
   panelsOf,
@@ -123,6 +123,15 @@ function walkStrings(v: unknown, visit: (s: string, path: string) => void, path 
   else if (Array.isArray(v)) v.forEach((x, i) => walkStrings(x, visit, `${path}[${i}]`));
   else if (isRecord(v))
     for (const [k, x] of Object.entries(v)) walkStrings(x, visit, path ? `${path}.${k}` : k);
+}
+
+/** Every read of a DB-wide family (same figure on every pod) sits directly inside `max by (org) (…)`. */
+function expectDbWideOnce(where: string, expr: string): void {
+  for (const metric of POD_METRICS_DB_WIDE) {
+    for (const m of expr.matchAll(new RegExp(`(?<![\\w:])${metric}(?![\\w:])`, 'g'))) {
+      expect(expr.slice(0, m.index), `${where}: ${expr}`).toMatch(/max by \(org\) \($/);
+    }
+  }
 }
 
 describe('generated files', () => {
@@ -247,6 +256,10 @@ describe.each(dashboards)('dashboard $file', ({ dash }) => {
     }
   });
 
+  it('DB-wide storage series are taken once per org across pods (max by (org)), never summed', () => {
+    for (const { panel, expr } of prometheusExprs(String(dash.uid), dash)) expectDbWideOnce(panel, expr);
+  });
+
   it('collab queries use the shared query model', () => {
     for (const panel of panels) {
       for (const t of targetsOf(panel)) {
@@ -347,6 +360,12 @@ describe('alerts', () => {
     }
     const uids = grafanaRules.map((r) => String(r.uid));
     expect(new Set(uids).size).toBe(uids.length);
+  });
+
+  it('rules take DB-wide storage series once per org across pods', () => {
+    for (const r of promRules.filter(isRecord)) {
+      expectDbWideOnce(String(r.record ?? r.alert), String(r.expr));
+    }
   });
 
   it('alert expressions read only recorded or exported series', () => {

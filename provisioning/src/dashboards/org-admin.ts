@@ -17,6 +17,14 @@ import {
 const O = 'org=~"$org"';
 
 /**
+ * Storage sizes and quotas are read from the storage every pod shares (PostgreSQL): each pod exports
+ * the same DB-wide figure per org, so across pods take one copy (`max by (org)`), never the sum.
+ */
+export function dbWidePerOrg(metric: 'collab_storage_bytes' | 'collab_storage_quota_bytes'): string {
+  return `max by (org) (${metric}{${O}})`;
+}
+
+/**
  * Regexes on `le` selecting buckets up to a bound (numeric compare done textually). They accept both
  * `le="100"` (as exposed) and `le="100.0"` (Prometheus 3 normalises `le` to float form).
  */
@@ -254,7 +262,7 @@ export function orgAdminDashboard(): JsonObject {
     datasource: DS.prometheus,
     targets: [
       prom(
-        `sum by (org) (collab_storage_bytes{${O}}) / sum by (org) (collab_storage_quota_bytes{${O}})`,
+        `${dbWidePerOrg('collab_storage_bytes')} / ${dbWidePerOrg('collab_storage_quota_bytes')}`,
         '{{org}}'
       ),
     ],
@@ -280,13 +288,13 @@ export function orgAdminDashboard(): JsonObject {
     type: 'gauge',
     title: 'Storage bytes (max = quota)',
     description:
-      'Current bytes; the gauge maximum is taken from the quota query (config from query results).',
+      'Current bytes of the selected orgs; the gauge maximum is taken from the quota query (config from query results). Every pod reports the same shared-storage figures, so one copy per org is counted.',
     w: 8,
     h: 8,
     datasource: DS.prometheus,
     targets: [
-      prom(`sum(collab_storage_bytes{${O}})`, 'Storage', { instant: true, range: false }),
-      prom(`sum(collab_storage_quota_bytes{${O}})`, 'Quota', { instant: true, range: false }),
+      prom(`sum(${dbWidePerOrg('collab_storage_bytes')})`, 'Storage', { instant: true, range: false }),
+      prom(`sum(${dbWidePerOrg('collab_storage_quota_bytes')})`, 'Quota', { instant: true, range: false }),
     ],
     transformations: [
       {
@@ -307,8 +315,8 @@ export function orgAdminDashboard(): JsonObject {
     h: 8,
     datasource: DS.prometheus,
     targets: [
-      prom(`sum by (org) (collab_storage_bytes{${O}})`, '{{org}} used'),
-      prom(`sum by (org) (collab_storage_quota_bytes{${O}})`, '{{org}} quota'),
+      prom(dbWidePerOrg('collab_storage_bytes'), '{{org}} used'),
+      prom(dbWidePerOrg('collab_storage_quota_bytes'), '{{org}} quota'),
     ],
     fieldConfig: fieldConfig(timeseriesDefaults('bytes', { min: 0 })),
     options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: TOOLTIP },
