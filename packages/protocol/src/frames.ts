@@ -238,15 +238,18 @@ export const ROOMS_FIELDS = {
 } as const;
 
 /**
- * Presence heatmap: Grafana's `heatmap-cells` format — one row per grid cell
- * with `xMin`/`xMax`/`yMin`/`yMax` bounds (cursor coordinates) and the
- * accumulated `count` of cursor samples that fell in it.
+ * Presence heatmap: Grafana's dense `heatmap-cells` format (DataFrameType.HeatmapCells: "xMin, yMin,
+ * count … all values in the grid exist and have regular spacing") — exactly these three fields in this
+ * order, one row per grid cell, **y varying fastest** (x0y0, x0y1, …, x1y0, …). `xMin`/`yMin` are the
+ * lower cell bounds (cursor coordinates), `count` the accumulated cursor samples in the cell. Grafana's
+ * Heatmap panel reads the fields by position and infers the bucket counts and sizes from the repetition
+ * of y; do not add `xMax`/`yMax` (a frame with both `yMin` and `yMax` is read as the sparse format).
+ * `meta.custom`: `room`, `gridSize`, `samples`, the grid bounds `xMin`/`xMax`/`yMin`/`yMax` and the
+ * cell sizes `xSize`/`ySize`.
  */
 export const HEATMAP_FIELDS = {
   xMin: 'xMin',
-  xMax: 'xMax',
   yMin: 'yMin',
-  yMax: 'yMax',
   count: 'count',
 } as const;
 

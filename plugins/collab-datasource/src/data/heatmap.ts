@@ -82,20 +82,26 @@ export class HeatmapGrid {
     for (const [x, y] of this.samples) this.bump(x, y, 1);
   }
 
-  /** One row per cell (x fastest), with bounds and counts. */
-  cells(): Array<{ xMin: number; xMax: number; yMin: number; yMax: number; count: number }> {
+  /** Current bounds of the grid (cursor coordinates). */
+  get extent(): HeatmapBounds {
+    return { ...this.bounds };
+  }
+
+  /**
+   * One row per cell in Grafana's dense `heatmap-cells` order: x outer, y varying fastest
+   * ((x0,y0) (x0,y1) … (x1,y0) …), each with its lower bounds and count.
+   */
+  cells(): Array<{ xMin: number; yMin: number; count: number }> {
     const b = this.bounds;
     const n = this.size;
     const dx = (b.xMax - b.xMin) / n;
     const dy = (b.yMax - b.yMin) / n;
     const out = [];
-    for (let cy = 0; cy < n; cy++) {
-      for (let cx = 0; cx < n; cx++) {
+    for (let cx = 0; cx < n; cx++) {
+      for (let cy = 0; cy < n; cy++) {
         out.push({
           xMin: b.xMin + cx * dx,
-          xMax: b.xMin + (cx + 1) * dx,
           yMin: b.yMin + cy * dy,
-          yMax: b.yMin + (cy + 1) * dy,
           count: this.counts[cy * n + cx] ?? 0,
         });
       }
@@ -110,23 +116,35 @@ function niceCeil(v: number): number {
   return Math.ceil(v / p) * p;
 }
 
-/** Grafana `heatmap-cells` frame (xMin, xMax, yMin, yMax, count) of a grid. */
+/**
+ * Grafana's dense `heatmap-cells` frame of a grid: exactly three fields in this order — `xMin`, `yMin`
+ * (lower cell bounds, regular spacing) and `count` — with y varying fastest. This is the layout Grafana's
+ * Heatmap panel reads by position (fields[0] x, fields[1] y, fields[2] value; bucket counts from the
+ * repetition of y, sizes from ys[1]-ys[0] and xs[yBuckets]-xs[0]); a frame with both `yMin` and `yMax`
+ * would be read as the *sparse* format (fields[3] taken as the count, log y axis) instead.
+ */
 export function buildHeatmapFrame(grid: HeatmapGrid, opts: { refId: string; room: string }): DataFrame {
   const cells = grid.cells();
+  const b = grid.extent;
   return createDataFrame({
     refId: opts.refId,
     name: 'presence heatmap',
     meta: collabMeta(
       'heatmap',
-      { room: opts.room, gridSize: grid.size, samples: grid.total },
+      {
+        room: opts.room,
+        gridSize: grid.size,
+        samples: grid.total,
+        ...b,
+        xSize: (b.xMax - b.xMin) / grid.size,
+        ySize: (b.yMax - b.yMin) / grid.size,
+      },
       { type: DataFrameType.HeatmapCells }
     ),
     fields: [
       { name: F.xMin, type: FieldType.number, values: cells.map((c) => c.xMin) },
-      { name: F.xMax, type: FieldType.number, values: cells.map((c) => c.xMax) },
       { name: F.yMin, type: FieldType.number, values: cells.map((c) => c.yMin) },
-      { name: F.yMax, type: FieldType.number, values: cells.map((c) => c.yMax) },
-      { name: F.count, type: FieldType.number, values: cells.map((c) => c.count) },
+      { name: F.count, type: FieldType.number, values: cells.map((c) => c.count), config: { unit: 'short' } },
     ],
   });
 }
