@@ -1,52 +1,24 @@
 // `npm run sandbox`: serves the host page in sandbox mode — the collab datasource against a running pod and
 // the presence / CRDT panels fed by live queries — for plugin development without Grafana. Open the printed
 // URL in a browser. The page connects to the pod's WebSocket directly (as in Grafana), so SANDBOX_POD_URL
-// must be reachable from the browser. Configuration (env):
-//   SANDBOX_POD_URL   pod base URL (default http://127.0.0.1:4000)
-//   SANDBOX_API_KEY   org API key; kept by the host server, injected by the data proxy (default: none)
-//   SANDBOX_ROOM      value of the $room variable (default demo/welcome)
+// must be reachable from the browser. The defaults work with `npm start` (scripts/dev-up.sh) as is.
+// Configuration (env; see sandboxConfig.ts and e2e/README.md):
+//   SANDBOX_POD_URL   pod base URL (default http://127.0.0.1:1234, dev-up's pod)
+//   SANDBOX_API_KEY   org API key; kept by the host server, injected by the data proxy
+//                     (default local-dev-acme-key, dev-up's key for org acme; `none` = no key)
+//   SANDBOX_ROOM      value of the $room variable (default acme/roadmap-2026, a simulator room)
 //   SANDBOX_LEG       grafana-12 | grafana-13 (default grafana-12)
 //   SANDBOX_PORT      port for the host page on 127.0.0.1 (default 3300)
 //   SANDBOX_ROLE      Viewer | Editor | Admin (default Admin)
 //   SANDBOX_JSON_DATA JSON for the datasource jsonData (default {"podUrls":[POD],"tokenUrl":POD})
-import { ORG_ROLES, type OrgRole } from './shared/types.js';
-import { assertLeg } from './server/paths.js';
+import { sandboxSettings } from './sandboxConfig.js';
 import { startHostServer } from './server/server.js';
 
-function env(name: string, fallback: string): string {
-  const v = process.env[name];
-  return v === undefined || v === '' ? fallback : v;
-}
-
-function parseJsonObject(name: string, text: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`${name} is not valid JSON`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new Error(`${name} must be a JSON object`);
-  return parsed as Record<string, unknown>;
-}
-
 async function main(): Promise<void> {
-  const leg = assertLeg(env('SANDBOX_LEG', 'grafana-12'));
-  const podUrl = new URL(env('SANDBOX_POD_URL', 'http://127.0.0.1:4000')).toString().replace(/\/$/, '');
-  const role = env('SANDBOX_ROLE', 'Admin');
-  if (!(ORG_ROLES as readonly string[]).includes(role))
-    throw new Error(`SANDBOX_ROLE must be one of ${ORG_ROLES.join(', ')}`);
-  const port = Number(env('SANDBOX_PORT', '3300'));
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error('SANDBOX_PORT must be a port number');
-  const jsonData = parseJsonObject(
-    'SANDBOX_JSON_DATA',
-    env('SANDBOX_JSON_DATA', JSON.stringify({ podUrls: [podUrl], tokenUrl: podUrl }))
-  );
-  const apiKey = process.env.SANDBOX_API_KEY;
+  const { leg, podUrl, apiKey, room, port, role, jsonData } = sandboxSettings(process.env);
   const server = await startHostServer({
     leg,
-    role: role as OrgRole,
+    role,
     port,
     sandbox: (srv) => {
       const datasource = srv.registerDatasource('collabblocks-collab-datasource', {
@@ -57,7 +29,7 @@ async function main(): Promise<void> {
       });
       return {
         datasource,
-        variables: { room: env('SANDBOX_ROOM', 'demo/welcome') },
+        variables: { room },
         range: { from: 'now-15m', to: 'now' },
         panels: [
           {
@@ -71,7 +43,7 @@ async function main(): Promise<void> {
     },
   });
   console.log(
-    `sandbox (${leg}) on ${server.url}  — pod ${podUrl}${apiKey ? ' (API key set)' : ''}; Ctrl-C to stop`
+    `sandbox (${leg}) on ${server.url}  — pod ${podUrl}, room ${room}${apiKey ? ' (API key set)' : ' (no API key)'}; Ctrl-C to stop`
   );
   const stop = () => {
     server.close().then(
