@@ -46,6 +46,12 @@ export interface ClosedEvent {
   conn: ConnectionInfo;
   code: number;
   reason: string;
+  /**
+   * True when `code` and `reason` are the client's own: the client sent its close frame first, so it
+   * chose them (any value 1000-4999). False (or absent) when the pod closed the connection (one of its
+   * `CloseCode`s) or the connection dropped without a close frame (1006).
+   */
+  byClient?: boolean;
 }
 
 export interface FrameEvent {

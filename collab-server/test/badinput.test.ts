@@ -104,6 +104,24 @@ describe('bad input', { timeout: 90_000 }, () => {
     await expectClose('acme/big', new Uint8Array(MAX_FRAME + 1), CloseCode.MESSAGE_TOO_BIG);
   });
 
+  it('close codes are metric labels only when the pod chose them (or 1006); client-chosen codes are one bucket', async () => {
+    const clientCloses = () => metricValue(pod, /^collab_client_closes_total\{.*org="acme"/);
+    const tooBig = () => metricValue(pod, /^ws_errors_total\{.*code="1009"/);
+    const [closesBefore, bigBefore] = [await clientCloses(), await tooBig()];
+    // `ws` refuses the frame with 1009 and the client echoes it: still the pod's close.
+    await expectClose('acme/labels', new Uint8Array(MAX_FRAME + 1), CloseCode.MESSAGE_TOO_BIG);
+    // A client closing with codes of its choice (an app's own 4xxx, a made-up one).
+    for (const code of [4000, 4321, 4999, 3000]) {
+      const r = await raw('acme/labels');
+      r.ws.close(code, 'client says bye');
+      await r.closed;
+    }
+    await waitFor(async () => (await clientCloses()) >= closesBefore + 4, 5000, 'client closes counted');
+    expect(await tooBig()).toBe(bigBefore + 1);
+    const body = await (await fetch(`${pod.httpUrl}/metrics`)).text();
+    for (const code of ['4000', '4321', '4999', '3000']) expect(body).not.toContain(`code="${code}"`);
+  });
+
   it('invalid Yjs updates → 4411 and never reach storage', async () => {
     const doc = new Y.Doc();
     doc.getText('t').insert(0, 'a valid update that we will truncate');

@@ -271,6 +271,35 @@ describe('registry content', () => {
   });
 });
 
+describe('close codes as labels', () => {
+  const conn = { id: 'c1', room: 'acme/r1', org: 'acme', userPseudonym: 'p', connectedAt: 0 };
+
+  it('labels only the pod close codes and 1006; client-chosen codes go to one client bucket', async () => {
+    const obs = setup([]);
+    const ext = obs.extension;
+    // A client closing with every code it may choose mints no ws_errors_total series and no error.
+    // (1006 is never in a close frame: the transport reports it with byClient false.)
+    for (let code = 1000; code <= 4999; code++) {
+      if (code !== 1006) ext.onDisconnect?.({ conn, code, reason: 'x', byClient: true });
+    }
+    // The pod's own codes keep their label; 1006 (no close frame) too.
+    ext.onDisconnect?.({ conn, code: 4412, reason: 'slow' });
+    ext.onDisconnect?.({ conn, code: 1009, reason: 'big', byClient: false });
+    ext.onDisconnect?.({ conn, code: 1006, reason: '', byClient: false });
+    ext.onReject?.({ org: 'acme', code: 4500, reason: 'internal' });
+    // A code the pod never uses cannot become a label either.
+    ext.onReject?.({ org: 'acme', code: 4999, reason: '?' });
+    ext.onError?.({ org: 'acme', code: 4123, reason: '?' });
+    const body = (await obs.metrics.render(undefined)).body;
+    const codes = find(body, 'ws_errors_total').map((s) => s.labels.code);
+    expect(codes.sort()).toEqual(['1006', '1009', '4412', '4500', 'other']);
+    expect(find(body, 'ws_errors_total', { code: '1006' })[0]?.value).toBe(1);
+    // 1000, 1001, 1005 are normal closes, counted nowhere.
+    expect(find(body, 'collab_client_closes_total', { org: 'acme' })[0]?.value).toBe(4000 - 1 - 3);
+    expect(find(body, 'collab_errors_total').map((s) => s.labels.code)).toEqual(['other']);
+  });
+});
+
 describe('OpenMetrics and exemplars', () => {
   it('renders storage_op_rtt_ms with a trace_id exemplar only for sampled ops', async () => {
     const obs = setup([room('acme', 'r1')]);

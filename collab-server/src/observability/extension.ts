@@ -2,6 +2,7 @@
  * The metrics `CollabExtension`: maps the core's hooks onto `PodMetrics`.
  * Every hook is O(1) (a few map lookups) and never throws into the core.
  */
+import { CloseCode } from '@collabblocks/protocol';
 import type { CollabExtension, FrameKind } from '../hooks.js';
 import type { Logger } from './logger.js';
 import { UNKNOWN_ORG, type PodMetrics } from './metrics.js';
@@ -23,8 +24,28 @@ export function opType(kind: FrameKind): string | undefined {
 /** Close codes that are not errors: normal closure, going away, no status. */
 const NORMAL_CLOSE = new Set([1000, 1001, 1005]);
 
-export function isErrorCloseCode(code: number): boolean {
-  return Number.isInteger(code) && !NORMAL_CLOSE.has(code);
+/** Abnormal closure: the connection ended without a close frame (dropped, or terminated by the heartbeat). */
+const ABNORMAL_CLOSURE = 1006;
+
+/**
+ * Codes the pod itself closes with: its `CloseCode`s plus the protocol errors `ws` closes with
+ * (1002 protocol error, 1007 invalid UTF-8; 1009 is `CloseCode.MESSAGE_TOO_BIG`).
+ */
+const POD_CLOSE_CODES: ReadonlySet<number> = new Set<number>([...Object.values(CloseCode), 1002, 1007]);
+
+/** `code` label for a code not in the set above (never expected): one bucket, so labels stay bounded. */
+export const OTHER_CODE = 'other';
+
+/**
+ * How a close counts: `{ error: label }` for `ws_errors_total{code=label}` (a pod close code, or 1006),
+ * `'client'` for a close code the client chose (not the pod's failure: `collab_client_closes_total`),
+ * `null` for a normal close. Labels come from a fixed set whatever the client sends.
+ */
+export function classifyClose(code: number, byClient = false): { error: string } | 'client' | null {
+  if (!Number.isInteger(code) || NORMAL_CLOSE.has(code)) return null;
+  if (code === ABNORMAL_CLOSURE) return { error: String(code) };
+  if (byClient) return 'client';
+  return { error: POD_CLOSE_CODES.has(code) ? String(code) : OTHER_CODE };
 }
 
 function finite(n: number): boolean {
@@ -46,8 +67,12 @@ export function createMetricsExtension(m: PodMetrics, logger: Logger): CollabExt
         }
       }
     };
-  const wsError = (org: string | undefined, code: number) =>
-    m.wsErrors.inc({ org: org && org !== '' ? org : UNKNOWN_ORG, code: String(code) });
+  const orgLabel = (org: string | undefined) => (org && org !== '' ? org : UNKNOWN_ORG);
+  const countClose = (org: string | undefined, code: number, byClient: boolean) => {
+    const kind = classifyClose(code, byClient);
+    if (kind === 'client') m.clientCloses.inc({ org: orgLabel(org) });
+    else if (kind !== null) m.wsErrors.inc({ org: orgLabel(org), code: kind.error });
+  };
 
   return {
     name: 'metrics',
@@ -55,10 +80,9 @@ export function createMetricsExtension(m: PodMetrics, logger: Logger): CollabExt
       m.connectionsOpened.inc({ org: conn.org });
       m.folder.touch(conn.room);
     }),
-    onReject: guard('onReject', (ev) => wsError(ev.org, ev.code)),
-    onDisconnect: guard('onDisconnect', (ev) => {
-      if (isErrorCloseCode(ev.code)) wsError(ev.conn.org, ev.code);
-    }),
+    // A refusal is always the pod's decision (and never a normal close).
+    onReject: guard('onReject', (ev) => countClose(ev.org, ev.code, false)),
+    onDisconnect: guard('onDisconnect', (ev) => countClose(ev.conn.org, ev.code, ev.byClient === true)),
     onMessage: guard('onMessage', (ev) => {
       m.messages.inc({ org: ev.org, kind: ev.kind });
       const type = opType(ev.kind);
@@ -85,7 +109,10 @@ export function createMetricsExtension(m: PodMetrics, logger: Logger): CollabExt
     // The core closes the connection after reporting an error, so the close is what `ws_errors_total`
     // counts (via onDisconnect); counting here too would count it twice.
     onError: guard('onError', (ev) =>
-      m.coreErrors.inc({ org: ev.org && ev.org !== '' ? ev.org : UNKNOWN_ORG, code: String(ev.code) })
+      m.coreErrors.inc({
+        org: orgLabel(ev.org),
+        code: POD_CLOSE_CODES.has(ev.code) ? String(ev.code) : OTHER_CODE,
+      })
     ),
   };
 }

@@ -67,6 +67,7 @@ export class PodMetrics {
   readonly storageOpRtt: Histogram<'org'>;
   readonly wsErrors: Counter<'org' | 'code'>;
   readonly coreErrors: Counter<'org' | 'code'>;
+  readonly clientCloses: Counter<'org'>;
   readonly cpuUsage: Gauge;
   readonly memUsage: Gauge;
   readonly storageBytes: Gauge<'org'>;
@@ -140,8 +141,14 @@ export class PodMetrics {
     });
     this.wsErrors = new Counter({
       name: 'ws_errors_total',
-      help: 'WebSocket connections rejected or closed with an error close code.',
+      help: 'WebSocket connections the pod rejected or closed with an error close code, or that dropped (1006).',
       labelNames: ['org', 'code'],
+      registers,
+    });
+    this.clientCloses = new Counter({
+      name: 'collab_client_closes_total',
+      help: 'Connections the client closed with a close code of its own (not 1000/1001/1005); not pod errors.',
+      labelNames: ['org'],
       registers,
     });
     this.coreErrors = new Counter({

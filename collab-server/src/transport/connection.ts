@@ -48,6 +48,16 @@ function toBytes(data: RawData): Uint8Array {
   return data;
 }
 
+/** The close code `ws` attached to a receive error (a symbol-keyed property); 1002 when absent. */
+function wsStatusCode(err: Error): number {
+  for (const sym of Object.getOwnPropertySymbols(err)) {
+    if (sym.description !== 'status-code') continue;
+    const v = (err as unknown as Record<symbol, unknown>)[sym];
+    if (typeof v === 'number' && Number.isInteger(v)) return v;
+  }
+  return 1002;
+}
+
 function clampReason(reason: string): string {
   let r = reason;
   while (Buffer.byteLength(r) > MAX_REASON_BYTES) r = r.slice(0, -1);
@@ -90,6 +100,7 @@ export class ClientConnection implements RoomClient {
   ) {
     ws.on('message', (data, isBinary) => this.onRawMessage(data, isBinary));
     ws.on('pong', () => this.onPong());
+    ws.on('error', (err) => this.onProtocolError(err));
   }
 
   get isOpen(): boolean {
@@ -293,6 +304,17 @@ export class ClientConnection implements RoomClient {
     }
     this.terminateTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
     this.terminateTimer.unref();
+  }
+
+  /**
+   * `ws` refused what the peer sent (frame above `maxPayload` → 1009, invalid UTF-8 → 1007, other
+   * protocol violations → 1002) and is closing with that code: record it as the pod's close, since
+   * the close event later reports whatever the peer echoed.
+   */
+  private onProtocolError(err: Error): void {
+    this.open = false;
+    this.queue = null;
+    this.closedWith ??= { code: wsStatusCode(err), reason: 'websocket protocol error' };
   }
 
   /** Called once the socket is closed (any reason). */

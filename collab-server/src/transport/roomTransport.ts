@@ -24,6 +24,9 @@ import { RoomLimitError, ShuttingDownError, type RoomManager } from '../rooms/ma
 import { tracer } from '../rooms/tracing.js';
 import { ClientConnection } from './connection.js';
 
+/** Close code reported when the connection ended without a close frame (never sent on the wire). */
+const ABNORMAL_CLOSURE = 1006;
+
 export interface RoomTransportOptions {
   maxFrameBytes: number;
   maxBufferedBytes: number;
@@ -129,8 +132,15 @@ export class RoomTransport {
       if (joined && conn.room) {
         conn.room.leave(conn);
         // Report the code the pod closed with, if it initiated the close (e.g. 4412 after terminate).
+        // Otherwise the client sent its close frame first (its own code, any value it likes) or the
+        // connection dropped without one (1006).
         const ev = conn.closedWith ?? { code, reason: reasonBuf.toString('utf8') };
-        hooks.emit('onDisconnect', { conn: conn.info, code: ev.code, reason: ev.reason });
+        hooks.emit('onDisconnect', {
+          conn: conn.info,
+          code: ev.code,
+          reason: ev.reason,
+          byClient: conn.closedWith === null && code !== ABNORMAL_CLOSURE,
+        });
       }
     });
 
