@@ -40,6 +40,13 @@ describe('frames', () => {
     expect(m.version).toBe(v + 1);
     // Structure changed → null (caller rebuilds).
     expect(refreshFromFrame(m, treeFrame(next.slice(0, 3)))).toBeNull();
+    // Another structure with the same node count: null, and `m` keeps none of the new rows.
+    const other = next.map((n) =>
+      n.path === '/doc/title' ? { ...n, value: 'other' } : n.path === '/notes' ? node('/memo', 'Text') : n
+    );
+    expect(refreshFromFrame(m, treeFrame(other))).toBeNull();
+    expect(m.nodes.get('/doc/title')?.value).toBe('Hello!');
+    expect(m.version).toBe(v + 1);
   });
 
   it('drops orphans and survives missing columns', () => {

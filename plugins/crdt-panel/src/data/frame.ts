@@ -145,23 +145,26 @@ export function treeFromFrame(frame: DataFrame): TreeModel | null {
 /**
  * Folds a new snapshot frame into `prev` in place when the structure is the same (same paths in the same
  * order): only changed nodes are replaced. Returns the paths that changed, or null when the structure
- * differs — then `prev` may be partly refreshed and must be replaced (`treeFromFrame`).
+ * differs — then `prev` is left untouched (the caller rebuilds with `treeFromFrame`; `prev` may still be
+ * the history's previous live state, so it must not take any of the new rows).
  */
 export function refreshFromFrame(prev: TreeModel, frame: DataFrame): string[] | null {
   const cols = treeColumns(frame);
   if (!cols || cols.length !== prev.nodes.size) return null;
-  // One pass: a path out of place means another structure (the caller rebuilds and drops `prev`, so a
-  // partly refreshed `prev` is never shown).
-  const changed: string[] = [];
+  // One pass checks every path and notes the changed rows; nothing is written until the whole structure
+  // is known to match.
+  const rows: number[] = [];
   let r = 0;
   for (const old of prev.nodes.values()) {
     if (cols.path[r] !== old.path) return null;
-    if (!cols.same(r, old)) {
-      const n = cols.get(r);
-      prev.nodes.set(n.path, n);
-      changed.push(n.path);
-    }
+    if (!cols.same(r, old)) rows.push(r);
     r++;
+  }
+  const changed: string[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const n = cols.get(rows[i] as number);
+    prev.nodes.set(n.path, n);
+    changed[i] = n.path;
   }
   prev.meta = treeMeta(frame, cols.length);
   if (changed.length > 0) prev.version++;

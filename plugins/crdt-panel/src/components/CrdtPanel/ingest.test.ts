@@ -80,3 +80,21 @@ function stepsWithoutFrom() {
   f.meta = { ...f.meta, custom };
   return f;
 }
+
+describe('PanelStore live emissions', () => {
+  it('records a value change made in the same emission as a structural change (time travel and flash)', () => {
+    const s = new PanelStore();
+    const m = node('/m', 'Map');
+    const a = node('/m/a', 'value', { value: 'y0' });
+    s.ingest([treeFrame([m, a, node('/m/b', 'value', { value: 'b' })], { ts: 1000 })]);
+    // /m/a changes and /m/b is replaced by /m/c: same node count, another structure.
+    const changed = s.ingest([
+      treeFrame([m, { ...a, value: 'y' }, node('/m/c', 'value', { value: 'c' })], { ts: 2000 }),
+    ]);
+    expect(s.live?.nodes.get('/m/a')?.value).toBe('y');
+    expect(changed).toContain('/m/a');
+    expect(s.history.stateAt(2000)?.model.nodes.get('/m/a')?.value).toBe('y');
+    expect(s.history.stateAt(1500)?.model.nodes.get('/m/a')?.value).toBe('y0');
+    expect(s.history.stateAt(2000)?.model.nodes.has('/m/c')).toBe(true);
+  });
+});
