@@ -18,6 +18,7 @@ import type { JsonObject } from '../src/dashboards/common.js';
 import { DS, POD_URLS } from '../src/datasources.js';
 import { grafanaRuleUid } from '../src/grafana-alerting.js';
 import { KNOWN_POD_METRICS, POD_METRICS_DB_WIDE, PROMETHEUS_SYNTHETIC } from '../src/metrics.js';
+import { CONNECTIONS_HEATMAP, ROOMS_TABLE } from '../src/dashboards/org-admin.js';
 import { DASHBOARD_FILES, renderAll } from '../src/outputs.js';
 import {
   panelsOf,
@@ -274,19 +275,41 @@ describe.each(dashboards)('dashboard $file', ({ dash }) => {
 describe('dashboard content', () => {
   const byUid = new Map(dashboards.map((d) => [String(d.dash.uid), d.dash]));
 
-  it('Org Admin per-room panels link into DevTools with the room', () => {
+  it('Org Admin per-room panels link into DevTools with the room, from fields that carry it', () => {
     const org = byUid.get('collab-org-admin')!;
     const linked = panelsOf(org).filter((x) =>
       JSON.stringify(x.fieldConfig ?? {}).includes('/d/collab-devtools')
     );
-    expect(linked.map((x) => x.title)).toEqual(
-      expect.arrayContaining(['Connections heatmap by room', 'Ops/s by room (stacked)'])
-    );
+    expect(linked.map((x) => x.title).sort()).toEqual([ROOMS_TABLE, 'Ops/s by room (stacked)'].sort());
     for (const x of linked) {
-      expect(JSON.stringify(x.fieldConfig)).toContain(
-        'var-room=${__field.labels.org}%2F${__field.labels.room_id}'
-      );
+      const links = JSON.stringify(x.fieldConfig);
+      if (x.type === 'table') {
+        // Table rows: the labels are columns (format: table), read from the row.
+        for (const t of targetsOf(x)) expect(t.format).toBe('table');
+        expect(links).toContain('var-room=${__data.fields.org}%2F${__data.fields.room_id}');
+        expect(links).not.toContain('__field.labels');
+      } else {
+        // Time series: one field per series, labels on the field.
+        expect(x.type).toBe('timeseries');
+        expect(links).toContain('var-room=${__field.labels.org}%2F${__field.labels.room_id}');
+      }
+      for (const t of targetsOf(x)) expect(String(t.expr)).toMatch(/^sum by \(org, room_id\)/);
     }
+  });
+
+  it('Org Admin connections heatmap: p95 per time bucket over the last 24 h, no per-series links', () => {
+    const org = byUid.get('collab-org-admin')!;
+    const heatmap = panelsOf(org).find((x) => x.title === CONNECTIONS_HEATMAP)!;
+    expect(heatmap.type).toBe('heatmap');
+    expect(heatmap.timeFrom).toBe('24h');
+    const [t, ...rest] = targetsOf(heatmap);
+    expect(rest).toEqual([]);
+    expect(String(t!.expr)).toMatch(
+      /^quantile_over_time\(0\.95, \(sum by \(org, room_id\) \(collab_active_connections\{[^}]*\}\)\)\[\$__interval:\]\)$/
+    );
+    expect(t!.interval).toBe('5m');
+    // A heatmap turns series into cells: ${__field.labels.*} would not resolve there.
+    expect(JSON.stringify(heatmap.fieldConfig ?? {})).not.toContain('/d/collab-devtools');
   });
 
   it('DevTools has the room variable, presence, crdt, logs and metrics panels', () => {

@@ -113,6 +113,9 @@ export interface PanelSpec<T extends string> {
   options?: T extends keyof PanelKinds ? OptionsOf<T> : JsonObject;
   fieldConfig?: FieldConfigSpec<CustomOf<T>>;
   transformations?: JsonObject[];
+  /** Relative time override (e.g. `24h`): the panel shows the last 24 h whatever the dashboard range. */
+  timeFrom?: string;
+  hideTimeOverride?: boolean;
 }
 
 export interface FieldConfigSpec<Custom> {
@@ -279,5 +282,15 @@ export function dashboard(spec: {
 export const DEVTOOLS_ROOM_LINK = {
   title: 'Open room ${__field.labels.org}/${__field.labels.room_id} in DevTools',
   url: '/d/collab-devtools/collab-devtools?var-room=${__field.labels.org}%2F${__field.labels.room_id}&${__url_time_range}',
+  targetBlank: false,
+};
+
+/**
+ * The same link from a table row whose columns `org` and `room_id` hold the labels (a Prometheus
+ * `format: table` query): series labels do not exist there, row values do.
+ */
+export const DEVTOOLS_ROOM_ROW_LINK = {
+  title: 'Open room ${__data.fields.org}/${__data.fields.room_id} in DevTools',
+  url: '/d/collab-devtools/collab-devtools?var-room=${__data.fields.org}%2F${__data.fields.room_id}&${__url_time_range}',
   targetBlank: false,
 };

@@ -12,6 +12,10 @@ import type {
   Options as HeatmapOptions,
 } from '@grafana/schema/dist/esm/raw/composable/heatmap/panelcfg/x/HeatmapPanelCfg_types.gen';
 import type { Options as LogsOptions } from '@grafana/schema/dist/esm/raw/composable/logs/panelcfg/x/LogsPanelCfg_types.gen';
+import type {
+  FieldConfig as TableFieldConfig,
+  Options as TableOptions,
+} from '@grafana/schema/dist/esm/raw/composable/table/panelcfg/x/TablePanelCfg_types.gen';
 import type { Options as StatOptions } from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
 import type {
   FieldConfig as TimeSeriesFieldConfig,
@@ -37,6 +41,7 @@ export interface PanelKinds {
   gauge: { options: GaugeOptions; custom: never };
   bargauge: { options: BarGaugeOptions; custom: never };
   logs: { options: LogsOptions; custom: never };
+  table: { options: TableOptions; custom: TableFieldConfig };
 }
 
 export type FieldDefaults<Custom> = Loose<Omit<CoreFieldConfig, 'custom'>> & { custom?: Loose<Custom> };

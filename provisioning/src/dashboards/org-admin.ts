@@ -2,6 +2,7 @@
 import { DS } from '../datasources.js';
 import {
   DEVTOOLS_ROOM_LINK,
+  DEVTOOLS_ROOM_ROW_LINK,
   LEGEND_TABLE,
   Layout,
   TOOLTIP,
@@ -15,6 +16,10 @@ import {
 } from './common.js';
 
 const O = 'org=~"$org"';
+
+export const CONNECTIONS_HEATMAP = 'Connections heatmap by room (p95 per bucket, 24 h)';
+export const ROOMS_TABLE = 'Rooms now (click a row to open it in DevTools)';
+const TABLE_INSTANT = { format: 'table', instant: true, range: false } as const;
 
 /**
  * Storage sizes and quotas are read from the storage every pod shares (PostgreSQL): each pod exports
@@ -73,18 +78,23 @@ export function orgAdminDashboard(): JsonObject {
   });
   l.add({
     type: 'heatmap',
-    title: 'Connections heatmap by room',
+    title: CONNECTIONS_HEATMAP,
     description:
-      'One row per room (top 50, the rest folded into _other); colour = concurrent connections. Click a cell to open the room in DevTools.',
+      'One row per room (top 50, the rest folded into _other) over the last 24 hours, whatever the dashboard range. ' +
+      'Each cell is the 95th percentile of the room’s concurrent connections within that time bucket ' +
+      '($__interval, at least 5 minutes). To open a room in DevTools use the Rooms table or Ops/s by room.',
     w: 16,
     h: 10,
+    timeFrom: '24h',
     datasource: DS.prometheus,
     targets: [
-      prom(`sum by (org, room_id) (collab_active_connections{${O}})`, '{{org}}/{{room_id}}', {
-        interval: '1m',
-      }),
+      prom(
+        `quantile_over_time(0.95, (sum by (org, room_id) (collab_active_connections{${O}}))[$__interval:])`,
+        '{{org}}/{{room_id}}',
+        { interval: '5m' }
+      ),
     ],
-    fieldConfig: fieldConfig(linkDefaults),
+    fieldConfig: fieldConfig({ unit: 'short', decimals: 1 }),
     options: {
       calculate: false,
       yAxis: { axisPlacement: 'left' },
@@ -100,7 +110,7 @@ export function orgAdminDashboard(): JsonObject {
     type: 'timeseries',
     title: 'Connections p95 over 24 h (rolling)',
     w: 8,
-    h: 5,
+    h: 8,
     datasource: DS.prometheus,
     targets: [
       prom(
@@ -111,6 +121,39 @@ export function orgAdminDashboard(): JsonObject {
     ],
     fieldConfig: fieldConfig(timeseriesDefaults('short')),
     options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: TOOLTIP },
+  });
+  l.add({
+    type: 'table',
+    title: ROOMS_TABLE,
+    description:
+      'Concurrent connections and CRDT ops/s per room right now (top 50 rooms, the rest folded into _other). Click a row to open the room in DevTools.',
+    w: 16,
+    h: 8,
+    datasource: DS.prometheus,
+    targets: [
+      prom(`sum by (org, room_id) (collab_active_connections{${O}})`, undefined, TABLE_INSTANT),
+      prom(`sum by (org, room_id) (rate(crdt_ops_total{${O}}[$__rate_interval]))`, undefined, TABLE_INSTANT),
+    ],
+    transformations: [
+      { id: 'merge', options: {} },
+      {
+        id: 'organize',
+        options: {
+          excludeByName: { Time: true },
+          renameByName: { org: 'Org', room_id: 'Room', 'Value #A': 'Connections', 'Value #B': 'Ops/s' },
+          indexByName: { org: 0, room_id: 1, 'Value #A': 2, 'Value #B': 3 },
+        },
+      },
+    ],
+    fieldConfig: fieldConfig({ links: [DEVTOOLS_ROOM_ROW_LINK] }, [
+      { matcher: { id: 'byName', options: 'Connections' }, properties: [{ id: 'decimals', value: 0 }] },
+      { matcher: { id: 'byName', options: 'Ops/s' }, properties: [{ id: 'unit', value: 'ops' }] },
+    ]),
+    options: {
+      showHeader: true,
+      cellHeight: 'sm',
+      sortBy: [{ displayName: 'Connections', desc: true }],
+    },
   });
 
   l.row('Operations');
