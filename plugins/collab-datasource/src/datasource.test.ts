@@ -6,7 +6,7 @@ import { FRAME_LIMITS, INSPECT_LIMITS, UPDATES_FIELDS } from '@collabblocks/prot
 
 import type { CollabDataSource } from './datasource';
 import { podUrlsOf } from './datasource';
-import { makeDs, req, settled } from './datasource.testutil';
+import { makeDs, noticesOf, req, settled } from './datasource.testutil';
 import { startFakeInspectServer, waitUntil, type FakeServer } from './stream/fakeInspectServer.testutil';
 import type { CollabJsonData, CollabQuery } from './types';
 
@@ -70,7 +70,12 @@ describe('CollabDataSource (fake inspect server)', () => {
     const frame = res.data[0] as DataFrame;
     expect(frame.length).toBe(FRAME_LIMITS.maxRows);
     expect(frame.meta?.type).toBe('log-lines');
-    expect(res.errors?.map((e) => e.message).join(' ')).toMatch(/only the first 10000/);
+    expect(res.errors).toBeUndefined();
+    expect(
+      noticesOf(res)
+        .map((n) => n.text)
+        .join(' ')
+    ).toMatch(/only the first 10000/);
     expect(pages).toBeGreaterThanOrEqual(3);
     expect(pages).toBeLessThanOrEqual(4);
   });
@@ -152,6 +157,52 @@ describe('CollabDataSource (fake inspect server)', () => {
     );
     expect(res.errors?.[0]?.message).toMatch(/closed|connect/);
     server = await startFakeInspectServer();
+  });
+
+  it('a live tree cut at the row cap streams a warning notice on the frame, not an error', async () => {
+    server.onRequest = (_s, msg, reply) => {
+      if (msg.type !== 'subscribe') return;
+      reply({ type: 'subscribed', id: msg.id, sub: 't1', stream: msg.stream, room: msg.room });
+      const nodes = Array.from({ length: FRAME_LIMITS.maxRows + 5 }, (_, i) => ({
+        path: `/r${i}`,
+        parent: '',
+        depth: 1,
+        key: `r${i}`,
+        type: 'Map',
+        size: 0,
+        itemCount: 0,
+        deleted: 0,
+        children: 0,
+      }));
+      reply({
+        type: 'treeSnapshot',
+        sub: 't1',
+        room: msg.room,
+        ts: 1,
+        chunk: 0,
+        last: true,
+        total: nodes.length,
+        nodes,
+      });
+    };
+    ds = makeDs([server.url]);
+    const seen: DataQueryResponse[] = [];
+    const sub = ds.query(req([{ queryType: 'tree', room: 'acme/a' }])).subscribe((r) => seen.push(r));
+    await waitUntil(
+      () => (seen.at(-1)?.data[0] as DataFrame | undefined)?.length === FRAME_LIMITS.maxRows,
+      5000,
+      'tree'
+    );
+    sub.unsubscribe();
+    const last = seen.at(-1)!;
+    expect(last.state).toBe(LoadingState.Streaming);
+    expect(last.errors).toBeUndefined();
+    expect(noticesOf(last)).toEqual([
+      {
+        severity: 'warning',
+        text: expect.stringMatching(/tree: 10005 rows, only the first 10000/) as unknown as string,
+      },
+    ]);
   });
 
   it('validates input: unknown query type, bad room, bad instant, no pods', async () => {

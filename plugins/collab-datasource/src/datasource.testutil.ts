@@ -62,3 +62,9 @@ export function req(
 
 export const settled = (o: Observable<DataQueryResponse>) =>
   firstValueFrom(o.pipe(filter((r) => r.state === LoadingState.Done || r.state === LoadingState.Error)));
+
+/** The non-fatal notices of a response (`meta.notices` of its frames). */
+export const noticesOf = (res: DataQueryResponse): Array<{ severity: string; text: string }> =>
+  (res.data as Array<{ meta?: { notices?: Array<{ severity: string; text: string }> } }>).flatMap(
+    (f) => f.meta?.notices ?? []
+  );

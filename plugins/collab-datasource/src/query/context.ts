@@ -1,5 +1,13 @@
-import { type DataFrame, type DataQueryError, type DataQueryResponse, LoadingState } from '@grafana/data';
+import {
+  createDataFrame,
+  type DataFrame,
+  type DataQueryError,
+  type DataQueryResponse,
+  LoadingState,
+} from '@grafana/data';
 import type { InspectScope } from '@collabblocks/protocol';
+
+import type { Notice } from '../data/common';
 
 import type { PodConnection } from '../stream/podConnection';
 import type { StreamEvent } from '../stream/types';
@@ -36,17 +44,46 @@ export function podMatches(ctx: Pick<RunContext, 'pod'>, conn: PodConnection, ev
   return conn.url === ctx.pod || conn.podName === ctx.pod || eventPod === ctx.pod;
 }
 
+/**
+ * Puts `notices` into the first frame's `meta.notices` (replacing what an earlier emission left there;
+ * duplicates removed); with no frame, an empty frame of the query carries them. Frames are copied
+ * shallowly, never mutated (live windows are reused between emissions).
+ */
+export function withNotices(refId: string, frames: DataFrame[], notices: readonly Notice[]): DataFrame[] {
+  const seen = new Set<string>();
+  const unique = notices.filter((n) => {
+    const k = `${n.severity}\u0000${n.text}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  const [first, ...rest] = frames;
+  if (!first) {
+    return unique.length ? [createDataFrame({ refId, fields: [], meta: { notices: unique } })] : [];
+  }
+  if (!unique.length && !first.meta?.notices) return frames;
+  const meta = { ...first.meta };
+  if (unique.length) meta.notices = unique;
+  else delete meta.notices;
+  return [{ ...first, meta }, ...rest];
+}
+
+/**
+ * A response of the query: `errors` are failures (shown as the panel's error), `notices` are non-fatal
+ * and go into the first frame's `meta.notices` (see withNotices).
+ */
 export function response(
   ctx: Pick<RunContext, 'key' | 'refId'>,
   state: LoadingState,
   data: DataFrame[],
-  errors: string[] = []
+  errors: string[] = [],
+  notices: readonly Notice[] = []
 ): DataQueryResponse {
   const errs: DataQueryError[] = errors.map((message) => ({ message, refId: ctx.refId }));
   return {
     key: ctx.key,
     state,
-    data,
+    data: withNotices(ctx.refId, data, notices),
     ...(errs.length ? { errors: errs, error: errs[0] } : {}),
   };
 }

@@ -14,7 +14,7 @@ import {
 } from '@collabblocks/protocol';
 
 import type { CollabDataSource } from '../datasource';
-import { makeDs, req, settled } from '../datasource.testutil';
+import { makeDs, noticesOf, req, settled } from '../datasource.testutil';
 import {
   startFakeInspectServer,
   waitUntil,
@@ -231,7 +231,11 @@ describe('historyTree with a replay (fake inspect server)', () => {
     );
     expect(requests(server)[0]).toMatchObject({ at: 5000, toTs: 5000 });
     expect(before.state).toBe(LoadingState.Done);
-    expect(before.errors?.[0]?.message).toMatch(/"through" is before "at"/);
+    // Clamping is a warning notice on the frame, never an error.
+    expect(before.errors).toBeUndefined();
+    expect(noticesOf(before)).toEqual([
+      { severity: 'warning', text: expect.stringMatching(/"through" is before "at"/) as unknown as string },
+    ]);
     const steps = before.data[1] as DataFrame;
     expect(steps.length).toBe(0);
     expect(steps.meta?.custom).toMatchObject({ from: 5000, to: 5000, steps: 0, truncated: false });
@@ -239,7 +243,8 @@ describe('historyTree with a replay (fake inspect server)', () => {
       ds.query(req([{ queryType: 'historyTree', room: 'acme/a', at: '0', through: String(3 * 86_400_000) }]))
     );
     expect(requests(server)[1]).toMatchObject({ at: 0, toTs: INSPECT_LIMITS.maxHistorySpanMs });
-    expect(wide.errors?.[0]?.message).toMatch(/wider than 24 h/);
+    expect(wide.errors).toBeUndefined();
+    expect(noticesOf(wide)[0]?.text).toMatch(/wider than 24 h/);
     const bad = await settled(
       ds.query(req([{ queryType: 'historyTree', room: 'acme/a', at: '0', through: 'next tuesday' }]))
     );
@@ -280,16 +285,24 @@ describe('historyTree with a replay (fake inspect server)', () => {
       truncated: true,
       to: 1000 + FRAME_LIMITS.maxRows,
     });
-    expect(res.errors?.[0]?.message).toMatch(
-      /tree steps: more than 12000 rows, only the first 10000 updates/
-    );
+    expect(res.errors).toBeUndefined();
+    expect(noticesOf(res)).toEqual([
+      {
+        severity: 'warning',
+        text: expect.stringMatching(
+          /tree steps: more than 12000 rows, only the first 10000 updates/
+        ) as unknown as string,
+      },
+    ]);
 
     truncatedByPod = true;
     const pod = await settled(
       ds.query(req([{ queryType: 'historyTree', room: 'acme/a', at: '0', through: '3600000' }]))
     );
     expect((pod.data[1] as DataFrame).meta?.custom).toMatchObject({ steps: 3, truncated: true, to: 1007 });
-    expect(pod.errors?.[0]?.message).toMatch(/only the first 3 are replayed/);
+    expect(pod.errors).toBeUndefined();
+    expect(noticesOf(pod)[0]).toMatchObject({ severity: 'warning' });
+    expect(noticesOf(pod)[0]?.text).toMatch(/only the first 3 are replayed/);
   });
 });
 

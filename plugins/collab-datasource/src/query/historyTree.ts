@@ -12,7 +12,7 @@ import {
   type InspectServerMessage,
 } from '@collabblocks/protocol';
 
-import { truncatedNotice } from '../data/common';
+import { type Notice, truncatedNotice, warningNotice } from '../data/common';
 import { buildTreeFrame, TreeState } from '../data/tree';
 import { buildTreeStepsFrame, stepRowCount } from '../data/treeSteps';
 import type { PodConnection } from '../stream/podConnection';
@@ -44,7 +44,7 @@ export function parseInstant(text: string, fallback: number, name = 'at'): numbe
 export function replayWindow(ctx: Pick<RunContext, 'at' | 'through' | 'fromMs' | 'toMs'>): {
   at: number;
   toTs: number | undefined;
-  notices: string[];
+  notices: Notice[];
 } {
   const replay = ctx.through.trim() !== '';
   // With a replay, an empty "at" means the start of the dashboard range (replay the whole range);
@@ -52,14 +52,16 @@ export function replayWindow(ctx: Pick<RunContext, 'at' | 'through' | 'fromMs' |
   const at = Math.max(0, parseInstant(ctx.at, Math.floor(replay ? ctx.fromMs : ctx.toMs)));
   if (!replay) return { at, toTs: undefined, notices: [] };
   let toTs = parseInstant(ctx.through, Math.floor(ctx.toMs), 'through');
-  const notices: string[] = [];
+  const notices: Notice[] = [];
   if (toTs < at) {
     toTs = at;
-    notices.push('history tree: "through" is before "at"; no update is replayed');
+    notices.push(warningNotice('history tree: "through" is before "at"; no update is replayed'));
   } else if (toTs - at > INSPECT_LIMITS.maxHistorySpanMs) {
     toTs = at + INSPECT_LIMITS.maxHistorySpanMs;
     notices.push(
-      'history tree: the replay range is wider than 24 h; only the first 24 h after "at" are replayed'
+      warningNotice(
+        'history tree: the replay range is wider than 24 h; only the first 24 h after "at" are replayed'
+      )
     );
   }
   return { at, toTs, notices };
@@ -130,7 +132,7 @@ function buildFrames(
   at: number,
   toTs: number | undefined,
   results: Array<{ value: PodAnswer }>
-): { frames: DataFrame[]; notices: string[] } {
+): { frames: DataFrame[]; notices: Notice[] } {
   // Pods with their own storage may know more of the log: show the most complete answer. Pods sharing
   // one storage answer identically; then any is fine.
   const best = results
@@ -149,7 +151,7 @@ function buildFrames(
     complete: true,
     scope,
   });
-  const notices =
+  const notices: Notice[] =
     base.truncated > 0 ? [truncatedNotice('history tree', nodes.length, FRAME_LIMITS.maxRows)] : [];
   if (toTs === undefined) return { frames: [base.frame], notices };
   const built = buildTreeStepsFrame(best.steps, {
@@ -163,12 +165,16 @@ function buildFrames(
   });
   if (best.podTruncated && !best.cut && built.droppedSteps === 0) {
     notices.push(
-      `history tree: more updates in the range than the pod replays; only the first ${built.steps} are replayed`
+      warningNotice(
+        `history tree: more updates in the range than the pod replays; only the first ${built.steps} are replayed`
+      )
     );
   }
   if (best.cut || built.droppedSteps > 0) {
     notices.push(
-      `tree steps: ${best.cut ? 'more than ' : ''}${built.totalRows} rows, only the first ${built.steps} updates are shown (limit ${FRAME_LIMITS.maxRows} rows per frame)`
+      warningNotice(
+        `tree steps: ${best.cut ? 'more than ' : ''}${built.totalRows} rows, only the first ${built.steps} updates are shown (limit ${FRAME_LIMITS.maxRows} rows per frame)`
+      )
     );
   }
   return { frames: [base.frame, built.frame], notices };

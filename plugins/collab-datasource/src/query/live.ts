@@ -8,6 +8,7 @@
 import { filter, map, merge, Observable } from 'rxjs';
 import { type DataFrame, type DataQueryResponse, LoadingState } from '@grafana/data';
 
+import type { Notice } from '../data/common';
 import type { StreamEvent, StreamRequest } from '../stream/types';
 import { describeError, podMatches, response, type RunContext } from './context';
 
@@ -21,8 +22,10 @@ export interface LiveHandler {
   frames(): DataFrame[];
   /** Emit an (empty) frame at once (default true); annotations wait for their first event. */
   initialEmit?: boolean;
-  /** Extra (non-pod) errors to show, e.g. truncation. */
-  notices?(): string[];
+  /** Non-fatal notices about the current frames (truncation…): `meta.notices`, never errors. */
+  notices?(): Notice[];
+  /** A query-level failure that is not a pod's (e.g. no pod matches the filter): shown as an error. */
+  errors?(): string[];
 }
 
 export function liveQuery(
@@ -42,14 +45,15 @@ export function liveQuery(
       timer = null;
       if (handler.initialEmit === false && !changedOnce && podErrors.size === 0) return;
       lastEmit = Date.now();
-      const errors = [...podErrors.values(), ...(handler.notices?.() ?? [])];
+      const errors = [...podErrors.values(), ...(handler.errors?.() ?? [])];
       const allFailing = podErrors.size >= (ctx.pod ? 1 : conns.length);
       subscriber.next(
         response(
           ctx,
           allFailing && !gotData ? LoadingState.Error : LoadingState.Streaming,
           handler.frames(),
-          errors
+          errors,
+          handler.notices?.() ?? []
         )
       );
     };

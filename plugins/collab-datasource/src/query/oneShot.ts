@@ -13,7 +13,7 @@ import {
   type RoomInfo,
 } from '@collabblocks/protocol';
 
-import { truncatedNotice } from '../data/common';
+import { type Notice, truncatedNotice, warningNotice } from '../data/common';
 import { buildUpdatesFrame, updateRow, type UpdateRow } from '../data/logs';
 import { buildRoomsFrame } from '../data/rooms';
 import type { PodConnection } from '../stream/podConnection';
@@ -106,7 +106,7 @@ function timeoutText(conn: PodConnection, err: unknown, timeoutMs: number): stri
 export function oneShot<T extends { pod: string }>(
   ctx: RunContext,
   work: (conn: PodConnection, deadline: number, signal: AbortSignal) => Promise<T>,
-  build: (results: Array<{ conn: PodConnection; value: T }>) => { frames: DataFrame[]; notices: string[] }
+  build: (results: Array<{ conn: PodConnection; value: T }>) => { frames: DataFrame[]; notices: Notice[] }
 ): Observable<DataQueryResponse> {
   return new Observable<DataQueryResponse>((subscriber) => {
     const ac = new AbortController();
@@ -132,7 +132,7 @@ export function oneShot<T extends { pod: string }>(
           errors.push(timeoutText(conn, s.reason, ctx.timeoutMs));
         }
       });
-      let built: { frames: DataFrame[]; notices: string[] };
+      let built: { frames: DataFrame[]; notices: Notice[] };
       try {
         built = build(ok);
       } catch (err) {
@@ -142,7 +142,7 @@ export function oneShot<T extends { pod: string }>(
       }
       if (ok.length === 0 && errors.length === 0) errors.push(`no pod named "${ctx.pod}" answered`);
       const state = ok.length === 0 ? LoadingState.Error : LoadingState.Done;
-      subscriber.next(response(ctx, state, built.frames, [...errors, ...built.notices]));
+      subscriber.next(response(ctx, state, built.frames, errors, built.notices));
       subscriber.complete();
     });
     return () => ac.abort();
@@ -186,10 +186,12 @@ export function roomsQuery(ctx: RunContext): Observable<DataQueryResponse> {
 export function historyQuery(ctx: RunContext): Observable<DataQueryResponse> {
   let toTs = Math.floor(ctx.toMs);
   let fromTs = Math.floor(ctx.fromMs);
-  const notices: string[] = [];
+  const notices: Notice[] = [];
   if (toTs - fromTs > INSPECT_LIMITS.maxHistorySpanMs) {
     fromTs = toTs - INSPECT_LIMITS.maxHistorySpanMs;
-    notices.push('history: the time range is wider than 24 h; only the last 24 h of it are shown');
+    notices.push(
+      warningNotice('history: the time range is wider than 24 h; only the last 24 h of it are shown')
+    );
   }
   if (fromTs < 0) fromTs = 0;
   if (toTs < fromTs) toTs = fromTs;
