@@ -180,6 +180,23 @@ describe('CrdtPanel', () => {
     expect(screen.getAllByTestId('crdt-timeline-exact')).toHaveLength(1);
   });
 
+  it('starts over on another room: back to live, no diff base, no states of the previous room', () => {
+    const { rerender } = render(<CrdtPanel {...props([treeFrame(doc('one'), { ts: 1000 })])} />);
+    rerender(<CrdtPanel {...props([treeFrame(doc('two'), { ts: 3000 })])} />);
+    act(() => {
+      fireEvent.change(screen.getByTestId('crdt-timeline-slider'), { target: { value: '2000' } });
+    });
+    fireEvent.click(screen.getByText('Compare from here'));
+    expect(screen.getByTestId('collabblocks-crdt-panel-root').getAttribute('data-mode')).toBe('travel');
+    rerender(<CrdtPanel {...props([treeFrame(doc('other room'), { ts: 4000, room: 'acme/other' })])} />);
+    const root = screen.getByTestId('collabblocks-crdt-panel-root');
+    expect(root.getAttribute('data-mode')).toBe('live');
+    expect(screen.getByText('"other room"')).toBeTruthy();
+    expect(screen.getByTestId('crdt-timeline').getAttribute('data-compare')).toBe('');
+    expect(screen.getByTestId('crdt-summary').textContent).toContain('acme/other');
+    expect(screen.getByTestId('crdt-summary').textContent).not.toContain('diff');
+  });
+
   it('keeps only the visible rows of a 20,000-node document in the DOM', () => {
     const nodes = bigDocument(20_000);
     render(<CrdtPanel {...props([treeFrame(nodes)], { expandDepth: 20 })} />);

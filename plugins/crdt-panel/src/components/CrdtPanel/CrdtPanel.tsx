@@ -51,6 +51,16 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   const [selected, setSelected] = useState<string | null>(null);
   const [selectedUpdate, setSelectedUpdate] = useState<string | null>(null);
   const [expandedState, setExpanded] = useState<{ doc: string; set: Set<string> } | null>(null);
+  // Another room: the instant, diff base and selections were about the previous document.
+  const [epoch, setEpoch] = useState(s.epoch);
+  if (epoch !== s.epoch) {
+    setEpoch(s.epoch);
+    setTravelAt(null);
+    setCompareAt(null);
+    setSelected(null);
+    setSelectedUpdate(null);
+    flashRef.current.clear();
+  }
 
   const live = s.current();
   const liveVersion = live?.version ?? 0;

@@ -98,3 +98,50 @@ describe('PanelStore live emissions', () => {
     expect(s.history.stateAt(2000)?.model.nodes.has('/m/c')).toBe(true);
   });
 });
+
+describe('PanelStore room changes', () => {
+  const updates = (room: string, ids: string[], ts: number) =>
+    createDataFrame({
+      refId: 'U',
+      meta: { custom: { [COLLAB_FRAME_KIND_KEY]: 'updates', room } },
+      fields: [
+        { name: 'timestamp', type: FieldType.time, values: ids.map((_, i) => ts + i) },
+        { name: 'id', type: FieldType.string, values: ids },
+        { name: 'paths', type: FieldType.string, values: ids.map(() => '["/doc/title"]') },
+      ],
+    });
+
+  it('starts over when the room changes: no patch across rooms, no mixed update list', () => {
+    const s = new PanelStore();
+    s.ingest([treeFrame(base, { ts: 1000, room: 'acme/a' }), updates('acme/a', ['a1', 'a2'], 900)]);
+    s.ingest([treeFrame([base[0]!, { ...base[1]!, value: 'later' }], { ts: 2000, room: 'acme/a' })]);
+    expect(s.history.liveSteps).toBe(1);
+    const epoch = s.epoch;
+    const other = [node('/doc', 'Map'), node('/doc/body', 'Text', { value: 'b' })];
+    // The old room's updates window is still in the response (its query has not re-run yet): left out.
+    s.ingest([treeFrame(other, { ts: 3000, room: 'acme/b' }), updates('acme/a', ['a1', 'a2', 'a3'], 900)]);
+    expect(s.epoch).toBe(epoch + 1);
+    expect(s.room).toBe('acme/b');
+    expect(s.history.liveSteps).toBe(0);
+    expect(s.history.instants()).toEqual([3000]);
+    expect(s.history.stateAt(1500)).toMatchObject({ before: true, ts: 3000 });
+    expect(s.history.stateAt(1500)?.model.nodes.has('/doc/title')).toBe(false);
+    expect(s.updates).toEqual([]);
+    s.ingest([treeFrame(other, { ts: 3000, room: 'acme/b' }), updates('acme/b', ['b1'], 2900)]);
+    expect(s.updates.map((u) => u.id)).toEqual(['b1']);
+    expect(s.epoch).toBe(epoch + 1);
+  });
+
+  it('drops keyframes and replays of the previous room, and reads a re-delivered frame again', () => {
+    const s = new PanelStore();
+    const keyA = treeFrame(base, { ts: 1000, room: 'acme/doc' }, 'historyTree');
+    s.ingest([keyA, steps()]);
+    expect(s.history.replaySteps).toBe(1);
+    s.ingest([treeFrame(base, { ts: 1000, room: 'acme/b' }, 'historyTree')]);
+    expect(s.history.replaySteps).toBe(0);
+    expect(s.updates).toEqual([]);
+    // Back to the first room with the same frame objects: read again.
+    s.ingest([keyA, steps()]);
+    expect(titleAt(s, 2500)).toBe('two');
+  });
+});

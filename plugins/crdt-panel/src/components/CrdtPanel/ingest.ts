@@ -5,7 +5,7 @@
  */
 import type { DataFrame } from '@grafana/data';
 
-import { frameKind, refreshFromFrame, treeFromFrame } from '../../data/frame';
+import { custom, frameKind, refreshFromFrame, str, treeFromFrame } from '../../data/frame';
 import { TreeHistory } from '../../data/history';
 import type { TreeModel } from '../../data/model';
 import { patchPaths } from '../../data/patch';
@@ -13,6 +13,28 @@ import { stepsFromFrame, updatesFromSteps, type TreeSteps } from '../../data/ste
 import { mergeUpdates, updatesFromFrame, type UpdateEntry } from '../../data/updates';
 
 const MAX_PENDING_STEPS = 8;
+
+/** Which frame kinds name the document shown, most authoritative first. */
+const ROOM_PRIORITY = ['tree', 'historyTree', 'treeSteps', 'updates', 'history'] as const;
+
+/**
+ * The room a response is about: the room of its live tree, else of its historyTree, treeSteps, updates or
+ * history frames ('' when no frame names one).
+ */
+export function responseRoom(series: DataFrame[]): string {
+  let best = '';
+  let rank: number = ROOM_PRIORITY.length;
+  for (const frame of series) {
+    const kind = frameKind(frame);
+    const r = kind === undefined ? -1 : (ROOM_PRIORITY as readonly string[]).indexOf(kind);
+    if (r < 0 || r >= rank) continue;
+    const room = str(custom(frame).room);
+    if (room === '') continue;
+    best = room;
+    rank = r;
+  }
+  return best;
+}
 
 export class PanelStore {
   live: TreeModel | null = null;
@@ -28,6 +50,14 @@ export class PanelStore {
   private lastSeries: DataFrame[] | null = null;
   private lastUpdateId: string | null = null;
 
+  /** The room shown ('' until a frame names one). */
+  room = '';
+  /**
+   * Bumped when the room changes: everything known about the previous room (live history, keyframes,
+   * replays, updates) is dropped, and the panel resets its instant, diff base and selection.
+   */
+  epoch = 0;
+
   /** Duration of the last ingest that did work (ms; exposed for the benchmark). */
   lastIngestMs = 0;
 
@@ -40,8 +70,29 @@ export class PanelStore {
     return changed;
   }
 
+  /** Forgets everything about the room shown (another room is coming). */
+  private reset(): void {
+    this.live = null;
+    this.history.clear();
+    this.updates = [];
+    this.latestKeyframe = null;
+    this.newest = null;
+    this.pendingSteps = [];
+    this.lastUpdateId = null;
+    this.keyframeFrames = new WeakMap();
+    this.stepsFrames = new WeakMap();
+    this.epoch++;
+  }
+
   private ingestSeries(series: DataFrame[]): string[] {
     this.lastSeries = series;
+    // A new room (e.g. the dashboard's room variable changed): start over, so the new document is not
+    // recorded as a patch of the old one and the update list does not mix rooms.
+    const room = responseRoom(series);
+    if (room !== '') {
+      if (this.room !== '' && room !== this.room) this.reset();
+      this.room = room;
+    }
     const changed: string[] = [];
     const updateLists: UpdateEntry[][] = [];
     let sawUpdates = false;
@@ -49,6 +100,11 @@ export class PanelStore {
     const stepFrames: DataFrame[] = [];
     for (const frame of series) {
       const kind = frameKind(frame);
+      // Frames of another room (a query still streaming the previous room) are left out.
+      if (kind !== undefined && this.room !== '') {
+        const r = str(custom(frame).room);
+        if (r !== '' && r !== this.room) continue;
+      }
       if (kind === 'tree') {
         let refreshed: string[] | null = null;
         if (this.live) {
