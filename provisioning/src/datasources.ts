@@ -35,6 +35,9 @@ export function datasourcesFile(): YamlValue {
         jsonData: {
           httpMethod: 'POST',
           timeInterval: '15s',
+          // Alerts are Grafana-managed only: Grafana's alerting UI and alert lists do not read this
+          // Prometheus' rules (recording rules only, see provisioning/src/prometheus-rules.ts).
+          manageAlerts: false,
           exemplarTraceIdDestinations: [{ name: 'trace_id', datasourceUid: DS.tempo.uid }],
         },
       },

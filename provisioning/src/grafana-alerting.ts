@@ -1,14 +1,23 @@
 /**
- * Grafana-managed alerting, generated from the same alert definitions as the
- * Prometheus rule file: identical PromQL, labels and annotations. Prometheus
- * evaluates the recording rules the expressions read; Grafana evaluates the
- * alert conditions and notifies through contact points routed by severity.
+ * Grafana-managed alerting: the single place alerts are evaluated and notified
+ * from. Prometheus evaluates only the recording rules the expressions read
+ * (its datasource has `manageAlerts: false`); Grafana evaluates the alert
+ * conditions and notifies through contact points routed by severity. The
+ * test-only Prometheus copy (prometheus-rules.ts `alertRuleFile`) has the same
+ * PromQL, labels and annotations.
  */
 import { alertAnnotations, alertLabels } from './prometheus-rules.js';
 import { ALERTS, type AlertDef } from './slo.js';
 import type { YamlValue } from './yaml.js';
 
 export const ALERT_FOLDER = 'CollabBlocks SLOs';
+
+/**
+ * Alert list panels: instances of our Grafana-managed rules only. Grafana labels every instance of a
+ * Grafana-managed rule with its folder title (`grafana_folder`); data-source-managed alerts have no such
+ * label, so even a Prometheus that did evaluate alert rules would not show up twice.
+ */
+export const ALERT_LIST_INSTANCE_FILTER = `{slo=~".+", grafana_folder="${ALERT_FOLDER}"}`;
 
 /** Grafana rule uid: kebab-case of the alert name (≤ 40 chars, [a-z0-9-]). */
 export function grafanaRuleUid(name: string): string {

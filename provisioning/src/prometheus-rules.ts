@@ -1,6 +1,11 @@
 /**
- * The Prometheus rule file (source of truth for evaluation): SLI recording
- * rules per SLO and window, the objectives, and the alert rules.
+ * Prometheus rules. Prometheus evaluates the SLI recording rules (per SLO and
+ * window), the objectives and the helper series — the rule file it loads holds
+ * nothing else. The alerts are Grafana-managed (grafana-alerting.ts, the only
+ * copy that is evaluated and notifies); `alertRuleFile()` renders the same
+ * alerts in Prometheus syntax for `promtool test rules` and the live test
+ * only, so every alert expression is still unit-tested against the recording
+ * rules it reads.
  */
 import {
   ALERTS,
@@ -46,6 +51,7 @@ export function alertAnnotations(a: AlertDef): Record<string, string> {
   return { summary: a.summary, description: a.description, runbook_url: runbookPath(a.name) };
 }
 
+/** The recording rule groups Prometheus loads (provisioning/prometheus/rules/). */
 export function ruleGroups(): RuleGroup[] {
   const fast: RecordingRule[] = [
     { record: OPS_LAG_OK, expr: `max(collab_ops_lag) < bool ${OPS_LAG_THRESHOLD}` },
@@ -63,6 +69,14 @@ export function ruleGroups(): RuleGroup[] {
       (SLOW_WINDOWS.includes(w) ? slow : fast).push(rule);
     }
   }
+  return [
+    { name: 'collab-slo-sli-fast', interval: '15s', rules: fast },
+    { name: 'collab-slo-sli-slow', interval: '1m', rules: slow },
+  ];
+}
+
+/** The Grafana-managed alerts in Prometheus syntax: for promtool and the live test, never loaded by Prometheus. */
+export function alertGroups(): RuleGroup[] {
   const alerts: PromAlertRule[] = ALERTS.map((a) => ({
     alert: a.name,
     expr: a.expr,
@@ -70,13 +84,13 @@ export function ruleGroups(): RuleGroup[] {
     labels: alertLabels(a),
     annotations: alertAnnotations(a),
   }));
-  return [
-    { name: 'collab-slo-sli-fast', interval: '15s', rules: fast },
-    { name: 'collab-slo-sli-slow', interval: '1m', rules: slow },
-    { name: 'collab-slo-alerts', interval: '15s', rules: alerts },
-  ];
+  return [{ name: 'collab-slo-alerts', interval: '15s', rules: alerts }];
 }
 
 export function ruleFile(): YamlValue {
   return { groups: ruleGroups() as unknown as YamlValue };
+}
+
+export function alertRuleFile(): YamlValue {
+  return { groups: alertGroups() as unknown as YamlValue };
 }

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonObject } from '../src/dashboards/common.js';
 import { BUCKET_ZOOM } from '../src/dashboards/org-admin.js';
 import { POD_METRICS_OPTIONAL, POD_METRICS_REQUIRED } from '../src/metrics.js';
-import { DASHBOARD_FILES } from '../src/outputs.js';
+import { DASHBOARD_FILES, TEST_ALERT_RULES_FILE } from '../src/outputs.js';
 import { familyOf, metricNames, panelsOf, prometheusExprs, substitute, targetsOf } from '../src/promql.js';
 import { asArray, asRecord, isRecord, loadYaml } from './yaml-load.js';
 // The core engineer's throw-away PostgreSQL / Redis (temp dirs, free ports, 127.0.0.1).
@@ -28,6 +28,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const POD_MAIN = join(ROOT, 'collab-server/dist/main.js');
 const SIM_MAIN = join(ROOT, 'collab-server/dist/sim/main.js');
 const RULES = join(ROOT, 'provisioning/prometheus/rules/collab-slo.rules.yml');
+/** The test-only Prometheus copy of the Grafana-managed alerts (same expressions, `for`, labels). */
+const ALERT_RULES = join(ROOT, TEST_ALERT_RULES_FILE);
 const JWT_SECRET = 'provisioning-live-test-secret-0123456789abcdef';
 const API_KEY = 'provisioning-live-test-key';
 /** Families that exist only when their feature is exercised (inspect sessions, pg backend, errors). */
@@ -207,9 +209,14 @@ describe.skipIf(!haveDist || !havePrometheus)('live: pods + simulator + Promethe
     }
     podUrls = [await startPod('pod-a', cluster), await startPod('pod-b', cluster)];
 
-    // Our rule file with the group intervals shortened so recorded series appear within seconds.
-    const rules = readFileSync(RULES, 'utf8').replace(/interval: '(15s|1m)'/g, "interval: '2s'");
-    writeFileSync(join(tmp, 'rules.yml'), rules);
+    // Our rule files with the group intervals shortened so recorded series appear within seconds.
+    for (const [src, name] of [
+      [RULES, 'rules.yml'],
+      [ALERT_RULES, 'alerts.yml'],
+    ] as const) {
+      const text = readFileSync(src, 'utf8').replace(/interval: '(15s|1m)'/g, "interval: '2s'");
+      writeFileSync(join(tmp, name), text);
+    }
     const promPort = await freePort();
     writeFileSync(
       join(tmp, 'prometheus.yml'),
@@ -219,6 +226,7 @@ describe.skipIf(!haveDist || !havePrometheus)('live: pods + simulator + Promethe
         '  evaluation_interval: 2s',
         'rule_files:',
         `  - ${join(tmp, 'rules.yml')}`,
+        `  - ${join(tmp, 'alerts.yml')}`,
         'scrape_configs:',
         '  - job_name: collab-pods',
         '    honor_labels: true',
@@ -343,10 +351,12 @@ describe.skipIf(!haveDist || !havePrometheus)('live: pods + simulator + Promethe
       .map((x) => `${String(x.name)}: ${String(x.lastError)}`);
     expect(bad).toEqual([]);
     // And each expression directly through the query API.
-    const file = asRecord(loadYaml(RULES), 'rules');
-    for (const g of asArray(file.groups, 'groups')) {
-      for (const rule of asArray(asRecord(g, 'g').rules, 'rules')) {
-        if (isRecord(rule)) await instant(String(rule.expr));
+    for (const path of [RULES, ALERT_RULES]) {
+      const file = asRecord(loadYaml(path), 'rules');
+      for (const g of asArray(file.groups, 'groups')) {
+        for (const rule of asArray(asRecord(g, 'g').rules, 'rules')) {
+          if (isRecord(rule)) await instant(String(rule.expr));
+        }
       }
     }
   });

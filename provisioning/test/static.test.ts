@@ -16,10 +16,10 @@ import {
 } from '@collabblocks/protocol';
 import type { JsonObject } from '../src/dashboards/common.js';
 import { DS, POD_URLS } from '../src/datasources.js';
-import { grafanaRuleUid } from '../src/grafana-alerting.js';
+import { ALERT_FOLDER, grafanaRuleUid } from '../src/grafana-alerting.js';
 import { KNOWN_POD_METRICS, POD_METRICS_DB_WIDE, PROMETHEUS_SYNTHETIC } from '../src/metrics.js';
 import { CONNECTIONS_HEATMAP, ROOMS_TABLE } from '../src/dashboards/org-admin.js';
-import { DASHBOARD_FILES, renderAll } from '../src/outputs.js';
+import { DASHBOARD_FILES, TEST_ALERT_RULES_FILE, renderAll } from '../src/outputs.js';
 import {
   panelsOf,
   prometheusExprs,
@@ -95,14 +95,22 @@ function readJson(rel: string): JsonObject {
 }
 
 const dashboards = Object.keys(DASHBOARD_FILES).map((file) => ({ file, dash: readJson(file) }));
-const ruleFile = asRecord(loadYaml(p('provisioning/prometheus/rules/collab-slo.rules.yml')), 'rules');
-const promRules = asArray(ruleFile.groups, 'groups').flatMap((g) =>
-  asArray(asRecord(g, 'group').rules, 'rules')
-);
+function rulesOf(rel: string): unknown[] {
+  const file = asRecord(loadYaml(p(rel)), rel);
+  return asArray(file.groups, 'groups').flatMap((g) => asArray(asRecord(g, 'group').rules, 'rules'));
+}
+/** What Prometheus loads (docker-compose mounts provisioning/prometheus/rules): recording rules only. */
+const PROM_RULES_DIR = 'provisioning/prometheus/rules';
+const loadedRules = readdirSync(p(PROM_RULES_DIR))
+  .filter((f) => f.endsWith('.yml'))
+  .flatMap((f) => rulesOf(`${PROM_RULES_DIR}/${f}`));
+/** The test-only Prometheus copy of the Grafana-managed alerts (promtool, live test). */
+const testAlertRules = rulesOf(TEST_ALERT_RULES_FILE);
+const promRules = [...loadedRules, ...testAlertRules];
 const recorded = new Set(
   promRules.filter(isRecord).flatMap((r) => (typeof r.record === 'string' ? [r.record] : []))
 );
-const promAlerts = promRules.filter(isRecord).filter((r) => typeof r.alert === 'string');
+const promAlerts = testAlertRules.filter(isRecord).filter((r) => typeof r.alert === 'string');
 const dsFile = asRecord(loadYaml(p('provisioning/grafana/datasources/datasources.yml')), 'datasources.yml');
 const datasources = asArray(dsFile.datasources, 'datasources').map((d) => asRecord(d, 'datasource'));
 const dsByUid = new Map(datasources.map((d) => [String(d.uid), d]));
@@ -365,6 +373,31 @@ describe('alerts', () => {
       expect(text).toContain(name);
       expect(text).toMatch(/## Investigate/);
       expect(text).toMatch(/## Fix/);
+    }
+  });
+
+  it('alerts have one source: Grafana. Prometheus loads recording rules only and its datasource manages no alerts', () => {
+    expect(loadedRules.length).toBeGreaterThan(0);
+    for (const r of loadedRules) {
+      expect(isRecord(r) && typeof r.record === 'string', JSON.stringify(r)).toBe(true);
+    }
+    // The test-only alert copy is outside the directory compose mounts into Prometheus.
+    expect(TEST_ALERT_RULES_FILE.startsWith(`${PROM_RULES_DIR}/`)).toBe(false);
+    expect(promAlerts.length).toBe(ALERTS.length);
+    const prom = asRecord(dsByUid.get('prometheus')?.jsonData, 'prometheus jsonData');
+    expect(prom.manageAlerts).toBe(false);
+    const groups = asArray(grafanaFile.groups, 'groups').map((g) => asRecord(g, 'group'));
+    expect(groups.map((g) => g.folder)).toEqual([ALERT_FOLDER]);
+  });
+
+  it('alert list panels show only instances of our Grafana-managed rules', () => {
+    const lists = dashboards.flatMap(({ dash }) => panelsOf(dash).filter((x) => x.type === 'alertlist'));
+    expect(lists.length).toBeGreaterThanOrEqual(2);
+    for (const x of lists) {
+      const filter = String(asRecord(x.options, 'options').alertInstanceLabelFilter);
+      // Grafana labels instances of Grafana-managed rules with their folder title; Prometheus alerts have none.
+      expect(filter, String(x.title)).toContain(`grafana_folder="${ALERT_FOLDER}"`);
+      expect(filter, String(x.title)).toContain('slo=~".+"');
     }
   });
 

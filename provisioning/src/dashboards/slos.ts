@@ -1,5 +1,6 @@
 /** SLOs dashboard: per SLO the target, the 30-day SLI, error budget remaining and burn rates. */
 import { DS } from '../datasources.js';
+import { ALERT_LIST_INSTANCE_FILTER } from '../grafana-alerting.js';
 import {
   BURN_PAIRS,
   OBJECTIVE_RECORD,
@@ -161,7 +162,7 @@ export function slosDashboard(): JsonObject {
       sortOrder: 1,
       dashboardAlerts: false,
       alertName: '',
-      alertInstanceLabelFilter: '{slo=~".+"}',
+      alertInstanceLabelFilter: ALERT_LIST_INSTANCE_FILTER,
       stateFilter: { firing: true, pending: true, noData: true, normal: true, error: true },
     },
   });

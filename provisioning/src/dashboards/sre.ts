@@ -1,5 +1,6 @@
 /** SRE Internal dashboard (design 4.2): pods, runtime, cross-pod fan-out, storage, lag, alerts. */
 import { DS } from '../datasources.js';
+import { ALERT_LIST_INSTANCE_FILTER } from '../grafana-alerting.js';
 import { JOB } from '../slo.js';
 import {
   LEGEND_TABLE,
@@ -246,7 +247,7 @@ export function sreDashboard(): JsonObject {
       sortOrder: 1,
       dashboardAlerts: false,
       alertName: '',
-      alertInstanceLabelFilter: '{slo=~".+"}',
+      alertInstanceLabelFilter: ALERT_LIST_INSTANCE_FILTER,
       stateFilter: { firing: true, pending: true, noData: true, normal: true, error: true },
     },
   });
