@@ -21,7 +21,7 @@ import { summarizeUpdate } from './updateSummary.js';
 
 export class HistoryError extends Error {
   constructor(
-    readonly code: 'range_invalid' | 'range_too_large' | 'storage_error',
+    readonly code: 'range_invalid' | 'range_too_large' | 'history_pruned' | 'storage_error',
     message: string
   ) {
     super(message);
@@ -187,23 +187,46 @@ export interface DocAtResult {
   itemTimes: ItemTimes;
 }
 
-/** Rebuilds the document as it was at `at` on a scratch doc. */
+/**
+ * Without a snapshot at or before the instant a rebuild starts from an empty
+ * document, which is right only while the room's log still starts at seq 1.
+ * Retention removes the log a room's oldest retained snapshot covers, so an
+ * instant before that snapshot cannot be rebuilt: refuse instead of returning
+ * a partial document as if it were real.
+ */
+async function checkRetained(storage: Storage, room: string, first: StoredUpdate | undefined): Promise<void> {
+  if (
+    first
+      ? first.seq === 1
+      : (await guard(storage.snapshotAtOrBefore(room, Number.MAX_SAFE_INTEGER))) === null
+  ) {
+    return;
+  }
+  throw new HistoryError(
+    'history_pruned',
+    'the document at this instant is no longer retained: history older than the oldest retained ' +
+      'snapshot of the room was pruned (retention, COLLAB_RETENTION_MS); ask for a later instant'
+  );
+}
+
+/**
+ * Rebuilds the document as it was at `at` on a scratch doc. Throws
+ * `HistoryError('history_pruned')` when `at` is before what retention kept.
+ */
 export async function rebuildDocAt(storage: Storage, room: string, at: number): Promise<DocAtResult> {
+  const snap = await guard(storage.snapshotAtOrBefore(room, at));
+  let seq = snap?.seq ?? 0;
+  let seqTs = snap?.ts ?? 0;
+  let page = await guard(storage.readAfter(room, seq, REPLAY_PAGE));
+  if (!snap) await checkRetained(storage, room, page[0]);
   const doc = new Y.Doc();
   const clientTimes = new Map<number, number>();
-  const snap = await guard(storage.snapshotAtOrBefore(room, at));
-  let seq = 0;
-  let seqTs = 0;
-  if (snap) {
-    Y.applyUpdate(doc, snap.state);
-    seq = snap.seq;
-    seqTs = snap.ts;
-  }
+  if (snap) Y.applyUpdate(doc, snap.state);
   const itemTimes = new ItemTimes(doc);
   let replayed = 0;
   try {
-    for (;;) {
-      const page = await guard(storage.readAfter(room, seq, REPLAY_PAGE));
+    for (let first = true; ; first = false) {
+      if (!first) page = await guard(storage.readAfter(room, seq, REPLAY_PAGE));
       let done = page.length < REPLAY_PAGE;
       for (const u of page) {
         if (u.ts > at) {

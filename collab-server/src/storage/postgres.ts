@@ -21,14 +21,16 @@ import type { Registry, RegistryContentType } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
 import type { PersistEvent } from '../hooks.js';
 import type { Logger } from '../observability/logger.js';
-import type {
-  HistoryQuery,
-  LoadedRoom,
-  NewUpdate,
-  RoomStorageStats,
-  Snapshot,
-  Storage,
-  StoredUpdate,
+import {
+  snapshotIntervalOf,
+  type HistoryQuery,
+  type LoadedRoom,
+  type NewUpdate,
+  type PruneOptions,
+  type RoomStorageStats,
+  type Snapshot,
+  type Storage,
+  type StoredUpdate,
 } from './types.js';
 
 /** Thrown by `append` when writes cannot be accepted (maps to close code 4503). */
@@ -120,6 +122,33 @@ const MIGRATIONS: Migration[] = [
     ],
   },
 ];
+
+/**
+ * Prunes one room ($1) for cut-off $2 and snapshot interval $3 (0 = no thinning); returns the
+ * log entries removed. All in one statement: the CTEs see one snapshot of the data, and the
+ * DELETEs remove only rows still there (a concurrent prune of the same room removes nothing twice).
+ */
+const PRUNE_ROOM_SQL = `
+  WITH base AS (
+    SELECT COALESCE((SELECT seq FROM snapshots WHERE room_id = $1 AND ts <= $2 ORDER BY seq DESC LIMIT 1), -1) AS seq
+  ), latest AS (
+    SELECT max(seq) AS seq FROM snapshots WHERE room_id = $1
+  ), keep AS (
+    SELECT DISTINCT ON (s.ts / NULLIF($3::bigint, 0)) s.seq
+    FROM snapshots s, base b
+    WHERE s.room_id = $1 AND s.seq > b.seq AND $3::bigint > 0
+    ORDER BY s.ts / NULLIF($3::bigint, 0), s.seq DESC
+  ), snaps_gone AS (
+    DELETE FROM snapshots s USING base b, latest l
+    WHERE s.room_id = $1 AND s.seq <> l.seq
+      AND (s.seq < b.seq OR ($3::bigint > 0 AND s.seq > b.seq AND s.seq NOT IN (SELECT seq FROM keep)))
+    RETURNING octet_length(s.state) AS bytes
+  ), ops_gone AS (
+    DELETE FROM ops o USING base b
+    WHERE o.room_id = $1 AND b.seq >= 0 AND o.seq <= b.seq AND o.ts < $2
+    RETURNING octet_length(o.op_bin) AS bytes
+  )
+  SELECT (SELECT count(*) FROM ops_gone) AS ops, (SELECT count(*) FROM snaps_gone) AS snaps`;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
@@ -522,8 +551,9 @@ export class PostgresStorage implements Storage {
     if (!Number.isInteger(snapshot.seq) || snapshot.seq < 0) throw new TypeError('snapshot.seq must be >= 0');
     await this.query(
       'snapshot',
+      // First write of a seq wins (see Storage.saveSnapshot).
       `INSERT INTO snapshots (room_id, seq, ts, state) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (room_id, seq) DO UPDATE SET ts = EXCLUDED.ts, state = EXCLUDED.state`,
+       ON CONFLICT (room_id, seq) DO NOTHING`,
       [room, snapshot.seq, Math.floor(snapshot.ts), toBuffer(snapshot.state)]
     );
   }
@@ -557,40 +587,32 @@ export class PostgresStorage implements Storage {
     checkRoom(room);
     const r = await this.query(
       'read',
-      'SELECT seq, ts, state FROM snapshots WHERE room_id = $1 AND ts <= $2 ORDER BY ts DESC, seq DESC LIMIT 1',
+      'SELECT seq, ts, state FROM snapshots WHERE room_id = $1 AND ts <= $2 ORDER BY seq DESC LIMIT 1',
       [room, Math.floor(ts)]
     );
     return r.rows[0] ? this.toSnapshot(r.rows[0]) : null;
   }
 
-  async prune(olderThanTs: number): Promise<number> {
-    const client = await this.connect('prune');
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      // Only log entries already folded into the room's latest snapshot may go.
-      const ops = await client.query(
-        `WITH latest AS (SELECT room_id, max(seq) AS seq FROM snapshots GROUP BY room_id)
-         DELETE FROM ops o USING latest l
-         WHERE o.room_id = l.room_id AND o.seq <= l.seq AND o.ts < $1`,
-        [Math.floor(olderThanTs)]
-      );
-      await client.query(
-        `WITH latest AS (SELECT room_id, max(seq) AS seq FROM snapshots GROUP BY room_id)
-         DELETE FROM snapshots s USING latest l
-         WHERE s.room_id = l.room_id AND s.seq < l.seq AND s.ts < $1`,
-        [Math.floor(olderThanTs)]
-      );
-      await client.query('COMMIT');
-      return ops.rowCount ?? 0;
-    } catch (err) {
-      broken = true;
-      await client.query('ROLLBACK').catch(() => undefined);
-      this.recordError('prune', err);
-      throw err;
-    } finally {
-      client.release(broken ? true : undefined);
+  /**
+   * Retention (the model in `types.ts`), one statement per room (so a prune
+   * holds the locks of one room at a time and never deadlocks with a group
+   * commit): the base is the newest snapshot with ts <= the cut-off; snapshots
+   * before it go, and the log entries it covers with ts < cut-off; snapshots
+   * after it are thinned to the newest of each `snapshotIntervalMs`; the latest
+   * snapshot and every log entry after the base always stay.
+   */
+  async prune(olderThanTs: number, options?: PruneOptions): Promise<number> {
+    if (!Number.isFinite(olderThanTs)) throw new TypeError('prune: olderThanTs must be a finite number');
+    const every = snapshotIntervalOf(options);
+    const cut = Math.floor(olderThanTs);
+    const rooms = await this.query('prune', 'SELECT DISTINCT room_id FROM snapshots ORDER BY room_id', []);
+    let removed = 0;
+    for (const row of rooms.rows as Array<{ room_id: string }>) {
+      if (this.closed) break;
+      const r = await this.query('prune', PRUNE_ROOM_SQL, [row.room_id, cut, every]);
+      removed += num((r.rows[0] as { ops?: unknown } | undefined)?.ops ?? 0);
     }
+    return removed;
   }
 
   async stats(): Promise<RoomStorageStats[]> {
@@ -601,8 +623,7 @@ export class PostgresStorage implements Storage {
        FROM room_heads h
        LEFT JOIN (SELECT room_id, count(*) AS cnt, sum(octet_length(op_bin)) AS bytes FROM ops GROUP BY room_id) o
          ON o.room_id = h.room_id
-       LEFT JOIN (SELECT DISTINCT ON (room_id) room_id, octet_length(state) AS bytes
-                  FROM snapshots ORDER BY room_id, seq DESC) s
+       LEFT JOIN (SELECT room_id, sum(octet_length(state)) AS bytes FROM snapshots GROUP BY room_id) s
          ON s.room_id = h.room_id
        ORDER BY h.room_id`,
       []

@@ -21,14 +21,16 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type {
-  HistoryQuery,
-  LoadedRoom,
-  NewUpdate,
-  RoomStorageStats,
-  Snapshot,
-  Storage,
-  StoredUpdate,
+import {
+  snapshotIntervalOf,
+  type HistoryQuery,
+  type LoadedRoom,
+  type NewUpdate,
+  type PruneOptions,
+  type RoomStorageStats,
+  type Snapshot,
+  type Storage,
+  type StoredUpdate,
 } from './types.js';
 
 export interface SqliteStorageOptions {
@@ -140,24 +142,33 @@ export class SqliteStorage implements Storage {
         last_ts INTEGER NOT NULL DEFAULT 0,
         snap_seq INTEGER NOT NULL DEFAULT 0,
         snap_bytes INTEGER NOT NULL DEFAULT 0,
-        snap_ts INTEGER NOT NULL DEFAULT 0
+        snap_ts INTEGER NOT NULL DEFAULT 0,
+        snap_count INTEGER NOT NULL DEFAULT 0
       ) WITHOUT ROWID;
     `);
-    // v1: per-room aggregates maintained by every write, so stats() is O(rooms)
-    // instead of a scan of the whole log (it runs on the event loop, periodically).
-    if ((db.pragma('user_version', { simple: true }) as number) < 1) {
+    // Per-room aggregates maintained by every write, so stats() is O(rooms) instead
+    // of a scan of the whole log (it runs on the event loop, periodically).
+    // v1: log ops/bytes + the latest snapshot's bytes. v2: every retained snapshot
+    // counts (snap_bytes is their sum, snap_count their number); recomputed once.
+    if ((db.pragma('user_version', { simple: true }) as number) < 2) {
       db.transaction(() => {
+        const cols = db.prepare<[], { name: string }>('PRAGMA table_info(room_stats)').all();
+        if (!cols.some((c) => c.name === 'snap_count')) {
+          db.exec('ALTER TABLE room_stats ADD COLUMN snap_count INTEGER NOT NULL DEFAULT 0');
+        }
         db.exec(`
           DELETE FROM room_stats;
           INSERT INTO room_stats (room, ops, log_bytes, last_seq, last_ts)
             SELECT room, COUNT(*), SUM(LENGTH(bytes)), MAX(seq), MAX(ts) FROM updates GROUP BY room;
-          INSERT INTO room_stats (room, snap_seq, snap_bytes, snap_ts)
-            SELECT s.room, s.seq, LENGTH(s.state), s.ts FROM snapshots s
-            WHERE s.seq = (SELECT MAX(seq) FROM snapshots WHERE room = s.room)
+          INSERT INTO room_stats (room, snap_seq, snap_ts, snap_bytes, snap_count)
+            SELECT s.room, s.seq, s.ts, a.bytes, a.n FROM snapshots s
+            JOIN (SELECT room, MAX(seq) AS seq, SUM(LENGTH(state)) AS bytes, COUNT(*) AS n
+                  FROM snapshots GROUP BY room) a ON a.room = s.room AND a.seq = s.seq
           ON CONFLICT (room) DO UPDATE SET
-            snap_seq = excluded.snap_seq, snap_bytes = excluded.snap_bytes, snap_ts = excluded.snap_ts;
+            snap_seq = excluded.snap_seq, snap_ts = excluded.snap_ts,
+            snap_bytes = excluded.snap_bytes, snap_count = excluded.snap_count;
         `);
-        db.pragma('user_version = 1');
+        db.pragma('user_version = 2');
       }).immediate();
     }
     this.db = db;
@@ -183,7 +194,8 @@ export class SqliteStorage implements Storage {
       range: db.prepare<[string, number, number, number], UpdateRow>(
         'SELECT seq, ts, client_id, bytes FROM updates WHERE room = ? AND ts >= ? AND ts <= ? ORDER BY seq LIMIT ?'
       ),
-      saveSnapshot: db.prepare('INSERT OR REPLACE INTO snapshots (room, seq, ts, state) VALUES (?, ?, ?, ?)'),
+      // First write of a seq wins (see Storage.saveSnapshot): the byte accounting stays exact.
+      saveSnapshot: db.prepare('INSERT OR IGNORE INTO snapshots (room, seq, ts, state) VALUES (?, ?, ?, ?)'),
       snapshotAt: db.prepare<[string, number], SnapshotRow>(
         'SELECT seq, ts, state FROM snapshots WHERE room = ? AND ts <= ? ORDER BY seq DESC LIMIT 1'
       ),
@@ -196,22 +208,44 @@ export class SqliteStorage implements Storage {
           'ON CONFLICT (room) DO UPDATE SET ops = ops + excluded.ops, log_bytes = log_bytes + excluded.log_bytes, ' +
           'last_seq = MAX(last_seq, excluded.last_seq), last_ts = MAX(last_ts, excluded.last_ts)'
       ),
-      statsSnapshot: db.prepare(
-        'INSERT INTO room_stats (room, snap_seq, snap_bytes, snap_ts) VALUES (?, ?, ?, ?) ' +
-          'ON CONFLICT (room) DO UPDATE SET snap_seq = excluded.snap_seq, snap_bytes = excluded.snap_bytes, ' +
-          'snap_ts = excluded.snap_ts WHERE excluded.snap_seq >= snap_seq'
+      statsSnapshot: db.prepare<[string, number, number, number]>(
+        'INSERT INTO room_stats (room, snap_seq, snap_bytes, snap_ts, snap_count) VALUES (?, ?, ?, ?, 1) ' +
+          'ON CONFLICT (room) DO UPDATE SET snap_bytes = snap_bytes + excluded.snap_bytes, ' +
+          'snap_count = snap_count + 1, ' +
+          'snap_ts = CASE WHEN excluded.snap_seq >= snap_seq THEN excluded.snap_ts ELSE snap_ts END, ' +
+          'snap_seq = MAX(snap_seq, excluded.snap_seq)'
       ),
-      statsPruned: db.prepare(
-        'UPDATE room_stats SET ops = ops - ?, log_bytes = log_bytes - ? WHERE room = ?'
+      statsPruned: db.prepare<[number, number, number, number, string]>(
+        'UPDATE room_stats SET ops = ops - ?, log_bytes = log_bytes - ?, snap_count = snap_count - ?, ' +
+          'snap_bytes = snap_bytes - ? WHERE room = ?'
       ),
       prunable: db.prepare<[string, number, number], { n: number; b: number | null }>(
         'SELECT COUNT(*) AS n, SUM(LENGTH(bytes)) AS b FROM updates WHERE room = ? AND seq <= ? AND ts < ?'
       ),
-      latestSnapshots: db.prepare<[], { room: string; seq: number }>(
-        'SELECT room, MAX(seq) AS seq FROM snapshots GROUP BY room'
+      // Rooms where a prune may remove something: more than one snapshot, or a snapshot and a log.
+      pruneCandidates: db.prepare<[], { room: string }>(
+        'SELECT room FROM room_stats WHERE snap_count > 1 OR (snap_count > 0 AND ops > 0)'
       ),
-      pruneUpdates: db.prepare('DELETE FROM updates WHERE room = ? AND seq <= ? AND ts < ?'),
-      pruneSnapshots: db.prepare('DELETE FROM snapshots WHERE room = ? AND seq < ? AND ts < ?'),
+      latestSeq: db.prepare<[string], { seq: number | null }>(
+        'SELECT MAX(seq) AS seq FROM snapshots WHERE room = ?'
+      ),
+      baseSeq: db.prepare<[string, number], { seq: number }>(
+        'SELECT seq FROM snapshots WHERE room = ? AND ts <= ? ORDER BY seq DESC LIMIT 1'
+      ),
+      pruneUpdates: db.prepare<[string, number, number]>(
+        'DELETE FROM updates WHERE room = ? AND seq <= ? AND ts < ?'
+      ),
+      // Snapshots before the base go; after it, all but the newest of each interval (every > 0);
+      // the latest always stays. Returns the size of each removed snapshot.
+      pruneSnapshots: db.prepare<
+        { room: string; base: number; latest: number; every: number },
+        { b: number }
+      >(
+        `DELETE FROM snapshots WHERE room = @room AND seq <> @latest AND (
+           seq < @base OR (@every > 0 AND seq > @base AND seq NOT IN (
+             SELECT MAX(seq) FROM snapshots WHERE room = @room AND seq > @base GROUP BY ts / CAST(@every AS INTEGER))))
+         RETURNING LENGTH(state) AS b`
+      ),
     };
   }
 
@@ -331,7 +365,7 @@ export class SqliteStorage implements Storage {
     if (!(snapshot.state instanceof Uint8Array)) throw new TypeError('snapshot state must be a Uint8Array');
     const ts = Math.trunc(snapshot.ts);
     db.transaction(() => {
-      this.stmts.saveSnapshot.run(room, snapshot.seq, ts, buf(snapshot.state));
+      if (this.stmts.saveSnapshot.run(room, snapshot.seq, ts, buf(snapshot.state)).changes === 0) return;
       this.stmts.statsSnapshot.run(room, snapshot.seq, snapshot.state.byteLength, ts);
     }).immediate();
   }
@@ -355,32 +389,42 @@ export class SqliteStorage implements Storage {
   }
 
   /**
-   * Retention: removes log entries older than the cut-off that are already
-   * folded into the room's LATEST snapshot (seq <= latest.seq), and snapshots
-   * older than the cut-off other than the latest. The latest snapshot and every
-   * log entry after it always stay, so the current state can always be
-   * rebuilt; rooms without a snapshot keep their whole log.
+   * Retention (the model in `types.ts`), per room: the base is the newest
+   * snapshot with ts <= the cut-off; snapshots before it go, and the log entries
+   * it covers with ts < cut-off; snapshots after it are thinned to the newest of
+   * each `snapshotIntervalMs`; the latest snapshot and every log entry after the
+   * base always stay. Rooms without a base keep their whole log.
    */
-  async prune(olderThanTs: number): Promise<number> {
+  async prune(olderThanTs: number, options?: PruneOptions): Promise<number> {
     const db = this.requireDb();
     if (!Number.isFinite(olderThanTs)) throw new TypeError('prune: olderThanTs must be a finite number');
+    const every = snapshotIntervalOf(options);
     const cut = Math.trunc(olderThanTs);
-    const pruneRoom = db.transaction((room: string, latestSeq: number): number => {
-      let removed = 0;
-      const gone = this.stmts.prunable.get(room, latestSeq, cut);
-      if (gone && gone.n > 0) {
-        removed += this.stmts.pruneUpdates.run(room, latestSeq, cut).changes;
-        this.stmts.statsPruned.run(gone.n, gone.b ?? 0, room);
+    const pruneRoom = db.transaction((room: string): number => {
+      const latest = this.stmts.latestSeq.get(room)?.seq;
+      if (latest === null || latest === undefined) return 0;
+      const base = this.stmts.baseSeq.get(room, cut)?.seq ?? -1;
+      let ops = 0;
+      let opBytes = 0;
+      if (base >= 0) {
+        const gone = this.stmts.prunable.get(room, base, cut);
+        if (gone && gone.n > 0) {
+          ops = this.stmts.pruneUpdates.run(room, base, cut).changes;
+          opBytes = gone.b ?? 0;
+        }
       }
-      removed += this.stmts.pruneSnapshots.run(room, latestSeq, cut).changes;
-      return removed;
+      const snaps = this.stmts.pruneSnapshots.all({ room, base, latest, every });
+      const snapBytes = snaps.reduce((n, r) => n + r.b, 0);
+      if (ops > 0 || snaps.length > 0)
+        this.stmts.statsPruned.run(ops, opBytes, snaps.length, snapBytes, room);
+      return ops;
     });
     let removed = 0;
     // One short transaction per room, yielding to the event loop in between, so a
     // large prune never stalls connections for long.
-    for (const latest of this.stmts.latestSnapshots.all()) {
+    for (const { room } of this.stmts.pruneCandidates.all()) {
       if (this.closed) break;
-      removed += pruneRoom.immediate(latest.room, latest.seq);
+      removed += pruneRoom.immediate(room);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return removed;

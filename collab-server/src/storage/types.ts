@@ -6,6 +6,14 @@
  * for history / time travel, kept for a configurable retention) plus snapshots
  * (a merged Yjs state covering the log up to `seq`) written by compaction so a
  * room loads from one snapshot plus the few updates after it.
+ *
+ * Retention (`prune`): every instant from the cut-off on stays rebuildable
+ * exactly (newest snapshot at or before it + the log after that snapshot up to
+ * it). Per room the newest snapshot at or before the cut-off is the window's
+ * base; older snapshots and the log entries the base covers (and that are older
+ * than the cut-off) go. Snapshots newer than the base are thinned to the newest
+ * of each `snapshotIntervalMs` plus the latest: the log after the base is kept
+ * whole, so any instant still rebuilds from an older snapshot plus the log.
  */
 
 export interface NewUpdate {
@@ -41,7 +49,7 @@ export interface LoadedRoom {
 export interface RoomStorageStats {
   room: string;
   org: string;
-  /** Bytes held for the room (log + latest snapshot). */
+  /** Bytes held for the room: every retained log entry plus every retained snapshot. */
   bytes: number;
   /** Number of log entries currently retained. */
   ops: number;
@@ -61,6 +69,27 @@ export interface HistoryQuery {
   limit: number;
 }
 
+export interface PruneOptions {
+  /**
+   * Snapshots newer than a room's window base are thinned to the newest one of
+   * each interval of this length (epoch-aligned), plus the room's latest.
+   * 0 keeps every snapshot. Default `DEFAULT_SNAPSHOT_INTERVAL_MS` (1 h).
+   */
+  snapshotIntervalMs?: number;
+}
+
+/** Default `PruneOptions.snapshotIntervalMs`: one retained snapshot per hour. */
+export const DEFAULT_SNAPSHOT_INTERVAL_MS = 3_600_000;
+
+/** Validates `PruneOptions` and returns the snapshot interval to apply (0 = no thinning). */
+export function snapshotIntervalOf(options: PruneOptions | undefined): number {
+  const v = options?.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
+  if (!Number.isSafeInteger(v) || v < 0) {
+    throw new TypeError('prune: snapshotIntervalMs must be an integer >= 0');
+  }
+  return v;
+}
+
 export interface Storage {
   readonly kind: 'sqlite' | 'postgres';
   /** Opens the database and runs migrations. */
@@ -73,19 +102,30 @@ export interface Storage {
   append(room: string, updates: NewUpdate[]): Promise<number[]>;
   /** Latest snapshot plus the log after it. */
   load(room: string): Promise<LoadedRoom>;
-  /** Stores a snapshot (compaction). Older snapshots may be kept for history. */
+  /**
+   * Stores a snapshot (compaction). Older snapshots may be kept for history. A
+   * snapshot at a seq already stored is ignored: both hold the same log prefix,
+   * so the first one stays (and the byte accounting stays exact across pods).
+   */
   saveSnapshot(room: string, snapshot: Snapshot): Promise<void>;
   /** Log entries with fromTs <= ts <= toTs in seq order, at most `limit`. */
   readRange(query: HistoryQuery): Promise<StoredUpdate[]>;
   /** Log entries with seq > afterSeq in seq order (catch-up), at most `limit`. */
   readAfter(room: string, afterSeq: number, limit: number): Promise<StoredUpdate[]>;
-  /** The newest snapshot whose ts <= the given time, for time travel; null if none. */
+  /**
+   * The snapshot with the highest seq among those whose ts <= the given time,
+   * for time travel; null if none.
+   */
   snapshotAtOrBefore(room: string, ts: number): Promise<Snapshot | null>;
   /**
-   * Drops log entries and superseded snapshots older than `olderThanTs`, never
-   * removing what is needed to rebuild the current state. Returns entries removed.
+   * Retention (see the model above): keeps every instant >= `olderThanTs`
+   * rebuildable exactly and the current state loadable; drops the snapshots
+   * older than each room's window base, the log entries that base covers with
+   * ts < `olderThanTs`, and thins the snapshots after the base. Rooms without a
+   * snapshot at or before the cut-off keep their whole log. Returns the number
+   * of log entries removed.
    */
-  prune(olderThanTs: number): Promise<number>;
+  prune(olderThanTs: number, options?: PruneOptions): Promise<number>;
   /** Per-room sizes (for quotas, `/api/rooms` and storage metrics). */
   stats(): Promise<RoomStorageStats[]>;
   /**

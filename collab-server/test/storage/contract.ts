@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { NewUpdate, Storage } from '../../src/storage/types.js';
+import { rebuildDocAt } from '../../src/inspect/history.js';
+import type { NewUpdate, Snapshot, Storage } from '../../src/storage/types.js';
 
 export interface StorageLocation {
   open(): Promise<Storage>;
@@ -37,6 +38,61 @@ function rebuild(snapshot: Uint8Array | null, updates: Array<{ update: Uint8Arra
   if (snapshot) Y.applyUpdate(doc, snapshot);
   for (const u of updates) Y.applyUpdate(doc, u.update);
   return doc.getText('t').toString();
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+function textOf(updates: Array<{ update: Uint8Array }>): string {
+  return rebuild(null, updates);
+}
+
+/**
+ * A known history: one Yjs text insert per entry at the given (ascending)
+ * times; `texts[i]` is the text after entry i, `snapshot(k)` the compaction
+ * snapshot covering seqs 1..k.
+ */
+function history(times: number[]): {
+  updates: NewUpdate[];
+  texts: string[];
+  snapshot(k: number): Snapshot;
+  textAt(at: number): string;
+} {
+  const doc = new Y.Doc();
+  doc.clientID = 77;
+  const updates: NewUpdate[] = [];
+  const texts: string[] = [];
+  const states: Uint8Array[] = [];
+  doc.on('update', (u: Uint8Array) =>
+    updates.push({ clientId: 77, ts: times[updates.length] as number, update: u })
+  );
+  times.forEach((_, i) => {
+    doc.getText('t').insert(doc.getText('t').length, `e${i} `);
+    texts.push(doc.getText('t').toString());
+    states.push(Y.encodeStateAsUpdate(doc));
+  });
+  return {
+    updates,
+    texts,
+    snapshot: (k) => ({ seq: k, ts: times[k - 1] as number, state: states[k - 1] as Uint8Array }),
+    textAt(at) {
+      let n = 0;
+      while (n < times.length && (times[n] as number) <= at) n++;
+      return n === 0 ? '' : (texts[n - 1] as string);
+    },
+  };
+}
+
+/** The text at `at` as time travel (inspect `historyTree`) rebuilds it from storage. */
+async function textAt(storage: Storage, room: string, at: number): Promise<string> {
+  const r = await rebuildDocAt(storage, room, at);
+  try {
+    return r.doc.getText('t').toString();
+  } finally {
+    r.itemTimes.close();
+    r.doc.destroy();
+  }
 }
 
 export function storageContract(target: ContractTarget): void {
@@ -163,7 +219,7 @@ export function storageContract(target: ContractTarget): void {
       expect([...(latest?.state ?? [])]).toEqual([3]);
     });
 
-    it('prune drops only old log entries already covered by the latest snapshot', async () => {
+    it('prune drops only log entries covered by the base snapshot at or before the cut-off', async () => {
       const { storage } = await openFresh();
       const { updates, text } = yjsUpdates(8, 1000);
       await storage.append('acme/p', updates.slice(0, 5)); // ts 1000..1004
@@ -174,20 +230,22 @@ export function storageContract(target: ContractTarget): void {
       // A room with no snapshot keeps everything, however old.
       await storage.append('acme/nosnap', [upd([1], 1), upd([2], 2)]);
 
-      const removed = await storage.prune(1003); // covered and ts < 1003: seqs 1..3
-      expect(removed).toBe(3);
-      expect((await storage.readAfter('acme/p', 0, 100)).map((u) => u.seq)).toEqual([4, 5, 6, 7, 8]);
+      // No snapshot at or before 1003: instant 1003 needs seqs 1..4, so nothing goes.
+      expect(await storage.prune(1003)).toBe(0);
+      expect((await storage.readAfter('acme/p', 0, 100)).map((u) => u.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      expect(await textAt(storage, 'acme/p', 1003)).toBe(textOf(updates.slice(0, 4)));
       expect((await storage.readAfter('acme/nosnap', 0, 100)).map((u) => u.seq)).toEqual([1, 2]);
 
-      expect(await storage.prune(1_000_000)).toBe(2); // seqs 4, 5; 6..8 are after the snapshot
+      expect(await storage.prune(1_000_000)).toBe(5); // seqs 1..5 (the base covers them); 6..8 are after it
       const loaded = await storage.load('acme/p');
       expect(loaded.updates.map((u) => u.seq)).toEqual([6, 7, 8]);
       expect(rebuild(loaded.snapshot?.state ?? null, loaded.updates)).toBe(text);
+      expect((await storage.readAfter('acme/nosnap', 0, 100)).map((u) => u.seq)).toEqual([1, 2]);
       // Seqs keep counting after a prune.
       expect(await storage.append('acme/p', [upd([0], 2000)])).toEqual([9]);
     });
 
-    it('prune keeps the latest snapshot and drops older superseded ones', async () => {
+    it('prune keeps the base at the cut-off and drops older superseded snapshots', async () => {
       const { storage } = await openFresh();
       await storage.append('acme/s', [upd([1], 10), upd([2], 20)]);
       await storage.saveSnapshot('acme/s', { seq: 1, ts: 10, state: new Uint8Array([1]) });
@@ -195,6 +253,155 @@ export function storageContract(target: ContractTarget): void {
       await storage.prune(1_000_000);
       expect(await storage.snapshotAtOrBefore('acme/s', 15)).toBeNull();
       expect((await storage.load('acme/s')).snapshot?.seq).toBe(2);
+    });
+
+    it('after a prune every instant inside the retention window rebuilds exactly (written day 0 and day 8, 7-day retention)', async () => {
+      const { storage } = await openFresh();
+      const t0 = 1_700_000_000_000;
+      const times = [t0, t0 + 1, t0 + 2, t0 + 8 * DAY, t0 + 8 * DAY + 1];
+      const h = history(times);
+      await storage.append('acme/week', h.updates.slice(0, 3));
+      await storage.saveSnapshot('acme/week', h.snapshot(3));
+      await storage.append('acme/week', h.updates.slice(3));
+      await storage.saveSnapshot('acme/week', h.snapshot(5));
+      const cut = t0 + 8 * DAY + DAY / 2 - 7 * DAY; // pruned at day 8.5 with 7-day retention
+
+      expect(await storage.prune(cut)).toBe(3);
+      for (const at of [cut, t0 + 5 * DAY, t0 + 8 * DAY - 1, t0 + 8 * DAY, t0 + 8 * DAY + 1, t0 + 9 * DAY]) {
+        expect(await textAt(storage, 'acme/week', at)).toBe(h.textAt(at));
+      }
+      expect(await textAt(storage, 'acme/week', t0 + 5 * DAY)).toBe(h.texts[2]);
+      // Instants before the base are gone: a clear error, never a silently wrong document.
+      await expect(textAt(storage, 'acme/week', t0 - 1)).rejects.toMatchObject({ code: 'history_pruned' });
+      // Pruning again with the same cut-off removes nothing more.
+      expect(await storage.prune(cut)).toBe(0);
+      expect(await textAt(storage, 'acme/week', t0 + 5 * DAY)).toBe(h.texts[2]);
+    });
+
+    it('prune thins snapshots to one per interval plus the latest and the base; every instant from the cut-off rebuilds exactly', async () => {
+      const { storage } = await openFresh();
+      const t0 = 1_700_000_000_000;
+      const times = Array.from({ length: 60 }, (_, i) => t0 + i * 10 * MINUTE);
+      const h = history(times);
+      const room = 'acme/thin';
+      // Compaction after every update, like a busy room.
+      for (let k = 1; k <= times.length; k++) {
+        await storage.append(room, [h.updates[k - 1] as NewUpdate]);
+        await storage.saveSnapshot(room, h.snapshot(k));
+      }
+      const cut = t0 + 3 * HOUR + 5 * MINUTE;
+      const removed = await storage.prune(cut, { snapshotIntervalMs: HOUR });
+      // Base: seq 19 (ts t0 + 3 h); its log entries 1..19 are older than the cut-off.
+      expect(removed).toBe(19);
+      const base = 19;
+      const newestPerHour = new Map<number, number>();
+      for (let k = base + 1; k <= times.length; k++)
+        newestPerHour.set(Math.floor((times[k - 1] as number) / HOUR), k);
+      const kept = new Set([base, times.length, ...newestPerHour.values()]);
+      for (let k = 1; k <= times.length; k++) {
+        const found = await storage.snapshotAtOrBefore(room, times[k - 1] as number);
+        if (kept.has(k)) expect(found?.seq, `snapshot ${k} kept`).toBe(k);
+        else expect(found?.seq, `snapshot ${k} thinned`).not.toBe(k);
+      }
+      expect(kept.size).toBeLessThan(15);
+      expect((await storage.readAfter(room, 0, 1000)).map((u) => u.seq)).toEqual(
+        Array.from({ length: times.length - base }, (_, i) => base + 1 + i)
+      );
+      for (let k = base; k <= times.length; k++) {
+        const ts = times[k - 1] as number;
+        for (const at of [ts - 1, ts, ts + 1]) {
+          if (at < cut) continue;
+          expect(await textAt(storage, room, at), `instant ${at - t0}`).toBe(h.textAt(at));
+        }
+      }
+      // Instants between the base and the cut-off are still rebuildable; before the base they are not.
+      expect(await textAt(storage, room, cut - 1)).toBe(h.textAt(cut - 1));
+      await expect(textAt(storage, room, (times[base - 1] as number) - 1)).rejects.toMatchObject({
+        code: 'history_pruned',
+      });
+      // Accounting: every retained snapshot plus the retained log.
+      const snapBytes = [...kept].reduce((n, k) => n + h.snapshot(k).state.byteLength, 0);
+      const logBytes = h.updates.slice(base).reduce((n, u) => n + u.update.byteLength, 0);
+      const stats = (await storage.stats()).find((x) => x.room === room);
+      expect(stats).toMatchObject({ ops: times.length - base, bytes: snapBytes + logBytes, lastSeq: 60 });
+    });
+
+    it('prune with snapshotIntervalMs 0 keeps every snapshot after the base', async () => {
+      const { storage } = await openFresh();
+      const h = history([100, 200, 300, 400]);
+      for (let k = 1; k <= 4; k++) {
+        await storage.append('acme/all', [h.updates[k - 1] as NewUpdate]);
+        await storage.saveSnapshot('acme/all', h.snapshot(k));
+      }
+      expect(await storage.prune(250, { snapshotIntervalMs: 0 })).toBe(2);
+      expect(await storage.snapshotAtOrBefore('acme/all', 150)).toBeNull();
+      for (const k of [2, 3, 4]) expect((await storage.snapshotAtOrBefore('acme/all', k * 100))?.seq).toBe(k);
+      await expect(storage.prune(250, { snapshotIntervalMs: -1 })).rejects.toThrow(/snapshotIntervalMs/);
+    });
+
+    it('a room whose snapshots are all newer than the cut-off keeps its whole log', async () => {
+      const { storage } = await openFresh();
+      const h = history([1000, 2000, 3000]);
+      await storage.append('acme/young', h.updates);
+      await storage.saveSnapshot('acme/young', h.snapshot(2));
+      await storage.saveSnapshot('acme/young', h.snapshot(3));
+      expect(await storage.prune(1500, { snapshotIntervalMs: 1 })).toBe(0);
+      expect((await storage.readAfter('acme/young', 0, 10)).map((u) => u.seq)).toEqual([1, 2, 3]);
+      for (const at of [500, 1000, 1500, 2500, 3000])
+        expect(await textAt(storage, 'acme/young', at)).toBe(h.textAt(at));
+    });
+
+    it('keeps stats exact (ops, log + every retained snapshot bytes) through appends, snapshots, prunes and a reopen', async () => {
+      const { storage, loc } = await openFresh();
+      const t0 = 1_000_000;
+      const times = Array.from({ length: 12 }, (_, i) => t0 + i * 1000);
+      const h = history(times);
+      const other = history([t0, t0 + 500]);
+      const snaps = new Map<number, number>(); // retained snapshot seq -> bytes (model)
+      const expectStats = async (s: Storage, logFrom: number, logTo = times.length): Promise<void> => {
+        const log = h.updates.slice(logFrom, logTo);
+        const bytes =
+          log.reduce((n, u) => n + u.update.byteLength, 0) + [...snaps.values()].reduce((a, b) => a + b, 0);
+        const all = await s.stats();
+        expect(all.find((x) => x.room === 'acme/acct')).toMatchObject({ ops: log.length, bytes });
+        const o = all.find((x) => x.room === 'acme/other');
+        expect(o).toMatchObject({
+          ops: 2,
+          bytes: other.updates.reduce((n, u) => n + u.update.byteLength, 0),
+        });
+      };
+      await storage.append('acme/acct', h.updates.slice(0, 6));
+      await storage.append('acme/other', other.updates);
+      await expectStats(storage, 0, 6);
+      for (const k of [2, 4, 6]) {
+        await storage.saveSnapshot('acme/acct', h.snapshot(k));
+        snaps.set(k, h.snapshot(k).state.byteLength);
+      }
+      // The same seq again (another pod's compaction): ignored, counted once.
+      await storage.saveSnapshot('acme/acct', { ...h.snapshot(4), state: new Uint8Array(999) });
+      await expectStats(storage, 0, 6);
+      expect([...((await storage.snapshotAtOrBefore('acme/acct', times[3] as number))?.state ?? [])]).toEqual(
+        [...h.snapshot(4).state]
+      );
+      await storage.append('acme/acct', h.updates.slice(6));
+      await storage.saveSnapshot('acme/acct', h.snapshot(9));
+      snaps.set(9, h.snapshot(9).state.byteLength);
+      await expectStats(storage, 0);
+      // Base at seq 4 (ts <= cut): snapshot 2 and log 1..4 go.
+      expect(await storage.prune((times[4] as number) - 1, { snapshotIntervalMs: 0 })).toBe(4);
+      snaps.delete(2);
+      await expectStats(storage, 4);
+      await storage.close();
+      const again = await loc.open();
+      cleanups.push(() => again.close());
+      await expectStats(again, 4);
+      // Base at seq 9: snapshots 4 and 6, log 5..9 go.
+      expect(await again.prune(times[11] as number)).toBe(5);
+      snaps.delete(4);
+      snaps.delete(6);
+      await expectStats(again, 9);
+      const last = (await again.stats()).find((x) => x.room === 'acme/acct');
+      expect(last).toMatchObject({ lastSeq: 12, lastTs: times[11] });
     });
 
     it('stats reports per-room ops, bytes, last seq and time, with the org', async () => {

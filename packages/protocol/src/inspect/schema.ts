@@ -76,6 +76,7 @@ export const INSPECT_ERROR_CODES = [
   'duplicate_subscription',
   'range_invalid', // fromTs > toTs, non-finite numbers
   'range_too_large', // span above maxHistorySpanMs or limit above maxHistoryEntries
+  'history_pruned', // historyTree instant older than the room's retained history (retention pruned it)
   'storage_error',
   'internal',
 ] as const;
