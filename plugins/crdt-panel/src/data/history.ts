@@ -17,6 +17,12 @@
  * re-applies the whole chain. Stepping forward applies only the patches in between; stepping back undoes
  * them on the cursor (each applied patch records what it overwrote, bounded). A stable result is a copy
  * nobody mutates (the same instant returns the same object); a `view` result is the cursor itself.
+ *
+ * Memory is bounded by nodes, not only by counts: the states held (keyframe bases, the live base, every
+ * patch's nodes, replayed steps) share one budget (`maxNodes`); over it the oldest history goes first — the
+ * oldest keyframe chain (never the one added last) or the live chain's oldest patch (folded into its base),
+ * whichever is older. Checkpoint copies have their own budget (`maxCheckpointNodes`, least recently used
+ * evicted).
  */
 import { INSPECT_LIMITS } from '@collabblocks/protocol';
 
@@ -53,6 +59,12 @@ export interface HistoryLimits {
   /** Patches kept by the live chain (older ones fold into its base). */
   maxLiveSteps: number;
   maxKeyframes: number;
+  /**
+   * Nodes held by states across all chains: keyframe bases, the live base, and every patch's added,
+   * changed and removed entries (a patch counts at least 1). Over it the oldest history goes first (see the
+   * file comment); the live base and the keyframe added last are always kept.
+   */
+  maxNodes: number;
   /** Steps kept by a keyframe's replay (more are cut and the replay marked truncated). */
   maxReplaySteps: number;
   /** Checkpoint copies kept across all chains, in nodes (a 100k-node copy is about 9 MB). */
@@ -67,6 +79,8 @@ export interface HistoryLimits {
 export const DEFAULT_HISTORY_LIMITS: HistoryLimits = {
   maxLiveSteps: 2_000,
   maxKeyframes: 20,
+  // About six states of a 100k-node document (≈ 390 bytes a node in a keyframe: ≈ 230 MB at most).
+  maxNodes: 600_000,
   maxReplaySteps: INSPECT_LIMITS.maxHistorySteps,
   // Eight checkpoints of a 100k-node document: a full 5,000-step replay (≈ 70 MB at most).
   maxCheckpointNodes: 800_000,
@@ -97,6 +111,8 @@ interface Chain {
   kind: 'keyframe' | 'live';
   base: TreeModel;
   steps: TreePatch[];
+  /** Nodes held by the steps (see patchNodes). */
+  stepNodes: number;
   /** Running maximum of step instants (log order may repeat or, across clocks, go back). */
   tsMax: number[];
   /** Steps folded into the base so far (absolute index of steps[0]). */
@@ -121,6 +137,7 @@ function newChain(kind: Chain['kind'], base: TreeModel, every: number): Chain {
     kind,
     base,
     steps: [],
+    stepNodes: 0,
     tsMax: [],
     offset: 0,
     replay: null,
@@ -150,6 +167,13 @@ function outranks(a: Candidate, b: Candidate): boolean {
   return a.rank > b.rank;
 }
 
+/** Nodes a patch holds for the budget (its entries; at least 1). */
+function patchNodes(p: TreePatch): number {
+  return 1 + p.added.length + p.changed.length + p.removed.length;
+}
+
+const chainNodes = (c: Chain): number => c.base.nodes.size + c.stepNodes;
+
 /** Number of entries ≤ t in an ascending array. */
 function countAtOrBefore(sorted: number[], t: number): number {
   let lo = 0;
@@ -164,6 +188,8 @@ function countAtOrBefore(sorted: number[], t: number): number {
 
 export class TreeHistory {
   private keyframes: Chain[] = [];
+  /** The keyframe chain added last (kept whatever the budget). */
+  private newestKeyframe: Chain | null = null;
   private live: Chain | null = null;
   private last: TreeModel | null = null;
   private useClock = 0;
@@ -185,9 +211,14 @@ export class TreeHistory {
     this.keyframes = this.keyframes.filter((k) => k.base.meta.ts !== ts);
     const chain = newChain('keyframe', model, this.limits.checkpointEvery);
     this.keyframes.push(chain);
+    this.newestKeyframe = chain;
     this.keyframes.sort((a, b) => a.base.meta.ts - b.base.meta.ts);
-    if (this.keyframes.length > this.limits.maxKeyframes) this.keyframes.shift();
+    if (this.keyframes.length > this.limits.maxKeyframes) {
+      const i = this.keyframes[0] === chain ? 1 : 0;
+      this.keyframes.splice(i, 1);
+    }
     if (steps && replay) this.setReplay(chain, steps, replay);
+    this.enforceBudget();
     this.revision++;
   }
 
@@ -201,6 +232,7 @@ export class TreeHistory {
     );
     if (!chain) return false;
     this.setReplay(chain, steps, replay);
+    this.enforceBudget();
     this.revision++;
     return true;
   }
@@ -209,6 +241,8 @@ export class TreeHistory {
     const max = this.limits.maxReplaySteps;
     const kept = steps.length > max ? steps.slice(0, max) : steps.slice();
     chain.steps = kept;
+    chain.stepNodes = 0;
+    for (const p of kept) chain.stepNodes += patchNodes(p);
     chain.tsMax = [];
     let m = -Infinity;
     for (const s of kept) {
@@ -268,24 +302,71 @@ export class TreeHistory {
     if (isEmptyPatch(patch)) return null;
     if (chain.base === last) chain.base = cloneModel(chain.base);
     chain.steps.push(patch);
+    chain.stepNodes += patchNodes(patch);
     chain.tsMax.push(Math.max(patch.ts, chain.tsMax.at(-1) ?? -Infinity));
     applyPatch(last, patch);
     last.meta = { ...model.meta };
-    while (chain.steps.length > this.limits.maxLiveSteps) {
-      applyPatch(chain.base, chain.steps.shift() as TreePatch);
-      chain.tsMax.shift();
-      chain.offset++;
-      // Snapshots before the new base can no longer be reached.
-      chain.checkpoints = chain.checkpoints.filter((c) => c.at >= chain.offset - 1);
-      if (chain.cursor && chain.cursor.at < chain.offset - 1) chain.cursor = null;
-      if (chain.out && chain.out.at < chain.offset - 1) chain.out = null;
-    }
+    while (chain.steps.length > this.limits.maxLiveSteps) this.foldOldest(chain);
+    this.enforceBudget();
     this.revision++;
     return patch;
   }
 
+  /** Folds the live chain's oldest patch into its base (its base is then a copy of its own). */
+  private foldOldest(chain: Chain): void {
+    const p = chain.steps.shift() as TreePatch;
+    applyPatch(chain.base, p);
+    chain.stepNodes -= patchNodes(p);
+    chain.tsMax.shift();
+    chain.offset++;
+    // Snapshots before the new base can no longer be reached.
+    chain.checkpoints = chain.checkpoints.filter((c) => c.at >= chain.offset - 1);
+    if (chain.cursor && chain.cursor.at < chain.offset - 1) chain.cursor = null;
+    if (chain.out && chain.out.at < chain.offset - 1) chain.out = null;
+  }
+
+  /**
+   * Keeps the states within `maxNodes`: drops the oldest keyframe chain (not the one added last) or folds
+   * the live chain's oldest patch, whichever is older, until it fits (or only what is always kept is left).
+   */
+  private enforceBudget(): void {
+    let used = this.retainedNodes;
+    while (used > this.limits.maxNodes) {
+      const kf = this.keyframes.find((k) => k !== this.newestKeyframe);
+      const live = this.live && this.live.steps.length > 0 ? this.live : null;
+      if (!kf && !live) return;
+      if (kf && (!live || kf.base.meta.ts <= (live.steps[0] as TreePatch).ts)) {
+        this.keyframes = this.keyframes.filter((k) => k !== kf);
+        used -= chainNodes(kf);
+      } else if (live) {
+        used -= chainNodes(live);
+        this.foldOldest(live);
+        used += chainNodes(live);
+      }
+    }
+  }
+
+  /** Nodes held by the states of every chain (keyframe and live bases, patches, replayed steps). */
+  get retainedNodes(): number {
+    let n = 0;
+    for (const c of this.chains()) n += chainNodes(c);
+    return n;
+  }
+
+  /** Nodes held by checkpoint copies. */
+  get checkpointNodes(): number {
+    let n = 0;
+    for (const c of this.chains()) for (const k of c.checkpoints) n += k.model.nodes.size;
+    return n;
+  }
+
+  get keyframeCount(): number {
+    return this.keyframes.length;
+  }
+
   clear(): void {
     this.keyframes = [];
+    this.newestKeyframe = null;
     this.live = null;
     this.last = null;
     this.revision++;

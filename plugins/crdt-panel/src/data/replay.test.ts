@@ -4,7 +4,7 @@ import { COLLAB_FRAME_KIND_KEY } from '@collabblocks/protocol';
 
 import { diffTrees } from './diff';
 import { frameKind, treeFromFrame } from './frame';
-import { TreeHistory } from './history';
+import { DEFAULT_HISTORY_LIMITS, TreeHistory } from './history';
 import { cloneModel, sameNode, type TreeModel, type TreeNodeModel } from './model';
 import { applyPatch, computePatch, type TreePatch } from './patch';
 import { stepsFromFrame } from './steps';
@@ -306,6 +306,62 @@ describe('chain history', () => {
     // Past it: the newest state at or before t.
     expect(h.stateAt(1520)).toMatchObject({ source: 'keyframe', exact: false, ts: 1200 });
     expect(h.stateAt(1600)).toMatchObject({ source: 'live', exact: false, ts: 1550 });
+  });
+
+  it('bounds memory by nodes: auto-refreshed keyframes of a 100k-node document stay within the budget', () => {
+    const nodes = bigDocument(100_000);
+    const h = new TreeHistory();
+    // Auto-refresh with at=$__from: a new keyframe (a full copy) every refresh.
+    for (let i = 0; i < 20; i++) h.addKeyframe(model(nodes, 1000 + i * 5_000));
+    expect(h.retainedNodes).toBeLessThanOrEqual(DEFAULT_HISTORY_LIMITS.maxNodes);
+    expect(h.keyframeCount).toBe(Math.floor(DEFAULT_HISTORY_LIMITS.maxNodes / nodes.length));
+    // The newest instants are kept, the oldest went first.
+    expect(h.instants().at(-1)).toBe(1000 + 19 * 5_000);
+    expect(h.stateAt(1000)).toMatchObject({ before: true });
+  });
+
+  it('shares the node budget between keyframes and live patches, oldest first; the last keyframe stays', () => {
+    const doc1k = Array.from({ length: 1_000 }, (_, i) => node(`/n${i}`, 'value', { value: '0' }));
+    const h = new TreeHistory({ maxNodes: 5_000 });
+    h.addKeyframe(model(doc1k, 100));
+    h.addKeyframe(model(doc1k, 200));
+    let live = model(doc1k, 1_000);
+    h.pushLive(live);
+    expect(h.retainedNodes).toBe(3_000);
+    // Live patches of 500 nodes each: the keyframes (older) go before the live patches do.
+    const emit = (ts: number) => {
+      const next = cloneModel(live);
+      next.meta.ts = ts;
+      for (let i = 0; i < 500; i++) {
+        const n = next.nodes.get(`/n${(ts / 10 + i) % 1_000}`)!;
+        next.nodes.set(n.path, { ...n, value: String(ts) });
+      }
+      h.pushLive(next);
+      live = next;
+    };
+    for (let ts = 2_000; ts <= 4_000; ts += 1_000) emit(ts);
+    expect(h.retainedNodes).toBe(4_503);
+    expect(h.keyframeCount).toBe(2);
+    emit(5_000);
+    expect(h.retainedNodes).toBeLessThanOrEqual(5_000);
+    expect(h.keyframeCount).toBe(1);
+    expect(h.instants()).toEqual([200, 1_000, 2_000, 3_000, 4_000, 5_000]);
+    for (let ts = 6_000; ts <= 12_000; ts += 1_000) emit(ts);
+    expect(h.retainedNodes).toBeLessThanOrEqual(5_000);
+    // The keyframe added last is kept; the oldest live patches were folded into the live base.
+    expect(h.keyframeCount).toBe(1);
+    expect(h.liveSteps).toBeLessThan(11);
+    expect(h.liveSteps).toBeGreaterThan(0);
+    // What is kept is still right.
+    const newest = h.stateAt(12_000)!.model;
+    expect([...newest.nodes.values()].map((n) => n.value)).toEqual(
+      [...live.nodes.values()].map((n) => n.value)
+    );
+    expect(h.stateAt(250)?.model.nodes.size).toBe(1_000);
+    // A keyframe added now is kept even though it is the oldest instant.
+    h.addKeyframe(model(doc1k, 50));
+    expect(h.keyframeCount).toBe(1);
+    expect(h.instants()[0]).toBe(50);
   });
 
   it('5,000 steps on a 100k-node model: slider moves apply few patches, results equal a naive replay', () => {
