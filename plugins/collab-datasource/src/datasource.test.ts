@@ -205,6 +205,63 @@ describe('CollabDataSource (fake inspect server)', () => {
     ]);
   });
 
+  it('a live query with a mistyped pod filter fails naming the pods instead of streaming empty frames', async () => {
+    ds = makeDs([server.url]);
+    const name = `fake-${new URL(server.url).port}`;
+    const bad = await firstValueFrom(
+      ds
+        .query(req([{ queryType: 'presence', room: 'acme/a', pod: 'fake-typo' }]))
+        .pipe(filter((r) => r.state === LoadingState.Error))
+    );
+    expect(bad.errors?.[0]?.message).toBe(
+      `no pod named "fake-typo": the pods are ${name} — check the Pod field (or its variable), or leave it empty for every pod`
+    );
+    // The right name (or the URL) streams without an error.
+    for (const pod of [name, server.url]) {
+      const seen: DataQueryResponse[] = [];
+      const sub = ds
+        .query(req([{ queryType: 'presence', room: 'acme/a', pod }]))
+        .subscribe((r) => seen.push(r));
+      await waitUntil(() => server.sessions.some((x) => x.subs.size > 0), 5000, `subscribed via ${pod}`);
+      await new Promise((r) => setTimeout(r, 300));
+      sub.unsubscribe();
+      expect(seen.flatMap((r) => r.errors ?? [])).toEqual([]);
+      expect(seen.at(-1)?.state).toBe(LoadingState.Streaming);
+    }
+  });
+
+  it('a multi-value room or pod variable is a clear error (one room per query, or repeat the panel)', async () => {
+    ds = makeDs([server.url]);
+    // Grafana calls the format function with the array of values of a multi-value (or All) variable.
+    const tpl = (vars: Record<string, string[]>) =>
+      ({
+        replace: (s = '', _v?: unknown, fmt?: unknown) =>
+          Object.entries(vars).reduce(
+            (out, [name, values]) =>
+              out.replace(name, () =>
+                typeof fmt === 'function' ? (fmt as (v: unknown) => string)(values) : `{${values.join(',')}}`
+              ),
+            s
+          ),
+      }) as unknown as TemplateSrv;
+    setTemplateSrv(tpl({ $rooms: ['acme/a', 'acme/b'], $one: ['acme/a'] }));
+    const multi = await settled(ds.query(req([{ queryType: 'tree', room: '$rooms' }])));
+    expect(multi.state).toBe(LoadingState.Error);
+    expect(multi.errors?.[0]?.message).toBe(
+      'room "$rooms" has several values (acme/a, acme/b): use one room per query — pick one value, or repeat the panel by the variable (Panel options → Repeat options)'
+    );
+    const pod = await settled(ds.query(req([{ queryType: 'tree', room: '$one', pod: '$rooms' }])));
+    expect(pod.errors?.[0]?.message).toMatch(/^pod "\$rooms" has several values \(acme\/a, acme\/b\)/);
+    // A template service without format functions still yields the glob: same error.
+    setTemplateSrv({ replace: (s = '') => s.replace('$rooms', '{acme/a,acme/b}') } as unknown as TemplateSrv);
+    const glob = await settled(ds.query(req([{ queryType: 'history', room: '$rooms' }])));
+    expect(glob.errors?.[0]?.message).toMatch(/several values \(acme\/a, acme\/b\): use one room per query/);
+    // A one-element multi-value selection is just that room.
+    setTemplateSrv(tpl({ $one: ['acme/a'] }));
+    const one = await firstValueFrom(ds.query(req([{ queryType: 'presence', room: '$one' }])));
+    expect(one.errors ?? []).toEqual([]);
+  });
+
   it('validates input: unknown query type, bad room, bad instant, no pods', async () => {
     ds = makeDs([server.url]);
     const bad = await settled(ds.query(req([{ queryType: 'nope' as CollabQuery['queryType'] }])));

@@ -15,7 +15,7 @@ import {
   type ScopedVars,
   type TestDataSourceResponse,
 } from '@grafana/data';
-import { config, getBackendSrv, getTemplateSrv } from '@grafana/runtime';
+import { config, getBackendSrv, getTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 import {
   COLLAB_QUERY_TYPES,
   FRAME_LIMITS,
@@ -148,11 +148,13 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
     const scopedVars: ScopedVars = request.scopedVars ?? {};
     const tpl = getTemplateSrv();
     const queryType: CollabQuery['queryType'] = t.queryType ?? QUERY_DEFAULTS.queryType;
+    const room = interpolateSingle(tpl, t.room ?? '', scopedVars);
+    const pod = interpolateSingle(tpl, t.pod ?? '', scopedVars);
     const ctx: RunContext = {
       refId: t.refId,
       key: `${request.requestId}-${t.refId}`,
-      room: tpl.replace(t.room ?? '', scopedVars).trim(),
-      pod: tpl.replace(t.pod ?? '', scopedVars).trim(),
+      room: room.value,
+      pod: pod.value,
       conns: this.podUrls.map((u) => this.pool.get(u)),
       scope: () => this.tokens.currentScope,
       ...(request.maxDataPoints !== undefined ? { maxDataPoints: request.maxDataPoints } : {}),
@@ -171,6 +173,23 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
       !(COLLAB_QUERY_TYPES as readonly string[]).includes(queryType)
     ) {
       return errorObservable(errorResponse(ctx, `unknown query type "${String(queryType)}"`));
+    }
+    // A multi-value (or All) variable in a single-valued field: one query reads one room / one pod.
+    if (pod.values) {
+      return errorObservable(
+        errorResponse(
+          ctx,
+          `pod "${t.pod ?? ''}" has several values (${listValues(pod.values)}): a query reads one pod or all of them — pick one value, or leave the field empty for every pod`
+        )
+      );
+    }
+    if (room.values) {
+      return errorObservable(
+        errorResponse(
+          ctx,
+          `room "${t.room ?? ''}" has several values (${listValues(room.values)}): use one room per query — pick one value, or repeat the panel by the variable (Panel options → Repeat options)`
+        )
+      );
     }
     if (queryType === 'rooms') return roomsQuery(ctx);
     if (queryType === ANNOTATIONS_QUERY_TYPE) return this.runAnnotations(ctx);
@@ -291,6 +310,39 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
   dispose(): void {
     this.pool.dispose();
   }
+}
+
+/**
+ * Interpolates a single-valued field. A multi-value or All variable would come out as `{a,b}` (the
+ * default glob format) and then fail parsing with a puzzling message; the values are reported instead.
+ */
+export function interpolateSingle(
+  tpl: Pick<TemplateSrv, 'replace'>,
+  text: string,
+  scopedVars: ScopedVars
+): { value: string; values: string[] | null } {
+  let values: string[] | null = null;
+  const value = tpl
+    .replace(text, scopedVars, (v: unknown) => {
+      if (Array.isArray(v)) {
+        const list = v.map((x) => String(x));
+        if (list.length > 1) values = [...(values ?? []), ...list];
+        return list.join(',');
+      }
+      return v === undefined || v === null ? '' : String(v);
+    })
+    .trim();
+  // A template service that ignores the format function (or a value typed as a glob) still gives `{a,b}`.
+  if (!values) {
+    const glob = /^\{([^{}]*,[^{}]*)\}$/.exec(value);
+    if (glob) values = (glob[1] ?? '').split(',');
+  }
+  return { value, values };
+}
+
+function listValues(values: string[]): string {
+  const shown = values.slice(0, 5).join(', ');
+  return values.length > 5 ? `${shown}, … ${values.length} in all` : shown;
 }
 
 function errorObservable(res: DataQueryResponse): Observable<DataQueryResponse> {

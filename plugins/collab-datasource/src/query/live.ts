@@ -9,6 +9,7 @@ import { filter, map, merge, Observable } from 'rxjs';
 import { type DataFrame, type DataQueryResponse, LoadingState } from '@grafana/data';
 
 import type { Notice } from '../data/common';
+import type { PodConnection } from '../stream/podConnection';
 import type { StreamEvent, StreamRequest } from '../stream/types';
 import { describeError, podMatches, response, type RunContext } from './context';
 
@@ -41,12 +42,18 @@ export function liveQuery(
     let gotData = false;
 
     let changedOnce = false;
+    const filterCheck = ctx.pod ? new PodFilterCheck(ctx.pod, conns) : null;
     const emitNow = (): void => {
       timer = null;
       if (handler.initialEmit === false && !changedOnce && podErrors.size === 0) return;
       lastEmit = Date.now();
-      const errors = [...podErrors.values(), ...(handler.errors?.() ?? [])];
-      const allFailing = podErrors.size >= (ctx.pod ? 1 : conns.length);
+      const filterError = filterCheck?.error ?? null;
+      const errors = [
+        ...(filterError ? [filterError] : []),
+        ...podErrors.values(),
+        ...(handler.errors?.() ?? []),
+      ];
+      const allFailing = filterError !== null || podErrors.size >= (ctx.pod ? 1 : conns.length);
       subscriber.next(
         response(
           ctx,
@@ -73,13 +80,17 @@ export function liveQuery(
     if (handler.initialEmit !== false) emitNow();
 
     // With a pod filter every pod is still subscribed (names are only known after `hello`),
-    // and events of other pods are dropped.
+    // and events of other pods are dropped — once every pod has said its name (or failed) and none
+    // matches, the query fails with the names it could have used instead of streaming empty frames.
     const reqs = Array.isArray(req) ? req : [req];
     // Errors are kept per connection (a pod's name is only known after `hello`).
     const streams = conns.flatMap((c) =>
       reqs.map((r) =>
         c.stream(r).pipe(
-          filter((ev) => podMatches(ctx, c, ev.pod)),
+          filter((ev) => {
+            if (filterCheck?.see(c, ev)) emitSoon();
+            return podMatches(ctx, c, ev.pod);
+          }),
           map((ev) => [c.url, ev] as const)
         )
       )
@@ -116,4 +127,49 @@ export function liveQuery(
       sub.unsubscribe();
     };
   });
+}
+
+/**
+ * Watches which pods a live query's pod filter could match. A pod's name is only known once it has
+ * said `hello` (a `live` status or any message); a pod that fails before that is unknown. When every
+ * pod is named or failed and none matches the filter (by name or URL), `error` says so and lists the
+ * names seen; it clears when a matching pod shows up (e.g. it comes back under that name).
+ */
+export class PodFilterCheck {
+  private readonly named = new Map<string, string>();
+  private readonly failed = new Set<string>();
+  private matched = false;
+  error: string | null = null;
+
+  constructor(
+    private readonly pod: string,
+    private readonly conns: readonly PodConnection[]
+  ) {}
+
+  /** Folds one event of `conn`; true when `error` changed. */
+  see(conn: PodConnection, ev: StreamEvent): boolean {
+    if (ev.type === 'message' || (ev.type === 'status' && ev.status === 'live')) {
+      this.named.set(conn.url, conn.podName);
+      this.failed.delete(conn.url);
+    } else if (ev.type === 'error' && !this.named.has(conn.url)) {
+      this.failed.add(conn.url);
+    }
+    if (conn.url === this.pod || conn.podName === this.pod || ev.pod === this.pod) this.matched = true;
+    const before = this.error;
+    this.error = this.compute();
+    return this.error !== before;
+  }
+
+  private compute(): string | null {
+    if (this.matched) return null;
+    if (this.conns.some((c) => !this.named.has(c.url) && !this.failed.has(c.url))) return null;
+    const names = [...new Set(this.named.values())].sort();
+    const unreachable = this.conns.filter((c) => this.failed.has(c.url)).map((c) => c.url);
+    return (
+      `no pod named "${this.pod.slice(0, 100)}": ` +
+      (names.length ? `the pods are ${names.join(', ')}` : 'no pod said its name') +
+      (unreachable.length ? `; not reachable: ${unreachable.join(', ')}` : '') +
+      ' — check the Pod field (or its variable), or leave it empty for every pod'
+    );
+  }
 }
