@@ -59,6 +59,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** `COLLAB_SHADOW_VALIDATION` (default true): validate updates on a shadow doc before persisting. */
   shadowValidation: boolean;
+  /** `COLLAB_AWARENESS_MAX_CLIENTS` (default 8): distinct awareness client ids per connection. */
+  awarenessMaxClients: number;
+  /** `COLLAB_AWARENESS_MAX_STATE_BYTES` (default 16 KiB): largest encoded awareness state of one client id. */
+  awarenessMaxStateBytes: number;
   /** `COLLAB_REDIS_URL`: cross-pod fan-out through Redis (unset: a single pod, the default). */
   redisUrl?: string;
   /** `COLLAB_CLUSTER_ALLOW_SQLITE`: allow Redis fan-out over SQLite (SQLite is single-pod; tests only). */
@@ -262,6 +266,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnections: envInt(env, 'COLLAB_MAX_CONNECTIONS', 50_000, 1),
     shutdownTimeoutMs: envInt(env, 'COLLAB_SHUTDOWN_TIMEOUT_MS', 10_000, 100),
     shadowValidation: envBool(env, 'COLLAB_SHADOW_VALIDATION', true),
+    awarenessMaxClients: envInt(env, 'COLLAB_AWARENESS_MAX_CLIENTS', 8, 1, 1000),
+    awarenessMaxStateBytes: envInt(env, 'COLLAB_AWARENESS_MAX_STATE_BYTES', 16 * 1024, 64),
     clusterAllowSqlite: envBool(env, 'COLLAB_CLUSTER_ALLOW_SQLITE'),
     clusterSweepMs: envInt(env, 'COLLAB_CLUSTER_SWEEP_MS', 5000, 0),
   };

@@ -91,6 +91,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
       idleMs: config.roomIdleMs,
       maxRooms: config.maxRooms,
       shadowValidation: config.shadowValidation,
+      awarenessMaxClients: config.awarenessMaxClients,
+      awarenessMaxStateBytes: config.awarenessMaxStateBytes,
     },
   });
   const podView: PodView = { pod: config.podName, rooms: () => rooms.stats() };

@@ -21,6 +21,7 @@ import { context as otelContext, SpanStatusCode, trace, type Context } from '@op
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
+import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { CloseCode, YMessageType } from '@collabblocks/protocol';
 import type { ConnectionInfo, RoomRuntimeStats } from '../hooks.js';
@@ -50,6 +51,62 @@ export interface RoomOptions {
    * or buggy client) would be stored before being refused.
    */
   shadowValidation?: boolean;
+  /**
+   * Distinct awareness client ids one connection may set a state for over its lifetime
+   * (`COLLAB_AWARENESS_MAX_CLIENTS`, default 8; a stock y-websocket client uses one).
+   */
+  awarenessMaxClients?: number;
+  /** Largest encoded (JSON) awareness state of one client id, bytes (`COLLAB_AWARENESS_MAX_STATE_BYTES`). */
+  awarenessMaxStateBytes?: number;
+}
+
+export const DEFAULT_AWARENESS_MAX_CLIENTS = 8;
+export const DEFAULT_AWARENESS_MAX_STATE_BYTES = 16 * 1024;
+
+/** An awareness update over a per-connection limit: the transport closes with RATE_LIMITED (4413). */
+export class AwarenessLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AwarenessLimitError';
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** One entry of an awareness update: client id, clock, and its state as encoded JSON bytes. */
+interface AwarenessEntry {
+  id: number;
+  clock: number;
+  json: Uint8Array;
+  state: unknown;
+}
+
+/** Strict decoding of an awareness update (throws on truncated input or invalid JSON: the caller closes 4400). */
+function decodeAwarenessUpdate(update: Uint8Array): AwarenessEntry[] {
+  const d = decoding.createDecoder(update);
+  const n = decoding.readVarUint(d);
+  const out: AwarenessEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = decoding.readVarUint(d);
+    const clock = decoding.readVarUint(d);
+    const len = decoding.readVarUint(d);
+    if (len > d.arr.length - d.pos) throw new Error('truncated awareness state');
+    const json = decoding.readUint8Array(d, len);
+    out.push({ id, clock, json, state: JSON.parse(utf8.decode(json)) as unknown });
+  }
+  return out;
+}
+
+function encodeAwarenessEntries(entries: readonly AwarenessEntry[]): Uint8Array {
+  const enc = encoding.createEncoder();
+  encoding.writeVarUint(enc, entries.length);
+  for (const e of entries) {
+    encoding.writeVarUint(enc, e.id);
+    encoding.writeVarUint(enc, e.clock);
+    // Same bytes as y-protocols' writeVarString of the JSON text.
+    encoding.writeVarUint8Array(enc, e.json);
+  }
+  return encoding.toUint8Array(enc);
 }
 
 export interface RoomDeps {
@@ -110,6 +167,10 @@ export class Room {
   readonly awareness: awarenessProtocol.Awareness;
   /** Local connections → the awareness client ids each one controls. */
   readonly connections = new Map<RoomClient, Set<number>>();
+  /** Awareness client id → the local connection that controls it (reverse of `connections`). */
+  private readonly awarenessOwners = new Map<number, RoomClient>();
+  /** Distinct awareness client ids each local connection ever set a state for (bounded per connection). */
+  private readonly awarenessClaims = new Map<RoomClient, Set<number>>();
   state: RoomState = 'open';
 
   private lastSeq = 0;
@@ -222,6 +283,7 @@ export class Room {
   join(client: RoomClient): void {
     if (this.state !== 'open') throw new Error('room is not open');
     this.connections.set(client, new Set());
+    this.awarenessClaims.set(client, new Set());
     this.lastActivity = Date.now();
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);
@@ -240,10 +302,12 @@ export class Room {
     const ids = this.connections.get(client);
     if (!ids) return;
     this.connections.delete(client);
+    this.awarenessClaims.delete(client);
     this.lastActivity = Date.now();
     if (ids.size > 0 && this.state !== 'closed') {
       awarenessProtocol.removeAwarenessStates(this.awareness, [...ids], null);
     }
+    for (const id of ids) if (this.awarenessOwners.get(id) === client) this.awarenessOwners.delete(id);
     this.scheduleIdle();
   }
 
@@ -493,7 +557,17 @@ export class Room {
 
   // ---- awareness -------------------------------------------------------------
 
-  /** Applies a client's awareness update (throws on malformed input: the caller closes 4400). */
+  /**
+   * Applies a client's awareness update. Throws on malformed input (the caller closes 4400) and
+   * `AwarenessLimitError` when the connection goes over its limits (the caller closes 4413): more
+   * distinct client ids than `awarenessMaxClients`, or a state larger than `awarenessMaxStateBytes`.
+   *
+   * Entries for a client id another local connection controls are ignored: a stock y-websocket client
+   * echoes every awareness change it receives (same clock, a no-op) and propagates its own timeouts of
+   * other clients' states, so such entries are normal and must not close it — but no connection may
+   * set or remove another's presence. Entries that would change nothing (clock not newer, or the
+   * removal of a state that is not there) are dropped as well, so they are not broadcast.
+   */
   applyAwareness(client: RoomClient, update: Uint8Array, parent?: Context): void {
     const span = tracer.startSpan(
       'awareness',
@@ -501,10 +575,44 @@ export class Room {
       parent ?? otelContext.active()
     );
     try {
-      awarenessProtocol.applyAwarenessUpdate(this.awareness, update, client);
+      const entries = this.screenAwareness(client, decodeAwarenessUpdate(update));
+      if (entries.length === 0) return;
+      awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(entries), client);
     } finally {
       span.end();
     }
+  }
+
+  /** The entries of a client's awareness update that it may apply (see `applyAwareness`). */
+  private screenAwareness(client: RoomClient, entries: AwarenessEntry[]): AwarenessEntry[] {
+    const claims = this.awarenessClaims.get(client);
+    if (!claims) return [];
+    const maxClients = this.deps.options.awarenessMaxClients ?? DEFAULT_AWARENESS_MAX_CLIENTS;
+    const maxBytes = this.deps.options.awarenessMaxStateBytes ?? DEFAULT_AWARENESS_MAX_STATE_BYTES;
+    const keep: AwarenessEntry[] = [];
+    for (const e of entries) {
+      const owner = this.awarenessOwners.get(e.id);
+      if (owner !== undefined && owner !== client) continue;
+      const has = this.awareness.states.has(e.id);
+      const clock = this.awareness.meta.get(e.id)?.clock ?? 0;
+      // y-protocols applies an entry only when its clock is newer (or equal, for a removal).
+      if (!(clock < e.clock || (clock === e.clock && e.state === null && has))) continue;
+      if (e.state === null) {
+        if (has) keep.push(e);
+        continue;
+      }
+      if (e.json.byteLength > maxBytes) {
+        throw new AwarenessLimitError(`awareness state larger than ${maxBytes} bytes`);
+      }
+      if (!claims.has(e.id)) {
+        if (claims.size >= maxClients) {
+          throw new AwarenessLimitError(`more than ${maxClients} awareness clients on one connection`);
+        }
+        claims.add(e.id);
+      }
+      keep.push(e);
+    }
+    return keep;
   }
 
   private readonly onAwarenessUpdate = (
@@ -515,8 +623,17 @@ export class Room {
     const changed = added.concat(updated, removed);
     const owner = this.connections.get(origin as RoomClient);
     if (owner) {
-      for (const id of added) owner.add(id);
-      for (const id of removed) owner.delete(id);
+      // Foreign ids were screened out: what a local connection sets is its own.
+      for (const id of added.concat(updated)) {
+        owner.add(id);
+        this.awarenessOwners.set(id, origin as RoomClient);
+      }
+    }
+    for (const id of removed) {
+      const o = this.awarenessOwners.get(id);
+      if (o === undefined) continue;
+      this.awarenessOwners.delete(id);
+      this.connections.get(o)?.delete(id);
     }
     this.lastActivity = Date.now();
     this.broadcast(encodeAwareness(this.awareness, changed), null);

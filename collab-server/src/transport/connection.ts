@@ -5,8 +5,9 @@
  *
  * Everything a client can send is validated: text frames and malformed or
  * truncated frames close with MALFORMED_MESSAGE (4400); invalid Yjs updates
- * with INVALID_UPDATE (4411, checked by the room before persisting); unknown
- * message types are counted and ignored. The pod only ever sends standard
+ * with INVALID_UPDATE (4411, checked by the room before persisting); awareness
+ * over the per-connection limits (client ids, state size) with RATE_LIMITED
+ * (4413); unknown message types are counted and ignored. The pod only ever sends standard
  * sync and awareness frames, so a stock client never sees anything else.
  */
 import { propagation, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
@@ -15,7 +16,7 @@ import { CloseCode } from '@collabblocks/protocol';
 import type { ConnectionInfo } from '../hooks.js';
 import type { Logger } from '../observability/logger.js';
 import type { HookBus } from '../rooms/hookBus.js';
-import type { Room, RoomClient } from '../rooms/room.js';
+import { AwarenessLimitError, type Room, type RoomClient } from '../rooms/room.js';
 import { tracer } from '../rooms/tracing.js';
 import { frameKind, MalformedFrameError, parseFrame } from './frames.js';
 
@@ -212,8 +213,9 @@ export class ClientConnection implements RoomClient {
       case 'awareness':
         try {
           room.applyAwareness(this, parsed.update, this.takeParent());
-        } catch {
-          this.close(CloseCode.MALFORMED_MESSAGE, 'malformed awareness update');
+        } catch (err) {
+          if (err instanceof AwarenessLimitError) this.close(CloseCode.RATE_LIMITED, err.message);
+          else this.close(CloseCode.MALFORMED_MESSAGE, 'malformed awareness update');
         }
         return;
       case 'query-awareness': {
