@@ -65,7 +65,7 @@ describe('PostgreSQL storage specifics', () => {
       );
       expect(strategy.rows[0].partstrat).toBe('h');
       const migs = await c.query('SELECT version FROM collab_migrations');
-      expect(migs.rows.map((r) => r.version)).toEqual([1]);
+      expect(migs.rows.map((r) => r.version).sort()).toEqual([1, 2]);
     } finally {
       await c.end();
       await Promise.all(pods.map((p) => p.close()));
@@ -229,6 +229,134 @@ describe('PostgreSQL storage specifics', () => {
       ]);
       expect((await s.heads([])).size).toBe(0);
     } finally {
+      await s.close();
+    }
+  });
+
+  /** Per-room ops / bytes recounted from the tables (what stats() used to scan). */
+  async function recount(
+    url: string
+  ): Promise<Array<{ room: string; ops: number; bytes: number; lastSeq: number }>> {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const r = await c.query(
+        `SELECT h.room_id AS room, COALESCE(o.n, 0)::int AS ops,
+                (COALESCE(o.b, 0) + COALESCE(s.b, 0))::int AS bytes, h.last_seq::int AS "lastSeq"
+         FROM room_heads h
+         LEFT JOIN (SELECT room_id, count(*) AS n, sum(octet_length(op_bin)) AS b FROM ops GROUP BY room_id) o
+           ON o.room_id = h.room_id
+         LEFT JOIN (SELECT room_id, sum(octet_length(state)) AS b FROM snapshots GROUP BY room_id) s
+           ON s.room_id = h.room_id
+         ORDER BY h.room_id`
+      );
+      return r.rows;
+    } finally {
+      await c.end();
+    }
+  }
+  const mine = async (s: PostgresStorage) =>
+    (await s.stats()).map((x) => ({ room: x.room, ops: x.ops, bytes: x.bytes, lastSeq: x.lastSeq }));
+
+  it('stats stay equal to a full recount through appends from several pods, snapshots, prunes and a restart', async () => {
+    const url = await freshUrl();
+    const pods = [1, 2].map(() => new PostgresStorage({ url }));
+    await Promise.all(pods.map((p) => p.init()));
+    const t0 = 1_000_000;
+    const big = (n: number, ts: number): NewUpdate => ({ clientId: 1, ts, update: new Uint8Array(10 + n) });
+    await Promise.all(
+      pods.flatMap((p, podIdx) =>
+        Array.from({ length: 40 }, (_, i) => p.append(`acme/st${i % 4}`, [big(i + podIdx, t0)]))
+      )
+    );
+    expect(await mine(pods[0]!)).toEqual(await recount(url));
+    // Snapshots, the same seq saved by both pods at once (counted once).
+    for (const room of ['acme/st0', 'acme/st1']) {
+      await Promise.all(
+        pods.map((p, i) => p.saveSnapshot(room, { seq: 5, ts: t0 + 10, state: new Uint8Array(100 + i) }))
+      );
+      await pods[0]!.saveSnapshot(room, { seq: 15, ts: t0 + 30, state: new Uint8Array(50) });
+      await pods[1]!.saveSnapshot(room, { seq: 18, ts: t0 + 36, state: new Uint8Array(70) });
+    }
+    // A room that only has a snapshot.
+    await pods[1]!.saveSnapshot('acme/snaponly', { seq: 3, ts: t0, state: new Uint8Array(33) });
+    expect(await mine(pods[1]!)).toEqual(await recount(url));
+    // Two pods pruning at once: everything removed once, counted once.
+    const removed = await Promise.all(pods.map((p) => p.prune(t0 + 31, { snapshotIntervalMs: 0 })));
+    expect(removed[0]! + removed[1]!).toBe(2 * 15);
+    expect(await mine(pods[0]!)).toEqual(await recount(url));
+    await pods[0]!.append('acme/st0', [big(7, t0 + 100)]);
+    await Promise.all(pods.map((p) => p.close()));
+    const again = new PostgresStorage({ url });
+    await again.init();
+    try {
+      const after = await mine(again);
+      expect(after).toEqual(await recount(url));
+      expect(after.find((x) => x.room === 'acme/st0')).toMatchObject({ ops: 6, lastSeq: 21 });
+      expect(after.find((x) => x.room === 'acme/snaponly')).toMatchObject({ ops: 0, bytes: 33, lastSeq: 3 });
+      // The snapshot-only room's counter continues after its snapshot.
+      expect(await again.append('acme/snaponly', [upd(1)])).toEqual([4]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('migration 2 backfills the per-room aggregates of a database written with schema 1', async () => {
+    const url = await freshUrl();
+    const s = new PostgresStorage({ url });
+    await s.init();
+    await s.append('acme/m1', [upd(1, 10), upd(2, 20), upd(3, 30)]);
+    await s.saveSnapshot('acme/m1', { seq: 1, ts: 10, state: new Uint8Array(40) });
+    await s.saveSnapshot('acme/m1', { seq: 2, ts: 20, state: new Uint8Array(60) });
+    await s.append('acme/m2', [upd(4, 10)]);
+    await s.close();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      // Back to schema 1: no aggregate columns, and a room with a snapshot but no head row.
+      await c.query(`ALTER TABLE room_heads DROP COLUMN ops, DROP COLUMN log_bytes,
+                     DROP COLUMN snap_count, DROP COLUMN snap_bytes`);
+      await c.query(`DELETE FROM collab_migrations WHERE version = 2`);
+      await c.query(
+        `INSERT INTO snapshots (room_id, seq, ts, state) VALUES ('acme/m3', 4, 40, '\\x0102'::bytea)`
+      );
+    } finally {
+      await c.end();
+    }
+    const again = new PostgresStorage({ url });
+    await again.init();
+    try {
+      expect(await mine(again)).toEqual([
+        { room: 'acme/m1', ops: 3, bytes: 6 + 40 + 60, lastSeq: 3 },
+        { room: 'acme/m2', ops: 1, bytes: 2, lastSeq: 1 },
+        { room: 'acme/m3', ops: 0, bytes: 2, lastSeq: 4 },
+      ]);
+      expect(await mine(again)).toEqual(await recount(url));
+      expect(await again.append('acme/m3', [upd(5)])).toEqual([5]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('stats() reads only the per-room aggregates, never the log or the snapshots', async () => {
+    const url = await freshUrl();
+    const s = new PostgresStorage({ url });
+    await s.init();
+    await s.append('acme/ro', [upd(1), upd(2)]);
+    await s.saveSnapshot('acme/ro', { seq: 2, ts: Date.now(), state: new Uint8Array(5) });
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      // Nobody can read ops or snapshots while this transaction holds them.
+      await c.query('BEGIN');
+      await c.query('LOCK TABLE ops, snapshots IN ACCESS EXCLUSIVE MODE');
+      const stats = await Promise.race([s.stats(), sleep(3000).then(() => 'blocked' as const)]);
+      expect(stats).toEqual([
+        { room: 'acme/ro', org: 'acme', ops: 2, bytes: 4 + 5, lastSeq: 2, lastTs: expect.any(Number) },
+      ]);
+    } finally {
+      await c.query('ROLLBACK');
+      await c.end();
       await s.close();
     }
   });

@@ -4,7 +4,10 @@
  *
  * - Schema: the design's `ops(room_id, seq, site_id, ts, op_bin)` log,
  *   `PARTITION BY HASH (room_id)` into N partitions (fixed when first created),
- *   plus `snapshots` and `room_heads` (the per-room seq counter).
+ *   plus `snapshots` and `room_heads` (the per-room seq counter and the room's
+ *   storage aggregates: ops, log bytes, snapshot count and bytes — kept exact by
+ *   the append, snapshot and prune statements, so `stats()` reads one row per
+ *   room instead of scanning the log).
  * - Seqs are assigned inside the insert transaction: `room_heads` is bumped with
  *   `INSERT .. ON CONFLICT DO UPDATE .. RETURNING`, which row-locks the room's
  *   counter until commit, so concurrent pods get globally consistent, gap-free
@@ -121,6 +124,31 @@ const MIGRATIONS: Migration[] = [
        )`,
     ],
   },
+  {
+    // Per-room storage aggregates, maintained by the write statements (stats() was a GROUP BY over the
+    // whole log every 15 s on every pod). The ALTER locks room_heads until commit, so no append (any
+    // pod version) runs during the backfill: the counts start exact.
+    version: 2,
+    statements: () => [
+      `ALTER TABLE room_heads
+         ADD COLUMN IF NOT EXISTS ops BIGINT NOT NULL DEFAULT 0,
+         ADD COLUMN IF NOT EXISTS log_bytes BIGINT NOT NULL DEFAULT 0,
+         ADD COLUMN IF NOT EXISTS snap_count BIGINT NOT NULL DEFAULT 0,
+         ADD COLUMN IF NOT EXISTS snap_bytes BIGINT NOT NULL DEFAULT 0`,
+      `LOCK TABLE ops, snapshots IN SHARE MODE`,
+      `INSERT INTO room_heads (room_id, last_seq, last_ts)
+         SELECT room_id, max(seq), max(ts) FROM snapshots GROUP BY room_id
+       ON CONFLICT (room_id) DO NOTHING`,
+      `UPDATE room_heads h SET ops = a.n, log_bytes = a.b
+         FROM (SELECT room_id, count(*) AS n, COALESCE(sum(octet_length(op_bin)), 0) AS b
+               FROM ops GROUP BY room_id) a
+         WHERE a.room_id = h.room_id`,
+      `UPDATE room_heads h SET snap_count = a.n, snap_bytes = a.b
+         FROM (SELECT room_id, count(*) AS n, COALESCE(sum(octet_length(state)), 0) AS b
+               FROM snapshots GROUP BY room_id) a
+         WHERE a.room_id = h.room_id`,
+    ],
+  },
 ];
 
 /**
@@ -147,8 +175,19 @@ const PRUNE_ROOM_SQL = `
     DELETE FROM ops o USING base b
     WHERE o.room_id = $1 AND b.seq >= 0 AND o.seq <= b.seq AND o.ts < $2
     RETURNING octet_length(o.op_bin) AS bytes
+  ), gone AS (
+    SELECT (SELECT count(*) FROM ops_gone) AS ops, (SELECT COALESCE(sum(bytes), 0) FROM ops_gone) AS ops_bytes,
+           (SELECT count(*) FROM snaps_gone) AS snaps, (SELECT COALESCE(sum(bytes), 0) FROM snaps_gone) AS snap_bytes
+  ), counted AS (
+    -- Executed although not referenced (data-modifying CTEs always run to completion).
+    UPDATE room_heads h
+    SET ops = h.ops - g.ops, log_bytes = h.log_bytes - g.ops_bytes,
+        snap_count = h.snap_count - g.snaps, snap_bytes = h.snap_bytes - g.snap_bytes
+    FROM gone g
+    WHERE h.room_id = $1 AND (g.ops > 0 OR g.snaps > 0)
+    RETURNING 1
   )
-  SELECT (SELECT count(*) FROM ops_gone) AS ops, (SELECT count(*) FROM snaps_gone) AS snaps`;
+  SELECT g.ops, g.snaps FROM gone g`;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
@@ -451,6 +490,7 @@ export class PostgresStorage implements Storage {
     const rooms = [...byRoom.keys()].sort();
     const counts: number[] = [];
     const maxTs: number[] = [];
+    const sizes: number[] = [];
     // Per op: its room and its 1-based position among the batch's ops of that room.
     const roomCol: string[] = [];
     const ordCol: number[] = [];
@@ -460,7 +500,9 @@ export class PostgresStorage implements Storage {
     for (const room of rooms) {
       let n = 0;
       let m = 0;
+      let size = 0;
       for (const p of byRoom.get(room) as PendingAppend[]) {
+        size += p.bytes;
         for (const u of p.updates) {
           n += 1;
           const ts = Math.floor(u.ts);
@@ -474,14 +516,18 @@ export class PostgresStorage implements Storage {
       }
       counts.push(n);
       maxTs.push(m);
+      sizes.push(size);
     }
     const heads = await this.pool.query<{ room_id: string; last_seq: string }>(
       `WITH heads AS (
-         INSERT INTO room_heads (room_id, last_seq, last_ts)
-         SELECT r, n, t FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS x(r, n, t) ORDER BY r
+         INSERT INTO room_heads (room_id, last_seq, last_ts, ops, log_bytes)
+         SELECT r, n, t, n, b FROM unnest($1::text[], $2::bigint[], $3::bigint[], $9::bigint[]) AS x(r, n, t, b)
+         ORDER BY r
          ON CONFLICT (room_id) DO UPDATE
            SET last_seq = room_heads.last_seq + EXCLUDED.last_seq,
-               last_ts = GREATEST(room_heads.last_ts, EXCLUDED.last_ts)
+               last_ts = GREATEST(room_heads.last_ts, EXCLUDED.last_ts),
+               ops = room_heads.ops + EXCLUDED.ops,
+               log_bytes = room_heads.log_bytes + EXCLUDED.log_bytes
          RETURNING room_id, last_seq
        ), counts AS (
          SELECT r, n FROM unnest($1::text[], $2::bigint[]) AS c(r, n)
@@ -495,7 +541,7 @@ export class PostgresStorage implements Storage {
          RETURNING 1
        )
        SELECT h.room_id, h.last_seq, (SELECT count(*) FROM inserted) AS inserted FROM heads h`,
-      [rooms, counts, maxTs, roomCol, ordCol, siteCol, tsCol, binCol]
+      [rooms, counts, maxTs, roomCol, ordCol, siteCol, tsCol, binCol, sizes]
     );
     const lastByRoom = new Map(heads.rows.map((r) => [r.room_id, num(r.last_seq)]));
     const inserted = heads.rows.length > 0 ? num((heads.rows[0] as { inserted?: unknown }).inserted) : 0;
@@ -551,9 +597,18 @@ export class PostgresStorage implements Storage {
     if (!Number.isInteger(snapshot.seq) || snapshot.seq < 0) throw new TypeError('snapshot.seq must be >= 0');
     await this.query(
       'snapshot',
-      // First write of a seq wins (see Storage.saveSnapshot).
-      `INSERT INTO snapshots (room_id, seq, ts, state) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (room_id, seq) DO NOTHING`,
+      // One statement: the snapshot and the room's aggregates. First write of a seq wins (see
+      // Storage.saveSnapshot), so a snapshot is counted once even when two pods save the same seq.
+      // A room never appended to gets its head here, its counter at the snapshot's seq.
+      `WITH ins AS (
+         INSERT INTO snapshots (room_id, seq, ts, state) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (room_id, seq) DO NOTHING
+         RETURNING octet_length(state) AS bytes
+       )
+       INSERT INTO room_heads (room_id, last_seq, last_ts, snap_count, snap_bytes)
+       SELECT $1, $2, $3, 1, bytes FROM ins
+       ON CONFLICT (room_id) DO UPDATE
+         SET snap_count = room_heads.snap_count + 1, snap_bytes = room_heads.snap_bytes + EXCLUDED.snap_bytes`,
       [room, snapshot.seq, Math.floor(snapshot.ts), toBuffer(snapshot.state)]
     );
   }
@@ -605,7 +660,12 @@ export class PostgresStorage implements Storage {
     if (!Number.isFinite(olderThanTs)) throw new TypeError('prune: olderThanTs must be a finite number');
     const every = snapshotIntervalOf(options);
     const cut = Math.floor(olderThanTs);
-    const rooms = await this.query('prune', 'SELECT DISTINCT room_id FROM snapshots ORDER BY room_id', []);
+    // Rooms where something may go: more than one snapshot, or a snapshot and a log (O(rooms)).
+    const rooms = await this.query(
+      'prune',
+      'SELECT room_id FROM room_heads WHERE snap_count > 1 OR (snap_count > 0 AND ops > 0) ORDER BY room_id',
+      []
+    );
     let removed = 0;
     for (const row of rooms.rows as Array<{ room_id: string }>) {
       if (this.closed) break;
@@ -616,16 +676,10 @@ export class PostgresStorage implements Storage {
   }
 
   async stats(): Promise<RoomStorageStats[]> {
+    // O(rooms): the aggregates kept by the write statements, no scan of the log.
     const r = await this.query(
       'stats',
-      `SELECT h.room_id, h.last_seq, h.last_ts,
-              COALESCE(o.cnt, 0) AS ops, COALESCE(o.bytes, 0) + COALESCE(s.bytes, 0) AS bytes
-       FROM room_heads h
-       LEFT JOIN (SELECT room_id, count(*) AS cnt, sum(octet_length(op_bin)) AS bytes FROM ops GROUP BY room_id) o
-         ON o.room_id = h.room_id
-       LEFT JOIN (SELECT room_id, sum(octet_length(state)) AS bytes FROM snapshots GROUP BY room_id) s
-         ON s.room_id = h.room_id
-       ORDER BY h.room_id`,
+      `SELECT room_id, last_seq, last_ts, ops, log_bytes + snap_bytes AS bytes FROM room_heads ORDER BY room_id`,
       []
     );
     return r.rows.map((row: Record<string, unknown>) => {
