@@ -88,4 +88,14 @@ describe('HeatGrid decay', () => {
     expect(h.decay(4000)).toBe(1);
     expect(h.max).toBe(3);
   });
+
+  it('never moves its clock backwards (ingest and draw clocks may differ by a few ms)', () => {
+    const g = new HeatGrid(8, 1000);
+    g.add(0.5, 0.5, 8);
+    g.decay(5000);
+    expect(g.decay(4000)).toBe(1);
+    expect(g.decayedTo).toBe(5000);
+    g.decay(6000); // one half-life since 5000, not two since 4000
+    expect(g.max).toBeCloseTo(4, 5);
+  });
 });

@@ -63,11 +63,23 @@ export class HeatGrid {
     return true;
   }
 
-  /** Multiplies every cell by 2^(-elapsed/halfLife) since the previous call; returns the factor applied. */
+  /** Time the cells were last decayed to (undefined before the first `decay`). */
+  get decayedTo(): number | undefined {
+    return this.lastDecayAt;
+  }
+
+  /**
+   * Multiplies every cell by 2^(-elapsed/halfLife) since the previous call; returns the factor applied.
+   * The clock never moves backwards: a call with an earlier time than the previous one does nothing, so
+   * callers with slightly different clocks (ingest and draw) cannot make old heat count twice. Decay the
+   * grid to the sample time before `add`ing, so fresh samples are never decayed as if they were old.
+   */
   decay(nowMs: number): number {
+    if (!Number.isFinite(nowMs)) return 1;
     const prev = this.lastDecayAt;
+    if (prev !== undefined && nowMs <= prev) return 1;
     this.lastDecayAt = nowMs;
-    if (prev === undefined || !(this.halfLifeMs > 0) || nowMs <= prev) return 1;
+    if (prev === undefined || !(this.halfLifeMs > 0)) return 1;
     const factor = Math.pow(2, -(nowMs - prev) / this.halfLifeMs);
     const cells = this.cells;
     let max = 0;

@@ -15,7 +15,7 @@ export interface PresenceRowView {
   /** Display name (content scope) or the pseudonym. */
   label: string;
   clientId: number;
-  /** NaN when the client has no cursor. */
+  /** In [0, 1] (values outside are clamped to the edge); NaN when the client has no cursor. */
   x: number;
   y: number;
   status: PresenceStatus;
@@ -23,6 +23,8 @@ export interface PresenceRowView {
   lastSeen: number;
   updateCount: number;
   scope: PresenceScope;
+  /** The frame's `meta.custom.ts` (epoch ms of the last presence message folded in), NaN when absent. */
+  ts: number;
 }
 
 function fieldByName(frame: DataFrame, name: string): Field | undefined {
@@ -48,6 +50,17 @@ function frameRoom(frame: DataFrame): string {
   const r = frame.meta?.custom?.room;
   if (typeof r === 'string' && r) return r;
   return frame.name || frame.refId || 'room';
+}
+
+/** The frame's `meta.custom.ts` (epoch ms), NaN when absent or not a finite number. */
+export function frameTs(frame: DataFrame): number {
+  const ts: unknown = frame.meta?.custom?.ts;
+  return typeof ts === 'number' && Number.isFinite(ts) ? ts : NaN;
+}
+
+/** Cursor coordinates are normalised to [0, 1]; outside values are clamped to the edge. */
+export function clamp01(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
 }
 
 export function normaliseStatus(v: unknown): PresenceStatus {
@@ -91,12 +104,14 @@ export function forEachPresenceRow(
     lastSeen: NaN,
     updateCount: 0,
     scope: 'metadata',
+    ts: NaN,
   };
   for (const frame of frames) {
     if (!isPresenceFrame(frame)) continue;
     stats.frames++;
     const scope = frameScope(frame);
     const defaultRoom = frameRoom(frame);
+    const ts = frameTs(frame);
     const fRoom = fieldByName(frame, F.room);
     const fUser = fieldByName(frame, F.user);
     const fLabel = fieldByName(frame, F.label);
@@ -125,12 +140,16 @@ export function forEachPresenceRow(
       if (!Number.isFinite(row.x) || !Number.isFinite(row.y)) {
         row.x = NaN;
         row.y = NaN;
+      } else {
+        row.x = clamp01(row.x);
+        row.y = clamp01(row.y);
       }
       row.status = normaliseStatus(at(fStatus, i));
       row.lastSeen = num(at(fSeen, i));
       const c = num(at(fCount, i));
       row.updateCount = Number.isFinite(c) ? c : 0;
       row.scope = scope;
+      row.ts = ts;
       visit(row);
     }
   }

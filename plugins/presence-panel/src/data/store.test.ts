@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { createDataFrame, FieldType, type DataFrame } from '@grafana/data';
 import { COLLAB_FRAME_KIND_KEY, PRESENCE_FIELDS as F } from '@collabblocks/protocol';
 
+import { HEAT_EPSILON } from './heatmap';
 import { forEachPresenceRow } from './parse';
-import { PresenceStore, type StoreOptions } from './store';
+import { PresenceStore, ROOM_GRACE_MS, type StoreOptions } from './store';
 
 interface Row {
   user: string;
@@ -12,12 +13,22 @@ interface Row {
   x?: number | null;
   y?: number | null;
   status?: string;
+  lastSeen?: number;
 }
 
-function presenceFrame(room: string, rows: Row[], scope: 'metadata' | 'content' = 'metadata'): DataFrame {
+/** `meta.custom.ts` of the next frame built without an explicit one: every frame is a new emission. */
+let nextTs = 1;
+
+function presenceFrame(
+  room: string,
+  rows: Row[],
+  scope: 'metadata' | 'content' = 'metadata',
+  ts: number | null = nextTs++
+): DataFrame {
+  const custom = { [COLLAB_FRAME_KIND_KEY]: 'presence', room, pod: 'p1', scope };
   return createDataFrame({
     name: 'presence',
-    meta: { custom: { [COLLAB_FRAME_KIND_KEY]: 'presence', room, pod: 'p1', ts: 1, scope } },
+    meta: { custom: ts === null ? custom : { ...custom, ts } },
     fields: [
       { name: F.room, type: FieldType.string, values: rows.map(() => room) },
       { name: F.clientId, type: FieldType.number, values: rows.map((r, i) => r.clientId ?? i + 1) },
@@ -26,7 +37,7 @@ function presenceFrame(room: string, rows: Row[], scope: 'metadata' | 'content' 
       { name: F.x, type: FieldType.number, values: rows.map((r) => (r.x === undefined ? 0.5 : r.x)) },
       { name: F.y, type: FieldType.number, values: rows.map((r) => (r.y === undefined ? 0.5 : r.y)) },
       { name: F.status, type: FieldType.string, values: rows.map((r) => r.status ?? 'editing') },
-      { name: F.lastSeen, type: FieldType.time, values: rows.map(() => 1000) },
+      { name: F.lastSeen, type: FieldType.time, values: rows.map((r) => r.lastSeen ?? 1000) },
       { name: F.updateCount, type: FieldType.number, values: rows.map(() => 1) },
     ],
   });
@@ -77,6 +88,13 @@ describe('frame → rows', () => {
     expect(seen).toEqual(['room-z:u1:unknown']);
     expect(stats).toEqual({ frames: 1, rows: 1, skipped: 1 });
   });
+
+  it('clamps cursors outside [0, 1] to the edge and reads the frame timestamp', () => {
+    const seen: Array<[number, number, number]> = [];
+    const f = presenceFrame('r', [{ user: 'a', x: 1.7, y: -0.4 }], 'metadata', 42);
+    forEachPresenceRow([f], (r) => seen.push([r.x, r.y, r.ts]));
+    expect(seen).toEqual([[1, 0, 42]]);
+  });
 });
 
 describe('PresenceStore', () => {
@@ -110,7 +128,7 @@ describe('PresenceStore', () => {
     expect(heat.total).toBe(1);
     expect(heat.cells[heat.cellIndex(0.15, 0.15)]).toBe(1);
     // `a` never moves: after 5 unchanged updates it is stale and stops heating its cell.
-    for (let i = 1; i <= 8; i++) s.ingest([presenceFrame('r', [{ user: 'a', x: 0.15, y: 0.15 }])], i);
+    for (let i = 1; i <= 8; i++) s.ingest([presenceFrame('r', [{ user: 'a', x: 0.15, y: 0.15 }])], i * 1000);
     expect(heat.total).toBe(5);
   });
 
@@ -152,5 +170,142 @@ describe('PresenceStore', () => {
     s.configure({ ...OPTS, gridSize: 20 });
     expect(s.rooms.get('x')!.heat.size).toBe(20);
     expect(s.rooms.get('x')!.heat.total).toBe(0);
+  });
+});
+
+describe('PresenceStore: several rooms, updates and time', () => {
+  const room = (s: PresenceStore, name: string) => s.rooms.get(name)!;
+
+  it('counts an update for a room only when its frame changed, not when another room emitted', () => {
+    const s = new PresenceStore({ ...OPTS, stale: { updates: 5, seconds: 0 } });
+    // Room A's frame is delivered unchanged (same object, same ts) with every emission of room B.
+    const a = presenceFrame('A', [{ user: 'still', x: 0.2, y: 0.2 }], 'metadata', 100);
+    for (let i = 0; i <= 6; i++) {
+      s.ingest([a, presenceFrame('B', [{ user: 'busy', x: i / 10, y: 0.5 }])], i * 100);
+    }
+    expect(room(s, 'A').users.get(1)!.unchanged).toBe(0);
+    expect(room(s, 'A').staleCount(600, OPTS.stale)).toBe(0);
+    expect(room(s, 'A').updates).toBe(1);
+    expect(room(s, 'B').updates).toBe(7);
+    // A new frame of A (ts moved: a keep-alive) with the same rows does count.
+    s.ingest([presenceFrame('A', [{ user: 'still', x: 0.2, y: 0.2 }], 'metadata', 101)], 700);
+    expect(room(s, 'A').users.get(1)!.unchanged).toBe(1);
+  });
+
+  it('without a frame timestamp, counts an update when any row differs (a join, a leave, lastSeen)', () => {
+    const s = new PresenceStore(OPTS);
+    const rows = (lastSeen: number): Row[] => [{ user: 'a', lastSeen }];
+    s.ingest([presenceFrame('r', rows(1), 'metadata', null)], 0);
+    s.ingest([presenceFrame('r', rows(1), 'metadata', null)], 1);
+    s.ingest([presenceFrame('r', rows(1), 'metadata', null)], 2);
+    expect(room(s, 'r').updates).toBe(1);
+    s.ingest([presenceFrame('r', rows(5), 'metadata', null)], 3);
+    s.ingest([presenceFrame('r', [...rows(5), { user: 'b' }], 'metadata', null)], 4);
+    s.ingest([presenceFrame('r', rows(5), 'metadata', null)], 5);
+    expect(room(s, 'r').updates).toBe(4);
+    expect(room(s, 'r').users.get(1)!.unchanged).toBe(3);
+  });
+
+  it('weights heat by elapsed time, not by how many responses arrived', () => {
+    const heatOfA = (emissionsOfB: number) => {
+      const s = new PresenceStore(OPTS);
+      const a = presenceFrame('A', [{ user: 'u', x: 0.5, y: 0.5 }], 'metadata', 100);
+      s.ingest([a, presenceFrame('B', [{ user: 'b' }])], 0);
+      for (let i = 1; i <= emissionsOfB; i++) {
+        s.ingest([a, presenceFrame('B', [{ user: 'b', x: i / 1000 }])], (2000 * i) / emissionsOfB);
+      }
+      return room(s, 'A').heat.total;
+    };
+    // First sample weighs 1 s, then 2 s of presence: 3 whatever the emission rate of the other room.
+    expect(heatOfA(1)).toBeCloseTo(3, 5);
+    expect(heatOfA(60)).toBeCloseTo(3, 5);
+    // A gap in the data is not counted as presence beyond MAX_SAMPLE_MS.
+    const s = new PresenceStore(OPTS);
+    s.ingest([presenceFrame('r', [{ user: 'u' }])], 0);
+    s.ingest([presenceFrame('r', [{ user: 'u', x: 0.51 }])], 3_600_000);
+    expect(room(s, 'r').heat.total).toBeCloseTo(1 + 5, 5);
+  });
+
+  it('decays heat in rooms that are never drawn (100 s, 1 s half-life): old hotspots are gone', () => {
+    const s = new PresenceStore({ ...OPTS, halfLifeMs: 1000 });
+    s.ingest([presenceFrame('r', [{ user: 'u', x: 0.15, y: 0.15 }])], 0);
+    for (let t = 1; t <= 100; t++) {
+      s.ingest([presenceFrame('r', [{ user: 'u', x: 0.85 + (t % 2) * 0.001, y: 0.85 }])], t * 1000);
+    }
+    const r = room(s, 'r');
+    r.decayHeat(100_000); // the first draw, when the room is selected or scrolled into view
+    expect(r.heat.cells[r.heat.cellIndex(0.15, 0.15)]).toBeLessThan(HEAT_EPSILON);
+    // Steady state of 1 per second with a 1 s half-life: 1 + 1/2 + 1/4 + … = 2.
+    expect(r.heat.cells[r.heat.cellIndex(0.85, 0.85)]).toBeCloseTo(2, 3);
+    expect(r.heat.total).toBeCloseTo(2, 3);
+  });
+
+  it('does not decay fresh samples as if old after a hidden tab (60 s hidden, 5 s half-life)', () => {
+    const s = new PresenceStore({ ...OPTS, halfLifeMs: 5000 });
+    s.ingest([presenceFrame('r', [{ user: 'u', x: 0.55, y: 0.55 }])], 0);
+    const r = room(s, 'r');
+    r.decayHeat(0); // drawn once, then the tab is hidden: no draws, the data keeps coming
+    for (let t = 1; t <= 60; t++) {
+      s.ingest([presenceFrame('r', [{ user: 'u', x: 0.55 + (t % 2) * 0.001, y: 0.55 }])], t * 1000);
+    }
+    r.decayHeat(60_000); // visible again
+    // 61 samples of weight 1, one per second, each decayed by its own age: Σ 2^(-k/5), k = 0..60.
+    let expected = 0;
+    for (let k = 0; k <= 60; k++) expected += Math.pow(2, -k / 5);
+    expect(r.heat.max).toBeCloseTo(expected, 3);
+    expect(r.heat.max).toBeGreaterThan(7);
+  });
+
+  it('time rule: a presence first seen long after its lastSeen is stale at once (clock skew does not matter)', () => {
+    const s = new PresenceStore({ ...OPTS, stale: { updates: 0, seconds: 60 } });
+    const podNow = 5_000_000;
+    const browserNow = podNow + 3_600_000; // the browser clock is an hour ahead of the pod's
+    s.ingest(
+      [
+        presenceFrame(
+          'r',
+          [
+            { user: 'abandoned', lastSeen: podNow - 120_000 },
+            { user: 'recent', lastSeen: podNow - 10_000 },
+          ],
+          'metadata',
+          podNow
+        ),
+      ],
+      browserNow
+    );
+    const r = room(s, 'r');
+    expect(r.list.length).toBe(2);
+    const stale = (user: string) =>
+      r.list.filter((u) => u.user === user && browserNow - u.changedAt >= 60_000).length === 1;
+    expect(stale('abandoned')).toBe(true);
+    expect(stale('recent')).toBe(false);
+    expect(r.staleCount(browserNow, s.options.stale)).toBe(1);
+    expect(r.staleCount(browserNow + 50_000, s.options.stale)).toBe(2);
+    // No heat from the abandoned tab.
+    expect(r.heat.total).toBeCloseTo(1, 5);
+    // Without a frame timestamp the age is measured against the browser clock.
+    const t = new PresenceStore({ ...OPTS, stale: { updates: 0, seconds: 60 } });
+    t.ingest([presenceFrame('r', [{ user: 'old', lastSeen: 1000 }], 'metadata', null)], 200_000);
+    expect(room(t, 'r').staleCount(200_000, t.options.stale)).toBe(1);
+  });
+
+  it('drops rooms absent from the data after a short grace; a room back within it is kept', () => {
+    const s = new PresenceStore(OPTS);
+    s.ingest([presenceFrame('A', [{ user: 'a' }]), presenceFrame('B', [{ user: 'b' }])], 0);
+    s.ingest([presenceFrame('B', [{ user: 'b' }])], 1000);
+    expect(s.roomNames()).toEqual(['A', 'B']);
+    expect(room(s, 'A').list).toEqual([]);
+    s.ingest([presenceFrame('A', [{ user: 'a' }]), presenceFrame('B', [{ user: 'b' }])], 2000);
+    s.ingest([presenceFrame('B', [{ user: 'b' }])], 3000);
+    s.ingest([presenceFrame('B', [{ user: 'b' }])], 3000 + ROOM_GRACE_MS);
+    expect(s.roomNames()).toEqual(['A', 'B']);
+    // An emptied room (its frame has no rows) counts as absent too; expire() works without new data.
+    s.ingest([presenceFrame('A', []), presenceFrame('B', [{ user: 'b' }])], 3001 + ROOM_GRACE_MS);
+    expect(s.roomNames()).toEqual(['B']);
+    s.ingest([], 4000 + ROOM_GRACE_MS);
+    expect(s.expire(4000 + 2 * ROOM_GRACE_MS)).toBe(false);
+    expect(s.expire(4001 + 2 * ROOM_GRACE_MS)).toBe(true);
+    expect(s.roomNames()).toEqual([]);
   });
 });

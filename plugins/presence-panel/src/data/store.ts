@@ -3,7 +3,20 @@
  * snapshots. Entries are updated in place (no per-update object churn for
  * users who stay), users who left a snapshot are removed, and both the users
  * per room and the rooms are bounded (eviction), so memory stays flat over
- * hours. Each room owns a decaying heatmap that every update's cursors feed.
+ * hours. Each room owns a decaying heatmap fed by its visible cursors.
+ *
+ * The datasource gives one room per query, so a response holds one frame per
+ * room and every emission of any query re-delivers the other rooms' unchanged
+ * frames. Therefore:
+ * - an update counts for a room (staleness rule N) only when its frame
+ *   changed: `meta.custom.ts` moved, or a row differs (a user joined, left or
+ *   changed anything), never because another room emitted;
+ * - heat is weighted by elapsed time (seconds of presence since the room's
+ *   previous sample, capped), not by how often responses arrive;
+ * - heatmaps are decayed to the response time before samples are added, in
+ *   every room, drawn or not;
+ * - rooms absent from the data (no rows) for longer than a short grace are
+ *   dropped.
  */
 import type { DataFrame } from '@grafana/data';
 
@@ -29,7 +42,20 @@ export interface UserEntry extends StalenessState {
   paletteIdx: number;
   /** Update generation that last saw this entry. */
   gen: number;
+  /** Room of the entry. */
+  room: string;
+  /** Update generation that created this entry. */
+  bornGen: number;
+  /** The visible state (cursor, status) changed in the update of generation `gen`. */
+  moved: boolean;
 }
+
+/** Heat weight of a room's first sample (ms), as if the previous sample were this long ago. */
+export const FIRST_SAMPLE_MS = 1000;
+/** Largest heat weight of one sample (ms): a gap in the data (a stalled stream) is not counted as presence. */
+export const MAX_SAMPLE_MS = 5000;
+/** A room absent from the data (no rows) for longer than this is dropped from the model and the selector. */
+export const ROOM_GRACE_MS = 5000;
 
 export interface StoreOptions {
   gridSize: number;
@@ -48,18 +74,38 @@ export class RoomPresence {
   readonly list: UserEntry[] = [];
   heat: HeatGrid;
   scope: PresenceScope = 'metadata';
+  /** Time of the last response that held this room. */
   updatedAt = 0;
   gen = 0;
   /** Rows dropped by the maxUsers bound in the last update. */
   dropped = 0;
-  /** Bumped on every update (renderers redraw when it moves). */
+  /** Bumped when the room's frame changed (renderers redraw when it moves). */
   version = 0;
+  /** Updates counted for this room (responses in which its frame changed). */
+  updates = 0;
+  /** `meta.custom.ts` of the room's last frame (NaN: none). */
+  lastTs = NaN;
+  /** Time of the last heat sample (heat is weighted by the time since). */
+  sampledAt: number;
+  /** Since when the room is absent from the data (NaN while present). */
+  absentSince = NaN;
+  /** Set while folding a response when a row of this room differs from the model. */
+  changed = false;
+  /** Newest `ts` of the room's frames in the response being folded. */
+  pendingTs = NaN;
 
   constructor(
     readonly name: string,
-    opts: StoreOptions
+    opts: StoreOptions,
+    now = 0
   ) {
     this.heat = new HeatGrid(opts.gridSize, opts.halfLifeMs);
+    this.sampledAt = now - FIRST_SAMPLE_MS;
+  }
+
+  /** Decays the heatmap to `now` (ingest and drawing share this clock; it never moves backwards). */
+  decayHeat(now: number): void {
+    this.heat.decay(now);
   }
 
   staleCount(now: number, rules: StaleRules): number {
@@ -99,48 +145,91 @@ export class PresenceStore {
     return [...this.rooms.keys()].sort();
   }
 
-  /** Folds one data response (the full set of presence snapshots). */
+  /** Folds one data response (the full set of presence snapshots) received at `now` (epoch ms). */
   ingest(frames: readonly DataFrame[], now: number): void {
     const gen = ++this.gen;
-    const opts = this.opts;
     forEachPresenceRow(frames, (row) => this.fold(row, gen, now));
     for (const room of this.rooms.values()) {
       if (room.gen !== gen) {
-        // Not in this response: everyone left; the heatmap keeps fading.
+        // Not in this response: everyone left; the heatmap keeps fading; dropped after the grace.
         if (room.users.size > 0) {
           room.users.clear();
           room.list.length = 0;
           room.version++;
         }
+        if (Number.isNaN(room.absentSince)) room.absentSince = now;
         continue;
       }
+      room.absentSince = NaN;
       const list = room.list;
+      const before = list.length;
       list.length = 0;
       for (const [id, u] of room.users) {
         if (u.gen !== gen) room.users.delete(id);
         else list.push(u);
       }
-      for (const u of list) {
-        if (Number.isFinite(u.x) && u.status !== 'away' && !isStale(u, now, opts.stale)) {
-          room.heat.add(u.x, u.y);
-        }
+      // A new frame (its timestamp moved, e.g. a keep-alive), someone left, or a row changed: the
+      // room's frame changed and this update counts.
+      const counted = room.changed || list.length !== before || !sameCoord(room.pendingTs, room.lastTs);
+      room.changed = false;
+      room.lastTs = room.pendingTs;
+      if (counted) {
+        room.updates++;
+        for (const u of list) if (u.bornGen !== gen) observe(u, u.moved, now);
+        room.version++;
       }
-      room.version++;
+      this.sample(room, now);
     }
+    this.expire(now);
     this.evictRooms();
+  }
+
+  /** Drops rooms absent from the data for longer than ROOM_GRACE_MS; returns whether any went. */
+  expire(now: number): boolean {
+    let any = false;
+    for (const room of this.rooms.values()) {
+      if (!Number.isNaN(room.absentSince) && now - room.absentSince > ROOM_GRACE_MS) {
+        this.rooms.delete(room.name);
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  /**
+   * Adds the room's visible cursors (not away, not stale) to its heatmap, weighted by the seconds since
+   * its previous sample (capped at MAX_SAMPLE_MS), after decaying the heatmap to `now`.
+   */
+  private sample(room: RoomPresence, now: number): void {
+    room.decayHeat(now);
+    const elapsed = Math.min(MAX_SAMPLE_MS, now - room.sampledAt);
+    if (!(elapsed > 0)) return;
+    room.sampledAt = now;
+    const weight = elapsed / 1000;
+    const rules = this.opts.stale;
+    for (const u of room.list) {
+      if (Number.isFinite(u.x) && u.status !== 'away' && !isStale(u, now, rules)) {
+        room.heat.add(u.x, u.y, weight);
+      }
+    }
   }
 
   private fold(row: PresenceRowView, gen: number, now: number): void {
     let room = this.rooms.get(row.room);
     if (!room) {
-      room = new RoomPresence(row.room, this.opts);
+      room = new RoomPresence(row.room, this.opts, now);
       this.rooms.set(row.room, room);
     }
     if (room.gen !== gen) {
       room.gen = gen;
       room.dropped = 0;
       room.updatedAt = now;
+      if (room.scope !== row.scope) room.changed = true;
       room.scope = row.scope;
+      room.pendingTs = row.ts;
+    } else if (Number.isNaN(room.pendingTs) || row.ts > room.pendingTs) {
+      // Rows of one room on several frames: the newest timestamp counts.
+      room.pendingTs = row.ts;
     }
     const id = row.clientId !== 0 ? row.clientId : -1 - (hashString(row.user) & 0x3fffffff);
     let u = room.users.get(id);
@@ -154,6 +243,7 @@ export class PresenceStore {
         room.dropped++;
         return;
       }
+      room.changed = true;
       u = {
         key: `${row.user}#${row.clientId}`,
         id,
@@ -167,15 +257,26 @@ export class PresenceStore {
         updateCount: row.updateCount,
         paletteIdx: paletteIndex(row.user, this.opts.paletteSize),
         gen,
+        room: room.name,
+        bornGen: gen,
+        moved: false,
         unchanged: 0,
-        changedAt: now,
+        changedAt: firstSeenChangedAt(row, now),
       };
       room.users.set(id, u);
       return;
     }
     if (u.gen === gen) return; // duplicate row in one response (same client on two frames)
-    const changed = !sameCoord(u.x, row.x) || !sameCoord(u.y, row.y) || u.status !== row.status;
-    observe(u, changed, now);
+    // Visible state (staleness) vs anything in the row (does the room's frame differ at all?).
+    u.moved = !sameCoord(u.x, row.x) || !sameCoord(u.y, row.y) || u.status !== row.status;
+    if (
+      u.moved ||
+      u.label !== row.label ||
+      !sameCoord(u.lastSeen, row.lastSeen) ||
+      u.updateCount !== row.updateCount
+    ) {
+      room.changed = true;
+    }
     u.label = row.label;
     u.x = row.x;
     u.y = row.y;
@@ -190,6 +291,17 @@ export class PresenceStore {
     const byAge = [...this.rooms.values()].sort((a, b) => a.updatedAt - b.updatedAt);
     for (const r of byAge.slice(0, this.rooms.size - this.opts.maxRooms)) this.rooms.delete(r.name);
   }
+}
+
+/**
+ * `changedAt` of a presence seen for the first time: its `lastSeen`, so the time rule does not restart
+ * when the panel reloads (an abandoned tab is stale at once). The age is measured on the source's clock
+ * (against the frame's `ts` when present) so a skewed browser clock neither ages nor rejuvenates anyone.
+ */
+export function firstSeenChangedAt(row: Pick<PresenceRowView, 'lastSeen' | 'ts'>, now: number): number {
+  if (!Number.isFinite(row.lastSeen)) return now;
+  const ref = Number.isFinite(row.ts) ? row.ts : now;
+  return now - Math.max(0, ref - row.lastSeen);
 }
 
 function sameCoord(a: number, b: number): boolean {

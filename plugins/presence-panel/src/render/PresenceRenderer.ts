@@ -2,8 +2,11 @@
  * Canvas renderer for one room: the decaying density heatmap (ImageData of the
  * grid, scaled up with smoothing) under the cursors (one path per cursor, no
  * DOM nodes). Everything it needs per frame is preallocated or cached; the
- * draw loop does not allocate.
+ * draw loop does not allocate. Cursor positions are clamped to the canvas
+ * (normalised [0, 1]) like the heatmap samples, so a source sending values
+ * slightly outside the range still shows its cursors at the edge.
  */
+import { clamp01 } from '../data/parse';
 import type { RoomPresence, UserEntry } from '../data/store';
 import { isStale, type StaleRules } from '../data/staleness';
 
@@ -98,10 +101,11 @@ export class PresenceRenderer {
         const u = list[i] as UserEntry;
         if (!Number.isFinite(u.x)) continue;
         // Labels of cursors near the right edge go to the left of the cursor.
-        const right = u.x > 0.75;
+        const x = clamp01(u.x);
+        const right = x > 0.75;
         ctx.textAlign = right ? 'right' : 'left';
-        const px = u.x * this.width + (right ? -9 : 9);
-        const py = Math.max(12, u.y * this.height - 7);
+        const px = x * this.width + (right ? -9 : 9);
+        const py = Math.max(12, clamp01(u.y) * this.height - 7);
         ctx.strokeText(u.label, px, py);
         ctx.fillText(u.label, px, py);
       }
@@ -170,8 +174,8 @@ export class PresenceRenderer {
         ctx.beginPath();
         for (let k = from; k < to; k++) {
           const u = list[order[k] ?? 0] as UserEntry;
-          const px = u.x * w;
-          const py = u.y * h;
+          const px = clamp01(u.x) * w;
+          const py = clamp01(u.y) * h;
           ctx.moveTo(px + 4.5, py);
           ctx.arc(px, py, 4.5, 0, TAU);
         }
@@ -185,8 +189,8 @@ export class PresenceRenderer {
         ctx.beginPath();
         for (let k = from; k < to; k++) {
           const u = list[order[k] ?? 0] as UserEntry;
-          const px = u.x * w;
-          const py = u.y * h;
+          const px = clamp01(u.x) * w;
+          const py = clamp01(u.y) * h;
           ctx.moveTo(px + r, py);
           ctx.arc(px, py, r, 0, TAU);
         }
@@ -202,8 +206,8 @@ export class PresenceRenderer {
       for (let i = 0; i < list.length; i++) {
         const u = list[i] as UserEntry;
         if (!Number.isFinite(u.x) || staleFlags[i] !== 1) continue;
-        const px = u.x * w;
-        const py = u.y * h;
+        const px = clamp01(u.x) * w;
+        const py = clamp01(u.y) * h;
         ctx.moveTo(px + 11, py);
         ctx.arc(px, py, 11, 0, TAU);
       }

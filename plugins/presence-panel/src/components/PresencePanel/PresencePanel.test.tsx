@@ -14,10 +14,13 @@ import { plugin } from '../../module';
 import { DEFAULT_OPTIONS, type PresenceOptions } from '../../types';
 import { PresencePanel } from './PresencePanel';
 
+/** `meta.custom.ts` of the next frame: every frame built is a new emission of its room. */
+let nextTs = 1;
+
 function frame(room: string, users: Array<[string, string, number]>, scope = 'content'): DataFrame {
   return createDataFrame({
     name: 'presence',
-    meta: { custom: { [COLLAB_FRAME_KIND_KEY]: 'presence', room, pod: 'p', ts: 1, scope } },
+    meta: { custom: { [COLLAB_FRAME_KIND_KEY]: 'presence', room, pod: 'p', ts: nextTs++, scope } },
     fields: [
       { name: 'room', type: FieldType.string, values: users.map(() => room) },
       { name: 'clientId', type: FieldType.number, values: users.map((_, i) => i + 1) },
