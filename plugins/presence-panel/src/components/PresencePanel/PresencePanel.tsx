@@ -10,11 +10,14 @@ import { PresenceStore, type RoomPresence } from '../../data/store';
 import type { RenderOptions, RenderStyle } from '../../render/PresenceRenderer';
 import type { PresenceOptions } from '../../types';
 import { RoomCanvas } from '../RoomCanvas/RoomCanvas';
-import { UserList } from '../UserList/UserList';
+import { UserList, UserSummary } from '../UserList/UserList';
 
 const HEADER_HEIGHT = 32;
 const TITLE_HEIGHT = 18;
-const MAX_MULTIPLES = 16;
+/** Small multiples drawn at most (more would be unreadable); the rest is counted in the header. */
+export const MAX_MULTIPLES = 16;
+/** The user list is shown from this panel width on; narrower panels keep a visually hidden summary. */
+export const USER_LIST_MIN_WIDTH = 360;
 
 const getStyles = (theme: GrafanaTheme2) => ({
   root: css({
@@ -36,6 +39,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
   body: css({ display: 'flex', flex: '1 1 auto', minHeight: 0 }),
   grid: css({ display: 'flex', flexWrap: 'wrap', alignContent: 'flex-start' }),
   multiple: css({ margin: 1, border: `1px solid ${theme.colors.border.weak}` }),
+  more: css({ color: theme.colors.warning.text, whiteSpace: 'nowrap' }),
   title: css({
     height: TITLE_HEIGHT,
     fontSize: theme.typography.bodySmall.fontSize,
@@ -98,6 +102,8 @@ export function PresencePanel({ data, options: rawOptions, width, height }: Pane
 
   const tickNow = useSecondTick();
   const now = Math.max(tickNow, Date.now());
+  // Rooms gone from the data leave the selector after a short grace even when no new data arrives.
+  store.expire(now);
   const [picked, setPicked] = useState<string>('');
   const names = store.roomNames();
   const selected =
@@ -131,7 +137,14 @@ export function PresencePanel({ data, options: rawOptions, width, height }: Pane
   const hasPresence = names.length > 0;
   if (!hasPresence) {
     return (
-      <div className={styles.empty} style={{ width, height }} data-testid="collabblocks-presence-panel-root">
+      <div
+        className={styles.empty}
+        style={{ width, height }}
+        data-testid="collabblocks-presence-panel-root"
+        data-rooms={0}
+        data-users={0}
+        data-stale-users={0}
+      >
         {options.emptyMessage}
       </div>
     );
@@ -141,7 +154,9 @@ export function PresencePanel({ data, options: rawOptions, width, height }: Pane
   const shownRooms: RoomPresence[] = multiples
     ? names.slice(0, MAX_MULTIPLES).map((n) => store.rooms.get(n) as RoomPresence)
     : [store.rooms.get(selected) as RoomPresence];
-  const listWidth = options.showUserList && width >= 360 ? Math.min(260, Math.floor(width * 0.35)) : 0;
+  const hiddenRooms = multiples ? Math.max(0, names.length - MAX_MULTIPLES) : 0;
+  const listWidth =
+    options.showUserList && width >= USER_LIST_MIN_WIDTH ? Math.min(260, Math.floor(width * 0.35)) : 0;
   const bodyHeight = Math.max(1, height - HEADER_HEIGHT);
   const areaWidth = Math.max(1, width - listWidth);
   const listUsers = multiples ? shownRooms.flatMap((r) => r.list) : (shownRooms[0]?.list ?? []);
@@ -160,6 +175,7 @@ export function PresencePanel({ data, options: rawOptions, width, height }: Pane
     cells = shownRooms.map((room) => ({ room, w: areaWidth, h: bodyHeight }));
   }
 
+  const listKey = `${tickNow}:${selected}:${multiples}:${shownRooms.length}:${totalUsers}:${staleUsers}`;
   const roomOptions: Array<SelectableValue<string>> = names.map((n) => ({ label: n, value: n }));
   return (
     <div
@@ -188,6 +204,15 @@ export function PresencePanel({ data, options: rawOptions, width, height }: Pane
           {staleUsers > 0 ? ` · ${staleUsers} stale` : ''}
           {dropped > 0 ? ` · ${dropped} not shown (limit ${options.maxUsers})` : ''}
         </span>
+        {hiddenRooms > 0 && (
+          <span
+            className={styles.more}
+            data-testid="presence-more-rooms"
+            title={`Small multiples show the first ${MAX_MULTIPLES} rooms (by name). Set the Rooms option to Selector to pick any room.`}
+          >
+            +{hiddenRooms} more {hiddenRooms === 1 ? 'room' : 'rooms'} (Rooms: Selector shows all)
+          </span>
+        )}
       </div>
       <div className={styles.body}>
         <div className={styles.grid} style={{ width: areaWidth, height: bodyHeight }}>
@@ -198,7 +223,7 @@ export function PresencePanel({ data, options: rawOptions, width, height }: Pane
             </div>
           ))}
         </div>
-        {listWidth > 0 && (
+        {listWidth > 0 ? (
           <div style={{ width: listWidth }}>
             <UserList
               users={listUsers}
@@ -206,9 +231,18 @@ export function PresencePanel({ data, options: rawOptions, width, height }: Pane
               now={now}
               rules={renderOpts.stale}
               height={bodyHeight}
-              renderKey={`${tickNow}:${selected}:${multiples}:${totalUsers}:${staleUsers}:${listWidth}:${theme.name}`}
+              showRoom={multiples}
+              renderKey={`${listKey}:${listWidth}:${theme.name}`}
             />
           </div>
+        ) : (
+          <UserSummary
+            users={listUsers}
+            now={now}
+            rules={renderOpts.stale}
+            showRoom={multiples}
+            renderKey={listKey}
+          />
         )}
       </div>
     </div>

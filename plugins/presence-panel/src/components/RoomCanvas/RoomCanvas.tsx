@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 
+import { describeRoom } from '../../data/describe';
 import { FrameTimes } from '../../data/frameTimes';
 import type { RoomPresence } from '../../data/store';
 import { PresenceRenderer, type RenderOptions, type RenderStyle } from '../../render/PresenceRenderer';
@@ -23,7 +24,9 @@ const FADE_REDRAW_MS = 66;
  * One room's canvas with its own rAF loop. The loop pauses while the canvas is
  * off screen (IntersectionObserver) or the document is hidden, and only draws
  * when the room changed, the heatmap is fading, or a second passed.
- * Exposes `data-*` counters on its wrapper for tests and the benchmark.
+ * Exposes `data-*` counters on its wrapper for tests and the benchmark. The
+ * canvas is an image for assistive technology, named by `describeRoom` (room,
+ * users, stale presences and where the heatmap is hottest).
  */
 export function RoomCanvas({ room, width, height, style, opts }: RoomCanvasProps) {
   const wrapRef = useRef<HTMLDivElement>(null);
@@ -88,7 +91,9 @@ export function RoomCanvas({ room, width, height, style, opts }: RoomCanvasProps
       const changed = latest.current.dirty || rm.version !== lastVersion || rm !== lastRoom;
       if (!changed && now - lastDraw < (rm.heat.max > 0 ? FADE_REDRAW_MS : IDLE_REDRAW_MS)) return;
       const t0 = performance.now();
-      rm.heat.decay(now);
+      // Same clock as ingest (epoch ms); ingest already decays before adding samples, and the grid's
+      // clock never moves backwards, so a draw only fades what is older than its last update.
+      rm.decayHeat(now);
       r.draw(rm, now, st, op);
       times.push(performance.now() - t0);
       frames++;
@@ -129,7 +134,13 @@ export function RoomCanvas({ room, width, height, style, opts }: RoomCanvasProps
       data-room={room.name}
       style={{ position: 'relative', width, height }}
     >
-      <canvas ref={canvasRef} style={{ display: 'block', width, height }} />
+      <canvas
+        ref={canvasRef}
+        role="img"
+        aria-label={describeRoom(room, Date.now(), opts.stale)}
+        data-testid="presence-canvas"
+        style={{ display: 'block', width, height }}
+      />
     </div>
   );
 }
