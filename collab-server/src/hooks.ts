@@ -35,11 +35,16 @@ export interface ConnectionInfo {
   connectedAt: number;
 }
 
+/** Why a JWKS (token key set) fetch failed: a timeout, no answer / not 200, or not a JSON key set. */
+export type KeySetFailure = 'timeout' | 'unreachable' | 'bad-response';
+
 export interface RejectedEvent {
   /** Org when it could be determined (room path parsed), else undefined. */
   org?: string;
   code: number;
   reason: string;
+  /** Set when the token could not be checked because the JWKS could not be fetched. */
+  keySetFailure?: KeySetFailure;
 }
 
 export interface ClosedEvent {

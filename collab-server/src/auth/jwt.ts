@@ -5,18 +5,24 @@
  *
  * The token itself never leaves this module: callers get the verified claims
  * or a rejection with the protocol close code. Reasons are generic enough to
- * never echo token content.
+ * never echo token content. With a JWKS URL, a key set that cannot be fetched
+ * (timeout, network error, non-200, not a key set) refuses with INTERNAL_ERROR
+ * (4500, retryable) and says why in `keySetFailure`, never with AUTH_INVALID:
+ * the token was not checked at all.
  */
 import {
   createRemoteJWKSet,
+  customFetch,
   errors,
   importSPKI,
   jwtVerify,
+  type FetchImplementation,
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
 import { CloseCode, isSlug } from '@collabblocks/protocol';
 import type { Config } from '../config.js';
+import type { KeySetFailure } from '../hooks.js';
 
 export interface ClientClaims {
   sub: string;
@@ -26,7 +32,20 @@ export interface ClientClaims {
   exp: number;
 }
 
-export type VerifyResult = { ok: true; claims: ClientClaims } | { ok: false; code: number; reason: string };
+export type VerifyResult =
+  | { ok: true; claims: ClientClaims }
+  | {
+      ok: false;
+      code: number;
+      reason: string;
+      /** Set when the token could not be checked because the JWKS could not be fetched (code 4500). */
+      keySetFailure?: KeySetFailure;
+    };
+
+export interface TokenVerifierOptions {
+  /** JWKS mode: HTTP timeout of one key-set fetch (default 5000 ms). */
+  jwksTimeoutMs?: number;
+}
 
 export interface TokenVerifier {
   /** Verifies `token` for a room in `roomOrg`. */
@@ -40,6 +59,66 @@ const MAX_TOKEN_CHARS = 8192;
 function fail(code: number, reason: string): VerifyResult {
   return { ok: false, code, reason };
 }
+
+/** Largest JWKS response read (a key set is a few KiB). */
+const MAX_JWKS_BYTES = 1024 * 1024;
+
+/** The key set could not be fetched: says nothing about the token, so it must not look like a bad one. */
+class KeySetUnavailableError extends Error {
+  constructor(readonly failure: KeySetFailure) {
+    super(`JWKS ${failure}`);
+    // Not "TimeoutError": jose would wrap it in its own JWKSTimeout.
+    this.name = 'KeySetUnavailableError';
+  }
+}
+
+async function readBounded(res: Response): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_JWKS_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw new KeySetUnavailableError('bad-response');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * jose's fetch of the key set, with every failure of the fetch itself classified: timeout, network
+ * error or non-200 status, or a body that is not JSON. jose's own errors do not tell these apart from
+ * errors about the token (a generic JOSEError for a 503 and for a bad signature alike).
+ */
+const classifiedFetch: FetchImplementation = async (url, options) => {
+  let res: Response;
+  try {
+    res = await fetch(url, options);
+  } catch (err) {
+    const name = err instanceof Error ? err.name : '';
+    throw new KeySetUnavailableError(
+      name === 'TimeoutError' || options.signal.aborted ? 'timeout' : 'unreachable'
+    );
+  }
+  if (res.status !== 200) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new KeySetUnavailableError('unreachable');
+  }
+  let body: string;
+  try {
+    body = await readBounded(res);
+    JSON.parse(body);
+  } catch (err) {
+    if (err instanceof KeySetUnavailableError) throw err;
+    throw new KeySetUnavailableError(options.signal.aborted ? 'timeout' : 'bad-response');
+  }
+  return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+};
 
 /** Validates the claim shapes after signature verification. */
 export function checkClaims(payload: JWTPayload, roomOrg: string): VerifyResult {
@@ -58,7 +137,10 @@ export function checkClaims(payload: JWTPayload, roomOrg: string): VerifyResult 
   return { ok: true, claims };
 }
 
-export async function createTokenVerifier(config: Config): Promise<TokenVerifier> {
+export async function createTokenVerifier(
+  config: Config,
+  opts: TokenVerifierOptions = {}
+): Promise<TokenVerifier> {
   const jwt = config.jwt;
   if (jwt.mode === 'disabled') {
     // Dev mode: no verification. The caller derives org from the path and a pseudonymous subject.
@@ -75,7 +157,11 @@ export async function createTokenVerifier(config: Config): Promise<TokenVerifier
     key = new TextEncoder().encode(jwt.secret);
     algorithms = ['HS256'];
   } else if (jwt.mode === 'jwks') {
-    key = createRemoteJWKSet(new URL(jwt.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    key = createRemoteJWKSet(new URL(jwt.jwksUrl), {
+      timeoutDuration: opts.jwksTimeoutMs ?? 5000,
+      cooldownDuration: 30_000,
+      [customFetch]: classifiedFetch,
+    });
     algorithms = ASYMMETRIC_ALGS;
   } else {
     key = await importSPKI(jwt.publicKeyPem, 'ES256');
@@ -102,10 +188,26 @@ export async function createTokenVerifier(config: Config): Promise<TokenVerifier
         return checkClaims(payload, roomOrg);
       } catch (err) {
         if (err instanceof errors.JWTExpired) return fail(CloseCode.AUTH_EXPIRED, 'token expired');
-        if (err instanceof errors.JWKSTimeout || err instanceof errors.JOSEError) {
-          const code = (err as errors.JOSEError).code;
-          return fail(CloseCode.AUTH_INVALID, `token rejected (${code})`);
+        // The key set could not be fetched (or was not a key set): an outage of the identity
+        // provider, not a bad token. 4500 is retryable for clients (4400-4499 are not).
+        const failure =
+          err instanceof KeySetUnavailableError
+            ? err.failure
+            : err instanceof errors.JWKSTimeout
+              ? 'timeout'
+              : err instanceof errors.JWKSInvalid
+                ? 'bad-response'
+                : undefined;
+        if (failure !== undefined) {
+          return {
+            ok: false,
+            code: CloseCode.INTERNAL_ERROR,
+            reason: 'token keys unavailable, retry later',
+            keySetFailure: failure,
+          };
         }
+        if (err instanceof errors.JOSEError)
+          return fail(CloseCode.AUTH_INVALID, `token rejected (${err.code})`);
         return fail(CloseCode.AUTH_INVALID, 'token rejected');
       }
     },

@@ -3,7 +3,7 @@
  * Every hook is O(1) (a few map lookups) and never throws into the core.
  */
 import { CloseCode } from '@collabblocks/protocol';
-import type { CollabExtension, FrameKind } from '../hooks.js';
+import type { CollabExtension, FrameKind, KeySetFailure } from '../hooks.js';
 import type { Logger } from './logger.js';
 import { UNKNOWN_ORG, type PodMetrics } from './metrics.js';
 
@@ -48,6 +48,16 @@ export function classifyClose(code: number, byClient = false): { error: string }
   return { error: POD_CLOSE_CODES.has(code) ? String(code) : OTHER_CODE };
 }
 
+const KEY_SET_FAILURES: ReadonlySet<string> = new Set<KeySetFailure>([
+  'timeout',
+  'unreachable',
+  'bad-response',
+]);
+
+function keySetReason(failure: KeySetFailure): string {
+  return KEY_SET_FAILURES.has(failure) ? failure : OTHER_CODE;
+}
+
 function finite(n: number): boolean {
   return typeof n === 'number' && Number.isFinite(n) && n >= 0;
 }
@@ -81,7 +91,10 @@ export function createMetricsExtension(m: PodMetrics, logger: Logger): CollabExt
       m.folder.touch(conn.room);
     }),
     // A refusal is always the pod's decision (and never a normal close).
-    onReject: guard('onReject', (ev) => countClose(ev.org, ev.code, false)),
+    onReject: guard('onReject', (ev) => {
+      countClose(ev.org, ev.code, false);
+      if (ev.keySetFailure !== undefined) m.keySetFailures.inc({ reason: keySetReason(ev.keySetFailure) });
+    }),
     onDisconnect: guard('onDisconnect', (ev) => countClose(ev.conn.org, ev.code, ev.byClient === true)),
     onMessage: guard('onMessage', (ev) => {
       m.messages.inc({ org: ev.org, kind: ev.kind });

@@ -68,6 +68,7 @@ export class PodMetrics {
   readonly wsErrors: Counter<'org' | 'code'>;
   readonly coreErrors: Counter<'org' | 'code'>;
   readonly clientCloses: Counter<'org'>;
+  readonly keySetFailures: Counter<'reason'>;
   readonly cpuUsage: Gauge;
   readonly memUsage: Gauge;
   readonly storageBytes: Gauge<'org'>;
@@ -149,6 +150,12 @@ export class PodMetrics {
       name: 'collab_client_closes_total',
       help: 'Connections the client closed with a close code of its own (not 1000/1001/1005); not pod errors.',
       labelNames: ['org'],
+      registers,
+    });
+    this.keySetFailures = new Counter({
+      name: 'collab_auth_jwks_failures_total',
+      help: 'Connections refused (4500) because the token key set (JWKS) could not be fetched, by reason.',
+      labelNames: ['reason'],
       registers,
     });
     this.coreErrors = new Counter({

@@ -6,7 +6,8 @@
  * status codes of failed upgrades, but they can read close codes):
  *   ROOM_INVALID 4404, AUTH_MISSING 4401, AUTH_INVALID 4402,
  *   AUTH_WRONG_ORG 4403, AUTH_EXPIRED 4407, RATE_LIMITED 4413 (connection caps,
- *   room limit), STORAGE_UNAVAILABLE 4503 (room could not load).
+ *   room limit), STORAGE_UNAVAILABLE 4503 (room could not load), INTERNAL_ERROR
+ *   4500 (token keys could not be fetched from the JWKS URL, or a bug).
  * Oversized frames are refused by `ws` itself (`maxPayload` → close 1009).
  */
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, parseRoomPath } from '@collabblocks/protocol';
 import type { TokenVerifier } from '../auth/jwt.js';
 import { userPseudonym } from '../auth/pseudonym.js';
-import type { ConnectionInfo } from '../hooks.js';
+import type { ConnectionInfo, KeySetFailure } from '../hooks.js';
 import type { Logger } from '../observability/logger.js';
 import type { HookBus } from '../rooms/hookBus.js';
 import { RoomLimitError, ShuttingDownError, type RoomManager } from '../rooms/manager.js';
@@ -62,6 +63,7 @@ export class RoomTransport {
    */
   private readonly knownOrgs: Set<string>;
   private static readonly MAX_KNOWN_ORGS = 100_000;
+  private lastKeySetWarn = 0;
 
   constructor(private readonly deps: RoomTransportDeps) {
     this.knownOrgs = new Set(deps.options.knownOrgs ?? []);
@@ -144,9 +146,14 @@ export class RoomTransport {
       }
     });
 
-    const reject = (code: number, reason: string, pathOrg?: string): void => {
+    const reject = (code: number, reason: string, pathOrg?: string, keySetFailure?: KeySetFailure): void => {
       const org = pathOrg !== undefined && this.knownOrgs.has(pathOrg) ? pathOrg : undefined;
-      hooks.emit('onReject', { ...(org !== undefined ? { org } : {}), code, reason });
+      hooks.emit('onReject', {
+        ...(org !== undefined ? { org } : {}),
+        code,
+        reason,
+        ...(keySetFailure !== undefined ? { keySetFailure } : {}),
+      });
       // Debug level: a flood of refusals must not flood the logs. Never the URL (token) or names.
       logger.debug({ conn: id, ...(org !== undefined ? { org } : {}), code, reason }, 'connection refused');
       conn.close(code, reason);
@@ -192,7 +199,8 @@ export class RoomTransport {
         if (!verified.ok) {
           span.setAttribute('collab.close_code', verified.code);
           span.setStatus({ code: SpanStatusCode.ERROR, message: 'rejected' });
-          reject(verified.code, verified.reason, org);
+          if (verified.keySetFailure !== undefined) this.warnKeySet(verified.keySetFailure);
+          reject(verified.code, verified.reason, org, verified.keySetFailure);
           return;
         }
         if (!conn.isOpen) return;
@@ -244,6 +252,17 @@ export class RoomTransport {
         span.end();
       }
     });
+  }
+
+  /** A JWKS outage refuses every connection: say so, at most every 10 s (each refusal is counted). */
+  private warnKeySet(failure: KeySetFailure): void {
+    const now = Date.now();
+    if (now - this.lastKeySetWarn < 10_000) return;
+    this.lastKeySetWarn = now;
+    this.deps.logger.warn(
+      { failure },
+      'token keys (JWKS) could not be fetched; refusing connections with 4500 (retryable)'
+    );
   }
 
   /** Shutdown step 1: refuse new upgrades and stop processing frames of open connections. */
