@@ -9,9 +9,13 @@
  *     update summary and its tree patch, at 500 ops/s across 200 clients
  *     (10 rooms × 20), one content-scope inspector on tree+updates of all rooms;
  *  3. collaboration throughput with 10 inspectors attached (tree, updates and
- *     traffic of every room) vs none, alternating A/B in the same run.
+ *     traffic of every room) vs none, alternating A/B in the same run;
+ *  4. tree patch latency inside a 100,001-node document (a 20,000-key root map
+ *     of 4-key maps): a client edits a value inside one child map, or sets a
+ *     key of the wide root map → the inspector has the tree patch carrying it
+ *     (and its size), vs the same edit reaching another client.
  *
- *   npx tsx bench/inspect.ts [--quick]
+ *   npx tsx bench/inspect.ts [--quick] [--large-patch (only case 4)]
  */
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
@@ -22,6 +26,7 @@ import { mintToken } from '../test/helpers/jwt.js';
 import { KEYS, mintInspect } from '../test/inspect.client.js';
 
 const quick = process.argv.includes('--quick');
+const largePatchOnly = process.argv.includes('--large-patch');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function pct(values: number[], p: number): number {
@@ -179,6 +184,113 @@ async function connectTime(pod: PodProcess, token: string) {
     warmFirstP95: pct(warm.first, 95),
     warmFullP95: pct(warm.full, 95),
   };
+}
+
+/** Case 4: edit → tree patch at the inspector, inside a 100,001-node document. */
+async function largeDocPatch(pod: PodProcess, token: string) {
+  const room = 'acme/bench-100k';
+  const [writer, reader] = (await clientsFor(pod, room, 2, 'big100k')) as [StockClient, StockClient];
+  const data = writer.doc.getMap<unknown>('data');
+  // 20,000 child maps × 4 keys + the root = 100,001 nodes, sent in 2,000-map transactions.
+  for (let b = 0; b < 10; b++) {
+    writer.doc.transact(() => {
+      for (let i = b * 2_000; i < (b + 1) * 2_000; i++) {
+        const m = new Y.Map<unknown>();
+        data.set(`item${i}`, m);
+        m.set('a', i);
+        m.set('b', 'x');
+        m.set('c', true);
+        m.set('d', null);
+      }
+    });
+  }
+  await waitUntil(() => reader.doc.getMap('data').size === 20_000, 60_000, '100k seed sync');
+  const insp = await openInspector(pod, token);
+  const patchAt = new Map<number, { at: number; nodes: number }>();
+  let snapshotNodes = 0;
+  let snapshotDone = false;
+  insp.onMessage((m) => {
+    const now = performance.now();
+    if (m.type === 'treeSnapshot' && m.last) {
+      snapshotNodes = m.total as number;
+      snapshotDone = true;
+    } else if (m.type === 'treePatch') {
+      const nodes = (m.added as Array<{ value?: unknown }>).concat(m.changed as Array<{ value?: unknown }>);
+      const size = nodes.length + (m.removed as unknown[]).length;
+      for (const n of nodes)
+        if (typeof n.value === 'number' && n.value >= 1e9 && !patchAt.has(n.value))
+          patchAt.set(n.value, { at: now, nodes: size });
+    }
+  });
+  insp.send({ type: 'subscribe', id: 'big', stream: 'tree', room });
+  await waitUntil(() => snapshotDone, 120_000, '100k snapshot');
+  const recvAt = new Map<number, number>();
+  const seen = (ev: Y.YEvent<Y.AbstractType<unknown>>): void => {
+    const now = performance.now();
+    const t = ev.target;
+    if (t instanceof Y.Map) {
+      for (const k of ev.changes.keys.keys()) {
+        const v = t.get(k);
+        if (typeof v === 'number' && v >= 1e9 && !recvAt.has(v)) recvAt.set(v, now);
+      }
+    }
+  };
+  reader.doc.getMap('data').observeDeep((evs) => evs.forEach(seen));
+  const run = async (label: string, edit: (n: number) => void, base: number) => {
+    const sentAt = new Map<number, number>();
+    const n = quick ? 50 : 200;
+    for (let i = 0; i < n; i++) {
+      const v = base + i;
+      sentAt.set(v, performance.now());
+      edit(v);
+      await sleep(20);
+    }
+    await sleep(1_000);
+    const lat: number[] = [];
+    const pod: number[] = [];
+    const sizes: number[] = [];
+    let missing = 0;
+    for (const [v, t] of sentAt) {
+      const p = patchAt.get(v);
+      const r = recvAt.get(v);
+      if (r !== undefined) pod.push(r - t);
+      if (!p) {
+        missing++;
+        continue;
+      }
+      lat.push(p.at - t);
+      sizes.push(p.nodes);
+    }
+    return {
+      label,
+      edits: n,
+      p50: pct(lat, 50),
+      p95: pct(lat, 95),
+      p99: pct(lat, 99),
+      baseP50: pct(pod, 50),
+      baseP95: pct(pod, 95),
+      patchNodesMax: Math.max(...sizes),
+      missing,
+    };
+  };
+  const nested = await run(
+    'value inside one child map',
+    (v) => (data.get(`item${(v * 7919) % 20_000}`) as Y.Map<unknown>).set('a', v),
+    1e9
+  );
+  const wide = await run('key of the 20,000-key root map', (v) => data.set(`k${v % 50}`, v), 2e9);
+  await insp.close();
+  writer.destroy();
+  reader.destroy();
+  return { nodes: snapshotNodes, cases: [nested, wide] };
+}
+
+function printLargeDocPatch(r: Awaited<ReturnType<typeof largeDocPatch>>): void {
+  for (const c of r.cases) {
+    console.log(
+      `| Tree patch latency, edit (${c.label}) → patch at the inspector, ${r.nodes}-node doc, ${c.edits} edits 20 ms apart, p95 | | ${fmt(c.p95)} ms (p50 ${fmt(c.p50)}, p99 ${fmt(c.p99)}; largest patch ${c.patchNodesMax} nodes; ${c.missing} unmatched); same edit → another client p95 ${fmt(c.baseP95)} ms (p50 ${fmt(c.baseP50)}) | |`
+    );
+  }
 }
 
 async function podDiffHistogram(pod: PodProcess): Promise<Map<number, number>> {
@@ -376,9 +488,21 @@ async function main(): Promise<void> {
   });
   try {
     const tok = (await mintInspect(pod.httpUrl, KEYS.content, 'content', 3600)).token;
+    if (largePatchOnly) {
+      console.log('# inspect bench: tree patch latency inside a 100,001-node document…');
+      const lp = await largeDocPatch(pod, tok);
+      console.log(JSON.stringify(lp));
+      console.log('\n| Measure | Target | Result | |');
+      console.log('|---|---|---|---|');
+      printLargeDocPatch(lp);
+      return;
+    }
     console.log('# inspect bench: connect time…');
     const ct = await connectTime(pod, tok);
     console.log(JSON.stringify(ct));
+    console.log('# inspect bench: tree patch latency inside a 100,001-node document…');
+    const lp = await largeDocPatch(pod, tok);
+    console.log(JSON.stringify(lp));
 
     // 200 clients: 40 rooms × 5. The inspector watches tree+updates of 10 rooms
     // (a quarter of the ops); every op in those rooms is measured.
@@ -466,6 +590,7 @@ async function main(): Promise<void> {
     console.log(
       `| Pod CPU per update (user+sys from /proc), without / with 10 inspectors, median of rounds | | ${fmt(tp.cpuNone)} µs / ${fmt(tp.cpuWith)} µs (ratio ${fmt(tp.cpuNone / tp.cpuWith)}: capacity with/without when the pod has its own core) | |`
     );
+    printLargeDocPatch(lp);
     console.log(
       `| Collaboration throughput with 10 inspectors / without | ≥ 0.9× | ${tp.ratio.toFixed(3)}× (${Math.round(tp.with10)} vs ${Math.round(tp.none)} ops/s) | ${tp.ratio >= 0.9 ? 'met' : 'MISSED'} |`
     );

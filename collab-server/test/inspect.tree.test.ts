@@ -79,12 +79,16 @@ describe('tree walker', () => {
 });
 
 describe('tree tracker patches', () => {
-  it('keeps a patched view equal to a fresh walk through random edits', async () => {
+  it.each([
+    ['keyed map diff (default)', true],
+    ['every child of a changed map', false],
+  ])('keeps a patched view equal to a fresh walk through random edits: %s', async (_label, keyed) => {
     const { client, pod } = pair();
     const c = ctx();
     client.getMap('meta').set('a', 1);
     const patches: TreePatch[] = [];
     const tracker = new TreeTracker(pod, c, (p) => patches.push(p));
+    tracker.keyedMapDiff = keyed;
     // No coalescing by time: how many patches the edits produce must not depend on machine speed.
     tracker.minFlushIntervalMs = 0;
     await tracker.ready;
@@ -112,6 +116,7 @@ describe('tree tracker patches', () => {
       } else if (op === 4) meta.set('k' + rnd(4), rnd(50));
       else if (op === 5) meta.delete('k' + rnd(4));
       else if (op === 6) text.insert(rnd(text.length + 1), 'ab');
+      else if (rnd(5) === 0) client.getMap<unknown>('r' + rnd(6)).set('x', step);
       else if (text.length > 0) text.delete(rnd(text.length), 1);
       if (rnd(3) === 0) {
         await tick();
@@ -122,6 +127,8 @@ describe('tree tracker patches', () => {
     for (const p of patches) applyPatch(view, p);
     expect(strip(view)).toEqual(strip(fullView(pod, c)));
     expect(patches.length).toBeGreaterThan(10);
+    // The cache's pre-order (what a new subscriber's snapshot streams) is a fresh walk's order.
+    expect(tracker.snapshot().map((n) => n.path)).toEqual([...walkDoc(pod, c)].map((w) => w.node.path));
     tracker.close();
   });
 
@@ -139,6 +146,30 @@ describe('tree tracker patches', () => {
     await settle();
     expect(patches).toHaveLength(1);
     expect(patches[0]?.added.map((n) => n.path)).toEqual(['/t']);
+    tracker.close();
+  });
+});
+
+describe('tree tracker sibling order', () => {
+  it("keys and roots added after the build take a fresh walk's position in the snapshot", async () => {
+    const { client, pod } = pair();
+    const c = ctx();
+    const m = client.getMap<unknown>('m');
+    for (const k of ['a', 'b', 'c']) m.set(k, k);
+    const patches: TreePatch[] = [];
+    const tracker = new TreeTracker(pod, c, (p) => patches.push(p));
+    tracker.minFlushIntervalMs = 0;
+    await tracker.ready;
+    m.delete('a');
+    await settle();
+    m.set('a', 'again'); // back at its old position in the map's key order
+    m.set('d', new Y.Map());
+    client.getArray('0first').push([1]); // a root sorting before the others
+    await settle();
+    expect(patches.length).toBeGreaterThanOrEqual(2);
+    const paths = tracker.snapshot().map((n) => n.path);
+    expect(paths).toEqual([...walkDoc(pod, c)].map((w) => w.node.path));
+    expect(paths).toEqual(['/0first', '/0first/0', '/m', '/m/a', '/m/b', '/m/c', '/m/d']);
     tracker.close();
   });
 });
@@ -209,4 +240,78 @@ describe('large documents', () => {
     expect(maxGap).toBeLessThan(1_000);
     tracker.close();
   });
+});
+
+describe('patches inside a large document', () => {
+  it('an edit inside a 120,000-node document (20,000-wide map, 20,000-element list) is a small patch with bounded work', async () => {
+    const { client, pod } = pair();
+    const data = client.getMap<Y.Map<unknown>>('data');
+    const log = client.getArray<number>('log');
+    client.transact(() => {
+      for (let i = 0; i < 20_000; i++) {
+        const m = new Y.Map<unknown>();
+        data.set(`item${i}`, m);
+        m.set('a', i);
+        m.set('b', 'x');
+        m.set('c', true);
+        m.set('d', null);
+      }
+    });
+    client.transact(() => {
+      for (let i = 0; i < 20_000; i++) log.push([i]);
+    });
+    const c = ctx();
+    // Live attribution: each summary's lastTime is "the writer's last update", which
+    // changes with every edit — re-summarising a sibling would put it in the patch.
+    let clock = 1;
+    c.clientTime = () => clock;
+    const patches: TreePatch[] = [];
+    const tracker = new TreeTracker(pod, c, (p) => patches.push(p));
+    tracker.minFlushIntervalMs = 0;
+    await tracker.ready;
+    expect(tracker.size).toBe(120_002);
+    const view = new Map(tracker.snapshot().map((n) => [n.path, n]));
+
+    const edits: Array<[string, () => void, number]> = [
+      ['new key in the wide map', () => data.set('fresh', new Y.Map()), 2],
+      ['value inside one child map', () => (data.get('item777') as Y.Map<unknown>).set('a', -1), 2],
+      // item5's 4 children go, item5 itself changes (another struct), and so does /data.
+      ['replace a key of the wide map', () => data.set('item5', new Y.Map()), 6],
+      ['delete a key of the wide map', () => data.delete('item6'), 2],
+      ['append to the long list', () => log.push([-1]), 2],
+      ['delete the last list element', () => log.delete(log.length - 1, 1), 2],
+      [
+        'replace an element in the middle of the list',
+        () => {
+          client.transact(() => {
+            log.delete(10_000, 1);
+            log.insert(10_000, [-2]);
+          });
+        },
+        2,
+      ],
+    ];
+    let totalMs = 0;
+    for (const [label, edit, maxNodes] of edits) {
+      clock++;
+      patches.length = 0;
+      const before = tracker.work.summarized;
+      edit();
+      const t0 = performance.now();
+      tracker.flush();
+      totalMs += performance.now() - t0;
+      const nodes = patches.reduce((n, p) => n + p.added.length + p.changed.length + p.removed.length, 0);
+      // Before: every direct child of the changed container was re-summarised (20,000) and
+      // every one by the same writer was in the patch (its lastTime moved).
+      expect(nodes, label).toBeLessThanOrEqual(maxNodes);
+      expect(tracker.work.summarized - before, label).toBeLessThanOrEqual(4);
+      for (const p of patches) applyPatch(view, p);
+    }
+    console.log(`7 patches inside a 120,002-node document: ${totalMs.toFixed(1)} ms in flushes`);
+    // (As JSON: a deep equality of 120,000 entries is slow.)
+    expect(JSON.stringify(strip(view)) === JSON.stringify(strip(fullView(pod, c)))).toBe(true);
+    // Generous: the work is counted above; this only catches a gross regression.
+    expect(totalMs).toBeLessThan(5_000);
+    tracker.close();
+  }, 60_000);
 });

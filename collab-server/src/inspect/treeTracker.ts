@@ -5,20 +5,28 @@
  * `afterTransaction` (a listener, never a write) and only records which types
  * changed (O(update)); the patch is computed off the update path, coalesced
  * per event-loop turn, from the changed types only: each changed type is
- * re-summarised together with its direct children; a child subtree is walked
- * only when it is new or a different struct now sits at its path. The whole
- * document is walked once, when the cache is built (in time-sliced chunks).
+ * re-summarised; of its direct children only those the change can have
+ * touched are re-diffed — for a Map the keys the transactions set or deleted
+ * (`keyedMapDiff`), for a list the indices where a different struct now sits
+ * (found by one pointer walk comparing struct ids, no summaries) — and a
+ * child subtree is walked only when it is new or a different struct now sits
+ * at its path. A patch is proportional to the update (plus an O(items) scan
+ * of each changed container), not to the document. The whole document is
+ * walked once, when the cache is built (in time-sliced chunks).
  */
 import * as Y from 'yjs';
-import { joinPath, type TreeNode } from '@collabblocks/protocol';
+import { joinPath, parentPath, type TreeNode } from '@collabblocks/protocol';
 import {
   childrenOf,
+  hasIndexedChildren,
   hasKeyedChildren,
+  listChild,
   locateType,
   mapChild,
   rootNameMap,
   rootsOf,
   summarizeType,
+  typeIdent,
   walkFrom,
   type WalkContext,
   type WalkedNode,
@@ -28,6 +36,20 @@ interface Entry {
   node: TreeNode;
   ident: string;
   kids: string[];
+  /** Struct id behind `ident` (list element id), -1 when none (roots). */
+  client: number;
+  clock: number;
+  /** The Yjs type behind a container node (to restore sibling order). */
+  type?: Y.AbstractType<unknown> | undefined;
+  /** Keyed children were appended out of the type's key order: re-sorted by `snapshot()`. */
+  unordered?: boolean;
+}
+
+/** Work done by `flush()` (tests and benchmarks: a patch must not scale with the document). */
+export interface TrackerWork {
+  flushes: number;
+  /** Nodes summarised (changed types, re-diffed children, walked subtrees). */
+  summarized: number;
 }
 
 export interface TreePatch {
@@ -84,13 +106,15 @@ export class TreeTracker {
    */
   recordChanges = true;
   /**
-   * When true, a Map whose transactions only set/deleted known keys is
-   * re-diffed at those keys only (not at every child): a step on a wide map
-   * costs O(map items + changed keys). Sibling order in `snapshot()` is then
-   * no longer guaranteed for keys added after the build (history replay sends
-   * its snapshot before any change, so it uses this).
+   * When true (default), a Map whose transactions only set/deleted known keys
+   * is re-diffed at those keys only (not at every child): a patch on a wide
+   * map costs O(map items + changed keys). Keys added after the build are
+   * re-sorted into the type's key order lazily, by `snapshot()`. False: every
+   * child of a changed Map is re-summarised (reference behaviour for tests).
    */
-  keyedMapDiff = false;
+  keyedMapDiff = true;
+  /** Counters of the work done by flushes. */
+  readonly work: TrackerWork = { flushes: 0, summarized: 0 };
   /** Keyed mode: keys changed per pending type (null = not only keys: diff every child). */
   private readonly pendingKeys = new Map<Y.AbstractType<unknown>, Set<string> | null>();
   private progressWaiters: Array<() => void> = [];
@@ -103,7 +127,7 @@ export class TreeTracker {
     private readonly onPatch: (patch: TreePatch) => void,
     private readonly now: () => number = Date.now
   ) {
-    this.cache.set('', { node: rootPlaceholder(), ident: 'doc', kids: [] });
+    this.cache.set('', { node: rootPlaceholder(), ident: 'doc', kids: [], client: -1, clock: -1 });
     this.listener = (tr) => this.onTransaction(tr);
     doc.on('afterTransaction', this.listener);
     this.ready = this.build();
@@ -172,10 +196,27 @@ export class TreeTracker {
       const e = this.cache.get(path);
       if (!e) continue;
       out.push(e.node);
+      if (e.unordered) this.reorder(e);
       for (let i = e.kids.length - 1; i >= 0; i--) stack.push(e.kids[i] as string);
     }
     this.pre = out;
     return out;
+  }
+
+  /** Puts keyed children back in the type's key order (the order a fresh walk yields). */
+  private reorder(e: Entry): void {
+    e.unordered = false;
+    if (!e.type) return;
+    const rest = new Set(e.kids);
+    const kids: string[] = [];
+    for (const [key, item] of e.type._map) {
+      if (item.deleted) continue;
+      const path = joinPath(e.node.path, key);
+      if (rest.delete(path)) kids.push(path);
+    }
+    // Cached children the doc no longer has (a change not flushed yet) stay, last.
+    for (const path of rest) kids.push(path);
+    e.kids = kids;
   }
 
   private onTransaction(tr: Y.Transaction): void {
@@ -268,10 +309,21 @@ export class TreeTracker {
       node: w.node,
       ident: w.ident,
       kids: prev && prev.ident === w.ident ? prev.kids : [],
+      client: w.client ?? -1,
+      clock: w.clock ?? -1,
+      type: w.type,
+      unordered: prev !== undefined && prev.ident === w.ident && prev.unordered === true,
     });
     if (!prev) {
       const parent = this.cache.get(w.node.parent);
-      if (parent) parent.kids.push(w.node.path);
+      if (!parent) return;
+      if (w.node.parent !== '') parent.kids.push(w.node.path);
+      else {
+        // Roots in name order, as `rootsOf` walks them (a root can appear later).
+        const i = parent.kids.findIndex((p) => p > w.node.path);
+        if (i < 0) parent.kids.push(w.node.path);
+        else parent.kids.splice(i, 0, w.node.path);
+      }
     }
   }
 
@@ -288,6 +340,7 @@ export class TreeTracker {
     if (this.closed || this.pending.size === 0) return;
     this.lastFlushAt = performance.now();
     this.pre = null;
+    this.work.flushes++;
     const types = [...this.pending];
     this.pending.clear();
     const keysOf = this.pendingKeys.size > 0 ? new Map(this.pendingKeys) : null;
@@ -307,8 +360,9 @@ export class TreeTracker {
       } else if (!added.has(node.path)) changed.set(node.path, node);
     };
 
-    /** Diffs one direct child against the cache (`pushKid`: list it under `prev`). */
+    /** Diffs one (summarised) direct child against the cache (`pushKid`: list it under `prev`). */
     const diffKid = (prev: Entry, k: WalkedNode, pushKid: boolean): void => {
+      this.work.summarized++;
       const old = this.cache.get(k.node.path);
       if (pushKid) prev.kids.push(k.node.path);
       if (old && old.ident === k.ident) {
@@ -324,8 +378,16 @@ export class TreeTracker {
       for (const w of walkFrom(k, this.ctx)) {
         const isKid = first;
         first = false;
+        if (!isKid) this.work.summarized++;
         const existed = isKid && old !== undefined;
-        this.cache.set(w.node.path, { node: w.node, ident: w.ident, kids: [] });
+        this.cache.set(w.node.path, {
+          node: w.node,
+          ident: w.ident,
+          kids: [],
+          client: w.client ?? -1,
+          clock: w.clock ?? -1,
+          type: w.type,
+        });
         if (!isKid) this.cache.get(w.node.parent)?.kids.push(w.node.path);
         record(w.node, !existed);
       }
@@ -334,32 +396,36 @@ export class TreeTracker {
     for (const type of types) {
       const at = locateType(type, rootNames);
       if (at === null) continue; // deleted: its parent's change removes it
-      const node = summarizeType(type, at, this.ctx);
       const prev = this.cache.get(at.path);
-      const docRoot = this.cache.get('') as Entry;
+      const ident = typeIdent(type, at.key);
       if (!prev) {
         // New root (or a path we never saw): walk it entirely.
         const parent = this.cache.get(at.parent);
         if (!parent) continue; // its parent is new too and will be walked
-        for (const w of walkFrom(
-          { node, ident: at.parent === '' ? `root:${at.key}` : 'new', type },
-          this.ctx
-        )) {
+        const node = summarizeType(type, at, this.ctx);
+        for (const w of walkFrom({ node, ident, type }, this.ctx)) {
+          this.work.summarized++;
           this.put(w);
           record(w.node, true);
         }
-        if (at.parent === '' && !docRoot.kids.includes(at.path)) docRoot.kids.push(at.path);
         continue;
       }
+      // Another struct sits at this path now (the type moved, or was replaced):
+      // its parent changed too and re-diffs that child.
+      if (prev.ident !== ident) continue;
+      const node = summarizeType(type, at, this.ctx);
+      this.work.summarized++;
       const prevKind = prev.node.type;
+      prev.type = type;
       if (!sameNode(prev.node, node)) {
         prev.node = node;
         record(node, false);
       }
       const keys = keysOf?.get(type);
       if (keys && hasKeyedChildren(node.type) && hasKeyedChildren(prevKind)) {
-        // Keyed mode: only the changed keys.
+        // Keyed: only the keys the transactions set or deleted.
         const kids: WalkedNode[] = [];
+        let gone: Set<string> | null = null;
         for (const key of keys) {
           const item = type._map.get(key);
           if (item && !item.deleted) {
@@ -369,16 +435,29 @@ export class TreeTracker {
           const path = joinPath(node.path, key);
           if (!this.cache.has(path)) continue;
           this.purge(path, removed);
-          prev.kids = prev.kids.filter((p) => p !== path);
+          (gone ??= new Set()).add(path);
         }
-        for (const k of kids) diffKid(prev, k, !this.cache.has(k.node.path));
+        if (gone) {
+          const g = gone;
+          prev.kids = prev.kids.filter((p) => !g.has(p));
+        }
+        for (const k of kids) {
+          const isNew = !this.cache.has(k.node.path);
+          if (isNew) prev.unordered = true;
+          diffKid(prev, k, isNew);
+        }
         continue;
       }
-      // Diff direct children.
+      if (hasIndexedChildren(node.type) && hasIndexedChildren(prevKind)) {
+        this.diffList(type, node, prev, diffKid, removed);
+        continue;
+      }
+      // Any other change of kind: diff every direct child.
       const kids = childrenOf(type, node, this.ctx);
       const newKidPaths = new Set(kids.map((k) => k.node.path));
       for (const old of prev.kids) if (!newKidPaths.has(old)) this.purge(old, removed);
       prev.kids = [];
+      prev.unordered = false;
       for (const k of kids) diffKid(prev, k, true);
     }
     if (!emit || (added.size === 0 && changed.size === 0 && removed.size === 0)) return;
@@ -386,10 +465,48 @@ export class TreeTracker {
       ts: this.now(),
       added: [...added.values()],
       changed: [...changed.values()],
-      removed: [...removed].filter((p) => !this.cache.has(p)),
+      // Top-most paths only: removing a path removes its subtree.
+      removed: [...removed].filter((p) => !this.cache.has(p) && !removed.has(parentPath(p) as string)),
       transactions,
       firstTxAt,
     });
+  }
+
+  /**
+   * Re-diffs the children of a list-like type where they can have changed: one
+   * pointer walk over its items compares the struct id at each index with the
+   * cached child at that index; equal → the same element at the same path,
+   * kept without summarising (its own changes come through its own type).
+   * Only indices holding another struct (inserted, shifted) are summarised.
+   */
+  private diffList(
+    type: Y.AbstractType<unknown>,
+    node: TreeNode,
+    prev: Entry,
+    diffKid: (prev: Entry, k: WalkedNode, pushKid: boolean) => void,
+    removed: Set<string>
+  ): void {
+    const oldKids = prev.kids;
+    prev.kids = [];
+    let index = 0;
+    for (let item = type._start; item !== null; item = item.right) {
+      if (item.deleted || !item.countable) continue;
+      const isType = item.content instanceof Y.ContentType;
+      const n = isType ? 1 : item.length;
+      const { client, clock } = item.id;
+      let content: unknown[] | null = null;
+      for (let off = 0; off < n; off++, index++) {
+        const oldPath = oldKids[index];
+        const old = oldPath !== undefined ? this.cache.get(oldPath) : undefined;
+        if (old !== undefined && old.client === client && old.clock === clock + off) {
+          prev.kids.push(oldPath as string);
+          continue;
+        }
+        content ??= isType ? [] : item.content.getContent();
+        diffKid(prev, listChild(node, index, item, off, this.ctx, content), true);
+      }
+    }
+    for (let i = index; i < oldKids.length; i++) this.purge(oldKids[i] as string, removed);
   }
 }
 

@@ -43,6 +43,9 @@ export interface WalkedNode {
   node: TreeNode;
   /** Identity of the struct behind the node (`client:clock[+offset]`, or `root:<name>`). */
   ident: string;
+  /** The struct id behind `ident` (element id for list elements); absent for roots. */
+  client?: number;
+  clock?: number;
   /** Set for container nodes (their children are walked). */
   type?: Y.AbstractType<unknown>;
 }
@@ -233,18 +236,64 @@ function leafNode(
 /** The child of a map-like node at `key` (`item`: the live head of that key). */
 export function mapChild(parent: TreeNode, key: string, item: Y.Item, ctx: WalkContext): WalkedNode {
   const at = { path: joinPath(parent.path, key), parent: parent.path, depth: parent.depth + 1, key };
-  const ident = `${item.id.client}:${item.id.clock}`;
+  const { client, clock } = item.id;
+  const ident = `${client}:${clock}`;
   if (item.content instanceof Y.ContentType) {
     const t = item.content.type as AnyType;
-    return { node: summarizeType(t, at, ctx), ident, type: t };
+    return { node: summarizeType(t, at, ctx), ident, client, clock, type: t };
   }
   const content = item.content.getContent();
-  return { node: leafNode(item, content[content.length - 1], at, ctx), ident };
+  return { node: leafNode(item, content[content.length - 1], at, ctx), ident, client, clock };
 }
 
 /** True for node kinds whose children are keyed (`Map`, `XmlHook`). */
 export function hasKeyedChildren(kind: TreeNodeType): boolean {
   return isMapLike(kind);
+}
+
+/** Identity of a type's struct (`client:clock`), `root:<name>` for a root type. */
+export function typeIdent(type: AnyType, rootName: string): string {
+  const item = type._item;
+  return item === null ? `root:${rootName}` : `${item.id.client}:${item.id.clock}`;
+}
+
+/** True for node kinds whose children are indexed (`Array`, `XmlFragment`, `XmlElement`). */
+export function hasIndexedChildren(kind: TreeNodeType): boolean {
+  return isListLike(kind);
+}
+
+/** Identity of element `off` of a list item (stable across item merges and splits). */
+export function listIdent(item: Y.Item, off: number): string {
+  return `${item.id.client}:${item.id.clock + off}`;
+}
+
+/**
+ * The child of a list-like node at `index`: element `off` of `item` (a
+ * container item has one element, offset 0).
+ */
+export function listChild(
+  parent: TreeNode,
+  index: number,
+  item: Y.Item,
+  off: number,
+  ctx: WalkContext,
+  /** `item.content.getContent()`, when the caller already has it. */
+  content: unknown[] = item.content instanceof Y.ContentType ? [] : item.content.getContent()
+): WalkedNode {
+  const at = {
+    path: joinPath(parent.path, index),
+    parent: parent.path,
+    depth: parent.depth + 1,
+    key: String(index),
+    index,
+  };
+  const client = item.id.client;
+  const clock = item.id.clock + off;
+  if (item.content instanceof Y.ContentType) {
+    const t = item.content.type as AnyType;
+    return { node: summarizeType(t, at, ctx), ident: listIdent(item, 0), client, clock, type: t };
+  }
+  return { node: leafNode(item, content[off], at, ctx, off), ident: listIdent(item, off), client, clock };
 }
 
 /** Direct children of a container node (Map keys, list elements), in order. */
@@ -254,7 +303,6 @@ export function childrenOf(type: AnyType, parent: TreeNode, ctx: WalkContext): W
 
 /** Lazy version of `childrenOf` (a wide container is summarised child by child). */
 export function* childrenIter(type: AnyType, parent: TreeNode, ctx: WalkContext): Generator<WalkedNode> {
-  const depth = parent.depth + 1;
   const kind = parent.type;
   if (isMapLike(kind)) {
     for (const [key, item] of type._map) {
@@ -266,33 +314,12 @@ export function* childrenIter(type: AnyType, parent: TreeNode, ctx: WalkContext)
     for (let item = type._start; item !== null; item = item.right) {
       if (item.deleted || !item.countable) continue;
       if (item.content instanceof Y.ContentType) {
-        const t = item.content.type as AnyType;
-        const at = {
-          path: joinPath(parent.path, index),
-          parent: parent.path,
-          depth,
-          key: String(index),
-          index,
-        };
-        yield { node: summarizeType(t, at, ctx), ident: `${item.id.client}:${item.id.clock}`, type: t };
-        index++;
-      } else {
-        const content = item.content.getContent();
-        for (let off = 0; off < content.length; off++) {
-          const at = {
-            path: joinPath(parent.path, index),
-            parent: parent.path,
-            depth,
-            key: String(index),
-            index,
-          };
-          yield {
-            node: leafNode(item, content[off], at, ctx, off),
-            ident: `${item.id.client}:${item.id.clock + off}`,
-          };
-          index++;
-        }
+        yield listChild(parent, index++, item, 0, ctx);
+        continue;
       }
+      const content = item.content.getContent();
+      for (let off = 0; off < content.length; off++)
+        yield listChild(parent, index++, item, off, ctx, content);
     }
   }
 }
