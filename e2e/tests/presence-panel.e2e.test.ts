@@ -174,23 +174,55 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
   });
 
   it('metadata scope shows pseudonyms only; stale presences are flagged; small multiples per room', async () => {
-    const frames = [
+    // Each call is a new emission of both rooms (new ts) with unchanged cursors.
+    const frames = () => [
       presenceFrame('acme/one', [{ user: 'anon-x', label: 'Secret Name', x: 0.3, y: 0.3 }], 'metadata'),
       presenceFrame('acme/two', [{ user: 'anon-y', x: 0.6, y: 0.6 }], 'metadata'),
     ];
     const panel = await h.renderPanel(PLUGIN_ID, {
       width: 700,
       height: 360,
-      frames,
+      frames: frames(),
       options: { roomMode: 'multiples', staleUpdates: 2, showLabels: true },
     });
     await expect.poll(() => h.page.getByTestId('presence-room-canvas').count()).toBe(2);
-    for (let i = 0; i < 2; i++) await panel.update({ frames: frames.map((f) => ({ ...f })) });
+    for (let i = 0; i < 2; i++) await panel.update({ frames: frames() });
     await expect
       .poll(() => h.page.locator('[data-testid="presence-user-row"][data-stale="true"]').count())
       .toBe(2);
     expect(await panel.locator.textContent()).not.toContain('Secret Name');
+    // The merged user list names each user's room; each canvas is a named image.
+    expect(
+      await h.page.getByTestId('presence-user-row').evaluateAll((rows) => rows.map((r) => r.dataset.room))
+    ).toEqual(['acme/one', 'acme/two']);
+    const labels = () =>
+      h.page
+        .getByTestId('presence-canvas')
+        .evaluateAll((cs) => cs.map((c) => `${c.getAttribute('role')}: ${c.getAttribute('aria-label')}`));
+    await expect
+      .poll(labels)
+      .toEqual([
+        expect.stringMatching(/^img: Presence in room acme\/one: 1 user \(1 stale\)/),
+        expect.stringMatching(/^img: Presence in room acme\/two: 1 user \(1 stale\)/),
+      ]);
     await panel.screenshot('presence-panel-multiples');
+  });
+
+  it('one busy room does not make another room stale (an unchanged frame is not an update)', async () => {
+    const quiet = presenceFrame('acme/quiet', [{ user: 'anon-q', x: 0.4, y: 0.4 }], 'metadata');
+    const busy = (i: number) =>
+      presenceFrame('acme/busy', [{ user: 'anon-b', x: i / 10, y: 0.5 }], 'metadata');
+    const panel = await h.renderPanel(PLUGIN_ID, {
+      width: 700,
+      height: 360,
+      frames: [quiet, busy(0)],
+      options: { roomMode: 'multiples', staleUpdates: 2, staleSeconds: 0 },
+    });
+    await expect.poll(() => h.page.getByTestId('presence-room-canvas').count()).toBe(2);
+    // The quiet room's frame is re-delivered unchanged with every emission of the busy room.
+    for (let i = 1; i <= 4; i++) await panel.update({ frames: [quiet, busy(i)] });
+    await expect.poll(() => h.page.getByTestId('presence-user-row').count()).toBe(2);
+    expect(await h.page.locator('[data-testid="presence-user-row"][data-stale="true"]').count()).toBe(0);
   });
 
   it('stops drawing while the document is hidden and resumes when visible', async () => {
