@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 
 import { diffTrees } from './diff';
 import { subtreeToJson } from './exportJson';
-import { defaultExpanded, flattenTree } from './flatten';
+import { ancestorsOf, defaultExpanded, flattenTree } from './flatten';
 import { refreshFromFrame, treeFromFrame } from './frame';
 import { TreeHistory } from './history';
-import { cloneModel } from './model';
-import { applyPatch, computePatch } from './patch';
+import { cloneModel, subtreeRootOf } from './model';
+import { applyPatch, applyPatchUndoable, computePatch, undoPatch } from './patch';
 import { searchTree } from './search';
 import { bigDocument, model, node, treeFrame } from './testing';
 import { mergeUpdates, touches } from './updates';
@@ -49,9 +49,11 @@ describe('frames', () => {
     expect(m.version).toBe(v + 1);
   });
 
-  it('drops orphans and survives missing columns', () => {
+  it('a row whose parent is not in the frame is a root (a subtree frame); paths stay absolute', () => {
     const m = treeFromFrame(treeFrame([node('/a', 'Map'), node('/x/y', 'Text')]))!;
-    expect([...m.nodes.keys()]).toEqual(['/a']);
+    expect([...m.nodes.keys()]).toEqual(['/a', '/x/y']);
+    expect(m.childrenOf.get('')).toEqual(['/a', '/x/y']);
+    expect(m.nodes.get('/x/y')?.parent).toBe('/x');
   });
 });
 
@@ -80,7 +82,7 @@ describe('patches', () => {
     expect(c.meta.ts).toBe(2000);
   });
 
-  it('keeps array children in index order after inserts and ignores orphan additions', () => {
+  it('keeps array children in index order after inserts; an addition without its parent is a root', () => {
     const m = base();
     applyPatch(m, {
       ts: 1,
@@ -94,7 +96,11 @@ describe('patches', () => {
       '/doc/items/2',
       '/doc/items/10',
     ]);
-    expect(m.nodes.has('/nope/x')).toBe(false);
+    expect(m.childrenOf.get('')).toEqual(['/doc', '/notes', '/nope/x']);
+    // Its parent arriving later takes it in.
+    applyPatch(m, { ts: 2, added: [node('/nope', 'Map')], changed: [], removed: [] });
+    expect(m.childrenOf.get('')).toEqual(['/doc', '/notes', '/nope']);
+    expect(m.childrenOf.get('/nope')).toEqual(['/nope/x']);
   });
 });
 
@@ -250,5 +256,109 @@ describe('updates', () => {
     expect(touches('/doc/title', ['/doc/title'])).toBe('exact');
     expect(touches('/doc', ['/doc/title'])).toBe('inside');
     expect(touches('/notes', ['/doc/title'])).toBeNull();
+  });
+});
+
+describe('subtree frames (rootPath / maxDepth)', () => {
+  // The datasource's `rootPath: /root/items/3` answer: the frame starts at a node whose parent is absent.
+  const sub = (title = 'three') => [
+    node('/root/items/3', 'Map', { children: 2 }),
+    node('/root/items/3/title', 'Text', { value: title, valueType: 'string' }),
+    node('/root/items/3/tags', 'Array', { children: 2 }),
+    node('/root/items/3/tags/0', 'value', { value: 'a', valueType: 'string' }),
+    node('/root/items/3/tags/1', 'value', { value: 'b', valueType: 'string' }),
+  ];
+  const frame = (nodes: ReturnType<typeof sub>, ts: number) =>
+    treeFrame(nodes, { ts, rootPath: '/root/items/3' });
+
+  it('reads the subtree root as a root: tree rows, depths, search, ancestors, export, header path', () => {
+    const m = treeFromFrame(frame(sub(), 1000))!;
+    expect(m.nodes.size).toBe(5);
+    expect(m.meta.rootPath).toBe('/root/items/3');
+    expect(subtreeRootOf(m)).toBe('/root/items/3');
+    // Without meta.rootPath, the single detached root says it.
+    expect(subtreeRootOf(treeFromFrame(treeFrame(sub()))!)).toBe('/root/items/3');
+    expect(subtreeRootOf(base())).toBe('');
+    const f = flattenTree(m, defaultExpanded(m, 5));
+    expect(f.paths).toEqual(sub().map((n) => n.path));
+    expect([...f.depths]).toEqual([0, 1, 1, 2, 2]);
+    expect(flattenTree(m, new Set()).paths).toEqual(['/root/items/3']);
+    const r = searchTree(m, 'tags/1');
+    expect(r.ordered).toEqual(['/root/items/3/tags/1']);
+    expect([...r.visible].sort()).toEqual(['/root/items/3', '/root/items/3/tags', '/root/items/3/tags/1']);
+    expect(flattenTree(m, new Set(), r.visible).paths).toEqual([
+      '/root/items/3',
+      '/root/items/3/tags',
+      '/root/items/3/tags/1',
+    ]);
+    expect(ancestorsOf(m, '/root/items/3/tags/0')).toEqual(['/root/items/3/tags', '/root/items/3']);
+    expect(ancestorsOf(m, '/root/items/3')).toEqual([]);
+    expect(subtreeToJson(m, '')).toEqual({ '/root/items/3': { title: 'three', tags: ['a', 'b'] } });
+    expect(subtreeToJson(m, '/root/items/3/tags')).toEqual(['a', 'b']);
+  });
+
+  it('patches, undo and diffs work on a subtree (its root can be removed and added back)', () => {
+    const a = treeFromFrame(frame(sub(), 1000))!;
+    const b = treeFromFrame(frame(sub('THREE').slice(0, 3), 2000))!;
+    const p = computePatch(a, b);
+    expect(p.removed).toEqual(['/root/items/3/tags/0', '/root/items/3/tags/1']);
+    expect(p.changed.map((n) => n.path)).toEqual(['/root/items/3/title']);
+    const c = applyPatch(cloneModel(a), p);
+    expect([...c.nodes.keys()]).toEqual([...b.nodes.keys()]);
+    const d = diffTrees(a, b);
+    expect(d).toMatchObject({ added: 0, removed: 2, changed: 1 });
+    // Removing the subtree's root empties the model; adding it back makes it a root again.
+    const gone = applyPatch(cloneModel(a), { ts: 3000, added: [], changed: [], removed: ['/root/items/3'] });
+    expect(gone.nodes.size).toBe(0);
+    expect(gone.childrenOf.size).toBe(0);
+    const back = applyPatch(gone, computePatch(gone, a));
+    expect(flattenTree(back, new Set(back.childrenOf.keys())).paths).toEqual(sub().map((n) => n.path));
+    // Undo restores the lists, also when a patch moves a root under a node it adds.
+    const u = cloneModel(a);
+    const undo = applyPatchUndoable(u, {
+      ts: 4000,
+      added: [node('/root/items', 'Array', { children: 1 })],
+      changed: [],
+      removed: [],
+    });
+    expect(u.childrenOf.get('')).toEqual(['/root/items']);
+    expect(u.childrenOf.get('/root/items')).toEqual(['/root/items/3']);
+    undoPatch(u, undo);
+    expect(u.childrenOf.get('')).toEqual(['/root/items/3']);
+    expect(u.childrenOf.has('/root/items')).toBe(false);
+    expect(u.nodes.has('/root/items')).toBe(false);
+  });
+
+  it('time travel over live subtree frames (in-place refresh and structural changes)', () => {
+    const h = new TreeHistory();
+    const live = treeFromFrame(frame(sub(), 1000))!;
+    h.pushLive(live);
+    h.beforeMutate(live);
+    const changed = refreshFromFrame(live, frame(sub('four'), 2000))!;
+    expect(changed).toEqual(['/root/items/3/title']);
+    h.pushKnownPatch(live, {
+      ts: 2000,
+      added: [],
+      removed: [],
+      changed: changed.map((p) => live.nodes.get(p)!),
+    });
+    const next = treeFromFrame(frame([...sub('four'), node('/root/items/3/tags/2', 'value')], 3000))!;
+    h.pushLive(next);
+    expect(h.stateAt(1500)?.model.nodes.get('/root/items/3/title')?.value).toBe('three');
+    expect(h.stateAt(2500)?.model.nodes.get('/root/items/3/title')?.value).toBe('four');
+    const at3 = h.stateAt(3500, { view: true })!.model;
+    expect(at3.childrenOf.get('/root/items/3/tags')).toHaveLength(3);
+    expect(at3.childrenOf.get('')).toEqual(['/root/items/3']);
+    // Back again on the timeline's cursor.
+    expect(h.stateAt(1500, { view: true })!.model.childrenOf.get('/root/items/3/tags')).toHaveLength(2);
+  });
+
+  it('bad parent links (a loop) never hang the model', () => {
+    const m = treeFromFrame(treeFrame([{ ...node('/a', 'Map'), parent: '/a/b' }, node('/a/b', 'Map')]))!;
+    expect(m.childrenOf.get('')).toEqual(['/a']);
+    expect(flattenTree(m, new Set(['/a'])).paths).toEqual(['/a', '/a/b']);
+    expect(ancestorsOf(m, '/a/b')).toEqual(['/a']);
+    applyPatch(m, { ts: 2, added: [node('/c', 'Map')], changed: [], removed: ['/a'] });
+    expect([...m.nodes.keys()]).toEqual(['/c']);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * JSON export of a subtree: Maps become objects, Arrays/XML children arrays,
  * Text the text (content scope) — leaves the JSON value. Without values
- * (metadata scope) a node becomes `{ "$type", "$size" }`.
+ * (metadata scope) a node becomes `{ "$type", "$size" }`. The whole model
+ * (path '') is an object of its roots: root types by name, a subtree's root
+ * (parent not in the model) by its absolute path.
  */
 import type { TreeModel, TreeNodeModel } from './model';
 
@@ -39,7 +41,10 @@ export function subtreeToJson(model: TreeModel, path: string, maxNodes = 200_000
   };
   if (path === '') {
     const obj: Record<string, unknown> = {};
-    for (const k of model.childrenOf.get('') ?? []) obj[model.nodes.get(k)?.key ?? k] = build(k);
+    for (const k of model.childrenOf.get('') ?? []) {
+      const n = model.nodes.get(k);
+      obj[n && n.parent === '' ? n.key : k] = build(k);
+    }
     return obj;
   }
   return build(path);

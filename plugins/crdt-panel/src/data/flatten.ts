@@ -48,11 +48,11 @@ export function defaultExpanded(model: TreeModel, depth: number): Set<string> {
   return out;
 }
 
-/** Every ancestor of `path` (not the path itself), nearest first. */
+/** Every ancestor of `path` in the model (not the path itself), nearest first; stops at a root. */
 export function ancestorsOf(model: TreeModel, path: string): string[] {
   const out: string[] = [];
   let p = model.nodes.get(path)?.parent;
-  while (p !== undefined && p !== '') {
+  while (p !== undefined && p !== '' && p !== path && model.nodes.has(p) && out.length < model.nodes.size) {
     out.push(p);
     p = model.nodes.get(p)?.parent;
   }

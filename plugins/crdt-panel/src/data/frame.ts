@@ -55,6 +55,11 @@ export function treeMeta(frame: DataFrame, rows: number): TreeMeta {
   meta.total = typeof c.total === 'number' ? c.total : rows;
   meta.truncated = c.truncated === true;
   meta.scope = c.scope === 'content' ? 'content' : 'metadata';
+  if (typeof c.rootPath === 'string' && c.rootPath !== '') meta.rootPath = c.rootPath;
+  if (typeof c.maxDepth === 'number' && Number.isInteger(c.maxDepth) && c.maxDepth >= 0) {
+    meta.maxDepth = c.maxDepth;
+  }
+  if (c.rootFound === false) meta.rootFound = false;
   return meta;
 }
 

@@ -3,6 +3,11 @@
  * parent, its ordered child paths. Built from a `tree` / `historyTree` frame
  * (contract `TREE_FIELDS` of @collabblocks/protocol) and mutated in place by
  * patches (`version` bumps on every change so React can memoise on it).
+ *
+ * Roots are listed under `''`: the root types, and any node whose parent is not
+ * in the model — a subtree frame (query `rootPath`/`maxDepth`) starts at a node
+ * whose `parentPath` is absent; paths stay absolute, so such a node keeps its
+ * `parent` and is a root only because that parent is missing ("detached").
  */
 import type { TreeFrameCustom } from '@collabblocks/protocol';
 
@@ -28,7 +33,14 @@ export interface TreeNodeModel {
 }
 
 /** What the panel keeps of a tree frame's `meta.custom` (the shared contract, minus the frame kind). */
-export type TreeMeta = Omit<TreeFrameCustom, 'collabFrame'>;
+export type TreeMeta = Omit<TreeFrameCustom, 'collabFrame'> & {
+  /** A subtree frame's root path (query `rootPath`), when the frame says. */
+  rootPath?: string;
+  /** Query `maxDepth`: levels kept below the subtree root, when the frame says. */
+  maxDepth?: number | null;
+  /** False when the subtree root does not exist (yet): the frame is empty. */
+  rootFound?: boolean;
+};
 
 export interface TreeModel {
   nodes: Map<string, TreeNodeModel>;
@@ -82,7 +94,69 @@ export function sortSiblings(model: TreeModel, list: string[]): void {
   }
 }
 
-/** Builds a model from nodes in pre-order (parents first); orphans (unknown parent) are dropped. */
+/** The child list `n` belongs in: its parent's, or the roots' (`''`) when the parent is absent. */
+export function listKeyOf(model: TreeModel, n: TreeNodeModel): string {
+  return n.parent !== '' && model.nodes.has(n.parent) ? n.parent : '';
+}
+
+/** Is `n` a root only because its parent is not in the model (a subtree root)? */
+export function isDetached(model: TreeModel, n: TreeNodeModel): boolean {
+  return n.parent !== '' && !model.nodes.has(n.parent);
+}
+
+/** Is `a` an ancestor of (or) `p` through parent links (bad input may make parent links loop)? */
+function isAncestor(model: TreeModel, a: string, p: string): boolean {
+  let q: string | undefined = p;
+  for (let guard = 0; q !== undefined && q !== '' && guard <= model.nodes.size; guard++) {
+    if (q === a) return true;
+    q = model.nodes.get(q)?.parent;
+  }
+  return false;
+}
+
+/**
+ * Moves detached roots whose parent is now in the model under that parent (after additions). Returns the
+ * parents whose lists changed (empty when nothing moved). O(roots).
+ */
+export function attachDetached(model: TreeModel): string[] {
+  const roots = model.childrenOf.get('');
+  if (!roots) return [];
+  const touched: string[] = [];
+  let kept: string[] | null = null;
+  for (let i = 0; i < roots.length; i++) {
+    const p = roots[i] as string;
+    const n = model.nodes.get(p);
+    if (n && n.parent !== '' && model.nodes.has(n.parent) && !isAncestor(model, p, n.parent)) {
+      kept ??= roots.slice(0, i);
+      const list = model.childrenOf.get(n.parent);
+      if (list) list.push(p);
+      else model.childrenOf.set(n.parent, [p]);
+      if (!touched.includes(n.parent)) touched.push(n.parent);
+    } else if (kept) kept.push(p);
+  }
+  if (kept) {
+    if (kept.length > 0) model.childrenOf.set('', kept);
+    else model.childrenOf.delete('');
+    for (const t of touched) sortSiblings(model, model.childrenOf.get(t) as string[]);
+  }
+  return touched;
+}
+
+/**
+ * The subtree a model shows, when it is one: the frame's `rootPath`, else the path of its only root when
+ * that root's parent is absent. '' for a whole document.
+ */
+export function subtreeRootOf(model: TreeModel): string {
+  if (model.meta.rootPath) return model.meta.rootPath;
+  const roots = model.childrenOf.get('') ?? [];
+  const only = roots.length === 1 ? model.nodes.get(roots[0] as string) : undefined;
+  return only && only.parent !== '' ? only.path : '';
+}
+
+/**
+ * Builds a model from nodes in pre-order (parents first). A node whose parent is not among the nodes is a
+ * root (a subtree frame's first row; paths stay absolute).
+ */
 export function buildModel(nodes: Iterable<TreeNodeModel>, meta: TreeMeta): TreeModel {
   const model: TreeModel = {
     nodes: new Map(),
@@ -91,14 +165,18 @@ export function buildModel(nodes: Iterable<TreeNodeModel>, meta: TreeMeta): Tree
     version: 1,
     structure: 1,
   };
+  let detached = false;
   for (const n of nodes) {
-    if (n.parent !== '' && !model.nodes.has(n.parent)) continue;
-    if (model.nodes.has(n.path)) continue;
+    if (model.nodes.has(n.path) || n.path === n.parent) continue;
+    const key = listKeyOf(model, n);
+    if (key === '' && n.parent !== '') detached = true;
     model.nodes.set(n.path, n);
-    const list = model.childrenOf.get(n.parent);
+    const list = model.childrenOf.get(key);
     if (list) list.push(n.path);
-    else model.childrenOf.set(n.parent, [n.path]);
+    else model.childrenOf.set(key, [n.path]);
   }
+  // Out of pre-order (a child before its parent): under its parent after all.
+  if (detached) attachDetached(model);
   return model;
 }
 

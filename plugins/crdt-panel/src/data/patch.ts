@@ -2,11 +2,21 @@
  * Tree patches (the inspect protocol's treePatch semantics): `added` nodes
  * (parents before children), `changed` node summaries, `removed` paths (a
  * removed path takes its whole subtree). `computePatch` gives the patch from
- * one state to another; `applyPatch` folds one into a model in place.
+ * one state to another; `applyPatch` folds one into a model in place. An added
+ * node whose parent is absent is a root (a subtree's root, see model.ts); one
+ * whose parent arrives later moves under it.
  */
 import { isPathWithin } from '@collabblocks/protocol';
 
-import { sameNode, sortSiblings, type TreeModel, type TreeNodeModel } from './model';
+import {
+  attachDetached,
+  isDetached,
+  listKeyOf,
+  sameNode,
+  sortSiblings,
+  type TreeModel,
+  type TreeNodeModel,
+} from './model';
 
 export interface TreePatch {
   ts: number;
@@ -30,6 +40,7 @@ export function patchPaths(p: TreePatch): string[] {
 function removeSubtree(model: TreeModel, path: string): void {
   const node = model.nodes.get(path);
   if (!node) return;
+  const key = listKeyOf(model, node);
   const stack = [path];
   while (stack.length > 0) {
     const p = stack.pop() as string;
@@ -40,28 +51,35 @@ function removeSubtree(model: TreeModel, path: string): void {
       model.childrenOf.delete(p);
     }
   }
-  const siblings = model.childrenOf.get(node.parent);
+  const siblings = model.childrenOf.get(key);
   if (siblings) {
     const i = siblings.indexOf(path);
     if (i >= 0) siblings.splice(i, 1);
-    if (siblings.length === 0) model.childrenOf.delete(node.parent);
+    if (siblings.length === 0) model.childrenOf.delete(key);
   }
 }
 
-/** Applies a patch to `model` in place (orphan additions are ignored). */
+/**
+ * Applies a patch to `model` in place. An added node whose parent is absent becomes a root (a subtree's
+ * root); roots whose parent the patch adds move under it.
+ */
 export function applyPatch(model: TreeModel, patch: TreePatch): TreeModel {
   for (const path of patch.removed) removeSubtree(model, path);
   const touchedParents = new Set<string>();
+  let detached = false;
   for (const n of patch.added) {
-    if (n.parent !== '' && !model.nodes.has(n.parent)) continue;
+    if (n.path === n.parent) continue;
     if (!model.nodes.has(n.path)) {
-      const list = model.childrenOf.get(n.parent);
+      const key = listKeyOf(model, n);
+      if (key === '' && n.parent !== '') detached = true;
+      const list = model.childrenOf.get(key);
       if (list) list.push(n.path);
-      else model.childrenOf.set(n.parent, [n.path]);
-      touchedParents.add(n.parent);
+      else model.childrenOf.set(key, [n.path]);
+      touchedParents.add(key);
     }
     model.nodes.set(n.path, n);
   }
+  if (patch.added.length > 0 && (detached || hasDetachedRoot(model))) attachDetached(model);
   for (const n of patch.changed) {
     const old = model.nodes.get(n.path);
     if (!old) continue;
@@ -77,6 +95,14 @@ export function applyPatch(model: TreeModel, patch: TreePatch): TreeModel {
   model.version++;
   if (patch.added.length > 0 || patch.removed.length > 0) model.structure++;
   return model;
+}
+
+function hasDetachedRoot(model: TreeModel): boolean {
+  for (const p of model.childrenOf.get('') ?? []) {
+    const n = model.nodes.get(p);
+    if (n && n.parent !== '') return true;
+  }
+  return false;
 }
 
 /** What a patch overwrote in a model: enough to put the model back (see `applyPatchUndoable`). */
@@ -107,7 +133,7 @@ export function applyPatchUndoable(model: TreeModel, patch: TreePatch): PatchUnd
   for (const path of patch.removed) {
     const node = model.nodes.get(path);
     if (!node) continue;
-    keepList(node.parent);
+    keepList(listKeyOf(model, node));
     const stack = [path];
     while (stack.length > 0) {
       const p = stack.pop() as string;
@@ -119,6 +145,17 @@ export function applyPatchUndoable(model: TreeModel, patch: TreePatch): PatchUnd
   for (const n of patch.added) {
     keepNode(n.path);
     keepList(n.parent);
+    if (n.parent !== '' && !model.nodes.has(n.parent)) keepList('');
+  }
+  // Roots that may move under a node the patch adds (see attachDetached).
+  if (patch.added.length > 0) {
+    for (const p of model.childrenOf.get('') ?? []) {
+      const n = model.nodes.get(p);
+      if (n && isDetached(model, n)) {
+        keepList('');
+        keepList(n.parent);
+      }
+    }
   }
   for (const n of patch.changed) keepNode(n.path);
   const undo: PatchUndo = {

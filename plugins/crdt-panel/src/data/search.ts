@@ -29,8 +29,9 @@ export function searchTree(model: TreeModel, query: string, limit = 50_000): Sea
     ) {
       matches.add(n.path);
       ordered.push(n.path);
+      // The match and its ancestors in the model (a subtree's root has none).
       let p: string | undefined = n.path;
-      while (p !== undefined && p !== '' && !visible.has(p)) {
+      while (p !== undefined && p !== '' && !visible.has(p) && model.nodes.has(p)) {
         visible.add(p);
         p = model.nodes.get(p)?.parent;
       }

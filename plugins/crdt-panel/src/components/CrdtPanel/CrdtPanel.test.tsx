@@ -197,6 +197,42 @@ describe('CrdtPanel', () => {
     expect(screen.getByTestId('crdt-summary').textContent).not.toContain('diff');
   });
 
+  it('shows a subtree frame (rootPath): its root as a root, the root path in the header, time travel', () => {
+    const sub = (title: string) => [
+      node('/root/items/3', 'Map', { children: 2 }),
+      node('/root/items/3/title', 'Text', { value: title, valueType: 'string' }),
+      node('/root/items/3/tags', 'Array', { children: 1 }),
+      node('/root/items/3/tags/0', 'value', { value: 'a', valueType: 'string' }),
+    ];
+    const custom = { rootPath: '/root/items/3', maxDepth: 2 };
+    const { rerender } = render(
+      <CrdtPanel {...props([treeFrame(sub('one'), { ts: 1000, ...custom })], { expandDepth: 5 })} />
+    );
+    expect(rowPaths()).toEqual(sub('one').map((n) => n.path));
+    expect(screen.getByTestId('crdt-summary').textContent).toContain(
+      'subtree /root/items/3 depth ≤ 2 · 4 nodes'
+    );
+    expect(document.querySelector('[data-path="/root/items/3"]')?.getAttribute('aria-level')).toBe('1');
+    // ← on the subtree root stays there (its parent is not in the frame).
+    const tree = screen.getByTestId('crdt-tree');
+    fireEvent.keyDown(tree, { key: 'Home' });
+    fireEvent.keyDown(tree, { key: 'ArrowLeft' });
+    fireEvent.keyDown(tree, { key: 'ArrowLeft' });
+    expect(document.querySelector('[aria-selected="true"]')?.getAttribute('data-path')).toBe('/root/items/3');
+    fireEvent.keyDown(tree, { key: 'ArrowRight' });
+    rerender(
+      <CrdtPanel
+        {...props([treeFrame(sub('two').slice(0, 2), { ts: 3000, ...custom })], { expandDepth: 5 })}
+      />
+    );
+    expect(rowPaths()).toEqual(['/root/items/3', '/root/items/3/title']);
+    act(() => {
+      fireEvent.change(screen.getByTestId('crdt-timeline-slider'), { target: { value: '2000' } });
+    });
+    expect(screen.getByText('"one"')).toBeTruthy();
+    expect(rowPaths()).toContain('/root/items/3/tags/0');
+  });
+
   it('keeps only the visible rows of a 20,000-node document in the DOM', () => {
     const nodes = bigDocument(20_000);
     render(<CrdtPanel {...props([treeFrame(nodes)], { expandDepth: 20 })} />);

@@ -10,7 +10,7 @@ import { Input, useStyles2 } from '@grafana/ui';
 
 import { diffTrees } from '../../data/diff';
 import { ancestorsOf, defaultExpanded, flattenTree } from '../../data/flatten';
-import type { TreeModel } from '../../data/model';
+import { subtreeRootOf, type TreeModel } from '../../data/model';
 import { searchTree } from '../../data/search';
 import { touches } from '../../data/updates';
 import { type CrdtPanelOptions, DEFAULT_OPTIONS } from '../../types';
@@ -201,6 +201,14 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   }
 
   const meta = model.meta;
+  // A subtree frame (query rootPath / maxDepth): which part of the document is shown.
+  const subtree = subtreeRootOf(model);
+  const scope = [
+    subtree ? `subtree ${subtree}${meta.rootFound === false ? ' not found' : ''}` : '',
+    typeof meta.maxDepth === 'number' ? `depth ≤ ${meta.maxDepth}` : '',
+  ]
+    .filter((x) => x !== '')
+    .join(' ');
   return (
     <div
       className={styles.root}
@@ -224,6 +232,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
         />
         <span className={styles.info} data-testid="crdt-summary">
           {meta.room && `${meta.room} · `}
+          {scope && `${scope} · `}
           {model.nodes.size} nodes
           {meta.truncated ? ` (of ${meta.total})` : ''}
           {search ? ` · ${search.matches.size} match${search.matches.size === 1 ? '' : 'es'}` : ''}

@@ -101,7 +101,7 @@ export function TreeView(props: TreeViewProps) {
           break;
         case 'ArrowLeft':
           if (hasKids && expanded.has(path)) onToggle(path);
-          else if (node && node.parent !== '') onSelect(node.parent);
+          else if (node && node.parent !== '' && model.nodes.has(node.parent)) onSelect(node.parent);
           break;
         case 'Enter':
         case ' ':
