@@ -156,7 +156,9 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
 
   const prune = async (): Promise<void> => {
     try {
-      const removed = await storage.prune(Date.now() - config.retentionMs);
+      const removed = await storage.prune(Date.now() - config.retentionMs, {
+        snapshotIntervalMs: config.retentionSnapshotIntervalMs,
+      });
       if (removed > 0) logger.info({ removed }, 'retention prune');
     } catch (err) {
       logger.warn({ err: (err as Error)?.message ?? String(err) }, 'retention prune failed');
