@@ -33,6 +33,11 @@ if (check) {
       `generated files differ from the committed ones (run npm run generate --prefix provisioning):`
     );
     for (const p of stale) console.error(`  ${p}`);
+    if (process.env.RUNBOOK_BASE_URL) {
+      console.error(
+        `(RUNBOOK_BASE_URL is set: the committed files use the default runbook base; unset it to check them)`
+      );
+    }
     process.exit(1);
   }
   process.stdout.write(`provisioning: ${files.size} generated files up to date\n`);

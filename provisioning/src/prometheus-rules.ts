@@ -18,7 +18,7 @@ import {
   SLOS,
   SLOW_WINDOWS,
   errorRatioRecord,
-  runbookPath,
+  runbookUrl,
   type AlertDef,
 } from './slo.js';
 import type { YamlValue } from './yaml.js';
@@ -48,7 +48,7 @@ export function alertLabels(a: AlertDef): Record<string, string> {
 }
 
 export function alertAnnotations(a: AlertDef): Record<string, string> {
-  return { summary: a.summary, description: a.description, runbook_url: runbookPath(a.name) };
+  return { summary: a.summary, description: a.description, runbook_url: runbookUrl(a.name) };
 }
 
 /** The recording rule groups Prometheus loads (provisioning/prometheus/rules/). */

@@ -111,8 +111,42 @@ export interface AlertDef {
   description: string;
 }
 
+/** The runbook of an alert in this repository. */
 export function runbookPath(alert: string): string {
   return `docs/runbooks/${alert}.md`;
+}
+
+/**
+ * Where the runbooks are served by default: the compose stack's `runbooks` service, which serves
+ * docs/runbooks read-only on http://localhost:8088 (docker/runbooks/server.mjs).
+ */
+export const DEFAULT_RUNBOOK_BASE_URL = 'http://localhost:8088';
+
+/**
+ * Base URL of the alerts' `runbook_url`: `RUNBOOK_BASE_URL` from the generator's environment, else the
+ * local default. Applied when generating, not by Grafana: Grafana expands environment variables in
+ * alert rule labels but not in annotations (grafana/grafana#84250). Absolute http(s), no query or
+ * fragment; a trailing slash is dropped. Anything else is a clear error.
+ */
+export function runbookBaseUrl(env: Record<string, string | undefined> = process.env): string {
+  const raw = env.RUNBOOK_BASE_URL?.trim() || DEFAULT_RUNBOOK_BASE_URL;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`RUNBOOK_BASE_URL must be an absolute http(s) URL, got ${JSON.stringify(raw)}`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username) {
+    throw new Error(
+      `RUNBOOK_BASE_URL must be an absolute http(s) URL without credentials, query or fragment, got ${JSON.stringify(raw)}`
+    );
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** The clickable runbook link of an alert (Grafana UI, Slack, PagerDuty): `<base>/<alert>.md`. */
+export function runbookUrl(alert: string, base: string = runbookBaseUrl()): string {
+  return `${base}/${alert}.md`;
 }
 
 function capital(id: SloId): string {

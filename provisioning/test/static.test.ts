@@ -29,7 +29,7 @@ import {
   metricNames,
   familyOf,
 } from '../src/promql.js';
-import { ALERTS, runbookPath } from '../src/slo.js';
+import { ALERTS, DEFAULT_RUNBOOK_BASE_URL, runbookPath, runbookUrl } from '../src/slo.js';
 import { asArray, asRecord, isRecord, loadYaml } from './yaml-load.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -366,8 +366,10 @@ describe('alerts', () => {
       const labels = asRecord(a.labels, 'labels');
       expect(String(ann.summary).length, name).toBeGreaterThan(10);
       expect(['page', 'ticket']).toContain(labels.severity);
-      expect(ann.runbook_url).toBe(runbookPath(name));
-      const runbook = p(String(ann.runbook_url));
+      // Absolute and clickable (Grafana, Slack, PagerDuty); the committed files use the default base.
+      expect(ann.runbook_url).toBe(runbookUrl(name, DEFAULT_RUNBOOK_BASE_URL));
+      expect(String(ann.runbook_url)).toMatch(/^https?:\/\/[^/]+\//);
+      const runbook = p(runbookPath(name));
       expect(existsSync(runbook), runbook).toBe(true);
       const text = readFileSync(runbook, 'utf8');
       expect(text).toContain(name);
