@@ -74,6 +74,8 @@ export const SLOS: readonly SloDef[] = [
     objective: 0.99,
     sli: `fraction of evaluations where the worst collab_ops_lag is below ${OPS_LAG_THRESHOLD}`,
     errorRatio: (w) => `1 - avg_over_time(${OPS_LAG_OK}[${w}])`,
+    // Deliberately a ticket, not a page: the design rates ops lag Sev-3 (Slack). A storage backlog loses
+    // nothing acknowledged (updates are applied only once durable); a storage outage pages via error rate.
     fastSeverity: 'ticket',
   },
 ];

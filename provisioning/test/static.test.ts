@@ -403,6 +403,18 @@ describe('alerts', () => {
     }
   });
 
+  it('severities: fast burns page except ops lag (design: Sev-3, Slack), whose runbooks say why', () => {
+    for (const a of ALERTS) {
+      if (a.slo === 'opslag') expect(a.severity, a.name).toBe('ticket');
+      else if (a.name.endsWith('BudgetBurnFast')) expect(a.severity, a.name).toBe('page');
+      if (a.slo === 'opslag') {
+        expect(readFileSync(p(runbookPath(a.name)), 'utf8'), a.name).toMatch(
+          /## Why a ticket, not a page[\s\S]*Sev-3/
+        );
+      }
+    }
+  });
+
   it('Grafana-managed rules mirror the Prometheus rules exactly', () => {
     expect(grafanaRules).toHaveLength(promAlerts.length);
     for (const a of promAlerts) {
