@@ -253,6 +253,11 @@ export function storageContract(target: ContractTarget): void {
       await storage.prune(1_000_000);
       expect(await storage.snapshotAtOrBefore('acme/s', 15)).toBeNull();
       expect((await storage.load('acme/s')).snapshot?.seq).toBe(2);
+      // The whole log is gone: an instant before the only snapshot cannot be rebuilt.
+      expect(await storage.readAfter('acme/s', 0, 10)).toEqual([]);
+      await expect(textAt(storage, 'acme/s', 15)).rejects.toMatchObject({ code: 'history_pruned' });
+      // A room that never existed is empty at any instant (not an error).
+      expect(await textAt(storage, 'acme/never', 15)).toBe('');
     });
 
     it('after a prune every instant inside the retention window rebuilds exactly (written day 0 and day 8, 7-day retention)', async () => {
