@@ -52,6 +52,7 @@ import {
   TreeReplay,
   validateReplayRange,
 } from './history.js';
+import { GateFullError, WorkGate } from './gate.js';
 import { createInspectMetrics, type InspectMetrics } from './metrics.js';
 import { InspectSession, type SessionHost, type Subscription } from './session.js';
 import { verifyInspectToken, type InspectVerifyResult } from './token.js';
@@ -89,6 +90,13 @@ export interface InspectBridgeOptions {
   treeGraceMs?: number;
   /** Per-session send queue bounds (defaults: DEFAULT_OUTBOX). */
   queue?: { maxQueuedBytes: number; maxQueuedMessages: number };
+  /**
+   * Pod-wide: documents rebuilt from storage at once (historyTree, stored
+   * state of rooms not loaded here), default 1, and how many more may wait,
+   * default 16 (beyond: `rate_limited`, "the pod is busy").
+   */
+  maxConcurrentRebuilds?: number;
+  maxQueuedRebuilds?: number;
 }
 
 const TRAFFIC_ROWS_PER_FLUSH = 200;
@@ -203,6 +211,8 @@ export class InspectBridge implements SessionHost {
   private roomsDirty = new Set<string>();
   private roomsDirtyTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Pod-wide cap on documents rebuilt from storage (synchronous applyUpdate + tree walk). */
+  readonly rebuilds: WorkGate;
 
   constructor(private readonly opts: InspectBridgeOptions) {
     this.pod = opts.pod;
@@ -211,6 +221,11 @@ export class InspectBridge implements SessionHost {
     this.pseudonymKey = createHmac('sha256', Buffer.from(opts.secret)).update('inspect-pseudonyms').digest();
     this.wss = new WebSocketServer({ noServer: true, maxPayload: INSPECT_LIMITS.maxClientMessageBytes });
     this.extension = this.createExtension();
+    this.rebuilds = new WorkGate(
+      opts.maxConcurrentRebuilds ?? 1,
+      opts.maxQueuedRebuilds ?? 16,
+      'history rebuilds'
+    );
     const every = (ms: number, fn: () => void): void => {
       const t = setInterval(() => {
         try {
@@ -620,9 +635,14 @@ export class InspectBridge implements SessionHost {
         sub.holding = [];
       } else {
         // Not loaded on this pod: the stored state (no live patches until it loads).
-        const doc = await loadStoredDoc(this.opts.storage, w.room);
-        nodes = treeOf(doc, new Map());
-        doc.destroy();
+        nodes = await this.rebuilds.run(async () => {
+          const doc = await loadStoredDoc(this.opts.storage, w.room);
+          try {
+            return treeOf(doc, new Map());
+          } finally {
+            doc.destroy();
+          }
+        });
       }
       const total = nodes.length;
       let sent = 0;
@@ -653,6 +673,10 @@ export class InspectBridge implements SessionHost {
     run().catch((err: unknown) => {
       if (sub.closed) return;
       sub.holding = null;
+      if (err instanceof GateFullError) {
+        session.error('rate_limited', `tree snapshot refused: ${err.message}`, { sub: sub.id });
+        return;
+      }
       session.error('storage_error', `tree snapshot failed: ${(err as Error)?.message ?? String(err)}`, {
         sub: sub.id,
       });
@@ -995,9 +1019,16 @@ export class InspectBridge implements SessionHost {
     try {
       const page = await readHistoryPage(this.opts.storage, msg);
       const live = this.opts.rooms.get(msg.room);
-      const doc = live ? live.doc : await loadStoredDoc(this.opts.storage, msg.room);
-      const entries = summarizeStored(page.entries, doc, session.scope === 'content');
-      if (!live) doc.destroy();
+      const entries = live
+        ? summarizeStored(page.entries, live.doc, session.scope === 'content')
+        : await this.rebuilds.run(async () => {
+            const doc = await loadStoredDoc(this.opts.storage, msg.room);
+            try {
+              return summarizeStored(page.entries, doc, session.scope === 'content');
+            } finally {
+              doc.destroy();
+            }
+          });
       session.sendControl({
         type: 'history',
         id: msg.id,
@@ -1019,8 +1050,12 @@ export class InspectBridge implements SessionHost {
     let replay: TreeReplay | null = null;
     try {
       if (msg.toTs !== undefined) validateReplayRange(msg.at, msg.toTs);
-      // The tree at `at` (same nodes as `treeOf`, but the walk is time-sliced).
-      replay = await TreeReplay.open(this.opts.storage, msg.room, msg.at);
+      // The tree at `at` (same nodes as `treeOf`, but the walk is time-sliced),
+      // one rebuild at a time per pod (a rebuild is synchronous applyUpdate work).
+      replay = await this.rebuilds.run(() =>
+        session.isOpen ? TreeReplay.open(this.opts.storage, msg.room, msg.at) : null
+      );
+      if (!replay) return;
       const nodes = replay.base();
       const { seq, seqTs } = replay;
       const content = session.scope === 'content';
@@ -1080,6 +1115,10 @@ export class InspectBridge implements SessionHost {
   }
 
   private historyFailed(session: InspectSession, id: string, err: unknown): void {
+    if (err instanceof GateFullError) {
+      session.error('rate_limited', err.message, { id });
+      return;
+    }
     if (err instanceof HistoryError) {
       session.error(err.code, err.message, { id });
       return;

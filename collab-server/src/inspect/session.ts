@@ -56,6 +56,14 @@ export interface SessionHost {
 
 /** Consecutive rejected requests (rate limit) after which the socket is closed. */
 const FLOOD_CLOSE_AFTER = 200;
+/**
+ * History requests (`history`, `historyTree`) run one at a time per session;
+ * this many more may wait, in order. Beyond that a request is refused at once
+ * (`rate_limited`, with its id).
+ */
+export const MAX_QUEUED_HISTORY = 4;
+
+type HistoryRequest = Extract<InspectClientMessage, { type: 'history' | 'historyTree' }>;
 
 export class InspectSession {
   org: string | null = null;
@@ -72,6 +80,8 @@ export class InspectSession {
   private rejectedInARow = 0;
   private authChain: Promise<void> = Promise.resolve();
   private authsInFlight = 0;
+  private historyRunning = false;
+  private readonly historyQueue: HistoryRequest[] = [];
 
   constructor(
     private readonly ws: WebSocket,
@@ -199,6 +209,7 @@ export class InspectSession {
       this.host.unsubscribe(sub);
     }
     this.subs.clear();
+    this.historyQueue.length = 0;
     // Let already queued control messages (the fatal error) go out before the close frame.
     this.outbox.drain();
     this.outbox.close();
@@ -309,11 +320,35 @@ export class InspectSession {
       case 'history':
       case 'historyTree': {
         if (!this.checkRoom(msg.room, msg.id)) return;
-        const run = msg.type === 'history' ? this.host.history(this, msg) : this.host.historyTree(this, msg);
-        run.catch(() => this.error('internal', 'history request failed', { id: msg.id }));
+        if (this.historyRunning && this.historyQueue.length >= MAX_QUEUED_HISTORY) {
+          this.error(
+            'rate_limited',
+            `one history request runs at a time per session and ${MAX_QUEUED_HISTORY} may wait; ` +
+              'this one was refused: send it again after a reply',
+            { id: msg.id }
+          );
+          return;
+        }
+        this.historyQueue.push(msg);
+        this.pumpHistory();
         return;
       }
     }
+  }
+
+  /** Starts the next queued history request when none is running. */
+  private pumpHistory(): void {
+    if (this.historyRunning || this.closed) return;
+    const msg = this.historyQueue.shift();
+    if (!msg) return;
+    this.historyRunning = true;
+    const run = msg.type === 'history' ? this.host.history(this, msg) : this.host.historyTree(this, msg);
+    run
+      .catch(() => this.error('internal', 'history request failed', { id: msg.id }))
+      .finally(() => {
+        this.historyRunning = false;
+        this.pumpHistory();
+      });
   }
 
   /** Room name valid and in the session's org; sends the error otherwise. */

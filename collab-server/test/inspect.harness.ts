@@ -1,0 +1,210 @@
+/**
+ * An inspect bridge in the test process, without a collab pod: an HTTP server
+ * on 127.0.0.1 (ephemeral port) whose upgrades go to `InspectBridge`, an
+ * in-memory `Storage` that counts calls (and can be slowed down), and a room
+ * registry the test fills with its own `Y.Doc` + `Awareness`. Hooks are driven
+ * by calling `bridge.extension.onUpdate(...)` etc. directly. For behaviour the
+ * way a pod does it, prefer `startPod()` (test/inspect.pod.test.ts).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import * as Y from 'yjs';
+import { Awareness } from 'y-protocols/awareness';
+import type { InspectScope } from '@collabblocks/protocol';
+import { InspectBridge, type InspectBridgeOptions, type InspectRoom } from '../src/inspect/bridge.js';
+import { mintInspectToken } from '../src/inspect/token.js';
+import type {
+  HistoryQuery,
+  LoadedRoom,
+  NewUpdate,
+  RoomStorageStats,
+  Snapshot,
+  Storage,
+  StoredUpdate,
+} from '../src/storage/types.js';
+import type { ConnectionInfo } from '../src/hooks.js';
+import { InspectClient } from './inspect.client.js';
+
+export const HARNESS_SECRET = new Uint8Array(Buffer.from('inspect-harness-secret-0123456789abcdef'));
+
+/** In-memory storage: a log and snapshots per room; counts calls; optional delay per call. */
+export class MemoryStorage implements Storage {
+  readonly kind = 'sqlite' as const;
+  readonly logs = new Map<string, StoredUpdate[]>();
+  readonly snapshots = new Map<string, Snapshot[]>();
+  readonly calls: Record<string, number> = {};
+  /** Storage calls running right now / at most at once. */
+  inFlight = 0;
+  peakInFlight = 0;
+  delayMs = 0;
+
+  private async call<T>(name: string, fn: () => T): Promise<T> {
+    this.calls[name] = (this.calls[name] ?? 0) + 1;
+    this.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    try {
+      if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+      return fn();
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private log(room: string): StoredUpdate[] {
+    let l = this.logs.get(room);
+    if (!l) {
+      l = [];
+      this.logs.set(room, l);
+    }
+    return l;
+  }
+
+  /** Appends synchronously (test setup). */
+  add(room: string, u: NewUpdate): number {
+    const l = this.log(room);
+    const seq = l.length + 1;
+    l.push({ ...u, seq });
+    return seq;
+  }
+
+  async init(): Promise<void> {}
+  append(room: string, updates: NewUpdate[]): Promise<number[]> {
+    return this.call('append', () => updates.map((u) => this.add(room, u)));
+  }
+  load(room: string): Promise<LoadedRoom> {
+    return this.call('load', () => ({ snapshot: null, updates: [...this.log(room)] }));
+  }
+  saveSnapshot(room: string, snapshot: Snapshot): Promise<void> {
+    return this.call('saveSnapshot', () => {
+      const list = this.snapshots.get(room) ?? [];
+      list.push(snapshot);
+      this.snapshots.set(room, list);
+    });
+  }
+  readRange(q: HistoryQuery): Promise<StoredUpdate[]> {
+    return this.call('readRange', () =>
+      this.log(q.room)
+        .filter((u) => u.ts >= q.fromTs && u.ts <= q.toTs)
+        .slice(0, q.limit)
+    );
+  }
+  readAfter(room: string, afterSeq: number, limit: number): Promise<StoredUpdate[]> {
+    return this.call('readAfter', () =>
+      this.log(room)
+        .filter((u) => u.seq > afterSeq)
+        .slice(0, limit)
+    );
+  }
+  snapshotAtOrBefore(room: string, ts: number): Promise<Snapshot | null> {
+    return this.call('snapshotAtOrBefore', () => {
+      const ok = (this.snapshots.get(room) ?? []).filter((s) => s.ts <= ts);
+      return ok[ok.length - 1] ?? null;
+    });
+  }
+  async prune(): Promise<number> {
+    return 0;
+  }
+  stats(): Promise<RoomStorageStats[]> {
+    return this.call('stats', () =>
+      [...this.logs].map(([room, log]) => ({
+        room,
+        org: room.split('/')[0] as string,
+        bytes: log.reduce((n, u) => n + u.update.byteLength, 0),
+        ops: log.length,
+        lastSeq: log.length,
+        lastTs: log[log.length - 1]?.ts ?? 0,
+      }))
+    );
+  }
+  async close(): Promise<void> {}
+}
+
+/** A loaded room for the bridge: a doc, its awareness and "local connections". */
+export class FakeRoom implements InspectRoom {
+  readonly doc = new Y.Doc();
+  readonly awareness = new Awareness(this.doc);
+  readonly connections = new Map<{ readonly info: ConnectionInfo }, Set<number>>();
+  constructor() {
+    // The pod's own awareness state is never set (as on a real pod).
+    this.awareness.setLocalState(null);
+  }
+  /** A local connection controlling these awareness client ids. */
+  connect(info: Partial<ConnectionInfo> & { id: string }, clientIds: number[]): ConnectionInfo {
+    const full: ConnectionInfo = {
+      room: 'x/x',
+      org: 'acme',
+      userPseudonym: `u_${info.id}`,
+      connectedAt: Date.now(),
+      ...info,
+    };
+    this.connections.set({ info: full }, new Set(clientIds));
+    return full;
+  }
+  destroy(): void {
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+}
+
+export interface Harness {
+  bridge: InspectBridge;
+  storage: MemoryStorage;
+  rooms: Map<string, FakeRoom>;
+  wsUrl: string;
+  server: Server;
+  token(scope?: InspectScope, ttlSeconds?: number, org?: string): Promise<string>;
+  /** Opens an inspect socket and authenticates it. */
+  inspector(scope?: InspectScope, ttlSeconds?: number): Promise<InspectClient>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  opts: Partial<Omit<InspectBridgeOptions, 'rooms' | 'storage'>> & { storage?: MemoryStorage } = {}
+): Promise<Harness> {
+  const storage = opts.storage ?? new MemoryStorage();
+  const rooms = new Map<string, FakeRoom>();
+  const { storage: _s, ...rest } = opts;
+  const bridge = new InspectBridge({
+    pod: 'harness',
+    secret: HARNESS_SECRET,
+    storage,
+    rooms,
+    podView: { pod: 'harness', rooms: () => [] },
+    logger: pino({ level: 'silent' }),
+    ...rest,
+  });
+  const server = createServer((_req, res) => {
+    res.statusCode = 404;
+    res.end();
+  });
+  server.on('upgrade', (req, socket, head) => bridge.handleUpgrade(req, socket, head as Buffer));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  const wsUrl = `ws://127.0.0.1:${port}`;
+  const clients: InspectClient[] = [];
+  const token = async (scope: InspectScope = 'content', ttlSeconds = 300, org = 'acme'): Promise<string> =>
+    (await mintInspectToken(HARNESS_SECRET, org, scope, ttlSeconds)).token;
+  return {
+    bridge,
+    storage,
+    rooms,
+    wsUrl,
+    server,
+    token,
+    async inspector(scope: InspectScope = 'content', ttlSeconds = 300) {
+      const c = await InspectClient.open(wsUrl);
+      clients.push(c);
+      const m = await c.auth(await token(scope, ttlSeconds));
+      if (m.type !== 'authenticated') throw new Error(`auth failed: ${JSON.stringify(m)}`);
+      return c;
+    },
+    async close() {
+      for (const c of clients) c.ws.terminate();
+      await bridge.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      for (const r of rooms.values()) r.destroy();
+    },
+  };
+}
