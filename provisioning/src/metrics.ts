@@ -38,6 +38,14 @@ export const POD_METRICS_OPTIONAL = [
 ] as const;
 
 /**
+ * Optional families that exist whenever the pods run as a cluster (Redis fan-out between pods sharing
+ * PostgreSQL): the live test requires them, and data in the panels reading them, when it runs one.
+ */
+export const POD_METRICS_CLUSTER = [
+  'collab_crosspod_lag_ms',
+] as const satisfies readonly (typeof POD_METRICS_OPTIONAL)[number][];
+
+/**
  * Families each pod reads from the storage all pods share (PostgreSQL): every pod exports the same
  * DB-wide figure per org, so an aggregation across pods must take one copy (`max by (org)`), not the
  * sum (which would count it once per pod).

@@ -4,8 +4,10 @@
  * them every second with our recording and alert rules loaded. Evaluates every
  * PromQL expression of every dashboard (variables substituted as Grafana
  * would) and every rule through the HTTP API: none may error, and the core
- * panels must return data. Also checks the variables resolve and that the pods
- * export the metric names the dashboards read.
+ * panels must return data (with a cluster, the cross-pod panels too). Also checks
+ * the variables resolve and that the pods export the metric names the dashboards
+ * read. Missing prerequisites (collab-server/dist, prometheus) fail the suite;
+ * PROVISIONING_SKIP_LIVE=1 skips it explicitly.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JsonObject } from '../src/dashboards/common.js';
 import { BUCKET_ZOOM } from '../src/dashboards/org-admin.js';
-import { POD_METRICS_OPTIONAL, POD_METRICS_REQUIRED } from '../src/metrics.js';
+import { POD_METRICS_CLUSTER, POD_METRICS_OPTIONAL, POD_METRICS_REQUIRED } from '../src/metrics.js';
 import { DASHBOARD_FILES, TEST_ALERT_RULES_FILE } from '../src/outputs.js';
 import { familyOf, metricNames, panelsOf, prometheusExprs, substitute, targetsOf } from '../src/promql.js';
 import { asArray, asRecord, isRecord, loadYaml } from './yaml-load.js';
@@ -32,13 +34,27 @@ const RULES = join(ROOT, 'provisioning/prometheus/rules/collab-slo.rules.yml');
 const ALERT_RULES = join(ROOT, TEST_ALERT_RULES_FILE);
 const JWT_SECRET = 'provisioning-live-test-secret-0123456789abcdef';
 const API_KEY = 'provisioning-live-test-key';
-/** Families that exist only when their feature is exercised (inspect sessions, pg backend, errors). */
-const OPTIONAL = new Set<string>(POD_METRICS_OPTIONAL);
-
 const haveDist = existsSync(POD_MAIN) && existsSync(SIM_MAIN);
 const havePrometheus = spawnSync('prometheus', ['--version']).status === 0;
 /** Shared Redis needs shared storage: both or neither (then two single pods on SQLite). */
 const haveCluster = spawnSync('redis-server', ['--version']).status === 0 && findPgBinDir() !== null;
+/**
+ * Missing prerequisites fail the suite (CI must not pass without the live test); skipping needs the
+ * explicit PROVISIONING_SKIP_LIVE=1.
+ */
+const SKIP_LIVE = process.env.PROVISIONING_SKIP_LIVE === '1';
+const missing = [
+  ...(haveDist ? [] : ['collab-server/dist (npm run build -w collab-server)']),
+  ...(havePrometheus ? [] : ['prometheus on PATH (scripts/ensure-system-deps.sh)']),
+];
+const runLive = missing.length === 0 && !SKIP_LIVE;
+/**
+ * Families that exist only when their feature is exercised (inspect sessions, errors) — minus the
+ * cluster families when the pods run as a cluster: then an empty cross-pod panel is a failure.
+ */
+const OPTIONAL = new Set<string>(
+  POD_METRICS_OPTIONAL.filter((m) => !(haveCluster && (POD_METRICS_CLUSTER as readonly string[]).includes(m)))
+);
 
 interface Proc {
   name: string;
@@ -189,7 +205,7 @@ const dashboards = Object.entries(DASHBOARD_FILES).map(([file]) => ({
   dash: JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as JsonObject,
 }));
 
-describe.skipIf(!haveDist || !havePrometheus)('live: pods + simulator + Prometheus with our rules', () => {
+describe.skipIf(!runLive)('live: pods + simulator + Prometheus with our rules', () => {
   beforeAll(async () => {
     tmp = mkdtempSync(join(os.tmpdir(), 'prov-live-'));
     otlpSink = createHttpServer((req, res) => {
@@ -313,10 +329,14 @@ describe.skipIf(!haveDist || !havePrometheus)('live: pods + simulator + Promethe
   it('the pods export every metric family the dashboards rely on', async () => {
     const text = await (await fetch(`http://${podUrls[0]}/metrics`)).text();
     const families = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
-    const missing = POD_METRICS_REQUIRED.filter((m) => !families.has(m));
+    const required = [...POD_METRICS_REQUIRED, ...(haveCluster ? POD_METRICS_CLUSTER : [])];
+    const absent = required.filter((m) => !families.has(m));
     const optional = POD_METRICS_OPTIONAL.filter((m) => families.has(m));
-    report(`pod-a /metrics: ${families.size} families; optional present: ${optional.join(', ') || 'none'}`);
-    expect(missing, `missing on pod-a /metrics`).toEqual([]);
+    report(
+      `pod-a /metrics (${haveCluster ? 'cluster: Redis + PostgreSQL' : 'two single pods on SQLite'}): ` +
+        `${families.size} families; optional present: ${optional.join(', ') || 'none'}`
+    );
+    expect(absent, `missing on pod-a /metrics`).toEqual([]);
     expect(text).toMatch(/\bpod="pod-a"/);
   });
 
@@ -498,8 +518,14 @@ describe.skipIf(!haveDist || !havePrometheus)('live: pods + simulator + Promethe
   }, 40_000);
 });
 
-if (!haveDist || !havePrometheus) {
-  describe('live (prerequisites missing)', () => {
-    it.skip('needs collab-server/dist (npm run build) and prometheus (scripts/ensure-system-deps.sh)', () => {});
+if (!runLive) {
+  describe('live (not run)', () => {
+    if (SKIP_LIVE) {
+      it.skip('skipped on request (PROVISIONING_SKIP_LIVE=1)', () => {});
+    } else {
+      it('has its prerequisites (set PROVISIONING_SKIP_LIVE=1 to skip the live test explicitly)', () => {
+        expect.fail(`live test cannot run, missing: ${missing.join('; ')}`);
+      });
+    }
   });
 }
