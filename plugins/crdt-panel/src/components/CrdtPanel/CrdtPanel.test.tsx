@@ -4,11 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { type DataFrame, type PanelProps, LoadingState, dateTime } from '@grafana/data';
 
 import { bigDocument, node, stepsFrame, treeFrame } from '../../data/testing';
+import { COLLAB_FRAME_KIND_KEY } from '@collabblocks/protocol';
+import { createDataFrame, FieldType } from '@grafana/data';
 import { plugin } from '../../module';
 import { type CrdtPanelOptions, DEFAULT_OPTIONS } from '../../types';
 import { CrdtPanel } from './CrdtPanel';
 
-function props(series: DataFrame[], extra: Partial<CrdtPanelOptions> = {}): PanelProps<CrdtPanelOptions> {
+function props(
+  series: DataFrame[],
+  extra: Partial<CrdtPanelOptions> = {},
+  over: Partial<PanelProps<CrdtPanelOptions>> = {}
+): PanelProps<CrdtPanelOptions> {
   const timeRange = { from: dateTime(0), to: dateTime(10_000), raw: { from: 'a', to: 'b' } };
   return {
     id: 1,
@@ -27,6 +33,7 @@ function props(series: DataFrame[], extra: Partial<CrdtPanelOptions> = {}): Pane
     onFieldConfigChange: () => undefined,
     replaceVariables: (s: string) => s,
     onChangeTimeRange: () => undefined,
+    ...over,
   };
 }
 
@@ -231,6 +238,44 @@ describe('CrdtPanel', () => {
     });
     expect(screen.getByText('"one"')).toBeTruthy();
     expect(rowPaths()).toContain('/root/items/3/tags/0');
+  });
+
+  it("formats every instant in the dashboard's time zone", () => {
+    const t0 = Date.parse('2026-01-01T10:00:00Z');
+    const timeRange = { from: dateTime(t0 - 60_000), to: dateTime(t0 + 60_000), raw: { from: 'a', to: 'b' } };
+    const nodes = doc('one').map((n) => (n.path === '/doc/title' ? { ...n, lastTime: t0 + 1_500 } : n));
+    const updates = createDataFrame({
+      refId: 'U',
+      meta: { custom: { [COLLAB_FRAME_KIND_KEY]: 'updates', room: 'acme/doc' } },
+      fields: [
+        { name: 'timestamp', type: FieldType.time, values: [t0 + 2_250] },
+        { name: 'id', type: FieldType.string, values: ['u1'] },
+        { name: 'paths', type: FieldType.string, values: ['["/doc/title"]'] },
+      ],
+    });
+    const series = [treeFrame(nodes, { ts: t0 }, 'historyTree'), updates];
+    // Asia/Tokyo is UTC+9 all year.
+    render(
+      <CrdtPanel
+        {...props(
+          series,
+          {},
+          { timeZone: 'Asia/Tokyo', timeRange, data: { ...props(series).data, timeRange } }
+        )}
+      />
+    );
+    const title = document.querySelector('[data-path="/doc/title"]');
+    expect(title?.textContent).toContain('42:3 19:00:01');
+    expect(screen.getByTestId('crdt-updates').textContent).toContain('19:00:02.250');
+    fireEvent.click(title as Element);
+    expect(screen.getByTestId('crdt-details').textContent).toContain('2026-01-01 19:00:01.500');
+    act(() => {
+      fireEvent.change(screen.getByTestId('crdt-timeline-slider'), { target: { value: String(t0 + 1_000) } });
+    });
+    expect(screen.getByTestId('crdt-instant').textContent).toBe('2026-01-01 19:00:01.000');
+    expect(screen.getByTestId('crdt-state-status').textContent).toBe('pod state at 19:00:00.000');
+    fireEvent.click(screen.getByText('Compare from here'));
+    expect(screen.getByText(/Diff from 19:00:01\.000/)).toBeTruthy();
   });
 
   it('keeps only the visible rows of a 20,000-node document in the DOM', () => {

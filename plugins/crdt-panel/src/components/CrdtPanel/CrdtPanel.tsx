@@ -15,7 +15,8 @@ import { searchTree } from '../../data/search';
 import { touches } from '../../data/updates';
 import { type CrdtPanelOptions, DEFAULT_OPTIONS } from '../../types';
 import { NodeDetails } from '../NodeDetails/NodeDetails';
-import { fmtInstant, Timeline } from '../Timeline/Timeline';
+import { fmtTimeMs } from '../format';
+import { Timeline } from '../Timeline/Timeline';
 import { TreeView } from '../TreeView/TreeView';
 import { UpdateList } from '../UpdateList/UpdateList';
 import { PanelStore } from './ingest';
@@ -26,7 +27,7 @@ const MAX_FLASH = 5_000;
 const NO_FLASH = new Map<string, number>();
 
 export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
-  const { data, width, height, timeRange } = props;
+  const { data, width, height, timeRange, timeZone } = props;
   const options = { ...DEFAULT_OPTIONS, ...props.options };
   const styles = useStyles2(getStyles);
   const store = useRef<PanelStore | null>(null);
@@ -185,7 +186,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
       : travelled.before
         ? 'earliest known state'
         : travelled.source === 'keyframe'
-          ? `pod state at ${fmtInstant(travelled.ts).slice(11)}`
+          ? `pod state at ${fmtTimeMs(travelled.ts, timeZone)}`
           : 'watched live';
 
   const sideW = options.showSide && width >= 560 ? Math.min(320, Math.round(width * 0.34)) : 0;
@@ -251,6 +252,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
           width={treeW}
           height={bodyH}
           showValues={options.showValues}
+          timeZone={timeZone}
           flash={{
             at: travelAt === null ? flashRef.current : NO_FLASH,
             ms: options.flashMs,
@@ -267,10 +269,11 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
               updates={s.updates}
               selectedId={selectedUpdate}
               height={Math.max(40, bodyH - 150)}
+              timeZone={timeZone}
               onSelect={onSelectUpdate}
               onTravel={setTravelAt}
             />
-            <NodeDetails model={model} path={selected} />
+            <NodeDetails model={model} path={selected} timeZone={timeZone} />
           </div>
         )}
       </div>
@@ -284,6 +287,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
         exactRanges={exactRanges}
         status={travelStatus}
         width={width}
+        timeZone={timeZone}
         onTravel={setTravelAt}
         onCompare={setCompareAt}
       />

@@ -1,11 +1,12 @@
 /** The selected node: its summary, value, copy path and JSON export of its subtree. */
 import React, { useState } from 'react';
 import { css } from '@emotion/css';
-import { type GrafanaTheme2 } from '@grafana/data';
+import { type GrafanaTheme2, type TimeZone } from '@grafana/data';
 import { Button, useStyles2 } from '@grafana/ui';
 
 import { subtreeJsonText } from '../../data/exportJson';
 import type { TreeModel } from '../../data/model';
+import { fmtInstant } from '../format';
 
 export async function copyText(text: string): Promise<boolean> {
   try {
@@ -46,7 +47,16 @@ export function exportFileName(room: string, path: string): string {
   return `${base || 'document'}.json`;
 }
 
-export function NodeDetails({ model, path }: { model: TreeModel; path: string | null }) {
+export function NodeDetails({
+  model,
+  path,
+  timeZone,
+}: {
+  model: TreeModel;
+  path: string | null;
+  /** The dashboard's time zone. */
+  timeZone?: TimeZone;
+}) {
   const styles = useStyles2(getStyles);
   const [copied, setCopied] = useState<string | null>(null);
   const n = path === null ? undefined : model.nodes.get(path);
@@ -70,7 +80,7 @@ export function NodeDetails({ model, path }: { model: TreeModel; path: string | 
             <span>last</span>
             <span>
               {n.lastClient !== null
-                ? `client ${n.lastClient} clock ${n.lastClock ?? '?'} ${n.lastTime ? new Date(n.lastTime).toISOString() : ''}`
+                ? `client ${n.lastClient} clock ${n.lastClock ?? '?'} ${n.lastTime !== null ? fmtInstant(n.lastTime, timeZone) : ''}`
                 : '—'}
             </span>
           </div>

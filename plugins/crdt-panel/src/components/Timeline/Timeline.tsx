@@ -5,8 +5,10 @@
  */
 import React from 'react';
 import { css } from '@emotion/css';
-import { type GrafanaTheme2 } from '@grafana/data';
+import { type GrafanaTheme2, type TimeZone } from '@grafana/data';
 import { Button, useStyles2 } from '@grafana/ui';
+
+import { fmtInstant, fmtTimeMs } from '../format';
 
 export interface TimelineProps {
   from: number;
@@ -23,12 +25,10 @@ export interface TimelineProps {
   /** What the shown state is ("replayed from pod log", "earliest known state", …); null when live. */
   status?: string | null;
   width: number;
+  /** The dashboard's time zone. */
+  timeZone?: TimeZone;
   onTravel: (t: number | null) => void;
   onCompare: (t: number | null) => void;
-}
-
-export function fmtInstant(t: number): string {
-  return new Date(t).toISOString().replace('T', ' ').slice(0, 23);
 }
 
 /** Previous/next instant strictly before/after `t`, or undefined. */
@@ -129,7 +129,7 @@ export function Timeline(props: TimelineProps) {
           Live
         </Button>
         <span className={styles.label} data-testid="crdt-instant">
-          {at === null ? 'live' : fmtInstant(at)}
+          {at === null ? 'live' : fmtInstant(at, props.timeZone)}
         </span>
         {at !== null && props.status && (
           <span className={styles.status} data-testid="crdt-state-status">
@@ -143,7 +143,7 @@ export function Timeline(props: TimelineProps) {
           </Button>
         ) : (
           <Button size="sm" variant="secondary" icon="times" onClick={() => props.onCompare(null)}>
-            Diff from {fmtInstant(compareAt).slice(11)}
+            Diff from {fmtTimeMs(compareAt, props.timeZone)}
           </Button>
         )}
       </div>

@@ -5,13 +5,14 @@
  */
 import React, { useCallback, useEffect, useRef, useState } from 'react';
 import { css, cx, keyframes } from '@emotion/css';
-import { type GrafanaTheme2 } from '@grafana/data';
+import { type GrafanaTheme2, type TimeZone } from '@grafana/data';
 import { useStyles2, useTheme2 } from '@grafana/ui';
 
 import type { DiffKind } from '../../data/diff';
 import type { FlatRows } from '../../data/flatten';
 import type { TreeModel, TreeNodeModel } from '../../data/model';
 import { ROW_HEIGHT } from '../../types';
+import { fmtTime } from '../format';
 import { badgeFor } from './icons';
 
 export interface TreeViewProps {
@@ -22,6 +23,8 @@ export interface TreeViewProps {
   width: number;
   height: number;
   showValues: boolean;
+  /** The dashboard's time zone (last change times). */
+  timeZone?: TimeZone;
   /** Paths flashing now → when they changed (the stamp restarts the animation). */
   flash: { at: ReadonlyMap<string, number>; ms: number };
   /** Highlighted by the selected update: exact or on the way. */
@@ -40,12 +43,6 @@ function preview(n: TreeNodeModel): string {
   if (n.value === '') return n.nodeName ? `<${n.nodeName}>` : '';
   const v = n.value.length > 120 ? `${n.value.slice(0, 120)}…` : n.value;
   return n.valueType === 'string' || n.type === 'Text' || n.type === 'XmlText' ? JSON.stringify(v) : v;
-}
-
-function shortTime(ms: number | null): string {
-  if (ms === null) return '';
-  const d = new Date(ms);
-  return d.toISOString().slice(11, 19);
 }
 
 export function TreeView(props: TreeViewProps) {
@@ -144,6 +141,7 @@ export function TreeView(props: TreeViewProps) {
         match={props.matches?.has(path) ?? false}
         showValues={props.showValues}
         showStats={showStats}
+        timeZone={props.timeZone}
         badge={badge.label}
         badgeColor={colorOf(badge.color)}
         styles={styles}
@@ -193,6 +191,7 @@ interface RowProps {
   match: boolean;
   showValues: boolean;
   showStats: boolean;
+  timeZone: TimeZone | undefined;
   badge: string;
   badgeColor: string;
   styles: Styles;
@@ -256,7 +255,9 @@ const Row = React.memo(function Row(p: RowProps) {
             {n.deleted}
           </span>
           <span title="last change: client:clock time" className={styles.last}>
-            {n.lastClient !== null ? `${n.lastClient}:${n.lastClock ?? ''} ${shortTime(n.lastTime)}` : ''}
+            {n.lastClient !== null
+              ? `${n.lastClient}:${n.lastClock ?? ''} ${fmtTime(n.lastTime, p.timeZone)}`
+              : ''}
           </span>
         </span>
       )}

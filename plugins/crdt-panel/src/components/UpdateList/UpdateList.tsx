@@ -1,15 +1,18 @@
 /** Recent update summaries (newest first); selecting one highlights the paths it touched. */
 import React from 'react';
 import { css, cx } from '@emotion/css';
-import { type GrafanaTheme2 } from '@grafana/data';
+import { type GrafanaTheme2, type TimeZone } from '@grafana/data';
 import { IconButton, useStyles2 } from '@grafana/ui';
 
 import type { UpdateEntry } from '../../data/updates';
+import { fmtTimeMs } from '../format';
 
 export interface UpdateListProps {
   updates: UpdateEntry[];
   selectedId: string | null;
   height: number;
+  /** The dashboard's time zone. */
+  timeZone?: TimeZone;
   onSelect: (id: string | null) => void;
   onTravel: (t: number) => void;
 }
@@ -21,6 +24,7 @@ export const UpdateList = React.memo(function UpdateList({
   updates,
   selectedId,
   height,
+  timeZone,
   onSelect,
   onTravel,
 }: UpdateListProps) {
@@ -45,7 +49,7 @@ export const UpdateList = React.memo(function UpdateList({
           }}
         >
           <div className={styles.line}>
-            <span>{new Date(u.ts).toISOString().slice(11, 23)}</span>
+            <span>{fmtTimeMs(u.ts, timeZone)}</span>
             <span className={styles.who}>
               {u.user || (u.clientId !== null ? `client ${u.clientId}` : u.origin)}
             </span>
