@@ -29,7 +29,7 @@ import {
   metricNames,
   familyOf,
 } from '../src/promql.js';
-import { ALERTS, DEFAULT_RUNBOOK_BASE_URL, runbookPath, runbookUrl } from '../src/slo.js';
+import { ALERTS, BURN_PAIRS, DEFAULT_RUNBOOK_BASE_URL, runbookPath, runbookUrl } from '../src/slo.js';
 import { asArray, asRecord, isRecord, loadYaml } from './yaml-load.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -348,6 +348,20 @@ describe('dashboard content', () => {
       expect(mine.some((e) => e.startsWith('1 - slo:sli_error:ratio_rate30d'))).toBe(true);
       expect(mine.some((e) => e.includes('ratio_rate30d') && e.includes('/ on(slo)'))).toBe(true);
       expect(mine.filter((e) => e.includes('/ on(slo)')).length).toBeGreaterThanOrEqual(5);
+    }
+  });
+
+  it('SLO burn-rate panels plot every window the burn-rate alerts use (5m, 30m, 1h, 2h, 6h, 1d, 3d)', () => {
+    const slo = byUid.get('collab-slos')!;
+    const burnPanels = panelsOf(slo).filter((x) => String(x.title).startsWith('Burn rate'));
+    expect(burnPanels).toHaveLength(4);
+    const alertWindows = new Set(
+      [...BURN_PAIRS.fast, ...BURN_PAIRS.slow].flatMap((pair) => [pair.long, pair.short])
+    );
+    expect([...alertWindows].sort()).toEqual(['1d', '1h', '2h', '30m', '3d', '5m', '6h']);
+    for (const x of burnPanels) {
+      const plotted = targetsOf(x).map((t) => /ratio_rate(\w+)\{/.exec(String(t.expr))?.[1]);
+      for (const w of alertWindows) expect(plotted, `${String(x.title)}: ${w}`).toContain(w);
     }
   });
 });

@@ -6,6 +6,7 @@ import {
   OBJECTIVE_RECORD,
   PRESENCE_P95,
   SLOS,
+  SLO_WINDOWS,
   errorRatioRecord,
   type SloWindow,
 } from '../slo.js';
@@ -25,7 +26,10 @@ const STAT_OPTS = {
   colorMode: 'value',
 } as const;
 
-const BURN_WINDOWS: SloWindow[] = ['5m', '1h', '6h', '1d', '3d'];
+/** Every window a burn-rate alert reads (both windows of every pair), shortest first. */
+export const BURN_WINDOWS: readonly SloWindow[] = SLO_WINDOWS.filter((w) =>
+  [...BURN_PAIRS.fast, ...BURN_PAIRS.slow].some((p) => p.long === w || p.short === w)
+);
 
 export function slosDashboard(): JsonObject {
   const l = new Layout();
