@@ -21,6 +21,7 @@ import {
   FRAME_LIMITS,
   parseRoomName,
   type CollabQueryType,
+  type CollabVariableQueryModel,
   type InspectScope,
 } from '@collabblocks/protocol';
 
@@ -40,15 +41,9 @@ import { fetchRooms, historyQuery, roomsQuery } from './query/oneShot';
 import { PodPool } from './stream/pool';
 import { browserSocketFactory, type SocketFactory } from './stream/socket';
 import { HttpStatusError, type TokenFetcher, TokenSource } from './stream/tokens';
-import {
-  ANNOTATIONS_QUERY_TYPE,
-  type CollabJsonData,
-  type CollabQuery,
-  type CollabVariableQuery,
-  QUERY_DEFAULTS,
-} from './types';
+import { ANNOTATIONS_QUERY_TYPE, type CollabJsonData, type CollabQuery, QUERY_DEFAULTS } from './types';
 import { runTestDatasource } from './testDatasource';
-import { variableValues } from './variables';
+import { CollabVariableSupport, toVariableQuery, variableValues } from './variables';
 
 export type { CollabJsonData, CollabQuery, CollabSecureJsonData } from './types';
 
@@ -122,6 +117,7 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
       lingerMs: deps.lingerMs ?? 1000,
     });
     this.annotations = this.annotationSupport();
+    this.variables = new CollabVariableSupport(this);
   }
 
   override getDefaultQuery(): Partial<CollabQuery> {
@@ -284,11 +280,12 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
     return runTestDatasource(this);
   }
 
+  /** Values of a variable query (any stored shape, see toVariableQuery); also the editors' suggestions. */
   override async metricFindQuery(
-    query: CollabVariableQuery | string,
+    query: CollabVariableQueryModel | string,
     options?: { scopedVars?: ScopedVars }
   ): Promise<MetricFindValue[]> {
-    const q: CollabVariableQuery = typeof query === 'string' ? { kind: 'rooms', org: query } : query;
+    const q = toVariableQuery(query);
     const org = getTemplateSrv()
       .replace(q.org ?? '', options?.scopedVars ?? {})
       .trim();
@@ -303,7 +300,7 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
       const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       throw new Error(`no pod answered: ${(first?.reason as Error)?.message ?? 'unknown error'}`);
     }
-    return variableValues(q.kind ?? 'rooms', ok, org);
+    return variableValues(q.kind, ok, org);
   }
 
   /** Closes every pod socket (called when the instance is replaced). */

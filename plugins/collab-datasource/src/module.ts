@@ -2,10 +2,10 @@ import { DataSourcePlugin } from '@grafana/data';
 
 import { ConfigEditor } from './components/ConfigEditor';
 import { QueryEditor } from './components/QueryEditor';
-import { VariableQueryEditor } from './components/VariableQueryEditor';
 import { CollabDataSource } from './datasource';
 import type { CollabJsonData, CollabQuery, CollabSecureJsonData } from './types';
 
+// Query variables: CollabDataSource.variables (CollabVariableSupport in variables.ts, a typed editor and query).
 export const plugin = new DataSourcePlugin<
   CollabDataSource,
   CollabQuery,
@@ -13,5 +13,4 @@ export const plugin = new DataSourcePlugin<
   CollabSecureJsonData
 >(CollabDataSource)
   .setConfigEditor(ConfigEditor)
-  .setQueryEditor(QueryEditor)
-  .setVariableQueryEditor(VariableQueryEditor);
+  .setQueryEditor(QueryEditor);

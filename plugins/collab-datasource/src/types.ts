@@ -10,7 +10,13 @@ export type CollabQuery = Omit<CollabQueryModel, 'queryType'> &
     queryType: CollabQueryType | typeof ANNOTATIONS_QUERY_TYPE;
   };
 
-export type CollabVariableQuery = CollabVariableQueryModel & { refId?: string };
+/**
+ * A variable query as Grafana stores it (`templating.list[].query`): the shared model plus DataQuery (refId).
+ * `query` is a readable summary ("rooms of acme") the editor writes so that Grafana shows it as the variable's
+ * definition; it is never read when running. Older dashboards stored `{ kind, org }` without refId, or a
+ * plain string (= the org of a rooms query): `toVariableQuery()` (variables.ts) reads every shape.
+ */
+export type CollabVariableQuery = CollabVariableQueryModel & DataQuery & { query?: string };
 
 export interface CollabJsonData extends DataSourceJsonData {
   /** Pod base URLs (http/https); the datasource fans in from every one of them. */

@@ -1,48 +1,66 @@
-import type { ChangeEvent } from 'react';
-import type { SelectableValue } from '@grafana/data';
-import { InlineField, InlineFieldRow, Input, RadioButtonGroup } from '@grafana/ui';
+import type { QueryEditorProps, SelectableValue } from '@grafana/data';
+import { InlineField, InlineFieldRow, RadioButtonGroup } from '@grafana/ui';
 import { COLLAB_VARIABLE_KINDS, type CollabVariableKind } from '@collabblocks/protocol';
 
-import type { CollabVariableQuery } from '../types';
+import type { CollabDataSource } from '../datasource';
+import type { CollabJsonData, CollabQuery, CollabVariableQuery } from '../types';
+import { describeVariableQuery, toVariableQuery } from '../variables';
+import { SuggestCombobox } from './SuggestCombobox';
 
-interface Props {
-  query: CollabVariableQuery | string;
-  onChange: (query: CollabVariableQuery, definition: string) => void;
-}
+/** The editor of CollabVariableSupport (Grafana's variable editor renders it with the variable's query). */
+export type VariableQueryEditorProps = QueryEditorProps<
+  CollabDataSource,
+  CollabQuery,
+  CollabJsonData,
+  CollabVariableQuery
+>;
 
 const KIND_OPTIONS: Array<SelectableValue<CollabVariableKind>> = COLLAB_VARIABLE_KINDS.map((k) => ({
   value: k,
   label: k[0]?.toUpperCase() + k.slice(1),
 }));
 
-/** Variable query: orgs, rooms (optionally of one org) or pods. */
-export function VariableQueryEditor({ query, onChange }: Props) {
-  const q: CollabVariableQuery = typeof query === 'string' ? { kind: 'rooms', org: query } : query;
-  const kind = q.kind ?? 'rooms';
-  const emit = (next: CollabVariableQuery) =>
-    onChange(next, `${next.kind}${next.kind === 'rooms' && next.org ? ` of ${next.org}` : ''}`);
+/**
+ * Variable query: orgs, rooms (optionally of one org) or pods. Reads any stored shape (see toVariableQuery) and
+ * writes the current one, so an older dashboard's variable is migrated on its first edit.
+ */
+export function VariableQueryEditor({ datasource, query, onChange }: VariableQueryEditorProps) {
+  let q: CollabVariableQuery;
+  let problem: string | undefined;
+  try {
+    q = toVariableQuery(query);
+  } catch (err) {
+    problem = (err as Error).message;
+    q = toVariableQuery(undefined);
+  }
+  const emit = (next: CollabVariableQuery) => {
+    const clean = toVariableQuery({ ...next, query: undefined });
+    onChange({ ...clean, query: describeVariableQuery(clean) });
+  };
   return (
     <InlineFieldRow>
-      <InlineField label="Values" labelWidth={12}>
+      <InlineField label="Values" labelWidth={12} invalid={problem !== undefined} error={problem}>
         <RadioButtonGroup<CollabVariableKind>
           options={KIND_OPTIONS}
-          value={kind}
-          onChange={(v) => emit({ ...q, kind: v })}
+          value={q.kind}
+          onChange={(kind) => emit({ ...q, kind })}
         />
       </InlineField>
-      {kind === 'rooms' && (
+      {q.kind === 'rooms' && (
         <InlineField
           label="Org"
           labelWidth={8}
           htmlFor="collab-ds-var-org"
-          tooltip="Only rooms of this org (variables allowed)"
+          tooltip="Only rooms of this org (variables allowed); empty = every org"
         >
-          <Input
+          <SuggestCombobox
             id="collab-ds-var-org"
-            width={20}
+            kind="orgs"
+            datasource={datasource}
+            width={24}
             placeholder="any"
             value={q.org ?? ''}
-            onChange={(e: ChangeEvent<HTMLInputElement>) => emit({ ...q, org: e.currentTarget.value })}
+            onChange={(org) => emit({ ...q, org })}
           />
         </InlineField>
       )}

@@ -1,9 +1,10 @@
-import { describe, expect, it, vi } from 'vitest';
-import { fireEvent, render, screen } from '@testing-library/react';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import type { DataSourceSettings } from '@grafana/data';
 
 import type { CollabDataSource } from '../datasource';
-import type { CollabJsonData, CollabQuery, CollabSecureJsonData } from '../types';
+import type { CollabJsonData, CollabQuery, CollabSecureJsonData, CollabVariableQuery } from '../types';
+import { VARIABLE_REF_ID } from '../variables';
 import { ConfigEditor } from './ConfigEditor';
 import { QueryEditor } from './QueryEditor';
 import { VariableQueryEditor } from './VariableQueryEditor';
@@ -64,6 +65,55 @@ describe('ConfigEditor', () => {
   });
 });
 
+// Combobox needs a little layout that jsdom lacks: canvas measureText (menu width; the shared setup returns no
+// context), IntersectionObserver (menu placement) and element sizes (its virtualised list renders what fits).
+const realGetContext = HTMLCanvasElement.prototype.getContext;
+const realRect = Element.prototype.getBoundingClientRect;
+beforeAll(() => {
+  HTMLCanvasElement.prototype.getContext = (() => ({
+    font: '',
+    measureText: (text: string) => ({ width: text.length * 7 }),
+  })) as unknown as typeof realGetContext;
+  Element.prototype.getBoundingClientRect = () => DOMRect.fromRect({ x: 0, y: 0, width: 400, height: 400 });
+  for (const prop of ['clientWidth', 'clientHeight', 'offsetWidth', 'offsetHeight'] as const)
+    Object.defineProperty(HTMLElement.prototype, prop, { configurable: true, get: () => 400 });
+  globalThis.IntersectionObserver ??= class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+    takeRecords() {
+      return [];
+    }
+  } as unknown as typeof IntersectionObserver;
+});
+afterAll(() => {
+  HTMLCanvasElement.prototype.getContext = realGetContext;
+  Element.prototype.getBoundingClientRect = realRect;
+  for (const prop of ['clientWidth', 'clientHeight', 'offsetWidth', 'offsetHeight'] as const)
+    delete (HTMLElement.prototype as Partial<HTMLElement>)[prop];
+});
+
+/** A datasource whose pods list these rooms / pods / orgs (only metricFindQuery is used by the editors). */
+function fakeDs(values: Partial<Record<'rooms' | 'pods' | 'orgs', string[]>> = {}) {
+  const metricFindQuery = vi.fn(async (q: { kind?: string } | string) => {
+    const kind = typeof q === 'string' ? 'rooms' : (q.kind ?? 'rooms');
+    return (values[kind as keyof typeof values] ?? []).map((text) => ({ text, value: text }));
+  });
+  return { ds: { metricFindQuery } as unknown as CollabDataSource, metricFindQuery };
+}
+
+/**
+ * Types into a Combobox (more than one keystroke: the highlighted option follows the list as it was before each
+ * one) and leaves it: the typed text, offered first as a custom value, is kept.
+ */
+async function typeCustom(input: HTMLElement, value: string) {
+  fireEvent.focus(input);
+  fireEvent.change(input, { target: { value: value.slice(0, 1) } });
+  fireEvent.change(input, { target: { value } });
+  await waitFor(() => expect(screen.getByText('Use this value')).toBeTruthy());
+  fireEvent.blur(input, { relatedTarget: document.body }); // focus moves on (Tab)
+}
+
 describe('QueryEditor', () => {
   const ds = {} as CollabDataSource;
   it('shows per-type options and reports changes', () => {
@@ -117,12 +167,51 @@ describe('QueryEditor', () => {
 });
 
 describe('VariableQueryEditor', () => {
-  it('switches kind and org', () => {
+  const props = (query: unknown, onChange = vi.fn(), ds = fakeDs({ orgs: ['acme', 'globex'] }).ds) => ({
+    datasource: ds,
+    query: query as CollabVariableQuery,
+    onChange,
+    onRunQuery: vi.fn(),
+  });
+
+  it('switches kind and org, writing the current shape with a readable summary', async () => {
     const onChange = vi.fn();
-    render(<VariableQueryEditor query={{ kind: 'rooms' }} onChange={onChange} />);
-    fireEvent.change(screen.getByPlaceholderText('any'), { target: { value: 'acme' } });
-    expect(onChange).toHaveBeenLastCalledWith({ kind: 'rooms', org: 'acme' }, 'rooms of acme');
+    render(<VariableQueryEditor {...props({ refId: 'v', kind: 'rooms' }, onChange)} />);
+    const org = screen.getByPlaceholderText('any');
+    fireEvent.click(org);
+    await waitFor(() => expect(screen.getByText('globex')).toBeTruthy());
+    fireEvent.click(screen.getByText('globex'));
+    expect(onChange).toHaveBeenLastCalledWith({
+      refId: 'v',
+      kind: 'rooms',
+      org: 'globex',
+      query: 'rooms of globex',
+    });
     fireEvent.click(screen.getByText('Pods'));
-    expect(onChange.mock.calls.at(-1)?.[0].kind).toBe('pods');
+    expect(onChange).toHaveBeenLastCalledWith({ refId: 'v', kind: 'pods', query: 'pods' });
+  });
+
+  it('migrates the legacy shapes (a plain org string, `{ kind, org }` without refId) on the first edit', async () => {
+    const onChange = vi.fn();
+    const { unmount } = render(<VariableQueryEditor {...props('acme', onChange)} />);
+    expect(screen.getByDisplayValue('acme')).toBeTruthy();
+    fireEvent.click(screen.getByText('Orgs'));
+    expect(onChange).toHaveBeenLastCalledWith({ refId: VARIABLE_REF_ID, kind: 'orgs', query: 'orgs' });
+    unmount();
+    render(<VariableQueryEditor {...props({ kind: 'rooms', org: 'acme' }, onChange)} />);
+    await typeCustom(screen.getByDisplayValue('acme'), '$org');
+    await waitFor(() =>
+      expect(onChange).toHaveBeenLastCalledWith({
+        refId: VARIABLE_REF_ID,
+        kind: 'rooms',
+        org: '$org',
+        query: 'rooms of $org',
+      })
+    );
+  });
+
+  it('shows a stored query it cannot read instead of crashing', () => {
+    render(<VariableQueryEditor {...props({ kind: 'users' })} />);
+    expect(screen.getByText(/unknown collab variable kind "users"/)).toBeTruthy();
   });
 });
