@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import pg from 'pg';
 import { PostgresStorage, StorageUnavailableError } from '../src/storage/postgres.js';
 import type { NewUpdate } from '../src/storage/types.js';
-import { storageContract } from './storage/contract.js';
+import { history, storageContract, textAt } from './storage/contract.js';
 import { PostgresServer } from './infra/postgres.js';
 import { sleep } from './infra/ports.js';
 
@@ -358,6 +358,46 @@ describe('PostgreSQL storage specifics', () => {
       await c.query('ROLLBACK');
       await c.end();
       await s.close();
+    }
+  });
+
+  it('two pods pruning one room at once with different cut-offs keep every instant of the later window', async () => {
+    const url = await freshUrl();
+    const [a, b] = [1, 2].map(() => new PostgresStorage({ url }));
+    await Promise.all([a!.init(), b!.init()]);
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      const MIN = 60_000;
+      const t0 = 1_700_000_000_000;
+      const times = Array.from({ length: 30 }, (_, i) => t0 + i * 10 * MIN);
+      const h = history(times);
+      for (let k = 1; k <= times.length; k++) {
+        await a!.append('acme/race', [h.updates[k - 1] as NewUpdate]);
+        await a!.saveSnapshot('acme/race', h.snapshot(k));
+      }
+      const cutA = t0 + 65 * MIN;
+      const cutB = t0 + 135 * MIN; // B's base (ts t0 + 130 min) is a snapshot A's thinning drops
+      // Hold A's statement after its deletes (at the room_heads update) while B starts on the old view.
+      await c.query('BEGIN');
+      await c.query(`SELECT 1 FROM room_heads WHERE room_id = 'acme/race' FOR UPDATE`);
+      const pa = a!.prune(cutA, { snapshotIntervalMs: 3_600_000 });
+      await sleep(300);
+      const pb = b!.prune(cutB, { snapshotIntervalMs: 3_600_000 });
+      await sleep(300);
+      await c.query('ROLLBACK');
+      await Promise.all([pa, pb]);
+      // Whatever ran, the window of the later cut-off is intact.
+      for (const at of [cutB, ...times.filter((t) => t >= cutB)]) {
+        expect(await textAt(a!, 'acme/race', at), `instant +${(at - t0) / MIN} min`).toBe(h.textAt(at));
+      }
+      // And a later prune with B's cut-off still keeps it.
+      await b!.prune(cutB, { snapshotIntervalMs: 3_600_000 });
+      expect(await textAt(a!, 'acme/race', cutB)).toBe(h.textAt(cutB));
+      expect(await mine(a!)).toEqual(await recount(url));
+    } finally {
+      await c.end();
+      await Promise.all([a!.close(), b!.close()]);
     }
   });
 

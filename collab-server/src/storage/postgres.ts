@@ -85,6 +85,8 @@ interface PendingAppend {
 }
 
 const MIGRATION_LOCK_KEY = 0x636f6c6c; // 'coll'
+/** Session advisory lock held by the one pod pruning at a time. */
+const PRUNE_LOCK_KEY = 0x70727565; // 'prue'
 
 interface Migration {
   version: number;
@@ -153,8 +155,8 @@ const MIGRATIONS: Migration[] = [
 
 /**
  * Prunes one room ($1) for cut-off $2 and snapshot interval $3 (0 = no thinning); returns the
- * log entries removed. All in one statement: the CTEs see one snapshot of the data, and the
- * DELETEs remove only rows still there (a concurrent prune of the same room removes nothing twice).
+ * log entries removed. All in one statement (one view of the room's rows; the aggregates on
+ * room_heads drop by exactly what the DELETEs removed). Run under the prune lock (see `prune`).
  */
 const PRUNE_ROOM_SQL = `
   WITH base AS (
@@ -649,30 +651,56 @@ export class PostgresStorage implements Storage {
   }
 
   /**
-   * Retention (the model in `types.ts`), one statement per room (so a prune
-   * holds the locks of one room at a time and never deadlocks with a group
-   * commit): the base is the newest snapshot with ts <= the cut-off; snapshots
-   * before it go, and the log entries it covers with ts < cut-off; snapshots
-   * after it are thinned to the newest of each `snapshotIntervalMs`; the latest
-   * snapshot and every log entry after the base always stay.
+   * Retention (the model in `types.ts`), by one pod at a time (session advisory
+   * lock; a pod that finds it taken skips the run and returns 0), one statement
+   * per room (so a prune holds the locks of one room at a time and never
+   * deadlocks with a group commit): the base is the newest snapshot with
+   * ts <= the cut-off; snapshots before it go, and the log entries it covers
+   * with ts < cut-off; snapshots after it are thinned to the newest of each
+   * `snapshotIntervalMs`; the latest snapshot and every log entry after the
+   * base always stay.
    */
   async prune(olderThanTs: number, options?: PruneOptions): Promise<number> {
     if (!Number.isFinite(olderThanTs)) throw new TypeError('prune: olderThanTs must be a finite number');
     const every = snapshotIntervalOf(options);
     const cut = Math.floor(olderThanTs);
-    // Rooms where something may go: more than one snapshot, or a snapshot and a log (O(rooms)).
-    const rooms = await this.query(
-      'prune',
-      'SELECT room_id FROM room_heads WHERE snap_count > 1 OR (snap_count > 0 AND ops > 0) ORDER BY room_id',
-      []
-    );
-    let removed = 0;
-    for (const row of rooms.rows as Array<{ room_id: string }>) {
-      if (this.closed) break;
-      const r = await this.query('prune', PRUNE_ROOM_SQL, [row.room_id, cut, every]);
-      removed += num((r.rows[0] as { ops?: unknown } | undefined)?.ops ?? 0);
+    const client = await this.connect('prune');
+    let broken = false;
+    let locked = false;
+    try {
+      // One pod prunes at a time; the others skip this run (the work is the same on every pod). Two
+      // prunes with different cut-offs overlapping on one room could otherwise each keep what the
+      // other drops (A thins away B's base while B, on an older view, drops the log that base covered).
+      // Each room's statement below takes its view after the previous one committed.
+      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
+        PRUNE_LOCK_KEY,
+      ]);
+      locked = got.rows[0]?.ok === true;
+      if (!locked) return 0;
+      // Rooms where something may go: more than one snapshot, or a snapshot and a log (O(rooms)).
+      const rooms = await client.query<{ room_id: string }>(
+        'SELECT room_id FROM room_heads WHERE snap_count > 1 OR (snap_count > 0 AND ops > 0) ORDER BY room_id'
+      );
+      let removed = 0;
+      for (const row of rooms.rows) {
+        if (this.closed) break;
+        const r = await client.query(PRUNE_ROOM_SQL, [row.room_id, cut, every]);
+        removed += num((r.rows[0] as { ops?: unknown } | undefined)?.ops ?? 0);
+      }
+      return removed;
+    } catch (err) {
+      broken = true;
+      this.recordError('prune', err);
+      throw err;
+    } finally {
+      // A broken connection is destroyed, which releases the session lock with it.
+      if (locked && !broken) {
+        await client.query('SELECT pg_advisory_unlock($1)', [PRUNE_LOCK_KEY]).catch(() => {
+          broken = true;
+        });
+      }
+      client.release(broken ? true : undefined);
     }
-    return removed;
   }
 
   async stats(): Promise<RoomStorageStats[]> {

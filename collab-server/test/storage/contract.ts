@@ -53,7 +53,7 @@ function textOf(updates: Array<{ update: Uint8Array }>): string {
  * times; `texts[i]` is the text after entry i, `snapshot(k)` the compaction
  * snapshot covering seqs 1..k.
  */
-function history(times: number[]): {
+export function history(times: number[]): {
   updates: NewUpdate[];
   texts: string[];
   snapshot(k: number): Snapshot;
@@ -85,7 +85,7 @@ function history(times: number[]): {
 }
 
 /** The text at `at` as time travel (inspect `historyTree`) rebuilds it from storage. */
-async function textAt(storage: Storage, room: string, at: number): Promise<string> {
+export async function textAt(storage: Storage, room: string, at: number): Promise<string> {
   const r = await rebuildDocAt(storage, room, at);
   try {
     return r.doc.getText('t').toString();
