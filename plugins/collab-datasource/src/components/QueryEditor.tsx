@@ -5,6 +5,7 @@ import { COLLAB_QUERY_TYPES, type CollabQueryType } from '@collabblocks/protocol
 
 import type { CollabDataSource } from '../datasource';
 import { type CollabJsonData, type CollabQuery, QUERY_DEFAULTS } from '../types';
+import { SuggestCombobox } from './SuggestCombobox';
 
 type Props = QueryEditorProps<CollabDataSource, CollabQuery, CollabJsonData>;
 
@@ -32,16 +33,37 @@ const TYPE_OPTIONS: Array<SelectableValue<CollabQueryType>> = COLLAB_QUERY_TYPES
 /** Every query type but the cross-room `rooms` table is about one room. */
 const NEEDS_ROOM: ReadonlySet<string> = new Set<string>(COLLAB_QUERY_TYPES.filter((t) => t !== 'rooms'));
 const HAS_FILTER: ReadonlySet<string> = new Set<CollabQueryType>(['updates', 'traffic', 'history']);
+/** Query types that show a document tree, so can be limited to a subtree and a depth. */
+const HAS_SUBTREE: ReadonlySet<string> = new Set<CollabQueryType>(['tree', 'historyTree']);
 
-/** Query editor: type, room (template variables allowed), pod, and per-type options. */
-export function QueryEditor({ query, onChange, onRunQuery }: Props) {
+/** Every label of the editor has this width (fits "Replay through" and "Room *" with its tooltip icon). */
+const LABEL_WIDTH = 16;
+
+/** A tree path (`/root/items/3`), empty, or something holding a template variable (checked once replaced). */
+export function isTreePathLike(path: string): boolean {
+  const p = path.trim();
+  return p === '' || p.startsWith('/') || p.includes('$');
+}
+
+/** The `maxDepth` typed in the editor: a whole number >= 0, or undefined (all levels) for empty or invalid. */
+export function parseMaxDepth(text: string): number | undefined {
+  if (text.trim() === '') return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) && n >= 0 ? Math.floor(n) : undefined;
+}
+
+/**
+ * Query editor: type, room and pod (pick from what the pods list now or the dashboard's variables, or type any
+ * value), and per-type options.
+ */
+export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) {
   const queryType = query.queryType ?? QUERY_DEFAULTS.queryType;
   const set = (patch: Partial<CollabQuery>, run = false) => {
     onChange({ ...query, ...patch });
     if (run) onRunQuery();
   };
   const text =
-    (key: 'room' | 'pod' | 'at' | 'through' | 'filter') =>
+    (key: 'at' | 'through' | 'filter' | 'rootPath') =>
     (e: ChangeEvent<HTMLInputElement>): void =>
       set({ [key]: e.currentTarget.value });
 
@@ -51,13 +73,13 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
         {queryType === 'annotations' ? (
           <InlineField
             label="Annotations"
-            labelWidth={14}
+            labelWidth={LABEL_WIDTH}
             tooltip="Joins/leaves of the room (pseudonyms), room loads and compactions, errors"
           >
             <span />
           </InlineField>
         ) : (
-          <InlineField label="Query type" labelWidth={14} htmlFor="collab-ds-query-type">
+          <InlineField label="Query type" labelWidth={LABEL_WIDTH} htmlFor="collab-ds-query-type">
             <Select<CollabQueryType>
               inputId="collab-ds-query-type"
               width={28}
@@ -69,46 +91,95 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
         )}
         <InlineField
           label="Room"
-          labelWidth={12}
+          labelWidth={LABEL_WIDTH}
           htmlFor="collab-ds-query-room"
           tooltip={
             NEEDS_ROOM.has(queryType)
-              ? '<org>/<room>; variables such as $room allowed'
+              ? '<org>/<room>: pick one of the rooms the pods have, a variable such as $room, or type any name'
               : 'Optional: filter rooms containing this text'
           }
           required={NEEDS_ROOM.has(queryType)}
         >
-          <Input
+          <SuggestCombobox
             id="collab-ds-query-room"
-            width={30}
-            placeholder={NEEDS_ROOM.has(queryType) ? 'acme/design' : 'all rooms'}
+            kind="rooms"
+            datasource={datasource}
+            width={32}
+            placeholder={NEEDS_ROOM.has(queryType) ? 'acme/design-review' : 'all rooms'}
             value={query.room ?? ''}
-            onChange={text('room')}
-            onBlur={onRunQuery}
+            onChange={(room) => set({ room }, true)}
           />
         </InlineField>
         <InlineField
           label="Pod"
           labelWidth={8}
           htmlFor="collab-ds-query-pod"
-          tooltip="Pod name or URL; empty = every pod"
+          tooltip="Pod name or URL (a variable such as $pod allowed); empty = every pod"
         >
-          <Input
+          <SuggestCombobox
             id="collab-ds-query-pod"
-            width={20}
+            kind="pods"
+            datasource={datasource}
+            width={24}
             placeholder="all pods"
             value={query.pod ?? ''}
-            onChange={text('pod')}
-            onBlur={onRunQuery}
+            onChange={(pod) => set({ pod }, true)}
           />
         </InlineField>
       </InlineFieldRow>
+      {HAS_SUBTREE.has(queryType) && (
+        <InlineFieldRow>
+          <InlineField
+            label="Root path"
+            labelWidth={LABEL_WIDTH}
+            htmlFor="collab-ds-query-root-path"
+            tooltip={
+              'Show only the subtree under this node: a tree path as in the "path" column (/root/items/3), ' +
+              'variables allowed. Empty = the whole document. Lets a document larger than the 10,000-row frame ' +
+              'be inspected part by part.'
+            }
+            invalid={!isTreePathLike(query.rootPath ?? '')}
+            error="A tree path starts with / (e.g. /root/items)"
+          >
+            <Input
+              id="collab-ds-query-root-path"
+              width={32}
+              placeholder="/root/..."
+              value={query.rootPath ?? ''}
+              onChange={text('rootPath')}
+              onBlur={onRunQuery}
+            />
+          </InlineField>
+          <InlineField
+            label="Max depth"
+            labelWidth={LABEL_WIDTH}
+            htmlFor="collab-ds-query-max-depth"
+            tooltip="Keep nodes at most this many levels below the root path (0 = that node only); empty = all levels"
+          >
+            <Input
+              id="collab-ds-query-max-depth"
+              type="number"
+              min={0}
+              step={1}
+              width={10}
+              placeholder="all"
+              value={query.maxDepth ?? ''}
+              onChange={(e: ChangeEvent<HTMLInputElement>) => {
+                const next: CollabQuery = { ...query, maxDepth: parseMaxDepth(e.currentTarget.value) };
+                if (next.maxDepth === undefined) delete next.maxDepth; // empty = all levels, stored as absent
+                onChange(next);
+              }}
+              onBlur={onRunQuery}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
       {(queryType === 'presenceHeatmap' || queryType === 'historyTree' || HAS_FILTER.has(queryType)) && (
         <InlineFieldRow>
           {queryType === 'presenceHeatmap' && (
             <InlineField
               label="Grid size"
-              labelWidth={14}
+              labelWidth={LABEL_WIDTH}
               htmlFor="collab-ds-query-grid"
               tooltip="Cells per side (1–100)"
             >
@@ -132,7 +203,7 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
           {queryType === 'historyTree' && (
             <InlineField
               label="At"
-              labelWidth={14}
+              labelWidth={LABEL_WIDTH}
               htmlFor="collab-ds-query-at"
               tooltip="ISO time, epoch ms or a variable ($__from, $__to); empty = end of the time range (start of it when replaying)"
             >
@@ -149,7 +220,7 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
           {queryType === 'historyTree' && (
             <InlineField
               label="Replay through"
-              labelWidth={16}
+              labelWidth={LABEL_WIDTH}
               htmlFor="collab-ds-query-through"
               tooltip={
                 'Also replay every update after "At" up to this instant (ISO time, epoch ms or a variable such as ' +
@@ -170,7 +241,7 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
           {HAS_FILTER.has(queryType) && (
             <InlineField
               label="Filter"
-              labelWidth={14}
+              labelWidth={LABEL_WIDTH}
               htmlFor="collab-ds-query-filter"
               tooltip="Keep rows whose text, paths or user contain this"
             >

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import type { DataSourceSettings } from '@grafana/data';
+import { setTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 
 import type { CollabDataSource } from '../datasource';
 import type { CollabJsonData, CollabQuery, CollabSecureJsonData, CollabVariableQuery } from '../types';
 import { VARIABLE_REF_ID } from '../variables';
 import { ConfigEditor } from './ConfigEditor';
-import { QueryEditor } from './QueryEditor';
+import { isTreePathLike, parseMaxDepth, QueryEditor } from './QueryEditor';
 import { VariableQueryEditor } from './VariableQueryEditor';
 
 function options(jsonData: CollabJsonData): DataSourceSettings<CollabJsonData, CollabSecureJsonData> {
@@ -115,8 +116,8 @@ async function typeCustom(input: HTMLElement, value: string) {
 }
 
 describe('QueryEditor', () => {
-  const ds = {} as CollabDataSource;
-  it('shows per-type options and reports changes', () => {
+  it('shows per-type options and reports changes', async () => {
+    const { ds } = fakeDs();
     const onChange = vi.fn();
     const onRunQuery = vi.fn();
     const q: CollabQuery = { refId: 'A', queryType: 'presenceHeatmap', room: '$room', gridSize: 12 };
@@ -126,8 +127,10 @@ describe('QueryEditor', () => {
     expect(screen.getByDisplayValue('12')).toBeTruthy();
     fireEvent.change(screen.getByLabelText('Grid size'), { target: { value: '500' } });
     expect(onChange.mock.calls.at(-1)?.[0].gridSize).toBe(100);
-    fireEvent.change(screen.getByDisplayValue('$room'), { target: { value: 'acme/x' } });
-    expect(onChange.mock.calls.at(-1)?.[0].room).toBe('acme/x');
+    const room = screen.getByDisplayValue('$room');
+    await typeCustom(room, 'acme/x');
+    await waitFor(() => expect(onChange.mock.calls.at(-1)?.[0].room).toBe('acme/x'));
+    expect(onRunQuery).toHaveBeenCalled();
     rerender(
       <QueryEditor
         datasource={ds}
@@ -141,6 +144,7 @@ describe('QueryEditor', () => {
   });
 
   it('historyTree: "Replay through" next to "At" sets `through` (variables allowed)', () => {
+    const { ds } = fakeDs();
     const onChange = vi.fn();
     const onRunQuery = vi.fn();
     const q: CollabQuery = { refId: 'A', queryType: 'historyTree', room: 'acme/a', at: '$__from' };
@@ -163,6 +167,149 @@ describe('QueryEditor', () => {
       />
     );
     expect(screen.queryByLabelText('Replay through')).toBeNull();
+  });
+
+  it('Room offers the pods’ rooms and the dashboard variables, and takes any typed value', async () => {
+    setTemplateSrv({
+      getVariables: () => [{ name: 'room' }, { name: 'org' }],
+      replace: (s?: string) => s ?? '',
+    } as unknown as TemplateSrv);
+    try {
+      const { ds, metricFindQuery } = fakeDs({ rooms: ['acme/design-review', 'globex/roadmap'] });
+      const onChange = vi.fn();
+      const onRunQuery = vi.fn();
+      render(
+        <QueryEditor
+          datasource={ds}
+          query={{ refId: 'A', queryType: 'tree' }}
+          onChange={onChange}
+          onRunQuery={onRunQuery}
+        />
+      );
+      expect(metricFindQuery).not.toHaveBeenCalled(); // the pods are asked only when the list opens
+      const room = screen.getByLabelText(/^Room/) as HTMLInputElement;
+      expect(room.placeholder).toBe('acme/design-review');
+      fireEvent.click(room);
+      await waitFor(() => expect(screen.getByText('globex/roadmap')).toBeTruthy());
+      expect(metricFindQuery).toHaveBeenCalledWith({ kind: 'rooms' });
+      expect(screen.getByText('$room')).toBeTruthy();
+      expect(screen.getByText('$org')).toBeTruthy();
+      fireEvent.click(screen.getByText('globex/roadmap'));
+      expect(onChange.mock.calls.at(-1)?.[0]).toMatchObject({ queryType: 'tree', room: 'globex/roadmap' });
+      expect(onRunQuery).toHaveBeenCalledTimes(1);
+    } finally {
+      setTemplateSrv(undefined as unknown as TemplateSrv);
+    }
+  });
+
+  it('Pod offers the pods by name', async () => {
+    const { ds, metricFindQuery } = fakeDs({ pods: ['pod-a', 'pod-b'] });
+    const onChange = vi.fn();
+    render(
+      <QueryEditor
+        datasource={ds}
+        query={{ refId: 'A', queryType: 'presence', room: 'acme/a', pod: 'pod-a' }}
+        onChange={onChange}
+        onRunQuery={vi.fn()}
+      />
+    );
+    const pod = screen.getByDisplayValue('pod-a');
+    fireEvent.click(pod);
+    await waitFor(() => expect(screen.getByText('pod-b')).toBeTruthy());
+    expect(metricFindQuery).toHaveBeenCalledWith({ kind: 'pods' });
+    fireEvent.click(screen.getByText('pod-b'));
+    expect(onChange.mock.calls.at(-1)?.[0].pod).toBe('pod-b');
+  });
+
+  it('a room listing that fails shows a warning (no console error) and typing still works', async () => {
+    const metricFindQuery = vi.fn(async () => {
+      throw new Error('no pod answered: refused');
+    });
+    const errors = vi.spyOn(console, 'error');
+    const onChange = vi.fn();
+    render(
+      <QueryEditor
+        datasource={{ metricFindQuery } as unknown as CollabDataSource}
+        query={{ refId: 'A', queryType: 'updates' }}
+        onChange={onChange}
+        onRunQuery={vi.fn()}
+      />
+    );
+    const room = screen.getByLabelText(/^Room/);
+    fireEvent.click(room);
+    await waitFor(() =>
+      expect(screen.getByRole('img', { name: 'Could not list rooms: no pod answered: refused' })).toBeTruthy()
+    );
+    await typeCustom(room, 'acme/new-room');
+    await waitFor(() => expect(onChange.mock.calls.at(-1)?.[0].room).toBe('acme/new-room'));
+    expect(errors).not.toHaveBeenCalled();
+    errors.mockRestore();
+  });
+
+  it('tree and historyTree: root path and max depth (empty = whole document, all levels)', () => {
+    const { ds } = fakeDs();
+    const onChange = vi.fn();
+    const onRunQuery = vi.fn();
+    const q: CollabQuery = { refId: 'A', queryType: 'tree', room: 'acme/a', maxDepth: 2 };
+    const { rerender } = render(
+      <QueryEditor datasource={ds} query={q} onChange={onChange} onRunQuery={onRunQuery} />
+    );
+    const rootPath = screen.getByLabelText('Root path') as HTMLInputElement;
+    expect(rootPath.placeholder).toBe('/root/...');
+    fireEvent.change(rootPath, { target: { value: '/root/items/3' } });
+    expect(onChange.mock.calls.at(-1)?.[0]).toMatchObject({ rootPath: '/root/items/3', maxDepth: 2 });
+    fireEvent.blur(rootPath);
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    const depth = screen.getByLabelText('Max depth') as HTMLInputElement;
+    expect(depth.value).toBe('2');
+    fireEvent.change(depth, { target: { value: '0' } });
+    expect(onChange.mock.calls.at(-1)?.[0].maxDepth).toBe(0);
+    fireEvent.change(depth, { target: { value: '3.7' } });
+    expect(onChange.mock.calls.at(-1)?.[0].maxDepth).toBe(3);
+    fireEvent.change(depth, { target: { value: '' } });
+    expect(onChange.mock.calls.at(-1)?.[0]).not.toHaveProperty('maxDepth');
+    // A path without the leading slash is flagged (variables are checked once replaced).
+    rerender(
+      <QueryEditor
+        datasource={ds}
+        query={{ ...q, queryType: 'historyTree', rootPath: 'root/items' }}
+        onChange={onChange}
+        onRunQuery={onRunQuery}
+      />
+    );
+    expect(screen.getByText('A tree path starts with / (e.g. /root/items)')).toBeTruthy();
+    rerender(
+      <QueryEditor
+        datasource={ds}
+        query={{ ...q, queryType: 'historyTree', rootPath: '$node' }}
+        onChange={onChange}
+        onRunQuery={onRunQuery}
+      />
+    );
+    expect(screen.queryByText('A tree path starts with / (e.g. /root/items)')).toBeNull();
+    for (const queryType of ['presence', 'updates', 'rooms'] as const) {
+      rerender(
+        <QueryEditor
+          datasource={ds}
+          query={{ ...q, queryType }}
+          onChange={onChange}
+          onRunQuery={onRunQuery}
+        />
+      );
+      expect(screen.queryByLabelText('Root path')).toBeNull();
+      expect(screen.queryByLabelText('Max depth')).toBeNull();
+    }
+  });
+
+  it('parseMaxDepth / isTreePathLike', () => {
+    expect(parseMaxDepth('')).toBeUndefined();
+    expect(parseMaxDepth('-1')).toBeUndefined();
+    expect(parseMaxDepth('abc')).toBeUndefined();
+    expect(parseMaxDepth('4')).toBe(4);
+    expect(isTreePathLike('')).toBe(true);
+    expect(isTreePathLike('/root')).toBe(true);
+    expect(isTreePathLike('${path}')).toBe(true);
+    expect(isTreePathLike('root')).toBe(false);
   });
 });
 
