@@ -3,11 +3,11 @@
  * runbook server (docker/runbooks/server.mjs) serving every alert's runbook at the path of its
  * runbook_url — started here as a real process on a free port.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALERTS, DEFAULT_RUNBOOK_BASE_URL, runbookBaseUrl, runbookUrl } from '../src/slo.js';
+import { startScriptServer, type ScriptServer } from './script-server.js';
 import { asArray, asRecord, loadYaml } from './yaml-load.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -54,41 +54,17 @@ describe('runbook base URL', () => {
 });
 
 describe('runbook server (docker/runbooks/server.mjs)', () => {
-  let child: ChildProcess | undefined;
+  let server: ScriptServer;
   let base = '';
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [resolve(ROOT, 'docker/runbooks/server.mjs')], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        RUNBOOK_DIR: resolve(ROOT, 'docs/runbooks'),
-        PORT: '0',
-        HOST: '127.0.0.1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    server = await startScriptServer(resolve(ROOT, 'docker/runbooks/server.mjs'), {
+      RUNBOOK_DIR: resolve(ROOT, 'docs/runbooks'),
     });
-    base = await new Promise<string>((res, rej) => {
-      let out = '';
-      const timer = setTimeout(() => rej(new Error(`runbook server did not start: ${out}`)), 10_000);
-      child!.stdout!.on('data', (b: Buffer) => {
-        out += b.toString('utf8');
-        const m = /"port":(\d+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          res(`http://127.0.0.1:${m[1]}`);
-        }
-      });
-      child!.once('exit', (code) => rej(new Error(`runbook server exited ${code}: ${out}`)));
-    });
+    base = server.url;
   });
 
-  afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-  });
+  afterAll(() => server?.stop());
 
   it('serves the runbook of every provisioned alert at the path of its runbook_url', async () => {
     const file = asRecord(
