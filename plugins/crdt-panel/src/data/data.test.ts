@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { diffTrees } from './diff';
+import { describeChange, diffTrees } from './diff';
 import { subtreeToJson } from './exportJson';
 import { ancestorsOf, defaultExpanded, flattenTree } from './flatten';
 import { refreshFromFrame, treeFromFrame } from './frame';
@@ -121,6 +121,22 @@ describe('diff', () => {
     expect(d.kinds.get('/notes')).toBe('changed');
     expect(d.kinds.has('/doc/title')).toBe(false);
     expect(diffTrees(a, a).kinds.size).toBe(0);
+    expect(d.removedNodes.map((n) => n.path)).toEqual(['/doc/items', '/doc/items/0', '/doc/items/1']);
+    expect(d.addedNodes.map((n) => n.path)).toEqual(['/extra']);
+    expect(d.changedNodes.map((n) => n.value)).toEqual(['changed']);
+  });
+
+  it('describes a change field by field (strings quoted and shortened, times formatted)', () => {
+    const a = node('/t', 'Text', { value: 'Hello', size: 5, lastClient: 1, lastClock: 3, lastTime: 1000 });
+    const b = { ...a, value: 'x'.repeat(50), size: 50, lastClock: 9, lastTime: 2000 };
+    expect(describeChange(a, b, (t) => `@${t}`)).toEqual([
+      `value "Hello" → "${'x'.repeat(40)}…"`,
+      'size 5 → 50',
+      'last clock 3 → 9',
+      'last change @1000 → @2000',
+    ]);
+    expect(describeChange(a, { ...a, value: '' })).toEqual(['value "Hello" → —']);
+    expect(describeChange(a, undefined)).toEqual([]);
   });
 });
 

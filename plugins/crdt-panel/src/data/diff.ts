@@ -10,6 +10,10 @@ export interface TreeDiff {
   added: number;
   removed: number;
   changed: number;
+  /** Added nodes as they are in `after` (parents first). */
+  addedNodes: TreeNodeModel[];
+  /** Changed nodes as they are in `after`. */
+  changedNodes: TreeNodeModel[];
   /** Removed nodes as they were in `before` (pre-order). */
   removedNodes: TreeNodeModel[];
 }
@@ -31,19 +35,50 @@ export function diffTrees(before: TreeModel, after: TreeModel): TreeDiff {
     added: patch.added.length,
     removed: removedNodes.length,
     changed: patch.changed.length,
+    addedNodes: patch.added,
+    changedNodes: patch.changed,
     removedNodes,
   };
 }
 
-/** Fields that differ between two versions of a node, for a tooltip ("size 3→5, value a→b"). */
+const LABELS: ReadonlyArray<[keyof TreeNodeModel, string]> = [
+  ['type', 'type'],
+  ['key', 'key'],
+  ['nodeName', 'element'],
+  ['valueType', 'value type'],
+  ['value', 'value'],
+  ['size', 'size'],
+  ['itemCount', 'items'],
+  ['deleted', 'tombstones'],
+  ['children', 'children'],
+  ['lastClient', 'last client'],
+  ['lastClock', 'last clock'],
+  ['lastTime', 'last change'],
+];
+
+const MAX_SHOWN = 40;
+
+function show(v: unknown, field: keyof TreeNodeModel, fmtTime?: (t: number) => string): string {
+  if (v === null || v === '') return '—';
+  if (field === 'lastTime' && typeof v === 'number' && fmtTime) return fmtTime(v);
+  if (typeof v === 'string') return JSON.stringify(v.length > MAX_SHOWN ? `${v.slice(0, MAX_SHOWN)}…` : v);
+  return String(v);
+}
+
+/**
+ * Fields that differ between two versions of a node, for a tooltip or a list ("size 3 → 5",
+ * `value "a" → "b"`; strings shortened). `fmtTime` formats the last change instant (dashboard time zone).
+ */
 export function describeChange(
   before: TreeNodeModel | undefined,
-  after: TreeNodeModel | undefined
+  after: TreeNodeModel | undefined,
+  fmtTime?: (t: number) => string
 ): string[] {
   if (!before || !after) return [];
   const out: string[] = [];
-  for (const f of ['type', 'size', 'itemCount', 'deleted', 'children', 'value'] as const) {
-    if (before[f] !== after[f]) out.push(`${f} ${String(before[f])} → ${String(after[f])}`);
+  for (const [f, label] of LABELS) {
+    if (before[f] !== after[f])
+      out.push(`${label} ${show(before[f], f, fmtTime)} → ${show(after[f], f, fmtTime)}`);
   }
   return out;
 }

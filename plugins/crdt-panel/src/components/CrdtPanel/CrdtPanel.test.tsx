@@ -240,6 +240,47 @@ describe('CrdtPanel', () => {
     expect(rowPaths()).toContain('/root/items/3/tags/0');
   });
 
+  it('lists removed, added and changed nodes of a diff, says what changed per field, selects from the list', () => {
+    const { rerender } = render(
+      <CrdtPanel {...props([treeFrame(doc('one'), { ts: 1000 })], { expandDepth: 5 })} />
+    );
+    const later = [
+      ...doc('three').filter((n) => n.path !== '/doc/items/1'),
+      node('/doc/author', 'value', { value: 'bot', valueType: 'string' }),
+    ];
+    rerender(<CrdtPanel {...props([treeFrame(later, { ts: 3000 })], { expandDepth: 5 })} />);
+    act(() => {
+      fireEvent.change(screen.getByTestId('crdt-timeline-slider'), { target: { value: '1500' } });
+    });
+    fireEvent.click(screen.getByText('Compare from here'));
+    fireEvent.click(screen.getByText('Live'));
+    // The side pane switched to the diff.
+    expect(screen.getByTestId('crdt-diff-tab').getAttribute('aria-selected')).toBe('true');
+    const removed = screen.getByTestId('crdt-diff-removed');
+    expect(removed.textContent).toContain('/doc/items/1');
+    expect(rowPaths()).not.toContain('/doc/items/1');
+    const changed = screen.getByTestId('crdt-diff-changed');
+    expect(changed.textContent).toContain('/doc/title');
+    expect(changed.textContent).toContain('value "one" → "three"');
+    expect(changed.textContent).toContain('size 3 → 5');
+    expect(screen.getByTestId('crdt-diff-added').textContent).toContain('/doc/author');
+    // Changed rows say what changed in their tooltip.
+    expect(document.querySelector('[data-path="/doc/title"]')?.getAttribute('title')).toBe(
+      'changed: value "one" → "three"; size 3 → 5'
+    );
+    // Selecting an entry selects the node; its details say what changed.
+    fireEvent.click(screen.getByText('/doc/title', { selector: 'span' }));
+    expect(document.querySelector('[aria-selected="true"][data-path]')?.getAttribute('data-path')).toBe(
+      '/doc/title'
+    );
+    expect(screen.getByTestId('crdt-details-change').textContent).toContain('value "one" → "three"');
+    // Back to the updates; dropping the diff base hides the tabs.
+    fireEvent.click(screen.getByRole('tab', { name: 'Updates' }));
+    expect(screen.getByTestId('crdt-updates')).toBeTruthy();
+    fireEvent.click(screen.getByText(/Diff from/));
+    expect(screen.queryByTestId('crdt-diff-tab')).toBeNull();
+  });
+
   it("formats every instant in the dashboard's time zone", () => {
     const t0 = Date.parse('2026-01-01T10:00:00Z');
     const timeRange = { from: dateTime(t0 - 60_000), to: dateTime(t0 + 60_000), raw: { from: 'a', to: 'b' } };

@@ -8,20 +8,23 @@ import { css } from '@emotion/css';
 import { type GrafanaTheme2, type PanelProps } from '@grafana/data';
 import { Input, useStyles2 } from '@grafana/ui';
 
-import { diffTrees } from '../../data/diff';
+import { describeChange, diffTrees } from '../../data/diff';
 import { ancestorsOf, defaultExpanded, flattenTree } from '../../data/flatten';
 import { subtreeRootOf, type TreeModel } from '../../data/model';
 import { searchTree } from '../../data/search';
 import { touches } from '../../data/updates';
 import { type CrdtPanelOptions, DEFAULT_OPTIONS } from '../../types';
-import { NodeDetails } from '../NodeDetails/NodeDetails';
-import { fmtTimeMs } from '../format';
+import { DiffView } from '../DiffView/DiffView';
+import { NodeDetails, type NodeChange } from '../NodeDetails/NodeDetails';
+import { fmtInstant, fmtTimeMs } from '../format';
 import { Timeline } from '../Timeline/Timeline';
 import { TreeView } from '../TreeView/TreeView';
 import { UpdateList } from '../UpdateList/UpdateList';
 import { PanelStore } from './ingest';
 
 const TOOLBAR_H = 32;
+const DETAILS_H = 150;
+const TABS_H = 26;
 const TIMELINE_H = 56;
 const MAX_FLASH = 5_000;
 const NO_FLASH = new Map<string, number>();
@@ -48,6 +51,8 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   const flattenMs = useRef(0);
   const [travelAt, setTravelAt] = useState<number | null>(null);
   const [compareAt, setCompareAt] = useState<number | null>(null);
+  /** What the side pane lists: the updates, or the diff against the pinned instant. */
+  const [sideTab, setSideTab] = useState<'updates' | 'diff'>('updates');
   const [query, setQuery] = useState('');
   const [selected, setSelected] = useState<string | null>(null);
   const [selectedUpdate, setSelectedUpdate] = useState<string | null>(null);
@@ -135,6 +140,20 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   // does not re-render on every time-travel step.
   const selectCtx = useRef({ model, expanded, docKey });
   selectCtx.current = { model, expanded, docKey };
+  // Selects a node and expands its ancestors (the diff's added/changed entries).
+  const onReveal = useCallback((path: string) => {
+    const { model: m, expanded: exp, docKey: doc } = selectCtx.current;
+    if (!m || !m.nodes.has(path)) return;
+    const set = new Set(exp);
+    for (const a of ancestorsOf(m, path)) set.add(a);
+    setExpanded({ doc, set });
+    setSelected(path);
+  }, []);
+  const onCompare = useCallback((t: number | null) => {
+    setCompareAt(t);
+    setSideTab(t === null ? 'updates' : 'diff');
+  }, []);
+
   const onSelectUpdate = useCallback(
     (id: string | null) => {
       setSelectedUpdate(id);
@@ -202,6 +221,23 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   }
 
   const meta = model.meta;
+  const selectedKind = diff && selected !== null ? diff.kinds.get(selected) : undefined;
+  const change: NodeChange | null =
+    compareAt === null || !compareState || selected === null
+      ? null
+      : selectedKind === 'added'
+        ? { kind: 'added', since: compareAt, lines: [] }
+        : selectedKind === 'changed'
+          ? {
+              kind: 'changed',
+              since: compareAt,
+              lines: describeChange(compareState.model.nodes.get(selected), model.nodes.get(selected), (t) =>
+                fmtInstant(t, timeZone)
+              ),
+            }
+          : null;
+  const showDiff = diff !== null && compareState !== null && compareAt !== null && sideTab === 'diff';
+  const listH = Math.max(40, bodyH - DETAILS_H - (diff ? TABS_H : 0));
   // A subtree frame (query rootPath / maxDepth): which part of the document is shown.
   const subtree = subtreeRootOf(model);
   const scope = [
@@ -259,21 +295,56 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
           }}
           highlight={highlight}
           diff={diff?.kinds ?? null}
+          diffBase={compareState?.model ?? null}
           matches={search?.matches ?? null}
           onToggle={onToggle}
           onSelect={setSelected}
         />
         {sideW > 0 && (
           <div className={styles.side} style={{ width: sideW, height: bodyH }}>
-            <UpdateList
-              updates={s.updates}
-              selectedId={selectedUpdate}
-              height={Math.max(40, bodyH - 150)}
-              timeZone={timeZone}
-              onSelect={onSelectUpdate}
-              onTravel={setTravelAt}
-            />
-            <NodeDetails model={model} path={selected} timeZone={timeZone} />
+            {diff && (
+              <div className={styles.tabs} role="tablist" aria-label="Side pane" style={{ height: TABS_H }}>
+                <button
+                  type="button"
+                  role="tab"
+                  aria-selected={!showDiff}
+                  className={styles.tab}
+                  onClick={() => setSideTab('updates')}
+                >
+                  Updates
+                </button>
+                <button
+                  type="button"
+                  role="tab"
+                  aria-selected={showDiff}
+                  className={styles.tab}
+                  data-testid="crdt-diff-tab"
+                  onClick={() => setSideTab('diff')}
+                >
+                  Diff +{diff.added} −{diff.removed} ~{diff.changed}
+                </button>
+              </div>
+            )}
+            {showDiff ? (
+              <DiffView
+                diff={diff}
+                before={compareState.model}
+                compareAt={compareAt}
+                height={listH}
+                timeZone={timeZone}
+                onSelect={onReveal}
+              />
+            ) : (
+              <UpdateList
+                updates={s.updates}
+                selectedId={selectedUpdate}
+                height={listH}
+                timeZone={timeZone}
+                onSelect={onSelectUpdate}
+                onTravel={setTravelAt}
+              />
+            )}
+            <NodeDetails model={model} path={selected} timeZone={timeZone} change={change} />
           </div>
         )}
       </div>
@@ -289,7 +360,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
         width={width}
         timeZone={timeZone}
         onTravel={setTravelAt}
-        onCompare={setCompareAt}
+        onCompare={onCompare}
       />
     </div>
   );
@@ -334,6 +405,27 @@ const getStyles = (theme: GrafanaTheme2) => ({
     textOverflow: 'ellipsis',
   }),
   body: css({ display: 'flex', minHeight: 0 }),
+  tabs: css({
+    display: 'flex',
+    borderBottom: `1px solid ${theme.colors.border.weak}`,
+    flex: 'none',
+  }),
+  tab: css({
+    flex: 1,
+    border: 'none',
+    background: 'none',
+    color: theme.colors.text.secondary,
+    fontSize: theme.typography.bodySmall.fontSize,
+    cursor: 'pointer',
+    whiteSpace: 'nowrap',
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    '&[aria-selected="true"]': {
+      color: theme.colors.text.primary,
+      boxShadow: `inset 0 -2px 0 ${theme.colors.primary.main}`,
+    },
+    '&:focus-visible': { outline: `2px solid ${theme.colors.primary.border}` },
+  }),
   side: css({
     display: 'flex',
     flexDirection: 'column',

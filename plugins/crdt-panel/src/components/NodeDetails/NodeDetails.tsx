@@ -47,15 +47,25 @@ export function exportFileName(room: string, path: string): string {
   return `${base || 'document'}.json`;
 }
 
+/** The selected node against the diff base: added, or changed field by field. */
+export interface NodeChange {
+  kind: 'added' | 'changed';
+  since: number;
+  lines: string[];
+}
+
 export function NodeDetails({
   model,
   path,
   timeZone,
+  change,
 }: {
   model: TreeModel;
   path: string | null;
   /** The dashboard's time zone. */
   timeZone?: TimeZone;
+  /** How the selected node differs from the diff base, when a diff is shown. */
+  change?: NodeChange | null;
 }) {
   const styles = useStyles2(getStyles);
   const [copied, setCopied] = useState<string | null>(null);
@@ -84,6 +94,18 @@ export function NodeDetails({
                 : '—'}
             </span>
           </div>
+          {change && (
+            <div className={styles.change} data-testid="crdt-details-change">
+              {change.kind === 'added' ? 'added' : 'changed'} since {fmtInstant(change.since, timeZone)}
+              {change.lines.length > 0 && (
+                <ul className={styles.changeList}>
+                  {change.lines.map((l) => (
+                    <li key={l}>{l}</li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
           {n.value !== '' && <pre className={styles.value}>{n.value.slice(0, 2000)}</pre>}
         </>
       ) : (
@@ -133,5 +155,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
   }),
   value: css({ maxHeight: 80, overflow: 'auto', margin: 0, fontSize: 11, whiteSpace: 'pre-wrap' }),
   hint: css({ color: theme.colors.text.secondary }),
+  change: css({ color: theme.colors.warning.text }),
+  changeList: css({ margin: 0, paddingLeft: theme.spacing(2), wordBreak: 'break-word' }),
   buttons: css({ display: 'flex', gap: theme.spacing(0.5), flexWrap: 'wrap' }),
 });

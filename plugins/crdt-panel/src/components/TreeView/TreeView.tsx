@@ -8,11 +8,11 @@ import { css, cx, keyframes } from '@emotion/css';
 import { type GrafanaTheme2, type TimeZone } from '@grafana/data';
 import { useStyles2, useTheme2 } from '@grafana/ui';
 
-import type { DiffKind } from '../../data/diff';
+import { describeChange, type DiffKind } from '../../data/diff';
 import type { FlatRows } from '../../data/flatten';
 import type { TreeModel, TreeNodeModel } from '../../data/model';
 import { ROW_HEIGHT } from '../../types';
-import { fmtTime } from '../format';
+import { fmtInstant, fmtTime } from '../format';
 import { badgeFor } from './icons';
 
 export interface TreeViewProps {
@@ -30,6 +30,8 @@ export interface TreeViewProps {
   /** Highlighted by the selected update: exact or on the way. */
   highlight: (path: string) => 'exact' | 'inside' | null;
   diff: ReadonlyMap<string, DiffKind> | null;
+  /** The diff base (to say what changed in a changed row's tooltip). */
+  diffBase?: TreeModel | null;
   matches: ReadonlySet<string> | null;
   onToggle: (path: string) => void;
   onSelect: (path: string) => void;
@@ -126,6 +128,13 @@ export function TreeView(props: TreeViewProps) {
     const kids = model.childrenOf.get(path)?.length ?? 0;
     const stamp = props.flash.ms > 0 ? props.flash.at.get(path) : undefined;
     const badge = badgeFor(n.type);
+    const dk = props.diff?.get(path);
+    const diffTitle =
+      dk === 'changed' && props.diffBase
+        ? `changed: ${describeChange(props.diffBase.nodes.get(path), n, (t) => fmtInstant(t, props.timeZone)).join('; ')}`
+        : dk === 'added'
+          ? 'added'
+          : undefined;
     items.push(
       <Row
         key={stamp !== undefined ? `${path}#${stamp}` : path}
@@ -136,7 +145,8 @@ export function TreeView(props: TreeViewProps) {
         open={kids > 0 && (props.matches !== null || expanded.has(path))}
         selected={path === selected}
         hl={props.highlight(path)}
-        dk={props.diff?.get(path)}
+        dk={dk}
+        diffTitle={diffTitle}
         flashMs={stamp !== undefined ? props.flash.ms : 0}
         match={props.matches?.has(path) ?? false}
         showValues={props.showValues}
@@ -186,6 +196,8 @@ interface RowProps {
   selected: boolean;
   hl: 'exact' | 'inside' | null;
   dk: DiffKind | undefined;
+  /** Tooltip of a row that differs from the diff base. */
+  diffTitle: string | undefined;
   /** > 0 while flashing. */
   flashMs: number;
   match: boolean;
@@ -213,6 +225,7 @@ const Row = React.memo(function Row(p: RowProps) {
       data-path={path}
       data-flash={p.flashMs > 0 ? 'true' : undefined}
       data-diff={p.dk}
+      title={p.diffTitle}
       data-highlight={p.hl ?? undefined}
       className={cx(
         styles.row,

@@ -1,0 +1,146 @@
+/**
+ * The diff between the pinned instant ("Compare from here") and the state shown: added, changed (with what
+ * changed, field by field) and removed nodes — removed nodes are no longer in the tree, so this list is where
+ * they are seen. Added and changed entries select their node in the tree.
+ */
+import React from 'react';
+import { css, cx } from '@emotion/css';
+import { type GrafanaTheme2, type TimeZone } from '@grafana/data';
+import { useStyles2 } from '@grafana/ui';
+
+import { describeChange, type TreeDiff } from '../../data/diff';
+import type { TreeModel, TreeNodeModel } from '../../data/model';
+import { fmtInstant, fmtTimeMs } from '../format';
+
+export interface DiffViewProps {
+  diff: TreeDiff;
+  /** The state at the pinned instant (the diff base). */
+  before: TreeModel;
+  compareAt: number;
+  height: number;
+  timeZone?: TimeZone;
+  onSelect: (path: string) => void;
+}
+
+/** Entries listed per section (the counts are exact). */
+const MAX_ITEMS = 200;
+
+function valuePreview(n: TreeNodeModel): string {
+  if (n.value === '') return n.nodeName ? `<${n.nodeName}>` : '';
+  return n.value.length > 60 ? `${n.value.slice(0, 60)}…` : n.value;
+}
+
+export function DiffView({ diff, before, compareAt, height, timeZone, onSelect }: DiffViewProps) {
+  const styles = useStyles2(getStyles);
+  const fmt = (t: number) => fmtInstant(t, timeZone);
+  const more = (total: number) =>
+    total > MAX_ITEMS ? <li className={styles.more}>… and {total - MAX_ITEMS} more</li> : null;
+  const selectable = (n: TreeNodeModel, extra?: React.ReactNode) => (
+    <li key={n.path}>
+      <button type="button" className={styles.item} onClick={() => onSelect(n.path)} title="Show in the tree">
+        <span className={styles.path}>{n.path}</span>
+        {extra}
+      </button>
+    </li>
+  );
+  return (
+    <div className={styles.root} style={{ height }} data-testid="crdt-diff">
+      <div className={styles.head}>
+        Since {fmtTimeMs(compareAt, timeZone)}: <span className={styles.added}>+{diff.added}</span>{' '}
+        <span className={styles.removed}>−{diff.removed}</span>{' '}
+        <span className={styles.changed}>~{diff.changed}</span>
+      </div>
+      {diff.kinds.size === 0 && <div className={styles.empty}>No differences</div>}
+      {diff.changed > 0 && (
+        <section aria-label="Changed nodes">
+          <h6 className={styles.title}>Changed ({diff.changed})</h6>
+          <ul className={styles.list} data-testid="crdt-diff-changed">
+            {diff.changedNodes
+              .slice(0, MAX_ITEMS)
+              .map((n) =>
+                selectable(
+                  n,
+                  <span className={styles.what}>
+                    {describeChange(before.nodes.get(n.path), n, fmt).join('; ')}
+                  </span>
+                )
+              )}
+            {more(diff.changed)}
+          </ul>
+        </section>
+      )}
+      {diff.added > 0 && (
+        <section aria-label="Added nodes">
+          <h6 className={styles.title}>Added ({diff.added})</h6>
+          <ul className={styles.list} data-testid="crdt-diff-added">
+            {diff.addedNodes
+              .slice(0, MAX_ITEMS)
+              .map((n) =>
+                selectable(n, <span className={styles.what}>{`${n.type} ${valuePreview(n)}`}</span>)
+              )}
+            {more(diff.added)}
+          </ul>
+        </section>
+      )}
+      {diff.removed > 0 && (
+        <section aria-label="Removed nodes">
+          <h6 className={styles.title}>Removed ({diff.removed})</h6>
+          <ul className={styles.list} data-testid="crdt-diff-removed">
+            {diff.removedNodes.slice(0, MAX_ITEMS).map((n) => (
+              <li key={n.path} className={cx(styles.item, styles.gone)} data-path={n.path}>
+                <span className={styles.path}>{n.path}</span>
+                <span className={styles.what}>{`${n.type} ${valuePreview(n)}`}</span>
+              </li>
+            ))}
+            {more(diff.removed)}
+          </ul>
+        </section>
+      )}
+    </div>
+  );
+}
+
+const getStyles = (theme: GrafanaTheme2) => ({
+  root: css({
+    overflowY: 'auto',
+    fontSize: theme.typography.bodySmall.fontSize,
+    padding: theme.spacing(0.5),
+  }),
+  head: css({ fontFamily: theme.typography.fontFamilyMonospace, marginBottom: theme.spacing(0.5) }),
+  empty: css({ color: theme.colors.text.secondary }),
+  title: css({
+    fontSize: theme.typography.bodySmall.fontSize,
+    color: theme.colors.text.secondary,
+    margin: theme.spacing(0.5, 0, 0.25),
+  }),
+  list: css({ listStyle: 'none', margin: 0, padding: 0 }),
+  item: css({
+    display: 'flex',
+    flexDirection: 'column',
+    alignItems: 'flex-start',
+    width: '100%',
+    padding: theme.spacing(0.25, 0.5),
+    border: 'none',
+    borderBottom: `1px solid ${theme.colors.border.weak}`,
+    background: 'none',
+    color: theme.colors.text.primary,
+    textAlign: 'left',
+    fontSize: 'inherit',
+    cursor: 'pointer',
+    '&:hover': { background: theme.colors.action.hover },
+  }),
+  gone: css({
+    cursor: 'default',
+    '&:hover': { background: 'none' },
+    '& > span:first-child': { textDecoration: 'line-through' },
+  }),
+  path: css({
+    fontFamily: theme.typography.fontFamilyMonospace,
+    wordBreak: 'break-all',
+  }),
+  what: css({ color: theme.colors.text.secondary, wordBreak: 'break-word' }),
+  more: css({ color: theme.colors.text.secondary, padding: theme.spacing(0.25, 0.5) }),
+  added: css({ color: theme.colors.success.text }),
+  removed: css({ color: theme.colors.error.text }),
+  changed: css({ color: theme.colors.warning.text }),
+});
