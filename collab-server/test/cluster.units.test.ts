@@ -2,8 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { acquireLock } from '../src/cluster/lock.js';
-import { decodeMessage, encodeMessage } from '../src/cluster/codec.js';
+import { Awareness } from 'y-protocols/awareness';
+import * as Y from 'yjs';
+import { channelFor, decodeMessage, encodeMessage } from '../src/cluster/codec.js';
+import { RedisCluster as Cluster, type ClusterRoom } from '../src/cluster/redisCluster.js';
 import { SeqTracker } from '../src/cluster/seqTracker.js';
+import { createLogger as makeLogger } from '../src/observability/logger.js';
+import type { Storage } from '../src/storage/types.js';
+import { waitFor } from './infra/ports.js';
 import { RedisServer } from './infra/redis.js';
 
 describe('SeqTracker', () => {
@@ -120,4 +126,79 @@ describe('cluster mode configuration', () => {
     });
     await ok.stop();
   });
+});
+
+describe('room unloaded while Redis is down (real redis-server)', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await server?.destroy();
+  });
+
+  it('is not subscribed after reconnect (neither re-subscribed nor by a SUBSCRIBE queued in the outage)', async () => {
+    const storage = {
+      kind: 'sqlite',
+      readAfter: () => Promise.resolve([]),
+      load: () => Promise.resolve({ snapshot: null, updates: [] }),
+    } as unknown as Storage;
+    const loaded = new Map<string, ClusterRoom>();
+    const cluster = new Cluster({
+      redisUrl: server.url,
+      pod: 'pod-u',
+      storage,
+      logger: makeLogger({ level: 'silent' }),
+      allowSqlite: true,
+      sweepIntervalMs: 0,
+      keyPrefix: `unsub-${Date.now()}:`,
+    });
+    cluster.attach({ get: (id) => loaded.get(id), list: () => [...loaded.values()] });
+    const load = (id: string): void => {
+      loaded.set(id, {
+        id,
+        seq: 0,
+        awareness: new Awareness(new Y.Doc()),
+        connections: { size: 0 },
+        applyRemoteUpdate: () => true,
+      });
+      cluster.onRoomLoaded({ room: id, org: 'acme', seq: 0 });
+    };
+    const unload = (id: string): void => {
+      loaded.delete(id);
+      cluster.onRoomUnloaded({ room: id, org: 'acme' });
+    };
+    const subscribers = async (rooms: string[]): Promise<number[]> => {
+      const probe = new Redis(server.url);
+      try {
+        const res = (await probe.call('PUBSUB', 'NUMSUB', ...rooms.map(channelFor))) as Array<
+          string | number
+        >;
+        return rooms.map((_, i) => Number(res[2 * i + 1]));
+      } finally {
+        probe.disconnect();
+      }
+    };
+    try {
+      await cluster.start();
+      load('acme/before');
+      await waitFor(async () => (await subscribers(['acme/before']))[0] === 1, 5000, 'subscribed');
+
+      await server.kill();
+      await waitFor(() => cluster.status().redis === 'down', 5000, 'redis down seen');
+      unload('acme/before'); // subscribed before the outage: re-subscribed on reconnect
+      load('acme/during'); // its SUBSCRIBE is queued...
+      await new Promise((r) => setImmediate(r));
+      unload('acme/during'); // ...and it is gone before Redis is back
+      load('acme/stays');
+
+      await server.start();
+      await waitFor(() => cluster.status().redis === 'up', 10_000, 'redis back');
+      await waitFor(async () => (await subscribers(['acme/stays']))[0] === 1, 5000, 'loaded room subscribed');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await subscribers(['acme/before', 'acme/during', 'acme/stays'])).toEqual([0, 0, 1]);
+    } finally {
+      await cluster.stop();
+    }
+  }, 30_000);
 });

@@ -260,6 +260,8 @@ export class RedisCluster implements CollabExtension {
       if (!st.tracker) this.initTracker(ev.room, st, this.host?.get(ev.room)?.seq ?? 0);
       this.sub.subscribe(channelFor(ev.room)).then(
         () => {
+          // A SUBSCRIBE queued during an outage completes after reconnect: the room may be gone by then.
+          if (this.rooms.get(ev.room) !== st) return;
           this.catchUp(ev.room);
           this.exchangeAwareness(ev.room);
         },
@@ -275,7 +277,11 @@ export class RedisCluster implements CollabExtension {
     this.rooms.delete(ev.room);
     this.unpublished.delete(ev.room);
     this.compactionRefusedUntil.delete(ev.room);
-    if (this.sub.status === 'ready') {
+    // Also while Redis is down: the subscriber connection queues commands (offline queue) and, on
+    // reconnect, re-subscribes what it had, then sends the queue in order. Skipping the unsubscribe
+    // then would leave the room subscribed (re-subscribed, or subscribed by a queued SUBSCRIBE) with
+    // nobody listening — for the life of the pod.
+    if (!this.stopped) {
       this.sub.unsubscribe(channelFor(ev.room)).catch((err: unknown) => this.redisError('unsubscribe', err));
     }
     this.schedulePresence();
