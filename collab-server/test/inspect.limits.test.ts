@@ -1,12 +1,15 @@
 /**
  * Limits of the inspect bridge, in process (test/inspect.harness.ts): history
  * requests run one at a time per session (a few more wait, the rest are
- * refused), documents are rebuilt from storage one at a time per pod.
+ * refused), documents are rebuilt from storage one at a time per pod, and the
+ * stored state of a room not loaded here is loaded once for a burst of
+ * subscribers / history pages and walked in time slices.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { InspectServerMessage } from '@collabblocks/protocol';
 import { MAX_QUEUED_HISTORY } from '../src/inspect/session.js';
+import { walkDoc } from '../src/inspect/treeWalk.js';
 import { startHarness, type Harness, type MemoryStorage } from './inspect.harness.js';
 import type { InspectClient } from './inspect.client.js';
 
@@ -103,4 +106,101 @@ describe('history requests', () => {
     expect(refused[0]?.type === 'error' && refused[0].message).toMatch(/busy/);
     expect(replies.filter((m) => m.type === 'historyTree')).toHaveLength(3);
   });
+});
+
+/** A stored doc for `room`: `n` child maps × 4 keys under root map `data` (5n + 1 nodes), 100 per update. */
+function seedDoc(storage: MemoryStorage, room: string, n: number, ts = 1_000): Y.Doc {
+  const d = new Y.Doc();
+  d.on('update', (u: Uint8Array) => storage.add(room, { clientId: d.clientID, ts: ts++, update: u }));
+  const data = d.getMap<unknown>('data');
+  for (let b = 0; b < n; b += 100) {
+    d.transact(() => {
+      for (let i = b; i < Math.min(n, b + 100); i++) {
+        const m = new Y.Map<unknown>();
+        data.set(`item${i}`, m);
+        m.set('a', i);
+        m.set('b', 'x');
+        m.set('c', true);
+        m.set('d', null);
+      }
+    });
+  }
+  return d;
+}
+
+/** Nodes of the snapshot of `sub` (waits for its last chunk). */
+async function snapshotOf(c: InspectClient, sub: string): Promise<string[]> {
+  await c.waitFor((m) => m.type === 'treeSnapshot' && m.sub === sub && m.last, 30_000);
+  return c.ofType('treeSnapshot', sub).flatMap((m) => m.nodes.map((n) => n.path));
+}
+
+describe('tree subscriptions to a room not loaded here', () => {
+  it('a subscribe/resync flood loads the stored state once; history pages reuse it; it expires', async () => {
+    h = await startHarness({ storedDocTtlMs: 1_500 });
+    const d = seedDoc(h.storage, 'acme/cold', 400);
+    const expected = [...walkDoc(d, { clientTime: () => undefined, lastChange: new WeakMap() })].map(
+      (w) => w.node.path
+    );
+    d.destroy();
+    const sessions = await Promise.all([1, 2, 3].map(() => (h as Harness).inspector()));
+    const subs: Array<[InspectClient, string]> = [];
+    for (const s of sessions) {
+      for (let i = 0; i < 10; i++) {
+        const id = s.nextId();
+        s.send({ type: 'subscribe', id, stream: 'tree', room: 'acme/cold' });
+        const ack = await s.waitFor((m) => 'id' in m && m.id === id);
+        if (ack.type !== 'subscribed') throw new Error(JSON.stringify(ack));
+        subs.push([s, ack.sub]);
+      }
+    }
+    for (const [s, sub] of subs) expect(await snapshotOf(s, sub)).toEqual(expected);
+    expect(h.storage.calls.load).toBe(1);
+    // Resubscribing (a dashboard refresh) and history pages of that room: still that one load.
+    const c = sessions[0] as InspectClient;
+    const again = await c.subscribe('tree', 'acme/cold');
+    expect(await snapshotOf(c, again)).toEqual(expected);
+    let afterSeq: number | null | undefined;
+    for (let page = 0; page < 3; page++) {
+      const r = await c.request({
+        type: 'history',
+        room: 'acme/cold',
+        fromTs: 0,
+        toTs: 5_000,
+        limit: 1,
+        ...(afterSeq !== undefined ? { afterSeq } : {}),
+      });
+      expect(r.type, JSON.stringify(r)).toBe('history');
+      if (r.type === 'history') afterSeq = r.nextAfterSeq;
+    }
+    expect(h.storage.calls.load).toBe(1);
+    // A page newer than the cached state reloads it (its paths resolve against a doc that has them).
+    const writer = new Y.Doc();
+    for (const u of (await h.storage.load('acme/cold')).updates) Y.applyUpdate(writer, u.update);
+    writer.on('update', (u: Uint8Array) =>
+      (h as Harness).storage.add('acme/cold', { clientId: writer.clientID, ts: 2_000, update: u })
+    );
+    writer.getMap('data').set('late', 1);
+    const late = await c.request({ type: 'history', room: 'acme/cold', fromTs: 1_500, toTs: 5_000 });
+    expect(late.type === 'history' && late.entries.map((e) => e.paths)).toEqual([['/data/late']]);
+    const loads = h.storage.calls.load as number;
+    expect(loads).toBe(3); // 1 + the test's own read above + the reload
+    // After the TTL the state is read again.
+    await new Promise((r) => setTimeout(r, 1_700));
+    const later = await c.subscribe('tree', 'acme/cold');
+    expect(await snapshotOf(c, later)).toContain('/data/late');
+    expect(h.storage.calls.load).toBe(loads + 1);
+  });
+
+  it('streams the stored tree while its walk runs in time slices (first chunks before the walk ends)', async () => {
+    h = await startHarness();
+    seedDoc(h.storage, 'acme/cold-big', 20_000).destroy();
+    const c = await h.inspector();
+    const sub = await c.subscribe('tree', 'acme/cold-big');
+    const paths = await snapshotOf(c, sub);
+    expect(paths).toHaveLength(100_001);
+    const chunks = c.ofType('treeSnapshot', sub);
+    // The first chunk went out while the walk was still running (its total is the count so far).
+    expect(chunks[0]?.total).toBeLessThan(100_001);
+    expect(chunks[chunks.length - 1]?.total).toBe(100_001);
+  }, 60_000);
 });

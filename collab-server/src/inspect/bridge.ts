@@ -45,14 +45,13 @@ import type { Logger } from '../observability/logger.js';
 import type { RoomStorageStats, Storage } from '../storage/types.js';
 import {
   HistoryError,
-  loadStoredDoc,
   readHistoryPage,
   summarizeStored,
-  treeOf,
   TreeReplay,
   validateReplayRange,
 } from './history.js';
 import { GateFullError, WorkGate } from './gate.js';
+import { StoredDocs, type StoredDocLease } from './storedDocs.js';
 import { createInspectMetrics, type InspectMetrics } from './metrics.js';
 import { InspectSession, type SessionHost, type Subscription } from './session.js';
 import { verifyInspectToken, type InspectVerifyResult } from './token.js';
@@ -97,6 +96,8 @@ export interface InspectBridgeOptions {
    */
   maxConcurrentRebuilds?: number;
   maxQueuedRebuilds?: number;
+  /** How long the stored state of a room not loaded here is reused (default 5 s). */
+  storedDocTtlMs?: number;
 }
 
 const TRAFFIC_ROWS_PER_FLUSH = 200;
@@ -213,6 +214,8 @@ export class InspectBridge implements SessionHost {
   private closed = false;
   /** Pod-wide cap on documents rebuilt from storage (synchronous applyUpdate + tree walk). */
   readonly rebuilds: WorkGate;
+  /** Stored state of rooms not loaded here, kept briefly (tree subscribe floods, history pages). */
+  readonly stored: StoredDocs;
 
   constructor(private readonly opts: InspectBridgeOptions) {
     this.pod = opts.pod;
@@ -226,6 +229,10 @@ export class InspectBridge implements SessionHost {
       opts.maxQueuedRebuilds ?? 16,
       'history rebuilds'
     );
+    this.stored = new StoredDocs(opts.storage, {
+      ...(opts.storedDocTtlMs !== undefined ? { ttlMs: opts.storedDocTtlMs } : {}),
+      gate: (fn) => this.rebuilds.run(fn),
+    });
     const every = (ms: number, fn: () => void): void => {
       const t = setInterval(() => {
         try {
@@ -276,6 +283,7 @@ export class InspectBridge implements SessionHost {
     for (const s of [...this.sessions]) s.close(CloseCode.GOING_AWAY, 'pod shutting down');
     for (const w of this.watches.values()) this.disposeWatch(w);
     this.watches.clear();
+    this.stored.close();
     if (this.roomsDirtyTimer) clearTimeout(this.roomsDirtyTimer);
     await new Promise<void>((r) => this.wss.close(() => r()));
   }
@@ -519,6 +527,7 @@ export class InspectBridge implements SessionHost {
 
   private onRoomLoaded(ev: RoomEvent): void {
     this.markRoomsDirty(ev.org);
+    this.stored.invalidate(ev.room);
     // The core emits onRoomLoaded just before the room becomes visible in the
     // manager: look it up on the next turn.
     setImmediate(() => {
@@ -541,6 +550,7 @@ export class InspectBridge implements SessionHost {
 
   private onRoomUnloaded(ev: RoomEvent): void {
     this.markRoomsDirty(ev.org);
+    this.stored.invalidate(ev.room);
     this.clientTimes.delete(ev.room);
     const w = this.watches.get(ev.room);
     if (w?.tracker) {
@@ -619,31 +629,27 @@ export class InspectBridge implements SessionHost {
     const gen = ++sub.generation;
     sub.holding = [];
     const session = sub.session;
+    let lease: StoredDocLease | null = null;
     const run = async (): Promise<void> => {
-      let nodes: readonly TreeNode[];
+      let tracker: TreeTracker;
       const room = this.opts.rooms.get(w.room);
-      if (room) {
-        const tracker = this.ensureTracker(w, room);
-        const order = tracker.buildOrder;
-        if (order !== null) {
-          await this.streamWhileBuilding(tracker, order, w, sub, gen);
-          return;
-        }
-        await tracker.ready;
+      if (room) tracker = this.ensureTracker(w, room);
+      else {
+        // Not loaded on this pod: the stored state (no live patches until it loads),
+        // loaded once for a burst of subscribers and walked in time slices like a live doc.
+        lease = await this.stored.acquire(w.room);
         if (sub.closed || gen !== sub.generation) return;
-        nodes = tracker.snapshot();
-        sub.holding = [];
-      } else {
-        // Not loaded on this pod: the stored state (no live patches until it loads).
-        nodes = await this.rebuilds.run(async () => {
-          const doc = await loadStoredDoc(this.opts.storage, w.room);
-          try {
-            return treeOf(doc, new Map());
-          } finally {
-            doc.destroy();
-          }
-        });
+        tracker = lease.tracker();
       }
+      const order = tracker.buildOrder;
+      if (order !== null) {
+        await this.streamWhileBuilding(tracker, order, w, sub, gen);
+        return;
+      }
+      await tracker.ready;
+      if (sub.closed || gen !== sub.generation) return;
+      const nodes = tracker.snapshot();
+      if (room) sub.holding = [];
       const total = nodes.length;
       let sent = 0;
       for (let i = 0; sent < total || i === 0; i++) {
@@ -670,17 +676,19 @@ export class InspectBridge implements SessionHost {
       sub.holding = null;
       for (const d of held) session.outbox.push(d, sub.id);
     };
-    run().catch((err: unknown) => {
-      if (sub.closed) return;
-      sub.holding = null;
-      if (err instanceof GateFullError) {
-        session.error('rate_limited', `tree snapshot refused: ${err.message}`, { sub: sub.id });
-        return;
-      }
-      session.error('storage_error', `tree snapshot failed: ${(err as Error)?.message ?? String(err)}`, {
-        sub: sub.id,
+    run()
+      .finally(() => lease?.release())
+      .catch((err: unknown) => {
+        if (sub.closed) return;
+        sub.holding = null;
+        if (err instanceof GateFullError) {
+          session.error('rate_limited', `tree snapshot refused: ${err.message}`, { sub: sub.id });
+          return;
+        }
+        session.error('storage_error', `tree snapshot failed: ${(err as Error)?.message ?? String(err)}`, {
+          sub: sub.id,
+        });
       });
-    });
   }
 
   /** First subscriber(s) of a room: chunks are sent as the initial walk produces them. */
@@ -1019,16 +1027,17 @@ export class InspectBridge implements SessionHost {
     try {
       const page = await readHistoryPage(this.opts.storage, msg);
       const live = this.opts.rooms.get(msg.room);
-      const entries = live
-        ? summarizeStored(page.entries, live.doc, session.scope === 'content')
-        : await this.rebuilds.run(async () => {
-            const doc = await loadStoredDoc(this.opts.storage, msg.room);
-            try {
-              return summarizeStored(page.entries, doc, session.scope === 'content');
-            } finally {
-              doc.destroy();
-            }
-          });
+      let entries: UpdateSummary[];
+      if (live) entries = summarizeStored(page.entries, live.doc, session.scope === 'content');
+      else {
+        // Not loaded here: the stored state (cached briefly, reloaded when older than the page).
+        const lease = await this.stored.acquire(msg.room, page.entries[page.entries.length - 1]?.seq ?? 0);
+        try {
+          entries = summarizeStored(page.entries, lease.doc, session.scope === 'content');
+        } finally {
+          lease.release();
+        }
+      }
       session.sendControl({
         type: 'history',
         id: msg.id,
