@@ -187,26 +187,29 @@ export interface DocAtResult {
   itemTimes: ItemTimes;
 }
 
-/**
- * Without a snapshot at or before the instant a rebuild starts from an empty
- * document, which is right only while the room's log still starts at seq 1.
- * Retention removes the log a room's oldest retained snapshot covers, so an
- * instant before that snapshot cannot be rebuilt: refuse instead of returning
- * a partial document as if it were real.
- */
-async function checkRetained(storage: Storage, room: string, first: StoredUpdate | undefined): Promise<void> {
-  if (
-    first
-      ? first.seq === 1
-      : (await guard(storage.snapshotAtOrBefore(room, Number.MAX_SAFE_INTEGER))) === null
-  ) {
-    return;
-  }
-  throw new HistoryError(
+function prunedError(): HistoryError {
+  return new HistoryError(
     'history_pruned',
     'the document at this instant is no longer retained: history older than the oldest retained ' +
       'snapshot of the room was pruned (retention, COLLAB_RETENTION_MS); ask for a later instant'
   );
+}
+
+/**
+ * The log is gap-free per room and retention only removes entries a retained
+ * snapshot covers, so the log after the snapshot a rebuild starts from (seq 0:
+ * no snapshot, an empty document) continues at `seq + 1`. A gap means that
+ * part was pruned — an instant before the oldest retained snapshot, or a prune
+ * that moved past the instant during the rebuild: refuse instead of returning
+ * a partial document as if it were real.
+ */
+function checkContiguous(prev: number, u: StoredUpdate): void {
+  if (u.seq !== prev + 1) throw prunedError();
+}
+
+/** No snapshot at or before the instant and an empty log: pruned unless the room has no snapshot at all. */
+async function checkEmptyLog(storage: Storage, room: string): Promise<void> {
+  if ((await guard(storage.snapshotAtOrBefore(room, Number.MAX_SAFE_INTEGER))) !== null) throw prunedError();
 }
 
 /**
@@ -218,7 +221,7 @@ export async function rebuildDocAt(storage: Storage, room: string, at: number): 
   let seq = snap?.seq ?? 0;
   let seqTs = snap?.ts ?? 0;
   let page = await guard(storage.readAfter(room, seq, REPLAY_PAGE));
-  if (!snap) await checkRetained(storage, room, page[0]);
+  if (!snap && page.length === 0) await checkEmptyLog(storage, room);
   const doc = new Y.Doc();
   const clientTimes = new Map<number, number>();
   if (snap) Y.applyUpdate(doc, snap.state);
@@ -229,6 +232,7 @@ export async function rebuildDocAt(storage: Storage, room: string, at: number): 
       if (!first) page = await guard(storage.readAfter(room, seq, REPLAY_PAGE));
       let done = page.length < REPLAY_PAGE;
       for (const u of page) {
+        checkContiguous(seq, u);
         if (u.ts > at) {
           done = true;
           break;
@@ -419,6 +423,8 @@ export class TreeReplay {
       const rows = await guard(storage.readAfter(room, after, want));
       if (this.closed) return;
       for (const u of rows) {
+        // A prune that moved past the base during the replay: stop with an error, never skip updates.
+        checkContiguous(after, u);
         if (u.ts > toTs) break read;
         if (count >= maxSteps || (count > 0 && workMs + (performance.now() - sliceStart) > budget.ms)) {
           truncated = true;
