@@ -758,7 +758,14 @@ export class InspectBridge implements SessionHost {
     w.lastUpdatesFlush = performance.now();
     const pending = w.pendingUpdates;
     w.pendingUpdates = [];
-    if (pending.length === 0 || w.subs.updates.size === 0) return;
+    // Updates that arrived while the room's buffer was full were not summarised.
+    const dropped = w.updatesDropped;
+    w.updatesDropped = 0;
+    if (w.subs.updates.size === 0) return;
+    if (pending.length === 0) {
+      this.reportDroppedUpdates(w, dropped);
+      return;
+    }
     const room = this.opts.rooms.get(w.room);
     const conns = this.connectionsOf(room);
     const items: Array<{ content: UpdateSummary; metadata: UpdateSummary }> = [];
@@ -792,8 +799,21 @@ export class InspectBridge implements SessionHost {
       items: items.map((i) => (scope === 'content' ? i.content : i.metadata)),
     }));
     for (const sub of w.subs.updates) sub.session.sendSub(sub, body.frame(sub));
+    // The gap follows this batch: say so, so a client knows its list is incomplete.
+    this.reportDroppedUpdates(w, dropped);
     const now = performance.now();
     for (const p of pending) this.metrics.diffLatency.observe(now - p.at);
+  }
+
+  /** `resync {stream:'updates', dropped, reason:'backpressure'}` to every updates subscriber of the room. */
+  private reportDroppedUpdates(w: RoomWatch, dropped: number): void {
+    if (dropped === 0) return;
+    for (const sub of w.subs.updates) {
+      sub.session.sendSub(
+        sub,
+        subFrame('resync', sub.id, { stream: 'updates', room: w.room, dropped, reason: 'backpressure' })
+      );
+    }
   }
 
   // ---------------------------------------------------------------- presence
