@@ -89,6 +89,9 @@ export interface PresenceFrameCustom {
  * Tree (and historyTree): the Yjs document flattened in pre-order, one row per
  * node (a parent before its children). Paths are the inspect protocol's
  * JSON-Pointer paths (`/root/key/0`); `parentPath` is `''` for root types.
+ * With the query's `rootPath` / `maxDepth` only that subtree (down to that
+ * depth) is in the frame; `path`, `parentPath` and `depth` stay those of the
+ * document (absolute), so the first row's parent is not in the frame.
  * `value` is a string (JSON for non-strings) and is empty unless the frame was
  * built with `content` scope.
  */
@@ -123,10 +126,19 @@ export interface TreeFrameCustom {
   seq?: number;
   /** False while a chunked snapshot is still arriving. */
   complete: boolean;
-  /** Nodes in the full tree (may exceed the rows when capped). */
+  /** Nodes selected (the whole tree, or the rootPath/maxDepth subtree); may exceed the rows when capped. */
   total: number;
   truncated: boolean;
   scope: 'metadata' | 'content';
+  /**
+   * Query `rootPath`: the frame holds the subtree under this node ('' = the whole document). Paths stay
+   * absolute, so the subtree root's `parentPath` is not in the frame (a panel treats it as a root).
+   */
+  rootPath?: string;
+  /** Query `maxDepth`: levels kept below the subtree root (below the root types without rootPath); null = all. */
+  maxDepth?: number | null;
+  /** False when no node has `rootPath` (yet): the frame is empty; a live tree fills in once it is created. */
+  rootFound?: boolean;
 }
 
 /**
@@ -136,7 +148,10 @@ export interface TreeFrameCustom {
  * nothing visible has one row with `op` = `none` and an empty path. Rows carry
  * the TREE_FIELDS of the node (all but `path` empty for `removed`).
  * Applied in order on top of the historyTree frame of the same response, they
- * give the document at every update instant of the range.
+ * give the document at every update instant of the range. With `rootPath` /
+ * `maxDepth`, only rows inside that selection are kept and steps touching
+ * nothing in it are dropped (no `none` rows); removing an ancestor of the
+ * subtree root appears as a `removed` row of the root itself.
  */
 export const TREE_STEP_FIELDS = {
   /** Epoch ms of the update (time field). */
@@ -165,6 +180,9 @@ export interface TreeStepsFrameCustom {
   /** More updates exist in the range than were replayed (pod bound or row cap). */
   truncated: boolean;
   scope: 'metadata' | 'content';
+  /** The historyTree query's rootPath/maxDepth: only steps touching that selection are in the frame. */
+  rootPath?: string;
+  maxDepth?: number | null;
 }
 
 /**

@@ -205,6 +205,74 @@ describe('CollabDataSource (fake inspect server)', () => {
     ]);
   });
 
+  it('a live subtree: an info notice while the root path does not exist, then the subtree once created', async () => {
+    const tn = (path: string, parent: string) => ({
+      path,
+      parent,
+      depth: path.split('/').length - 1,
+      key: path.split('/').pop() ?? '',
+      type: 'Map',
+      size: 0,
+      itemCount: 0,
+      deleted: 0,
+      children: 0,
+    });
+    let sub1 = '';
+    server.onRequest = (_s, msg, reply) => {
+      if (msg.type !== 'subscribe') return;
+      sub1 = 't-sub';
+      reply({ type: 'subscribed', id: msg.id, sub: sub1, stream: msg.stream, room: msg.room });
+      const nodes = [tn('/a', ''), tn('/a/x', '/a')];
+      reply({
+        type: 'treeSnapshot',
+        sub: sub1,
+        room: msg.room,
+        ts: 1,
+        chunk: 0,
+        last: true,
+        total: 2,
+        nodes,
+      });
+    };
+    ds = makeDs([server.url]);
+    const seen: DataQueryResponse[] = [];
+    const sub = ds
+      .query(req([{ queryType: 'tree', room: 'acme/a', rootPath: '/later', maxDepth: 1 }]))
+      .subscribe((r) => seen.push(r));
+    await waitUntil(() => noticesOf(seen.at(-1) ?? { data: [] }).length > 0, 5000, 'not-found notice');
+    expect(seen.at(-1)?.errors).toBeUndefined();
+    expect(noticesOf(seen.at(-1)!)).toEqual([
+      {
+        severity: 'info',
+        text: 'tree: no node at "/later" (yet) — the frame fills in when it is created; check the root path',
+      },
+    ]);
+    expect((seen.at(-1)!.data[0] as DataFrame).meta?.custom).toMatchObject({
+      rootFound: false,
+      rootPath: '/later',
+    });
+    server.send(server.sessions[0]!, {
+      type: 'treePatch',
+      sub: sub1,
+      room: 'acme/a',
+      ts: 2,
+      added: [tn('/later', ''), tn('/later/k', '/later'), tn('/later/k/deep', '/later/k')],
+      changed: [],
+      removed: [],
+      transactions: 1,
+    });
+    await waitUntil(
+      () => (seen.at(-1)?.data[0] as DataFrame | undefined)?.length === 2,
+      5000,
+      'subtree rows'
+    );
+    sub.unsubscribe();
+    const frame = seen.at(-1)!.data[0] as DataFrame;
+    expect(Array.from(frame.fields.find((f) => f.name === 'path')!.values)).toEqual(['/later', '/later/k']);
+    expect(frame.meta?.custom).toMatchObject({ rootFound: true, rootPath: '/later', maxDepth: 1 });
+    expect(noticesOf(seen.at(-1)!)).toEqual([]);
+  });
+
   it('a live query with a mistyped pod filter fails naming the pods instead of streaming empty frames', async () => {
     ds = makeDs([server.url]);
     const name = `fake-${new URL(server.url).port}`;

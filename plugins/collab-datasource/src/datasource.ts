@@ -38,6 +38,7 @@ import {
 import { liveQuery } from './query/live';
 import { historyTreeQuery, REPLAY_TIMEOUT_MS } from './query/historyTree';
 import { fetchRooms, historyQuery, roomsQuery } from './query/oneShot';
+import { parseMaxDepth, parseRootPath } from './data/tree';
 import { PodPool } from './stream/pool';
 import { browserSocketFactory, type SocketFactory } from './stream/socket';
 import { HttpStatusError, type TokenFetcher, TokenSource } from './stream/tokens';
@@ -160,6 +161,8 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
       at: tpl.replace(t.at ?? '', scopedVars),
       through: tpl.replace(t.through ?? '', scopedVars),
       filter: tpl.replace(t.filter ?? '', scopedVars).trim(),
+      rootPath: '',
+      maxDepth: undefined,
       timeoutMs: this.deps.oneShotTimeoutMs ?? FRAME_LIMITS.oneShotTimeoutMs,
       replayTimeoutMs: this.deps.replayTimeoutMs ?? REPLAY_TIMEOUT_MS,
       throttleMs: this.deps.throttleMs ?? 250,
@@ -195,6 +198,24 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
       return errorObservable(
         errorResponse(ctx, ctx.room ? `room "${ctx.room}": ${parsed.error}` : 'choose a room (<org>/<room>)')
       );
+    }
+    if (queryType === 'tree' || queryType === 'historyTree') {
+      const rootPath = interpolateSingle(tpl, t.rootPath ?? '', scopedVars);
+      if (rootPath.values) {
+        return errorObservable(
+          errorResponse(
+            ctx,
+            `root path "${t.rootPath ?? ''}" has several values (${listValues(rootPath.values)}): use one subtree per query`
+          )
+        );
+      }
+      const depth: unknown = t.maxDepth;
+      try {
+        ctx.rootPath = parseRootPath(rootPath.value);
+        ctx.maxDepth = parseMaxDepth(typeof depth === 'string' ? tpl.replace(depth, scopedVars) : depth);
+      } catch (err) {
+        return errorObservable(errorResponse(ctx, (err as Error).message));
+      }
     }
     if (queryType === 'history') return historyQuery(ctx);
     if (queryType === 'historyTree') return historyTreeQuery(ctx);

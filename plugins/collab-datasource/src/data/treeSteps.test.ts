@@ -10,7 +10,7 @@ import {
   type TreeStepsFrameCustom,
 } from '@collabblocks/protocol';
 
-import { buildTreeStepsFrame, stepRowCount } from './treeSteps';
+import { buildTreeStepsFrame, selectSteps, stepRowCount } from './treeSteps';
 
 const node = (path: string, parent: string, extra: Partial<TreeNode> = {}): TreeNode => ({
   path,
@@ -82,6 +82,8 @@ describe('treeSteps frame', () => {
       steps: 2,
       truncated: false,
       scope: 'content',
+      rootPath: '',
+      maxDepth: null,
     });
     expect(col(frame, F.op).every((o) => (TREE_STEP_OPS as readonly unknown[]).includes(o))).toBe(true);
   });
@@ -156,5 +158,35 @@ describe('treeSteps frame', () => {
     const empty = buildTreeStepsFrame([], { ...opts, scope: 'metadata' });
     expect(empty.frame.length).toBe(0);
     expect(empty.frame.fields).toHaveLength(Object.keys(F).length);
+  });
+
+  it('through a subtree/depth selection: outside rows and steps dropped, an ancestor removal removes the root', () => {
+    const steps = [
+      step(1, { added: [node('/other/x', '/other')] }), // outside: dropped
+      step(2, {
+        added: [node('/m/a', '/m'), node('/m/a/deep', '/m/a'), node('/m/a/deep/er', '/m/a/deep')],
+        changed: [node('/m', '', { children: 1 }), node('/other', '')],
+      }),
+      step(3), // changed nothing visible: dropped under a selection
+      step(4, { removed: ['/m/a/deep', '/other/x'] }),
+      step(5, { removed: ['/m'] }), // an ancestor of the subtree root
+    ];
+    const sel = { rootPath: '/m/a', maxDepth: 1 };
+    const kept = selectSteps(steps, sel);
+    expect(kept.map((s) => s.seq)).toEqual([2, 4, 5]);
+    expect(kept[0]?.added.map((n) => n.path)).toEqual(['/m/a', '/m/a/deep']);
+    expect(kept[0]?.changed).toEqual([]);
+    expect(kept[1]?.removed).toEqual(['/m/a/deep']);
+    expect(kept[2]?.removed).toEqual(['/m/a']);
+    const { frame } = buildTreeStepsFrame(kept, { ...opts, scope: 'metadata', subtree: sel });
+    expect(col(frame, F.path)).toEqual(['/m/a', '/m/a/deep', '/m/a/deep', '/m/a']);
+    // Paths, parents and depths stay absolute.
+    expect(col(frame, F.parentPath).slice(0, 2)).toEqual(['/m', '/m/a']);
+    expect(col(frame, F.depth).slice(0, 2)).toEqual([2, 3]);
+    expect(frame.meta?.custom).toMatchObject({ rootPath: '/m/a', maxDepth: 1, steps: 3 });
+    // Depth only (whole document): root types are level 0.
+    expect(selectSteps(steps, { rootPath: '', maxDepth: 0 }).map((s) => s.seq)).toEqual([2, 5]);
+    // No selection: the steps as they are, `none` steps included.
+    expect(selectSteps(steps, { rootPath: '' })).toEqual(steps);
   });
 });

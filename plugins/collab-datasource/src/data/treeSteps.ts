@@ -6,6 +6,7 @@
 import { createDataFrame, type DataFrame, FieldType } from '@grafana/data';
 import {
   FRAME_LIMITS,
+  isPathWithin,
   TREE_STEP_FIELDS as F,
   type HistoryTreeStep,
   type InspectScope,
@@ -14,11 +15,35 @@ import {
 } from '@collabblocks/protocol';
 
 import { collabMeta } from './common';
-import { treeFields, type TreeRowNode } from './tree';
+import { inSelection, type SubtreeSelection, treeFields, type TreeRowNode } from './tree';
 
 /** Rows a step takes in the frame: one per added/changed/removed node, or one `none` row. */
 export function stepRowCount(step: Pick<HistoryTreeStep, 'added' | 'changed' | 'removed'>): number {
   return Math.max(1, step.added.length + step.changed.length + step.removed.length);
+}
+
+/**
+ * The steps as seen through a subtree/depth selection (query `rootPath` / `maxDepth`): nodes outside it are
+ * dropped from `added`/`changed`/`removed`; removing an ancestor of the subtree root removes the root (the
+ * whole subtree goes); steps left touching nothing in the selection are dropped (so is a step that changed
+ * nothing visible at all). Paths stay absolute. Without a selection the steps are returned as they are.
+ */
+export function selectSteps(steps: readonly HistoryTreeStep[], sel: SubtreeSelection): HistoryTreeStep[] {
+  if (sel.rootPath === '' && sel.maxDepth === undefined) return [...steps];
+  const out: HistoryTreeStep[] = [];
+  for (const s of steps) {
+    const removed = new Set<string>();
+    for (const p of s.removed) {
+      if (sel.rootPath !== '' && p !== sel.rootPath && isPathWithin(sel.rootPath, p))
+        removed.add(sel.rootPath);
+      else if (inSelection(p, sel)) removed.add(p);
+    }
+    const added = s.added.filter((n) => inSelection(n.path, sel));
+    const changed = s.changed.filter((n) => inSelection(n.path, sel));
+    if (removed.size + added.length + changed.length === 0) continue;
+    out.push({ ...s, added, changed, removed: [...removed] });
+  }
+  return out;
 }
 
 export interface TreeStepsFrameOptions {
@@ -34,6 +59,8 @@ export interface TreeStepsFrameOptions {
   scope: InspectScope;
   /** Row cap (default and ceiling FRAME_LIMITS.maxRows). */
   maxRows?: number;
+  /** The selection the steps were filtered with (see selectSteps); recorded in `meta.custom`. */
+  subtree?: SubtreeSelection;
 }
 
 export interface TreeStepsFrameResult {
@@ -105,6 +132,8 @@ export function buildTreeStepsFrame(
     steps: kept,
     truncated,
     scope: opts.scope,
+    rootPath: opts.subtree?.rootPath ?? '',
+    maxDepth: opts.subtree?.maxDepth ?? null,
   };
   const frame = createDataFrame({
     refId: opts.refId,

@@ -392,6 +392,103 @@ describe('collab datasource against real pods', () => {
     ds.dispose();
   }, 45_000);
 
+  it('tree and historyTree of a subtree (rootPath / maxDepth): live, created later, at an instant', async () => {
+    const room = 'acme/dssubtree';
+    const writer = connectClient(pods[0]!.wsUrl, room, clientToken({ org: 'acme', sub: 'dora' }));
+    clients.push(writer);
+    await writer.synced;
+    // Nested maps without importing yjs here: the doc's own Map class.
+    type YMap = ReturnType<StockClient['doc']['getMap']>;
+    const cfg = writer.doc.getMap('cfg');
+    const MapType = cfg.constructor as new () => YMap;
+    const items = new MapType();
+    cfg.set('items', items);
+    for (const k of ['a', 'b']) {
+      const item = new MapType();
+      items.set(k, item);
+      item.set('deep', `value-${k}`);
+    }
+    writer.doc.getText('body').insert(0, 'other part of the document');
+    await new Promise((r) => setTimeout(r, 300));
+
+    const ds = dataSource([pods[0]!.httpUrl], 'Editor');
+    setTemplateSrv({
+      replace: (s?: string) => (s ?? '').replace('$room', ROOM).replace('$node', '/cfg/items'),
+    } as unknown as TemplateSrv);
+    const latest = new Map<string, DataQueryResponse>();
+    const frameOf = (ref: string) => latest.get(ref)?.data[0] as DataFrame | undefined;
+    const sub = ds
+      .query(
+        request([
+          { queryType: 'tree', room, rootPath: '$node', maxDepth: 1 },
+          { queryType: 'tree', room, rootPath: '/cfg/later' },
+        ])
+      )
+      .subscribe((r) => latest.set(r.key?.split('-').pop() ?? '', r));
+    try {
+      await waitFor(() => field(frameOf('A'), TREE_FIELDS.path).length === 3, 10_000, 'subtree rows');
+      // The subtree root first, its children, nothing deeper; paths absolute (the root's parent is outside).
+      expect(field(frameOf('A'), TREE_FIELDS.path)).toEqual(['/cfg/items', '/cfg/items/a', '/cfg/items/b']);
+      expect(field(frameOf('A'), TREE_FIELDS.parentPath)).toEqual(['/cfg', '/cfg/items', '/cfg/items']);
+      expect(field(frameOf('A'), TREE_FIELDS.depth)).toEqual([2, 3, 3]);
+      expect(frameOf('A')?.meta?.custom).toMatchObject({
+        rootPath: '/cfg/items',
+        maxDepth: 1,
+        rootFound: true,
+      });
+      expect(latest.get('A')?.errors).toBeUndefined();
+      // Not there yet: an info notice, no error; created later: the subtree fills in.
+      await waitFor(() => frameOf('B')?.meta?.custom?.rootFound === false, 10_000, 'missing root reported');
+      expect(latest.get('B')?.errors).toBeUndefined();
+      expect(frameOf('B')?.meta?.notices?.[0]).toMatchObject({ severity: 'info' });
+      const later = new MapType();
+      cfg.set('later', later);
+      later.set('k', 1);
+      await waitFor(
+        () => field(frameOf('B'), TREE_FIELDS.path).join() === '/cfg/later,/cfg/later/k',
+        10_000,
+        'subtree created later'
+      );
+      expect(frameOf('B')?.meta?.notices).toBeUndefined();
+      // Live removal of a node inside the subtree.
+      items.delete('a');
+      await waitFor(
+        () => field(frameOf('A'), TREE_FIELDS.path).length === 2,
+        10_000,
+        'removal in the subtree'
+      );
+      expect(field(frameOf('A'), TREE_FIELDS.path)).toEqual(['/cfg/items', '/cfg/items/b']);
+    } finally {
+      sub.unsubscribe();
+    }
+    // The same selection on the tree at an instant.
+    const { responses, sub: hsub } = await collect(
+      ds,
+      request([
+        {
+          queryType: 'historyTree',
+          room,
+          at: String(Date.now() + 1000),
+          rootPath: '/cfg/items',
+          maxDepth: 0,
+        },
+      ]),
+      (rs) => rs.some((r) => r.state === LoadingState.Done || r.state === LoadingState.Error),
+      15_000
+    );
+    hsub.unsubscribe();
+    const done = responses.at(-1)!;
+    expect(done.errors ?? []).toEqual([]);
+    expect(field(done.data[0], TREE_FIELDS.path)).toEqual(['/cfg/items']);
+    expect((done.data[0] as DataFrame).meta?.custom).toMatchObject({
+      rootPath: '/cfg/items',
+      maxDepth: 0,
+      rootFound: true,
+    });
+    setTemplateSrv({ replace: (s?: string) => (s ?? '').replace('$room', ROOM) } as unknown as TemplateSrv);
+    ds.dispose();
+  }, 45_000);
+
   it('a Viewer (metadata route) never receives names or typed text', async () => {
     const ds = dataSource([pods[0]!.httpUrl], 'Viewer');
     const { responses, sub } = await collect(

@@ -31,6 +31,10 @@ export interface RunContext {
   /** historyTree: replay through this instant ('' = no replay). */
   through: string;
   filter: string;
+  /** tree / historyTree: the subtree root (validated, '' = the whole document). */
+  rootPath: string;
+  /** tree / historyTree: levels kept below the subtree root (undefined = all). */
+  maxDepth: number | undefined;
   /** One-shot deadline (ms). */
   timeoutMs: number;
   /** Deadline of a historyTree query with a replay (ms); its first message still within `timeoutMs`. */

@@ -2,12 +2,12 @@
 import type { DataFrame } from '@grafana/data';
 import { FRAME_LIMITS } from '@collabblocks/protocol';
 
-import { rowCap, truncatedNotice } from '../data/common';
+import { infoNotice, type Notice, rowCap, truncatedNotice } from '../data/common';
 import { buildHeatmapFrame, HeatmapGrid } from '../data/heatmap';
 import { gapUpdateRow, LogWindow, trafficGapRow, trafficRow, updateRow } from '../data/logs';
 import { MetricsWindow } from '../data/metrics';
 import { buildPresenceFrame, PresenceState } from '../data/presence';
-import { buildTreeFrame, TreeState } from '../data/tree';
+import { buildTreeFrame, type SubtreeSelection, TreeState } from '../data/tree';
 import { matchesFilter, type RunContext } from './context';
 import type { LiveHandler } from './live';
 
@@ -56,6 +56,12 @@ export function treeHandler(ctx: RunContext): LiveHandler {
   const trees = new Map<string, TreeState>();
   let active: string | null = null;
   let truncated = 0;
+  let selected = 0;
+  let rootMissing = false;
+  const sel: SubtreeSelection = {
+    rootPath: ctx.rootPath,
+    ...(ctx.maxDepth !== undefined ? { maxDepth: ctx.maxDepth } : {}),
+  };
   // Prefer the pod with the latest live patch (the room is loaded there), then the biggest tree
   // (pods without the room answer with their stored state, possibly empty), then the current choice.
   const pick = (): [string, TreeState] | null => {
@@ -97,7 +103,9 @@ export function treeHandler(ctx: RunContext): LiveHandler {
       const p = pick();
       if (!p) return [];
       const [pod, t] = p;
-      const r = buildTreeFrame(t.ordered(), {
+      // The selection is taken before the row cap: a subtree of a huge document fits.
+      const { nodes, rootFound } = t.select(sel);
+      const r = buildTreeFrame(nodes, {
         refId: ctx.refId,
         kind: 'tree',
         room: ctx.room,
@@ -106,12 +114,24 @@ export function treeHandler(ctx: RunContext): LiveHandler {
         ...(t.seq !== undefined ? { seq: t.seq } : {}),
         complete: t.complete,
         scope: ctx.scope(),
+        subtree: { ...sel, rootFound },
       });
       truncated = r.truncated;
+      selected = nodes.length;
+      rootMissing = !rootFound;
       return [r.frame];
     },
-    notices: () =>
-      truncated > 0 ? [truncatedNotice('tree', truncated + FRAME_LIMITS.maxRows, FRAME_LIMITS.maxRows)] : [],
+    notices: () => {
+      const out: Notice[] = [];
+      if (truncated > 0) out.push(truncatedNotice('tree', selected, FRAME_LIMITS.maxRows));
+      if (rootMissing)
+        out.push(
+          infoNotice(
+            `tree: no node at "${ctx.rootPath}" (yet) — the frame fills in when it is created; check the root path`
+          )
+        );
+      return out;
+    },
   };
 }
 

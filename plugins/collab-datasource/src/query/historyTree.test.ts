@@ -306,6 +306,120 @@ describe('historyTree with a replay (fake inspect server)', () => {
   });
 });
 
+describe('historyTree of a subtree (rootPath / maxDepth)', () => {
+  let server: FakeServer;
+  let ds: CollabDataSource | null = null;
+  beforeEach(async () => {
+    server = await startFakeInspectServer();
+    setTemplateSrv({
+      replace: (s?: string) => (s ?? '').replace('$node', '/m').replace('$depth', '0'),
+    } as unknown as TemplateSrv);
+  });
+  afterEach(async () => {
+    ds?.dispose();
+    ds = null;
+    await server.close();
+  });
+
+  it('keeps the subtree down to the depth in the base and the steps; paths absolute; meta records it', async () => {
+    server.onRequest = (_s, msg, reply) => {
+      if (msg.type !== 'historyTree') return;
+      replyBase(msg, reply, 4, [...BASE, node('/t', '', { type: 'Text' })]);
+      replySteps(msg, reply, REPLAY);
+    };
+    ds = makeDs([server.url]);
+    const res = await settled(
+      ds.query(
+        req([
+          {
+            queryType: 'historyTree',
+            room: 'acme/a',
+            at: '1000',
+            through: '2000',
+            rootPath: '$node',
+            maxDepth: '$depth' as unknown as number,
+          },
+        ])
+      )
+    );
+    expect(res.errors ?? []).toEqual([]);
+    expect(noticesOf(res)).toEqual([]);
+    const [base, steps] = res.data as DataFrame[];
+    expect(col(base, TREE_FIELDS.path)).toEqual(['/m']);
+    expect(col(base, TREE_FIELDS.parentPath)).toEqual(['']);
+    expect(base?.meta?.custom).toMatchObject({ rootPath: '/m', maxDepth: 0, rootFound: true, total: 1 });
+    // Step 5 adds /m/b (below the depth: dropped) and changes /m; step 6 changed nothing; step 7 removes /m/a.
+    expect(col(steps, TREE_STEP_FIELDS.seq)).toEqual([5, 7]);
+    expect(col(steps, TREE_STEP_FIELDS.op)).toEqual(['changed', 'changed']);
+    expect(steps?.meta?.custom).toMatchObject({ rootPath: '/m', maxDepth: 0, steps: 2, truncated: false });
+  });
+
+  it('a root path that does not exist at the instant: empty frame, an info notice, no error', async () => {
+    server.onRequest = (_s, msg, reply) => {
+      if (msg.type !== 'historyTree') return;
+      replyBase(msg, reply);
+      replySteps(msg, reply, [[step(5, { added: [node('/later', ''), node('/later/k', '/later')] })]]);
+    };
+    ds = makeDs([server.url]);
+    const res = await settled(
+      ds.query(
+        req([{ queryType: 'historyTree', room: 'acme/a', at: '1000', through: '2000', rootPath: '/later' }])
+      )
+    );
+    expect(res.state).toBe(LoadingState.Done);
+    expect(res.errors).toBeUndefined();
+    const [base, steps] = res.data as DataFrame[];
+    expect(base?.length).toBe(0);
+    expect(base?.meta?.custom).toMatchObject({ rootPath: '/later', rootFound: false });
+    expect(noticesOf(res)).toEqual([
+      {
+        severity: 'info',
+        text: 'history tree: no node at "/later" at 1970-01-01T00:00:01.000Z — the steps show it if it was created later in the range; check the root path',
+      },
+    ]);
+    // Created later in the range: the steps add it.
+    expect(col(steps, TREE_STEP_FIELDS.path)).toEqual(['/later', '/later/k']);
+  });
+
+  it('the row cap applies after the selection: steps outside the subtree do not use it up', async () => {
+    server.onRequest = (_s, msg, reply) => {
+      if (msg.type !== 'historyTree') return;
+      replyBase(msg, reply);
+      // 12,000 steps elsewhere in the document, then one in /m.
+      const pages = Array.from({ length: 6 }, (_, p) =>
+        Array.from({ length: 2000 }, (_, i) =>
+          step(p * 2000 + i + 5, { changed: [node('/other', '', { size: i })] })
+        )
+      );
+      pages.push([step(20_000, { changed: [node('/m', '', { children: 3 })] })]);
+      replySteps(msg, reply, pages);
+    };
+    ds = makeDs([server.url], { replayTimeoutMs: 10_000 });
+    const res = await settled(
+      ds.query(
+        req([{ queryType: 'historyTree', room: 'acme/a', at: '0', through: '3600000', rootPath: '/m' }])
+      )
+    );
+    expect(res.errors).toBeUndefined();
+    expect(noticesOf(res)).toEqual([]);
+    const steps = res.data[1] as DataFrame;
+    expect(col(steps, TREE_STEP_FIELDS.seq)).toEqual([20_000]);
+    expect(steps.meta?.custom).toMatchObject({ steps: 1, truncated: false, to: 3_600_000 });
+  });
+
+  it('a malformed root path or depth is a clear error and asks the pod nothing', async () => {
+    ds = makeDs([server.url]);
+    const bad = await settled(ds.query(req([{ queryType: 'historyTree', room: 'acme/a', rootPath: 'm/a' }])));
+    expect(bad.state).toBe(LoadingState.Error);
+    expect(bad.errors?.[0]?.message).toBe(
+      'root path "m/a" must start with "/" (a tree path such as /root/items/3)'
+    );
+    const depth = await settled(ds.query(req([{ queryType: 'tree', room: 'acme/a', maxDepth: -2 }])));
+    expect(depth.errors?.[0]?.message).toMatch(/max depth must be a whole number from 0 to 1000, got "-2"/);
+    expect(requests(server)).toHaveLength(0);
+  });
+});
+
 describe('historyTree with a replay across pods', () => {
   const servers: FakeServer[] = [];
   let ds: CollabDataSource | null = null;

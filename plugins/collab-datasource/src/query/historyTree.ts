@@ -12,9 +12,9 @@ import {
   type InspectServerMessage,
 } from '@collabblocks/protocol';
 
-import { type Notice, truncatedNotice, warningNotice } from '../data/common';
-import { buildTreeFrame, TreeState } from '../data/tree';
-import { buildTreeStepsFrame, stepRowCount } from '../data/treeSteps';
+import { infoNotice, type Notice, truncatedNotice, warningNotice } from '../data/common';
+import { buildTreeFrame, type SubtreeSelection, TreeState } from '../data/tree';
+import { buildTreeStepsFrame, selectSteps, stepRowCount } from '../data/treeSteps';
 import type { PodConnection } from '../stream/podConnection';
 import { response, type RunContext } from './context';
 import { collect, oneShot } from './oneShot';
@@ -86,17 +86,19 @@ async function fetchTree(
   toTs: number | undefined,
   deadline: number,
   firstBy: number,
-  signal: AbortSignal
+  signal: AbortSignal,
+  sel: SubtreeSelection
 ): Promise<PodAnswer> {
   let rows = 0;
   let cut = false;
   // Without a replay the last base chunk ends the answer; with one, the last steps message does —
   // or the row cap: steps past it would be dropped anyway, so reading stops there (bounded buffer).
+  // Rows are counted after the subtree selection (the cap applies to what the frame holds).
   const isLast = (m: InspectServerMessage): boolean => {
     if (toTs === undefined) return m.type === 'historyTree' && m.last;
     if (m.type !== 'historyTreeSteps') return false;
     if (m.last) return true;
-    for (const s of m.steps) rows += stepRowCount(s);
+    for (const s of selectSteps(m.steps, sel)) rows += stepRowCount(s);
     cut = rows > FRAME_LIMITS.maxRows;
     return cut;
   };
@@ -119,7 +121,7 @@ async function fetchTree(
       tree.applySnapshot({ ...m, ts: at });
       baseComplete ||= m.last;
     } else if (m.type === 'historyTreeSteps') {
-      steps.push(...m.steps);
+      steps.push(...selectSteps(m.steps, sel));
       if (m.last) podTruncated = m.truncated;
     }
   }
@@ -140,7 +142,8 @@ function buildFrames(
     .sort((a, b) => b.seq - a.seq || b.steps.length - a.steps.length || b.tree.total - a.tree.total)[0];
   if (!best) return { frames: [], notices: [] };
   const scope = ctx.scope();
-  const nodes = best.tree.ordered();
+  const sel = selectionOf(ctx);
+  const { nodes, rootFound } = best.tree.select(sel);
   const base = buildTreeFrame(nodes, {
     refId: ctx.refId,
     kind: 'historyTree',
@@ -150,9 +153,19 @@ function buildFrames(
     seq: best.seq,
     complete: true,
     scope,
+    subtree: { ...sel, rootFound },
   });
   const notices: Notice[] =
     base.truncated > 0 ? [truncatedNotice('history tree', nodes.length, FRAME_LIMITS.maxRows)] : [];
+  if (!rootFound) {
+    notices.push(
+      infoNotice(
+        `history tree: no node at "${sel.rootPath}" at ${new Date(at).toISOString()}` +
+          (toTs !== undefined ? ' — the steps show it if it was created later in the range' : '') +
+          '; check the root path'
+      )
+    );
+  }
   if (toTs === undefined) return { frames: [base.frame], notices };
   const built = buildTreeStepsFrame(best.steps, {
     refId: ctx.refId,
@@ -162,6 +175,7 @@ function buildFrames(
     to: toTs,
     truncated: best.podTruncated,
     scope,
+    subtree: sel,
   });
   if (best.podTruncated && !best.cut && built.droppedSteps === 0) {
     notices.push(
@@ -178,6 +192,11 @@ function buildFrames(
     );
   }
   return { frames: [base.frame, built.frame], notices };
+}
+
+/** The query's subtree selection (rootPath already validated). */
+export function selectionOf(ctx: Pick<RunContext, 'rootPath' | 'maxDepth'>): SubtreeSelection {
+  return { rootPath: ctx.rootPath, ...(ctx.maxDepth !== undefined ? { maxDepth: ctx.maxDepth } : {}) };
 }
 
 export function historyTreeQuery(ctx: RunContext): Observable<DataQueryResponse> {
@@ -197,7 +216,7 @@ export function historyTreeQuery(ctx: RunContext): Observable<DataQueryResponse>
   return oneShot(
     runCtx,
     (conn, deadline, signal) =>
-      fetchTree(conn, ctx.room, at, toTs, deadline, Date.now() + firstAnswerMs, signal),
+      fetchTree(conn, ctx.room, at, toTs, deadline, Date.now() + firstAnswerMs, signal, selectionOf(ctx)),
     (results) => {
       const built = buildFrames(ctx, at, toTs, results);
       return { frames: built.frames, notices: [...notices, ...built.notices] };
