@@ -23,6 +23,9 @@ const SECRET_TEXT = 'zebra-quartz-typed-words';
 const MAP_VALUE = 'ultraviolet-plan-title';
 const NAME_A = 'Alice Wonderland';
 const NAME_B = 'Bobby Tables';
+const NAME_C = 'Carol Quux';
+/** A free-text awareness status: metadata scope must never carry it (only editing/idle/away/unknown). */
+const STATUS_TEXT = 'on a call with Zorblax';
 
 async function openInspector(
   scope: 'metadata' | 'content' = 'content',
@@ -40,11 +43,12 @@ async function client(
   room: string,
   name: string,
   sub: string,
-  cursor = { x: 0.2, y: 0.3 }
+  cursor = { x: 0.2, y: 0.3 },
+  status = 'editing'
 ): Promise<StockClient> {
   const token = await mintToken({ org: room.split('/')[0] as string, sub, name });
   const c = connectClient(pod.wsUrl, room, token, {
-    awareness: { user: { name, color: '#ff0000' }, cursor, status: 'editing' },
+    awareness: { user: { name, color: '#ff0000' }, cursor, status },
   });
   clients.push(c);
   await c.synced;
@@ -215,6 +219,7 @@ describe('streams', () => {
     }
     const a = await client(room, NAME_A, 'alice-sub', { x: 0.25, y: 0.75 });
     const b = await client(room, NAME_B, 'bob-sub', { x: 0.5, y: 0.5 });
+    await client(room, NAME_C, 'carol-sub', { x: 0.1, y: 0.1 }, STATUS_TEXT);
     a.doc.getText('text').insert(0, SECRET_TEXT);
     b.doc.getMap('meta').set('title', MAP_VALUE);
     const task = new Y.Map<unknown>();
@@ -283,21 +288,24 @@ describe('streams', () => {
           .ofType('presencePatch', cs.presence)
           .flatMap((m) => m.joined.concat(m.updated))
           .concat(content.ofType('presenceSnapshot', cs.presence).flatMap((m) => m.users));
-        return users.some((u) => u.name === NAME_A) && users.some((u) => u.name === NAME_B);
+        return [NAME_A, NAME_B, NAME_C].every((n) => users.some((u) => u.name === n));
       },
       5000,
       'presence'
     );
-    const alice = content
+    const contentUsers = content
       .ofType('presencePatch', cs.presence)
-      .flatMap((m) => m.joined.concat(m.updated))
-      .find((u) => u.name === NAME_A);
+      .flatMap((m) => m.joined.concat(m.updated));
+    const alice = contentUsers.find((u) => u.name === NAME_A);
     expect(alice).toMatchObject({ cursor: { x: 0.25, y: 0.75 }, status: 'editing', color: '#ff0000' });
     expect(alice?.user).toMatch(/^u_/);
+    // Content scope carries a free-text status as the client sent it.
+    const carol = contentUsers.find((u) => u.name === NAME_C);
+    expect(carol?.status).toBe(STATUS_TEXT);
 
     // metrics every second
     await waitFor(
-      () => content.ofType('metrics', cs.metrics).some((m) => m.connections === 2 && m.bytesIn > 0),
+      () => content.ofType('metrics', cs.metrics).some((m) => m.connections === 3 && m.bytesIn > 0),
       5000,
       'metrics'
     );
@@ -306,7 +314,7 @@ describe('streams', () => {
       () =>
         content
           .ofType('rooms', cs.rooms)
-          .some((m) => m.rooms.some((r) => r.room === room && r.loaded && r.connections === 2)),
+          .some((m) => m.rooms.some((r) => r.room === room && r.loaded && r.connections === 3)),
       8000,
       'rooms list'
     );
@@ -315,15 +323,32 @@ describe('streams', () => {
     const ms = subs.meta as Record<string, string>;
     await waitFor(() => treeView(meta, ms.tree as string).has('/tasks/0/done'), 5000, 'metadata tree');
     await waitFor(() => meta.ofType('updates', ms.updates).length > 0, 5000, 'metadata updates');
-    await waitFor(() => meta.ofType('presencePatch', ms.presence).length > 0, 5000, 'metadata presence');
+    const metaUsers = () =>
+      meta.ofType('presencePatch', ms.presence).flatMap((m) => m.joined.concat(m.updated));
+    await waitFor(() => metaUsers().some((u) => u.clientId === carol?.clientId), 5000, 'metadata presence');
     const mview = treeView(meta, ms.tree as string);
     expect(mview.get('/text')).toMatchObject({ type: 'Text', size: SECRET_TEXT.length });
     expect(mview.get('/text')?.value).toBeUndefined();
-    const metaUser = meta.ofType('presencePatch', ms.presence).flatMap((m) => m.joined.concat(m.updated))[0];
+    const metaUser = metaUsers()[0];
     expect(metaUser?.cursor).not.toBeNull();
     expect(metaUser?.name).toBeUndefined();
+    // Statuses: only a value from the fixed list (free text → unknown).
+    expect(metaUsers().find((u) => u.clientId === alice?.clientId)?.status).toBe('editing');
+    expect(metaUsers().find((u) => u.clientId === carol?.clientId)?.status).toBe('unknown');
+    for (const u of metaUsers()) expect(['editing', 'idle', 'away', 'unknown']).toContain(u.status);
     const rawMeta = meta.raw.join('\n');
-    for (const secretText of [SECRET_TEXT, MAP_VALUE, NAME_A, NAME_B, 'Alice', 'Bobby', '#ff0000']) {
+    for (const secretText of [
+      SECRET_TEXT,
+      MAP_VALUE,
+      NAME_A,
+      NAME_B,
+      NAME_C,
+      'Alice',
+      'Bobby',
+      'Carol',
+      'Zorblax',
+      '#ff0000',
+    ]) {
       expect(rawMeta.includes(secretText), `metadata frames leak "${secretText}"`).toBe(false);
     }
     const rawContent = content.raw.join('\n');

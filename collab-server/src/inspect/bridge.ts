@@ -118,6 +118,14 @@ const STATE_STREAMS: ReadonlySet<InspectStream> = new Set(['rooms', 'presence', 
 
 type Streams = Record<InspectStream, Set<Subscription>>;
 
+/** Presence statuses metadata scope may carry; any other client text becomes `unknown`. */
+const PRESENCE_STATUSES: ReadonlySet<string> = new Set(['editing', 'idle', 'away']);
+
+function presenceStatus(raw: string): 'editing' | 'idle' | 'away' | 'unknown' {
+  const s = raw.trim().toLowerCase();
+  return PRESENCE_STATUSES.has(s) ? (s as 'editing' | 'idle' | 'away') : 'unknown';
+}
+
 class RoomWatch {
   readonly subs: Streams = {
     rooms: new Set(),
@@ -840,7 +848,10 @@ export class InspectBridge implements SessionHost {
       updates,
     };
     if (info) u.conn = this.connPseudonym(info.id);
-    if (typeof state.status === 'string') u.status = state.status.slice(0, 32);
+    if (typeof state.status === 'string') {
+      // Free text (could be a name or a sentence): only content scope carries it as sent.
+      u.status = scope === 'content' ? state.status.slice(0, 32) : presenceStatus(state.status);
+    }
     if (scope === 'content') {
       const user = state.user as { name?: unknown; color?: unknown } | undefined;
       const name = typeof user?.name === 'string' ? user.name : info?.displayName;
