@@ -14,6 +14,7 @@ import {
   type Observability,
   type ObservabilityConfig,
 } from '../src/observability/index.js';
+import { ExpositionWriter, type ExposableMetric } from '../src/observability/exposition.js';
 import { createLogger } from '../src/observability/logger.js';
 
 const OM_ACCEPT =
@@ -527,6 +528,44 @@ describe('exposition validated by Prometheus (promtool)', () => {
       );
     }
     expect(r.status === 0 || r.status === 3).toBe(true);
+  });
+});
+
+describe('render slicing', () => {
+  it('formats a large family in several slices, byte-identical to one pass', async () => {
+    const obs = setup([room('acme', 'r1')], { defaultMetrics: false });
+    const registry = obs.podMetrics!.registry;
+    const big = new Counter({
+      name: 'x_big_family_total',
+      help: 'a family far larger than one slice',
+      labelNames: ['org', 'room_id'],
+      registers: [registry],
+    });
+    for (let i = 0; i < 20_000; i++) big.inc({ org: `org${i % 50}`, room_id: `room-"${i}"` }, i + 1);
+    // A histogram per org, with exemplars (OpenMetrics) and shared label strings.
+    for (let i = 0; i < 300; i++) {
+      obs.extension.onPersist?.({
+        orgs: [`org${i}`],
+        backend: 'sqlite',
+        count: 1,
+        bytes: 10,
+        durationMs: (i % 70) + 0.5,
+        traceId: TRACE,
+      });
+    }
+    const writer = new ExpositionWriter({ pod: 'pod-test' });
+    for (const accept of [undefined, OM_ACCEPT]) {
+      const openMetrics = accept !== undefined;
+      const { body } = await obs.metrics.render(accept);
+      expect(obs.podMetrics!.lastRender.maxFamilySlices, `${accept}`).toBeGreaterThan(1);
+      for (const metric of [big, obs.podMetrics!.storageOpRtt] as unknown as ExposableMetric[]) {
+        const data = await (metric.getForPromString ? metric.getForPromString() : metric.get());
+        const family = writer.format(data, metric.name, openMetrics);
+        expect(family.split('\n').length).toBeGreaterThan(6000);
+        // Separated from its neighbours exactly as a single-pass render separates families.
+        expect(body).toContain(openMetrics ? `\n${family}\n` : `\n\n${family}\n`);
+      }
+    }
   });
 });
 

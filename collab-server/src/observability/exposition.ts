@@ -104,26 +104,45 @@ export class ExpositionWriter {
    * when something renders OpenMetrics through `Registry.metrics()`; this writer never does.
    */
   format(data: MetricData, name: string, openMetrics: boolean): string {
+    const f = this.family(data, name, openMetrics);
+    const values = data.values ?? [];
+    for (let i = 0; i < values.length; i++) f.lines.push(f.line(values[i] as SampleData));
+    return f.lines.join('\n');
+  }
+
+  /**
+   * The same family, formatted piecewise: `lines` holds the HELP / TYPE lines, `line(sample)` formats
+   * one sample. `format` is `lines` plus one `line` per value, joined by `\n`; a caller that yields to
+   * the event loop between samples of a large family produces the same bytes.
+   */
+  family(
+    data: MetricData,
+    name: string,
+    openMetrics: boolean
+  ): { lines: string[]; line(v: SampleData): string } {
     const counter = data.type === 'counter';
     const family = openMetrics && counter ? name.replace(/_total$/, '') : name;
     const plainSample = openMetrics && counter ? `${family}_total` : family;
-    const lines: string[] = [`# HELP ${family} ${escapeHelp(data.help)}`, `# TYPE ${family} ${data.type}`];
-    for (const v of data.values ?? []) {
-      const sample = v.metricName ?? plainSample;
-      let labels = appendLabels('', v.labels);
-      const defaults = this.defaultsFor(v.labels, v.sharedLabels);
-      if (defaults !== '') labels = labels === '' ? defaults : `${labels},${defaults}`;
-      const shared = this.shared(v.sharedLabels);
-      if (shared !== '') labels = labels === '' ? shared : `${labels},${shared}`;
-      let line =
-        labels === '' ? `${sample} ${formatValue(v.value)}` : `${sample}{${labels}} ${formatValue(v.value)}`;
-      const ex = v.exemplar;
-      if (openMetrics && ex && ex.labelSet && Object.keys(ex.labelSet).length > 0) {
-        line += ` # {${appendLabels('', ex.labelSet)}} ${formatValue(ex.value)}`;
-        if (ex.timestamp !== undefined) line += ` ${ex.timestamp}`;
-      }
-      lines.push(line);
+    return {
+      lines: [`# HELP ${family} ${escapeHelp(data.help)}`, `# TYPE ${family} ${data.type}`],
+      line: (v) => this.sampleLine(v, plainSample, openMetrics),
+    };
+  }
+
+  private sampleLine(v: SampleData, plainSample: string, openMetrics: boolean): string {
+    const sample = v.metricName ?? plainSample;
+    let labels = appendLabels('', v.labels);
+    const defaults = this.defaultsFor(v.labels, v.sharedLabels);
+    if (defaults !== '') labels = labels === '' ? defaults : `${labels},${defaults}`;
+    const shared = this.shared(v.sharedLabels);
+    if (shared !== '') labels = labels === '' ? shared : `${labels},${shared}`;
+    let line =
+      labels === '' ? `${sample} ${formatValue(v.value)}` : `${sample}{${labels}} ${formatValue(v.value)}`;
+    const ex = v.exemplar;
+    if (openMetrics && ex && ex.labelSet && Object.keys(ex.labelSet).length > 0) {
+      line += ` # {${appendLabels('', ex.labelSet)}} ${formatValue(ex.value)}`;
+      if (ex.timestamp !== undefined) line += ` ${ex.timestamp}`;
     }
-    return lines.join('\n');
+    return line;
   }
 }

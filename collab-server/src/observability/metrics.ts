@@ -18,7 +18,7 @@ import {
   type RegistryContentType,
 } from 'prom-client';
 import type { PodView } from '../hooks.js';
-import { ExpositionWriter, type ExposableMetric } from './exposition.js';
+import { ExpositionWriter, type ExposableMetric, type SampleData } from './exposition.js';
 import { OTHER_ROOM, RoomFolder, roomIdOf } from './folding.js';
 
 /** Latency buckets, ms (include the SLO thresholds 40 and 60). */
@@ -98,7 +98,7 @@ export class PodMetrics {
    * Figures of the last render (pod-gauge refresh + exposition): how many slices it ran
    * in between event-loop yields and the CPU time of the longest slice (for benches and tests).
    */
-  lastRender = { slices: 0, maxSliceCpuMs: 0 };
+  lastRender = { slices: 0, maxSliceCpuMs: 0, maxFamilySlices: 0 };
   private storageStatsAt = 0;
 
   constructor(
@@ -380,10 +380,13 @@ export class PodMetrics {
     this.refreshPodGauges();
     const contentType = openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE;
     // Metric by metric (prom-client's public `get()` data, our writer), yielding to the event loop whenever
-    // a slice took longer than SLICE_MS: a scrape of a large pod never blocks the loop for long.
+    // a slice took longer than SLICE_MS: a scrape of a large pod never blocks the loop for long. A large
+    // family (a histogram per org, thousands of lines) is itself formatted in runs of samples with the
+    // same check between runs; its lines are joined exactly as `writer.format` joins them.
     const parts: string[] = [];
     let maxSliceCpuMs = 0;
     let slices = 1;
+    let maxFamilySlices = 0;
     const endSlice = async (): Promise<void> => {
       const c = process.cpuUsage(sliceCpu);
       maxSliceCpuMs = Math.max(maxSliceCpuMs, (c.user + c.system) / 1000);
@@ -403,11 +406,23 @@ export class PodMetrics {
         this.metricNames.set(metric, name);
       }
       const data = await (metric.getForPromString ? metric.getForPromString() : metric.get());
-      parts.push(this.writer.format(data, name, openMetrics));
+      const family = this.writer.family(data, name, openMetrics);
+      const values = data.values ?? [];
+      const firstSlice = slices;
+      for (let i = 0; i < values.length; i++) {
+        family.lines.push(family.line(values[i] as SampleData));
+        if ((i + 1) % SAMPLES_PER_CHECK === 0 && performance.now() - sliceStart > SLICE_MS) await endSlice();
+      }
+      parts.push(family.lines.join('\n'));
+      maxFamilySlices = Math.max(maxFamilySlices, slices - firstSlice + 1);
       if (performance.now() - sliceStart > SLICE_MS) await endSlice();
     }
     const c = process.cpuUsage(sliceCpu);
-    this.lastRender = { slices, maxSliceCpuMs: Math.max(maxSliceCpuMs, (c.user + c.system) / 1000) };
+    this.lastRender = {
+      slices,
+      maxSliceCpuMs: Math.max(maxSliceCpuMs, (c.user + c.system) / 1000),
+      maxFamilySlices,
+    };
     const body = openMetrics ? `${parts.join('\n')}\n# EOF\n` : `${parts.join('\n\n')}\n`;
     return { contentType, body };
   }
@@ -415,6 +430,8 @@ export class PodMetrics {
 
 /** Longest stretch of rendering work between two yields to the event loop, ms. */
 const SLICE_MS = 2;
+/** Samples formatted between two clock reads inside a family (a few µs each). */
+const SAMPLES_PER_CHECK = 64;
 
 function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
