@@ -41,6 +41,26 @@ export const OPS_LAG_THRESHOLD = 200;
 /** Recorded helper: presence RTT p95 over 5 minutes, all orgs. */
 export const PRESENCE_P95 = 'collab:presence_rtt_ms:p95_rate5m';
 
+/**
+ * The error-rate SLI over `range`, optionally restricted by a label matcher (e.g. `org=~"$org"`).
+ *
+ * Bad events: `ws_errors_total` — connections the pod refused (never accepted) plus accepted ones it
+ * closed with an error code or that dropped (1006); each failed connection once. Valid events:
+ * messages received (`collab_messages_total`) plus connection attempts. Attempts are not a metric, so
+ * they are written as accepted (`collab_connections_total`) + failed (`ws_errors_total`): a refused
+ * attempt is then counted once on each side, which keeps the ratio within 0..1 even when refusals
+ * outnumber everything else (dividing by accepted connections only let a refusal storm push it far
+ * above 1). An accepted connection that later fails appears twice in the denominator (accepted and
+ * failed), so the ratio is low by at most its own value, relatively — 0.1 % at the objective.
+ */
+export function wsErrorRatio(range: string, matcher = ''): string {
+  const sel = matcher ? `{${matcher}}` : '';
+  const errors = `(sum(rate(ws_errors_total${sel}[${range}])) or vector(0))`;
+  const messages = `(sum(rate(collab_messages_total${sel}[${range}])) or vector(0))`;
+  const accepted = `(sum(rate(collab_connections_total${sel}[${range}])) or vector(0))`;
+  return `${errors} / (${messages} + ${accepted} + ${errors})`;
+}
+
 export const SLOS: readonly SloDef[] = [
   {
     id: 'uptime',
@@ -63,9 +83,8 @@ export const SLOS: readonly SloDef[] = [
     id: 'errors',
     title: 'Error rate < 0.1 %',
     objective: 0.999,
-    sli: 'WebSocket errors (ws_errors_total) per message received plus connection attempts',
-    errorRatio: (w) =>
-      `(sum(rate(ws_errors_total[${w}])) or vector(0)) / (sum(rate(collab_messages_total[${w}])) + (sum(rate(collab_connections_total[${w}])) or vector(0)))`,
+    sli: 'failed WebSocket connections (ws_errors_total) per message received plus connection attempt (accepted or failed)',
+    errorRatio: (w) => wsErrorRatio(w),
     fastSeverity: 'page',
   },
   {

@@ -29,7 +29,15 @@ import {
   metricNames,
   familyOf,
 } from '../src/promql.js';
-import { ALERTS, BURN_PAIRS, DEFAULT_RUNBOOK_BASE_URL, runbookPath, runbookUrl } from '../src/slo.js';
+import {
+  ALERTS,
+  BURN_PAIRS,
+  DEFAULT_RUNBOOK_BASE_URL,
+  SLOS,
+  runbookPath,
+  runbookUrl,
+  wsErrorRatio,
+} from '../src/slo.js';
 import { asArray, asRecord, isRecord, loadYaml } from './yaml-load.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -318,6 +326,18 @@ describe('dashboard content', () => {
     expect(t!.interval).toBe('5m');
     // A heatmap turns series into cells: ${__field.labels.*} would not resolve there.
     expect(JSON.stringify(heatmap.fieldConfig ?? {})).not.toContain('/d/collab-devtools');
+  });
+
+  it('Org Admin error rate is the error-rate SLI (same ratio, per selected org)', () => {
+    const org = byUid.get('collab-org-admin')!;
+    const panel = panelsOf(org).find((x) => x.title === 'Error rate')!;
+    expect(targetsOf(panel).map((t) => t.expr)).toEqual([wsErrorRatio('$__rate_interval', 'org=~"$org"')]);
+    const errors = SLOS.find((x) => x.id === 'errors')!;
+    expect(errors.errorRatio('5m')).toBe(wsErrorRatio('5m'));
+    // Failed connections are in the denominator too, so the ratio cannot exceed 1.
+    expect(wsErrorRatio('5m')).toMatch(
+      /^(\(sum\(rate\(ws_errors_total\[5m\]\)\) or vector\(0\)\)) \/ \(.*\+ \1\)$/
+    );
   });
 
   it('DevTools has the room variable, presence, crdt, logs and metrics panels', () => {

@@ -1,5 +1,6 @@
 /** Org Admin dashboard (design 4.1): what an org's admin needs, scoped by `$org`. */
 import { DS } from '../datasources.js';
+import { wsErrorRatio } from '../slo.js';
 import {
   DEVTOOLS_ROOM_LINK,
   DEVTOOLS_ROOM_ROW_LINK,
@@ -251,16 +252,11 @@ export function orgAdminDashboard(): JsonObject {
     type: 'timeseries',
     title: 'Error rate',
     description:
-      'WebSocket errors per message received plus connection attempts (the error-rate SLI, SLO < 0.1 %).',
+      'Failed WebSocket connections (refused, closed with a pod error code, dropped) per message received plus connection attempt — the error-rate SLI (SLO < 0.1 %).',
     w: 12,
     h: 8,
     datasource: DS.prometheus,
-    targets: [
-      prom(
-        `(sum(rate(ws_errors_total{${O}}[$__rate_interval])) or vector(0)) / (sum(rate(collab_messages_total{${O}}[$__rate_interval])) + (sum(rate(collab_connections_total{${O}}[$__rate_interval])) or vector(0)))`,
-        'error rate'
-      ),
-    ],
+    targets: [prom(wsErrorRatio('$__rate_interval', O), 'error rate')],
     fieldConfig: fieldConfig(
       timeseriesDefaults('percentunit', {
         min: 0,
