@@ -1,7 +1,9 @@
 /**
  * Flatten for windowing: the rows currently shown (pre-order), given the set
  * of expanded paths, and optionally a filter (only visible paths, all of them
- * expanded). Rows are plain paths; the renderer looks the node up.
+ * open but those in `collapsed` — the filter's own collapse state, so the saved
+ * expansion is left alone while filtering). Rows are plain paths; the renderer
+ * looks the node up.
  */
 import type { TreeModel } from './model';
 
@@ -13,7 +15,8 @@ export interface FlatRows {
 export function flattenTree(
   model: TreeModel,
   expanded: ReadonlySet<string>,
-  filter?: ReadonlySet<string>
+  filter?: ReadonlySet<string>,
+  collapsed?: ReadonlySet<string>
 ): FlatRows {
   const paths: string[] = [];
   const depthList: number[] = [];
@@ -25,7 +28,7 @@ export function flattenTree(
     if (filter && !filter.has(p)) continue;
     paths.push(p);
     depthList.push(d);
-    const open = filter ? true : expanded.has(p);
+    const open = filter ? !collapsed?.has(p) : expanded.has(p);
     if (!open) continue;
     const kids = model.childrenOf.get(p);
     if (kids) for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i] as string, d + 1]);

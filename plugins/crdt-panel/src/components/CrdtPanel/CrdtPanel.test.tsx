@@ -1,6 +1,6 @@
 import React from 'react';
-import { act, fireEvent, render, screen } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type DataFrame, type PanelProps, LoadingState, dateTime } from '@grafana/data';
 
 import { bigDocument, node, stepsFrame, treeFrame } from '../../data/testing';
@@ -8,7 +8,7 @@ import { COLLAB_FRAME_KIND_KEY } from '@collabblocks/protocol';
 import { createDataFrame, FieldType } from '@grafana/data';
 import { plugin } from '../../module';
 import { type CrdtPanelOptions, DEFAULT_OPTIONS } from '../../types';
-import { CrdtPanel } from './CrdtPanel';
+import { CrdtPanel, FILTER_DEBOUNCE_MS } from './CrdtPanel';
 
 function props(
   series: DataFrame[],
@@ -61,7 +61,7 @@ describe('CrdtPanel', () => {
     expect(screen.getByTestId('collabblocks-crdt-panel-root').textContent).toBe(DEFAULT_OPTIONS.emptyMessage);
   });
 
-  it('renders the tree, expands with the keyboard, filters, and flashes nodes changed by a new emission', () => {
+  it('renders the tree, expands with the keyboard, filters, and flashes nodes changed by a new emission', async () => {
     const { rerender } = render(<CrdtPanel {...props([treeFrame(doc('Hello'), { ts: 1000 })])} />);
     expect(rowPaths()).toEqual(['/doc', '/doc/title', '/doc/items']);
     expect(screen.getByText('"Hello"')).toBeTruthy();
@@ -83,7 +83,7 @@ describe('CrdtPanel', () => {
         target: { value: 'items/1' },
       }
     );
-    expect(rowPaths()).toEqual(['/doc', '/doc/items', '/doc/items/1']);
+    await waitFor(() => expect(rowPaths()).toEqual(['/doc', '/doc/items', '/doc/items/1']));
   });
 
   it('travels back in time and diffs two instants', () => {
@@ -279,6 +279,86 @@ describe('CrdtPanel', () => {
     expect(screen.getByTestId('crdt-updates')).toBeTruthy();
     fireEvent.click(screen.getByText(/Diff from/));
     expect(screen.queryByTestId('crdt-diff-tab')).toBeNull();
+  });
+
+  describe('filter', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    const input = () =>
+      screen.getByTestId('crdt-search').querySelector('input') ?? screen.getByTestId('crdt-search');
+    const selectedPath = () =>
+      document.querySelector('[role="treeitem"][aria-selected="true"]')?.getAttribute('data-path') ?? null;
+
+    it('runs after a pause in typing (debounced), not on every keystroke', () => {
+      vi.useFakeTimers();
+      render(<CrdtPanel {...props([treeFrame(doc('Hello'))])} />);
+      const all = rowPaths();
+      fireEvent.change(input(), { target: { value: 'i' } });
+      fireEvent.change(input(), { target: { value: 'it' } });
+      fireEvent.change(input(), { target: { value: 'items/1' } });
+      act(() => {
+        vi.advanceTimersByTime(FILTER_DEBOUNCE_MS - 10);
+      });
+      expect(rowPaths()).toEqual(all);
+      act(() => {
+        vi.advanceTimersByTime(20);
+      });
+      expect(rowPaths()).toEqual(['/doc', '/doc/items', '/doc/items/1']);
+    });
+
+    it('collapsing while filtering works on the filtered rows and leaves the saved expansion alone', () => {
+      vi.useFakeTimers();
+      render(<CrdtPanel {...props([treeFrame(doc('Hello'))], { expandDepth: 1 })} />);
+      const saved = rowPaths();
+      expect(saved).toEqual(['/doc', '/doc/title', '/doc/items']);
+      fireEvent.change(input(), { target: { value: 'items/' } });
+      act(() => {
+        vi.advanceTimersByTime(FILTER_DEBOUNCE_MS);
+      });
+      expect(rowPaths()).toEqual(['/doc', '/doc/items', '/doc/items/0', '/doc/items/1']);
+      // Collapse /doc/items (its toggle), then /doc with the keyboard.
+      const toggle = document.querySelector('[data-path="/doc/items"] [data-toggle]') as Element;
+      fireEvent.click(toggle);
+      expect(rowPaths()).toEqual(['/doc', '/doc/items']);
+      expect(document.querySelector('[data-path="/doc/items"]')?.getAttribute('aria-expanded')).toBe('false');
+      fireEvent.click(toggle);
+      expect(rowPaths()).toEqual(['/doc', '/doc/items', '/doc/items/0', '/doc/items/1']);
+      const tree = screen.getByTestId('crdt-tree');
+      fireEvent.keyDown(tree, { key: 'Home' });
+      fireEvent.keyDown(tree, { key: 'ArrowLeft' });
+      expect(rowPaths()).toEqual(['/doc']);
+      // Without the filter: the expansion from before it.
+      fireEvent.change(input(), { target: { value: '' } });
+      act(() => {
+        vi.advanceTimersByTime(1);
+      });
+      expect(rowPaths()).toEqual(saved);
+    });
+
+    it('goes to the next / previous match with Enter / Shift+Enter (wrapping) and the toolbar buttons', () => {
+      vi.useFakeTimers();
+      render(<CrdtPanel {...props([treeFrame(doc('Hello'))])} />);
+      fireEvent.change(input(), { target: { value: 'items/' } });
+      // Enter before the debounce ran: the filter runs now and the first match is selected.
+      fireEvent.keyDown(input(), { key: 'Enter' });
+      expect(selectedPath()).toBe('/doc/items/0');
+      expect(screen.getByTestId('crdt-summary').textContent).toContain('1 of 2 matches');
+      fireEvent.keyDown(input(), { key: 'Enter' });
+      expect(selectedPath()).toBe('/doc/items/1');
+      fireEvent.keyDown(input(), { key: 'Enter' });
+      expect(selectedPath()).toBe('/doc/items/0');
+      fireEvent.keyDown(input(), { key: 'Enter', shiftKey: true });
+      expect(selectedPath()).toBe('/doc/items/1');
+      fireEvent.click(screen.getByLabelText('Previous match'));
+      expect(selectedPath()).toBe('/doc/items/0');
+      // A match inside a subtree collapsed in the filter view is revealed.
+      fireEvent.click(document.querySelector('[data-path="/doc/items"] [data-toggle]') as Element);
+      expect(rowPaths()).not.toContain('/doc/items/1');
+      fireEvent.click(screen.getByLabelText('Next match'));
+      expect(selectedPath()).toBe('/doc/items/1');
+      expect(rowPaths()).toContain('/doc/items/1');
+    });
   });
 
   it("formats every instant in the dashboard's time zone", () => {

@@ -3,10 +3,10 @@
  * path highlighting, node details (copy path, JSON export), search/filter, and time travel with a diff
  * between two instants over the dashboard time range.
  */
-import React, { useCallback, useMemo, useRef, useState } from 'react';
+import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { css } from '@emotion/css';
 import { type GrafanaTheme2, type PanelProps } from '@grafana/data';
-import { Input, useStyles2 } from '@grafana/ui';
+import { IconButton, Input, useStyles2 } from '@grafana/ui';
 
 import { describeChange, diffTrees } from '../../data/diff';
 import { ancestorsOf, defaultExpanded, flattenTree } from '../../data/flatten';
@@ -27,6 +27,9 @@ const DETAILS_H = 150;
 const TABS_H = 26;
 const TIMELINE_H = 56;
 const MAX_FLASH = 5_000;
+/** The filter runs this long after the last keystroke (a search is O(nodes)). */
+export const FILTER_DEBOUNCE_MS = 150;
+const NO_PATHS: ReadonlySet<string> = new Set();
 const NO_FLASH = new Map<string, number>();
 
 export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
@@ -53,7 +56,22 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   const [compareAt, setCompareAt] = useState<number | null>(null);
   /** What the side pane lists: the updates, or the diff against the pinned instant. */
   const [sideTab, setSideTab] = useState<'updates' | 'diff'>('updates');
+  // The filter box's text, and the query applied (debounced).
   const [query, setQuery] = useState('');
+  const [applied, setApplied] = useState('');
+  // While filtering every node is open but those collapsed here (reset with the query): the saved
+  // expansion is left alone.
+  const [filterCollapsed, setFilterCollapsed] = useState<{ q: string; set: Set<string> }>({
+    q: '',
+    set: new Set(),
+  });
+  // Enter / Shift+Enter pressed before the debounced query ran: go to a match once it has.
+  const [pendingJump, setPendingJump] = useState<1 | -1 | null>(null);
+  useEffect(() => {
+    if (query === applied) return;
+    const t = setTimeout(() => setApplied(query), query.trim() === '' ? 0 : FILTER_DEBOUNCE_MS);
+    return () => clearTimeout(t);
+  }, [query, applied]);
   const [selected, setSelected] = useState<string | null>(null);
   const [selectedUpdate, setSelectedUpdate] = useState<string | null>(null);
   const [expandedState, setExpanded] = useState<{ doc: string; set: Set<string> } | null>(null);
@@ -99,15 +117,25 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   }
 
   const search = useMemo(
-    () => (model && query.trim() !== '' ? searchTree(model, query) : null),
+    () => (model && applied.trim() !== '' ? searchTree(model, applied) : null),
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [model, version, query]
+    [model, version, applied]
+  );
+  const collapsed = search && filterCollapsed.q === applied ? filterCollapsed.set : NO_PATHS;
+  // Matches in the order they are shown (for next / previous match).
+  const matchOrder = useMemo(
+    () =>
+      search && model
+        ? flattenTree(model, NO_PATHS, search.visible).paths.filter((p) => search.matches.has(p))
+        : [],
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [search, model?.structure]
   );
   const rows = useMemo(
     () => {
       const t0 = performance.now();
       const r = model
-        ? flattenTree(model, expanded, search?.visible)
+        ? flattenTree(model, expanded, search?.visible, collapsed)
         : { paths: [], depths: new Int32Array(0) };
       flattenMs.current = performance.now() - t0;
       return r;
@@ -116,7 +144,11 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
     // step moves the history's cursor in place (same model, `structure` bumped by adds/removes) or hands
     // over another model.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-    [model, model?.structure, expanded, search]
+    [model, model?.structure, expanded, search, collapsed]
+  );
+  const isOpen = useCallback(
+    (p: string) => (search ? !collapsed.has(p) : expanded.has(p)),
+    [search, collapsed, expanded]
   );
 
   const touched = useMemo(
@@ -125,16 +157,60 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   );
   const highlight = useCallback((p: string) => (touched ? touches(p, touched) : null), [touched]);
 
+  const filtering = search !== null;
   const onToggle = useCallback(
-    (p: string) =>
+    (p: string) => {
+      if (filtering) {
+        // The filter's own collapse state; the saved expansion is what comes back without a filter.
+        setFilterCollapsed((prev) => {
+          const set = new Set(prev.q === applied ? prev.set : []);
+          if (set.has(p)) set.delete(p);
+          else set.add(p);
+          return { q: applied, set };
+        });
+        return;
+      }
       setExpanded((prev) => {
         const set = new Set(prev?.doc === docKey ? prev.set : expanded);
         if (set.has(p)) set.delete(p);
         else set.add(p);
         return { doc: docKey, set };
-      }),
-    [docKey, expanded]
+      });
+    },
+    [docKey, expanded, filtering, applied]
   );
+
+  // Next / previous match (Enter / Shift+Enter in the filter box), wrapping; opens collapsed ancestors.
+  const matchIndex = selected === null ? -1 : matchOrder.indexOf(selected);
+  const goMatch = useCallback(
+    (dir: 1 | -1) => {
+      const n = matchOrder.length;
+      if (n === 0 || !model) return;
+      const i = matchIndex < 0 ? (dir > 0 ? 0 : n - 1) : (matchIndex + dir + n) % n;
+      const p = matchOrder[i] as string;
+      setSelected(p);
+      const anc = ancestorsOf(model, p);
+      if (anc.some((a) => collapsed.has(a))) {
+        setFilterCollapsed({ q: applied, set: new Set([...collapsed].filter((a) => !anc.includes(a))) });
+      }
+    },
+    [matchOrder, matchIndex, model, collapsed, applied]
+  );
+  useEffect(() => {
+    if (pendingJump === null || query !== applied) return;
+    setPendingJump(null);
+    goMatch(pendingJump);
+  }, [pendingJump, query, applied, goMatch]);
+  const onFilterKey = (e: React.KeyboardEvent<HTMLInputElement>) => {
+    if (e.key !== 'Enter') return;
+    e.preventDefault();
+    const dir = e.shiftKey ? -1 : 1;
+    if (query !== applied) {
+      // Run the filter now rather than after the debounce, then jump.
+      setApplied(query);
+      setPendingJump(dir);
+    } else goMatch(dir);
+  };
 
   // Stable across renders (reads the current model/expansion from a ref) so the memoised update list
   // does not re-render on every time-travel step.
@@ -266,13 +342,36 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
           aria-label="Filter tree"
           data-testid="crdt-search"
           onChange={(e) => setQuery(e.currentTarget.value)}
+          onKeyDown={onFilterKey}
         />
+        {search && (
+          <>
+            <IconButton
+              name="arrow-up"
+              aria-label="Previous match"
+              title="Previous match (Shift+Enter)"
+              disabled={matchOrder.length === 0}
+              onClick={() => goMatch(-1)}
+            />
+            <IconButton
+              name="arrow-down"
+              aria-label="Next match"
+              title="Next match (Enter)"
+              disabled={matchOrder.length === 0}
+              onClick={() => goMatch(1)}
+            />
+          </>
+        )}
         <span className={styles.info} data-testid="crdt-summary">
           {meta.room && `${meta.room} · `}
           {scope && `${scope} · `}
           {model.nodes.size} nodes
           {meta.truncated ? ` (of ${meta.total})` : ''}
-          {search ? ` · ${search.matches.size} match${search.matches.size === 1 ? '' : 'es'}` : ''}
+          {search
+            ? ` · ${matchIndex >= 0 ? `${matchIndex + 1} of ` : ''}${search.matches.size} match${
+                search.matches.size === 1 ? '' : 'es'
+              }`
+            : ''}
           {travelled?.exact ? ' · replayed from pod log' : ''}
           {travelled?.before ? ' · earliest known state' : ''}
           {diff ? ` · diff +${diff.added} −${diff.removed} ~${diff.changed}` : ''}
@@ -283,7 +382,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
         <TreeView
           model={model}
           rows={rows}
-          expanded={expanded}
+          isOpen={isOpen}
           selected={selected}
           width={treeW}
           height={bodyH}

@@ -18,7 +18,8 @@ import { badgeFor } from './icons';
 export interface TreeViewProps {
   model: TreeModel;
   rows: FlatRows;
-  expanded: ReadonlySet<string>;
+  /** Is this node open (its children shown)? */
+  isOpen: (path: string) => boolean;
   selected: string | null;
   width: number;
   height: number;
@@ -48,7 +49,7 @@ function preview(n: TreeNodeModel): string {
 }
 
 export function TreeView(props: TreeViewProps) {
-  const { model, rows, expanded, selected, width, height, onToggle, onSelect } = props;
+  const { model, rows, isOpen, selected, width, height, onToggle, onSelect } = props;
   const styles = useStyles2(getStyles);
   const theme = useTheme2();
   const scroller = useRef<HTMLDivElement>(null);
@@ -95,11 +96,11 @@ export function TreeView(props: TreeViewProps) {
           go(count - 1);
           break;
         case 'ArrowRight':
-          if (hasKids && !expanded.has(path)) onToggle(path);
+          if (hasKids && !isOpen(path)) onToggle(path);
           else if (hasKids) go(at + 1);
           break;
         case 'ArrowLeft':
-          if (hasKids && expanded.has(path)) onToggle(path);
+          if (hasKids && isOpen(path)) onToggle(path);
           else if (node && node.parent !== '' && model.nodes.has(node.parent)) onSelect(node.parent);
           break;
         case 'Enter':
@@ -112,7 +113,7 @@ export function TreeView(props: TreeViewProps) {
       }
       e.preventDefault();
     },
-    [count, selIndex, rows, model, expanded, height, onSelect, onToggle]
+    [count, selIndex, rows, model, isOpen, height, onSelect, onToggle]
   );
 
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
@@ -142,7 +143,7 @@ export function TreeView(props: TreeViewProps) {
         index={i}
         depth={rows.depths[i] ?? 0}
         kids={kids}
-        open={kids > 0 && (props.matches !== null || expanded.has(path))}
+        open={kids > 0 && isOpen(path)}
         selected={path === selected}
         hl={props.highlight(path)}
         dk={dk}
@@ -243,6 +244,8 @@ const Row = React.memo(function Row(p: RowProps) {
       <span style={{ width: p.depth * 14, flex: 'none' }} />
       <span
         className={styles.toggle}
+        data-toggle=""
+        aria-hidden="true"
         onClick={(e) => {
           e.stopPropagation();
           if (p.kids > 0) p.onToggle(path);
