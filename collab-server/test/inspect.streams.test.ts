@@ -4,13 +4,18 @@
  * or coalesced.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import * as Y from 'yjs';
+import { applyAwarenessUpdate, Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
+import type { PresenceUser } from '@collabblocks/protocol';
 import type { UpdateEvent } from '../src/hooks.js';
 import { FakeRoom, startHarness, type Harness } from './inspect.harness.js';
 
 let h: Harness | null = null;
+const extra: Harness[] = [];
 afterEach(async () => {
   await h?.close();
   h = null;
+  for (const x of extra.splice(0)) await x.close();
 });
 
 /** A loaded room `acme/<name>` with a doc the test edits; returns its update events. */
@@ -67,5 +72,67 @@ describe('updates stream', () => {
     await c.waitFor((m) => m.type === 'updates' && m.sub === sub && m.items.some((i) => i.seq === 2_501));
     expect(c.ofType('resync', sub)).toHaveLength(1);
     expect(c.invalid).toEqual([]);
+  });
+});
+
+describe('presence across pods', () => {
+  it('marks states relayed from another pod as remote, with a client pseudonym every pod computes alike', async () => {
+    // Three pods of one deployment (same inspect secret), one room; X is connected to pod A,
+    // Y to pod B; the cluster relays each awareness state to the other pods.
+    const pods = [await startHarness(), await startHarness(), await startHarness()];
+    extra.push(...pods);
+    const rooms = pods.map((p) => {
+      const r = new FakeRoom();
+      p.rooms.set('acme/shared', r);
+      return r;
+    });
+    const [ra, rb] = rooms as [FakeRoom, FakeRoom, FakeRoom];
+    const person = (status: string): Awareness => {
+      const a = new Awareness(new Y.Doc());
+      a.setLocalState({ cursor: { x: 0.1, y: 0.2 }, status, user: { name: 'Somebody' } });
+      return a;
+    };
+    const x = person('editing');
+    const y = person('idle');
+    ra.connect({ id: 'conn-a', room: 'acme/shared' }, [x.clientID]);
+    rb.connect({ id: 'conn-b', room: 'acme/shared' }, [y.clientID]);
+    for (const r of rooms) {
+      applyAwarenessUpdate(r.awareness, encodeAwarenessUpdate(x, [x.clientID]), 'relay');
+      applyAwarenessUpdate(r.awareness, encodeAwarenessUpdate(y, [y.clientID]), 'relay');
+    }
+    const views: Array<Map<number, PresenceUser>> = [];
+    for (const p of pods) {
+      const c = await p.inspector('metadata');
+      const sub = await c.subscribe('presence', 'acme/shared');
+      const snap = await c.waitFor((m) => m.type === 'presenceSnapshot' && m.sub === sub);
+      if (snap.type !== 'presenceSnapshot') throw new Error('no snapshot');
+      views.push(new Map(snap.users.map((u) => [u.clientId, u])));
+      expect(c.invalid).toEqual([]);
+    }
+    const [a, b, c] = views as [
+      Map<number, PresenceUser>,
+      Map<number, PresenceUser>,
+      Map<number, PresenceUser>,
+    ];
+    // The client's own pod: user pseudonym and connection, not remote.
+    expect(a.get(x.clientID)).toMatchObject({ user: 'u_conn-a', conn: expect.stringMatching(/^c_/) });
+    expect(a.get(x.clientID)?.remote).toBeUndefined();
+    expect(b.get(y.clientID)).toMatchObject({ user: 'u_conn-b' });
+    expect(b.get(y.clientID)?.remote).toBeUndefined();
+    // Other pods: remote, no connection, the same a_ pseudonym on each of them.
+    for (const [view, id] of [
+      [b, x.clientID],
+      [c, x.clientID],
+      [a, y.clientID],
+      [c, y.clientID],
+    ] as const) {
+      const u = view.get(id);
+      expect(u).toMatchObject({ remote: true, user: expect.stringMatching(/^a_/) });
+      expect(u?.conn).toBeUndefined();
+    }
+    expect(b.get(x.clientID)?.user).toBe(c.get(x.clientID)?.user);
+    expect(a.get(y.clientID)?.user).toBe(c.get(y.clientID)?.user);
+    x.destroy();
+    y.destroy();
   });
 });

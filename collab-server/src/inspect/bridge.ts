@@ -22,9 +22,11 @@ import {
   CloseCode,
   INSPECT_LIMITS,
   INSPECT_PROTOCOL_VERSION,
+  PRESENCE_STATUSES,
   type InspectClientMessage,
   type InspectScope,
   type InspectStream,
+  type PresenceStatus,
   type PresenceUser,
   type RoomInfo,
   type TrafficFrame,
@@ -118,12 +120,12 @@ const STATE_STREAMS: ReadonlySet<InspectStream> = new Set(['rooms', 'presence', 
 
 type Streams = Record<InspectStream, Set<Subscription>>;
 
-/** Presence statuses metadata scope may carry; any other client text becomes `unknown`. */
-const PRESENCE_STATUSES: ReadonlySet<string> = new Set(['editing', 'idle', 'away']);
+const STATUSES: ReadonlySet<string> = new Set(PRESENCE_STATUSES);
 
-function presenceStatus(raw: string): 'editing' | 'idle' | 'away' | 'unknown' {
+/** The status metadata scope may carry: one of PRESENCE_STATUSES; any other client text is `unknown`. */
+function presenceStatus(raw: string): PresenceStatus {
   const s = raw.trim().toLowerCase();
-  return PRESENCE_STATUSES.has(s) ? (s as 'editing' | 'idle' | 'away') : 'unknown';
+  return STATUSES.has(s) ? (s as PresenceStatus) : 'unknown';
 }
 
 class RoomWatch {
@@ -833,7 +835,8 @@ export class InspectBridge implements SessionHost {
     info: ConnectionInfo | undefined,
     lastSeen: number,
     updates: number,
-    scope: InspectScope
+    scope: InspectScope,
+    remote: boolean
   ): PresenceUser {
     const cursorRaw = state.cursor as { x?: unknown; y?: unknown } | null | undefined;
     const cursor =
@@ -842,12 +845,15 @@ export class InspectBridge implements SessionHost {
         : null;
     const u: PresenceUser = {
       clientId,
+      // Without the connection (a state from another pod) the client pseudonym, which
+      // every pod computes alike (keyed by the shared inspect secret).
       user: info?.userPseudonym ?? this.clientPseudonym(org, clientId),
       cursor,
       lastSeen,
       updates,
     };
     if (info) u.conn = this.connPseudonym(info.id);
+    if (remote) u.remote = true;
     if (typeof state.status === 'string') {
       // Free text (could be a name or a sentence): only content scope carries it as sent.
       u.status = scope === 'content' ? state.status.slice(0, 32) : presenceStatus(state.status);
@@ -879,6 +885,9 @@ export class InspectBridge implements SessionHost {
       const connId = w.awarenessConn.get(id);
       const info = byClient.get(id) ?? (connId !== undefined ? conns.get(connId) : undefined);
       const lastSeen = room.awareness.meta.get(id)?.lastUpdated ?? Date.now();
+      // No local connection controls this state: it came from another pod (when the room
+      // tells us its connections at all).
+      const remote = room.connections !== undefined && info === undefined && connId === undefined;
       out.push(
         this.renderUser(
           w.org,
@@ -887,7 +896,8 @@ export class InspectBridge implements SessionHost {
           info,
           lastSeen,
           w.presenceCounts.get(id) ?? 0,
-          scope
+          scope,
+          remote
         )
       );
     }

@@ -5,6 +5,7 @@ import {
   parentPath,
   parseInspectClientMessage,
   parseInspectServerMessage,
+  PRESENCE_STATUSES,
   scopeAllows,
   splitPath,
 } from './index.js';
@@ -106,6 +107,20 @@ describe('inspect server messages', () => {
     expect(
       InspectServerMessageSchema.safeParse({ ...steps, steps: [{ seq: 4, ts: 5, added: [] }] }).success
     ).toBe(false);
+  });
+});
+
+describe('presence users', () => {
+  it('accept the optional remote flag; messages without it (older pods) still parse', () => {
+    const user = { clientId: 7, user: 'a_x', cursor: null, lastSeen: 1, updates: 0 };
+    const msg = (users: unknown[]): string =>
+      JSON.stringify({ v: 1, type: 'presenceSnapshot', sub: 's1', room: 'acme/doc', ts: 1, users });
+    const old = parseInspectServerMessage(msg([user]));
+    expect(old.ok).toBe(true);
+    const remote = parseInspectServerMessage(msg([{ ...user, remote: true, status: 'unknown' }]));
+    expect(remote.ok && remote.value.type === 'presenceSnapshot' && remote.value.users[0]?.remote).toBe(true);
+    expect(parseInspectServerMessage(msg([{ ...user, remote: 'yes' }])).ok).toBe(false);
+    expect(PRESENCE_STATUSES).toEqual(['editing', 'idle', 'away', 'unknown']);
   });
 });
 

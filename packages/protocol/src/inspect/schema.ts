@@ -231,18 +231,38 @@ export const RoomInfoSchema = z.object({
 });
 export type RoomInfo = z.infer<typeof RoomInfoSchema>;
 
+/** Presence statuses the pod sends in `metadata` scope. */
+export const PRESENCE_STATUSES = ['editing', 'idle', 'away', 'unknown'] as const;
+export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+
 export const PresenceUserSchema = z.object({
   /** Awareness client id (random per Yjs doc, not personal). */
   clientId: z.number().int(),
-  /** Stable pseudonym: the connection's user pseudonym, else a keyed hash of the client id. */
+  /**
+   * Stable pseudonym: the connection's user pseudonym (`u_…`) on the pod the client is
+   * connected to, else (`remote`, or unknown) `a_…`, a keyed hash of org + client id that
+   * every pod of a deployment computes alike (the key derives from the shared inspect secret).
+   */
   user: z.string(),
   /** Pseudonymous pod connection id, when known. */
   conn: z.string().optional(),
+  /**
+   * True when the awareness state reached this pod from another pod (cross-pod fan-out): this
+   * pod knows no connection for it (no `conn`, `user` is the `a_…` pseudonym). The pod the
+   * client is connected to reports the same `clientId` without `remote`, with the user
+   * pseudonym: when merging several pods' views by `clientId`, prefer the entry without
+   * `remote`. Absent from pods older than this field.
+   */
+  remote: z.boolean().optional(),
   /** Display name: `content` scope only. */
   name: z.string().optional(),
   /** Colour: `content` scope only. */
   color: z.string().optional(),
   cursor: z.object({ x: z.number(), y: z.number() }).nullable(),
+  /**
+   * The awareness `status`: `metadata` scope only one of `PRESENCE_STATUSES` (other client
+   * text becomes `unknown`); `content` scope the client's text (≤ 32 chars).
+   */
   status: z.string().optional(),
   /** Last awareness change seen for this client. */
   lastSeen: Ts,
