@@ -459,8 +459,14 @@ describe.skipIf(!runLive)('live: pods + simulator + Prometheus with our rules', 
       const oneCopyBytes = orgs.reduce((a, o) => a + Math.max(...sizesOfOrg(o).map((x) => x ?? 0)), 0);
       expect(oneCopyBytes).toBeGreaterThan(0);
 
-      const storagePanels = panelsOf(org).filter((p) => String(p.title).startsWith('Storage'));
-      expect(storagePanels.length).toBe(3);
+      const storagePanels = panelsOf(org).filter((p) =>
+        targetsOf(p).some((t) => String(t.expr).includes('collab_storage_'))
+      );
+      expect(storagePanels.map((p) => p.title)).toEqual([
+        'Storage used / quota',
+        'Storage bytes (max = quota)',
+        'Storage bytes and quota',
+      ]);
       let checked = 0;
       for (const panel of storagePanels) {
         for (const t of targetsOf(panel)) {
