@@ -61,6 +61,55 @@ describe('outbox', () => {
     expect(sock.sent.at(-1)).toBe('after');
     ob.close();
   });
+
+  it('never drops a reply silently: stalls subscriptions for it, and reports an overflow when only replies are left', () => {
+    const sock = fakeSocket();
+    const resyncs: string[] = [];
+    let overflows = 0;
+    const ob = new Outbox(sock, {
+      highWaterBytes: 100,
+      maxQueuedMessages: 4,
+      maxQueuedBytes: 1_000,
+      pollMs: 5,
+      onResync: (sub) => resyncs.push(sub),
+      onDrop: () => undefined,
+      onOverflow: () => overflows++,
+    });
+    sock.buffered = 1000; // the client stopped reading
+    ob.push('s1-a', 's1');
+    ob.push('s2-a', 's2');
+    ob.push('reply-1');
+    ob.push('s1-b', 's1');
+    // Full: a reply makes room by stalling subscriptions (oldest queued first) until it fits.
+    expect(ob.push('reply-2')).toBe(true);
+    expect(ob.isStalled('s1')).toBe(true);
+    expect(overflows).toBe(0);
+    expect(ob.push('reply-3')).toBe(true);
+    expect(ob.isStalled('s2')).toBe(false);
+    expect(ob.push('reply-4')).toBe(true);
+    expect(ob.isStalled('s2')).toBe(true);
+    expect(ob.length).toBe(4);
+    // Only replies left and still full: not dropped silently — the owner is told (it closes).
+    expect(ob.push('reply-5')).toBe(false);
+    expect(overflows).toBe(1);
+    ob.close();
+
+    // One big reply is admitted below the byte bound (bulk replies wait for room first);
+    // replies already at the byte bound are an overflow.
+    const ob2 = new Outbox(sock, {
+      highWaterBytes: 100,
+      maxQueuedMessages: 100,
+      maxQueuedBytes: 1_000,
+      onResync: () => undefined,
+      onDrop: () => undefined,
+      onOverflow: () => overflows++,
+    });
+    expect(ob2.push('x'.repeat(900))).toBe(true);
+    expect(ob2.push('y'.repeat(900))).toBe(true);
+    expect(ob2.push('z')).toBe(false);
+    expect(overflows).toBe(2);
+    ob2.close();
+  });
 });
 
 describe('slow inspector on a real pod', () => {

@@ -81,6 +81,43 @@ describe('history requests', () => {
     expect(c.invalid).toEqual([]);
   });
 
+  it('a history page holds at most maxReplyBytes of entries; nextAfterSeq continues after the cut', async () => {
+    h = await startHarness({ maxReplyBytes: 16 * 1024 });
+    const d = new Y.Doc();
+    let ts = 1_000;
+    d.on('update', (u: Uint8Array) =>
+      (h as Harness).storage.add('acme/big-page', { clientId: d.clientID, ts: ts++, update: u })
+    );
+    for (let i = 0; i < 300; i++) d.getText('t').insert(0, `${i}:`.padEnd(150, 'x'));
+    d.destroy();
+    const c = await h.inspector('content');
+    const seqs: number[] = [];
+    let afterSeq: number | null | undefined;
+    let pages = 0;
+    do {
+      const from = c.raw.length;
+      const r = await c.request({
+        type: 'history',
+        room: 'acme/big-page',
+        fromTs: 0,
+        toTs: 10_000,
+        limit: 10_000,
+        ...(afterSeq !== undefined ? { afterSeq } : {}),
+      });
+      if (r.type !== 'history') throw new Error(JSON.stringify(r));
+      pages++;
+      const raw = c.raw.slice(from).find((t) => t.includes('"type":"history"')) as string;
+      // The 16 KiB bound on entries, plus the envelope.
+      expect(raw.length).toBeLessThan(16 * 1024 + 300);
+      expect(r.entries.length).toBeGreaterThan(0);
+      seqs.push(...r.entries.map((e) => e.seq as number));
+      afterSeq = r.nextAfterSeq;
+    } while (afterSeq !== null);
+    // Every entry exactly once, in order, over several pages (one page before: ~100 KB).
+    expect(seqs).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(pages).toBeGreaterThan(3);
+  });
+
   it('documents are rebuilt from storage one at a time per pod; a full waiting line answers busy', async () => {
     h = await startHarness({ maxQueuedRebuilds: 2 });
     seedHistory(h.storage, 'acme/hist');

@@ -55,6 +55,7 @@ import {
 import { GateFullError, WorkGate } from './gate.js';
 import { StoredDocs, type StoredDocLease } from './storedDocs.js';
 import { createInspectMetrics, type InspectMetrics } from './metrics.js';
+import { DEFAULT_OUTBOX } from './outbox.js';
 import { InspectSession, type SessionHost, type Subscription } from './session.js';
 import { verifyInspectToken, type InspectVerifyResult } from './token.js';
 import { TreeTracker, type TreePatch } from './treeTracker.js';
@@ -100,6 +101,11 @@ export interface InspectBridgeOptions {
   maxQueuedRebuilds?: number;
   /** How long the stored state of a room not loaded here is reused (default 5 s). */
   storedDocTtlMs?: number;
+  /**
+   * Largest `history` page (JSON of its entries; default 1 MiB, at most a quarter of the
+   * send queue's byte bound): a page holding more ends early, its `nextAfterSeq` continues.
+   */
+  maxReplyBytes?: number;
 }
 
 const TRAFFIC_ROWS_PER_FLUSH = 200;
@@ -178,6 +184,16 @@ class RoomWatch {
   }
 }
 
+/** The longest prefix of `entries` whose JSON fits in `bytes` (at least one entry). */
+function fitEntries(entries: UpdateSummary[], bytes: number): UpdateSummary[] {
+  let size = 0;
+  for (let i = 0; i < entries.length; i++) {
+    size += JSON.stringify(entries[i]).length + 1;
+    if (size > bytes && i > 0) return entries.slice(0, i);
+  }
+  return entries;
+}
+
 /** Serialises a stream message once; the subscription id is spliced in per subscriber. */
 function subFrame(type: string, subId: string, body: object): string {
   const json = JSON.stringify(body);
@@ -226,6 +242,7 @@ export class InspectBridge implements SessionHost {
   readonly rebuilds: WorkGate;
   /** Stored state of rooms not loaded here, kept briefly (tree subscribe floods, history pages). */
   readonly stored: StoredDocs;
+  private readonly replyBytes: number;
 
   constructor(private readonly opts: InspectBridgeOptions) {
     this.pod = opts.pod;
@@ -238,6 +255,10 @@ export class InspectBridge implements SessionHost {
       opts.maxConcurrentRebuilds ?? 1,
       opts.maxQueuedRebuilds ?? 16,
       'history rebuilds'
+    );
+    this.replyBytes = Math.min(
+      opts.maxReplyBytes ?? 1 << 20,
+      (opts.queue?.maxQueuedBytes ?? DEFAULT_OUTBOX.maxQueuedBytes) / 4
     );
     this.stored = new StoredDocs(opts.storage, {
       ...(opts.storedDocTtlMs !== undefined ? { ttlMs: opts.storedDocTtlMs } : {}),
@@ -1079,14 +1100,18 @@ export class InspectBridge implements SessionHost {
           lease.release();
         }
       }
+      // A page is at most `replyBytes` of JSON (the rest: next page), and waits for room in
+      // the send queue like snapshot chunks.
+      const fit = fitEntries(entries, this.replyBytes);
+      if (!(await session.outbox.waitForRoom())) return;
       session.sendControl({
         type: 'history',
         id: msg.id,
         room: msg.room,
         fromTs: msg.fromTs,
         toTs: msg.toTs,
-        entries,
-        nextAfterSeq: page.nextAfterSeq,
+        entries: fit,
+        nextAfterSeq: fit.length < entries.length ? (fit[fit.length - 1]?.seq ?? null) : page.nextAfterSeq,
       });
     } catch (err) {
       this.historyFailed(session, msg.id, err);

@@ -27,6 +27,12 @@ export interface OutboxOptions {
   onResync(sub: string, dropped: number): void;
   /** Called for every dropped message (metrics). */
   onDrop(sub: string | undefined, count: number): void;
+  /**
+   * A control message (reply, error) could not be queued: the queue is over its bound with
+   * control messages alone (every subscription already stalled) — the client does not read.
+   * A reply is never dropped silently: the owner closes the session (SLOW_CONSUMER).
+   */
+  onOverflow?(): void;
   /** Poll interval while blocked on bufferedAmount (ws has no drain event for it). */
   pollMs?: number;
 }
@@ -78,18 +84,23 @@ export class Outbox {
       this.write(data);
       return true;
     }
-    if (
-      this.length >= this.opts.maxQueuedMessages ||
-      this.queuedBytes + data.length > this.opts.maxQueuedBytes
-    ) {
+    if (this.full(data)) {
       if (sub === undefined) {
-        // Control messages (acks, errors) are small: make room by stalling the largest subscriber.
-        const victim = this.queue.slice(this.head).find((q) => q.sub !== undefined)?.sub;
-        if (victim === undefined) {
+        // Control messages (acks, errors, replies): make room by stalling subscriptions,
+        // oldest queued first, until this one fits.
+        while (this.full(data)) {
+          const victim = this.queue.slice(this.head).find((q) => q.sub !== undefined)?.sub;
+          if (victim === undefined) break;
+          this.stall(victim, 0);
+        }
+        // Replies left alone already at the bound: the client is not reading. (Below it, one
+        // big reply is admitted even past the byte bound; bulk replies wait for room first.)
+        if (this.length >= this.opts.maxQueuedMessages || this.queuedBytes >= this.opts.maxQueuedBytes) {
+          // Never drop a reply silently — the owner closes the session.
           this.opts.onDrop(undefined, 1);
+          this.opts.onOverflow?.();
           return false;
         }
-        this.stall(victim, 0);
       } else {
         this.stall(sub, 1);
         this.opts.onDrop(sub, 1);
@@ -101,6 +112,12 @@ export class Outbox {
     this.queuedBytes += data.length;
     this.arm();
     return true;
+  }
+
+  private full(data: string): boolean {
+    return (
+      this.length >= this.opts.maxQueuedMessages || this.queuedBytes + data.length > this.opts.maxQueuedBytes
+    );
   }
 
   /** Room for a bulk producer (snapshot chunks): queue mostly empty and the socket below high water. */

@@ -80,6 +80,7 @@ export class InspectSession {
   private rejectedInARow = 0;
   private authChain: Promise<void> = Promise.resolve();
   private authsInFlight = 0;
+  private overflowed = false;
   private historyRunning = false;
   private readonly historyQueue: HistoryRequest[] = [];
 
@@ -105,6 +106,18 @@ export class InspectSession {
         onResync: (sub, dropped) => {
           const s = this.subs.get(sub);
           if (s && !s.closed) host.resync(s, dropped);
+        },
+        onOverflow: () => {
+          // A reply could not even be queued: the client does not read. Close rather than
+          // let replies vanish (outside the caller's stack: it may be iterating state).
+          if (this.overflowed) return;
+          this.overflowed = true;
+          setImmediate(() =>
+            this.close(
+              CloseCode.SLOW_CONSUMER,
+              'replies could not be queued: the client does not read its socket'
+            )
+          );
         },
       }
     );
