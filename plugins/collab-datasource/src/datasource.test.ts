@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { firstValueFrom, filter } from 'rxjs';
 import { type DataFrame, type DataQueryResponse, LoadingState } from '@grafana/data';
 import { setTemplateSrv, type TemplateSrv } from '@grafana/runtime';
-import { FRAME_LIMITS, INSPECT_LIMITS, UPDATES_FIELDS } from '@collabblocks/protocol';
+import { FRAME_LIMITS, UPDATES_FIELDS } from '@collabblocks/protocol';
 
 import type { CollabDataSource } from './datasource';
 import { podUrlsOf } from './datasource';
@@ -38,46 +38,84 @@ describe('CollabDataSource (fake inspect server)', () => {
     await waitUntil(() => server.open() === 0, 2000, 'socket released after the one-shot');
   });
 
-  it('history pages until the 10,000-row cap and says so', async () => {
-    let pages = 0;
+  /** A pod's history paging (readRange then readAfter) over `log`, as collab-server/src/inspect/history.ts. */
+  const serveHistory = (log: Array<{ seq: number; ts: number; paths: string[] }>) => {
+    let requests = 0;
     server.onRequest = (_s, msg, reply) => {
       if (msg.type !== 'history') return;
-      pages += 1;
-      const start = msg.afterSeq ?? 0;
-      const n = Math.min(msg.limit ?? 1000, INSPECT_LIMITS.maxHistoryEntries, 4000);
+      requests += 1;
+      const limit = msg.limit ?? 1000;
+      const rows = [];
+      for (const e of log) {
+        if (msg.afterSeq !== undefined && e.seq <= msg.afterSeq) continue;
+        if (msg.afterSeq !== undefined && e.ts > msg.toTs) break;
+        if (e.ts < msg.fromTs || e.ts > msg.toTs) continue;
+        rows.push(e);
+        if (rows.length > limit) break;
+      }
+      const more = rows.length > limit;
+      const page = more ? rows.slice(0, limit) : rows;
       reply({
         type: 'history',
         id: msg.id,
         room: msg.room,
         fromTs: msg.fromTs,
         toTs: msg.toTs,
-        entries: Array.from({ length: n }, (_, i) => ({
-          seq: start + i + 1,
-          ts: 1000 + start + i,
+        entries: page.map((e) => ({
+          ...e,
           clientId: 1,
           origin: 'client',
           bytes: 10,
           inserted: 1,
           deleted: 0,
-          paths: ['/t'],
         })),
-        nextAfterSeq: start + n,
+        nextAfterSeq: more ? (page.at(-1)?.seq ?? null) : null,
       });
     };
+    return () => requests;
+  };
+
+  it('history over a range holding more than 10,000 updates keeps the NEWEST and says how to see the rest', async () => {
+    // 25,000 updates over the hour of the request's range.
+    const log = Array.from({ length: 25_000 }, (_, i) => ({ seq: i + 1, ts: 100 * i, paths: ['/t'] }));
+    const requests = serveHistory(log);
     ds = makeDs([server.url]);
     const res = await settled(ds.query(req([{ queryType: 'history', room: 'acme/a' }])));
     expect(res.state).toBe(LoadingState.Done);
+    expect(res.errors).toBeUndefined();
     const frame = res.data[0] as DataFrame;
     expect(frame.length).toBe(FRAME_LIMITS.maxRows);
     expect(frame.meta?.type).toBe('log-lines');
+    const seqs = Array.from(frame.fields.find((f) => f.name === UPDATES_FIELDS.seq)!.values) as number[];
+    expect(seqs[0]).toBe(15_001);
+    expect(seqs.at(-1)).toBe(25_000);
+    expect(noticesOf(res)).toEqual([
+      {
+        severity: 'warning',
+        text:
+          'history: more than 10000 updates are in the range; the newest 10000 are shown (from 1970-01-01T00:25:00.000Z) — ' +
+          'narrow the time range or add a filter to see earlier ones',
+      },
+    ]);
+    // The last 18 minutes of the range hold no update: a few requests find where the updates end.
+    expect(requests()).toBeLessThanOrEqual(8);
+  });
+
+  it('history applies the text filter before the cap: every match of the range, not of its first pages', async () => {
+    const log = Array.from({ length: 30_000 }, (_, i) => ({
+      seq: i + 1,
+      ts: 100 * i,
+      paths: (i + 1) % 500 === 0 ? ['/special/k'] : ['/t'],
+    }));
+    serveHistory(log);
+    ds = makeDs([server.url]);
+    const res = await settled(ds.query(req([{ queryType: 'history', room: 'acme/a', filter: 'special' }])));
     expect(res.errors).toBeUndefined();
-    expect(
-      noticesOf(res)
-        .map((n) => n.text)
-        .join(' ')
-    ).toMatch(/only the first 10000/);
-    expect(pages).toBeGreaterThanOrEqual(3);
-    expect(pages).toBeLessThanOrEqual(4);
+    expect(noticesOf(res)).toEqual([]);
+    const seqs = Array.from(
+      (res.data[0] as DataFrame).fields.find((f) => f.name === UPDATES_FIELDS.seq)!.values
+    );
+    expect(seqs).toEqual(Array.from({ length: 60 }, (_, i) => (i + 1) * 500));
   });
 
   it('streaming windows are bounded by maxDataPoints; unsubscribe closes the socket', async () => {

@@ -58,12 +58,9 @@ function nextRowId(): number {
  * with `content` scope.
  */
 export function updateRow(pod: string, room: string, u: UpdateSummary, scope: InspectScope): UpdateRow {
-  const paths = u.paths.slice(0, 20);
-  const where = paths.length ? ` ${paths.slice(0, 3).join(' ')}${paths.length > 3 ? ' …' : ''}` : '';
-  const who = u.user ?? `client ${u.clientId}`;
   return {
     [U.time]: u.ts,
-    [U.body]: `${u.origin} update by ${who}: +${u.inserted} -${u.deleted} ${u.bytes} B${where}`,
+    [U.body]: updateBody(u),
     [U.severity]: u.origin === 'client' ? 'info' : 'debug',
     [U.labels]: { room, pod, origin: u.origin },
     [U.id]: `${pod}:${room}:${u.seq ?? `${u.ts}-${u.clientId}-${nextRowId()}`}`,
@@ -79,6 +76,21 @@ export function updateRow(pod: string, room: string, u: UpdateSummary, scope: In
     [U.paths]: JSON.stringify(u.paths),
     [U.preview]: scope === 'content' && u.preview ? JSON.stringify(u.preview) : '',
   } as UpdateRow;
+}
+
+/** The log line of an update summary (metadata only: origin, writer pseudonym or client id, sizes, paths). */
+export function updateBody(u: UpdateSummary): string {
+  const paths = u.paths.slice(0, 20);
+  const where = paths.length ? ` ${paths.slice(0, 3).join(' ')}${paths.length > 3 ? ' …' : ''}` : '';
+  const who = u.user ?? `client ${u.clientId}`;
+  return `${u.origin} update by ${who}: +${u.inserted} -${u.deleted} ${u.bytes} B${where}`;
+}
+
+/** The updates/history text filter: a case-insensitive substring of the body, the paths (JSON) or the user. */
+export function updateMatches(filter: string, u: UpdateSummary): boolean {
+  if (!filter) return true;
+  const f = filter.toLowerCase();
+  return [updateBody(u), JSON.stringify(u.paths), u.user ?? ''].some((t) => t.toLowerCase().includes(f));
 }
 
 /** A warning row for a gap (resync / dropped frames) in an updates or traffic window. */

@@ -4,7 +4,7 @@ import { FRAME_LIMITS } from '@collabblocks/protocol';
 
 import { infoNotice, type Notice, rowCap, truncatedNotice } from '../data/common';
 import { buildHeatmapFrame, HeatmapGrid } from '../data/heatmap';
-import { gapUpdateRow, LogWindow, trafficGapRow, trafficRow, updateRow } from '../data/logs';
+import { gapUpdateRow, LogWindow, trafficGapRow, trafficRow, updateMatches, updateRow } from '../data/logs';
 import { MetricsWindow } from '../data/metrics';
 import { buildPresenceFrame, PresenceState } from '../data/presence';
 import { buildTreeFrame, type SubtreeSelection, TreeState } from '../data/tree';
@@ -159,9 +159,8 @@ export function updatesHandler(ctx: RunContext): LiveHandler {
       const scope = ctx.scope();
       let added = false;
       for (const u of m.items) {
-        const row = updateRow(ev.pod, ctx.room, u, scope);
-        if (!matchesFilter(ctx.filter, String(row.body), String(row.paths), String(row.user))) continue;
-        win.add(row);
+        if (!updateMatches(ctx.filter, u)) continue;
+        win.add(updateRow(ev.pod, ctx.room, u, scope));
         added = true;
       }
       return added;

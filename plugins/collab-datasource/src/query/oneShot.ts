@@ -14,11 +14,12 @@ import {
 } from '@collabblocks/protocol';
 
 import { type Notice, truncatedNotice, warningNotice } from '../data/common';
-import { buildUpdatesFrame, updateRow, type UpdateRow } from '../data/logs';
+import { buildUpdatesFrame, updateMatches, updateRow, type UpdateRow } from '../data/logs';
 import { buildRoomsFrame } from '../data/rooms';
 import type { PodConnection } from '../stream/podConnection';
 import type { StreamEvent } from '../stream/types';
-import { describeError, matchesFilter, podMatches, response, type RunContext } from './context';
+import { describeError, podMatches, response, type RunContext } from './context';
+import { scanNewest } from './historyScan';
 
 /** A deadline passed; `detail` (when set) replaces the default "no answer within … ms". */
 export class TimeoutError extends Error {
@@ -183,6 +184,9 @@ export function roomsQuery(ctx: RunContext): Observable<DataQueryResponse> {
   });
 }
 
+/** History: most page requests per pod per query (the pod runs one history request per session at a time). */
+export const HISTORY_MAX_REQUESTS = 16;
+
 export function historyQuery(ctx: RunContext): Observable<DataQueryResponse> {
   let toTs = Math.floor(ctx.toMs);
   let fromTs = Math.floor(ctx.fromMs);
@@ -196,62 +200,98 @@ export function historyQuery(ctx: RunContext): Observable<DataQueryResponse> {
   if (fromTs < 0) fromTs = 0;
   if (toTs < fromTs) toTs = fromTs;
   const cap = FRAME_LIMITS.maxRows;
+  const filter = ctx.filter;
+  // Leave time to build the answer: no new page request this close to the deadline.
+  const reserveMs = Math.min(1000, ctx.timeoutMs / 4);
   return oneShot(
     ctx,
     async (conn, deadline, signal) => {
-      const entries: HistoryMessage['entries'] = [];
-      let afterSeq: number | undefined;
       let pod = conn.podName;
-      let more = false;
-      for (;;) {
-        const res = await collect(
-          conn.request({
-            type: 'history',
-            room: ctx.room,
-            fromTs,
-            toTs,
-            limit: Math.min(INSPECT_LIMITS.maxHistoryEntries, cap + 1 - entries.length),
-            ...(afterSeq !== undefined ? { afterSeq } : {}),
-          }),
-          (m) => m.type === 'history',
-          (m) => m.type === 'history',
-          deadline,
-          signal
-        );
-        pod = res.pod;
-        const page = res.msgs[0] as HistoryMessage;
-        entries.push(...page.entries);
-        if (page.nextAfterSeq === null || page.entries.length === 0) break;
-        if (entries.length > cap) {
-          more = true;
-          break;
+      const scan = await scanNewest(
+        async (lo, hi, afterSeq) => {
+          const res = await collect(
+            conn.request({
+              type: 'history',
+              room: ctx.room,
+              fromTs: lo,
+              toTs: hi,
+              limit: INSPECT_LIMITS.maxHistoryEntries,
+              ...(afterSeq !== undefined ? { afterSeq } : {}),
+            }),
+            (m) => m.type === 'history',
+            (m) => m.type === 'history',
+            deadline,
+            signal
+          );
+          pod = res.pod;
+          const page = res.msgs[0] as HistoryMessage;
+          return { entries: page.entries, nextAfterSeq: page.nextAfterSeq };
+        },
+        {
+          fromTs,
+          toTs,
+          cap,
+          pageSize: INSPECT_LIMITS.maxHistoryEntries,
+          maxRequests: HISTORY_MAX_REQUESTS,
+          accept: (e) => updateMatches(filter, e),
+          outOfTime: () => Date.now() > deadline - reserveMs,
         }
-        afterSeq = page.nextAfterSeq;
-      }
-      return { pod, entries, more };
+      );
+      return { pod, scan };
     },
     (results) => {
       const scope = ctx.scope();
       const seen = new Set<string>();
       const rows: UpdateRow[] = [];
       let more = false;
+      // The latest instant before which some pod did not search (0 = every pod searched the whole range).
+      let unsearchedBefore = 0;
+      let scanned = 0;
       for (const { value } of results) {
-        more ||= value.more;
-        for (const e of value.entries) {
+        const { scan } = value;
+        more ||= scan.more;
+        scanned = Math.max(scanned, scan.scanned);
+        if (!scan.complete && !scan.more && !scan.stoppedBy)
+          unsearchedBefore = Math.max(unsearchedBefore, scan.searchedFrom);
+        if (scan.stoppedBy) {
+          notices.push(
+            warningNotice(
+              `history: ${value.pod} stopped answering (${scan.stoppedBy}); updates before ${iso(scan.searchedFrom)} were not searched there`
+            )
+          );
+        }
+        for (const e of scan.entries) {
           // Pods sharing one storage return the same log: keep each seq once.
           const k = e.seq !== undefined ? `seq:${e.seq}` : `${value.pod}:${e.ts}:${e.clientId}:${e.bytes}`;
           if (seen.has(k)) continue;
           seen.add(k);
-          const row = updateRow(value.pod, ctx.room, e, scope);
-          if (matchesFilter(ctx.filter, String(row.body), String(row.paths), String(row.user)))
-            rows.push(row);
+          rows.push(updateRow(value.pod, ctx.room, e, scope));
         }
       }
-      rows.sort((a, b) => (a.timestamp as number) - (b.timestamp as number));
-      const kept = rows.slice(0, cap);
-      const out = [...notices];
-      if (rows.length > cap || more)
-        out.push(truncatedNotice('history', Math.max(rows.length, cap + 1), cap));
+      rows.sort(
+        (a, b) =>
+          (a.timestamp as number) - (b.timestamp as number) ||
+          ((a.seq as number | null) ?? 0) - ((b.seq as number | null) ?? 0)
+      );
+      // Keep the NEWEST rows: a dashboard looks at the end of its range.
+      const kept = rows.length > cap ? rows.slice(rows.length - cap) : rows;
+      more ||= rows.length > cap;
+      const what = filter ? `updates match "${filter.slice(0, 40)}"` : 'updates are in the range';
+      if (more) {
+        notices.push(
+          warningNotice(
+            `history: more than ${cap} ${what}; the newest ${cap} are shown (from ${iso(kept[0]?.timestamp as number)}) — ` +
+              `narrow the time range${filter ? ' or the filter' : ' or add a filter'} to see earlier ones`
+          )
+        );
+      } else if (unsearchedBefore > 0) {
+        notices.push(
+          warningNotice(
+            `history: only updates from ${iso(unsearchedBefore)} on were searched (${scanned} read, the per-query bound); ` +
+              `earlier ones in the range may be missing — narrow the time range${filter ? ' or the filter' : ''} to see them`
+          )
+        );
+      }
       return {
         frames: [
           buildUpdatesFrame(kept, {
@@ -261,8 +301,12 @@ export function historyQuery(ctx: RunContext): Observable<DataQueryResponse> {
             extra: { fromTs, toTs },
           }),
         ],
-        notices: out,
+        notices,
       };
     }
   );
+}
+
+function iso(ms: number | undefined): string {
+  return ms !== undefined && Number.isFinite(ms) ? new Date(ms).toISOString() : 'the start';
 }
