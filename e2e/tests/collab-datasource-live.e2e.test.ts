@@ -1,6 +1,8 @@
 // E2E: the collab datasource (dist/module.js in the harness, per leg) against two REAL pods and the bot
 // simulator. Token minting goes through the harness data proxy (plugin.json routes, key injected server-side),
 // inspect sockets go directly from the browser to the pods.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Harness, type QueryEmission, type FrameJSON, startHarness } from '@collabblocks/e2e-harness';
@@ -19,6 +21,18 @@ const field = (f: FrameJSON | undefined, name: string): unknown[] =>
   f?.fields.find((x) => x.name === name)?.values ?? [];
 const ofRef = (e: QueryEmission, ref: string): FrameJSON | undefined =>
   e.frames.find((f) => f.refId === ref) ?? (e.key?.endsWith(`-${ref}`) ? e.frames[0] : undefined);
+
+/** The scopes of the pods' `authenticated` messages among raw inspect frames. */
+function authScopes(frames: Array<{ payload: string }>): string[] {
+  return frames.flatMap((f) => {
+    try {
+      const msg = JSON.parse(f.payload) as { type?: unknown; scope?: unknown };
+      return msg.type === 'authenticated' ? [String(msg.scope)] : [];
+    } catch {
+      return []; // not JSON: not an authenticated message
+    }
+  });
+}
 
 async function inspectSessions(pod: PodProcess): Promise<number> {
   const text = await (await fetch(`${pod.httpUrl}/metrics`)).text();
@@ -91,6 +105,7 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
   });
 
   it('every live query type emits frames with the contract fields and keeps updating; unsubscribe ends the sessions', async () => {
+    const firstSocket = h.webSockets().length;
     const ds = await createDs();
     const q = await h.runQuery(
       ds.uid,
@@ -177,6 +192,16 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
       has('F', (f) => field(f, 'opsPerSec').length >= 2),
       15_000
     );
+    // The raw pod messages of an Admin (content route) do carry the typed text and the display name: the
+    // Viewer test's check of the same recording for their absence can see a leak.
+    const raw = h.webSocketFrames({
+      fromSocket: firstSocket,
+      urlIncludes: '/inspect',
+      direction: 'received',
+    });
+    expect(raw.some((f) => f.payload.includes(SECRET))).toBe(true);
+    expect(raw.some((f) => f.payload.includes(NAME))).toBe(true);
+    expect(authScopes(raw)).toContain('content');
     const status = await q.status();
     expect(status.emissions.every((e) => e.state !== 'Error')).toBe(true);
     expect(status.emissions.at(-1)?.state).toBe('Streaming');
@@ -252,6 +277,7 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
   it('a Viewer (metadata route) never receives names or typed text', async () => {
     await h.setUserRole('Viewer');
     const logStart = h.server.proxyLog.length;
+    const firstSocket = h.webSockets().length;
     const ds = await createDs([pods[0]!.httpUrl]);
     const q = await h.runQuery(ds.uid, [
       { refId: 'A', queryType: 'presence', room: ROOM },
@@ -267,6 +293,22 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
     expect(all).not.toContain(SECRET);
     expect(all).not.toContain(NAME);
     expect(all).not.toContain('#ff0000');
+    // The frames alone prove little: the datasource blanks values in the browser whenever the scope is metadata.
+    // What the pod sent on the wire must not carry them either.
+    const sockets = h.webSockets().filter((s) => s.index >= firstSocket && s.url.includes('/inspect'));
+    expect(sockets.length).toBeGreaterThan(0);
+    expect(sockets.every((s) => s.framesDropped === 0)).toBe(true);
+    const raw = h.webSocketFrames({
+      fromSocket: firstSocket,
+      urlIncludes: '/inspect',
+      direction: 'received',
+    });
+    expect(raw.length).toBeGreaterThan(3); // authenticated, subscribed, snapshots, updates…
+    const leaks = raw.filter((f) => [SECRET, NAME, '#ff0000'].some((text) => f.payload.includes(text)));
+    expect(leaks.map((f) => f.payload.slice(0, 300))).toEqual([]);
+    const scopes = authScopes(raw);
+    expect(scopes.length).toBeGreaterThan(0);
+    expect(new Set(scopes)).toEqual(new Set(['metadata']));
     // A Viewer goes straight to the metadata route; the content route (reqRole Editor) is refused to it.
     const log = h.server.proxyLog.slice(logStart);
     expect(log.some((l) => l.path.includes('inspect-token/metadata') && l.status === 200)).toBe(true);
@@ -279,6 +321,50 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
     expect(denied).toBe(403);
     h.takeConsoleErrors(); // the refused content route shows as a failed request in the console
   }, 60_000);
+
+  it('the wire check sees what the frames hide: content sent on a metadata request is blanked, yet recorded', async () => {
+    // A faulty token endpoint behind the metadata route: it mints a content token (as a pod bug would) and calls
+    // it metadata. The datasource asked for metadata, so it blanks every value — the frames look clean — while
+    // the raw messages carry the text: the Viewer test above checks those, so it would catch such a leak.
+    const faulty = http.createServer((req, res) => {
+      fetch(`${pods[0]!.httpUrl}/api/inspect/token/content`, {
+        method: 'POST',
+        headers: { authorization: req.headers.authorization ?? '', 'content-type': 'application/json' },
+        body: '{}',
+      })
+        .then(async (up) => {
+          const body = (await up.json()) as Record<string, unknown>;
+          res.writeHead(up.status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ ...body, scope: 'metadata' }));
+        })
+        .catch(() => res.writeHead(502).end());
+    });
+    await new Promise<void>((resolve) => faulty.listen(0, '127.0.0.1', resolve));
+    try {
+      await h.setUserRole('Viewer');
+      const firstSocket = h.webSockets().length;
+      const ds = await h.createDatasource(PLUGIN_ID, {
+        jsonData: {
+          podUrls: [pods[0]!.httpUrl],
+          tokenUrl: `http://127.0.0.1:${(faulty.address() as AddressInfo).port}`,
+        },
+        secureJsonData: { apiKey: TEST_API_KEYS.acmeContent.key },
+      });
+      const q = await h.runQuery(ds.uid, [{ refId: 'A', queryType: 'tree', room: ROOM }]);
+      await q.waitFor((e) => field(ofRef(e, 'A'), 'path').includes('/body'), 15_000);
+      await q.unsubscribe();
+      expect(JSON.stringify((await q.emissions()).map((e) => e.frames))).not.toContain(SECRET);
+      const raw = h.webSocketFrames({
+        fromSocket: firstSocket,
+        urlIncludes: '/inspect',
+        direction: 'received',
+      });
+      expect(raw.some((f) => f.payload.includes(SECRET))).toBe(true);
+      expect(authScopes(raw)).toContain('content');
+    } finally {
+      await new Promise((resolve) => faulty.close(resolve));
+    }
+  });
 
   it('an Editor whose org key only allows metadata falls back to metadata on 403', async () => {
     const ds = await h.createDatasource(PLUGIN_ID, {

@@ -84,11 +84,39 @@ export interface EditorHandle {
 }
 
 export interface WebSocketRecord {
+  /** Position in the order the page opened its sockets (0 first); `webSocketFrames({ fromSocket })` uses it. */
+  index: number;
   url: string;
   closed: boolean;
   sent: number;
   received: number;
+  /** Frames of this socket no longer kept (over MAX_FRAMES_PER_SOCKET / MAX_FRAME_BYTES_PER_SOCKET). */
+  framesDropped: number;
 }
+
+/** One raw WebSocket frame as it crossed the wire (before any plugin code saw it). */
+export interface WebSocketFrame {
+  /** WebSocketRecord.index of its socket. */
+  socket: number;
+  url: string;
+  direction: 'sent' | 'received';
+  /** ms since epoch. */
+  at: number;
+  /** Text frames as sent; binary frames decoded as UTF-8 (so text inside them can be searched too). */
+  payload: string;
+}
+
+export interface WebSocketFrameFilter {
+  /** Only sockets with index >= this (take `webSockets().length` before opening the ones you want). */
+  fromSocket?: number;
+  /** Only sockets whose URL contains this (e.g. '/inspect'). */
+  urlIncludes?: string;
+  direction?: 'sent' | 'received';
+}
+
+/** Raw frames kept per socket (the oldest are dropped beyond either bound; framesDropped counts them). */
+export const MAX_FRAMES_PER_SOCKET = 20_000;
+export const MAX_FRAME_BYTES_PER_SOCKET = 32 * 1024 * 1024;
 
 export interface Harness {
   readonly leg: Leg;
@@ -141,6 +169,12 @@ export interface Harness {
   takeConsoleErrors(): string[];
   /** WebSockets the page opened (live connections go browser → pod directly). */
   webSockets(): WebSocketRecord[];
+  /**
+   * The raw frames of the page's WebSockets, oldest first (bounded per socket, see framesDropped): what a pod
+   * really sent, before the plugin parsed, filtered or blanked anything — for assertions on what never
+   * reaches the browser. Sent frames include the inspect token: assert on them, never print them.
+   */
+  webSocketFrames(filter?: WebSocketFrameFilter): WebSocketFrame[];
   /** Stops all queries and unmounts everything (keeps the page, datasources and collected errors). */
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -184,12 +218,40 @@ export async function startHarness(options: StartHarnessOptions = {}): Promise<H
       }
     });
     page.on('pageerror', (err) => record(`uncaught: ${err.message}`));
-    const sockets: Array<WebSocketRecord & { ws: PwWebSocket }> = [];
+    const sockets: Array<WebSocketRecord & { ws: PwWebSocket; frames: WebSocketFrame[]; bytes: number }> = [];
     page.on('websocket', (ws) => {
-      const rec = { ws, url: ws.url(), closed: false, sent: 0, received: 0 };
+      const rec = {
+        ws,
+        index: sockets.length,
+        url: ws.url(),
+        closed: false,
+        sent: 0,
+        received: 0,
+        framesDropped: 0,
+        frames: [] as WebSocketFrame[],
+        bytes: 0,
+      };
       sockets.push(rec);
-      ws.on('framesent', () => (rec.sent += 1));
-      ws.on('framereceived', () => (rec.received += 1));
+      const keep = (direction: WebSocketFrame['direction'], payload: string | Buffer) => {
+        const text = typeof payload === 'string' ? payload : payload.toString('utf8');
+        rec.frames.push({ socket: rec.index, url: rec.url, direction, at: Date.now(), payload: text });
+        rec.bytes += text.length;
+        while (
+          rec.frames.length > MAX_FRAMES_PER_SOCKET ||
+          (rec.bytes > MAX_FRAME_BYTES_PER_SOCKET && rec.frames.length > 1)
+        ) {
+          rec.bytes -= rec.frames.shift()!.payload.length;
+          rec.framesDropped += 1;
+        }
+      };
+      ws.on('framesent', (f) => {
+        rec.sent += 1;
+        keep('sent', f.payload);
+      });
+      ws.on('framereceived', (f) => {
+        rec.received += 1;
+        keep('received', f.payload);
+      });
       ws.on('close', () => (rec.closed = true));
     });
 
@@ -363,7 +425,21 @@ export async function startHarness(options: StartHarnessOptions = {}): Promise<H
       screenshot: shoot,
       consoleErrors: () => [...errors],
       takeConsoleErrors: () => errors.splice(0, errors.length),
-      webSockets: () => sockets.map(({ url, closed, sent, received }) => ({ url, closed, sent, received })),
+      webSockets: () =>
+        sockets.map(({ index, url, closed, sent, received, framesDropped }) => ({
+          index,
+          url,
+          closed,
+          sent,
+          received,
+          framesDropped,
+        })),
+      webSocketFrames: (f = {}) =>
+        sockets
+          .filter((s) => s.index >= (f.fromSocket ?? 0) && (!f.urlIncludes || s.url.includes(f.urlIncludes)))
+          .flatMap((s) => s.frames)
+          .filter((fr) => !f.direction || fr.direction === f.direction)
+          .sort((a, b) => a.at - b.at || a.socket - b.socket),
       reset: () => page.evaluate(() => window.__harness!.reset()),
       async close() {
         await context?.close().catch(() => undefined);
