@@ -228,6 +228,25 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
       .toBeGreaterThan(1); // the simulator's rooms plus ours
     const pods2 = (await h.metricFindQuery(ds.uid, { kind: 'pods' })).map((v) => v.text);
     expect(pods2.sort()).toEqual(pods.map((p) => p.podName).sort());
+    // As Grafana runs a query variable: through the custom variable support, with the stored query as saved —
+    // the current shape, and the shapes older dashboards hold ({ kind, org } without refId, a plain org string).
+    const current = await h.runVariableQuery(
+      ds.uid,
+      { refId: 'room-var', kind: 'rooms', org: '$org' },
+      {
+        scopedVars: { org: { text: 'acme', value: 'acme' } },
+      }
+    );
+    expect(current.support).toBe('custom');
+    expect(current.error).toBeUndefined();
+    expect(current.values.map((v) => v.text)).toContain(ROOM);
+    expect(current.values.every((v) => v.text.startsWith('acme/') && v.value === v.text)).toBe(true);
+    const legacyObject = await h.runVariableQuery(ds.uid, { kind: 'pods' });
+    expect(legacyObject.values.map((v) => v.text).sort()).toEqual(pods.map((p) => p.podName).sort());
+    const legacyString = await h.runVariableQuery(ds.uid, 'acme');
+    expect(legacyString.values.map((v) => v.text)).toContain(ROOM);
+    const unreadable = await h.runVariableQuery(ds.uid, { kind: 'users' });
+    expect(unreadable).toEqual({ support: 'custom', values: [], error: expect.stringContaining('users') });
     const q = await h.runQuery(
       ds.uid,
       [
@@ -380,20 +399,85 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
     h.takeConsoleErrors(); // the refused content request is logged by the browser
   });
 
-  it('editors render (screenshots)', async () => {
+  it('editors: Room / Pod pickers list what the pods have and the variables; variable editor; screenshots', async () => {
     const ds = await createDs();
+    await h.setTemplateVariables({ room: ROOM, org: 'acme' });
     const cfg = await h.renderConfigEditor(ds.uid, { theme: 'dark' });
     await expect.poll(async () => (await cfg.locator.textContent()) ?? '').toContain('Pod URL');
     await h.screenshot('collab-datasource-config-pods', cfg.locator);
-    for (const [name, query] of [
-      ['presence-heatmap', { refId: 'A', queryType: 'presenceHeatmap', room: ROOM, gridSize: 20 }],
-      ['history-tree', { refId: 'A', queryType: 'historyTree', room: ROOM, at: '$__to' }],
-      ['updates', { refId: 'A', queryType: 'updates', room: '$room', filter: '/body' }],
-    ] as const) {
-      const ed = await h.renderQueryEditor(ds.uid, query, { theme: 'dark' });
-      await expect.poll(async () => (await ed.locator.textContent()) ?? '').toContain('Room');
-      await h.screenshot(`collab-datasource-query-${name}`, ed.locator);
-    }
+    await h.reset();
+
+    // The Room picker of a heatmap query: the rooms of both pods (ours, the simulator's) and the variables.
+    const heat = await h.renderQueryEditor(
+      ds.uid,
+      { refId: 'A', queryType: 'presenceHeatmap', room: '$room', gridSize: 20 },
+      { theme: 'dark' }
+    );
+    const room = heat.locator.locator('#collab-ds-query-room');
+    await room.click();
+    const menu = h.page.locator(`#${await room.getAttribute('aria-controls')}`);
+    await expect.poll(async () => (await menu.textContent()) ?? '', { timeout: 15_000 }).toContain(ROOM);
+    const menuText = (await menu.textContent()) ?? '';
+    expect(menuText).toContain('$room');
+    expect(menuText).toContain('$org');
+    expect(menuText).toMatch(/globex\/|initech\/|acme\/(?!e2e-doc)/); // a simulator room too
+    await h.screenshot('collab-datasource-query-room-picker', [heat.locator, menu]);
+    // Any typed value is kept (a room that does not exist yet).
+    await room.fill('acme/brand-new-room');
+    await h.page.keyboard.press('Enter');
+    await expect
+      .poll(async () => ((await heat.state()).queries.at(-1) as { room?: string }).room)
+      .toBe('acme/brand-new-room');
+    // The Pod picker lists the pods by name.
+    const pod = heat.locator.locator('#collab-ds-query-pod');
+    await pod.click();
+    const podMenu = h.page.locator(`#${await pod.getAttribute('aria-controls')}`);
+    await expect
+      .poll(async () => (await podMenu.textContent()) ?? '', { timeout: 15_000 })
+      .toContain(pods[1]!.podName);
+    await h.page.getByRole('option', { name: pods[1]!.podName }).click();
+    await expect
+      .poll(async () => ((await heat.state()).queries.at(-1) as { pod?: string }).pod)
+      .toBe(pods[1]!.podName);
+    await h.reset();
+
+    // A tree query with its subtree fields, above the CRDT panel fed by it, live (a simulator room: a document
+    // with some structure, edited all the time).
+    const simRoom = 'acme/roadmap-2026';
+    const treeQuery = { refId: 'A', queryType: 'tree', room: simRoom };
+    const tree = await h.renderQueryEditor(ds.uid, treeQuery, { theme: 'dark' });
+    await expect.poll(async () => (await tree.locator.textContent()) ?? '').toContain('Max depth');
+    expect(await tree.locator.locator('#collab-ds-query-root-path').getAttribute('placeholder')).toBe(
+      '/root/...'
+    );
+    const start = Date.now();
+    const q = await h.runQuery(ds.uid, [treeQuery, { refId: 'B', queryType: 'updates', room: simRoom }]);
+    const panel = await h.renderPanel('collabblocks-crdt-panel', {
+      theme: 'dark',
+      width: 1000,
+      height: 360,
+      state: 'Streaming',
+      timeRange: { from: start - 60_000, to: start + 60_000 },
+      options: { expandDepth: 2 },
+    });
+    const stopFeed = await h.connectQueryToPanel(q, panel);
+    await expect
+      .poll(async () => (await panel.locator.textContent()) ?? '', { timeout: 15_000 })
+      .toContain('tasks');
+    await h.page.waitForTimeout(2500); // a few live updates in the list
+    await h.screenshot('collab-datasource-query-tree', [tree.locator, panel.locator]);
+    await stopFeed();
+    await q.unsubscribe();
+    await h.reset();
+
+    // The variable editor (custom variable support) reads a legacy stored query and writes the current shape.
+    const vars = await h.renderVariableEditor(ds.uid, 'acme', { theme: 'dark' });
+    await expect.poll(async () => (await vars.locator.textContent()) ?? '').toContain('Org');
+    await vars.locator.getByRole('radio', { name: 'Pods' }).check();
+    await expect
+      .poll(async () => (await vars.state()).queries.at(-1))
+      .toEqual({ refId: 'CollabVariableQuery', kind: 'pods', query: 'pods' });
+    await h.setTemplateVariables({});
     expect(sim?.output() ?? '').not.toMatch(/Error:/);
-  }, 30_000);
+  }, 60_000);
 });

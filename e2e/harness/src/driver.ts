@@ -151,6 +151,18 @@ export interface Harness {
     annotation: Record<string, unknown>,
     options?: QueryOptions
   ): Promise<{ frames: QueryEmission['frames']; events?: unknown }>;
+  /**
+   * Runs a query variable the way Grafana's variable runner does (custom variable support: the stored query —
+   * any shape, a legacy string too — as the one target of `variables.query()`; else legacy metricFindQuery).
+   * `support`: 'custom' | 'legacy'; a response error comes back as `error`.
+   */
+  runVariableQuery(
+    dsUid: string,
+    query: unknown,
+    options?: QueryOptions
+  ): Promise<{ support: string; values: Array<{ text: string; value: string }>; error?: string }>;
+  /** Renders the datasource's variable query editor with a stored variable query (as saved, any shape). */
+  renderVariableEditor(dsUid: string, query: unknown, options?: { theme?: ThemeMode }): Promise<EditorHandle>;
   renderConfigEditor(dsUid: string, options?: { theme?: ThemeMode }): Promise<EditorHandle>;
   renderQueryEditor(
     dsUid: string,
@@ -161,8 +173,12 @@ export interface Harness {
   /** Changes the user's org role for the proxy's reqRole checks and config.bootData.user in the page. */
   setUserRole(role: OrgRole): Promise<void>;
   setPageTheme(mode: ThemeMode): Promise<void>;
-  /** Screenshot of the page (or of `target`) to <artifacts>/screenshots/<leg>/<name>.png; returns the path. */
-  screenshot(name: string, target?: Locator): Promise<string>;
+  /**
+   * Screenshot of the page, of `target`, or of the smallest box holding every locator of a list (e.g. an editor
+   * and its open dropdown menu, which Grafana renders in a portal) to <artifacts>/screenshots/<leg>/<name>.png;
+   * returns the path.
+   */
+  screenshot(name: string, target?: Locator | Locator[]): Promise<string>;
   /** Console errors and uncaught page errors collected so far. */
   consoleErrors(): string[];
   /** Returns and clears the collected console errors. */
@@ -265,10 +281,25 @@ export async function startHarness(options: StartHarnessOptions = {}): Promise<H
       'screenshots',
       leg
     );
-    const shoot = async (name: string, target?: Locator) => {
+    const shoot = async (name: string, target?: Locator | Locator[]) => {
       fs.mkdirSync(screenshotsDir, { recursive: true });
       const file = path.join(screenshotsDir, `${sanitizeName(name)}.png`);
-      if (target) await target.screenshot({ path: file, animations: 'disabled' });
+      if (Array.isArray(target)) {
+        const boxes = (await Promise.all(target.map((l) => l.boundingBox()))).filter(
+          (b): b is NonNullable<typeof b> => b !== null
+        );
+        if (boxes.length === 0) throw new Error(`screenshot ${name}: none of the locators is visible`);
+        const scroll = await page.evaluate(() => ({ x: window.scrollX, y: window.scrollY }));
+        const x = Math.min(...boxes.map((b) => b.x));
+        const y = Math.min(...boxes.map((b) => b.y));
+        const clip = {
+          x: x + scroll.x,
+          y: y + scroll.y,
+          width: Math.max(...boxes.map((b) => b.x + b.width)) - x,
+          height: Math.max(...boxes.map((b) => b.y + b.height)) - y,
+        };
+        await page.screenshot({ path: file, fullPage: true, clip, animations: 'disabled' });
+      } else if (target) await target.screenshot({ path: file, animations: 'disabled' });
       else await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
       return file;
     };
@@ -399,6 +430,20 @@ export async function startHarness(options: StartHarnessOptions = {}): Promise<H
           o,
         ] as const),
 
+      runVariableQuery: (uid, query, o = {}) =>
+        page.evaluate(([u, q, opts]) => window.__harness!.runVariableQuery(u, q, opts), [
+          uid,
+          query,
+          o,
+        ] as const),
+      async renderVariableEditor(uid, query, o = {}) {
+        const key = await page.evaluate(
+          ([u, q, t]) => window.__harness!.renderQueryEditor(u, q as never, t, {}, 'variable'),
+          [uid, query, o.theme] as const
+        );
+        const locator = page.locator(`[data-harness-mount="${key}"]`);
+        return { key, locator, state: () => page.evaluate((k) => window.__harness!.editorState(k), key) };
+      },
       async renderConfigEditor(uid, o = {}) {
         const key = await page.evaluate(([u, t]) => window.__harness!.renderConfigEditor(u, t), [
           uid,

@@ -12,7 +12,10 @@ import {
   type DataSourcePluginMeta,
   DataSourcePlugin,
   type DataSourceSettings,
+  FieldType,
   LoadingState,
+  toDataFrame,
+  VariableSupportType,
 } from '@grafana/data';
 
 import type {
@@ -218,6 +221,73 @@ export class DatasourceDriver {
   }
 
   /**
+   * Runs a query variable like Grafana's variable runner does: with custom variable support
+   * (`instance.variables`, type custom) the variable's stored query — any shape, as saved — is the one target of a
+   * request to `variables.query()`, and the values are read from the first non-loading response (a `text` field,
+   * else the first string field; `value` else the text; or MetricFindValue objects); without `variables`,
+   * `metricFindQuery(query)` (legacy). A response error is returned as `error`.
+   */
+  async runVariableQuery(
+    uid: string,
+    query: unknown,
+    opts: QueryOptions
+  ): Promise<{ support: string; values: Array<{ text: string; value: string }>; error?: string }> {
+    const { instance } = this.registered(uid);
+    const support = instance.variables;
+    if (!support) {
+      const values = (await this.metricFindQuery(uid, query, opts)) as Array<{
+        text: string;
+        value?: unknown;
+      }>;
+      return {
+        support: 'legacy',
+        values: values.map((v) => ({ text: v.text, value: String(v.value ?? v.text) })),
+      };
+    }
+    if (support.getType() !== VariableSupportType.Custom || !('query' in support) || !('editor' in support)) {
+      throw new Error(
+        `${uid}: the harness runs custom and legacy variable support only, not ${support.getType()}`
+      );
+    }
+    const range = timeRangeFromSpec(opts.range);
+    this.templateSrv.updateTimeRange(range);
+    querySeq += 1;
+    const request = {
+      requestId: `harness-var${querySeq}`,
+      interval: '',
+      intervalMs: 0,
+      range,
+      rangeRaw: range.raw,
+      scopedVars: (opts.scopedVars ?? {}) as DataQueryRequest['scopedVars'],
+      targets: [query as DataQuery],
+      timezone: opts.timezone ?? 'utc',
+      app: 'dashboard',
+      startTime: Date.now(),
+    } as DataQueryRequest<DataQuery>;
+    const res = await firstValueFrom(
+      toObservable(support.query(request)).pipe(filter((r) => r.state !== LoadingState.Loading))
+    );
+    const error = res.error?.message ?? res.errors?.[0]?.message;
+    const values: Array<{ text: string; value: string }> = [];
+    for (const item of (res.data ?? []) as unknown[]) {
+      if (item && typeof item === 'object' && 'fields' in item) {
+        const frame = toDataFrame(item);
+        const text =
+          frame.fields.find((f) => f.name.toLowerCase() === 'text') ??
+          frame.fields.find((f) => f.type === FieldType.string);
+        const value = frame.fields.find((f) => f.name.toLowerCase() === 'value') ?? text;
+        for (let i = 0; i < frame.length; i++) {
+          values.push({ text: String(text?.values[i]), value: String(value?.values[i]) });
+        }
+      } else if (item && typeof item === 'object' && 'text' in item) {
+        const v = item as { text: unknown; value?: unknown };
+        values.push({ text: String(v.text), value: String(v.value ?? v.text) });
+      }
+    }
+    return { support: support.getType(), values, ...(error ? { error } : {}) };
+  }
+
+  /**
    * Runs an annotation query like Grafana's dashboard does for datasources with `annotations` support:
    * prepareQuery → query() → first non-loading response → processEvents (if defined).
    */
@@ -294,11 +364,24 @@ export class DatasourceDriver {
     return mount.key;
   }
 
-  renderQueryEditor(uid: string, query: DataQuery, theme: ThemeMode, opts: QueryOptions): string {
+  renderQueryEditor(
+    uid: string,
+    query: DataQuery,
+    theme: ThemeMode,
+    opts: QueryOptions,
+    kind: 'query' | 'variable' = 'query'
+  ): string {
     const { instance } = this.registered(uid);
-    const Editor = instance.components?.QueryEditor as ComponentType<Record<string, unknown>> | undefined;
-    if (!Editor) throw new Error(`${uid} has no QueryEditor`);
-    const mount = createMount('query-editor');
+    // A variable editor is the custom variable support's `editor` (Grafana's variable editor renders it with the
+    // variable's stored query, which may be of an older shape) or, legacy, components.VariableQueryEditor.
+    const support = instance.variables as { editor?: unknown } | undefined;
+    const Editor = (
+      kind === 'variable'
+        ? (support?.editor ?? instance.components?.VariableQueryEditor)
+        : instance.components?.QueryEditor
+    ) as ComponentType<Record<string, unknown>> | undefined;
+    if (!Editor) throw new Error(`${uid} has no ${kind === 'variable' ? 'variable editor' : 'QueryEditor'}`);
+    const mount = createMount(kind === 'variable' ? 'variable-editor' : 'query-editor');
     const state = { queries: [query], runs: 0 };
     this.editorState.set(mount.key, state);
     const range = timeRangeFromSpec(opts.range);

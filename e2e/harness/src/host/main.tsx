@@ -88,8 +88,15 @@ const api = {
     datasources.runAnnotationQuery(uid, annotation, opts),
   renderConfigEditor: (uid: string, theme?: ThemeMode) =>
     datasources.renderConfigEditor(uid, theme ?? pageTheme),
-  renderQueryEditor: (uid: string, query: DataQuery, theme?: ThemeMode, opts?: QueryOptions) =>
-    datasources.renderQueryEditor(uid, query, theme ?? pageTheme, opts ?? {}),
+  renderQueryEditor: (
+    uid: string,
+    query: DataQuery,
+    theme?: ThemeMode,
+    opts?: QueryOptions,
+    kind?: 'query' | 'variable'
+  ) => datasources.renderQueryEditor(uid, query, theme ?? pageTheme, opts ?? {}, kind),
+  runVariableQuery: (uid: string, query: unknown, opts: QueryOptions) =>
+    datasources.runVariableQuery(uid, query, opts),
   editorState: (key: string) => datasources.editor(key),
   setTemplateVariables: (vars: TemplateVariables) => templateSrv.setVariables(vars),
   interpolate: (text: string) => templateSrv.replace(text),

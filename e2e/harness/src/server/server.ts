@@ -96,6 +96,13 @@ function serveFile(res: http.ServerResponse, root: string, rel: string): void {
   });
 }
 
+// Icons Grafana core ships in public/img/icons but @grafana/ui's package does not (e.g. `spinner`, the loading
+// icon of Combobox and Select): served here instead of a 404.
+const CORE_ICONS: Record<string, string> = {
+  'unicons/spinner.svg':
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><path d="M12 2a10 10 0 1 0 10 10h-2a8 8 0 1 1-8-8z"/></svg>',
+};
+
 // Grafana serves Inter / Roboto Mono from public/fonts; no package ships them, so the host substitutes the
 // system's DejaVu fonts (installed by scripts/ensure-system-deps.sh) and lets the browser fall back otherwise.
 const FONT_SUBSTITUTES = [
@@ -228,7 +235,10 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
       if (p.startsWith('/host/')) return serveFile(res, bundleDir, p.slice('/host/'.length));
       if (p.startsWith('/public/fonts/')) return serveFont(res, p);
       if (p.startsWith('/public/build/img/icons/')) {
-        return serveFile(res, iconsDir, p.slice('/public/build/img/icons/'.length));
+        const rel = p.slice('/public/build/img/icons/'.length);
+        const builtIn = CORE_ICONS[rel];
+        if (builtIn && !fs.existsSync(path.join(iconsDir, rel))) return send(res, 200, builtIn, MIME['.svg']);
+        return serveFile(res, iconsDir, rel);
       }
       const pluginMatch = /^\/public\/plugins\/([^/]+)\/(.+)$/.exec(p);
       if (pluginMatch) {
