@@ -1,8 +1,12 @@
 /**
- * Annotation events, live: joins/leaves of a room (pseudonyms only), room
- * loads/unloads and compactions (a stored room's log shrinking) from the
- * rooms stream, and stream errors. One `annotations` frame (time, title,
- * text, tags), newest `capacity` events.
+ * Annotation events, live: joins/leaves of a room (pseudonyms only), room loads/unloads, storage prunes
+ * and stream errors. One `annotations` frame (time, title, text, tags), newest `capacity` events.
+ *
+ * Storage prunes are inferred: the inspect protocol has no compaction or prune event, only `storedBytes`
+ * in each pod's `rooms` list (every 5 s). A stored room's size shrinking between two lists is annotated as
+ * "Storage pruned" — retention dropping old snapshots/log entries (collab-server docs/POD.md "Storage and
+ * retention"). Compaction itself is NOT visible: it adds a snapshot and keeps the log, so storage grows like
+ * on any write. Pods sharing one storage report the same shrink: it is annotated once.
  */
 import { createDataFrame, type DataFrame, FieldType } from '@grafana/data';
 import type { RoomInfo } from '@collabblocks/protocol';
@@ -19,6 +23,8 @@ export interface AnnotationEvent {
 export class AnnotationLog {
   private events: AnnotationEvent[] = [];
   private readonly roomsSeen = new Map<string, RoomInfo>();
+  /** Recent prune annotations (room + size after) so pods sharing storage annotate a shrink once. */
+  private readonly recentPrunes = new Map<string, number>();
 
   constructor(private readonly capacity = 1000) {}
 
@@ -69,13 +75,14 @@ export class AnnotationLog {
           if (
             prev.storedBytes !== undefined &&
             r.storedBytes !== undefined &&
-            r.storedBytes < prev.storedBytes
+            r.storedBytes < prev.storedBytes &&
+            this.firstPrune(r.room, r.storedBytes, m.ts)
           ) {
             this.push({
               time: m.ts,
-              title: 'Compaction',
-              text: `${r.room} on ${ev.pod}: stored ${prev.storedBytes} → ${r.storedBytes} bytes`,
-              tags: ['compaction'],
+              title: 'Storage pruned',
+              text: `${r.room} (seen by ${ev.pod}): stored ${prev.storedBytes} → ${r.storedBytes} bytes (retention prune)`,
+              tags: ['storage', 'prune'],
             });
           }
           if (prev.loaded !== r.loaded) {
@@ -97,6 +104,15 @@ export class AnnotationLog {
       }
     }
     return this.events.length !== before;
+  }
+
+  /** True unless the same shrink (room, size after) was annotated within the last 30 s (another pod). */
+  private firstPrune(room: string, bytes: number, ts: number): boolean {
+    for (const [k, at] of this.recentPrunes) if (ts - at > 30_000) this.recentPrunes.delete(k);
+    const key = `${room}\u0000${bytes}`;
+    if (this.recentPrunes.has(key)) return false;
+    this.recentPrunes.set(key, ts);
+    return true;
   }
 
   frame(refId: string): DataFrame {
