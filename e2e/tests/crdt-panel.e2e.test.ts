@@ -249,7 +249,7 @@ describe(`crdt panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
       .poll(() => panel.locator.getByTestId('crdt-details').textContent())
       .toContain('client 42 clock 7');
     await panel.locator.getByRole('button', { name: 'Copy path' }).click();
-    await expect.poll(() => panel.locator.getByTestId('crdt-details').textContent()).toContain('Copied');
+    await expect.poll(() => panel.locator.getByTestId('crdt-copy-status').textContent()).toBe('Copied');
     const [download] = await Promise.all([
       h.page.waitForEvent('download'),
       panel.locator.getByRole('button', { name: 'Export JSON' }).click(),
@@ -262,6 +262,54 @@ describe(`crdt panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
     } finally {
       fs.rmSync(file, { force: true });
     }
+  });
+
+  it('narrow panel: toolbar copy/export, side pane behind a toggle, column header, slider keys step updates', async () => {
+    const t0 = Date.parse('2026-01-01T10:00:00Z');
+    const panel = await h.renderPanel(PLUGIN_ID, {
+      width: 420,
+      height: 360,
+      timeRange: { from: t0 - 60_000, to: t0 + 60_000 },
+      timeZone: 'Asia/Tokyo',
+      state: 'Streaming',
+      frames: [treeFrame(doc('one'), t0)],
+      options: { expandDepth: 2 },
+    });
+    await expect.poll(() => rowText(h, '/doc/title')).toContain('"one"');
+    await panel.update({
+      frames: [
+        treeFrame(doc('two'), t0 + 10_000),
+        updatesFrame([{ ts: t0 + 10_000, id: 'u1', paths: ['/doc/title'], clientId: 42 }]),
+      ],
+    });
+    await expect.poll(() => rowText(h, '/doc/title')).toContain('"two"');
+    // Columns keep a header (the last change column goes at this width).
+    expect(await panel.locator.getByTestId('crdt-tree-header').textContent()).toBe('NodeSizeItemsTomb.');
+    const row = panel.locator.locator('[role="treeitem"][data-path="/doc/title"]');
+    expect(await row.getAttribute('aria-posinset')).toBe('1');
+    expect(await row.getAttribute('aria-setsize')).toBe('2');
+    // No side pane at this width until the toggle; it opens over the tree.
+    expect(await panel.locator.getByTestId('crdt-side').count()).toBe(0);
+    await panel.locator.getByTestId('crdt-side-toggle').click();
+    await expect.poll(() => panel.locator.getByTestId('crdt-updates').getAttribute('data-count')).toBe('1');
+    // The dashboard's time zone (Tokyo, UTC+9).
+    expect(await panel.locator.getByTestId('crdt-updates').textContent()).toContain('19:00:10.000');
+    await panel.locator.getByTestId('crdt-side-toggle').click();
+    await row.click();
+    await panel.locator.getByRole('button', { name: 'Copy path' }).click();
+    await expect.poll(() => panel.locator.getByTestId('crdt-copy-status').textContent()).toBe('Copied');
+    await expect(panel.locator.getByRole('button', { name: 'Export JSON' }).isEnabled()).resolves.toBe(true);
+    // Arrow keys on the slider step between known instants.
+    const slider = panel.locator.getByTestId('crdt-timeline-slider');
+    await slider.focus();
+    await h.page.keyboard.press('ArrowLeft');
+    await expect.poll(() => slider.getAttribute('aria-valuetext')).toContain('2026-01-01 19:00:10.000');
+    await h.page.keyboard.press('ArrowLeft');
+    await expect.poll(() => rowText(h, '/doc/title')).toContain('"one"');
+    expect(await slider.getAttribute('aria-valuetext')).toContain('2026-01-01 19:00:00.000, step 1 of 2');
+    await h.page.keyboard.press('End');
+    await expect.poll(() => rowText(h, '/doc/title')).toContain('"two"');
+    await panel.screenshot('crdt-panel-narrow');
   });
 
   describe('live: real pod, simulator and the collab datasource', () => {

@@ -30,7 +30,8 @@ export const plugin = new PanelPlugin<CrdtPanelOptions>(CrdtPanel).setPanelOptio
     .addBooleanSwitch({
       path: 'showSide',
       name: 'Updates and details',
-      description: 'Side list of recent updates and the selected node (panels wider than 560 px)',
+      description:
+        'Side pane with recent updates and the selected node, open by default (beside the tree from 560 px wide; narrower panels open it with the toolbar button)',
       defaultValue: D.showSide,
     })
     .addTextInput({

@@ -7,7 +7,7 @@ export interface CrdtPanelOptions {
   showValues: boolean;
   /** How long a changed node flashes (ms, 0 = off). */
   flashMs: number;
-  /** Side list of recent updates and node details. */
+  /** Side pane (recent updates, diff, node details) open by default; the toolbar toggles it. */
   showSide: boolean;
 }
 

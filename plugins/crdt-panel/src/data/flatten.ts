@@ -10,6 +10,10 @@ import type { TreeModel } from './model';
 export interface FlatRows {
   paths: string[];
   depths: Int32Array;
+  /** 1-based position of each row among its shown siblings (aria-posinset). */
+  pos: Int32Array;
+  /** Number of shown siblings of each row, itself included (aria-setsize). */
+  size: Int32Array;
 }
 
 export function flattenTree(
@@ -19,21 +23,48 @@ export function flattenTree(
   collapsed?: ReadonlySet<string>
 ): FlatRows {
   const paths: string[] = [];
-  const depthList: number[] = [];
-  const roots = model.childrenOf.get('') ?? [];
-  const stack: Array<[string, number]> = [];
-  for (let i = roots.length - 1; i >= 0; i--) stack.push([roots[i] as string, 0]);
-  while (stack.length > 0) {
-    const [p, d] = stack.pop() as [string, number];
-    if (filter && !filter.has(p)) continue;
+  // Rows ≤ nodes: fill preallocated arrays, hand out views of the filled part.
+  const cap = model.nodes.size;
+  const depths = new Int32Array(cap);
+  const pos = new Int32Array(cap);
+  const size = new Int32Array(cap);
+  // The stack holds parallel entries: path, depth, position, sibling count.
+  const sp: string[] = [];
+  const sd: number[] = [];
+  const si: number[] = [];
+  const sn: number[] = [];
+  const pushKids = (list: readonly string[] | undefined, d: number) => {
+    if (!list) return;
+    const kids = filter ? list.filter((p) => filter.has(p)) : list;
+    for (let i = kids.length - 1; i >= 0; i--) {
+      sp.push(kids[i] as string);
+      sd.push(d);
+      si.push(i + 1);
+      sn.push(kids.length);
+    }
+  };
+  pushKids(model.childrenOf.get(''), 0);
+  while (sp.length > 0) {
+    const p = sp.pop() as string;
+    const d = sd.pop() as number;
+    const i = si.pop() as number;
+    const n = sn.pop() as number;
+    const r = paths.length;
+    if (r >= cap) break;
     paths.push(p);
-    depthList.push(d);
+    depths[r] = d;
+    pos[r] = i;
+    size[r] = n;
     const open = filter ? !collapsed?.has(p) : expanded.has(p);
-    if (!open) continue;
-    const kids = model.childrenOf.get(p);
-    if (kids) for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i] as string, d + 1]);
+    if (open) pushKids(model.childrenOf.get(p), d + 1);
   }
-  return { paths, depths: Int32Array.from(depthList) };
+  const rows = paths.length;
+  return {
+    paths,
+    depths: depths.subarray(0, rows),
+    pos: pos.subarray(0, rows),
+    size: size.subarray(0, rows),
+  };
 }
 
 /** Paths expanded by default: every node with children up to `depth` levels (0 = none). */

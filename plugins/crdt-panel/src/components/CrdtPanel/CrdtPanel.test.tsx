@@ -361,6 +361,124 @@ describe('CrdtPanel', () => {
     });
   });
 
+  describe('accessibility and narrow panels', () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('the time slider steps between known instants with the keyboard and reads the instant aloud', () => {
+      const { rerender } = render(<CrdtPanel {...props([treeFrame(doc('one'), { ts: 1000 })])} />);
+      rerender(<CrdtPanel {...props([treeFrame(doc('two'), { ts: 3000 })])} />);
+      rerender(<CrdtPanel {...props([treeFrame(doc('three'), { ts: 5000 })])} />);
+      const slider = screen.getByTestId('crdt-timeline-slider');
+      const root = () => screen.getByTestId('collabblocks-crdt-panel-root');
+      expect(slider.getAttribute('aria-valuetext')).toBe('Live: the current document');
+      fireEvent.keyDown(slider, { key: 'ArrowLeft' });
+      expect(root().getAttribute('data-state-ts')).toBe('5000');
+      expect(slider.getAttribute('aria-valuetext')).toBe(
+        '1970-01-01 00:00:05.000, step 3 of 3, watched live'
+      );
+      fireEvent.keyDown(slider, { key: 'ArrowLeft' });
+      expect(screen.getByText('"two"')).toBeTruthy();
+      expect(slider.getAttribute('aria-valuetext')).toContain('step 2 of 3');
+      fireEvent.keyDown(slider, { key: 'Home' });
+      expect(screen.getByText('"one"')).toBeTruthy();
+      fireEvent.keyDown(slider, { key: 'ArrowLeft' });
+      expect(root().getAttribute('data-state-ts')).toBe('1000');
+      fireEvent.keyDown(slider, { key: 'ArrowUp' });
+      expect(root().getAttribute('data-state-ts')).toBe('3000');
+      fireEvent.keyDown(slider, { key: 'ArrowRight' });
+      fireEvent.keyDown(slider, { key: 'ArrowRight' });
+      expect(root().getAttribute('data-mode')).toBe('live');
+      fireEvent.keyDown(slider, { key: 'PageDown' });
+      expect(root().getAttribute('data-state-ts')).toBe('1000');
+      fireEvent.keyDown(slider, { key: 'End' });
+      expect(root().getAttribute('data-mode')).toBe('live');
+    });
+
+    it('tree rows carry level, position and set size; a header names the columns (fewer when narrow)', () => {
+      const { rerender } = render(<CrdtPanel {...props([treeFrame(doc('Hello'))], { expandDepth: 5 })} />);
+      const attrs = (p: string) => {
+        const el = document.querySelector(`[role="treeitem"][data-path="${p}"]`);
+        return ['aria-level', 'aria-posinset', 'aria-setsize'].map((a) => el?.getAttribute(a));
+      };
+      expect(attrs('/doc')).toEqual(['1', '1', '1']);
+      expect(attrs('/doc/title')).toEqual(['2', '1', '2']);
+      expect(attrs('/doc/items')).toEqual(['2', '2', '2']);
+      expect(attrs('/doc/items/1')).toEqual(['3', '2', '2']);
+      const label = document.querySelector('[data-path="/doc/title"]')?.getAttribute('aria-label');
+      expect(label).toBe('title Text "Hello", size 5, 0 items, 0 tombstones, last change client 42 clock 3 ');
+      const header = () => screen.getByTestId('crdt-tree-header').textContent;
+      expect(header()).toBe('NodeSizeItemsTomb.Last change');
+      // 400 px: the counts stay (with their header), the last change goes (it is in the details).
+      rerender(<CrdtPanel {...props([treeFrame(doc('Hello'))], { expandDepth: 5 }, { width: 400 })} />);
+      expect(header()).toBe('NodeSizeItemsTomb.');
+      expect(document.querySelector('[data-path="/doc/title"]')?.textContent).toContain('500');
+      // The filter keeps positions among the shown siblings.
+      const box =
+        screen.getByTestId('crdt-search').querySelector('input') ?? screen.getByTestId('crdt-search');
+      fireEvent.change(box, { target: { value: 'items/1' } });
+      fireEvent.keyDown(box, { key: 'Enter' });
+      expect(attrs('/doc/items')).toEqual(['2', '1', '1']);
+      expect(attrs('/doc/items/1')).toEqual(['3', '1', '1']);
+    });
+
+    it('below 560 px: copy path and export in the toolbar, the updates and details behind a toggle', async () => {
+      const writeText = vi.fn(() => Promise.resolve());
+      Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+      let blob: Blob | null = null;
+      URL.createObjectURL = vi.fn((b: Blob) => {
+        blob = b;
+        return 'blob:x';
+      });
+      URL.revokeObjectURL = vi.fn();
+      const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+      const updates = createDataFrame({
+        refId: 'U',
+        meta: { custom: { [COLLAB_FRAME_KIND_KEY]: 'updates', room: 'acme/doc' } },
+        fields: [
+          { name: 'timestamp', type: FieldType.time, values: [2000] },
+          { name: 'id', type: FieldType.string, values: ['u1'] },
+          { name: 'paths', type: FieldType.string, values: ['["/doc/title"]'] },
+        ],
+      });
+      render(<CrdtPanel {...props([treeFrame(doc('Hello')), updates], {}, { width: 400 })} />);
+      expect(screen.queryByTestId('crdt-side')).toBeNull();
+      expect(screen.getByLabelText('Copy path')).toHaveProperty('disabled', true);
+      fireEvent.click(document.querySelector('[data-path="/doc/title"]') as Element);
+      fireEvent.click(screen.getByLabelText('Copy path'));
+      await waitFor(() => expect(screen.getByTestId('crdt-copy-status').textContent).toBe('Copied'));
+      expect(writeText).toHaveBeenCalledWith('/doc/title');
+      fireEvent.click(screen.getByLabelText('Export JSON'));
+      expect(click).toHaveBeenCalled();
+      const text = await new Promise<unknown>((resolve) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(reader.result);
+        reader.readAsText(blob as unknown as Blob);
+      });
+      expect(text).toBe('"Hello"');
+      // The toggle opens the side pane over the tree, and closes it again.
+      const toggle = screen.getByTestId('crdt-side-toggle');
+      expect(toggle.getAttribute('aria-pressed')).toBe('false');
+      fireEvent.click(toggle);
+      expect(toggle.getAttribute('aria-pressed')).toBe('true');
+      expect(screen.getByTestId('crdt-updates').textContent).toContain('/doc/title');
+      expect(screen.getByTestId('crdt-details').textContent).toContain('/doc/title');
+      expect(screen.queryByTestId('crdt-tree')).toBeNull();
+      fireEvent.click(toggle);
+      expect(screen.queryByTestId('crdt-side')).toBeNull();
+      expect(screen.getByTestId('crdt-tree')).toBeTruthy();
+    });
+
+    it('wide panels: the side pane beside the tree by default; the toggle hides it', () => {
+      render(<CrdtPanel {...props([treeFrame(doc('Hello'))])} />);
+      expect(screen.getByTestId('crdt-side')).toBeTruthy();
+      fireEvent.click(screen.getByTestId('crdt-side-toggle'));
+      expect(screen.queryByTestId('crdt-side')).toBeNull();
+      expect(screen.getByTestId('crdt-tree')).toBeTruthy();
+    });
+  });
+
   it("formats every instant in the dashboard's time zone", () => {
     const t0 = Date.parse('2026-01-01T10:00:00Z');
     const timeRange = { from: dateTime(t0 - 60_000), to: dateTime(t0 + 60_000), raw: { from: 'a', to: 'b' } };

@@ -9,13 +9,20 @@ import { type GrafanaTheme2, type PanelProps } from '@grafana/data';
 import { IconButton, Input, useStyles2 } from '@grafana/ui';
 
 import { describeChange, diffTrees } from '../../data/diff';
-import { ancestorsOf, defaultExpanded, flattenTree } from '../../data/flatten';
+import { ancestorsOf, defaultExpanded, flattenTree, type FlatRows } from '../../data/flatten';
 import { subtreeRootOf, type TreeModel } from '../../data/model';
 import { searchTree } from '../../data/search';
 import { touches } from '../../data/updates';
 import { type CrdtPanelOptions, DEFAULT_OPTIONS } from '../../types';
 import { DiffView } from '../DiffView/DiffView';
-import { NodeDetails, type NodeChange } from '../NodeDetails/NodeDetails';
+import {
+  copyText,
+  downloadJson,
+  exportFileName,
+  NodeDetails,
+  type NodeChange,
+} from '../NodeDetails/NodeDetails';
+import { subtreeJsonText } from '../../data/exportJson';
 import { fmtInstant, fmtTimeMs } from '../format';
 import { Timeline } from '../Timeline/Timeline';
 import { TreeView } from '../TreeView/TreeView';
@@ -24,12 +31,20 @@ import { PanelStore } from './ingest';
 
 const TOOLBAR_H = 32;
 const DETAILS_H = 150;
+/** From this width the side pane sits beside the tree; narrower, it opens over the tree (toolbar toggle). */
+const SIDE_BESIDE_MIN_W = 560;
 const TABS_H = 26;
 const TIMELINE_H = 56;
 const MAX_FLASH = 5_000;
 /** The filter runs this long after the last keystroke (a search is O(nodes)). */
 export const FILTER_DEBOUNCE_MS = 150;
 const NO_PATHS: ReadonlySet<string> = new Set();
+const EMPTY_ROWS: FlatRows = {
+  paths: [],
+  depths: new Int32Array(0),
+  pos: new Int32Array(0),
+  size: new Int32Array(0),
+};
 const NO_FLASH = new Map<string, number>();
 
 export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
@@ -56,6 +71,10 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   const [compareAt, setCompareAt] = useState<number | null>(null);
   /** What the side pane lists: the updates, or the diff against the pinned instant. */
   const [sideTab, setSideTab] = useState<'updates' | 'diff'>('updates');
+  /** The side pane's toggle (null: the option's default, open when beside the tree). */
+  const [sideToggled, setSideToggled] = useState<boolean | null>(null);
+  /** The last Copy path: which path, and whether the clipboard took it. */
+  const [copied, setCopied] = useState<{ path: string; ok: boolean } | null>(null);
   // The filter box's text, and the query applied (debounced).
   const [query, setQuery] = useState('');
   const [applied, setApplied] = useState('');
@@ -134,9 +153,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   const rows = useMemo(
     () => {
       const t0 = performance.now();
-      const r = model
-        ? flattenTree(model, expanded, search?.visible, collapsed)
-        : { paths: [], depths: new Int32Array(0) };
+      const r = model ? flattenTree(model, expanded, search?.visible, collapsed) : EMPTY_ROWS;
       flattenMs.current = performance.now() - t0;
       return r;
     },
@@ -214,8 +231,10 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
 
   // Stable across renders (reads the current model/expansion from a ref) so the memoised update list
   // does not re-render on every time-travel step.
-  const selectCtx = useRef({ model, expanded, docKey });
-  selectCtx.current = { model, expanded, docKey };
+  const sideBeside = width >= SIDE_BESIDE_MIN_W;
+  const sideOpen = sideToggled ?? (options.showSide && sideBeside);
+  const selectCtx = useRef({ model, expanded, docKey, overlay: false });
+  selectCtx.current = { model, expanded, docKey, overlay: sideOpen && !sideBeside };
   // Selects a node and expands its ancestors (the diff's added/changed entries).
   const onReveal = useCallback((path: string) => {
     const { model: m, expanded: exp, docKey: doc } = selectCtx.current;
@@ -224,6 +243,8 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
     for (const a of ancestorsOf(m, path)) set.add(a);
     setExpanded({ doc, set });
     setSelected(path);
+    // Over the tree (narrow panel): show the tree with the node.
+    if (selectCtx.current.overlay) setSideToggled(false);
   }, []);
   const onCompare = useCallback((t: number | null) => {
     setCompareAt(t);
@@ -284,8 +305,10 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
           ? `pod state at ${fmtTimeMs(travelled.ts, timeZone)}`
           : 'watched live';
 
-  const sideW = options.showSide && width >= 560 ? Math.min(320, Math.round(width * 0.34)) : 0;
-  const treeW = width - sideW;
+  // Beside the tree on wide panels; over it (full width, tree hidden) on narrow ones.
+  const sideW = !sideOpen ? 0 : sideBeside ? Math.min(320, Math.round(width * 0.34)) : width;
+  const showTree = !sideOpen || sideBeside;
+  const treeW = width - (sideBeside ? sideW : 0);
   const bodyH = Math.max(40, height - TOOLBAR_H - TIMELINE_H);
 
   if (!model) {
@@ -312,6 +335,12 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
               ),
             }
           : null;
+  const target = selected !== null && model.nodes.has(selected) ? selected : '';
+  const onCopy = () => {
+    const path = target;
+    void copyText(path).then((ok) => setCopied({ path, ok }));
+  };
+  const onExport = () => downloadJson(exportFileName(meta.room, target), subtreeJsonText(model, target));
   const showDiff = diff !== null && compareState !== null && compareAt !== null && sideTab === 'diff';
   const listH = Math.max(40, bodyH - DETAILS_H - (diff ? TABS_H : 0));
   // A subtree frame (query rootPath / maxDepth): which part of the document is shown.
@@ -377,30 +406,56 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
           {diff ? ` · diff +${diff.added} −${diff.removed} ~${diff.changed}` : ''}
           {meta.scope === 'metadata' ? ' · metadata only' : ''}
         </span>
+        <span role="status" className={styles.status} data-testid="crdt-copy-status">
+          {copied && copied.path === target && target !== '' ? (copied.ok ? 'Copied' : 'Copy failed') : ''}
+        </span>
+        <IconButton
+          name="copy"
+          aria-label="Copy path"
+          title={target ? `Copy path ${target}` : 'Copy path (select a node first)'}
+          disabled={target === ''}
+          onClick={onCopy}
+        />
+        <IconButton
+          name="download-alt"
+          aria-label="Export JSON"
+          title={target ? `Export ${target} as JSON` : 'Export the whole document as JSON'}
+          onClick={onExport}
+        />
+        <IconButton
+          name="list-ul"
+          aria-label="Updates and details"
+          aria-pressed={sideOpen}
+          title={sideOpen ? 'Hide updates and details' : 'Show updates and details'}
+          data-testid="crdt-side-toggle"
+          onClick={() => setSideToggled(!sideOpen)}
+        />
       </div>
       <div className={styles.body} style={{ height: bodyH }}>
-        <TreeView
-          model={model}
-          rows={rows}
-          isOpen={isOpen}
-          selected={selected}
-          width={treeW}
-          height={bodyH}
-          showValues={options.showValues}
-          timeZone={timeZone}
-          flash={{
-            at: travelAt === null ? flashRef.current : NO_FLASH,
-            ms: options.flashMs,
-          }}
-          highlight={highlight}
-          diff={diff?.kinds ?? null}
-          diffBase={compareState?.model ?? null}
-          matches={search?.matches ?? null}
-          onToggle={onToggle}
-          onSelect={setSelected}
-        />
+        {showTree && (
+          <TreeView
+            model={model}
+            rows={rows}
+            isOpen={isOpen}
+            selected={selected}
+            width={treeW}
+            height={bodyH}
+            showValues={options.showValues}
+            timeZone={timeZone}
+            flash={{
+              at: travelAt === null ? flashRef.current : NO_FLASH,
+              ms: options.flashMs,
+            }}
+            highlight={highlight}
+            diff={diff?.kinds ?? null}
+            diffBase={compareState?.model ?? null}
+            matches={search?.matches ?? null}
+            onToggle={onToggle}
+            onSelect={setSelected}
+          />
+        )}
         {sideW > 0 && (
-          <div className={styles.side} style={{ width: sideW, height: bodyH }}>
+          <div className={styles.side} style={{ width: sideW, height: bodyH }} data-testid="crdt-side">
             {diff && (
               <div className={styles.tabs} role="tablist" aria-label="Side pane" style={{ height: TABS_H }}>
                 <button
@@ -495,8 +550,15 @@ const getStyles = (theme: GrafanaTheme2) => ({
     padding: theme.spacing(0, 0.5),
     borderBottom: `1px solid ${theme.colors.border.weak}`,
   }),
-  search: css({ maxWidth: 260 }),
+  search: css({ flex: '0 1 260px', minWidth: 80 }),
+  status: css({
+    color: theme.colors.text.secondary,
+    fontSize: theme.typography.bodySmall.fontSize,
+    whiteSpace: 'nowrap',
+  }),
   info: css({
+    flex: 1,
+    minWidth: 0,
     color: theme.colors.text.secondary,
     fontSize: theme.typography.bodySmall.fontSize,
     whiteSpace: 'nowrap',

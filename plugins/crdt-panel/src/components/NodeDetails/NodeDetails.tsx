@@ -1,10 +1,12 @@
-/** The selected node: its summary, value, copy path and JSON export of its subtree. */
-import React, { useState } from 'react';
+/**
+ * The selected node: its summary, value and (with a diff) what changed; plus the copy / download helpers
+ * the panel's toolbar uses (Copy path, Export JSON of the selected subtree).
+ */
+import React from 'react';
 import { css } from '@emotion/css';
 import { type GrafanaTheme2, type TimeZone } from '@grafana/data';
-import { Button, useStyles2 } from '@grafana/ui';
+import { useStyles2 } from '@grafana/ui';
 
-import { subtreeJsonText } from '../../data/exportJson';
 import type { TreeModel } from '../../data/model';
 import { fmtInstant } from '../format';
 
@@ -68,9 +70,7 @@ export function NodeDetails({
   change?: NodeChange | null;
 }) {
   const styles = useStyles2(getStyles);
-  const [copied, setCopied] = useState<string | null>(null);
   const n = path === null ? undefined : model.nodes.get(path);
-  const target = n ? n.path : '';
   return (
     <div className={styles.root} data-testid="crdt-details">
       {n ? (
@@ -109,29 +109,8 @@ export function NodeDetails({
           {n.value !== '' && <pre className={styles.value}>{n.value.slice(0, 2000)}</pre>}
         </>
       ) : (
-        <div className={styles.hint}>Select a node (or export the whole document)</div>
+        <div className={styles.hint}>Select a node (Export JSON exports the whole document)</div>
       )}
-      <div className={styles.buttons}>
-        <Button
-          size="sm"
-          variant="secondary"
-          icon="copy"
-          disabled={!n}
-          onClick={() => void copyText(target).then((ok) => setCopied(ok ? target : null))}
-        >
-          {copied !== null && copied === target ? 'Copied' : 'Copy path'}
-        </Button>
-        <Button
-          size="sm"
-          variant="secondary"
-          icon="download-alt"
-          onClick={() =>
-            downloadJson(exportFileName(model.meta.room, target), subtreeJsonText(model, target))
-          }
-        >
-          Export JSON
-        </Button>
-      </div>
     </div>
   );
 }
@@ -145,6 +124,8 @@ const getStyles = (theme: GrafanaTheme2) => ({
     flexDirection: 'column',
     gap: theme.spacing(0.5),
     minHeight: 0,
+    flex: 1,
+    overflow: 'auto',
   }),
   path: css({ fontFamily: theme.typography.fontFamilyMonospace, wordBreak: 'break-all' }),
   grid: css({
@@ -157,5 +138,4 @@ const getStyles = (theme: GrafanaTheme2) => ({
   hint: css({ color: theme.colors.text.secondary }),
   change: css({ color: theme.colors.warning.text }),
   changeList: css({ margin: 0, paddingLeft: theme.spacing(2), wordBreak: 'break-word' }),
-  buttons: css({ display: 'flex', gap: theme.spacing(0.5), flexWrap: 'wrap' }),
 });

@@ -2,6 +2,8 @@
  * Time travel over the dashboard time range: a slider (follows props.timeRange), tick marks for updates,
  * a band over the spans replayed exactly from the pod log, step back/forward through known instants, Live,
  * what the shown state is (exact replay or nearest known state), and a diff base ("compare from here").
+ * Keyboard on the slider: ←/↓ and →/↑ step to the previous / next known instant (→ past the last one is
+ * Live), PageUp/PageDown 10 at a time, Home the first, End Live; `aria-valuetext` reads the instant.
  */
 import React from 'react';
 import { css } from '@emotion/css';
@@ -42,6 +44,53 @@ export function stepInstant(instants: number[], t: number, dir: -1 | 1): number 
 }
 
 const MAX_TICKS = 400;
+/** Instants skipped by PageUp / PageDown on the slider. */
+const PAGE = 10;
+/** Below this width the compare buttons show only their icon. */
+const NARROW = 480;
+
+/**
+ * Where a key on the slider goes: an instant of `inRange` (sorted), null for Live, undefined when the key
+ * does not move (or is not a slider key).
+ */
+export function sliderKeyTarget(
+  key: string,
+  inRange: number[],
+  at: number | null
+): number | null | undefined {
+  const n = inRange.length;
+  if (n === 0) return undefined;
+  // The last instant ≤ the current one (-1: before all; Live: the newest).
+  let lastLE = n - 1;
+  if (at !== null) {
+    lastLE = -1;
+    for (let k = 0; k < n; k++) if ((inRange[k] as number) <= at) lastLE = k;
+  }
+  const exact = at !== null && lastLE >= 0 && inRange[lastLE] === at;
+  // Stepping back k: from Live the newest instant is one step; from an instant between two, the one before.
+  const slot = at === null ? n : exact ? lastLE : lastLE + 1;
+  const back = (k: number) => (slot === 0 ? undefined : inRange[Math.max(0, slot - k)]);
+  // Stepping forward k: past the newest instant is Live.
+  const forward = (k: number) => (at === null ? undefined : lastLE + k < n ? inRange[lastLE + k] : null);
+  switch (key) {
+    case 'ArrowLeft':
+    case 'ArrowDown':
+      return back(1);
+    case 'PageDown':
+      return back(PAGE);
+    case 'ArrowRight':
+    case 'ArrowUp':
+      return forward(1);
+    case 'PageUp':
+      return forward(PAGE);
+    case 'Home':
+      return inRange[0];
+    case 'End':
+      return at === null ? undefined : null;
+    default:
+      return undefined;
+  }
+}
 
 export function Timeline(props: TimelineProps) {
   const { from, to, at, compareAt, instants, width } = props;
@@ -54,6 +103,15 @@ export function Timeline(props: TimelineProps) {
   const ticks = props.ticks.filter((t) => t >= from && t <= to);
   const stride = Math.max(1, Math.ceil(ticks.length / MAX_TICKS));
   const trackW = Math.max(40, width - 16);
+  const narrow = width < NARROW;
+  const pos = at === null ? -1 : inRange.indexOf(at);
+  const valueText =
+    at === null
+      ? 'Live: the current document'
+      : `${fmtInstant(at, props.timeZone)}${pos >= 0 ? `, step ${pos + 1} of ${inRange.length}` : ''}${
+          props.status ? `, ${props.status}` : ''
+        }`;
+  const diffLabel = compareAt === null ? '' : `Diff from ${fmtTimeMs(compareAt, props.timeZone)}`;
   return (
     <div
       className={styles.root}
@@ -98,9 +156,30 @@ export function Timeline(props: TimelineProps) {
           max={to}
           step={1}
           value={Math.min(to, Math.max(from, current))}
+          aria-valuetext={valueText}
           onChange={(e) => {
             const t = Number(e.currentTarget.value);
             props.onTravel(t >= to ? null : t);
+          }}
+          onKeyDown={(e) => {
+            // Keys step between known instants (updates, states), not 1 ms at a time.
+            if (
+              ![
+                'ArrowLeft',
+                'ArrowRight',
+                'ArrowUp',
+                'ArrowDown',
+                'PageUp',
+                'PageDown',
+                'Home',
+                'End',
+              ].includes(e.key)
+            ) {
+              return;
+            }
+            e.preventDefault();
+            const t = sliderKeyTarget(e.key, inRange, at);
+            if (t !== undefined) props.onTravel(t);
           }}
         />
       </div>
@@ -138,12 +217,26 @@ export function Timeline(props: TimelineProps) {
         )}
         <span className={styles.fill} />
         {compareAt === null ? (
-          <Button size="sm" variant="secondary" icon="code-branch" onClick={() => props.onCompare(current)}>
-            Compare from here
+          <Button
+            size="sm"
+            variant="secondary"
+            icon="code-branch"
+            aria-label={narrow ? 'Compare from here' : undefined}
+            tooltip={narrow ? 'Compare from here' : undefined}
+            onClick={() => props.onCompare(current)}
+          >
+            {narrow ? null : 'Compare from here'}
           </Button>
         ) : (
-          <Button size="sm" variant="secondary" icon="times" onClick={() => props.onCompare(null)}>
-            Diff from {fmtTimeMs(compareAt, props.timeZone)}
+          <Button
+            size="sm"
+            variant="secondary"
+            icon="times"
+            aria-label={narrow ? diffLabel : undefined}
+            tooltip={narrow ? diffLabel : undefined}
+            onClick={() => props.onCompare(null)}
+          >
+            {narrow ? null : diffLabel}
           </Button>
         )}
       </div>
@@ -180,6 +273,9 @@ const getStyles = (theme: GrafanaTheme2) => ({
     color: theme.colors.text.secondary,
     fontSize: theme.typography.bodySmall.fontSize,
     whiteSpace: 'nowrap',
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    minWidth: 0,
   }),
   compare: css({
     position: 'absolute',
@@ -194,6 +290,10 @@ const getStyles = (theme: GrafanaTheme2) => ({
   label: css({
     fontFamily: theme.typography.fontFamilyMonospace,
     fontSize: theme.typography.bodySmall.fontSize,
+    whiteSpace: 'nowrap',
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    minWidth: 0,
   }),
   fill: css({ flex: 1 }),
 });

@@ -1,9 +1,12 @@
 /**
  * Virtualised tree: only the rows in the viewport (plus a small overscan) are
  * in the DOM. Keyboard: ↑/↓ move, → expands or goes to the first child, ←
- * collapses or goes to the parent, Home/End, Enter/Space toggle.
+ * collapses or goes to the parent, Home/End, Enter/Space toggle. A sticky
+ * header names the columns (size, items, tombstones, last change — fewer on
+ * narrow panels); rows carry aria-level/-setsize/-posinset and a spoken label
+ * with the same figures.
  */
-import React, { useCallback, useEffect, useRef, useState } from 'react';
+import React, { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { css, cx, keyframes } from '@emotion/css';
 import { type GrafanaTheme2, type TimeZone } from '@grafana/data';
 import { useStyles2, useTheme2 } from '@grafana/ui';
@@ -39,6 +42,12 @@ export interface TreeViewProps {
 }
 
 const OVERSCAN = 12;
+/** The sticky column header (inside the scroller, above the rows). */
+const HEADER_H = ROW_HEIGHT;
+/** Columns shown: all from this width, only the counts from COUNTS_MIN_W, none below (details pane has them). */
+const ALL_COLUMNS_MIN_W = 480;
+const COUNTS_MIN_W = 300;
+type Columns = 'all' | 'counts' | 'none';
 /** The window moves in steps of this many rows (fewer renders while scrolling). */
 const STEP = 4;
 
@@ -57,14 +66,18 @@ export function TreeView(props: TreeViewProps) {
   const count = rows.paths.length;
 
   const selIndex = selected === null ? -1 : rows.paths.indexOf(selected);
+  // Row ids unique per panel (several panels may share a page).
+  const idBase = useId();
 
-  // Keep the selected row in view.
+  // Keep the selected row in view (below the sticky header).
   useEffect(() => {
     const el = scroller.current;
     if (!el || selIndex < 0) return;
     const top = selIndex * ROW_HEIGHT;
     if (top < el.scrollTop) el.scrollTop = top;
-    else if (top + ROW_HEIGHT > el.scrollTop + height) el.scrollTop = top + ROW_HEIGHT - height;
+    else if (HEADER_H + top + ROW_HEIGHT > el.scrollTop + height) {
+      el.scrollTop = HEADER_H + top + ROW_HEIGHT - height;
+    }
   }, [selIndex, height]);
 
   const onKeyDown = useCallback(
@@ -74,7 +87,7 @@ export function TreeView(props: TreeViewProps) {
       const path = rows.paths[at] as string;
       const node = model.nodes.get(path);
       const hasKids = (model.childrenOf.get(path)?.length ?? 0) > 0;
-      const page = Math.max(1, Math.floor(height / ROW_HEIGHT) - 1);
+      const page = Math.max(1, Math.floor((height - HEADER_H) / ROW_HEIGHT) - 1);
       const go = (i: number) => onSelect(rows.paths[Math.max(0, Math.min(count - 1, i))] as string);
       switch (e.key) {
         case 'ArrowDown':
@@ -119,7 +132,7 @@ export function TreeView(props: TreeViewProps) {
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(count, Math.ceil((scrollTop + height) / ROW_HEIGHT) + STEP + OVERSCAN);
   const items: React.ReactNode[] = [];
-  const showStats = width >= 480;
+  const columns: Columns = width >= ALL_COLUMNS_MIN_W ? 'all' : width >= COUNTS_MIN_W ? 'counts' : 'none';
   const colorOf = (c: string) =>
     c === 'text' ? theme.colors.text.secondary : theme.visualization.getColorByName(c);
   for (let i = first; i < last; i++) {
@@ -141,7 +154,10 @@ export function TreeView(props: TreeViewProps) {
         key={stamp !== undefined ? `${path}#${stamp}` : path}
         node={n}
         index={i}
+        id={`${idBase}-row-${i}`}
         depth={rows.depths[i] ?? 0}
+        pos={rows.pos[i] ?? 1}
+        setSize={rows.size[i] ?? 1}
         kids={kids}
         open={kids > 0 && isOpen(path)}
         selected={path === selected}
@@ -151,7 +167,7 @@ export function TreeView(props: TreeViewProps) {
         flashMs={stamp !== undefined ? props.flash.ms : 0}
         match={props.matches?.has(path) ?? false}
         showValues={props.showValues}
-        showStats={showStats}
+        columns={columns}
         timeZone={props.timeZone}
         badge={badge.label}
         badgeColor={colorOf(badge.color)}
@@ -170,7 +186,7 @@ export function TreeView(props: TreeViewProps) {
       tabIndex={0}
       data-testid="crdt-tree"
       data-rows={count}
-      aria-activedescendant={selIndex >= 0 ? `crdt-row-${selIndex}` : undefined}
+      aria-activedescendant={selIndex >= 0 ? `${idBase}-row-${selIndex}` : undefined}
       className={styles.scroller}
       style={{ width, height }}
       onScroll={(e) => {
@@ -179,6 +195,23 @@ export function TreeView(props: TreeViewProps) {
       }}
       onKeyDown={onKeyDown}
     >
+      <div
+        className={styles.header}
+        style={{ height: HEADER_H }}
+        aria-hidden="true"
+        data-testid="crdt-tree-header"
+      >
+        <span>Node</span>
+        <span className={styles.fill} />
+        {columns !== 'none' && (
+          <span className={cx(styles.stats, columns === 'counts' && styles.statsCounts)}>
+            <span title="size (characters or items, as Yjs counts it)">Size</span>
+            <span title="items">Items</span>
+            <span title="tombstones: deleted items Yjs keeps">Tomb.</span>
+            {columns === 'all' && <span title="last change: client:clock time">Last change</span>}
+          </span>
+        )}
+      </div>
       <div className={styles.inner} style={{ height: count * ROW_HEIGHT }}>
         {items}
       </div>
@@ -191,7 +224,11 @@ type Styles = ReturnType<typeof getStyles>;
 interface RowProps {
   node: TreeNodeModel;
   index: number;
+  id: string;
   depth: number;
+  /** Position among the shown siblings (1-based) and their number. */
+  pos: number;
+  setSize: number;
   kids: number;
   open: boolean;
   selected: boolean;
@@ -203,7 +240,7 @@ interface RowProps {
   flashMs: number;
   match: boolean;
   showValues: boolean;
-  showStats: boolean;
+  columns: Columns;
   timeZone: TimeZone | undefined;
   badge: string;
   badgeColor: string;
@@ -216,11 +253,29 @@ interface RowProps {
 const Row = React.memo(function Row(p: RowProps) {
   const { node: n, styles } = p;
   const path = n.path;
+  const key = /^\d+$/.test(n.key) ? `[${n.key}]` : n.key;
+  const when = fmtTime(n.lastTime, p.timeZone);
+  const value = p.showValues ? preview(n) : '';
+  // What a screen reader says for the row: the figures with their names (the header is visual only).
+  const label = [
+    `${key} ${n.type}${value ? ` ${value.slice(0, 80)}` : ''}`,
+    `size ${n.size}`,
+    `${n.itemCount} items`,
+    `${n.deleted} tombstones`,
+    ...(n.lastClient !== null
+      ? [`last change client ${n.lastClient} clock ${n.lastClock ?? '?'} ${when}`]
+      : []),
+    ...(p.dk ? [p.dk] : []),
+    ...(p.match ? ['match'] : []),
+  ].join(', ');
   return (
     <div
-      id={`crdt-row-${p.index}`}
+      id={p.id}
       role="treeitem"
+      aria-label={label}
       aria-level={p.depth + 1}
+      aria-setsize={p.setSize}
+      aria-posinset={p.pos}
       aria-selected={p.selected}
       aria-expanded={p.kids > 0 ? p.open : undefined}
       data-path={path}
@@ -260,21 +315,21 @@ const Row = React.memo(function Row(p: RowProps) {
       >
         {p.badge}
       </span>
-      <span className={styles.key}>{/^\d+$/.test(n.key) ? `[${n.key}]` : n.key}</span>
-      {p.showValues && <span className={styles.value}>{preview(n)}</span>}
+      <span className={styles.key}>{key}</span>
+      {p.showValues && <span className={styles.value}>{value}</span>}
       <span className={styles.fill} />
-      {p.showStats && (
-        <span className={styles.stats}>
+      {p.columns !== 'none' && (
+        <span className={cx(styles.stats, p.columns === 'counts' && styles.statsCounts)}>
           <span title="size">{n.size}</span>
           <span title="items">{n.itemCount}</span>
           <span title="tombstones" className={n.deleted > 0 ? styles.tomb : undefined}>
             {n.deleted}
           </span>
-          <span title="last change: client:clock time" className={styles.last}>
-            {n.lastClient !== null
-              ? `${n.lastClient}:${n.lastClock ?? ''} ${fmtTime(n.lastTime, p.timeZone)}`
-              : ''}
-          </span>
+          {p.columns === 'all' && (
+            <span title="last change: client:clock time" className={styles.last}>
+              {n.lastClient !== null ? `${n.lastClient}:${n.lastClock ?? ''} ${when}` : ''}
+            </span>
+          )}
         </span>
       )}
     </div>
@@ -294,6 +349,20 @@ const getStyles = (theme: GrafanaTheme2) => ({
     '&:focus-visible': { boxShadow: `inset 0 0 0 1px ${theme.colors.primary.border}` },
   }),
   inner: css({ position: 'relative', contain: 'layout paint style' }),
+  header: css({
+    position: 'sticky',
+    top: 0,
+    zIndex: 1,
+    display: 'flex',
+    alignItems: 'center',
+    gap: theme.spacing(0.5),
+    padding: theme.spacing(0, 1, 0, 2.5),
+    background: theme.colors.background.primary,
+    borderBottom: `1px solid ${theme.colors.border.weak}`,
+    color: theme.colors.text.secondary,
+    fontFamily: theme.typography.fontFamily,
+    whiteSpace: 'nowrap',
+  }),
   row: css({
     position: 'absolute',
     left: 0,
@@ -364,6 +433,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
     color: theme.colors.text.secondary,
     gap: theme.spacing(0.5),
   }),
+  statsCounts: css({ gridTemplateColumns: '48px 48px 40px' }),
   tomb: css({ color: theme.colors.error.text }),
   last: css({ overflow: 'hidden', textOverflow: 'ellipsis' }),
 });
