@@ -101,7 +101,12 @@ export default (env = {}) => {
                 2
               ),
           },
-          { from: readme, to: 'README.md', transform: (c) => substitute(c.toString(), mode) },
+          // The repository README links images as src/img/… (they live there); dist/ has them under img/.
+          {
+            from: readme,
+            to: 'README.md',
+            transform: (c) => substitute(c.toString(), mode).replace(/\]\(src\/img\//g, '](img/'),
+          },
           { from: '../CHANGELOG.md', to: '.' },
           { from: 'img', to: 'img', noErrorOnMissing: true },
           { from: '**/query_help.md', to: '.', noErrorOnMissing: true },

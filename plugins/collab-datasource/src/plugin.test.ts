@@ -14,9 +14,11 @@ interface Route {
   headers?: Array<{ name: string; content: string }>;
 }
 
-const pluginJson = JSON.parse(
-  fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'plugin.json'), 'utf8')
-) as { routes?: Route[] };
+const srcDir = path.dirname(fileURLToPath(import.meta.url));
+const pluginJson = JSON.parse(fs.readFileSync(path.join(srcDir, 'plugin.json'), 'utf8')) as {
+  routes?: Route[];
+  info?: { screenshots?: Array<{ name: string; path: string }>; logos?: Record<string, string> };
+};
 const routes = pluginJson.routes ?? [];
 
 describe('plugin.json routes', () => {
@@ -37,5 +39,26 @@ describe('plugin.json routes', () => {
     );
     expect(used.length).toBeGreaterThan(0);
     for (const key of used) expect(JSON_DATA_KEYS as readonly string[]).toContain(key);
+  });
+});
+
+describe('images', () => {
+  it('plugin.json screenshots and logos exist (paths relative to src/, copied to dist/ as is)', () => {
+    const paths = [
+      ...(pluginJson.info?.screenshots ?? []).map((x) => x.path),
+      ...Object.values(pluginJson.info?.logos ?? {}),
+    ];
+    expect(paths.length).toBeGreaterThan(2);
+    for (const p of paths) expect(fs.existsSync(path.join(srcDir, p)), p).toBe(true);
+  });
+
+  it('README images resolve in the repository (src/img/…) and so in dist/ (the build rewrites them to img/…)', () => {
+    const readme = fs.readFileSync(path.join(srcDir, '..', 'README.md'), 'utf8');
+    const links = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1] as string);
+    expect(links.length).toBeGreaterThan(0);
+    for (const link of links) {
+      expect(link, link).toMatch(/^src\/img\//);
+      expect(fs.existsSync(path.join(srcDir, '..', link)), link).toBe(true);
+    }
   });
 });
