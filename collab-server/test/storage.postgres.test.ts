@@ -401,6 +401,32 @@ describe('PostgreSQL storage specifics', () => {
     }
   });
 
+  it('the prepared group-commit statement keeps working across DDL on its tables and a new connection', async () => {
+    const url = await freshUrl();
+    const s = new PostgresStorage({ url, poolSize: 1 });
+    await s.init();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      expect(await s.append('acme/prep', [upd(1)])).toEqual([1]);
+      await c.query('ALTER TABLE room_heads ADD COLUMN extra_note TEXT');
+      await c.query('CREATE INDEX ops_ts_only ON ops (ts)');
+      expect(await s.append('acme/prep', [upd(2), upd(3)])).toEqual([2, 3]);
+      // The pooled connection goes away: the next commit prepares again on a new one.
+      await c.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'collab-server'`
+      );
+      await sleep(100);
+      expect(await s.append('acme/prep', [upd(4)])).toEqual([4]);
+      expect((await s.readAfter('acme/prep', 0, 10)).map((u) => u.seq)).toEqual([1, 2, 3, 4]);
+      expect((await s.stats())[0]).toMatchObject({ ops: 4, bytes: 8 });
+    } finally {
+      await c.end();
+      await s.close();
+    }
+  });
+
   it('refuses a non-postgres URL with a clear error', () => {
     expect(() => new PostgresStorage({ url: 'mysql://x' })).toThrow(/postgres:\/\//);
   });

@@ -520,8 +520,12 @@ export class PostgresStorage implements Storage {
       maxTs.push(m);
       sizes.push(size);
     }
-    const heads = await this.pool.query<{ room_id: string; last_seq: string }>(
-      `WITH heads AS (
+    // Named: prepared once per pooled connection, so a group commit skips parsing and planning this
+    // CTE (measured on one PostgreSQL: 1-update commits ~2-3x the throughput, 50-update batches ~+20%,
+    // 1000-update batches unchanged). PostgreSQL re-plans it by itself after DDL on these tables.
+    const heads = await this.pool.query<{ room_id: string; last_seq: string }>({
+      name: 'collab_commit_v2',
+      text: `WITH heads AS (
          INSERT INTO room_heads (room_id, last_seq, last_ts, ops, log_bytes)
          SELECT r, n, t, n, b FROM unnest($1::text[], $2::bigint[], $3::bigint[], $9::bigint[]) AS x(r, n, t, b)
          ORDER BY r
@@ -543,8 +547,8 @@ export class PostgresStorage implements Storage {
          RETURNING 1
        )
        SELECT h.room_id, h.last_seq, (SELECT count(*) FROM inserted) AS inserted FROM heads h`,
-      [rooms, counts, maxTs, roomCol, ordCol, siteCol, tsCol, binCol, sizes]
-    );
+      values: [rooms, counts, maxTs, roomCol, ordCol, siteCol, tsCol, binCol, sizes],
+    });
     const lastByRoom = new Map(heads.rows.map((r) => [r.room_id, num(r.last_seq)]));
     const inserted = heads.rows.length > 0 ? num((heads.rows[0] as { inserted?: unknown }).inserted) : 0;
     if (inserted !== roomCol.length) {
