@@ -7,11 +7,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { InspectServerMessage } from '@collabblocks/protocol';
+import { CloseCode, type InspectServerMessage } from '@collabblocks/protocol';
 import { MAX_QUEUED_HISTORY } from '../src/inspect/session.js';
 import { walkDoc } from '../src/inspect/treeWalk.js';
 import { startHarness, type Harness, type MemoryStorage } from './inspect.harness.js';
-import type { InspectClient } from './inspect.client.js';
+import { InspectClient } from './inspect.client.js';
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -240,4 +240,29 @@ describe('tree subscriptions to a room not loaded here', () => {
     expect(chunks[0]?.total).toBeLessThan(100_001);
     expect(chunks[chunks.length - 1]?.total).toBe(100_001);
   }, 60_000);
+});
+
+describe('session caps', () => {
+  it('sockets still authenticating have their own cap; they do not count against the session cap', async () => {
+    h = await startHarness({ maxSessions: 2, maxUnauthenticated: 3 });
+    const harness = h;
+    // Two idle sockets that never authenticate (they would time out after 2 s).
+    const idle = [await InspectClient.open(harness.wsUrl), await InspectClient.open(harness.wsUrl)];
+    // Inspectors still get in: the session cap (2) counts authenticated sessions only.
+    const a = await harness.inspector();
+    const b = await harness.inspector();
+    expect(a.closeInfo).toBeNull();
+    expect(b.closeInfo).toBeNull();
+    // A third authenticated session is over the cap: refused at its auth.
+    const c = await InspectClient.open(harness.wsUrl);
+    const refused = await c.auth(await harness.token());
+    expect(refused).toMatchObject({ type: 'error', code: 'rate_limited', fatal: true });
+    expect((await c.closed).code).toBe(CloseCode.RATE_LIMITED);
+    // Idle sockets: a third is accepted, a fourth is refused at once.
+    idle.push(await InspectClient.open(harness.wsUrl));
+    const over = await InspectClient.open(harness.wsUrl);
+    expect((await over.closed).code).toBe(CloseCode.RATE_LIMITED);
+    expect(idle.every((s) => s.closeInfo === null)).toBe(true);
+    for (const s of [...idle, c, over]) s.ws.terminate();
+  });
 });

@@ -79,7 +79,10 @@ export interface InspectBridgeOptions {
   logger: Logger;
   /** The pod's metrics registry (so `/metrics` shows inspect metrics); own registry otherwise. */
   registry?: Registry<RegistryContentType>;
+  /** Authenticated sessions per pod (default 500). */
   maxSessions?: number;
+  /** Sockets still authenticating (default 64; each lives at most the 2 s auth timeout). */
+  maxUnauthenticated?: number;
   roomsIntervalMs?: number;
   metricsIntervalMs?: number;
   trafficFlushMs?: number;
@@ -195,8 +198,8 @@ function fitEntries(entries: UpdateSummary[], bytes: number): UpdateSummary[] {
 }
 
 /** Serialises a stream message once; the subscription id is spliced in per subscriber. */
-function subFrame(type: string, subId: string, body: object): string {
-  const json = JSON.stringify(body);
+function subFrame(type: string, subId: string, body: object | string): string {
+  const json = typeof body === 'string' ? body : JSON.stringify(body);
   const head = `{"v":${INSPECT_PROTOCOL_VERSION},"type":${JSON.stringify(type)},"sub":${JSON.stringify(subId)}`;
   return json.length > 2 ? `${head},${json.slice(1)}` : `${head}}`;
 }
@@ -227,6 +230,8 @@ export class InspectBridge implements SessionHost {
   readonly extension: CollabExtension;
   private readonly watches = new Map<string, RoomWatch>();
   private readonly sessions = new Set<InspectSession>();
+  /** Sessions past their first auth (the `maxSessions` cap); the others are authenticating. */
+  private readonly admitted = new Set<InspectSession>();
   private readonly roomsSubs = new Map<string, Set<Subscription>>();
   /** Yjs client → last update time, per loaded room (always on, O(1) per update). */
   private readonly clientTimes = new Map<string, Map<number, number>>();
@@ -299,8 +304,10 @@ export class InspectBridge implements SessionHost {
         ws.close(CloseCode.AUTH_INVALID, 'token in the URL is refused; send it in the first frame');
         return;
       }
-      if (this.sessions.size >= (this.opts.maxSessions ?? 500)) {
-        ws.close(CloseCode.RATE_LIMITED, 'too many inspect sessions on this pod');
+      // Sockets still authenticating have their own small cap (they live at most the 2 s auth
+      // timeout), so idle sockets cannot lock inspectors out of the session cap.
+      if (this.sessions.size - this.admitted.size >= (this.opts.maxUnauthenticated ?? 64)) {
+        ws.close(CloseCode.RATE_LIMITED, 'too many unauthenticated inspect sockets on this pod');
         return;
       }
       const session = new InspectSession(ws, this);
@@ -325,12 +332,17 @@ export class InspectBridge implements SessionHost {
     return verifyInspectToken(this.opts.secret, token);
   }
 
-  sessionAuthenticated(session: InspectSession): void {
+  sessionAuthenticated(session: InspectSession): boolean {
+    // The session cap counts authenticated sessions only.
+    if (this.closed || this.admitted.size >= (this.opts.maxSessions ?? 500)) return false;
+    this.admitted.add(session);
     if (session.org) this.metrics.sessions.inc({ org: session.org });
+    return true;
   }
 
   sessionClosed(session: InspectSession): void {
-    if (this.sessions.delete(session) && session.org) this.metrics.sessions.dec({ org: session.org });
+    this.sessions.delete(session);
+    if (this.admitted.delete(session) && session.org) this.metrics.sessions.dec({ org: session.org });
   }
 
   countDrop(org: string, stream: string, n: number): void {
@@ -970,9 +982,7 @@ export class InspectBridge implements SessionHost {
     w.trafficDropped = 0;
     if (w.subs.traffic.size === 0 || frames.length === 0) return;
     const body = JSON.stringify({ room: w.room, frames, dropped });
-    for (const sub of w.subs.traffic) {
-      sub.session.sendSub(sub, `{"v":1,"type":"traffic","sub":${JSON.stringify(sub.id)},${body.slice(1)}`);
-    }
+    for (const sub of w.subs.traffic) sub.session.sendSub(sub, subFrame('traffic', sub.id, body));
   }
 
   private tickMetrics(): void {
@@ -1076,7 +1086,7 @@ export class InspectBridge implements SessionHost {
     const body = JSON.stringify({ ts: Date.now(), rooms });
     for (const sub of subs) {
       if (sub.closed) continue;
-      sub.session.sendSub(sub, `{"v":1,"type":"rooms","sub":${JSON.stringify(sub.id)},${body.slice(1)}`);
+      sub.session.sendSub(sub, subFrame('rooms', sub.id, body));
     }
   }
 
@@ -1087,15 +1097,16 @@ export class InspectBridge implements SessionHost {
     msg: Extract<InspectClientMessage, { type: 'history' }>
   ): Promise<void> {
     try {
+      const content = session.scope === 'content';
       const page = await readHistoryPage(this.opts.storage, msg);
       const live = this.opts.rooms.get(msg.room);
       let entries: UpdateSummary[];
-      if (live) entries = summarizeStored(page.entries, live.doc, session.scope === 'content');
+      if (live) entries = summarizeStored(page.entries, live.doc, content);
       else {
         // Not loaded here: the stored state (cached briefly, reloaded when older than the page).
         const lease = await this.stored.acquire(msg.room, page.entries[page.entries.length - 1]?.seq ?? 0);
         try {
-          entries = summarizeStored(page.entries, lease.doc, session.scope === 'content');
+          entries = summarizeStored(page.entries, lease.doc, content);
         } finally {
           lease.release();
         }
@@ -1104,6 +1115,8 @@ export class InspectBridge implements SessionHost {
       // the send queue like snapshot chunks.
       const fit = fitEntries(entries, this.replyBytes);
       if (!(await session.outbox.waitForRoom())) return;
+      // Re-authenticated down to metadata meanwhile: the session withdrew this request.
+      if (content && session.scope !== 'content') return;
       session.sendControl({
         type: 'history',
         id: msg.id,
@@ -1123,6 +1136,9 @@ export class InspectBridge implements SessionHost {
     msg: Extract<InspectClientMessage, { type: 'historyTree' }>
   ): Promise<void> {
     let replay: TreeReplay | null = null;
+    const content = session.scope === 'content';
+    // Re-authenticated down to metadata meanwhile: the session withdrew this request.
+    const withdrawn = (): boolean => content && session.scope !== 'content';
     try {
       if (msg.toTs !== undefined) validateReplayRange(msg.at, msg.toTs);
       // The tree at `at` (same nodes as `treeOf`, but the walk is time-sliced),
@@ -1133,11 +1149,10 @@ export class InspectBridge implements SessionHost {
       if (!replay) return;
       const nodes = replay.base();
       const { seq, seqTs } = replay;
-      const content = session.scope === 'content';
       const chunkSize = INSPECT_LIMITS.snapshotChunkNodes;
       const chunks = Math.max(1, Math.ceil(nodes.length / chunkSize));
       for (let i = 0; i < chunks; i++) {
-        if (!(await session.outbox.waitForRoom())) return;
+        if (!(await session.outbox.waitForRoom()) || withdrawn()) return;
         const slice = nodes.slice(i * chunkSize, (i + 1) * chunkSize);
         session.sendControl({
           type: 'historyTree',
@@ -1162,7 +1177,7 @@ export class InspectBridge implements SessionHost {
         INSPECT_LIMITS.stepsChunkNodes
       );
       for await (const page of pages) {
-        if (!(await session.outbox.waitForRoom())) return;
+        if (!(await session.outbox.waitForRoom()) || withdrawn()) return;
         session.sendControl({
           type: 'historyTreeSteps',
           id: msg.id,

@@ -4,7 +4,7 @@
  *   HMAC(JWT secret, fixed label) with HS256 client auth, else HMAC(pseudonym
  *   secret, label) — both shared by every pod, so a token minted on one pod is
  *   accepted by all.
- * - `COLLAB_INSPECT_MAX_SESSIONS` (default 500).
+ * - `COLLAB_INSPECT_MAX_SESSIONS` (default 500): authenticated sessions per pod.
  * - `COLLAB_INSPECT_TREE_GRACE_MS` (default 15000): how long a room's tree cache
  *   outlives its last tree subscriber (0 = dispose at once).
  * - `COLLAB_INSPECT_QUEUE_BYTES` (default 8 MiB) and `COLLAB_INSPECT_QUEUE_MESSAGES`

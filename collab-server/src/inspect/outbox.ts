@@ -40,6 +40,8 @@ export interface OutboxOptions {
 interface Queued {
   sub: string | undefined;
   data: string;
+  /** Replies only: the request id, when the reply carries content-scope data. */
+  contentReply?: string | undefined;
 }
 
 export const DEFAULT_OUTBOX: Omit<OutboxOptions, 'onResync' | 'onDrop'> = {
@@ -72,8 +74,11 @@ export class Outbox {
     return this.stalled.has(sub);
   }
 
-  /** Enqueues one serialised message. Returns false when it was dropped. */
-  push(data: string, sub?: string): boolean {
+  /**
+   * Enqueues one serialised message. Returns false when it was dropped.
+   * `contentReply`: for a reply carrying content-scope data, its request id (see `withdrawContent`).
+   */
+  push(data: string, sub?: string, contentReply?: string): boolean {
     if (this.closed) return false;
     if (sub !== undefined && this.stalled.has(sub)) {
       this.stalled.set(sub, (this.stalled.get(sub) ?? 0) + 1);
@@ -108,10 +113,34 @@ export class Outbox {
         return false;
       }
     }
-    this.queue.push({ sub, data });
+    this.queue.push(contentReply !== undefined ? { sub, data, contentReply } : { sub, data });
     this.queuedBytes += data.length;
     this.arm();
     return true;
+  }
+
+  /**
+   * The session's scope was lowered: nothing serialised for the old scope may go out.
+   * Every queued subscription message is discarded and its subscription stalled (it gets
+   * `onResync` — a resync and a fresh snapshot — once the socket drains), as are `subs`
+   * even with nothing queued (`held`: messages they dropped elsewhere). Queued content
+   * replies are removed; their request ids are returned (the owner answers them).
+   */
+  withdrawContent(subs: Iterable<string>, held: (sub: string) => number): string[] {
+    for (const sub of subs) this.stall(sub, held(sub));
+    const ids: string[] = [];
+    const kept: Queued[] = [];
+    for (let i = this.head; i < this.queue.length; i++) {
+      const q = this.queue[i] as Queued;
+      if (q.contentReply !== undefined) {
+        if (!ids.includes(q.contentReply)) ids.push(q.contentReply);
+      } else kept.push(q);
+    }
+    this.queue = kept;
+    this.head = 0;
+    this.queuedBytes = kept.reduce((n, q) => n + q.data.length, 0);
+    this.arm();
+    return ids;
   }
 
   private full(data: string): boolean {

@@ -49,7 +49,11 @@ export interface SessionHost {
     session: InspectSession,
     msg: Extract<InspectClientMessage, { type: 'historyTree' }>
   ): Promise<void>;
-  sessionAuthenticated(session: InspectSession): void;
+  /**
+   * Called on the first successful auth, before `authenticated` is sent: false refuses the
+   * session (the pod's cap on authenticated sessions), which is then closed RATE_LIMITED.
+   */
+  sessionAuthenticated(session: InspectSession): boolean;
   sessionClosed(session: InspectSession): void;
   countDrop(org: string, stream: string, n: number): void;
 }
@@ -64,6 +68,11 @@ const FLOOD_CLOSE_AFTER = 200;
 export const MAX_QUEUED_HISTORY = 4;
 
 type HistoryRequest = Extract<InspectClientMessage, { type: 'history' | 'historyTree' }>;
+
+/** Streams whose frames differ by scope (values, previews, names, free-text statuses). */
+const CONTENT_STREAMS: ReadonlySet<InspectStream> = new Set(['tree', 'updates', 'presence']);
+/** Replies that carry content-scope data. */
+const CONTENT_REPLIES: ReadonlySet<string> = new Set(['history', 'historyTree', 'historyTreeSteps']);
 
 export class InspectSession {
   org: string | null = null;
@@ -82,6 +91,9 @@ export class InspectSession {
   private authsInFlight = 0;
   private overflowed = false;
   private historyRunning = false;
+  /** The running history request: its id and the scope it started in. */
+  private historyRunningId: string | null = null;
+  private historyRunningScope: InspectScope = 'metadata';
   private readonly historyQueue: HistoryRequest[] = [];
 
   constructor(
@@ -156,7 +168,12 @@ export class InspectSession {
   /** Sends a control message (ack, error, response) — never dropped by subscription stalls. */
   sendControl(msg: WithoutVersion<InspectServerMessage>): void {
     if (this.closed) return;
-    this.outbox.push(JSON.stringify({ v: INSPECT_PROTOCOL_VERSION, ...msg }));
+    // A reply serialised with content-scope data is tagged: a later scope downgrade withdraws it.
+    const contentReply =
+      this.scope === 'content' && CONTENT_REPLIES.has(msg.type) && 'id' in msg && typeof msg.id === 'string'
+        ? msg.id
+        : undefined;
+    this.outbox.push(JSON.stringify({ v: INSPECT_PROTOCOL_VERSION, ...msg }), undefined, contentReply);
   }
 
   /** Sends a pre-serialised stream message for a subscription (holds it while a snapshot streams). */
@@ -264,6 +281,8 @@ export class InspectSession {
     }
     const msg = parsed.value;
     if (msg.type === 'auth') {
+      // Each auth verifies a JWT: it counts against the request rate like any request.
+      if (!this.admitRequest(msg.id)) return;
       this.authsInFlight++;
       this.authChain = this.authChain.then(() => this.onAuth(msg)).finally(() => this.authsInFlight--);
       return;
@@ -288,6 +307,7 @@ export class InspectSession {
       );
       return;
     }
+    if (!this.admitRequest(msg.id)) return;
     if (msg.type === 'ping') {
       this.sendControl({
         type: 'pong',
@@ -296,18 +316,6 @@ export class InspectSession {
       });
       return;
     }
-    if (!this.takeToken()) {
-      this.rejectedInARow++;
-      if (this.rejectedInARow >= FLOOD_CLOSE_AFTER) {
-        this.close(CloseCode.RATE_LIMITED, 'request flood', 'rate_limited', msg.id);
-        return;
-      }
-      this.error('rate_limited', `more than ${INSPECT_LIMITS.requestsPerSecond} requests/s; slow down`, {
-        id: msg.id,
-      });
-      return;
-    }
-    this.rejectedInARow = 0;
     switch (msg.type) {
       case 'subscribe':
         this.onSubscribe(msg);
@@ -355,13 +363,37 @@ export class InspectSession {
     const msg = this.historyQueue.shift();
     if (!msg) return;
     this.historyRunning = true;
+    this.historyRunningId = msg.id;
+    this.historyRunningScope = this.scope;
     const run = msg.type === 'history' ? this.host.history(this, msg) : this.host.historyTree(this, msg);
     run
       .catch(() => this.error('internal', 'history request failed', { id: msg.id }))
       .finally(() => {
         this.historyRunning = false;
+        this.historyRunningId = null;
         this.pumpHistory();
       });
+  }
+
+  /**
+   * Request rate (every client message: auth, ping and requests): false when over it — a
+   * `rate_limited` error, or closing RATE_LIMITED after FLOOD_CLOSE_AFTER in a row (at once
+   * before authentication: an unauthenticated socket has no business flooding).
+   */
+  private admitRequest(id: string | undefined): boolean {
+    if (this.takeToken()) {
+      this.rejectedInARow = 0;
+      return true;
+    }
+    this.rejectedInARow++;
+    if (this.rejectedInARow >= FLOOD_CLOSE_AFTER || !this.authenticated) {
+      this.close(CloseCode.RATE_LIMITED, 'request flood', 'rate_limited', id);
+      return false;
+    }
+    this.error('rate_limited', `more than ${INSPECT_LIMITS.requestsPerSecond} requests/s; slow down`, {
+      id,
+    });
+    return false;
   }
 
   /** Room name valid and in the session's org; sends the error otherwise. */
@@ -443,9 +475,15 @@ export class InspectSession {
       return;
     }
     const reauth = this.org !== null;
+    const lowered = reauth && this.scope === 'content' && v.scope === 'metadata';
     this.org = v.org;
     this.scope = v.scope;
     this.expiresAt = v.expiresAt;
+    if (!reauth && !this.host.sessionAuthenticated(this)) {
+      this.close(CloseCode.RATE_LIMITED, 'too many inspect sessions on this pod', 'rate_limited', msg.id);
+      return;
+    }
+    if (lowered) this.withdrawContent();
     if (this.authTimer) clearTimeout(this.authTimer);
     this.authTimer = null;
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
@@ -466,6 +504,37 @@ export class InspectSession {
       reauth,
       ...(msg.id !== undefined ? { id: msg.id } : {}),
     });
-    if (!reauth) this.host.sessionAuthenticated(this);
+  }
+
+  /**
+   * Re-authenticated from content down to metadata scope: nothing serialised for content
+   * scope may still go out. Queued frames of content-bearing subscriptions are discarded
+   * (and those held behind a streaming snapshot): each such subscription gets a resync and a
+   * fresh snapshot in metadata scope once the socket drains. Queued content replies are
+   * withdrawn, as is the running history request if it started in content scope (the bridge
+   * stops it); each gets a `scope_insufficient` error with its id — ask again.
+   */
+  private withdrawContent(): void {
+    const subs = [...this.subs.values()].filter((s) => !s.closed && CONTENT_STREAMS.has(s.stream));
+    const held = new Map<string, number>();
+    for (const s of subs) {
+      if (s.holding === null) continue;
+      held.set(s.id, s.holding.length);
+      s.holding = null;
+    }
+    const ids = this.outbox.withdrawContent(
+      subs.map((s) => s.id),
+      (id) => held.get(id) ?? 0
+    );
+    if (this.historyRunningId !== null && this.historyRunningScope === 'content') {
+      if (!ids.includes(this.historyRunningId)) ids.push(this.historyRunningId);
+    }
+    for (const id of ids) {
+      this.error(
+        'scope_insufficient',
+        'reply withdrawn: the session was re-authenticated with metadata scope before it was sent; send the request again',
+        { id }
+      );
+    }
   }
 }

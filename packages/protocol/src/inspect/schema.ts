@@ -28,7 +28,7 @@ export const INSPECT_LIMITS = {
   minTokenTtlSeconds: 1,
   /** Concurrent subscriptions per session. */
   maxSubscriptions: 32,
-  /** subscribe/unsubscribe/history requests per second per session (token bucket, burst 2x). */
+  /** Client messages per second per session, auth and ping included (token bucket, burst 2x). */
   requestsPerSecond: 20,
   /** Largest client frame accepted (bytes). */
   maxClientMessageBytes: 65_536,
