@@ -100,6 +100,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
     setEpoch(s.epoch);
     setTravelAt(null);
     setCompareAt(null);
+    setSideTab('updates');
     setSelected(null);
     setSelectedUpdate(null);
     flashRef.current.clear();
@@ -143,10 +144,13 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   const collapsed = search && filterCollapsed.q === applied ? filterCollapsed.set : NO_PATHS;
   // Matches in the order they are shown (for next / previous match).
   const matchOrder = useMemo(
-    () =>
-      search && model
-        ? flattenTree(model, NO_PATHS, search.visible).paths.filter((p) => search.matches.has(p))
-        : [],
+    () => {
+      const list =
+        search && model
+          ? flattenTree(model, NO_PATHS, search.visible).paths.filter((p) => search.matches.has(p))
+          : [];
+      return { list, index: new Map(list.map((p, i) => [p, i])) };
+    },
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [search, model?.structure]
   );
@@ -198,13 +202,13 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
   );
 
   // Next / previous match (Enter / Shift+Enter in the filter box), wrapping; opens collapsed ancestors.
-  const matchIndex = selected === null ? -1 : matchOrder.indexOf(selected);
+  const matchIndex = selected === null ? -1 : (matchOrder.index.get(selected) ?? -1);
   const goMatch = useCallback(
     (dir: 1 | -1) => {
-      const n = matchOrder.length;
+      const n = matchOrder.list.length;
       if (n === 0 || !model) return;
       const i = matchIndex < 0 ? (dir > 0 ? 0 : n - 1) : (matchIndex + dir + n) % n;
-      const p = matchOrder[i] as string;
+      const p = matchOrder.list[i] as string;
       setSelected(p);
       const anc = ancestorsOf(model, p);
       if (anc.some((a) => collapsed.has(a))) {
@@ -229,10 +233,10 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
     } else goMatch(dir);
   };
 
-  // Stable across renders (reads the current model/expansion from a ref) so the memoised update list
-  // does not re-render on every time-travel step.
   const sideBeside = width >= SIDE_BESIDE_MIN_W;
   const sideOpen = sideToggled ?? (options.showSide && sideBeside);
+  // Stable across renders (reads the current model/expansion from a ref) so the memoised update list
+  // does not re-render on every time-travel step.
   const selectCtx = useRef({ model, expanded, docKey, overlay: false });
   selectCtx.current = { model, expanded, docKey, overlay: sideOpen && !sideBeside };
   // Selects a node and expands its ancestors (the diff's added/changed entries).
@@ -379,14 +383,14 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
               name="arrow-up"
               aria-label="Previous match"
               title="Previous match (Shift+Enter)"
-              disabled={matchOrder.length === 0}
+              disabled={matchOrder.list.length === 0}
               onClick={() => goMatch(-1)}
             />
             <IconButton
               name="arrow-down"
               aria-label="Next match"
               title="Next match (Enter)"
-              disabled={matchOrder.length === 0}
+              disabled={matchOrder.list.length === 0}
               onClick={() => goMatch(1)}
             />
           </>
