@@ -239,7 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: envStr(env, 'HOST') ?? '0.0.0.0',
     port: envInt(env, 'PORT', 1234, 0, 65535),
     podName,
-    logLevel: envStr(env, 'COLLAB_LOG_LEVEL') ?? 'info',
+    logLevel: parseLogLevel(envStr(env, 'COLLAB_LOG_LEVEL')),
     jwt,
     pseudonymSecret: parsePseudonymSecret(env, jwt),
     apiKeys,
@@ -290,4 +290,16 @@ export function loadConfig(env: Env = process.env): Config {
   if (aud !== undefined) cfg.jwtAudience = aud;
   if (iss !== undefined) cfg.jwtIssuer = iss;
   return cfg;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** `COLLAB_LOG_LEVEL`: one of pino's levels (default `info`); anything else is a clear config error. */
+export function parseLogLevel(raw: string | undefined): string {
+  if (raw === undefined) return 'info';
+  const level = raw.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new ConfigError(`COLLAB_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  }
+  return level;
 }

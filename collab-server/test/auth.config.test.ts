@@ -19,6 +19,15 @@ const req = (authorization?: string) =>
   ({ headers: authorization === undefined ? {} : { authorization } }) as unknown as IncomingMessage;
 
 describe('config', () => {
+  it('refuses an unknown COLLAB_LOG_LEVEL with a clear error instead of crashing the logger', () => {
+    expect(() => loadConfig({ ...base, COLLAB_LOG_LEVEL: 'verbose' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, COLLAB_LOG_LEVEL: 'verbose' })).toThrow(
+      /COLLAB_LOG_LEVEL must be one of/
+    );
+    expect(loadConfig({ ...base, COLLAB_LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+    expect(loadConfig(base).logLevel).toBe('info');
+  });
+
   it('has the documented defaults', () => {
     const c = loadConfig(base);
     expect(c).toMatchObject({
