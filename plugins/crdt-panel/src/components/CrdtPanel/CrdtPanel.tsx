@@ -554,7 +554,8 @@ const getStyles = (theme: GrafanaTheme2) => ({
     padding: theme.spacing(0, 0.5),
     borderBottom: `1px solid ${theme.colors.border.weak}`,
   }),
-  search: css({ flex: '0 1 260px', minWidth: 80 }),
+  // At most ~half the toolbar, so the summary stays readable on narrow panels.
+  search: css({ flex: '0 1 260px', minWidth: 80, maxWidth: '45%' }),
   status: css({
     color: theme.colors.text.secondary,
     fontSize: theme.typography.bodySmall.fontSize,
