@@ -126,12 +126,29 @@ describe('slow inspector on a real pod', () => {
 
   it('does not slow collaboration, counts drops, then resyncs with a fresh snapshot', async () => {
     const room = 'acme/slow';
-    const mk = async (sub: string): Promise<StockClient> => {
-      const c = connectClient(pod.wsUrl, room, await mintToken({ org: 'acme', sub }));
+    const mk = async (sub: string, where = room): Promise<StockClient> => {
+      const c = connectClient(pod.wsUrl, where, await mintToken({ org: 'acme', sub }));
       clients.push(c);
       await c.synced;
       return c;
     };
+    // ~2.5 MB of edits by one client, until another client of the room has them all.
+    const filler = 'x'.repeat(1500);
+    const edits = async (w: StockClient, r: StockClient): Promise<number> => {
+      const text = w.doc.getText('t');
+      const t0 = Date.now();
+      for (let i = 0; i < 2500; i++) {
+        text.insert(text.length, filler.slice(0, 1000 + (i % 7)));
+        if (i % 200 === 0) await new Promise((res) => setTimeout(res, 1));
+      }
+      await waitFor(() => r.doc.getText('t').length === text.length, 60_000, 'collaboration converges');
+      return Date.now() - t0;
+    };
+    // Baseline: the same edits in a room nobody inspects, on the same pod.
+    const baselineMs = await edits(
+      await mk('base-writer', 'acme/slow-base'),
+      await mk('base-reader', 'acme/slow-base')
+    );
     const a = await mk('writer');
     const b = await mk('reader');
     const slow = await InspectClient.open(pod.wsUrl);
@@ -152,16 +169,9 @@ describe('slow inspector on a real pod', () => {
     // Stop reading: the pod's writes pile up in kernel buffers, then in ws.bufferedAmount.
     const sock = (slow.ws as unknown as { _socket: Socket })._socket;
     sock.pause();
-    const filler = 'x'.repeat(1500);
+    // The same edits; × 8 update-carrying subscriptions ≈ 25 MB+ of inspect output.
+    const collabMs = await edits(a, b);
     const text = a.doc.getText('t');
-    const t0 = Date.now();
-    // ~2.5 MB of edits; × 8 update-carrying subscriptions ≈ 25 MB+ of inspect output.
-    for (let i = 0; i < 2500; i++) {
-      text.insert(text.length, filler.slice(0, 1000 + (i % 7)));
-      if (i % 200 === 0) await new Promise((r) => setTimeout(r, 1));
-    }
-    await waitFor(() => b.doc.getText('t').length === text.length, 20_000, 'collaboration converges');
-    const collabMs = Date.now() - t0;
 
     const scrape = async (): Promise<string> => (await fetch(`${pod.httpUrl}/metrics`)).text();
     await waitFor(
@@ -196,8 +206,11 @@ describe('slow inspector on a real pod', () => {
       'fresh snapshot equals the document'
     );
     expect(slow.invalid).toEqual([]);
-    // Collaboration was not held up (2500 updates converged while the inspector was stalled).
-    expect(collabMs).toBeLessThan(20_000);
+    // Collaboration was not held up: the 2,500 updates converged while the inspector was
+    // stalled about as fast as without any inspector (the pod also serialises for and drops
+    // the 29 subscriptions' output: a sane factor, plus slack for a shared, noisy machine).
+    console.log(`collaboration: ${collabMs} ms with the stalled inspector, ${baselineMs} ms without`);
+    expect(collabMs).toBeLessThan(3 * baselineMs + 1_000);
     slow.close();
   }, 90_000);
 });

@@ -136,3 +136,49 @@ describe('presence across pods', () => {
     y.destroy();
   });
 });
+
+describe('traffic stream', () => {
+  it('reports 200 frames per batch individually, coalesces the rest per (conn, direction, kind) and counts them in dropped', async () => {
+    h = await startHarness({ trafficFlushMs: 50 });
+    loadedRoom(h, 'busy');
+    const c = await h.inspector('metadata');
+    const sub = await c.subscribe('traffic', 'acme/busy');
+    const frame = (connId: string, direction: 'in' | 'out', bytes: number) =>
+      h?.bridge.extension.onFrame?.({
+        room: 'acme/busy',
+        org: 'acme',
+        connId,
+        direction,
+        kind: 'sync-update',
+        bytes,
+        ts: Date.now(),
+        data: new Uint8Array(bytes),
+      });
+    // One burst within one flush interval: 250 frames in from conn-1, 30 out to conn-2.
+    for (let i = 0; i < 250; i++) frame('conn-1', 'in', 10);
+    for (let i = 0; i < 30; i++) frame('conn-2', 'out', 7);
+    const m = await c.waitFor((x) => x.type === 'traffic' && x.sub === sub, 5_000);
+    if (m.type !== 'traffic') throw new Error('no traffic');
+    const single = m.frames.filter((f) => f.count === undefined);
+    const coalesced = m.frames.filter((f) => f.count !== undefined);
+    expect(single).toHaveLength(200);
+    // The 80 frames past the first 200: one row per (conn, direction, kind).
+    expect(m.dropped).toBe(80);
+    expect(coalesced).toHaveLength(2);
+    const inRow = coalesced.find((f) => f.direction === 'in');
+    const outRow = coalesced.find((f) => f.direction === 'out');
+    expect(inRow).toMatchObject({ kind: 'sync-update', count: 50, bytes: 500 });
+    expect(outRow).toMatchObject({ kind: 'sync-update', count: 30, bytes: 210 });
+    expect(inRow?.conn).toMatch(/^c_/);
+    expect(inRow?.conn).not.toBe(outRow?.conn);
+    // Counted rows + coalesced counts = every frame seen.
+    expect(single.length + coalesced.reduce((n, f) => n + (f.count ?? 0), 0)).toBe(280);
+    // Never content or connection ids in clear.
+    expect(c.raw.join('\n')).not.toContain('conn-1');
+    // The next batch starts over (dropped is per message).
+    frame('conn-1', 'in', 3);
+    const next = await c.waitFor((x) => x.type === 'traffic' && x.sub === sub && x !== m, 5_000);
+    expect(next).toMatchObject({ dropped: 0 });
+    expect(c.invalid).toEqual([]);
+  });
+});
