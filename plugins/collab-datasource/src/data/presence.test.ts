@@ -83,4 +83,17 @@ describe('presence frame', () => {
     s.dropPod('p2');
     expect(s.rows()[0]?.pod).toBe('p1');
   });
+
+  it("prefers the pod the client is connected to over another pod's relayed (remote) copy", () => {
+    const s = new PresenceState('acme/a');
+    const snap = (users: ReturnType<typeof user>[]) =>
+      ({ type: 'presenceSnapshot', v: 1, sub: 's', room: 'acme/a', ts: 1, users }) as const;
+    s.apply('p1', snap([user(1, { lastSeen: 5, user: 'u_local' })]));
+    s.apply('p2', snap([user(1, { lastSeen: 9, user: 'a_relayed', remote: true })]));
+    expect(s.rows()).toHaveLength(1);
+    expect(s.rows()[0]).toMatchObject({ pod: 'p1', user: 'u_local' });
+    // Without the local report, the relayed copy is still shown.
+    s.dropPod('p1');
+    expect(s.rows()[0]).toMatchObject({ pod: 'p2', user: 'a_relayed' });
+  });
 });

@@ -66,7 +66,14 @@ export class PresenceState {
     for (const [pod, users] of this.byPod) {
       for (const u of users.values()) {
         const prev = byClient.get(u.clientId);
-        if (!prev || u.lastSeen > prev.lastSeen) byClient.set(u.clientId, { ...u, pod });
+        // The pod the client is connected to reports it without `remote` (with its user pseudonym
+        // and connection); other pods relay a copy marked `remote`. Prefer the local report, then
+        // the newest.
+        const better =
+          !prev ||
+          (prev.remote === true && u.remote !== true) ||
+          ((prev.remote === true) === (u.remote === true) && u.lastSeen > prev.lastSeen);
+        if (better) byClient.set(u.clientId, { ...u, pod });
       }
     }
     return [...byClient.values()].sort((a, b) => a.user.localeCompare(b.user) || a.clientId - b.clientId);
