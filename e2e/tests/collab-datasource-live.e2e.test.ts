@@ -424,6 +424,11 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
     await h.screenshot('collab-datasource-query-room-picker', [heat.locator, menu]);
     // Any typed value is kept (a room that does not exist yet).
     await room.fill('acme/brand-new-room');
+    // The options load asynchronously (debounced): Enter picks the highlighted option, so wait until the
+    // menu offers the typed value (a user sees the same: "Use this value").
+    await expect
+      .poll(async () => (await menu.textContent()) ?? '', { timeout: 10_000 })
+      .toContain('acme/brand-new-room');
     await h.page.keyboard.press('Enter');
     await expect
       .poll(async () => ((await heat.state()).queries.at(-1) as { room?: string }).room)
