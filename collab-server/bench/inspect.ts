@@ -23,6 +23,7 @@ import * as Y from 'yjs';
 import { startPod, type PodProcess } from '../test/helpers/pod.js';
 import { connectClient, type StockClient } from '../test/helpers/clients.js';
 import { mintToken } from '../test/helpers/jwt.js';
+import { addItemMaps } from '../test/helpers/docs.js';
 import { KEYS, mintInspect } from '../test/inspect.client.js';
 
 const quick = process.argv.includes('--quick');
@@ -192,18 +193,7 @@ async function largeDocPatch(pod: PodProcess, token: string) {
   const [writer, reader] = (await clientsFor(pod, room, 2, 'big100k')) as [StockClient, StockClient];
   const data = writer.doc.getMap<unknown>('data');
   // 20,000 child maps × 4 keys + the root = 100,001 nodes, sent in 2,000-map transactions.
-  for (let b = 0; b < 10; b++) {
-    writer.doc.transact(() => {
-      for (let i = b * 2_000; i < (b + 1) * 2_000; i++) {
-        const m = new Y.Map<unknown>();
-        data.set(`item${i}`, m);
-        m.set('a', i);
-        m.set('b', 'x');
-        m.set('c', true);
-        m.set('d', null);
-      }
-    });
-  }
+  addItemMaps(writer.doc, data, 0, 20_000, 2_000);
   await waitUntil(() => reader.doc.getMap('data').size === 20_000, 60_000, '100k seed sync');
   const insp = await openInspector(pod, token);
   const patchAt = new Map<number, { at: number; nodes: number }>();

@@ -20,6 +20,7 @@ import * as Y from 'yjs';
 import { INSPECT_LIMITS } from '@collabblocks/protocol';
 import { startPod, type PodProcess } from '../test/helpers/pod.js';
 import { connectClient, type StockClient } from '../test/helpers/clients.js';
+import { addItemMaps } from '../test/helpers/docs.js';
 import { mintToken } from '../test/helpers/jwt.js';
 import { KEYS, mintInspect } from '../test/inspect.client.js';
 
@@ -61,16 +62,7 @@ async function main(): Promise<void> {
     opened.push(writer);
     const data = writer.doc.getMap<unknown>('data');
     const list = writer.doc.getArray<number>('list');
-    writer.doc.transact(() => {
-      for (let i = 0; i < 20_000; i++) {
-        const m = new Y.Map<unknown>();
-        data.set(`item${i}`, m);
-        m.set('a', i);
-        m.set('b', 'x');
-        m.set('c', true);
-        m.set('d', null);
-      }
-    });
+    addItemMaps(writer.doc, data, 0, 20_000);
     const probe = await client(pod, room, 'probe');
     opened.push(probe);
     await waitUntil(() => probe.doc.getMap('data').size >= 20_000, 60_000, 'base synced');

@@ -21,6 +21,7 @@ import {
 } from '../src/inspect/history.js';
 import { TreeTracker } from '../src/inspect/treeTracker.js';
 import type { WalkContext } from '../src/inspect/treeWalk.js';
+import { addItemMaps } from './helpers/docs.js';
 
 const ROOM = 'acme/units';
 
@@ -304,16 +305,7 @@ describe('TreeReplay cost', () => {
       (u: Uint8Array) => void store.append(ROOM, [{ clientId: d.clientID, ts: now++, update: u }])
     );
     const data = d.getMap<unknown>('data');
-    d.transact(() => {
-      for (let i = 0; i < 20_000; i++) {
-        const m = new Y.Map<unknown>();
-        data.set(`item${i}`, m);
-        m.set('a', i);
-        m.set('b', 'x');
-        m.set('c', true);
-        m.set('d', null);
-      }
-    });
+    addItemMaps(d, data, 0, 20_000);
     const at = now - 1;
     for (let i = 0; i < 200; i++) {
       if (i % 2 === 0)

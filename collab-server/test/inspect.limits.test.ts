@@ -12,6 +12,7 @@ import { MAX_QUEUED_HISTORY } from '../src/inspect/session.js';
 import { walkDoc } from '../src/inspect/treeWalk.js';
 import { startHarness, type Harness, type MemoryStorage } from './inspect.harness.js';
 import { InspectClient } from './inspect.client.js';
+import { addItemMaps } from './helpers/docs.js';
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -150,18 +151,7 @@ function seedDoc(storage: MemoryStorage, room: string, n: number, ts = 1_000): Y
   const d = new Y.Doc();
   d.on('update', (u: Uint8Array) => storage.add(room, { clientId: d.clientID, ts: ts++, update: u }));
   const data = d.getMap<unknown>('data');
-  for (let b = 0; b < n; b += 100) {
-    d.transact(() => {
-      for (let i = b; i < Math.min(n, b + 100); i++) {
-        const m = new Y.Map<unknown>();
-        data.set(`item${i}`, m);
-        m.set('a', i);
-        m.set('b', 'x');
-        m.set('c', true);
-        m.set('d', null);
-      }
-    });
-  }
+  addItemMaps(d, data, 0, n, 100);
   return d;
 }
 

@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import type { TreeNode } from '@collabblocks/protocol';
 import { TreeTracker, type TreePatch } from '../src/inspect/treeTracker.js';
 import { walkDoc, type WalkContext } from '../src/inspect/treeWalk.js';
+import { addItemMaps } from './helpers/docs.js';
 
 function ctx(): WalkContext {
   return { clientTime: () => undefined, lastChange: new WeakMap() };
@@ -202,16 +203,7 @@ describe('large documents', () => {
   it('a 100,000-node document keeps the event loop responsive while the cache builds', async () => {
     const { client, pod } = pair();
     const data = client.getMap<Y.Map<unknown>>('data');
-    client.transact(() => {
-      for (let i = 0; i < 20_000; i++) {
-        const m = new Y.Map<unknown>();
-        data.set(`item${i}`, m);
-        m.set('a', i);
-        m.set('b', 'x');
-        m.set('c', true);
-        m.set('d', null);
-      }
-    });
+    addItemMaps(client, data, 0, 20_000);
     let maxGap = 0;
     let last = performance.now();
     const timer = setInterval(() => {
@@ -247,16 +239,7 @@ describe('patches inside a large document', () => {
     const { client, pod } = pair();
     const data = client.getMap<Y.Map<unknown>>('data');
     const log = client.getArray<number>('log');
-    client.transact(() => {
-      for (let i = 0; i < 20_000; i++) {
-        const m = new Y.Map<unknown>();
-        data.set(`item${i}`, m);
-        m.set('a', i);
-        m.set('b', 'x');
-        m.set('c', true);
-        m.set('d', null);
-      }
-    });
+    addItemMaps(client, data, 0, 20_000);
     client.transact(() => {
       for (let i = 0; i < 20_000; i++) log.push([i]);
     });
