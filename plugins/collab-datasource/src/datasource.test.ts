@@ -9,6 +9,7 @@ import { podUrlsOf } from './datasource';
 import { makeDs, noticesOf, req, settled } from './datasource.testutil';
 import { startFakeInspectServer, waitUntil, type FakeServer } from './stream/fakeInspectServer.testutil';
 import type { CollabJsonData, CollabQuery } from './types';
+import { treeNode } from './data/tree.testutil';
 
 describe('CollabDataSource (fake inspect server)', () => {
   let server: FakeServer;
@@ -244,17 +245,7 @@ describe('CollabDataSource (fake inspect server)', () => {
   });
 
   it('a live subtree: an info notice while the root path does not exist, then the subtree once created', async () => {
-    const tn = (path: string, parent: string) => ({
-      path,
-      parent,
-      depth: path.split('/').length - 1,
-      key: path.split('/').pop() ?? '',
-      type: 'Map',
-      size: 0,
-      itemCount: 0,
-      deleted: 0,
-      children: 0,
-    });
+    const tn = (path: string, parent: string) => treeNode(path, parent);
     let sub1 = '';
     server.onRequest = (_s, msg, reply) => {
       if (msg.type !== 'subscribe') return;

@@ -10,19 +10,7 @@ import {
   TreeState,
   valueText,
 } from './tree';
-
-const node = (path: string, parent: string, extra: Partial<TreeNode> = {}): TreeNode => ({
-  path,
-  parent,
-  depth: path.split('/').length - 1,
-  key: path.split('/').pop() ?? '',
-  type: 'Map',
-  size: 0,
-  itemCount: 0,
-  deleted: 0,
-  children: 0,
-  ...extra,
-});
+import { treeNode as node } from './tree.testutil';
 
 const opts = { refId: 'T', kind: 'tree' as const, room: 'acme/a', pod: 'p', ts: 1, complete: true };
 

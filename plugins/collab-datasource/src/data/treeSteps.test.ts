@@ -6,24 +6,11 @@ import {
   TREE_STEP_FIELDS as F,
   TREE_STEP_OPS,
   type HistoryTreeStep,
-  type TreeNode,
   type TreeStepsFrameCustom,
 } from '@collabblocks/protocol';
 
 import { buildTreeStepsFrame, selectSteps, stepRowCount } from './treeSteps';
-
-const node = (path: string, parent: string, extra: Partial<TreeNode> = {}): TreeNode => ({
-  path,
-  parent,
-  depth: path.split('/').length - 1,
-  key: path.split('/').pop() ?? '',
-  type: 'Map',
-  size: 0,
-  itemCount: 0,
-  deleted: 0,
-  children: 0,
-  ...extra,
-});
+import { treeNode as node } from './tree.testutil';
 
 const step = (seq: number, patch: Partial<HistoryTreeStep> = {}): HistoryTreeStep => ({
   seq,

@@ -22,19 +22,7 @@ import {
   type FakeSession,
 } from '../stream/fakeInspectServer.testutil';
 import { parseInstant, replayWindow } from './historyTree';
-
-const node = (path: string, parent: string, extra: Partial<TreeNode> = {}): TreeNode => ({
-  path,
-  parent,
-  depth: path.split('/').length - 1,
-  key: path.split('/').pop() ?? '',
-  type: 'Map',
-  size: 0,
-  itemCount: 0,
-  deleted: 0,
-  children: 0,
-  ...extra,
-});
+import { treeNode as node } from '../data/tree.testutil';
 
 const BASE = [node('/m', '', { children: 1 }), node('/m/a', '/m', { type: 'value', value: 'base secret' })];
 
