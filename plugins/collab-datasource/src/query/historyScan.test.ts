@@ -36,18 +36,18 @@ function fakePod(log: UpdateSummary[], limit: number) {
 
 const all = () => true;
 
+/** scanNewest over `pod` with the datasource's defaults (10,000 rows, 10,000 per page, 16 requests, no filter). */
+const scan = (
+  pod: ReturnType<typeof fakePod>,
+  opts: Partial<Parameters<typeof scanNewest>[1]> & { toTs: number }
+) =>
+  scanNewest(pod.fetch, { fromTs: 0, cap: 10_000, pageSize: 10_000, maxRequests: 16, accept: all, ...opts });
+
 describe('history scan: the newest matching entries of a range', () => {
   it('a small range is one request, read whole', async () => {
     const log = Array.from({ length: 50 }, (_, i) => entry(i + 1, 1000 + i));
     const pod = fakePod(log, 100);
-    const r = await scanNewest(pod.fetch, {
-      fromTs: 0,
-      toTs: 5000,
-      cap: 100,
-      pageSize: 100,
-      maxRequests: 16,
-      accept: all,
-    });
+    const r = await scan(pod, { toTs: 5000, cap: 100, pageSize: 100 });
     expect(pod.calls).toEqual([{ fromTs: 0, toTs: 5000 }]);
     expect(r.entries.map((e) => e.seq)).toEqual(log.map((e) => e.seq));
     expect(r).toMatchObject({ more: false, complete: true, scanned: 50, requests: 1 });
@@ -57,14 +57,7 @@ describe('history scan: the newest matching entries of a range', () => {
     // 35,000 updates, one per 100 ms.
     const log = Array.from({ length: 35_000 }, (_, i) => entry(i + 1, 100 * i));
     const pod = fakePod(log, 10_000);
-    const r = await scanNewest(pod.fetch, {
-      fromTs: 0,
-      toTs: 100 * 35_000,
-      cap: 10_000,
-      pageSize: 10_000,
-      maxRequests: 16,
-      accept: all,
-    });
+    const r = await scan(pod, { toTs: 100 * 35_000 });
     expect(r.more).toBe(true);
     const seqs = r.entries.map((e) => e.seq as number);
     expect(seqs.at(-1)).toBe(35_000);
@@ -76,14 +69,7 @@ describe('history scan: the newest matching entries of a range', () => {
   it('a busy day: the newest of 200,000 updates in a handful of requests', async () => {
     const log = Array.from({ length: 200_000 }, (_, i) => entry(i + 1, i * 432));
     const pod = fakePod(log, 10_000);
-    const r = await scanNewest(pod.fetch, {
-      fromTs: 0,
-      toTs: 86_400_000,
-      cap: 10_000,
-      pageSize: 10_000,
-      maxRequests: 16,
-      accept: all,
-    });
+    const r = await scan(pod, { toTs: 86_400_000 });
     expect(r.more).toBe(true);
     expect(r.entries.at(-1)?.seq).toBe(200_000);
     expect(r.entries[0]?.seq).toBe(200_000 - 10_000);
@@ -96,12 +82,8 @@ describe('history scan: the newest matching entries of a range', () => {
       entry(i + 1, 10 * i, (i + 1) % 1000 === 0 ? ['/special/x'] : ['/t'])
     );
     const pod = fakePod(log, 10_000);
-    const r = await scanNewest(pod.fetch, {
-      fromTs: 0,
+    const r = await scan(pod, {
       toTs: 10 * 50_000,
-      cap: 10_000,
-      pageSize: 10_000,
-      maxRequests: 16,
       accept: (e) => e.paths.some((p) => p.includes('special')),
     });
     expect(r.complete).toBe(true);
@@ -116,14 +98,7 @@ describe('history scan: the newest matching entries of a range', () => {
     const burstStart = 86_000_000;
     const burst = Array.from({ length: 30_000 }, (_, i) => entry(201 + i, burstStart + Math.floor(i / 10)));
     const pod = fakePod([...sparse, ...burst], 10_000);
-    const r = await scanNewest(pod.fetch, {
-      fromTs: 0,
-      toTs: 86_400_000,
-      cap: 10_000,
-      pageSize: 10_000,
-      maxRequests: 16,
-      accept: all,
-    });
+    const r = await scan(pod, { toTs: 86_400_000 });
     expect(r.more).toBe(true);
     expect(r.entries.at(-1)?.seq).toBe(30_200);
     expect(r.entries[0]?.seq).toBe(30_200 - 10_000);
@@ -135,14 +110,7 @@ describe('history scan: the newest matching entries of a range', () => {
   it('many updates in one millisecond are paged through', async () => {
     const log = Array.from({ length: 2_500 }, (_, i) => entry(i + 1, 5000));
     const pod = fakePod(log, 1_000);
-    const r = await scanNewest(pod.fetch, {
-      fromTs: 5000,
-      toTs: 5000,
-      cap: 10_000,
-      pageSize: 1_000,
-      maxRequests: 16,
-      accept: all,
-    });
+    const r = await scan(pod, { fromTs: 5000, toTs: 5000, pageSize: 1_000 });
     expect(r.entries.length).toBe(2_500);
     expect(r).toMatchObject({ complete: true, more: false, requests: 3 });
   });
@@ -150,14 +118,7 @@ describe('history scan: the newest matching entries of a range', () => {
   it('at the request bound: the newest part searched is returned and says where the search stopped', async () => {
     const log = Array.from({ length: 50_000 }, (_, i) => entry(i + 1, 10 * i, i === 5 ? ['/rare'] : ['/t']));
     const pod = fakePod(log, 10_000);
-    const r = await scanNewest(pod.fetch, {
-      fromTs: 0,
-      toTs: 500_000,
-      cap: 10_000,
-      pageSize: 10_000,
-      maxRequests: 3,
-      accept: (e) => e.paths.includes('/rare'),
-    });
+    const r = await scan(pod, { toTs: 500_000, maxRequests: 3, accept: (e) => e.paths.includes('/rare') });
     expect(r.complete).toBe(false);
     expect(r.more).toBe(false);
     expect(r.requests).toBe(3);
@@ -165,15 +126,7 @@ describe('history scan: the newest matching entries of a range', () => {
     expect(r.searchedFrom).toBeGreaterThan(0);
     expect(r.searchedFrom).toBeLessThanOrEqual(500_000);
     // Deadline: no request at all once out of time.
-    const late = await scanNewest(pod.fetch, {
-      fromTs: 0,
-      toTs: 500_000,
-      cap: 10,
-      pageSize: 10_000,
-      maxRequests: 16,
-      accept: all,
-      outOfTime: () => true,
-    });
+    const late = await scan(pod, { toTs: 500_000, cap: 10, outOfTime: () => true });
     expect(late).toMatchObject({ requests: 0, complete: false, entries: [], searchedFrom: 500_001 });
   });
 
