@@ -174,10 +174,11 @@ describe('auth: HS256 pod', () => {
 });
 
 describe('auth: what a debug-level pod logs', () => {
-  // Refusals and connection events are logged at debug: a pod at info would log nothing to check.
+  // Refusals and connection events are logged at debug: a pod at info would log nothing to check
+  // (a test that something is NOT logged must run the pod at the level the code logs it, or it cannot fail).
   let pod: PodProcess;
   beforeAll(async () => {
-    pod = await startPod({ logLevel: 'debug' });
+    pod = await startPod({ env: { COLLAB_LOG_LEVEL: 'debug' } });
   });
   afterAll(async () => {
     await pod?.cleanup();

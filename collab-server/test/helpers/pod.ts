@@ -13,7 +13,7 @@
  *   await pod.cleanup();         // stops if running and removes the temp data dir
  *
  * Defaults: HS256 with `TEST_JWT_SECRET`, API keys `TEST_API_KEYS_ENV`,
- * `COLLAB_LOG_LEVEL=info` (`logLevel: 'debug'` for a test about what is logged). The parent's `COLLAB_*` / `OTEL_*` / `PORT` / `HOST`
+ * `COLLAB_LOG_LEVEL=info`. The parent's `COLLAB_*` / `OTEL_*` / `PORT` / `HOST`
  * variables are NOT inherited (tests stay hermetic); pass what you need in `env`.
  * Set a variable to `undefined` in `env` to remove a default (e.g.
  * `{ COLLAB_JWT_SECRET: undefined, COLLAB_AUTH_DISABLED: 'true' }`).
@@ -65,11 +65,6 @@ export interface StartPodOptions {
   removeDataDir?: boolean;
   /** How long to wait for the listening line, default 20 s. */
   startTimeoutMs?: number;
-  /**
-   * `COLLAB_LOG_LEVEL` of the pod, default `info`. Tests that assert something is NOT logged must run
-   * the pod at the level the code logs it (e.g. refusals are `debug`), or they cannot fail.
-   */
-  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error';
 }
 
 export interface ExitInfo {
@@ -132,7 +127,7 @@ export async function startPod(opts: StartPodOptions = {}): Promise<PodProcess> 
     COLLAB_DATA_DIR: dataDir,
     COLLAB_JWT_SECRET: TEST_JWT_SECRET,
     COLLAB_API_KEYS: TEST_API_KEYS_ENV,
-    COLLAB_LOG_LEVEL: opts.logLevel ?? 'info',
+    COLLAB_LOG_LEVEL: 'info',
     ...(opts.env ?? {}),
   };
   const env: Record<string, string> = {};
