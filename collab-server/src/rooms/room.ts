@@ -575,9 +575,12 @@ export class Room {
       parent ?? otelContext.active()
     );
     try {
-      const entries = this.screenAwareness(client, decodeAwarenessUpdate(update));
+      const decoded = decodeAwarenessUpdate(update);
+      const entries = this.screenAwareness(client, decoded);
       if (entries.length === 0) return;
-      awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(entries), client);
+      // Nothing screened out (the usual case): apply the bytes as received instead of re-encoding them.
+      const kept = entries.length === decoded.length ? update : encodeAwarenessEntries(entries);
+      awarenessProtocol.applyAwarenessUpdate(this.awareness, kept, client);
     } finally {
       span.end();
     }
