@@ -35,6 +35,9 @@ export interface ConnectionInfo {
   connectedAt: number;
 }
 
+/** Close code of a connection that ended without a close frame (dropped, or terminated); never sent on the wire. */
+export const ABNORMAL_CLOSURE = 1006;
+
 /** Why a JWKS (token key set) fetch failed: a timeout, no answer / not 200, or not a JSON key set. */
 export type KeySetFailure = 'timeout' | 'unreachable' | 'bad-response';
 

@@ -3,7 +3,7 @@
  * Every hook is O(1) (a few map lookups) and never throws into the core.
  */
 import { CloseCode } from '@collabblocks/protocol';
-import type { CollabExtension, FrameKind, KeySetFailure } from '../hooks.js';
+import { ABNORMAL_CLOSURE, type CollabExtension, type FrameKind } from '../hooks.js';
 import type { Logger } from './logger.js';
 import { UNKNOWN_ORG, type PodMetrics } from './metrics.js';
 
@@ -24,9 +24,6 @@ export function opType(kind: FrameKind): string | undefined {
 /** Close codes that are not errors: normal closure, going away, no status. */
 const NORMAL_CLOSE = new Set([1000, 1001, 1005]);
 
-/** Abnormal closure: the connection ended without a close frame (dropped, or terminated by the heartbeat). */
-const ABNORMAL_CLOSURE = 1006;
-
 /**
  * Codes the pod itself closes with: its `CloseCode`s plus the protocol errors `ws` closes with
  * (1002 protocol error, 1007 invalid UTF-8; 1009 is `CloseCode.MESSAGE_TOO_BIG`).
@@ -46,16 +43,6 @@ export function classifyClose(code: number, byClient = false): { error: string }
   if (code === ABNORMAL_CLOSURE) return { error: String(code) };
   if (byClient) return 'client';
   return { error: POD_CLOSE_CODES.has(code) ? String(code) : OTHER_CODE };
-}
-
-const KEY_SET_FAILURES: ReadonlySet<string> = new Set<KeySetFailure>([
-  'timeout',
-  'unreachable',
-  'bad-response',
-]);
-
-function keySetReason(failure: KeySetFailure): string {
-  return KEY_SET_FAILURES.has(failure) ? failure : OTHER_CODE;
 }
 
 function finite(n: number): boolean {
@@ -93,7 +80,7 @@ export function createMetricsExtension(m: PodMetrics, logger: Logger): CollabExt
     // A refusal is always the pod's decision (and never a normal close).
     onReject: guard('onReject', (ev) => {
       countClose(ev.org, ev.code, false);
-      if (ev.keySetFailure !== undefined) m.keySetFailures.inc({ reason: keySetReason(ev.keySetFailure) });
+      if (ev.keySetFailure !== undefined) m.keySetFailures.inc({ reason: ev.keySetFailure });
     }),
     onDisconnect: guard('onDisconnect', (ev) => countClose(ev.conn.org, ev.code, ev.byClient === true)),
     onMessage: guard('onMessage', (ev) => {

@@ -18,15 +18,12 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, parseRoomPath } from '@collabblocks/protocol';
 import type { TokenVerifier } from '../auth/jwt.js';
 import { userPseudonym } from '../auth/pseudonym.js';
-import type { ConnectionInfo, KeySetFailure } from '../hooks.js';
+import { ABNORMAL_CLOSURE, type ConnectionInfo, type KeySetFailure } from '../hooks.js';
 import type { Logger } from '../observability/logger.js';
 import type { HookBus } from '../rooms/hookBus.js';
 import { RoomLimitError, ShuttingDownError, type RoomManager } from '../rooms/manager.js';
 import { tracer } from '../rooms/tracing.js';
 import { ClientConnection } from './connection.js';
-
-/** Close code reported when the connection ended without a close frame (never sent on the wire). */
-const ABNORMAL_CLOSURE = 1006;
 
 export interface RoomTransportOptions {
   maxFrameBytes: number;
