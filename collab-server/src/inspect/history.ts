@@ -92,13 +92,23 @@ export async function readHistoryPage(
   return { entries, nextAfterSeq: more && last ? last.seq : null };
 }
 
-/** Current state of a room from storage (for rooms not loaded on this pod). */
-export async function loadStoredDoc(storage: Storage, room: string): Promise<Y.Doc> {
+/**
+ * Current state of a room from storage (for rooms not loaded on this pod) and the highest log seq
+ * folded into it (0 when the room has none).
+ */
+export async function loadStoredDoc(storage: Storage, room: string): Promise<{ doc: Y.Doc; seq: number }> {
   const loaded = await guard(storage.load(room));
   const doc = new Y.Doc();
-  if (loaded.snapshot) Y.applyUpdate(doc, loaded.snapshot.state);
-  for (const u of loaded.updates) Y.applyUpdate(doc, u.update);
-  return doc;
+  let seq = 0;
+  if (loaded.snapshot) {
+    Y.applyUpdate(doc, loaded.snapshot.state);
+    seq = loaded.snapshot.seq;
+  }
+  for (const u of loaded.updates) {
+    Y.applyUpdate(doc, u.update);
+    seq = Math.max(seq, u.seq);
+  }
+  return { doc, seq };
 }
 
 /** Update summaries of log entries, paths resolved against `doc` (a doc containing them). */

@@ -14,7 +14,7 @@
  */
 import * as Y from 'yjs';
 import type { Storage } from '../storage/types.js';
-import { HistoryError } from './history.js';
+import { HistoryError, loadStoredDoc } from './history.js';
 import { TreeTracker } from './treeTracker.js';
 
 export interface StoredDocLease {
@@ -156,26 +156,8 @@ export class StoredDocs {
   }
 
   private async load(room: string): Promise<Entry> {
-    let loaded;
-    try {
-      loaded = await this.storage.load(room);
-    } catch (err) {
-      throw new HistoryError(
-        'storage_error',
-        `storage read failed: ${(err as Error)?.message ?? String(err)}`
-      );
-    }
+    const { doc, seq } = await loadStoredDoc(this.storage, room);
     this.loads++;
-    const doc = new Y.Doc();
-    let seq = 0;
-    if (loaded.snapshot) {
-      Y.applyUpdate(doc, loaded.snapshot.state);
-      seq = loaded.snapshot.seq;
-    }
-    for (const u of loaded.updates) {
-      Y.applyUpdate(doc, u.update);
-      seq = Math.max(seq, u.seq);
-    }
     return { room, doc, seq, tracker: null, refs: 0, stale: false, timer: null };
   }
 
