@@ -90,10 +90,8 @@ export class InspectSession {
   private authChain: Promise<void> = Promise.resolve();
   private authsInFlight = 0;
   private overflowed = false;
-  private historyRunning = false;
-  /** The running history request: its id and the scope it started in. */
-  private historyRunningId: string | null = null;
-  private historyRunningScope: InspectScope = 'metadata';
+  /** The running history request (null when none): its id and the scope it started in. */
+  private historyRunning: { id: string; scope: InspectScope } | null = null;
   private readonly historyQueue: HistoryRequest[] = [];
 
   constructor(
@@ -341,7 +339,7 @@ export class InspectSession {
       case 'history':
       case 'historyTree': {
         if (!this.checkRoom(msg.room, msg.id)) return;
-        if (this.historyRunning && this.historyQueue.length >= MAX_QUEUED_HISTORY) {
+        if (this.historyRunning !== null && this.historyQueue.length >= MAX_QUEUED_HISTORY) {
           this.error(
             'rate_limited',
             `one history request runs at a time per session and ${MAX_QUEUED_HISTORY} may wait; ` +
@@ -359,18 +357,15 @@ export class InspectSession {
 
   /** Starts the next queued history request when none is running. */
   private pumpHistory(): void {
-    if (this.historyRunning || this.closed) return;
+    if (this.historyRunning !== null || this.closed) return;
     const msg = this.historyQueue.shift();
     if (!msg) return;
-    this.historyRunning = true;
-    this.historyRunningId = msg.id;
-    this.historyRunningScope = this.scope;
+    this.historyRunning = { id: msg.id, scope: this.scope };
     const run = msg.type === 'history' ? this.host.history(this, msg) : this.host.historyTree(this, msg);
     run
       .catch(() => this.error('internal', 'history request failed', { id: msg.id }))
       .finally(() => {
-        this.historyRunning = false;
-        this.historyRunningId = null;
+        this.historyRunning = null;
         this.pumpHistory();
       });
   }
@@ -526,9 +521,8 @@ export class InspectSession {
       subs.map((s) => s.id),
       (id) => held.get(id) ?? 0
     );
-    if (this.historyRunningId !== null && this.historyRunningScope === 'content') {
-      if (!ids.includes(this.historyRunningId)) ids.push(this.historyRunningId);
-    }
+    const running = this.historyRunning;
+    if (running?.scope === 'content' && !ids.includes(running.id)) ids.push(running.id);
     for (const id of ids) {
       this.error(
         'scope_insufficient',
