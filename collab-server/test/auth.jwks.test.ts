@@ -14,6 +14,7 @@ import { loadConfig } from '../src/config.js';
 import { closeCodeOf, connectClient, waitFor } from './helpers/clients.js';
 import { es256KeyPair, mintToken } from './helpers/jwt.js';
 import { startPod, type PodProcess } from './helpers/pod.js';
+import { freePort } from './infra/ports.js';
 
 type Mode = 'ok' | 'slow' | 'error' | 'html' | 'not-a-key-set';
 
@@ -60,11 +61,7 @@ async function keyServer(jwk: object) {
 
 /** A URL on 127.0.0.1 where nothing listens. */
 async function deadUrl(): Promise<string> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return `http://127.0.0.1:${port}/jwks.json`;
+  return `http://127.0.0.1:${await freePort()}/jwks.json`;
 }
 
 const PSEUDONYM = 'pseudonym-secret-for-tests-123';
