@@ -8,6 +8,7 @@ import {
 import type { InspectScope } from '@collabblocks/protocol';
 
 import type { Notice } from '../data/common';
+import type { SubtreeSelection } from '../data/tree';
 
 import type { PodConnection } from '../stream/podConnection';
 import type { StreamEvent } from '../stream/types';
@@ -41,6 +42,11 @@ export interface RunContext {
   replayTimeoutMs: number;
   /** Minimum interval between two emissions of a live query (ms). */
   throttleMs: number;
+}
+
+/** The query's subtree selection (tree / historyTree; rootPath already validated). */
+export function selectionOf(ctx: Pick<RunContext, 'rootPath' | 'maxDepth'>): SubtreeSelection {
+  return { rootPath: ctx.rootPath, ...(ctx.maxDepth !== undefined ? { maxDepth: ctx.maxDepth } : {}) };
 }
 
 export function podMatches(ctx: Pick<RunContext, 'pod'>, conn: PodConnection, eventPod?: string): boolean {

@@ -7,8 +7,8 @@ import { buildHeatmapFrame, HeatmapGrid } from '../data/heatmap';
 import { gapUpdateRow, LogWindow, trafficGapRow, trafficRow, updateMatches, updateRow } from '../data/logs';
 import { MetricsWindow } from '../data/metrics';
 import { buildPresenceFrame, PresenceState } from '../data/presence';
-import { buildTreeFrame, type SubtreeSelection, TreeState } from '../data/tree';
-import { matchesFilter, type RunContext } from './context';
+import { buildTreeFrame, TreeState } from '../data/tree';
+import { matchesFilter, type RunContext, selectionOf } from './context';
 import type { LiveHandler } from './live';
 
 export function presenceHandler(ctx: RunContext): LiveHandler {
@@ -58,10 +58,7 @@ export function treeHandler(ctx: RunContext): LiveHandler {
   let truncated = 0;
   let selected = 0;
   let rootMissing = false;
-  const sel: SubtreeSelection = {
-    rootPath: ctx.rootPath,
-    ...(ctx.maxDepth !== undefined ? { maxDepth: ctx.maxDepth } : {}),
-  };
+  const sel = selectionOf(ctx);
   // Prefer the pod with the latest live patch (the room is loaded there), then the biggest tree
   // (pods without the room answer with their stored state, possibly empty), then the current choice.
   const pick = (): [string, TreeState] | null => {

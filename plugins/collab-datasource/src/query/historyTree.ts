@@ -16,7 +16,7 @@ import { infoNotice, type Notice, truncatedNotice, warningNotice } from '../data
 import { buildTreeFrame, type SubtreeSelection, TreeState } from '../data/tree';
 import { buildTreeStepsFrame, selectSteps, stepRowCount } from '../data/treeSteps';
 import type { PodConnection } from '../stream/podConnection';
-import { response, type RunContext } from './context';
+import { response, type RunContext, selectionOf } from './context';
 import { collect, oneShot } from './oneShot';
 
 /**
@@ -192,11 +192,6 @@ function buildFrames(
     );
   }
   return { frames: [base.frame, built.frame], notices };
-}
-
-/** The query's subtree selection (rootPath already validated). */
-export function selectionOf(ctx: Pick<RunContext, 'rootPath' | 'maxDepth'>): SubtreeSelection {
-  return { rootPath: ctx.rootPath, ...(ctx.maxDepth !== undefined ? { maxDepth: ctx.maxDepth } : {}) };
 }
 
 export function historyTreeQuery(ctx: RunContext): Observable<DataQueryResponse> {
