@@ -115,18 +115,18 @@ function isAncestor(model: TreeModel, a: string, p: string): boolean {
 }
 
 /**
- * Moves detached roots whose parent is now in the model under that parent (after additions). Returns the
- * parents whose lists changed (empty when nothing moved). O(roots).
+ * Moves detached roots whose parent is now in the model under that parent (after additions; a model
+ * without detached roots is left as is). O(roots).
  */
-export function attachDetached(model: TreeModel): string[] {
+export function attachDetached(model: TreeModel): void {
   const roots = model.childrenOf.get('');
-  if (!roots) return [];
+  if (!roots) return;
   const touched: string[] = [];
   let kept: string[] | null = null;
   for (let i = 0; i < roots.length; i++) {
     const p = roots[i] as string;
     const n = model.nodes.get(p);
-    if (n && n.parent !== '' && model.nodes.has(n.parent) && !isAncestor(model, p, n.parent)) {
+    if (n && listKeyOf(model, n) !== '' && !isAncestor(model, p, n.parent)) {
       kept ??= roots.slice(0, i);
       const list = model.childrenOf.get(n.parent);
       if (list) list.push(p);
@@ -139,7 +139,6 @@ export function attachDetached(model: TreeModel): string[] {
     else model.childrenOf.delete('');
     for (const t of touched) sortSiblings(model, model.childrenOf.get(t) as string[]);
   }
-  return touched;
 }
 
 /**
@@ -165,18 +164,16 @@ export function buildModel(nodes: Iterable<TreeNodeModel>, meta: TreeMeta): Tree
     version: 1,
     structure: 1,
   };
-  let detached = false;
   for (const n of nodes) {
     if (model.nodes.has(n.path) || n.path === n.parent) continue;
     const key = listKeyOf(model, n);
-    if (key === '' && n.parent !== '') detached = true;
     model.nodes.set(n.path, n);
     const list = model.childrenOf.get(key);
     if (list) list.push(n.path);
     else model.childrenOf.set(key, [n.path]);
   }
   // Out of pre-order (a child before its parent): under its parent after all.
-  if (detached) attachDetached(model);
+  attachDetached(model);
   return model;
 }
 

@@ -66,12 +66,10 @@ function removeSubtree(model: TreeModel, path: string): void {
 export function applyPatch(model: TreeModel, patch: TreePatch): TreeModel {
   for (const path of patch.removed) removeSubtree(model, path);
   const touchedParents = new Set<string>();
-  let detached = false;
   for (const n of patch.added) {
     if (n.path === n.parent) continue;
     if (!model.nodes.has(n.path)) {
       const key = listKeyOf(model, n);
-      if (key === '' && n.parent !== '') detached = true;
       const list = model.childrenOf.get(key);
       if (list) list.push(n.path);
       else model.childrenOf.set(key, [n.path]);
@@ -79,7 +77,7 @@ export function applyPatch(model: TreeModel, patch: TreePatch): TreeModel {
     }
     model.nodes.set(n.path, n);
   }
-  if (patch.added.length > 0 && (detached || hasDetachedRoot(model))) attachDetached(model);
+  if (patch.added.length > 0) attachDetached(model);
   for (const n of patch.changed) {
     const old = model.nodes.get(n.path);
     if (!old) continue;
@@ -95,14 +93,6 @@ export function applyPatch(model: TreeModel, patch: TreePatch): TreeModel {
   model.version++;
   if (patch.added.length > 0 || patch.removed.length > 0) model.structure++;
   return model;
-}
-
-function hasDetachedRoot(model: TreeModel): boolean {
-  for (const p of model.childrenOf.get('') ?? []) {
-    const n = model.nodes.get(p);
-    if (n && n.parent !== '') return true;
-  }
-  return false;
 }
 
 /** What a patch overwrote in a model: enough to put the model back (see `applyPatchUndoable`). */
@@ -145,7 +135,7 @@ export function applyPatchUndoable(model: TreeModel, patch: TreePatch): PatchUnd
   for (const n of patch.added) {
     keepNode(n.path);
     keepList(n.parent);
-    if (n.parent !== '' && !model.nodes.has(n.parent)) keepList('');
+    if (isDetached(model, n)) keepList('');
   }
   // Roots that may move under a node the patch adds (see attachDetached).
   if (patch.added.length > 0) {

@@ -13,7 +13,7 @@ import { useStyles2, useTheme2 } from '@grafana/ui';
 
 import { describeChange, type DiffKind } from '../../data/diff';
 import type { FlatRows } from '../../data/flatten';
-import type { TreeModel, TreeNodeModel } from '../../data/model';
+import { listKeyOf, type TreeModel, type TreeNodeModel } from '../../data/model';
 import { ROW_HEIGHT } from '../../types';
 import { fmtInstant, fmtTime } from '../format';
 import { badgeFor } from './icons';
@@ -114,7 +114,7 @@ export function TreeView(props: TreeViewProps) {
           break;
         case 'ArrowLeft':
           if (hasKids && isOpen(path)) onToggle(path);
-          else if (node && node.parent !== '' && model.nodes.has(node.parent)) onSelect(node.parent);
+          else if (node && listKeyOf(model, node) !== '') onSelect(node.parent);
           break;
         case 'Enter':
         case ' ':
