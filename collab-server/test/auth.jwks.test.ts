@@ -6,7 +6,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, importSPKI } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode } from '@collabblocks/protocol';
 import { createTokenVerifier } from '../src/auth/jwt.js';
@@ -71,8 +70,7 @@ describe('JWKS failures in the verifier', () => {
   let srv: Awaited<ReturnType<typeof keyServer>>;
   beforeAll(async () => {
     keys = await es256KeyPair();
-    const jwk = { ...(await exportJWK(await importSPKI(keys.publicKeyPem, 'ES256'))), alg: 'ES256' };
-    srv = await keyServer(jwk);
+    srv = await keyServer(keys.publicJwk);
   });
   afterAll(async () => {
     await srv?.close();

@@ -5,7 +5,6 @@
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { exportJWK, importSPKI } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode } from '@collabblocks/protocol';
 import { closeCodeOf, connectClient, waitFor } from './helpers/clients.js';
@@ -255,11 +254,7 @@ describe('auth: JWKS URL pod', () => {
   let keys: Awaited<ReturnType<typeof es256KeyPair>>;
   beforeAll(async () => {
     keys = await es256KeyPair();
-    const jwk = {
-      ...(await exportJWK(await importSPKI(keys.publicKeyPem, 'ES256'))),
-      alg: 'ES256',
-      use: 'sig',
-    };
+    const jwk = { ...keys.publicJwk, use: 'sig' };
     jwks = http.createServer((req, res) => {
       res.writeHead(req.url === '/jwks.json' ? 200 : 404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ keys: [jwk] }));

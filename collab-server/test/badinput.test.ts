@@ -6,7 +6,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type net from 'node:net';
-import { exportJWK, importSPKI } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
@@ -411,12 +410,11 @@ describe('frames sent before authentication completes', () => {
   let keys: Awaited<ReturnType<typeof es256KeyPair>>;
   beforeAll(async () => {
     keys = await es256KeyPair();
-    const jwk = { ...(await exportJWK(await importSPKI(keys.publicKeyPem, 'ES256'))), alg: 'ES256' };
     // A slow key server keeps connections in the authenticating state for a while.
     jwks = http.createServer((_req, res) => {
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ keys: [jwk] }));
+        res.end(JSON.stringify({ keys: [keys.publicJwk] }));
       }, 1500);
     });
     await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));

@@ -9,7 +9,7 @@
  * Pods started with `startPod()` use `TEST_JWT_SECRET` and `TEST_API_KEYS`
  * unless overridden.
  */
-import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose';
 
 /** HS256 secret every test pod uses by default (>= 32 bytes). */
 export const TEST_JWT_SECRET = 'test-jwt-secret-for-collab-pod-tests-0123456789';
@@ -64,8 +64,19 @@ export async function mintToken(opts: MintOptions): Promise<string> {
   return jwt.sign(opts.key);
 }
 
-/** A fresh ES256 key pair; `publicKeyPem` goes into `COLLAB_JWT_PUBLIC_KEY`. */
-export async function es256KeyPair(): Promise<{ privateKey: SigningKey; publicKeyPem: string }> {
+/**
+ * A fresh ES256 key pair; `publicKeyPem` goes into `COLLAB_JWT_PUBLIC_KEY`, `publicJwk` (with `alg`) into
+ * a key set a test JWKS server serves (`{ keys: [publicJwk] }`).
+ */
+export async function es256KeyPair(): Promise<{
+  privateKey: SigningKey;
+  publicKeyPem: string;
+  publicJwk: JWK;
+}> {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  return { privateKey, publicKeyPem: await exportSPKI(publicKey) };
+  return {
+    privateKey,
+    publicKeyPem: await exportSPKI(publicKey),
+    publicJwk: { ...(await exportJWK(publicKey)), alg: 'ES256' },
+  };
 }
