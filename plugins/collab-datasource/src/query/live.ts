@@ -146,15 +146,16 @@ export class PodFilterCheck {
     private readonly conns: readonly PodConnection[]
   ) {}
 
-  /** Folds one event of `conn`; true when `error` changed. */
+  /** Folds one event of `conn`; true when `error` changed. Nothing to do once a pod matched. */
   see(conn: PodConnection, ev: StreamEvent): boolean {
+    if (this.matched) return false;
     if (ev.type === 'message' || (ev.type === 'status' && ev.status === 'live')) {
       this.named.set(conn.url, conn.podName);
       this.failed.delete(conn.url);
     } else if (ev.type === 'error' && !this.named.has(conn.url)) {
       this.failed.add(conn.url);
     }
-    if (conn.url === this.pod || conn.podName === this.pod || ev.pod === this.pod) this.matched = true;
+    if (podMatches({ pod: this.pod }, conn, ev.pod)) this.matched = true;
     const before = this.error;
     this.error = this.compute();
     return this.error !== before;
