@@ -353,8 +353,8 @@ export class TreeHistory {
     return n;
   }
 
-  /** Nodes held by checkpoint copies. */
-  get checkpointNodes(): number {
+  /** Nodes held by checkpoint copies (of every chain; they share `maxCheckpointNodes`). */
+  private get checkpointNodes(): number {
     let n = 0;
     for (const c of this.chains()) for (const k of c.checkpoints) n += k.model.nodes.size;
     return n;
@@ -549,8 +549,7 @@ export class TreeHistory {
     if (chain.checkpoints.some((c) => c.at === at)) return;
     const budget = this.limits.maxCheckpointNodes;
     if (model.nodes.size > budget) return;
-    let used = model.nodes.size;
-    for (const c of this.chains()) for (const k of c.checkpoints) used += k.model.nodes.size;
+    let used = model.nodes.size + this.checkpointNodes;
     while (used > budget) {
       // Evict the least recently used checkpoint of any chain.
       let victim: { chain: Chain; cp: Checkpoint } | null = null;
