@@ -137,10 +137,6 @@ export class TreeState {
     return this.nodes.size;
   }
 
-  has(path: string): boolean {
-    return this.nodes.has(path);
-  }
-
   private put(n: TreeNode): void {
     const prev = this.nodes.get(n.path);
     if (prev && prev.parent !== n.parent) this.unlink(n.path, prev.parent);
