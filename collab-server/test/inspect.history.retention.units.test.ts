@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryError, rebuildDocAt, TreeReplay, type ReplayPage } from '../src/inspect/history.js';
 import { SqliteStorage } from '../src/storage/sqlite.js';
 import type { NewUpdate, Storage } from '../src/storage/types.js';
-import { history } from './storage/contract.js';
+import { history, textAt } from './storage/contract.js';
 
 const ROOM = 'acme/moving';
 const dirs: string[] = [];
@@ -54,20 +54,14 @@ describe('history while retention moves', () => {
   it('rebuildDocAt: a prune between the snapshot read and the log read gives history_pruned', async () => {
     const { storage, h } = await seeded();
     // Untouched: the instant rebuilds exactly.
-    const ok = await rebuildDocAt(storage, ROOM, 450);
-    expect(ok.doc.getText('t').toString()).toBe(h.textAt(450));
-    ok.itemTimes.close();
-    ok.doc.destroy();
+    expect(await textAt(storage, ROOM, 450)).toBe(h.textAt(450));
     // The prune (cut-off 650: base seq 6) removes snapshot 3 and log 1..6 after the rebuild chose snapshot 3.
     const moving = withHook(storage, () => storage.prune(650, { snapshotIntervalMs: 0 }));
     const err = await rebuildDocAt(moving, ROOM, 450).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HistoryError);
     expect(err).toMatchObject({ code: 'history_pruned' });
     // Later instants are unaffected.
-    const later = await rebuildDocAt(storage, ROOM, 650);
-    expect(later.doc.getText('t').toString()).toBe(h.textAt(650));
-    later.itemTimes.close();
-    later.doc.destroy();
+    expect(await textAt(storage, ROOM, 650)).toBe(h.textAt(650));
   });
 
   it('TreeReplay.pages: a prune during the replay ends it with history_pruned instead of skipping updates', async () => {

@@ -23,16 +23,6 @@ function upd(bytes: number[], ts: number, clientId = 7): NewUpdate {
   return { clientId, ts, update: new Uint8Array(bytes) };
 }
 
-/** Real Yjs updates: `n` text inserts from one client. */
-function yjsUpdates(n: number, t0: number): { updates: NewUpdate[]; text: string } {
-  const doc = new Y.Doc();
-  doc.clientID = 4242;
-  const out: NewUpdate[] = [];
-  doc.on('update', (u: Uint8Array) => out.push({ clientId: doc.clientID, ts: t0 + out.length, update: u }));
-  for (let i = 0; i < n; i++) doc.getText('t').insert(doc.getText('t').length, `w${i} `);
-  return { updates: out, text: doc.getText('t').toString() };
-}
-
 function rebuild(snapshot: Uint8Array | null, updates: Array<{ update: Uint8Array }>): string {
   const doc = new Y.Doc();
   if (snapshot) Y.applyUpdate(doc, snapshot);
@@ -43,10 +33,6 @@ function rebuild(snapshot: Uint8Array | null, updates: Array<{ update: Uint8Arra
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-
-function textOf(updates: Array<{ update: Uint8Array }>): string {
-  return rebuild(null, updates);
-}
 
 /**
  * A known history: one Yjs text insert per entry at the given (ascending)
@@ -170,17 +156,15 @@ export function storageContract(target: ContractTarget): void {
 
     it('loads the latest snapshot plus only the log after it, and rebuilds the document', async () => {
       const { storage } = await openFresh();
-      const { updates, text } = yjsUpdates(10, 10_000);
-      await storage.append('acme/doc', updates.slice(0, 6));
-      const partial = new Y.Doc();
-      for (const u of updates.slice(0, 6)) Y.applyUpdate(partial, u.update);
-      await storage.saveSnapshot('acme/doc', { seq: 6, ts: 10_005, state: Y.encodeStateAsUpdate(partial) });
-      await storage.append('acme/doc', updates.slice(6));
+      const h = history(Array.from({ length: 10 }, (_, i) => 10_000 + i));
+      await storage.append('acme/doc', h.updates.slice(0, 6));
+      await storage.saveSnapshot('acme/doc', h.snapshot(6)); // ts 10_005
+      await storage.append('acme/doc', h.updates.slice(6));
       const loaded = await storage.load('acme/doc');
       expect(loaded.snapshot?.seq).toBe(6);
       expect(loaded.snapshot?.ts).toBe(10_005);
       expect(loaded.updates.map((u) => u.seq)).toEqual([7, 8, 9, 10]);
-      expect(rebuild(loaded.snapshot?.state ?? null, loaded.updates)).toBe(text);
+      expect(rebuild(loaded.snapshot?.state ?? null, loaded.updates)).toBe(h.texts[9]);
     });
 
     it('readAfter honours afterSeq and limit, in seq order', async () => {
@@ -221,25 +205,23 @@ export function storageContract(target: ContractTarget): void {
 
     it('prune drops only log entries covered by the base snapshot at or before the cut-off', async () => {
       const { storage } = await openFresh();
-      const { updates, text } = yjsUpdates(8, 1000);
-      await storage.append('acme/p', updates.slice(0, 5)); // ts 1000..1004
-      const d = new Y.Doc();
-      for (const u of updates.slice(0, 5)) Y.applyUpdate(d, u.update);
-      await storage.saveSnapshot('acme/p', { seq: 5, ts: 1004, state: Y.encodeStateAsUpdate(d) });
-      await storage.append('acme/p', updates.slice(5)); // ts 1005..1007, not covered
+      const h = history(Array.from({ length: 8 }, (_, i) => 1000 + i));
+      await storage.append('acme/p', h.updates.slice(0, 5)); // ts 1000..1004
+      await storage.saveSnapshot('acme/p', h.snapshot(5)); // ts 1004
+      await storage.append('acme/p', h.updates.slice(5)); // ts 1005..1007, not covered
       // A room with no snapshot keeps everything, however old.
       await storage.append('acme/nosnap', [upd([1], 1), upd([2], 2)]);
 
       // No snapshot at or before 1003: instant 1003 needs seqs 1..4, so nothing goes.
       expect(await storage.prune(1003)).toBe(0);
       expect((await storage.readAfter('acme/p', 0, 100)).map((u) => u.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-      expect(await textAt(storage, 'acme/p', 1003)).toBe(textOf(updates.slice(0, 4)));
+      expect(await textAt(storage, 'acme/p', 1003)).toBe(h.texts[3]);
       expect((await storage.readAfter('acme/nosnap', 0, 100)).map((u) => u.seq)).toEqual([1, 2]);
 
       expect(await storage.prune(1_000_000)).toBe(5); // seqs 1..5 (the base covers them); 6..8 are after it
       const loaded = await storage.load('acme/p');
       expect(loaded.updates.map((u) => u.seq)).toEqual([6, 7, 8]);
-      expect(rebuild(loaded.snapshot?.state ?? null, loaded.updates)).toBe(text);
+      expect(rebuild(loaded.snapshot?.state ?? null, loaded.updates)).toBe(h.texts[7]);
       expect((await storage.readAfter('acme/nosnap', 0, 100)).map((u) => u.seq)).toEqual([1, 2]);
       // Seqs keep counting after a prune.
       expect(await storage.append('acme/p', [upd([0], 2000)])).toEqual([9]);
