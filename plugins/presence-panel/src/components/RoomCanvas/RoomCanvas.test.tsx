@@ -1,27 +1,12 @@
 import { render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { RoomPresence, type StoreOptions } from '../../data/store';
-import type { RenderOptions, RenderStyle } from '../../render/PresenceRenderer';
+import { RoomPresence } from '../../data/store';
+import type { RenderOptions } from '../../render/PresenceRenderer';
 import { fakeContext, type FakeContext } from '../../test/fakeCanvas';
+import { TEST_STORE_OPTS, TEST_STYLE as style, userEntry } from '../../test/fixtures';
 import { RoomCanvas } from './RoomCanvas';
 
-const STORE_OPTS: StoreOptions = {
-  gridSize: 8,
-  halfLifeMs: 0,
-  paletteSize: 2,
-  stale: { updates: 0, seconds: 0 },
-  maxUsers: 10,
-  maxRooms: 2,
-};
-const style: RenderStyle = {
-  palette: ['#f00', '#0f0'],
-  lut: new Uint8ClampedArray(256 * 4),
-  text: '#fff',
-  textOutline: '#000',
-  staleStroke: '#fa0',
-  font: '11px sans-serif',
-};
 const opts: RenderOptions = { showLabels: false, labelLimit: 150, stale: { updates: 0, seconds: 0 } };
 
 /** rAF callbacks queued by the component; `flush` runs the ones queued so far (one frame). */
@@ -75,26 +60,8 @@ afterEach(() => {
 });
 
 function roomWithCursor(): RoomPresence {
-  const room = new RoomPresence('acme/doc', STORE_OPTS);
-  room.list.push({
-    key: 'u#1',
-    id: 1,
-    user: 'u',
-    label: 'U',
-    clientId: 1,
-    x: 0.5,
-    y: 0.5,
-    status: 'editing',
-    lastSeen: 0,
-    updateCount: 0,
-    paletteIdx: 0,
-    gen: 1,
-    room: 'acme/doc',
-    bornGen: 1,
-    moved: false,
-    unchanged: 0,
-    changedAt: 0,
-  });
+  const room = new RoomPresence('acme/doc', TEST_STORE_OPTS);
+  room.list.push(userEntry({ room: 'acme/doc' }));
   return room;
 }
 
