@@ -10,6 +10,7 @@ import { makeDs, noticesOf, req, settled } from './datasource.testutil';
 import { startFakeInspectServer, waitUntil, type FakeServer } from './stream/fakeInspectServer.testutil';
 import type { CollabJsonData, CollabQuery } from './types';
 import { treeNode } from './data/tree.testutil';
+import { historyPage } from './query/historyScan.testutil';
 
 describe('CollabDataSource (fake inspect server)', () => {
   let server: FakeServer;
@@ -39,30 +40,20 @@ describe('CollabDataSource (fake inspect server)', () => {
     await waitUntil(() => server.open() === 0, 2000, 'socket released after the one-shot');
   });
 
-  /** A pod's history paging (readRange then readAfter) over `log`, as collab-server/src/inspect/history.ts. */
+  /** A pod's history paging over `log` (see historyPage). */
   const serveHistory = (log: Array<{ seq: number; ts: number; paths: string[] }>) => {
     let requests = 0;
     server.onRequest = (_s, msg, reply) => {
       if (msg.type !== 'history') return;
       requests += 1;
-      const limit = msg.limit ?? 1000;
-      const rows = [];
-      for (const e of log) {
-        if (msg.afterSeq !== undefined && e.seq <= msg.afterSeq) continue;
-        if (msg.afterSeq !== undefined && e.ts > msg.toTs) break;
-        if (e.ts < msg.fromTs || e.ts > msg.toTs) continue;
-        rows.push(e);
-        if (rows.length > limit) break;
-      }
-      const more = rows.length > limit;
-      const page = more ? rows.slice(0, limit) : rows;
+      const page = historyPage(log, { ...msg, limit: msg.limit ?? 1000 });
       reply({
         type: 'history',
         id: msg.id,
         room: msg.room,
         fromTs: msg.fromTs,
         toTs: msg.toTs,
-        entries: page.map((e) => ({
+        entries: page.entries.map((e) => ({
           ...e,
           clientId: 1,
           origin: 'client',
@@ -70,7 +61,7 @@ describe('CollabDataSource (fake inspect server)', () => {
           inserted: 1,
           deleted: 0,
         })),
-        nextAfterSeq: more ? (page.at(-1)?.seq ?? null) : null,
+        nextAfterSeq: page.nextAfterSeq,
       });
     };
     return () => requests;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { UpdateSummary } from '@collabblocks/protocol';
 
 import { type FetchHistoryPage, scanNewest } from './historyScan';
+import { historyPage } from './historyScan.testutil';
 
 const entry = (seq: number, ts: number, paths = ['/t']): UpdateSummary => ({
   seq,
@@ -14,22 +15,12 @@ const entry = (seq: number, ts: number, paths = ['/t']): UpdateSummary => ({
   paths,
 });
 
-/** A pod's history paging over `log` (seq order): readRange(fromTs, toTs) then readAfter(afterSeq), limit + 1 read. */
+/** A pod answering history requests over `log` (seq order), `limit` entries per page; records the requests. */
 function fakePod(log: UpdateSummary[], limit: number) {
   const calls: Array<{ fromTs: number; toTs: number; afterSeq?: number }> = [];
   const fetch: FetchHistoryPage = async (fromTs, toTs, afterSeq) => {
     calls.push({ fromTs, toTs, ...(afterSeq !== undefined ? { afterSeq } : {}) });
-    const rows: UpdateSummary[] = [];
-    for (const e of log) {
-      if (afterSeq !== undefined && (e.seq ?? 0) <= afterSeq) continue;
-      if (afterSeq !== undefined && e.ts > toTs) break;
-      if (e.ts < fromTs || e.ts > toTs) continue;
-      rows.push(e);
-      if (rows.length > limit) break;
-    }
-    const more = rows.length > limit;
-    const entries = more ? rows.slice(0, limit) : rows;
-    return { entries, nextAfterSeq: more ? (entries.at(-1)?.seq ?? null) : null };
+    return historyPage(log, { fromTs, toTs, afterSeq, limit });
   };
   return { fetch, calls };
 }
@@ -38,7 +29,7 @@ const all = () => true;
 
 /** scanNewest over `pod` with the datasource's defaults (10,000 rows, 10,000 per page, 16 requests, no filter). */
 const scan = (
-  pod: ReturnType<typeof fakePod>,
+  pod: { fetch: FetchHistoryPage },
   opts: Partial<Parameters<typeof scanNewest>[1]> & { toTs: number }
 ) =>
   scanNewest(pod.fetch, { fromTs: 0, cap: 10_000, pageSize: 10_000, maxRequests: 16, accept: all, ...opts });
@@ -140,26 +131,10 @@ describe('history scan: the newest matching entries of a range', () => {
         if (++n > ok) throw new Error('pod-1: storage read failed (storage_error)');
         return pod.fetch(...args);
       };
-    await expect(
-      scanNewest(failingAfter(0), {
-        fromTs: 0,
-        toTs: 300_000,
-        cap: 10_000,
-        pageSize: 10_000,
-        maxRequests: 16,
-        accept: all,
-      })
-    ).rejects.toThrow(/storage read failed/);
+    await expect(scan({ fetch: failingAfter(0) }, { toTs: 300_000 })).rejects.toThrow(/storage read failed/);
     n = 0;
     // First request: dense (narrowed); second: a whole window; third fails.
-    const r = await scanNewest(failingAfter(2), {
-      fromTs: 0,
-      toTs: 300_000,
-      cap: 10_000,
-      pageSize: 10_000,
-      maxRequests: 16,
-      accept: all,
-    });
+    const r = await scan({ fetch: failingAfter(2) }, { toTs: 300_000 });
     expect(r.stoppedBy).toMatch(/storage read failed/);
     expect(r.complete).toBe(false);
     expect(r.entries.length).toBeGreaterThan(0);
