@@ -1,5 +1,6 @@
 /** Org Admin dashboard (design 4.1): what an org's admin needs, scoped by `$org`. */
 import { DS } from '../datasources.js';
+import type { POD_METRICS_DB_WIDE } from '../metrics.js';
 import { wsErrorRatio } from '../slo.js';
 import {
   DEVTOOLS_ROOM_LINK,
@@ -22,11 +23,8 @@ export const CONNECTIONS_HEATMAP = 'Connections heatmap by room (p95 per bucket,
 export const ROOMS_TABLE = 'Rooms now (click a row to open it in DevTools)';
 const TABLE_INSTANT = { format: 'table', instant: true, range: false } as const;
 
-/**
- * Storage sizes and quotas are read from the storage every pod shares (PostgreSQL): each pod exports
- * the same DB-wide figure per org, so across pods take one copy (`max by (org)`), never the sum.
- */
-export function dbWidePerOrg(metric: 'collab_storage_bytes' | 'collab_storage_quota_bytes'): string {
+/** One copy per org of a DB-wide family (`POD_METRICS_DB_WIDE`: every pod exports the same figure), never the sum. */
+function dbWidePerOrg(metric: (typeof POD_METRICS_DB_WIDE)[number]): string {
   return `max by (org) (${metric}{${O}})`;
 }
 
