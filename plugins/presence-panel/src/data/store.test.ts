@@ -233,7 +233,7 @@ describe('PresenceStore: several rooms, updates and time', () => {
       s.ingest([presenceFrame('r', [{ user: 'u', x: 0.85 + (t % 2) * 0.001, y: 0.85 }])], t * 1000);
     }
     const r = room(s, 'r');
-    r.decayHeat(100_000); // the first draw, when the room is selected or scrolled into view
+    r.heat.decay(100_000); // the first draw, when the room is selected or scrolled into view
     expect(r.heat.cells[r.heat.cellIndex(0.15, 0.15)]).toBeLessThan(HEAT_EPSILON);
     // Steady state of 1 per second with a 1 s half-life: 1 + 1/2 + 1/4 + … = 2.
     expect(r.heat.cells[r.heat.cellIndex(0.85, 0.85)]).toBeCloseTo(2, 3);
@@ -244,11 +244,11 @@ describe('PresenceStore: several rooms, updates and time', () => {
     const s = new PresenceStore({ ...OPTS, halfLifeMs: 5000 });
     s.ingest([presenceFrame('r', [{ user: 'u', x: 0.55, y: 0.55 }])], 0);
     const r = room(s, 'r');
-    r.decayHeat(0); // drawn once, then the tab is hidden: no draws, the data keeps coming
+    r.heat.decay(0); // drawn once, then the tab is hidden: no draws, the data keeps coming
     for (let t = 1; t <= 60; t++) {
       s.ingest([presenceFrame('r', [{ user: 'u', x: 0.55 + (t % 2) * 0.001, y: 0.55 }])], t * 1000);
     }
-    r.decayHeat(60_000); // visible again
+    r.heat.decay(60_000); // visible again
     // 61 samples of weight 1, one per second, each decayed by its own age: Σ 2^(-k/5), k = 0..60.
     let expected = 0;
     for (let k = 0; k <= 60; k++) expected += Math.pow(2, -k / 5);

@@ -103,11 +103,6 @@ export class RoomPresence {
     this.sampledAt = now - FIRST_SAMPLE_MS;
   }
 
-  /** Decays the heatmap to `now` (ingest and drawing share this clock; it never moves backwards). */
-  decayHeat(now: number): void {
-    this.heat.decay(now);
-  }
-
   staleCount(now: number, rules: StaleRules): number {
     let n = 0;
     for (const u of this.list) if (isStale(u, now, rules)) n++;
@@ -201,7 +196,7 @@ export class PresenceStore {
    * its previous sample (capped at MAX_SAMPLE_MS), after decaying the heatmap to `now`.
    */
   private sample(room: RoomPresence, now: number): void {
-    room.decayHeat(now);
+    room.heat.decay(now);
     const elapsed = Math.min(MAX_SAMPLE_MS, now - room.sampledAt);
     if (!(elapsed > 0)) return;
     room.sampledAt = now;

@@ -93,7 +93,7 @@ export function RoomCanvas({ room, width, height, style, opts }: RoomCanvasProps
       const t0 = performance.now();
       // Same clock as ingest (epoch ms); ingest already decays before adding samples, and the grid's
       // clock never moves backwards, so a draw only fades what is older than its last update.
-      rm.decayHeat(now);
+      rm.heat.decay(now);
       r.draw(rm, now, st, op);
       times.push(performance.now() - t0);
       frames++;
