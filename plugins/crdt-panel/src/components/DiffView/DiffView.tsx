@@ -30,16 +30,35 @@ function valuePreview(n: TreeNodeModel): string {
   return n.value.length > 60 ? `${n.value.slice(0, 60)}…` : n.value;
 }
 
+/** An added or removed node in one line: its type and value. */
+const summary = (n: TreeNodeModel) => `${n.type} ${valuePreview(n)}`;
+
 export function DiffView({ diff, before, compareAt, height, timeZone, onSelect }: DiffViewProps) {
   const styles = useStyles2(getStyles);
   const fmt = (t: number) => fmtInstant(t, timeZone);
-  const more = (total: number) =>
-    total > MAX_ITEMS ? <li className={styles.more}>… and {total - MAX_ITEMS} more</li> : null;
-  const selectable = (n: TreeNodeModel, extra?: React.ReactNode) => (
+  /** One kind of difference: its heading, the first MAX_ITEMS entries, how many more there are. */
+  const section = (
+    kind: 'Changed' | 'Added' | 'Removed',
+    total: number,
+    nodes: TreeNodeModel[],
+    entry: (n: TreeNodeModel) => React.ReactNode
+  ) =>
+    total > 0 && (
+      <section aria-label={`${kind} nodes`}>
+        <h6 className={styles.title}>
+          {kind} ({total})
+        </h6>
+        <ul className={styles.list} data-testid={`crdt-diff-${kind.toLowerCase()}`}>
+          {nodes.slice(0, MAX_ITEMS).map(entry)}
+          {total > MAX_ITEMS && <li className={styles.more}>… and {total - MAX_ITEMS} more</li>}
+        </ul>
+      </section>
+    );
+  const selectable = (n: TreeNodeModel, what: string) => (
     <li key={n.path}>
       <button type="button" className={styles.item} onClick={() => onSelect(n.path)} title="Show in the tree">
         <span className={styles.path}>{n.path}</span>
-        {extra}
+        <span className={styles.what}>{what}</span>
       </button>
     </li>
   );
@@ -51,51 +70,16 @@ export function DiffView({ diff, before, compareAt, height, timeZone, onSelect }
         <span className={styles.changed}>~{diff.changed}</span>
       </div>
       {diff.kinds.size === 0 && <div className={styles.empty}>No differences</div>}
-      {diff.changed > 0 && (
-        <section aria-label="Changed nodes">
-          <h6 className={styles.title}>Changed ({diff.changed})</h6>
-          <ul className={styles.list} data-testid="crdt-diff-changed">
-            {diff.changedNodes
-              .slice(0, MAX_ITEMS)
-              .map((n) =>
-                selectable(
-                  n,
-                  <span className={styles.what}>
-                    {describeChange(before.nodes.get(n.path), n, fmt).join('; ')}
-                  </span>
-                )
-              )}
-            {more(diff.changed)}
-          </ul>
-        </section>
+      {section('Changed', diff.changed, diff.changedNodes, (n) =>
+        selectable(n, describeChange(before.nodes.get(n.path), n, fmt).join('; '))
       )}
-      {diff.added > 0 && (
-        <section aria-label="Added nodes">
-          <h6 className={styles.title}>Added ({diff.added})</h6>
-          <ul className={styles.list} data-testid="crdt-diff-added">
-            {diff.addedNodes
-              .slice(0, MAX_ITEMS)
-              .map((n) =>
-                selectable(n, <span className={styles.what}>{`${n.type} ${valuePreview(n)}`}</span>)
-              )}
-            {more(diff.added)}
-          </ul>
-        </section>
-      )}
-      {diff.removed > 0 && (
-        <section aria-label="Removed nodes">
-          <h6 className={styles.title}>Removed ({diff.removed})</h6>
-          <ul className={styles.list} data-testid="crdt-diff-removed">
-            {diff.removedNodes.slice(0, MAX_ITEMS).map((n) => (
-              <li key={n.path} className={cx(styles.item, styles.gone)} data-path={n.path}>
-                <span className={styles.path}>{n.path}</span>
-                <span className={styles.what}>{`${n.type} ${valuePreview(n)}`}</span>
-              </li>
-            ))}
-            {more(diff.removed)}
-          </ul>
-        </section>
-      )}
+      {section('Added', diff.added, diff.addedNodes, (n) => selectable(n, summary(n)))}
+      {section('Removed', diff.removed, diff.removedNodes, (n) => (
+        <li key={n.path} className={cx(styles.item, styles.gone)} data-path={n.path}>
+          <span className={styles.path}>{n.path}</span>
+          <span className={styles.what}>{summary(n)}</span>
+        </li>
+      ))}
     </div>
   );
 }
