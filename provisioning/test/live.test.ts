@@ -21,7 +21,7 @@ import { BUCKET_ZOOM } from '../src/dashboards/org-admin.js';
 import { POD_METRICS_CLUSTER, POD_METRICS_OPTIONAL, POD_METRICS_REQUIRED } from '../src/metrics.js';
 import { DASHBOARD_FILES, TEST_ALERT_RULES_FILE } from '../src/outputs.js';
 import { familyOf, metricNames, panelsOf, prometheusExprs, substitute, targetsOf } from '../src/promql.js';
-import { asArray, asRecord, isRecord, loadYaml } from './yaml-load.js';
+import { asArray, asRecord, isRecord, rulesOf } from './yaml-load.js';
 // The core engineer's throw-away PostgreSQL / Redis (temp dirs, free ports, 127.0.0.1).
 import { PostgresServer, findPgBinDir } from '../../collab-server/test/infra/postgres.js';
 import { RedisServer } from '../../collab-server/test/infra/redis.js';
@@ -371,13 +371,8 @@ describe.skipIf(!runLive)('live: pods + simulator + Prometheus with our rules', 
       .map((x) => `${String(x.name)}: ${String(x.lastError)}`);
     expect(bad).toEqual([]);
     // And each expression directly through the query API.
-    for (const path of [RULES, ALERT_RULES]) {
-      const file = asRecord(loadYaml(path), 'rules');
-      for (const g of asArray(file.groups, 'groups')) {
-        for (const rule of asArray(asRecord(g, 'g').rules, 'rules')) {
-          if (isRecord(rule)) await instant(String(rule.expr));
-        }
-      }
+    for (const rule of [...rulesOf(RULES), ...rulesOf(ALERT_RULES)]) {
+      if (isRecord(rule)) await instant(String(rule.expr));
     }
   });
 

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALERTS, DEFAULT_RUNBOOK_BASE_URL, runbookBaseUrl, runbookUrl } from '../src/slo.js';
 import { startScriptServer, type ScriptServer } from './script-server.js';
-import { asArray, asRecord, loadYaml } from './yaml-load.js';
+import { asArray, asRecord, loadYaml, rulesOf } from './yaml-load.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -67,12 +67,8 @@ describe('runbook server (docker/runbooks/server.mjs)', () => {
   afterAll(() => server?.stop());
 
   it('serves the runbook of every provisioned alert at the path of its runbook_url', async () => {
-    const file = asRecord(
-      loadYaml(resolve(ROOT, 'provisioning/grafana/alerting/alert-rules.yml')),
-      'alert-rules'
-    );
-    const rules = asArray(file.groups, 'groups').flatMap((g) =>
-      asArray(asRecord(g, 'group').rules, 'rules').map((r) => asRecord(r, 'rule'))
+    const rules = rulesOf(resolve(ROOT, 'provisioning/grafana/alerting/alert-rules.yml')).map((r) =>
+      asRecord(r, 'rule')
     );
     expect(rules).toHaveLength(ALERTS.length);
     for (const r of rules) {

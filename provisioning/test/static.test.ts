@@ -38,7 +38,7 @@ import {
   runbookUrl,
   wsErrorRatio,
 } from '../src/slo.js';
-import { asArray, asRecord, isRecord, loadYaml } from './yaml-load.js';
+import { asArray, asRecord, isRecord, loadYaml, rulesOf } from './yaml-load.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const p = (rel: string) => resolve(ROOT, rel);
@@ -103,17 +103,13 @@ function readJson(rel: string): JsonObject {
 }
 
 const dashboards = Object.keys(DASHBOARD_FILES).map((file) => ({ file, dash: readJson(file) }));
-function rulesOf(rel: string): unknown[] {
-  const file = asRecord(loadYaml(p(rel)), rel);
-  return asArray(file.groups, 'groups').flatMap((g) => asArray(asRecord(g, 'group').rules, 'rules'));
-}
 /** What Prometheus loads (docker-compose mounts provisioning/prometheus/rules): recording rules only. */
 const PROM_RULES_DIR = 'provisioning/prometheus/rules';
 const loadedRules = readdirSync(p(PROM_RULES_DIR))
   .filter((f) => f.endsWith('.yml'))
-  .flatMap((f) => rulesOf(`${PROM_RULES_DIR}/${f}`));
+  .flatMap((f) => rulesOf(p(`${PROM_RULES_DIR}/${f}`)));
 /** The test-only Prometheus copy of the Grafana-managed alerts (promtool, live test). */
-const testAlertRules = rulesOf(TEST_ALERT_RULES_FILE);
+const testAlertRules = rulesOf(p(TEST_ALERT_RULES_FILE));
 const promRules = [...loadedRules, ...testAlertRules];
 const recorded = new Set(
   promRules.filter(isRecord).flatMap((r) => (typeof r.record === 'string' ? [r.record] : []))
@@ -388,8 +384,8 @@ describe('dashboard content', () => {
 
 describe('alerts', () => {
   const grafanaFile = asRecord(loadYaml(p('provisioning/grafana/alerting/alert-rules.yml')), 'alert-rules');
-  const grafanaRules = asArray(grafanaFile.groups, 'groups').flatMap((g) =>
-    asArray(asRecord(g, 'group').rules, 'rules').map((r) => asRecord(r, 'rule'))
+  const grafanaRules = rulesOf(p('provisioning/grafana/alerting/alert-rules.yml')).map((r) =>
+    asRecord(r, 'rule')
   );
 
   it('every Prometheus alert has a summary, a severity and an existing runbook', () => {

@@ -25,3 +25,9 @@ export function asArray(v: unknown, what: string): unknown[] {
   if (!Array.isArray(v)) throw new Error(`${what}: expected a list`);
   return v;
 }
+
+/** Every rule of a rule file, in order: `groups[].rules[]` (Prometheus rule files, Grafana's alert-rules.yml). */
+export function rulesOf(path: string): unknown[] {
+  const file = asRecord(loadYaml(path), path);
+  return asArray(file.groups, `${path}: groups`).flatMap((g) => asArray(asRecord(g, 'group').rules, 'rules'));
+}
