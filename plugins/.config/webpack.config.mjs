@@ -10,6 +10,7 @@ import CopyWebpackPlugin from 'copy-webpack-plugin';
 import webpack from 'webpack';
 
 import { externals } from './externals.mjs';
+import { distReadmeText, shippedReadme } from './readme-images.mjs';
 
 const configDir = path.dirname(fileURLToPath(import.meta.url));
 const pluginDir = process.cwd();
@@ -43,7 +44,7 @@ function substitute(text, mode) {
 export default (env = {}) => {
   const production = Boolean(env.production);
   const mode = production ? 'production' : 'development';
-  const readme = fs.existsSync(path.join(srcDir, 'README.md')) ? 'README.md' : '../README.md';
+  const readme = path.relative(srcDir, shippedReadme(pluginDir));
   return {
     mode,
     context: srcDir,
@@ -102,11 +103,7 @@ export default (env = {}) => {
               ),
           },
           // The repository README links images as src/img/… (they live there); dist/ has them under img/.
-          {
-            from: readme,
-            to: 'README.md',
-            transform: (c) => substitute(c.toString(), mode).replace(/\]\(src\/img\//g, '](img/'),
-          },
+          { from: readme, to: 'README.md', transform: (c) => distReadmeText(substitute(c.toString(), mode)) },
           { from: '../CHANGELOG.md', to: '.' },
           { from: 'img', to: 'img', noErrorOnMissing: true },
           { from: '**/query_help.md', to: '.', noErrorOnMissing: true },
