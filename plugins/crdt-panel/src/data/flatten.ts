@@ -16,12 +16,25 @@ export interface FlatRows {
   size: Int32Array;
 }
 
+/**
+ * Which nodes are open (children shown): with a filter, all but those in `collapsed` (the filter's own
+ * collapse state); without one, those in `expanded`.
+ */
+export function openRule(
+  expanded: ReadonlySet<string>,
+  filter?: ReadonlySet<string>,
+  collapsed?: ReadonlySet<string>
+): (path: string) => boolean {
+  return filter ? (p) => !collapsed?.has(p) : (p) => expanded.has(p);
+}
+
 export function flattenTree(
   model: TreeModel,
   expanded: ReadonlySet<string>,
   filter?: ReadonlySet<string>,
   collapsed?: ReadonlySet<string>
 ): FlatRows {
+  const isOpen = openRule(expanded, filter, collapsed);
   const paths: string[] = [];
   // Rows ≤ nodes: fill preallocated arrays, hand out views of the filled part.
   const cap = model.nodes.size;
@@ -55,8 +68,7 @@ export function flattenTree(
     depths[r] = d;
     pos[r] = i;
     size[r] = n;
-    const open = filter ? !collapsed?.has(p) : expanded.has(p);
-    if (open) pushKids(model.childrenOf.get(p), d + 1);
+    if (isOpen(p)) pushKids(model.childrenOf.get(p), d + 1);
   }
   const rows = paths.length;
   return {

@@ -9,7 +9,7 @@ import { type GrafanaTheme2, type PanelProps } from '@grafana/data';
 import { IconButton, Input, useStyles2 } from '@grafana/ui';
 
 import { describeChange, diffTrees } from '../../data/diff';
-import { ancestorsOf, defaultExpanded, flattenTree, type FlatRows } from '../../data/flatten';
+import { ancestorsOf, defaultExpanded, flattenTree, openRule, type FlatRows } from '../../data/flatten';
 import { subtreeRootOf, type TreeModel } from '../../data/model';
 import { searchTree } from '../../data/search';
 import { touches } from '../../data/updates';
@@ -167,10 +167,7 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [model, model?.structure, expanded, search, collapsed]
   );
-  const isOpen = useCallback(
-    (p: string) => (search ? !collapsed.has(p) : expanded.has(p)),
-    [search, collapsed, expanded]
-  );
+  const isOpen = useMemo(() => openRule(expanded, search?.visible, collapsed), [search, collapsed, expanded]);
 
   const touched = useMemo(
     () => s.updates.find((u) => u.id === selectedUpdate)?.paths ?? null,
