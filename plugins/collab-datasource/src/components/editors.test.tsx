@@ -115,15 +115,24 @@ async function typeCustom(input: HTMLElement, value: string) {
   fireEvent.blur(input, { relatedTarget: document.body }); // focus moves on (Tab)
 }
 
+/**
+ * Renders the QueryEditor with `query` and spies for its callbacks; `rerender` shows another query with the same
+ * datasource and spies.
+ */
+function renderQueryEditor(query: CollabQuery, ds: CollabDataSource = fakeDs().ds) {
+  const onChange = vi.fn();
+  const onRunQuery = vi.fn();
+  const editor = (q: CollabQuery) => (
+    <QueryEditor datasource={ds} query={q} onChange={onChange} onRunQuery={onRunQuery} />
+  );
+  const { rerender } = render(editor(query));
+  return { onChange, onRunQuery, rerender: (q: CollabQuery) => rerender(editor(q)) };
+}
+
 describe('QueryEditor', () => {
   it('shows per-type options and reports changes', async () => {
-    const { ds } = fakeDs();
-    const onChange = vi.fn();
-    const onRunQuery = vi.fn();
     const q: CollabQuery = { refId: 'A', queryType: 'presenceHeatmap', room: '$room', gridSize: 12 };
-    const { rerender } = render(
-      <QueryEditor datasource={ds} query={q} onChange={onChange} onRunQuery={onRunQuery} />
-    );
+    const { onChange, onRunQuery, rerender } = renderQueryEditor(q);
     expect(screen.getByDisplayValue('12')).toBeTruthy();
     fireEvent.change(screen.getByLabelText('Grid size'), { target: { value: '500' } });
     expect(onChange.mock.calls.at(-1)?.[0].gridSize).toBe(100);
@@ -131,26 +140,14 @@ describe('QueryEditor', () => {
     await typeCustom(room, 'acme/x');
     await waitFor(() => expect(onChange.mock.calls.at(-1)?.[0].room).toBe('acme/x'));
     expect(onRunQuery).toHaveBeenCalled();
-    rerender(
-      <QueryEditor
-        datasource={ds}
-        query={{ ...q, queryType: 'historyTree' }}
-        onChange={onChange}
-        onRunQuery={onRunQuery}
-      />
-    );
+    rerender({ ...q, queryType: 'historyTree' });
     expect(screen.queryByLabelText('Grid size')).toBeNull();
     expect((screen.getByLabelText('At') as HTMLInputElement).placeholder).toBe('$__to');
   });
 
   it('historyTree: "Replay through" next to "At" sets `through` (variables allowed)', () => {
-    const { ds } = fakeDs();
-    const onChange = vi.fn();
-    const onRunQuery = vi.fn();
     const q: CollabQuery = { refId: 'A', queryType: 'historyTree', room: 'acme/a', at: '$__from' };
-    const { rerender } = render(
-      <QueryEditor datasource={ds} query={q} onChange={onChange} onRunQuery={onRunQuery} />
-    );
+    const { onChange, onRunQuery, rerender } = renderQueryEditor(q);
     const through = screen.getByLabelText('Replay through') as HTMLInputElement;
     expect(through.placeholder).toBe('$__to');
     expect(through.value).toBe('');
@@ -158,14 +155,7 @@ describe('QueryEditor', () => {
     expect(onChange.mock.calls.at(-1)?.[0]).toMatchObject({ at: '$__from', through: '$__to' });
     fireEvent.blur(through);
     expect(onRunQuery).toHaveBeenCalled();
-    rerender(
-      <QueryEditor
-        datasource={ds}
-        query={{ ...q, queryType: 'tree', through: '$__to' }}
-        onChange={onChange}
-        onRunQuery={onRunQuery}
-      />
-    );
+    rerender({ ...q, queryType: 'tree', through: '$__to' });
     expect(screen.queryByLabelText('Replay through')).toBeNull();
   });
 
@@ -176,16 +166,7 @@ describe('QueryEditor', () => {
     } as unknown as TemplateSrv);
     try {
       const { ds, metricFindQuery } = fakeDs({ rooms: ['acme/design-review', 'globex/roadmap'] });
-      const onChange = vi.fn();
-      const onRunQuery = vi.fn();
-      render(
-        <QueryEditor
-          datasource={ds}
-          query={{ refId: 'A', queryType: 'tree' }}
-          onChange={onChange}
-          onRunQuery={onRunQuery}
-        />
-      );
+      const { onChange, onRunQuery } = renderQueryEditor({ refId: 'A', queryType: 'tree' }, ds);
       expect(metricFindQuery).not.toHaveBeenCalled(); // the pods are asked only when the list opens
       const room = screen.getByLabelText(/^Room/) as HTMLInputElement;
       expect(room.placeholder).toBe('acme/design-review');
@@ -204,14 +185,9 @@ describe('QueryEditor', () => {
 
   it('Pod offers the pods by name', async () => {
     const { ds, metricFindQuery } = fakeDs({ pods: ['pod-a', 'pod-b'] });
-    const onChange = vi.fn();
-    render(
-      <QueryEditor
-        datasource={ds}
-        query={{ refId: 'A', queryType: 'presence', room: 'acme/a', pod: 'pod-a' }}
-        onChange={onChange}
-        onRunQuery={vi.fn()}
-      />
+    const { onChange } = renderQueryEditor(
+      { refId: 'A', queryType: 'presence', room: 'acme/a', pod: 'pod-a' },
+      ds
     );
     const pod = screen.getByDisplayValue('pod-a');
     fireEvent.click(pod);
@@ -226,15 +202,9 @@ describe('QueryEditor', () => {
       throw new Error('no pod answered: refused');
     });
     const errors = vi.spyOn(console, 'error');
-    const onChange = vi.fn();
-    render(
-      <QueryEditor
-        datasource={{ metricFindQuery } as unknown as CollabDataSource}
-        query={{ refId: 'A', queryType: 'updates' }}
-        onChange={onChange}
-        onRunQuery={vi.fn()}
-      />
-    );
+    const { onChange } = renderQueryEditor({ refId: 'A', queryType: 'updates' }, {
+      metricFindQuery,
+    } as unknown as CollabDataSource);
     const room = screen.getByLabelText(/^Room/);
     fireEvent.click(room);
     await waitFor(() =>
@@ -247,13 +217,8 @@ describe('QueryEditor', () => {
   });
 
   it('tree and historyTree: root path and max depth (empty = whole document, all levels)', () => {
-    const { ds } = fakeDs();
-    const onChange = vi.fn();
-    const onRunQuery = vi.fn();
     const q: CollabQuery = { refId: 'A', queryType: 'tree', room: 'acme/a', maxDepth: 2 };
-    const { rerender } = render(
-      <QueryEditor datasource={ds} query={q} onChange={onChange} onRunQuery={onRunQuery} />
-    );
+    const { onChange, onRunQuery, rerender } = renderQueryEditor(q);
     const rootPath = screen.getByLabelText('Root path') as HTMLInputElement;
     expect(rootPath.placeholder).toBe('/root/...');
     fireEvent.change(rootPath, { target: { value: '/root/items/3' } });
@@ -269,33 +234,12 @@ describe('QueryEditor', () => {
     fireEvent.change(depth, { target: { value: '' } });
     expect(onChange.mock.calls.at(-1)?.[0]).not.toHaveProperty('maxDepth');
     // A path without the leading slash is flagged (variables are checked once replaced).
-    rerender(
-      <QueryEditor
-        datasource={ds}
-        query={{ ...q, queryType: 'historyTree', rootPath: 'root/items' }}
-        onChange={onChange}
-        onRunQuery={onRunQuery}
-      />
-    );
+    rerender({ ...q, queryType: 'historyTree', rootPath: 'root/items' });
     expect(screen.getByText('A tree path starts with / (e.g. /root/items)')).toBeTruthy();
-    rerender(
-      <QueryEditor
-        datasource={ds}
-        query={{ ...q, queryType: 'historyTree', rootPath: '$node' }}
-        onChange={onChange}
-        onRunQuery={onRunQuery}
-      />
-    );
+    rerender({ ...q, queryType: 'historyTree', rootPath: '$node' });
     expect(screen.queryByText('A tree path starts with / (e.g. /root/items)')).toBeNull();
     for (const queryType of ['presence', 'updates', 'rooms'] as const) {
-      rerender(
-        <QueryEditor
-          datasource={ds}
-          query={{ ...q, queryType }}
-          onChange={onChange}
-          onRunQuery={onRunQuery}
-        />
-      );
+      rerender({ ...q, queryType });
       expect(screen.queryByLabelText('Root path')).toBeNull();
       expect(screen.queryByLabelText('Max depth')).toBeNull();
     }
