@@ -64,14 +64,13 @@ describe('outbox', () => {
 
   it('never drops a reply silently: stalls subscriptions for it, and reports an overflow when only replies are left', () => {
     const sock = fakeSocket();
-    const resyncs: string[] = [];
     let overflows = 0;
     const ob = new Outbox(sock, {
       highWaterBytes: 100,
       maxQueuedMessages: 4,
       maxQueuedBytes: 1_000,
       pollMs: 5,
-      onResync: (sub) => resyncs.push(sub),
+      onResync: () => undefined,
       onDrop: () => undefined,
       onOverflow: () => overflows++,
     });

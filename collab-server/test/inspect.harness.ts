@@ -6,7 +6,7 @@
  * by calling `bridge.extension.onUpdate(...)` etc. directly. For behaviour the
  * way a pod does it, prefer `startPod()` (test/inspect.pod.test.ts).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import * as Y from 'yjs';
@@ -26,7 +26,7 @@ import type {
 import type { ConnectionInfo } from '../src/hooks.js';
 import { InspectClient } from './inspect.client.js';
 
-export const HARNESS_SECRET = new Uint8Array(Buffer.from('inspect-harness-secret-0123456789abcdef'));
+const HARNESS_SECRET = new Uint8Array(Buffer.from('inspect-harness-secret-0123456789abcdef'));
 
 /** In-memory storage: a log and snapshots per room; counts calls; optional delay per call. */
 export class MemoryStorage implements Storage {
@@ -152,19 +152,18 @@ export interface Harness {
   storage: MemoryStorage;
   rooms: Map<string, FakeRoom>;
   wsUrl: string;
-  server: Server;
-  token(scope?: InspectScope, ttlSeconds?: number, org?: string): Promise<string>;
+  /** An inspect token of org `acme` (5 minutes). */
+  token(scope?: InspectScope): Promise<string>;
   /** Opens an inspect socket and authenticates it. */
-  inspector(scope?: InspectScope, ttlSeconds?: number): Promise<InspectClient>;
+  inspector(scope?: InspectScope): Promise<InspectClient>;
   close(): Promise<void>;
 }
 
 export async function startHarness(
-  opts: Partial<Omit<InspectBridgeOptions, 'rooms' | 'storage'>> & { storage?: MemoryStorage } = {}
+  opts: Partial<Omit<InspectBridgeOptions, 'rooms' | 'storage'>> = {}
 ): Promise<Harness> {
-  const storage = opts.storage ?? new MemoryStorage();
+  const storage = new MemoryStorage();
   const rooms = new Map<string, FakeRoom>();
-  const { storage: _s, ...rest } = opts;
   const bridge = new InspectBridge({
     pod: 'harness',
     secret: HARNESS_SECRET,
@@ -172,7 +171,7 @@ export async function startHarness(
     rooms,
     podView: { pod: 'harness', rooms: () => [] },
     logger: pino({ level: 'silent' }),
-    ...rest,
+    ...opts,
   });
   const server = createServer((_req, res) => {
     res.statusCode = 404;
@@ -183,19 +182,18 @@ export async function startHarness(
   const { port } = server.address() as AddressInfo;
   const wsUrl = `ws://127.0.0.1:${port}`;
   const clients: InspectClient[] = [];
-  const token = async (scope: InspectScope = 'content', ttlSeconds = 300, org = 'acme'): Promise<string> =>
-    (await mintInspectToken(HARNESS_SECRET, org, scope, ttlSeconds)).token;
+  const token = async (scope: InspectScope = 'content'): Promise<string> =>
+    (await mintInspectToken(HARNESS_SECRET, 'acme', scope, 300)).token;
   return {
     bridge,
     storage,
     rooms,
     wsUrl,
-    server,
     token,
-    async inspector(scope: InspectScope = 'content', ttlSeconds = 300) {
+    async inspector(scope: InspectScope = 'content') {
       const c = await InspectClient.open(wsUrl);
       clients.push(c);
-      const m = await c.auth(await token(scope, ttlSeconds));
+      const m = await c.auth(await token(scope));
       if (m.type !== 'authenticated') throw new Error(`auth failed: ${JSON.stringify(m)}`);
       return c;
     },
