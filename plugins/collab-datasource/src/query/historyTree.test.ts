@@ -15,12 +15,7 @@ import {
 
 import type { CollabDataSource } from '../datasource';
 import { makeDs, noticesOf, req, settled } from '../datasource.testutil';
-import {
-  startFakeInspectServer,
-  waitUntil,
-  type FakeServer,
-  type FakeSession,
-} from '../stream/fakeInspectServer.testutil';
+import { startFakeInspectServer, waitUntil, type FakeServer } from '../stream/fakeInspectServer.testutil';
 import { parseInstant, replayWindow } from './historyTree';
 import { treeNode as node } from '../data/tree.testutil';
 
@@ -78,6 +73,22 @@ function replySteps(
   );
 }
 
+/**
+ * Answers every historyTree request of `server` with the base (`nodes`, default BASE, at base `seq`) and, unless
+ * `pages` is null, the steps in those pages.
+ */
+function answerHistoryTree(
+  server: FakeServer,
+  pages: HistoryTreeStep[][] | null,
+  opts: { seq?: number; nodes?: TreeNode[] } = {}
+): void {
+  server.onRequest = (_s, msg, reply) => {
+    if (msg.type !== 'historyTree') return;
+    replyBase(msg, reply, opts.seq, opts.nodes);
+    if (pages) replySteps(msg, reply, pages);
+  };
+}
+
 const REPLAY: HistoryTreeStep[][] = [
   [
     step(5, {
@@ -111,11 +122,7 @@ describe('historyTree with a replay (fake inspect server)', () => {
   });
 
   it('sends toTs, collects base chunks and paged steps into a historyTree and a treeSteps frame', async () => {
-    server.onRequest = (_s, msg, reply) => {
-      if (msg.type !== 'historyTree') return;
-      replyBase(msg, reply);
-      replySteps(msg, reply, REPLAY);
-    };
+    answerHistoryTree(server, REPLAY);
     ds = makeDs([server.url], { orgRole: 'Editor' });
     const res = await settled(
       ds.query(req([{ queryType: 'historyTree', room: '$room', at: '1000', through: '$__to' }]))
@@ -149,9 +156,7 @@ describe('historyTree with a replay (fake inspect server)', () => {
   });
 
   it('through empty: the old request and answer (ends at the last chunk, one frame)', async () => {
-    server.onRequest = (_s, msg, reply) => {
-      if (msg.type === 'historyTree') replyBase(msg, reply);
-    };
+    answerHistoryTree(server, null);
     ds = makeDs([server.url], { oneShotTimeoutMs: 2000 });
     const started = Date.now();
     const res = await settled(
@@ -208,11 +213,7 @@ describe('historyTree with a replay (fake inspect server)', () => {
   });
 
   it('clamps through to at and to 24 h, with notices; a bad "through" is a clear error', async () => {
-    server.onRequest = (_s, msg, reply) => {
-      if (msg.type !== 'historyTree') return;
-      replyBase(msg, reply);
-      replySteps(msg, reply, [[]]);
-    };
+    answerHistoryTree(server, [[]]);
     ds = makeDs([server.url]);
     const before = await settled(
       ds.query(req([{ queryType: 'historyTree', room: 'acme/a', at: '5000', through: '10' }]))
@@ -310,11 +311,7 @@ describe('historyTree of a subtree (rootPath / maxDepth)', () => {
   });
 
   it('keeps the subtree down to the depth in the base and the steps; paths absolute; meta records it', async () => {
-    server.onRequest = (_s, msg, reply) => {
-      if (msg.type !== 'historyTree') return;
-      replyBase(msg, reply, 4, [...BASE, node('/t', '', { type: 'Text' })]);
-      replySteps(msg, reply, REPLAY);
-    };
+    answerHistoryTree(server, REPLAY, { nodes: [...BASE, node('/t', '', { type: 'Text' })] });
     ds = makeDs([server.url]);
     const res = await settled(
       ds.query(
@@ -343,11 +340,7 @@ describe('historyTree of a subtree (rootPath / maxDepth)', () => {
   });
 
   it('a root path that does not exist at the instant: empty frame, an info notice, no error', async () => {
-    server.onRequest = (_s, msg, reply) => {
-      if (msg.type !== 'historyTree') return;
-      replyBase(msg, reply);
-      replySteps(msg, reply, [[step(5, { added: [node('/later', ''), node('/later/k', '/later')] })]]);
-    };
+    answerHistoryTree(server, [[step(5, { added: [node('/later', ''), node('/later/k', '/later')] })]]);
     ds = makeDs([server.url]);
     const res = await settled(
       ds.query(
@@ -370,18 +363,14 @@ describe('historyTree of a subtree (rootPath / maxDepth)', () => {
   });
 
   it('the row cap applies after the selection: steps outside the subtree do not use it up', async () => {
-    server.onRequest = (_s, msg, reply) => {
-      if (msg.type !== 'historyTree') return;
-      replyBase(msg, reply);
-      // 12,000 steps elsewhere in the document, then one in /m.
-      const pages = Array.from({ length: 6 }, (_, p) =>
-        Array.from({ length: 2000 }, (_, i) =>
-          step(p * 2000 + i + 5, { changed: [node('/other', '', { size: i })] })
-        )
-      );
-      pages.push([step(20_000, { changed: [node('/m', '', { children: 3 })] })]);
-      replySteps(msg, reply, pages);
-    };
+    // 12,000 steps elsewhere in the document, then one in /m.
+    const pages = Array.from({ length: 6 }, (_, p) =>
+      Array.from({ length: 2000 }, (_, i) =>
+        step(p * 2000 + i + 5, { changed: [node('/other', '', { size: i })] })
+      )
+    );
+    pages.push([step(20_000, { changed: [node('/m', '', { children: 3 })] })]);
+    answerHistoryTree(server, pages);
     ds = makeDs([server.url], { replayTimeoutMs: 10_000 });
     const res = await settled(
       ds.query(
@@ -425,11 +414,7 @@ describe('historyTree with a replay across pods', () => {
     ];
     for (const a of answers) {
       const s = await startFakeInspectServer();
-      s.onRequest = (_x: FakeSession, msg, reply) => {
-        if (msg.type !== 'historyTree') return;
-        replyBase(msg, reply, a.seq);
-        replySteps(msg, reply, a.pages);
-      };
+      answerHistoryTree(s, a.pages, { seq: a.seq });
       servers.push(s);
     }
     ds = makeDs(servers.map((s) => s.url));
