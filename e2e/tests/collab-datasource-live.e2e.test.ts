@@ -63,7 +63,7 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
       rate: 10,
       extraArgs: ['--presence-interval', '300'],
     });
-    h = await startHarness();
+    h = await startHarness({ recordWebSocketFrames: true }); // the scope tests check the raw pod messages
   });
 
   afterEach(async () => {

@@ -43,6 +43,11 @@ export interface StartHarnessOptions {
   pluginsDirs?: string[];
   /** Host server port (default 0 = ephemeral; only the sandbox sets one). */
   port?: number;
+  /**
+   * Keep the raw frames of the page's WebSockets for `webSocketFrames()` (default false: frames are only
+   * counted, so runs that do not look at payloads — benches, long presence runs — do not copy and hold them).
+   */
+  recordWebSocketFrames?: boolean;
 }
 
 export interface PanelHandle {
@@ -189,6 +194,7 @@ export interface Harness {
    * The raw frames of the page's WebSockets, oldest first (bounded per socket, see framesDropped): what a pod
    * really sent, before the plugin parsed, filtered or blanked anything — for assertions on what never
    * reaches the browser. Sent frames include the inspect token: assert on them, never print them.
+   * Needs `startHarness({ recordWebSocketFrames: true })`.
    */
   webSocketFrames(filter?: WebSocketFrameFilter): WebSocketFrame[];
   /** Stops all queries and unmounts everything (keeps the page, datasources and collected errors). */
@@ -249,6 +255,7 @@ export async function startHarness(options: StartHarnessOptions = {}): Promise<H
       };
       sockets.push(rec);
       const keep = (direction: WebSocketFrame['direction'], payload: string | Buffer) => {
+        if (!options.recordWebSocketFrames) return;
         const text = typeof payload === 'string' ? payload : payload.toString('utf8');
         rec.frames.push({ socket: rec.index, url: rec.url, direction, at: Date.now(), payload: text });
         rec.bytes += text.length;
@@ -479,12 +486,15 @@ export async function startHarness(options: StartHarnessOptions = {}): Promise<H
           received,
           framesDropped,
         })),
-      webSocketFrames: (f = {}) =>
-        sockets
+      webSocketFrames: (f = {}) => {
+        if (!options.recordWebSocketFrames)
+          throw new Error('webSocketFrames() needs startHarness({ recordWebSocketFrames: true })');
+        return sockets
           .filter((s) => s.index >= (f.fromSocket ?? 0) && (!f.urlIncludes || s.url.includes(f.urlIncludes)))
           .flatMap((s) => s.frames)
           .filter((fr) => !f.direction || fr.direction === f.direction)
-          .sort((a, b) => a.at - b.at || a.socket - b.socket),
+          .sort((a, b) => a.at - b.at || a.socket - b.socket);
+      },
       reset: () => page.evaluate(() => window.__harness!.reset()),
       async close() {
         await context?.close().catch(() => undefined);
