@@ -263,7 +263,12 @@ export function loadConfig(env: Env = process.env): Config {
     compactOps: envInt(env, 'COLLAB_COMPACT_OPS', 1_000, 1),
     retentionMs: envInt(env, 'COLLAB_RETENTION_MS', 7 * 24 * 3600 * 1000, 0),
     pruneIntervalMs: envInt(env, 'COLLAB_PRUNE_INTERVAL_MS', 10 * 60 * 1000, 100),
-    retentionSnapshotIntervalMs: envInt(env, 'COLLAB_RETENTION_SNAPSHOT_INTERVAL_MS', DEFAULT_SNAPSHOT_INTERVAL_MS, 0),
+    retentionSnapshotIntervalMs: envInt(
+      env,
+      'COLLAB_RETENTION_SNAPSHOT_INTERVAL_MS',
+      DEFAULT_SNAPSHOT_INTERVAL_MS,
+      0
+    ),
     maxFrameBytes: envInt(env, 'COLLAB_MAX_FRAME_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     maxBufferedBytes: envInt(env, 'COLLAB_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 1024),
     maxConnPerIp: envInt(env, 'COLLAB_MAX_CONN_PER_IP', 1_000, 1),
