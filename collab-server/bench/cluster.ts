@@ -22,6 +22,7 @@ import { mintToken } from '../test/helpers/jwt.js';
 import { startPod, type PodProcess } from '../test/helpers/pod.js';
 import { PostgresServer } from '../test/infra/postgres.js';
 import { RedisServer } from '../test/infra/redis.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 interface Args {
   seconds: number;
@@ -267,7 +268,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    console.error('bench failed:', err instanceof Error ? err.message : String(err));
+    console.error('bench failed:', errorMessage(err));
     process.exit(1);
   }
 );

@@ -25,6 +25,7 @@ import { connectClient, type StockClient } from '../test/helpers/clients.js';
 import { mintToken } from '../test/helpers/jwt.js';
 import { addItemMaps } from '../test/helpers/docs.js';
 import { KEYS, mintInspect } from '../test/inspect.client.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 const quick = process.argv.includes('--quick');
 const largePatchOnly = process.argv.includes('--large-patch');
@@ -155,7 +156,7 @@ async function connectTime(pod: PodProcess, token: string) {
         await done;
       } catch (err) {
         // Counted, not fatal: on a starved machine an auth can miss its 2 s deadline.
-        failures.push(err instanceof Error ? err.message.slice(0, 120) : String(err));
+        failures.push(errorMessage(err).slice(0, 120));
       }
       await new Promise<void>((r) => {
         if (ws.readyState === WebSocket.CLOSED) return r();

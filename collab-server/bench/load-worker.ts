@@ -18,6 +18,7 @@ import {
   type PhaseMessage,
   type WorkerMessage,
 } from './protocol.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 type ProviderOptions = NonNullable<ConstructorParameters<typeof WebsocketProvider>[3]>;
 const WebSocketPolyfill = WebSocket as unknown as NonNullable<ProviderOptions['WebSocketPolyfill']>;
@@ -165,8 +166,7 @@ function stop(): void {
 
 process.on('message', (raw: unknown) => {
   if (!isDriverMessage(raw)) return;
-  const fail = (err: unknown): void =>
-    send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+  const fail = (err: unknown): void => send({ type: 'error', message: errorMessage(err) });
   switch (raw.type) {
     case 'init':
       init(raw).catch(fail);

@@ -32,6 +32,7 @@ import {
   startStockServer,
   type RunningServer,
 } from './servers.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.join(HERE, 'load-worker.ts');
@@ -438,7 +439,7 @@ async function startTarget(kind: TargetKind, opts: Options): Promise<Target> {
     };
   } catch (err) {
     await cleanupServer();
-    throw new Error(`${label}: ${err instanceof Error ? err.message : String(err)}\n${server.output()}`);
+    throw new Error(`${label}: ${errorMessage(err)}\n${server.output()}`);
   }
 }
 
@@ -709,7 +710,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    console.error('bench failed:', err instanceof Error ? err.message : err);
+    console.error('bench failed:', errorMessage(err));
     process.exit(1);
   }
 );

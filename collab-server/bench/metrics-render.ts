@@ -11,7 +11,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
-import type { PodView, RoomRuntimeStats } from '../src/hooks.js';
+import type { PodView, RoomRuntimeStats } from '../src/hooks/index.js';
 import { createObservability, readObservabilityConfig } from '../src/observability/index.js';
 import { createLogger } from '../src/observability/logger.js';
 

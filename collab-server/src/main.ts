@@ -12,6 +12,7 @@ import { createServer } from './server.js';
 import { attachInspect, readInspectConfig } from './inspect/index.js';
 import { startCluster } from './cluster/wire.js';
 import { createStorage } from './storage/index.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -107,6 +108,6 @@ async function main(): Promise<void> {
 }
 
 void main().catch((err: unknown) => {
-  console.error('collab-server: fatal:', err instanceof Error ? err.message : String(err));
+  console.error('collab-server: fatal:', errorMessage(err));
   process.exit(1);
 });

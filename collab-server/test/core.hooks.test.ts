@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CloseCode } from '@collabblocks/protocol';
-import type { CollabExtension } from '../src/hooks.js';
+import type { CollabExtension } from '../src/hooks/index.js';
 import { SqliteStorage } from '../src/storage/sqlite.js';
 import type { NewUpdate } from '../src/storage/types.js';
 import { connectClient, sleep, waitFor, type StockClient } from './helpers/clients.js';

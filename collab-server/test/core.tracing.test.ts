@@ -8,7 +8,7 @@ import { tracing } from '@opentelemetry/sdk-node';
 import * as encoding from 'lib0/encoding';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { PersistEvent } from '../src/hooks.js';
+import type { PersistEvent } from '../src/hooks/index.js';
 import { shutdownTracing, startTracing } from '../src/observability/tracing.js';
 import { connectClient, openRaw, waitFor } from './helpers/clients.js';
 import { startInProcess, type InProcessPod } from './helpers/inproc.js';

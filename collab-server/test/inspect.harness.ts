@@ -23,7 +23,7 @@ import type {
   Storage,
   StoredUpdate,
 } from '../src/storage/types.js';
-import type { ConnectionInfo } from '../src/hooks.js';
+import type { ConnectionInfo } from '../src/hooks/index.js';
 import { InspectClient } from './inspect.client.js';
 
 const HARNESS_SECRET = new Uint8Array(Buffer.from('inspect-harness-secret-0123456789abcdef'));

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { applyAwarenessUpdate, Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import type { PresenceUser } from '@collabblocks/protocol';
-import type { UpdateEvent } from '../src/hooks.js';
+import type { UpdateEvent } from '../src/hooks/index.js';
 import { FakeRoom, startHarness, type Harness } from './inspect.harness.js';
 
 let h: Harness | null = null;

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { Counter } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { benchMetricsRender } from '../bench/metrics-render.js';
-import type { PodView, RoomRuntimeStats } from '../src/hooks.js';
+import type { PodView, RoomRuntimeStats } from '../src/hooks/index.js';
 import {
   createObservability,
   OTHER_ROOM,

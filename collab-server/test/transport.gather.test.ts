@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { CloseCode } from '@collabblocks/protocol';
-import { HookBus } from '../src/rooms/hookBus.js';
+import { HookBus } from '../src/hooks/index.js';
 import { ClientConnection, type Corkable } from '../src/transport/connection.js';
 import { createLogger } from '../src/observability/logger.js';
 

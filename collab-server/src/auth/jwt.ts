@@ -22,7 +22,7 @@ import {
 } from 'jose';
 import { CloseCode, isSlug } from '@collabblocks/protocol';
 import type { Config } from '../config.js';
-import type { KeySetFailure } from '../hooks.js';
+import type { KeySetFailure } from '../hooks/index.js';
 
 export interface ClientClaims {
   sub: string;

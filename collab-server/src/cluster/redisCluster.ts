@@ -33,7 +33,7 @@ import type {
   ConnectionInfo,
   RoomEvent,
   UpdateEvent,
-} from '../hooks.js';
+} from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Storage } from '../storage/types.js';
 import {
@@ -48,6 +48,7 @@ import {
 import { acquireLock } from './lock.js';
 import { ClusterMetrics } from './metrics.js';
 import { SeqTracker } from './seqTracker.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 /** What the cluster needs from a loaded room (the core's `Room` satisfies it). */
 export interface ClusterRoom {
@@ -65,7 +66,7 @@ export interface ClusterHost {
   list(): ClusterRoom[];
 }
 
-export type { CompactionGrant } from '../hooks.js';
+export type { CompactionGrant } from '../hooks/index.js';
 
 export interface ClusterStatus {
   redis: 'up' | 'down';
@@ -116,10 +117,6 @@ interface RoomState {
   gapTimer: NodeJS.Timeout | null;
   catchingUp: Promise<void> | null;
   catchUpAgain: boolean;
-}
-
-function errMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export class RedisCluster implements CollabExtension {
@@ -203,7 +200,10 @@ export class RedisCluster implements CollabExtension {
   async start(): Promise<void> {
     const connect = (c: Redis, name: string) =>
       c.connect().catch((err: unknown) => {
-        this.log.warn({ conn: name, err: errMessage(err) }, 'redis not reachable at start; running degraded');
+        this.log.warn(
+          { conn: name, err: errorMessage(err) },
+          'redis not reachable at start; running degraded'
+        );
       });
     await Promise.all([connect(this.pub, 'pub'), connect(this.sub, 'sub')]);
     this.updateUp();
@@ -329,7 +329,7 @@ export class RedisCluster implements CollabExtension {
     try {
       payload = awarenessProtocol.encodeAwarenessUpdate(room.awareness, changed);
     } catch (err) {
-      this.log.warn({ room: ev.room, err: errMessage(err) }, 'could not encode awareness');
+      this.log.warn({ room: ev.room, err: errorMessage(err) }, 'could not encode awareness');
       return;
     }
     this.publish(ev.room, 'awareness', 0, payload);
@@ -425,7 +425,7 @@ export class RedisCluster implements CollabExtension {
     const now = Date.now();
     if (now - (this.lastErrorLog.get(op) ?? 0) < 5000) return;
     this.lastErrorLog.set(op, now);
-    this.log.warn({ op, err: errMessage(err) }, 'redis error');
+    this.log.warn({ op, err: errorMessage(err) }, 'redis error');
   }
 
   private publish(room: string, type: ClusterMessageType, seq: number, payload: Uint8Array): void {
@@ -510,7 +510,7 @@ export class RedisCluster implements CollabExtension {
           awarenessProtocol.applyAwarenessUpdate(target.awareness, msg.payload, REMOTE_AWARENESS_ORIGIN);
           this.metrics.messages.inc({ type: 'awareness', direction: 'in' });
         } catch (err) {
-          this.log.warn({ room, err: errMessage(err) }, 'bad remote awareness update dropped');
+          this.log.warn({ room, err: errorMessage(err) }, 'bad remote awareness update dropped');
         } finally {
           this.applyingRemoteAwareness = false;
         }
@@ -544,7 +544,7 @@ export class RedisCluster implements CollabExtension {
     try {
       this.publish(room, 'awareness', 0, awarenessProtocol.encodeAwarenessUpdate(target.awareness, ids));
     } catch (err) {
-      this.log.warn({ room, err: errMessage(err) }, 'could not encode awareness');
+      this.log.warn({ room, err: errorMessage(err) }, 'could not encode awareness');
     }
   }
 
@@ -571,7 +571,7 @@ export class RedisCluster implements CollabExtension {
       const now = Date.now();
       if (now - (this.lastErrorLog.get('sweep') ?? 0) >= 5000) {
         this.lastErrorLog.set('sweep', now);
-        this.log.warn({ err: errMessage(err) }, 'sweep: reading room heads failed; will retry');
+        this.log.warn({ err: errorMessage(err) }, 'sweep: reading room heads failed; will retry');
       }
       return;
     }
@@ -599,7 +599,7 @@ export class RedisCluster implements CollabExtension {
         const now = Date.now();
         if (now - (this.lastErrorLog.get('catch-up') ?? 0) < 5000) return;
         this.lastErrorLog.set('catch-up', now);
-        this.log.warn({ room, err: errMessage(err) }, 'catch-up from storage failed; will retry');
+        this.log.warn({ room, err: errorMessage(err) }, 'catch-up from storage failed; will retry');
       })
       .finally(() => {
         st.catchingUp = null;

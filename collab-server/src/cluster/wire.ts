@@ -5,7 +5,7 @@
  * the pod still serves its local clients, so it stays ready) and connects.
  */
 import type { Registry, RegistryContentType } from 'prom-client';
-import type { CollabExtension } from '../hooks.js';
+import type { CollabExtension } from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Storage } from '../storage/types.js';
 import { RedisCluster, type ClusterHost, type RedisClusterOptions } from './redisCluster.js';

@@ -2,7 +2,7 @@
  * Core HTTP routes: `/healthz`, `/readyz`, `/metrics`, `/api/rooms`.
  */
 import type { OrgKeyAuthenticator } from '../auth/apiKeys.js';
-import type { MetricsEndpoint, RoomRuntimeStats } from '../hooks.js';
+import type { MetricsEndpoint, RoomRuntimeStats } from '../hooks/index.js';
 import type { Storage } from '../storage/types.js';
 import type { Readiness } from './readiness.js';
 import { sendJson, type HttpRouter } from './router.js';

@@ -42,7 +42,7 @@ import type {
   RoomEvent,
   RoomRuntimeStats,
   UpdateEvent,
-} from '../hooks.js';
+} from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { RoomStorageStats, Storage } from '../storage/types.js';
 import {

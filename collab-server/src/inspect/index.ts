@@ -9,7 +9,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Registry, RegistryContentType } from 'prom-client';
 import { INSPECT_TOKEN_PATH, INSPECT_WS_PATH, type InspectScope } from '@collabblocks/protocol';
-import type { CollabExtension, PodView } from '../hooks.js';
+import type { CollabExtension, PodView } from '../hooks/index.js';
 import type { RouteHandler } from '../http/router.js';
 import type { UpgradeHandler } from '../http/upgrade.js';
 import type { Logger } from '../observability/logger.js';

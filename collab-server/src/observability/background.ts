@@ -5,6 +5,7 @@
  */
 import type { RoomStorageStats } from '../storage/types.js';
 import type { Logger } from './logger.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 /** Process CPU time as a fraction of one core between successive calls. */
 export class CpuSampler {
@@ -44,7 +45,7 @@ export function every(ms: number, fn: () => void | Promise<void>, logger: Logger
     const t = Date.now();
     if (t - lastWarn < 60_000) return;
     lastWarn = t;
-    logger.warn({ err: err instanceof Error ? err.message : String(err), task: what }, 'metrics task failed');
+    logger.warn({ err: errorMessage(err), task: what }, 'metrics task failed');
   };
   const timer = setInterval(() => {
     if (running) return;

@@ -2,8 +2,8 @@
  * The metrics `CollabExtension`: maps the core's hooks onto `PodMetrics`.
  * Every hook is O(1) (a few map lookups) and never throws into the core.
  */
-import { CloseCode } from '@collabblocks/protocol';
-import { ABNORMAL_CLOSURE, type CollabExtension, type FrameKind } from '../hooks.js';
+import { CloseCode, errorMessage } from '@collabblocks/protocol';
+import { ABNORMAL_CLOSURE, type CollabExtension, type FrameKind } from '../hooks/index.js';
 import type { Logger } from './logger.js';
 import { UNKNOWN_ORG, type PodMetrics } from './metrics.js';
 
@@ -60,7 +60,7 @@ export function createMetricsExtension(m: PodMetrics, logger: Logger): CollabExt
         const t = Date.now();
         if (t - lastWarn > 60_000) {
           lastWarn = t;
-          logger.warn({ hook, err: err instanceof Error ? err.message : String(err) }, 'metrics hook failed');
+          logger.warn({ hook, err: errorMessage(err) }, 'metrics hook failed');
         }
       }
     };

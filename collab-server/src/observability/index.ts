@@ -6,13 +6,14 @@
  * Tracing lives in `./tracing.ts` (imported first by `main.ts`); logs in
  * `./logger.ts`.
  */
-import type { CollabExtension, MetricsEndpoint, PodView } from '../hooks.js';
+import type { CollabExtension, MetricsEndpoint, PodView } from '../hooks/index.js';
 import { bytesByOrg, CpuSampler, every, type Ticker } from './background.js';
 import { quotaFor, type ObservabilityConfig } from './config.js';
 import { createMetricsExtension } from './extension.js';
 import { RoomFolder } from './folding.js';
 import type { Logger } from './logger.js';
 import { PodMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 export type { ObservabilityConfig } from './config.js';
 export { readObservabilityConfig, parseOrgQuotas } from './config.js';
@@ -95,7 +96,7 @@ export function createObservability(
   ];
   // First storage sizes as soon as possible, without blocking startup.
   refreshStorage().catch((err: unknown) =>
-    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'storage stats refresh failed')
+    log.warn({ err: errorMessage(err) }, 'storage stats refresh failed')
   );
 
   return {

@@ -17,7 +17,7 @@ import {
   type LabelValues,
   type RegistryContentType,
 } from 'prom-client';
-import type { PodView } from '../hooks.js';
+import type { PodView } from '../hooks/index.js';
 import { ExpositionWriter, type ExposableMetric, type SampleData } from './exposition.js';
 import { OTHER_ROOM, RoomFolder, roomIdOf } from './folding.js';
 

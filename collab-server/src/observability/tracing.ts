@@ -30,6 +30,7 @@ import {
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK, resources, tracing } from '@opentelemetry/sdk-node';
 import os from 'node:os';
+import { errorMessage } from '@collabblocks/protocol';
 
 type Env = Record<string, string | undefined>;
 type SpanProcessor = tracing.SpanProcessor;
@@ -243,5 +244,5 @@ try {
   const handle = startTracing();
   if (handle?.settings.warning) console.warn(`collab-server: tracing: ${handle.settings.warning}`);
 } catch (err) {
-  console.error(`collab-server: tracing disabled: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`collab-server: tracing disabled: ${errorMessage(err)}`);
 }

@@ -5,10 +5,10 @@
  * unloading waits for the unload and then loads it again, so the doc is never
  * served from a half-closed room. `maxRooms` bounds loaded + loading rooms.
  */
-import type { RoomRuntimeStats } from '../hooks.js';
+import type { RoomRuntimeStats } from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Storage } from '../storage/types.js';
-import type { HookBus } from './hookBus.js';
+import type { HookBus } from '../hooks/index.js';
 import { Room, type RoomOptions } from './room.js';
 
 export class RoomLimitError extends Error {

@@ -24,11 +24,11 @@ import * as syncProtocol from 'y-protocols/sync';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { CloseCode, YMessageType } from '@collabblocks/protocol';
-import type { ConnectionInfo, RoomRuntimeStats } from '../hooks.js';
+import type { ConnectionInfo, RoomRuntimeStats } from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Storage } from '../storage/types.js';
-import type { HookBus } from './hookBus.js';
-import { childSpan, sampledTraceId, tracer } from './tracing.js';
+import type { HookBus } from '../hooks/index.js';
+import { childSpan, sampledTraceId, tracer } from '../observability/tracer.js';
 
 /** What a room needs from a transport connection. */
 export interface RoomClient {

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { SimConfig } from './simulator.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 export class ConfigError extends Error {}
 
@@ -110,7 +111,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
       },
     }));
   } catch (err) {
-    throw new ConfigError(err instanceof Error ? err.message : String(err));
+    throw new ConfigError(errorMessage(err));
   }
   if (values.help) return { help: true };
 

@@ -7,6 +7,7 @@
 import { ConfigError, parseCli, USAGE } from './config.js';
 import { runSimulation } from './simulator.js';
 import { formatSummary } from './stats.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 async function main(): Promise<number> {
   let parsed;
@@ -48,7 +49,7 @@ main().then(
     setTimeout(() => process.exit(code), 500).unref();
   },
   (err: unknown) => {
-    console.error('sim: fatal:', err instanceof Error ? err.message : err);
+    console.error('sim: fatal:', errorMessage(err));
     process.exit(1);
   }
 );

@@ -10,6 +10,7 @@ import { botColor, botName, orgSlugs, roomSlugs } from './names.js';
 import { createRng, distribute, zipfWeights, type Rng } from './random.js';
 import { SimStats, type StatsSnapshot } from './stats.js';
 import { TokenMinter } from './tokens.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 export interface SimConfig {
   urls: string[];
@@ -107,7 +108,7 @@ export async function runSimulation(cfg: SimConfig, opts: RunOptions = {}): Prom
       rejoinTimers.delete(t);
       if (stopping) return;
       if (countAsRejoin) stats.rejoins++;
-      bot.join().catch((err: unknown) => log(`[sim] rejoin failed: ${errorText(err)}`));
+      bot.join().catch((err: unknown) => log(`[sim] rejoin failed: ${errorMessage(err)}`));
     }, delayMs);
     rejoinTimers.add(t);
   };
@@ -159,7 +160,7 @@ export async function runSimulation(cfg: SimConfig, opts: RunOptions = {}): Prom
       await bot.join();
     } catch (err) {
       // e.g. token minting failed: report it, keep the other bots going, retry later.
-      log(`[sim] join failed: ${errorText(err)}; retrying in 10 s`);
+      log(`[sim] join failed: ${errorMessage(err)}; retrying in 10 s`);
       scheduleRejoin(bot, 10_000, false);
     }
     await sleep(joinSpacingMs);
@@ -276,8 +277,4 @@ export async function runSimulation(cfg: SimConfig, opts: RunOptions = {}): Prom
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -22,7 +22,7 @@
 import pg from 'pg';
 import type { Registry, RegistryContentType } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
-import type { PersistEvent } from '../hooks.js';
+import type { PersistEvent } from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
 import {
   snapshotIntervalOf,
@@ -35,6 +35,7 @@ import {
   type Storage,
   type StoredUpdate,
 } from './types.js';
+import { errorMessage, toError } from '@collabblocks/protocol';
 
 /** Thrown by `append` when writes cannot be accepted (maps to close code 4503). */
 export class StorageUnavailableError extends Error {
@@ -213,10 +214,6 @@ function orgOf(room: string): string {
   return i === -1 ? room : room.slice(0, i);
 }
 
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
-
 function checkRoom(room: unknown): string {
   if (typeof room !== 'string' || room.length === 0 || room.length > 255) {
     throw new TypeError('room must be a non-empty string of at most 255 characters');
@@ -363,7 +360,7 @@ export class PostgresStorage implements Storage {
       checkRoom(room);
       for (const u of updates) checkUpdate(u);
     } catch (err) {
-      return Promise.reject(asError(err));
+      return Promise.reject(toError(err));
     }
     if (this.closed) return Promise.reject(new StorageUnavailableError('storage is closed'));
     if (updates.length === 0) return Promise.resolve([]);
@@ -799,7 +796,7 @@ export class PostgresStorage implements Storage {
   }
 
   private recordError(op: string, err: unknown): void {
-    const e = asError(err);
+    const e = toError(err);
     this.errorsTotal?.inc({ op });
     // Error messages from pg never carry the connection string; keep only the message and code.
     const code = (err as { code?: unknown }).code;
@@ -814,7 +811,7 @@ export class PostgresStorage implements Storage {
     try {
       fn();
     } catch (err) {
-      this.log?.warn({ err: asError(err).message }, 'storage listener threw');
+      this.log?.warn({ err: errorMessage(err) }, 'storage listener threw');
     }
   }
 

@@ -32,6 +32,7 @@ import {
   type Storage,
   type StoredUpdate,
 } from './types.js';
+import { toError } from '@collabblocks/protocol';
 
 export interface SqliteStorageOptions {
   /** Directory holding the DB file (created if missing). */
@@ -346,7 +347,7 @@ export class SqliteStorage implements Storage {
         p.resolve(seqs);
       } catch (err) {
         this.lastSeq.delete(p.room);
-        p.reject(err instanceof Error ? err : new Error(String(err)));
+        p.reject(toError(err));
       }
     }
   }

@@ -13,11 +13,11 @@
 import { propagation, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
 import { WebSocket, type RawData } from 'ws';
 import { CloseCode } from '@collabblocks/protocol';
-import type { ConnectionInfo } from '../hooks.js';
+import type { ConnectionInfo } from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
-import type { HookBus } from '../rooms/hookBus.js';
+import type { HookBus } from '../hooks/index.js';
 import { AwarenessLimitError, type Room, type RoomClient } from '../rooms/room.js';
-import { tracer } from '../rooms/tracing.js';
+import { tracer } from '../observability/tracer.js';
 import { frameKind, MalformedFrameError, parseFrame } from './frames.js';
 
 export interface ConnectionDeps {

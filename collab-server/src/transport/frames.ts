@@ -5,7 +5,7 @@
  */
 import * as decoding from 'lib0/decoding';
 import { YMessageType, YSyncType } from '@collabblocks/protocol';
-import type { FrameKind } from '../hooks.js';
+import type { FrameKind } from '../hooks/index.js';
 
 export class MalformedFrameError extends Error {
   constructor(message: string) {

@@ -18,11 +18,11 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, parseRoomPath } from '@collabblocks/protocol';
 import type { TokenVerifier } from '../auth/jwt.js';
 import { userPseudonym } from '../auth/pseudonym.js';
-import { ABNORMAL_CLOSURE, type ConnectionInfo, type KeySetFailure } from '../hooks.js';
+import { ABNORMAL_CLOSURE, type ConnectionInfo, type KeySetFailure } from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
-import type { HookBus } from '../rooms/hookBus.js';
+import type { HookBus } from '../hooks/index.js';
 import { RoomLimitError, ShuttingDownError, type RoomManager } from '../rooms/manager.js';
-import { tracer } from '../rooms/tracing.js';
+import { tracer } from '../observability/tracer.js';
 import { ClientConnection } from './connection.js';
 
 export interface RoomTransportOptions {

@@ -13,6 +13,7 @@
 //   SANDBOX_JSON_DATA JSON for the datasource jsonData (default {"podUrls":[POD],"tokenUrl":POD})
 import { sandboxSettings } from './sandboxConfig.js';
 import { startHostServer } from './server/server.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 async function main(): Promise<void> {
   const { leg, podUrl, apiKey, room, port, role, jsonData } = sandboxSettings(process.env);
@@ -56,6 +57,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(`sandbox: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`sandbox: ${errorMessage(err)}`);
   process.exit(1);
 });

@@ -4,3 +4,4 @@ export * from './ywsMessages.js';
 export * from './query.js';
 export * from './inspect/index.js';
 export * from './frames.js';
+export * from './errors.js';

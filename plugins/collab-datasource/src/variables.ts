@@ -11,7 +11,12 @@ import {
   FieldType,
   type MetricFindValue,
 } from '@grafana/data';
-import { COLLAB_VARIABLE_KINDS, type CollabVariableKind, type RoomInfo } from '@collabblocks/protocol';
+import {
+  COLLAB_VARIABLE_KINDS,
+  type CollabVariableKind,
+  errorMessage,
+  type RoomInfo,
+} from '@collabblocks/protocol';
 
 import { VariableQueryEditor } from './components/VariableQueryEditor';
 import type { CollabDataSource } from './datasource';
@@ -108,7 +113,7 @@ export class CollabVariableSupport extends CustomVariableSupport<
       catchError((err: unknown) =>
         of<DataQueryResponse>({
           data: [],
-          error: { message: err instanceof Error ? err.message : String(err) },
+          error: { message: errorMessage(err) },
         })
       )
     );

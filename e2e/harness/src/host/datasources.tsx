@@ -30,6 +30,7 @@ import { emissionFromResponse, frameToJSON, timeRangeFromSpec } from './frames.j
 import { createMount } from './mounts.js';
 import type { HarnessDataSourceSrv, HarnessTemplateSrv } from './services.js';
 import { importPluginModule } from './systemjs.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 const MAX_EMISSIONS = 2000;
 
@@ -178,7 +179,7 @@ export class DatasourceDriver {
       });
     });
     pending.catch((err: unknown) => {
-      status.error = err instanceof Error ? err.message : String(err);
+      status.error = errorMessage(err);
       status.completed = true;
     });
     return id;

@@ -18,6 +18,7 @@ import type {
 } from '@grafana/runtime';
 
 import type { TemplateVariables } from '../shared/types.js';
+import { errorMessage } from '@collabblocks/protocol';
 
 // ---------------------------------------------------------------- backendSrv
 
@@ -122,7 +123,7 @@ export class HarnessBackendSrv {
             subscriber.complete();
             return;
           }
-          const message = err instanceof Error ? err.message : String(err);
+          const message = errorMessage(err);
           subscriber.error({ status: 0, statusText: message, data: { message }, config: options, message });
         })
         .finally(() => {

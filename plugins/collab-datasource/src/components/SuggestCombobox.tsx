@@ -4,6 +4,7 @@ import { getTemplateSrv } from '@grafana/runtime';
 import type { CollabVariableKind } from '@collabblocks/protocol';
 
 import type { CollabDataSource } from '../datasource';
+import { errorMessage } from '@collabblocks/protocol';
 
 /** How long the values listed by the pods are reused while the editor stays open. */
 export const SUGGESTION_TTL_MS = 10_000;
@@ -78,9 +79,7 @@ export function SuggestCombobox({ id, kind, org, datasource, value, placeholder,
         listed = await cache.current.values;
         setListError(null);
       } catch (err) {
-        setListError(
-          `Could not list ${kind}: ${(err instanceof Error ? err.message : String(err)).slice(0, 200)}`
-        );
+        setListError(`Could not list ${kind}: ${errorMessage(err).slice(0, 200)}`);
       }
       return suggestionOptions(listed, kind, search);
     },

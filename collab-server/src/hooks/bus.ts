@@ -5,7 +5,7 @@
  * precomputed list so the per-frame cost is one length check when no extension
  * taps frames.
  */
-import type { CollabExtension, CompactionGrant } from '../hooks.js';
+import type { CollabExtension, CompactionGrant } from './types.js';
 import type { Logger } from '../observability/logger.js';
 
 type HookName = Exclude<keyof CollabExtension, 'name' | 'wantsFrames' | 'acquireCompaction'>;
