@@ -29,6 +29,15 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel, pod: config.podName });
   const storage = await createStorage(config, logger);
+  // Opened (and migrated) before anything that reads it is created: the observability
+  // layer refreshes storage sizes as soon as it exists.
+  try {
+    await storage.init();
+  } catch (err) {
+    logger.fatal({ err: errorMessage(err) }, 'pod failed to start: storage');
+    await storage.close().catch(() => undefined);
+    process.exit(1);
+  }
   const server = createServer(config, { storage, logger });
   const observability = createObservability(
     { ...obsConfig, storageStats: () => storage.stats() },

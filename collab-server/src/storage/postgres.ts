@@ -253,6 +253,7 @@ export class PostgresStorage implements Storage {
   private retryWake: (() => void) | null = null;
   private closing = false;
   private initialised = false;
+  private initRun: Promise<void> | null = null;
   private drained: Array<() => void> = [];
 
   constructor(opts: PostgresStorageOptions) {
@@ -320,7 +321,16 @@ export class PostgresStorage implements Storage {
     }
   }
 
-  async init(): Promise<void> {
+  /** Runs the migrations once; later calls (the pod's `main` and `listen` both call it) share the first. */
+  init(): Promise<void> {
+    this.initRun ??= this.migrate().catch((err: unknown) => {
+      this.initRun = null;
+      throw err;
+    });
+    return this.initRun;
+  }
+
+  private async migrate(): Promise<void> {
     const client = await this.pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
