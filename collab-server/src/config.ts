@@ -58,7 +58,15 @@ export interface Config {
   maxFrameBytes: number;
   maxBufferedBytes: number;
   maxConnPerIp: number;
+  /** `COLLAB_MAX_CONN_PER_ORG` (default 10,000): open editing connections of one org on this pod. */
+  maxConnPerOrg: number;
   maxConnections: number;
+  /** `COLLAB_MAX_PENDING_SOCKETS_PER_IP` (default 32): sockets of one address that have not sent a complete request. */
+  maxPendingSocketsPerIp: number;
+  /** `COLLAB_PENDING_SOCKET_TIMEOUT_MS` (default 10,000): such a socket is destroyed after this long. */
+  pendingSocketTimeoutMs: number;
+  /** Budgets that keep one connection or room from stalling or bloating the pod (docs/POD.md "Limits and isolation"). */
+  limits: LimitsConfig;
   shutdownTimeoutMs: number;
   /** `COLLAB_SHADOW_VALIDATION` (default true): validate updates on a shadow doc before persisting. */
   shadowValidation: boolean;
@@ -75,6 +83,40 @@ export interface Config {
 }
 
 export { ConfigError };
+
+/** Per-connection / per-room / pod-wide budgets (docs/POD.md "Limits and isolation"). */
+export interface LimitsConfig {
+  /** `COLLAB_BUDGETS` (default true): CPU budgets, turn slicing and the new-client-id cap; false turns them off. */
+  enabled: boolean;
+  /** `COLLAB_TURN_SLICE_MS` (default 5): frame processing per event-loop turn before the rest waits a turn. */
+  turnSliceMs: number;
+  /** `COLLAB_CONN_CPU_MS_PER_SEC` / `COLLAB_CONN_CPU_BURST_MS` (200 / 2000): one connection's CPU budget. */
+  connCpuMsPerSec: number;
+  connCpuBurstMs: number;
+  /** `COLLAB_CONN_THROTTLE_CLOSE_MS` (default 10,000): a connection throttled this long in total is closed 4429. */
+  connThrottleCloseMs: number;
+  /** `COLLAB_ROOM_CPU_MS_PER_SEC` / `COLLAB_ROOM_CPU_BURST_MS` (500 / 5000): one room's CPU budget. */
+  roomCpuMsPerSec: number;
+  roomCpuBurstMs: number;
+  /** `COLLAB_MAX_NEW_CLIENT_IDS` (default 256): client ids unknown to the room one connection may introduce. */
+  maxNewClientIds: number;
+  /** `COLLAB_MAX_QUEUED_BYTES` (default 256 MiB, 0 = no pod-wide bound): bytes queued to clients, pod-wide. */
+  maxQueuedBytes: number;
+}
+
+export function parseLimits(env: Env): LimitsConfig {
+  return {
+    enabled: envBool(env, 'COLLAB_BUDGETS', true),
+    turnSliceMs: envInt(env, 'COLLAB_TURN_SLICE_MS', 5, 1, 1000),
+    connCpuMsPerSec: envInt(env, 'COLLAB_CONN_CPU_MS_PER_SEC', 200, 1, 1000),
+    connCpuBurstMs: envInt(env, 'COLLAB_CONN_CPU_BURST_MS', 2000, 1),
+    connThrottleCloseMs: envInt(env, 'COLLAB_CONN_THROTTLE_CLOSE_MS', 10_000, 100),
+    roomCpuMsPerSec: envInt(env, 'COLLAB_ROOM_CPU_MS_PER_SEC', 500, 1, 1000),
+    roomCpuBurstMs: envInt(env, 'COLLAB_ROOM_CPU_BURST_MS', 5000, 1),
+    maxNewClientIds: envInt(env, 'COLLAB_MAX_NEW_CLIENT_IDS', 256, 1),
+    maxQueuedBytes: envInt(env, 'COLLAB_MAX_QUEUED_BYTES', 256 * 1024 * 1024, 0),
+  };
+}
 
 function parseScope(raw: string | undefined, where: string): ApiKeyScope {
   if (raw === undefined || raw === '') return 'metadata';
@@ -271,8 +313,12 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     maxFrameBytes: envInt(env, 'COLLAB_MAX_FRAME_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
     maxBufferedBytes: envInt(env, 'COLLAB_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 1024),
-    maxConnPerIp: envInt(env, 'COLLAB_MAX_CONN_PER_IP', 1_000, 1),
+    maxConnPerIp: envInt(env, 'COLLAB_MAX_CONN_PER_IP', 256, 1),
+    maxConnPerOrg: envInt(env, 'COLLAB_MAX_CONN_PER_ORG', 10_000, 1),
     maxConnections: envInt(env, 'COLLAB_MAX_CONNECTIONS', 50_000, 1),
+    maxPendingSocketsPerIp: envInt(env, 'COLLAB_MAX_PENDING_SOCKETS_PER_IP', 32, 1),
+    pendingSocketTimeoutMs: envInt(env, 'COLLAB_PENDING_SOCKET_TIMEOUT_MS', 10_000, 100),
+    limits: parseLimits(env),
     shutdownTimeoutMs: envInt(env, 'COLLAB_SHUTDOWN_TIMEOUT_MS', 10_000, 100),
     shadowValidation: envBool(env, 'COLLAB_SHADOW_VALIDATION', true),
     awarenessMaxClients: envInt(env, 'COLLAB_AWARENESS_MAX_CLIENTS', 8, 1, 1000),

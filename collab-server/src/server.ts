@@ -22,6 +22,7 @@ import type { CollabExtension, MetricsEndpoint, PodView } from './hooks/index.js
 import { registerCoreRoutes } from './http/coreRoutes.js';
 import { Readiness, type ReadinessCheck } from './http/readiness.js';
 import { HttpRouter, type HttpMethod, type RouteHandler } from './http/router.js';
+import { SocketGate } from './http/socketGate.js';
 import { UpgradeRegistry, type UpgradeHandler } from './http/upgrade.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { HookBus } from './hooks/index.js';
@@ -95,7 +96,11 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
       awarenessMaxStateBytes: config.awarenessMaxStateBytes,
     },
   });
-  const podView: PodView = { pod: config.podName, rooms: () => rooms.stats() };
+  const podView: PodView = {
+    pod: config.podName,
+    rooms: () => rooms.stats(),
+    queuedBytes: () => transport.outbound.bytes,
+  };
   const authenticateOrgKey = createOrgKeyAuthenticator(config.apiKeys);
   const readiness = new Readiness();
   readiness.add('storage', async () => {
@@ -133,7 +138,18 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
       maxFrameBytes: config.maxFrameBytes,
       maxBufferedBytes: config.maxBufferedBytes,
       maxConnPerIp: config.maxConnPerIp,
+      maxConnPerOrg: config.maxConnPerOrg,
       maxConnections: config.maxConnections,
+      scheduler: {
+        enabled: config.limits.enabled,
+        turnSliceMs: config.limits.turnSliceMs,
+        connCpuMsPerSec: config.limits.connCpuMsPerSec,
+        connCpuBurstMs: config.limits.connCpuBurstMs,
+        connThrottleCloseMs: config.limits.connThrottleCloseMs,
+        roomCpuMsPerSec: config.limits.roomCpuMsPerSec,
+        roomCpuBurstMs: config.limits.roomCpuBurstMs,
+      },
+      maxQueuedBytes: config.limits.maxQueuedBytes,
       pingIntervalMs: config.pingIntervalMs,
       pseudonymSecret: config.pseudonymSecret,
       knownOrgs: config.apiKeys.map((k) => k.org),
@@ -141,10 +157,22 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
   });
   const upgrades = new UpgradeRegistry((req, socket, head) => transport.handleUpgrade(req, socket, head));
 
+  // Sockets that have not sent a complete request yet: counted per address, short deadline.
+  const gate = new SocketGate({
+    maxPerIp: config.maxPendingSocketsPerIp,
+    timeoutMs: config.pendingSocketTimeoutMs,
+    onRefused: (reason) =>
+      hooks.emit('onLimit', { limit: 'pending-sockets', action: reason === 'per-ip' ? 'refused' : 'closed' }),
+  });
   const httpServer = http.createServer((req, res) => {
+    gate.release(req.socket);
     void router.handle(req, res);
   });
-  httpServer.on('upgrade', (req, socket, head) => upgrades.dispatch(req, socket, head));
+  httpServer.on('connection', gate.admit);
+  httpServer.on('upgrade', (req, socket, head) => {
+    gate.release(req.socket);
+    upgrades.dispatch(req, socket, head);
+  });
   httpServer.on('clientError', (_err, socket) => {
     if (socket.writable)
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -9,6 +9,8 @@ import { CloseCode } from '@collabblocks/protocol';
 import { HookBus } from '../src/hooks/index.js';
 import { ClientConnection, type Corkable } from '../src/transport/connection.js';
 import { createLogger } from '../src/observability/logger.js';
+import { OutboundBudget } from '../src/transport/outbound.js';
+import { FrameScheduler } from '../src/transport/scheduler.js';
 
 class FakeSocket implements Corkable {
   corks = 0;
@@ -58,6 +60,16 @@ function setup(maxBufferedBytes = 1000) {
       maxQueuedFrames: 16,
       maxQueuedBytes: 1 << 20,
       onUnknownMessage: () => undefined,
+      scheduler: new FrameScheduler({
+        enabled: true,
+        turnSliceMs: 5,
+        connCpuMsPerSec: 200,
+        connCpuBurstMs: 2000,
+        connThrottleCloseMs: 10_000,
+        roomCpuMsPerSec: 500,
+        roomCpuBurstMs: 5000,
+      }),
+      outbound: new OutboundBudget(0),
     },
     socket
   );

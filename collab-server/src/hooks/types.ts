@@ -98,6 +98,27 @@ export interface ErrorEvent {
   reason: string;
 }
 
+/** Which bound of docs/POD.md "Limits and isolation" acted. */
+export type LimitName =
+  | 'pending-sockets'
+  | 'conn-per-ip'
+  | 'conn-per-org'
+  | 'conn-cpu'
+  | 'room-cpu'
+  | 'new-client-ids'
+  | 'queued-bytes';
+
+/**
+ * A limit acted: `throttled` (a connection's or room's frames wait for their budget to refill),
+ * `refused` (a connection or the work it asked for was refused), `closed` (a connection was closed).
+ */
+export interface LimitEvent {
+  /** Only for authenticated connections (never from an unauthenticated path). */
+  org?: string;
+  limit: LimitName;
+  action: 'throttled' | 'refused' | 'closed';
+}
+
 /** Permission to write one snapshot (see `CollabExtension.acquireCompaction`). */
 export interface CompactionGrant {
   /** Seq the snapshot claims: <= the seq asked for (every update up to it is applied on this pod). */
@@ -131,6 +152,7 @@ export interface CollabExtension {
   onRoomUnloaded?(ev: RoomEvent): void;
   onRtt?(ev: RttEvent): void;
   onError?(ev: ErrorEvent): void;
+  onLimit?(ev: LimitEvent): void;
 }
 
 /** Runtime view of a loaded room (the monitor's `RoomStats`) plus the pod's durability backlog. */
@@ -153,6 +175,8 @@ export interface PodView {
   readonly pod: string;
   /** Loaded rooms, cheap to call. */
   rooms(): RoomRuntimeStats[];
+  /** Bytes queued to clients and not yet written, pod-wide (each shared buffer once). */
+  queuedBytes?(): number;
   /**
    * Cross-pod fan-out only (set by src/cluster): connections per room per live
    * pod (`room → { pod → connections }`), for `/api/rooms`.

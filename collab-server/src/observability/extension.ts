@@ -108,6 +108,9 @@ export function createMetricsExtension(m: PodMetrics, logger: Logger): CollabExt
     }),
     // The core closes the connection after reporting an error, so the close is what `ws_errors_total`
     // counts (via onDisconnect); counting here too would count it twice.
+    onLimit: guard('onLimit', (ev) =>
+      m.limitEvents.inc({ org: orgLabel(ev.org), limit: ev.limit, action: ev.action })
+    ),
     onError: guard('onError', (ev) =>
       m.coreErrors.inc({
         org: orgLabel(ev.org),

@@ -87,6 +87,8 @@ export class PodMetrics {
   readonly compactionDuration: Histogram;
   readonly updateDuration: Histogram;
   readonly storageStatsAge: Gauge;
+  readonly limitEvents: Counter<'org' | 'limit' | 'action'>;
+  readonly queuedBytes: Gauge;
 
   /** Metric objects and their original names (prom-client may rename counters in place). */
   private readonly metricNames = new WeakMap<ExposableMetric, string>();
@@ -270,6 +272,21 @@ export class PodMetrics {
       registers,
       collect: () => {
         this.storageStatsAge.set(this.storageStatsAt === 0 ? -1 : (Date.now() - this.storageStatsAt) / 1000);
+      },
+    });
+
+    this.limitEvents = new Counter({
+      name: 'collab_limit_events_total',
+      help: 'Limits that acted (docs/POD.md "Limits and isolation"), by limit and action (throttled, refused, closed).',
+      labelNames: ['org', 'limit', 'action'],
+      registers,
+    });
+    this.queuedBytes = new Gauge({
+      name: 'collab_queued_bytes',
+      help: 'Bytes queued to clients and not yet written, pod-wide (a buffer shared by several clients counts once).',
+      registers,
+      collect: () => {
+        this.queuedBytes.set(this.pod.queuedBytes?.() ?? 0);
       },
     });
 

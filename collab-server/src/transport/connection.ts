@@ -9,16 +9,24 @@
  * over the per-connection limits (client ids, state size) with RATE_LIMITED
  * (4413); unknown message types are counted and ignored. The pod only ever sends standard
  * sync and awareness frames, so a stock client never sees anything else.
+ *
+ * Fairness and budgets (docs/POD.md "Limits and isolation"): frames are processed through the
+ * pod's `FrameScheduler` (a turn slice, and CPU budgets of the connection and its room; frames
+ * over budget wait in order and the socket stops being read), and every byte sent is counted in
+ * the pod-wide `OutboundBudget` until it is written (a sync reply over that budget is refused with
+ * POD_OVERLOADED 4508).
  */
 import { propagation, ROOT_CONTEXT, trace, type Context } from '@opentelemetry/api';
 import { WebSocket, type RawData } from 'ws';
 import { CloseCode } from '@collabblocks/protocol';
-import type { ConnectionInfo } from '../hooks/index.js';
+import type { ConnectionInfo, LimitEvent } from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { HookBus } from '../hooks/index.js';
 import { AwarenessLimitError, type Room, type RoomClient } from '../rooms/room.js';
 import { tracer } from '../observability/tracer.js';
 import { frameKind, MalformedFrameError, parseFrame } from './frames.js';
+import type { OutboundBudget } from './outbound.js';
+import type { CpuBucket, FrameScheduler, Schedulable } from './scheduler.js';
 
 export interface ConnectionDeps {
   hooks: HookBus;
@@ -31,7 +39,17 @@ export interface ConnectionDeps {
   maxQueuedBytes: number;
   /** Counts unknown / ignored message types (pod-wide). */
   onUnknownMessage(): void;
+  /** Turn slicing and CPU budgets (pod-wide). */
+  scheduler: FrameScheduler;
+  /** Bytes queued to clients (pod-wide) and their budget. */
+  outbound: OutboundBudget;
 }
+
+/** While the pod is over its queued-bytes budget, a connection with more than this queued is a slow consumer. */
+const TIGHT_BUFFERED_BYTES = 256 * 1024;
+/** Frames waiting for their budget beyond which the socket stops being read (resumed at half). */
+const PAUSE_PENDING_FRAMES = 64;
+const PAUSE_PENDING_BYTES = 1024 * 1024;
 
 /** The part of a `net.Socket` used to gather a turn's frames into one write. */
 export interface Corkable {
@@ -65,15 +83,20 @@ function clampReason(reason: string): string {
   return r;
 }
 
-export class ClientConnection implements RoomClient {
+export class ClientConnection implements RoomClient, Schedulable {
   info!: ConnectionInfo;
   room: Room | null = null;
+  readonly cpu: CpuBucket;
+  private roomBucket: CpuBucket | null = null;
+  /** Frames received and not yet processed: before attach (auth / room load), or waiting for budget. */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private attached = false;
+  private paused = false;
   /** False once we started closing; no more frames are processed or sent. */
   private open = true;
   /** True during shutdown drain: incoming frames are ignored (the client re-sends on reconnect). */
   private frozen = false;
-  private queue: Uint8Array[] | null = [];
-  private queuedBytes = 0;
   private nextParent: Context | undefined;
   /** Heartbeat: set by pong, cleared by ping. */
   private alive = true;
@@ -99,6 +122,7 @@ export class ClientConnection implements RoomClient {
      */
     private readonly socket?: Corkable
   ) {
+    this.cpu = deps.scheduler.connectionBucket();
     ws.on('message', (data, isBinary) => this.onRawMessage(data, isBinary));
     ws.on('pong', () => this.onPong());
     ws.on('error', (err) => this.onProtocolError(err));
@@ -112,14 +136,61 @@ export class ClientConnection implements RoomClient {
   attach(room: Room, info: ConnectionInfo): void {
     this.info = info;
     this.room = room;
+    this.roomBucket = this.deps.scheduler.roomBucket(room);
+    this.attached = true;
     room.join(this);
-    const queued = this.queue ?? [];
-    this.queue = null;
-    this.queuedBytes = 0;
-    for (const frame of queued) {
-      if (!this.open) break;
-      this.handleFrame(frame);
+    while (this.open && this.pending.length > 0 && this.deps.scheduler.mayRunNow(this)) this.runOne();
+    if (this.open && this.pending.length > 0) this.deps.scheduler.enqueue(this);
+  }
+
+  // ---- Schedulable -------------------------------------------------------------
+
+  roomCpu(): CpuBucket | null {
+    return this.roomBucket;
+  }
+
+  hasPending(): boolean {
+    return this.open && this.pending.length > 0;
+  }
+
+  runOne(): void {
+    const frame = this.pending.shift();
+    if (!frame) return;
+    this.pendingBytes -= frame.byteLength;
+    if (
+      this.paused &&
+      this.pending.length <= PAUSE_PENDING_FRAMES / 2 &&
+      this.pendingBytes <= PAUSE_PENDING_BYTES / 2
+    ) {
+      this.paused = false;
+      this.ws.resume();
     }
+    this.process(frame);
+  }
+
+  throttled(scope: 'conn' | 'room', totalMs: number): void {
+    if (scope === 'conn' && totalMs >= this.deps.scheduler.opts.connThrottleCloseMs) {
+      this.limit({ limit: 'conn-cpu', action: 'closed' });
+      this.close(CloseCode.UPDATE_BUDGET_EXCEEDED, 'updates cost more pod CPU than this connection may use');
+      return;
+    }
+    this.limit({ limit: scope === 'conn' ? 'conn-cpu' : 'room-cpu', action: 'throttled' });
+  }
+
+  /** Processing time of this connection's update spent outside `process` (the apply to the room's doc). */
+  charge(ms: number): void {
+    this.deps.scheduler.charge(this, ms);
+  }
+
+  /** Reports a limit that acted on this connection (`onLimit`, counted per org). */
+  limit(ev: Omit<LimitEvent, 'org'>): void {
+    this.deps.hooks.emit('onLimit', { ...ev, ...(this.room ? { org: this.room.org } : {}) });
+  }
+
+  private process(frame: Uint8Array): void {
+    const t0 = performance.now();
+    this.handleFrame(frame);
+    this.deps.scheduler.charge(this, performance.now() - t0);
   }
 
   /** Stops processing incoming frames (graceful shutdown drain). */
@@ -137,16 +208,33 @@ export class ClientConnection implements RoomClient {
       return;
     }
     const frame = toBytes(data);
-    if (this.queue) {
-      this.queuedBytes += frame.byteLength;
-      if (this.queue.length >= this.deps.maxQueuedFrames || this.queuedBytes > this.deps.maxQueuedBytes) {
+    if (!this.attached) {
+      if (
+        this.pending.length >= this.deps.maxQueuedFrames ||
+        this.pendingBytes + frame.byteLength > this.deps.maxQueuedBytes
+      ) {
         this.close(CloseCode.RATE_LIMITED, 'too many frames before the room was ready');
         return;
       }
-      this.queue.push(frame);
+      this.pending.push(frame);
+      this.pendingBytes += frame.byteLength;
       return;
     }
-    this.handleFrame(frame);
+    if (this.pending.length === 0 && this.deps.scheduler.mayRunNow(this)) {
+      this.process(frame);
+      return;
+    }
+    // Over the turn slice or a budget, or earlier frames still wait: keep order, wait for a turn.
+    this.pending.push(frame);
+    this.pendingBytes += frame.byteLength;
+    if (
+      !this.paused &&
+      (this.pending.length > PAUSE_PENDING_FRAMES || this.pendingBytes > PAUSE_PENDING_BYTES)
+    ) {
+      this.paused = true;
+      this.ws.pause();
+    }
+    this.deps.scheduler.enqueue(this);
   }
 
   private handleFrame(frame: Uint8Array): void {
@@ -184,8 +272,17 @@ export class ClientConnection implements RoomClient {
           parent
         );
         try {
+          const outbound = this.deps.outbound;
+          if (outbound.over) {
+            this.refuseOverloaded();
+            return;
+          }
           const reply = room.syncStep2For(parsed.stateVector);
           span.setAttribute('collab.reply_bytes', reply.byteLength);
+          if (!outbound.admits(reply)) {
+            this.refuseOverloaded();
+            return;
+          }
           this.send(reply);
         } catch {
           this.close(CloseCode.MALFORMED_MESSAGE, 'malformed state vector');
@@ -237,6 +334,12 @@ export class ClientConnection implements RoomClient {
     }
   }
 
+  /** The pod's queued-bytes budget cannot take the sync reply this client asked for. */
+  private refuseOverloaded(): void {
+    this.limit({ limit: 'queued-bytes', action: 'refused' });
+    this.close(CloseCode.POD_OVERLOADED, 'pod is over its memory budget for queued bytes; retry later');
+  }
+
   private takeParent(): Context | undefined {
     const p = this.nextParent;
     this.nextParent = undefined;
@@ -247,19 +350,26 @@ export class ClientConnection implements RoomClient {
    * Sends one frame. If the peer is not reading and the send buffer already
    * holds more than `maxBufferedBytes`, the connection is closed with
    * SLOW_CONSUMER (and destroyed shortly after, since a stalled peer will not
-   * read the close). The check is on what is already queued, so one large
-   * frame (e.g. the initial sync of a big document) is always allowed.
+   * read the close). The check is on what is already queued (every byte, the
+   * first sync reply included), so one large frame (e.g. the initial sync of a
+   * big document) is allowed and nothing after it until it is read. While the
+   * pod is over its queued-bytes budget the bound is 256 KiB for everyone.
+   * Every frame is counted in the pod-wide budget until it is written.
    */
   send(frame: Uint8Array): void {
     if (!this.isOpen) return;
     // Frames gathered in this turn are still in the corked socket, not stuck at the peer: only what
     // was queued before the turn counts against the bound.
-    if (this.ws.bufferedAmount - this.gathered > this.deps.maxBufferedBytes) {
+    const outbound = this.deps.outbound;
+    const bound = outbound.over
+      ? Math.min(this.deps.maxBufferedBytes, TIGHT_BUFFERED_BYTES)
+      : this.deps.maxBufferedBytes;
+    if (this.ws.bufferedAmount - this.gathered > bound) {
       this.close(CloseCode.SLOW_CONSUMER, 'client is not reading fast enough');
       return;
     }
     this.gather(frame.byteLength);
-    this.ws.send(frame, { binary: true });
+    this.ws.send(frame, { binary: true }, outbound.hold(frame));
     const room = this.room;
     if (room && this.deps.hooks.wantsFrames(room.id)) {
       this.deps.hooks.emitFrame({
@@ -297,7 +407,7 @@ export class ClientConnection implements RoomClient {
   close(code: number, reason: string): void {
     if (!this.open) return;
     this.open = false;
-    this.queue = null;
+    this.dropPending();
     this.closedWith = { code, reason };
     try {
       this.ws.close(code, clampReason(reason));
@@ -315,16 +425,22 @@ export class ClientConnection implements RoomClient {
    */
   private onProtocolError(err: Error): void {
     this.open = false;
-    this.queue = null;
+    this.dropPending();
     this.closedWith ??= { code: wsStatusCode(err), reason: 'websocket protocol error' };
   }
 
   /** Called once the socket is closed (any reason). */
   dispose(): void {
     this.open = false;
-    this.queue = null;
+    this.dropPending();
     if (this.terminateTimer) clearTimeout(this.terminateTimer);
     this.terminateTimer = null;
+  }
+
+  private dropPending(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.deps.scheduler.remove(this);
   }
 
   /**
@@ -340,6 +456,12 @@ export class ClientConnection implements RoomClient {
    */
   heartbeat(): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
+    // While the pod does not read this socket (frames waiting for their budget) its pongs cannot
+    // arrive: no verdict until reading resumes (the budget closes a connection throttled too long).
+    if (this.paused) {
+      this.alive = true;
+      return;
+    }
     if (this.alive) {
       this.ping();
       return;

@@ -5,8 +5,8 @@
  * with a distinct close code and a clear reason (browsers cannot read HTTP
  * status codes of failed upgrades, but they can read close codes):
  *   ROOM_INVALID 4404, AUTH_MISSING 4401, AUTH_INVALID 4402,
- *   AUTH_WRONG_ORG 4403, AUTH_EXPIRED 4407, RATE_LIMITED 4413 (connection caps,
- *   room limit), STORAGE_UNAVAILABLE 4503 (room could not load), INTERNAL_ERROR
+ *   AUTH_WRONG_ORG 4403, AUTH_EXPIRED 4407, RATE_LIMITED 4413 (connection caps per
+ *   pod, address and org; room limit), STORAGE_UNAVAILABLE 4503 (room could not load), INTERNAL_ERROR
  *   4500 (token keys could not be fetched from the JWKS URL, or a bug).
  * Oversized frames are refused by `ws` itself (`maxPayload` → close 1009).
  */
@@ -24,12 +24,20 @@ import type { HookBus } from '../hooks/index.js';
 import { RoomLimitError, ShuttingDownError, type RoomManager } from '../rooms/manager.js';
 import { tracer } from '../observability/tracer.js';
 import { ClientConnection } from './connection.js';
+import { OutboundBudget } from './outbound.js';
+import { FrameScheduler, type SchedulerOptions } from './scheduler.js';
 
 export interface RoomTransportOptions {
   maxFrameBytes: number;
   maxBufferedBytes: number;
   maxConnPerIp: number;
+  /** Open (authenticated) connections of one org on this pod. */
+  maxConnPerOrg: number;
   maxConnections: number;
+  /** Turn slice and CPU budgets (`enabled: false`: none). */
+  scheduler: SchedulerOptions;
+  /** Pod-wide budget of bytes queued to clients; 0 = unbounded. */
+  maxQueuedBytes: number;
   pingIntervalMs: number;
   pseudonymSecret: Buffer;
   /** Orgs known up front (from the API keys); orgs of authenticated connections are added as they come. */
@@ -48,6 +56,10 @@ export class RoomTransport {
   readonly wss: WebSocketServer;
   private readonly conns = new Set<ClientConnection>();
   private readonly perIp = new Map<string, number>();
+  private readonly perOrg = new Map<string, number>();
+  private readonly scheduler: FrameScheduler;
+  /** Bytes queued to clients, pod-wide. */
+  readonly outbound: OutboundBudget;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private accepting = true;
   /** Unknown / ignored message types received (pod lifetime). */
@@ -64,6 +76,8 @@ export class RoomTransport {
 
   constructor(private readonly deps: RoomTransportDeps) {
     this.knownOrgs = new Set(deps.options.knownOrgs ?? []);
+    this.scheduler = new FrameScheduler(deps.options.scheduler);
+    this.outbound = new OutboundBudget(deps.options.maxQueuedBytes);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.options.maxFrameBytes,
@@ -113,6 +127,8 @@ export class RoomTransport {
         onUnknownMessage: () => {
           this.unknownMessages += 1;
         },
+        scheduler: this.scheduler,
+        outbound: this.outbound,
       },
       req.socket
     );
@@ -122,11 +138,17 @@ export class RoomTransport {
     this.perIp.set(ip, ipCount);
     this.conns.add(conn);
     let joined = false;
+    let countedOrg: string | null = null;
     ws.once('close', (code, reasonBuf) => {
       this.conns.delete(conn);
       const n = (this.perIp.get(ip) ?? 1) - 1;
       if (n <= 0) this.perIp.delete(ip);
       else this.perIp.set(ip, n);
+      if (countedOrg !== null) {
+        const o = (this.perOrg.get(countedOrg) ?? 1) - 1;
+        if (o <= 0) this.perOrg.delete(countedOrg);
+        else this.perOrg.set(countedOrg, o);
+      }
       conn.dispose();
       if (joined && conn.room) {
         conn.room.leave(conn);
@@ -168,6 +190,7 @@ export class RoomTransport {
       return;
     }
     if (ipCount > options.maxConnPerIp) {
+      hooks.emit('onLimit', { limit: 'conn-per-ip', action: 'refused' });
       reject(
         CloseCode.RATE_LIMITED,
         'too many connections from this address',
@@ -201,6 +224,15 @@ export class RoomTransport {
           return;
         }
         if (!conn.isOpen) return;
+        // Per org, counted from authentication on (the org is the token's, not just the path's).
+        const orgCount = (this.perOrg.get(org) ?? 0) + 1;
+        if (orgCount > options.maxConnPerOrg) {
+          hooks.emit('onLimit', { org, limit: 'conn-per-org', action: 'refused' });
+          reject(CloseCode.RATE_LIMITED, 'too many connections for this org on this pod', org);
+          return;
+        }
+        this.perOrg.set(org, orgCount);
+        countedOrg = org;
         const sub =
           this.deps.verifier.mode === 'disabled'
             ? `dev-${randomBytes(6).toString('hex')}`

@@ -31,10 +31,21 @@ export const CloseCode = {
   SLOW_CONSUMER: 4412,
   /** Too many connections or messages (flood protection). */
   RATE_LIMITED: 4413,
+  /**
+   * The connection's updates cost more than its budget: more pod CPU time than its share for too
+   * long (e.g. pathological updates whose conflict resolution is quadratic), or more client ids new
+   * to the room than one connection may introduce. Reconnecting and re-sending the same does not help.
+   */
+  UPDATE_BUDGET_EXCEEDED: 4429,
   /** Storage cannot accept writes (e.g. PostgreSQL down and the in-memory bound reached). */
   STORAGE_UNAVAILABLE: 4503,
   /** Unexpected server failure while handling this connection. */
   INTERNAL_ERROR: 4500,
+  /**
+   * The pod's memory budget for bytes queued to clients is used up: the expensive work asked for
+   * (e.g. the document state for a sync) is refused. Retryable, after a back-off or on another pod.
+   */
+  POD_OVERLOADED: 4508,
 } as const;
 
 export type CloseCodeName = keyof typeof CloseCode;
