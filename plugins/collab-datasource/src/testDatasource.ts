@@ -5,10 +5,18 @@
 import type { TestDataSourceResponse } from '@grafana/data';
 import { FRAME_LIMITS } from '@collabblocks/protocol';
 
-import type { CollabDataSource } from './datasource';
 import { fetchRooms } from './query/oneShot';
+import type { PodPool } from './stream/pool';
+import type { TokenSource } from './stream/tokens';
 
-export async function runTestDatasource(ds: CollabDataSource): Promise<TestDataSourceResponse> {
+/** What the health check needs of a datasource instance. */
+export interface HealthTarget {
+  readonly podUrls: readonly string[];
+  readonly pool: PodPool;
+  readonly tokens: TokenSource;
+}
+
+export async function runTestDatasource(ds: HealthTarget): Promise<TestDataSourceResponse> {
   if (ds.podUrls.length === 0) {
     return { status: 'error', message: 'Add at least one pod URL (jsonData.podUrls).' };
   }
