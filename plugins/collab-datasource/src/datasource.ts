@@ -27,10 +27,12 @@ import { browserSocketFactory, type SocketFactory } from './stream/socket';
 import { HttpStatusError, type TokenFetcher, TokenSource } from './stream/tokens';
 import { ANNOTATIONS_QUERY_TYPE, type CollabJsonData, type CollabQuery, QUERY_DEFAULTS } from './types';
 import { runTestDatasource } from './testDatasource';
+import { podUrlsOf } from './settings';
 import { toVariableQuery, variableValues } from './variableQuery';
 import { CollabVariableSupport } from './variables';
 
 export type { CollabJsonData, CollabQuery, CollabSecureJsonData } from './types';
+export { podUrlsOf } from './settings';
 
 /** Token route paths (plugin.json `routes[].path`), appended to the datasource proxy URL. */
 export const TOKEN_ROUTES: Record<InspectScope, string> = {
@@ -54,19 +56,6 @@ export interface CollabDataSourceDeps {
 function userRole(): string {
   const role = (config.bootData?.user as { orgRole?: unknown } | undefined)?.orgRole;
   return typeof role === 'string' ? role : 'Viewer';
-}
-
-/** Normalises the configured pod URLs (trimmed, deduplicated, non-empty). */
-export function podUrlsOf(jsonData: CollabJsonData | undefined): string[] {
-  const raw = Array.isArray(jsonData?.podUrls) ? jsonData.podUrls : [];
-  return [
-    ...new Set(
-      raw
-        .filter((u): u is string => typeof u === 'string')
-        .map((u) => u.trim())
-        .filter(Boolean)
-    ),
-  ];
 }
 
 export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData> {

@@ -14,6 +14,8 @@ export interface HealthTarget {
   readonly podUrls: readonly string[];
   readonly pool: PodPool;
   readonly tokens: TokenSource;
+  /** How tokens are minted and what to check when that fails (default: the browser's data-proxy route). */
+  readonly mint?: { via: string; check: string };
 }
 
 export async function runTestDatasource(ds: HealthTarget): Promise<TestDataSourceResponse> {
@@ -26,7 +28,7 @@ export async function runTestDatasource(ds: HealthTarget): Promise<TestDataSourc
   } catch (err) {
     return {
       status: 'error',
-      message: `Could not mint an inspect token through the data proxy: ${(err as Error).message}. Check the API key and jsonData.tokenUrl.`,
+      message: `Could not mint an inspect token ${ds.mint?.via ?? 'through the data proxy'}: ${(err as Error).message}. ${ds.mint?.check ?? 'Check the API key and jsonData.tokenUrl.'}`,
     };
   }
   const results = await Promise.all(
