@@ -14,6 +14,9 @@ have docker-compose || need+=(docker-compose)
 if ! have initdb && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=(postgresql)
 fi
+# The backend executables' test: a static sh for the no-libc chroot, qemu-user to start the arm64 build.
+[ -x /bin/busybox ] || need+=(busybox-static)
+have qemu-aarch64-static || need+=(qemu-user-static)
 # Fonts so screenshots of panels have readable text.
 [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
 
