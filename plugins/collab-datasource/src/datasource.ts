@@ -16,37 +16,23 @@ import {
   type TestDataSourceResponse,
 } from '@grafana/data';
 import { config, getBackendSrv, getTemplateSrv, type TemplateSrv } from '@grafana/runtime';
-import {
-  COLLAB_QUERY_TYPES,
-  FRAME_LIMITS,
-  parseRoomName,
-  type CollabQueryType,
-  type CollabVariableQueryModel,
-  type InspectScope,
-} from '@collabblocks/protocol';
+import { FRAME_LIMITS, type CollabVariableQueryModel, type InspectScope } from '@collabblocks/protocol';
 
-import { AnnotationLog } from './query/annotations';
 import { errorResponse, type RunContext } from './query/context';
-import {
-  heatmapHandler,
-  metricsHandler,
-  presenceHandler,
-  trafficHandler,
-  treeHandler,
-  updatesHandler,
-} from './query/handlers';
-import { liveQuery } from './query/live';
-import { historyTreeQuery, REPLAY_TIMEOUT_MS } from './query/historyTree';
-import { fetchRooms, historyQuery, roomsQuery } from './query/oneShot';
-import { parseMaxDepth, parseRootPath } from './data/tree';
+import { REPLAY_TIMEOUT_MS } from './query/historyTree';
+import { fetchRooms } from './query/oneShot';
+import { prepareRun, runnerOf } from './query/runners';
 import { PodPool } from './stream/pool';
 import { browserSocketFactory, type SocketFactory } from './stream/socket';
 import { HttpStatusError, type TokenFetcher, TokenSource } from './stream/tokens';
 import { ANNOTATIONS_QUERY_TYPE, type CollabJsonData, type CollabQuery, QUERY_DEFAULTS } from './types';
 import { runTestDatasource } from './testDatasource';
-import { CollabVariableSupport, toVariableQuery, variableValues } from './variables';
+import { podUrlsOf } from './settings';
+import { toVariableQuery, variableValues } from './variableQuery';
+import { CollabVariableSupport } from './variables';
 
 export type { CollabJsonData, CollabQuery, CollabSecureJsonData } from './types';
+export { podUrlsOf } from './settings';
 
 /** Token route paths (plugin.json `routes[].path`), appended to the datasource proxy URL. */
 export const TOKEN_ROUTES: Record<InspectScope, string> = {
@@ -67,31 +53,9 @@ export interface CollabDataSourceDeps {
   replayTimeoutMs?: number;
 }
 
-const STREAM_OF: Partial<Record<CollabQueryType, 'presence' | 'tree' | 'updates' | 'traffic' | 'metrics'>> = {
-  presence: 'presence',
-  presenceHeatmap: 'presence',
-  tree: 'tree',
-  updates: 'updates',
-  traffic: 'traffic',
-  metrics: 'metrics',
-};
-
 function userRole(): string {
   const role = (config.bootData?.user as { orgRole?: unknown } | undefined)?.orgRole;
   return typeof role === 'string' ? role : 'Viewer';
-}
-
-/** Normalises the configured pod URLs (trimmed, deduplicated, non-empty). */
-export function podUrlsOf(jsonData: CollabJsonData | undefined): string[] {
-  const raw = Array.isArray(jsonData?.podUrls) ? jsonData.podUrls : [];
-  return [
-    ...new Set(
-      raw
-        .filter((u): u is string => typeof u === 'string')
-        .map((u) => u.trim())
-        .filter(Boolean)
-    ),
-  ];
 }
 
 export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData> {
@@ -167,12 +131,8 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
       replayTimeoutMs: this.deps.replayTimeoutMs ?? REPLAY_TIMEOUT_MS,
       throttleMs: this.deps.throttleMs ?? 250,
     };
-    if (
-      queryType !== ANNOTATIONS_QUERY_TYPE &&
-      !(COLLAB_QUERY_TYPES as readonly string[]).includes(queryType)
-    ) {
-      return errorObservable(errorResponse(ctx, `unknown query type "${String(queryType)}"`));
-    }
+    const runner = runnerOf(queryType);
+    if (!runner) return errorObservable(errorResponse(ctx, `unknown query type "${String(queryType)}"`));
     // A multi-value (or All) variable in a single-valued field: one query reads one room / one pod.
     if (pod.values) {
       return errorObservable(
@@ -190,64 +150,22 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
         )
       );
     }
-    if (queryType === 'rooms') return roomsQuery(ctx);
-    if (queryType === ANNOTATIONS_QUERY_TYPE) return this.runAnnotations(ctx);
-    // Every other query type reads one room.
-    const parsed = parseRoomName(ctx.room);
-    if (!parsed.ok) {
+    const rootPath = runner.subtree ? interpolateSingle(tpl, t.rootPath ?? '', scopedVars) : null;
+    if (rootPath?.values) {
       return errorObservable(
-        errorResponse(ctx, ctx.room ? `room "${ctx.room}": ${parsed.error}` : 'choose a room (<org>/<room>)')
+        errorResponse(
+          ctx,
+          `root path "${t.rootPath ?? ''}" has several values (${listValues(rootPath.values)}): use one subtree per query`
+        )
       );
     }
-    if (queryType === 'tree' || queryType === 'historyTree') {
-      const rootPath = interpolateSingle(tpl, t.rootPath ?? '', scopedVars);
-      if (rootPath.values) {
-        return errorObservable(
-          errorResponse(
-            ctx,
-            `root path "${t.rootPath ?? ''}" has several values (${listValues(rootPath.values)}): use one subtree per query`
-          )
-        );
-      }
-      const depth: unknown = t.maxDepth;
-      try {
-        ctx.rootPath = parseRootPath(rootPath.value);
-        ctx.maxDepth = parseMaxDepth(typeof depth === 'string' ? tpl.replace(depth, scopedVars) : depth);
-      } catch (err) {
-        return errorObservable(errorResponse(ctx, (err as Error).message));
-      }
-    }
-    if (queryType === 'history') return historyQuery(ctx);
-    if (queryType === 'historyTree') return historyTreeQuery(ctx);
-    const stream = STREAM_OF[queryType];
-    if (!stream) return errorObservable(errorResponse(ctx, `unsupported query type "${queryType}"`));
-    const handler =
-      queryType === 'presence'
-        ? presenceHandler(ctx)
-        : queryType === 'presenceHeatmap'
-          ? heatmapHandler(ctx)
-          : queryType === 'tree'
-            ? treeHandler(ctx)
-            : queryType === 'updates'
-              ? updatesHandler(ctx)
-              : queryType === 'traffic'
-                ? trafficHandler(ctx)
-                : metricsHandler(ctx);
-    return liveQuery(ctx, { stream, room: ctx.room }, handler);
-  }
-
-  private runAnnotations(ctx: RunContext): Observable<DataQueryResponse> {
-    const log = new AnnotationLog();
-    const reqs = [
-      { stream: 'rooms' as const },
-      ...(ctx.room ? [{ stream: 'presence' as const, room: ctx.room }] : []),
-    ];
-    return liveQuery(ctx, reqs, {
-      initialEmit: false,
-      onAny: (ev) => log.onEvent(ev, ctx.room),
-      onEvent: () => false,
-      frames: () => [log.frame(ctx.refId)],
+    const depth: unknown = t.maxDepth;
+    const problem = prepareRun(runner, ctx, {
+      rootPath: rootPath?.value ?? '',
+      maxDepth: typeof depth === 'string' ? tpl.replace(depth, scopedVars) : depth,
     });
+    if (problem) return errorObservable(errorResponse(ctx, problem));
+    return runner.run(ctx);
   }
 
   private annotationSupport(): AnnotationSupport<CollabQuery> {

@@ -5,10 +5,20 @@
 import type { TestDataSourceResponse } from '@grafana/data';
 import { FRAME_LIMITS } from '@collabblocks/protocol';
 
-import type { CollabDataSource } from './datasource';
 import { fetchRooms } from './query/oneShot';
+import type { PodPool } from './stream/pool';
+import type { TokenSource } from './stream/tokens';
 
-export async function runTestDatasource(ds: CollabDataSource): Promise<TestDataSourceResponse> {
+/** What the health check needs of a datasource instance. */
+export interface HealthTarget {
+  readonly podUrls: readonly string[];
+  readonly pool: PodPool;
+  readonly tokens: TokenSource;
+  /** How tokens are minted and what to check when that fails (default: the browser's data-proxy route). */
+  readonly mint?: { via: string; check: string };
+}
+
+export async function runTestDatasource(ds: HealthTarget): Promise<TestDataSourceResponse> {
   if (ds.podUrls.length === 0) {
     return { status: 'error', message: 'Add at least one pod URL (jsonData.podUrls).' };
   }
@@ -18,7 +28,7 @@ export async function runTestDatasource(ds: CollabDataSource): Promise<TestDataS
   } catch (err) {
     return {
       status: 'error',
-      message: `Could not mint an inspect token through the data proxy: ${(err as Error).message}. Check the API key and jsonData.tokenUrl.`,
+      message: `Could not mint an inspect token ${ds.mint?.via ?? 'through the data proxy'}: ${(err as Error).message}. ${ds.mint?.check ?? 'Check the API key and jsonData.tokenUrl.'}`,
     };
   }
   const results = await Promise.all(

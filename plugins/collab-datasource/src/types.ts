@@ -1,4 +1,10 @@
-import type { DataQuery, DataSourceJsonData } from '@grafana/data';
+import type {
+  DataQuery,
+  DataSourceApi,
+  DataSourceJsonData,
+  MetricFindValue,
+  ScopedVars,
+} from '@grafana/data';
 import type { CollabQueryModel, CollabQueryType, CollabVariableQueryModel } from '@collabblocks/protocol';
 
 /** Annotation queries use the same model with this query type (not part of the dashboard query types). */
@@ -45,3 +51,14 @@ export const QUERY_DEFAULTS = {
   queryType: 'rooms' as CollabQueryType,
   gridSize: 20,
 } as const;
+
+/**
+ * What the editors and the variable support need of the datasource: its variable values (the pods' room
+ * lists). The datasource implements it; the editors depend on this, never on the datasource module.
+ */
+export interface CollabSuggestSource extends DataSourceApi<CollabQuery, CollabJsonData> {
+  metricFindQuery(
+    query: CollabVariableQueryModel | string,
+    options?: { scopedVars?: ScopedVars }
+  ): Promise<MetricFindValue[]>;
+}

@@ -13,13 +13,8 @@ import { VariableQueryEditor } from './components/VariableQueryEditor';
 import type { CollabDataSource } from './datasource';
 import { makeDs } from './datasource.testutil';
 import type { CollabVariableQuery } from './types';
-import {
-  CollabVariableSupport,
-  describeVariableQuery,
-  toVariableQuery,
-  VARIABLE_REF_ID,
-  variableFrame,
-} from './variables';
+import { describeVariableQuery, toVariableQuery, VARIABLE_REF_ID, variableFrame } from './variableQuery';
+import { CollabVariableSupport } from './variables';
 
 function request(target: unknown): DataQueryRequest<CollabVariableQuery> {
   return {

@@ -3,11 +3,10 @@ import type { QueryEditorProps, SelectableValue } from '@grafana/data';
 import { InlineField, InlineFieldRow, Input, Select } from '@grafana/ui';
 import { COLLAB_QUERY_TYPES, type CollabQueryType } from '@collabblocks/protocol';
 
-import type { CollabDataSource } from '../datasource';
-import { type CollabJsonData, type CollabQuery, QUERY_DEFAULTS } from '../types';
+import { type CollabJsonData, type CollabQuery, type CollabSuggestSource, QUERY_DEFAULTS } from '../types';
 import { SuggestCombobox } from './SuggestCombobox';
 
-type Props = QueryEditorProps<CollabDataSource, CollabQuery, CollabJsonData>;
+type Props = QueryEditorProps<CollabSuggestSource, CollabQuery, CollabJsonData>;
 
 export const QUERY_TYPE_LABELS: Record<CollabQueryType, { label: string; description: string }> = {
   rooms: { label: 'Rooms', description: 'Rooms of every pod (table)' },

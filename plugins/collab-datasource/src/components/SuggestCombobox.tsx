@@ -1,10 +1,9 @@
 import { useCallback, useRef, useState } from 'react';
 import { Combobox, type ComboboxOption, Icon } from '@grafana/ui';
 import { getTemplateSrv } from '@grafana/runtime';
-import type { CollabVariableKind } from '@collabblocks/protocol';
+import { type CollabVariableKind, errorMessage } from '@collabblocks/protocol';
 
-import type { CollabDataSource } from '../datasource';
-import { errorMessage } from '@collabblocks/protocol';
+import type { CollabSuggestSource } from '../types';
 
 /** How long the values listed by the pods are reused while the editor stays open. */
 export const SUGGESTION_TTL_MS = 10_000;
@@ -48,7 +47,7 @@ interface Props {
   kind: CollabVariableKind;
   /** rooms: only this org's rooms. */
   org?: string;
-  datasource: Pick<CollabDataSource, 'metricFindQuery'>;
+  datasource: Pick<CollabSuggestSource, 'metricFindQuery'>;
   value: string;
   placeholder: string;
   width: number;

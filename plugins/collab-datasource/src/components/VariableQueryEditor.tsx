@@ -2,14 +2,13 @@ import type { QueryEditorProps, SelectableValue } from '@grafana/data';
 import { InlineField, InlineFieldRow, RadioButtonGroup } from '@grafana/ui';
 import { COLLAB_VARIABLE_KINDS, type CollabVariableKind } from '@collabblocks/protocol';
 
-import type { CollabDataSource } from '../datasource';
-import type { CollabJsonData, CollabQuery, CollabVariableQuery } from '../types';
-import { describeVariableQuery, toVariableQuery } from '../variables';
+import type { CollabJsonData, CollabQuery, CollabSuggestSource, CollabVariableQuery } from '../types';
+import { describeVariableQuery, toVariableQuery } from '../variableQuery';
 import { SuggestCombobox } from './SuggestCombobox';
 
 /** The editor of CollabVariableSupport (Grafana's variable editor renders it with the variable's query). */
 export type VariableQueryEditorProps = QueryEditorProps<
-  CollabDataSource,
+  CollabSuggestSource,
   CollabQuery,
   CollabJsonData,
   CollabVariableQuery

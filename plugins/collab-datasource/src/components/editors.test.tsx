@@ -5,7 +5,7 @@ import { setTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 
 import type { CollabDataSource } from '../datasource';
 import type { CollabJsonData, CollabQuery, CollabSecureJsonData, CollabVariableQuery } from '../types';
-import { VARIABLE_REF_ID } from '../variables';
+import { VARIABLE_REF_ID } from '../variableQuery';
 import { ConfigEditor } from './ConfigEditor';
 import { isTreePathLike, parseMaxDepth, QueryEditor } from './QueryEditor';
 import { VariableQueryEditor } from './VariableQueryEditor';

@@ -94,6 +94,7 @@ export class TokenSource {
       token: parsed.data.token,
       expiresAt: parsed.data.expiresAt,
       scope: parsed.data.scope,
+      org: parsed.data.org,
     };
     this.cached = t;
     this.cachedAt = (this.opts.now ?? Date.now)();

@@ -5,6 +5,8 @@ export interface InspectToken {
   /** Epoch ms (pod clock). */
   expiresAt: number;
   scope: InspectScope;
+  /** The org the token (its API key) is for. */
+  org?: string;
 }
 
 /**
