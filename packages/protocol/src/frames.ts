@@ -22,6 +22,7 @@ export const COLLAB_FRAME_KINDS = [
   'rooms',
   'presence',
   'heatmap',
+  'docHeatmap',
   'tree',
   'updates',
   'traffic',
@@ -73,6 +74,39 @@ export const PRESENCE_FIELDS = {
   updateCount: 'updateCount',
   /** Pseudonymous connection id ('' when unknown). */
   conn: 'conn',
+  // Revision 2 (inspect `bindings.ts`): the recognised convention, pointer space, document location, activity.
+  /** Awareness convention (`yjs-cursor`, `y-monaco`, `lexical`, `tldraw`, `excalidraw`, `unit-cursor`, …; '' none). */
+  binding: 'binding',
+  /** Space of `x`/`y`: `unit` ([0, 1]), `page` (tldraw), `scene` (Excalidraw), `configured`; '' without a pointer. */
+  space: 'space',
+  /** Location state: `resolved` | `unresolved` | `unknown` ('' when the user has no document position). */
+  locState: 'locState',
+  /** Root type name of the location ('' when none). */
+  root: 'root',
+  rootKind: 'rootKind',
+  /** 0-based top-level block (a line in a Y.Text) of the caret; null when not resolved. */
+  block: 'block',
+  /** Blocks (lines) of that root; null when not resolved. */
+  blocks: 'blocks',
+  /** Innermost element name ('' when none). */
+  nodeName: 'nodeName',
+  /** Node names from the top-level block down, joined with ' › ' ('' when none). */
+  nodeNames: 'nodeNames',
+  /** Inspect tree path of the innermost node (joins the CRDT panel's rows). */
+  nodePath: 'nodePath',
+  /** Y.Text: 1-based line and 0-based column; null otherwise. */
+  line: 'line',
+  column: 'column',
+  /** Selection length in characters (0: caret); null when unknown or spanning texts. */
+  selection: 'selection',
+  /** Anchor block when the selection spans blocks; null otherwise. */
+  anchorBlock: 'anchorBlock',
+  /** Content scope: text around the caret, `before|after` ('' in metadata scope). */
+  snippet: 'snippet',
+  /** Epoch ms: last caret/pointer move or document update of this client; null when unknown. */
+  lastActive: 'lastActive',
+  /** Binding focus signal: true / false, null when the binding says nothing. */
+  focused: 'focused',
 } as const;
 
 /** `meta.custom` of a presence frame. */
@@ -270,6 +304,30 @@ export const HEATMAP_FIELDS = {
   yMin: 'yMin',
   count: 'count',
 } as const;
+
+/**
+ * Presence heatmap over document position (collab frame kind `docHeatmap`): the same dense
+ * `heatmap-cells` layout as `HEATMAP_FIELDS` (three fields in this order, y varying fastest), with
+ * `xMin` = the lower bound of a time bucket (epoch ms) and `yMin` = a top-level block index (a line
+ * in a Y.Text root), `count` = caret samples (presence) or changed items (updates) in the cell, so
+ * Grafana's core Heatmap panel shows where people are and where edits land over the time range.
+ * `meta.custom`: {@link DocHeatmapFrameCustom}.
+ */
+export const DOC_HEATMAP_FIELDS = HEATMAP_FIELDS;
+
+/** `meta.custom` of a docHeatmap frame. */
+export interface DocHeatmapFrameCustom {
+  collabFrame: 'docHeatmap';
+  room: string;
+  /** Root type whose blocks form the y axis. */
+  root: string;
+  /** `presence` (caret samples) or `edits` (changed items joined with blocks). */
+  measure: 'presence' | 'edits';
+  /** Time bucket width (ms) and the number of block rows. */
+  bucketMs: number;
+  blocks: number;
+  samples: number;
+}
 
 /** Read the collab frame kind of a frame's `meta.custom`, or undefined. */
 export function collabFrameKind(

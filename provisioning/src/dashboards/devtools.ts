@@ -1,15 +1,8 @@
 /** DevTools dashboard: one live room through the collab datasource (inspect bridge). */
 import { CRDT_PANEL_TYPE, PRESENCE_PANEL_TYPE, type CollabQueryModel } from '@collabblocks/protocol';
 import { DS } from '../datasources.js';
-import {
-  Layout,
-  TOOLTIP,
-  collabQueryVariable,
-  dashboard,
-  fieldConfig,
-  timeseriesDefaults,
-  type JsonObject,
-} from './common.js';
+import { Layout, collabQueryVariable, dashboard, type JsonObject } from './common.js';
+import { logsPanel, timeseriesPanel } from './panels.js';
 
 const ROOM = '$room';
 
@@ -44,48 +37,39 @@ export function devtoolsDashboard(): JsonObject {
     targets: [q('tree'), q('updates'), q('history')],
     options: {},
   });
-  l.add({
-    type: 'logs',
-    title: 'Updates log',
-    w: 12,
-    h: 10,
-    datasource: DS.collab,
-    targets: [q('updates')],
-    options: {
-      showTime: true,
+  l.add(
+    logsPanel({
+      title: 'Updates log',
+      w: 12,
+      h: 10,
+      datasource: DS.collab,
+      targets: [q('updates')],
       showLabels: false,
       wrapLogMessage: true,
-      sortOrder: 'Descending',
-      enableLogDetails: true,
-      dedupStrategy: 'none',
-    },
-  });
-  l.add({
-    type: 'logs',
-    title: 'Traffic log',
-    w: 12,
-    h: 10,
-    datasource: DS.collab,
-    targets: [q('traffic')],
-    options: {
-      showTime: true,
+    })
+  );
+  l.add(
+    logsPanel({
+      title: 'Traffic log',
+      w: 12,
+      h: 10,
+      datasource: DS.collab,
+      targets: [q('traffic')],
       showLabels: true,
       wrapLogMessage: false,
-      sortOrder: 'Descending',
-      enableLogDetails: true,
-      dedupStrategy: 'none',
-    },
-  });
-  l.add({
-    type: 'timeseries',
-    title: 'Live room metrics',
-    w: 24,
-    h: 8,
-    datasource: DS.collab,
-    targets: [q('metrics')],
-    fieldConfig: fieldConfig(timeseriesDefaults('short', { min: 0 })),
-    options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: TOOLTIP },
-  });
+    })
+  );
+  l.add(
+    timeseriesPanel({
+      title: 'Live room metrics',
+      w: 24,
+      h: 8,
+      datasource: DS.collab,
+      targets: [q('metrics')],
+      unit: 'short',
+      defaults: { min: 0 },
+    })
+  );
 
   return dashboard({
     uid: 'collab-devtools',

@@ -7,21 +7,28 @@ import {
   DEVTOOLS_ROOM_ROW_LINK,
   LEGEND_TABLE,
   Layout,
-  TOOLTIP,
   customVariable,
   dashboard,
   fieldConfig,
   prom,
   promQueryVariable,
-  timeseriesDefaults,
   type JsonObject,
 } from './common.js';
+import {
+  INSTANT,
+  REDUCE_LAST,
+  gaugePanel,
+  quantileTargets,
+  statPanel,
+  thresholds,
+  timeseriesPanel,
+} from './panels.js';
 
 const O = 'org=~"$org"';
 
 export const CONNECTIONS_HEATMAP = 'Connections heatmap by room (p95 per bucket, 24 h)';
 export const ROOMS_TABLE = 'Rooms now (click a row to open it in DevTools)';
-const TABLE_INSTANT = { format: 'table', instant: true, range: false } as const;
+const TABLE_INSTANT = { format: 'table', ...INSTANT } as const;
 
 /** One copy per org of a DB-wide family (`POD_METRICS_DB_WIDE`: every pod exports the same figure), never the sum. */
 function dbWidePerOrg(metric: (typeof POD_METRICS_DB_WIDE)[number]): string {
@@ -41,40 +48,36 @@ export const BUCKET_ZOOM = [
 
 export function orgAdminDashboard(): JsonObject {
   const l = new Layout();
-  const linkDefaults = { links: [DEVTOOLS_ROOM_LINK] };
 
   l.row('Connections');
-  l.add({
-    type: 'stat',
-    title: 'Active connections',
-    w: 4,
-    h: 5,
-    datasource: DS.prometheus,
-    targets: [prom(`sum(collab_active_connections{${O}}) or vector(0)`, 'connections')],
-    fieldConfig: fieldConfig({ unit: 'short', decimals: 0 }),
-    options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, graphMode: 'area' },
-  });
-  l.add({
-    type: 'stat',
-    title: 'Connections p95 (24 h)',
-    description:
-      '95th percentile of the org’s concurrent connections over the last 24 hours (1-minute steps).',
-    w: 4,
-    h: 5,
-    datasource: DS.prometheus,
-    targets: [
-      prom(
-        `quantile_over_time(0.95, (sum(collab_active_connections{${O}}) or vector(0))[24h:1m])`,
-        'p95 24h',
-        {
-          instant: true,
-          range: false,
-        }
-      ),
-    ],
-    fieldConfig: fieldConfig({ unit: 'short', decimals: 1 }),
-    options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, graphMode: 'none' },
-  });
+  l.add(
+    statPanel({
+      title: 'Active connections',
+      w: 4,
+      h: 5,
+      targets: [prom(`sum(collab_active_connections{${O}}) or vector(0)`, 'connections')],
+      defaults: { unit: 'short', decimals: 0 },
+      options: { graphMode: 'area' },
+    })
+  );
+  l.add(
+    statPanel({
+      title: 'Connections p95 (24 h)',
+      description:
+        '95th percentile of the org’s concurrent connections over the last 24 hours (1-minute steps).',
+      w: 4,
+      h: 5,
+      targets: [
+        prom(
+          `quantile_over_time(0.95, (sum(collab_active_connections{${O}}) or vector(0))[24h:1m])`,
+          'p95 24h',
+          INSTANT
+        ),
+      ],
+      defaults: { unit: 'short', decimals: 1 },
+      options: { graphMode: 'none' },
+    })
+  );
   l.add({
     type: 'heatmap',
     title: CONNECTIONS_HEATMAP,
@@ -105,22 +108,21 @@ export function orgAdminDashboard(): JsonObject {
       exemplars: { color: 'rgba(255,0,255,0.7)' },
     },
   });
-  l.add({
-    type: 'timeseries',
-    title: 'Connections p95 over 24 h (rolling)',
-    w: 8,
-    h: 8,
-    datasource: DS.prometheus,
-    targets: [
-      prom(
-        `quantile_over_time(0.95, (sum(collab_active_connections{${O}}) or vector(0))[24h:5m])`,
-        'p95 24h'
-      ),
-      prom(`sum(collab_active_connections{${O}}) or vector(0)`, 'now'),
-    ],
-    fieldConfig: fieldConfig(timeseriesDefaults('short')),
-    options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: TOOLTIP },
-  });
+  l.add(
+    timeseriesPanel({
+      title: 'Connections p95 over 24 h (rolling)',
+      w: 8,
+      h: 8,
+      targets: [
+        prom(
+          `quantile_over_time(0.95, (sum(collab_active_connections{${O}}) or vector(0))[24h:5m])`,
+          'p95 24h'
+        ),
+        prom(`sum(collab_active_connections{${O}}) or vector(0)`, 'now'),
+      ],
+      unit: 'short',
+    })
+  );
   l.add({
     type: 'table',
     title: ROOMS_TABLE,
@@ -156,25 +158,24 @@ export function orgAdminDashboard(): JsonObject {
   });
 
   l.row('Operations');
-  l.add({
-    type: 'timeseries',
-    title: 'Ops/s by room (stacked)',
-    description:
-      'CRDT operations applied per second, stacked by room. Click a series to open the room in DevTools.',
-    w: 16,
-    h: 9,
-    datasource: DS.prometheus,
-    targets: [
-      prom(`sum by (org, room_id) (rate(crdt_ops_total{${O}}[$__rate_interval]))`, '{{org}}/{{room_id}}'),
-    ],
-    fieldConfig: fieldConfig(
-      timeseriesDefaults('ops', {
+  l.add(
+    timeseriesPanel({
+      title: 'Ops/s by room (stacked)',
+      description:
+        'CRDT operations applied per second, stacked by room. Click a series to open the room in DevTools.',
+      w: 16,
+      h: 9,
+      targets: [
+        prom(`sum by (org, room_id) (rate(crdt_ops_total{${O}}[$__rate_interval]))`, '{{org}}/{{room_id}}'),
+      ],
+      unit: 'ops',
+      defaults: {
         custom: { stacking: { mode: 'normal', group: 'A' }, fillOpacity: 40 },
-        ...linkDefaults,
-      })
-    ),
-    options: { legend: LEGEND_TABLE, tooltip: TOOLTIP },
-  });
+        links: [DEVTOOLS_ROOM_LINK],
+      },
+      legend: LEGEND_TABLE,
+    })
+  );
   l.add({
     type: 'bargauge',
     title: 'Ops/s by type',
@@ -186,7 +187,7 @@ export function orgAdminDashboard(): JsonObject {
     options: {
       orientation: 'horizontal',
       displayMode: 'gradient',
-      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+      reduceOptions: REDUCE_LAST,
     },
   });
 
@@ -227,137 +228,106 @@ export function orgAdminDashboard(): JsonObject {
     ['presence_rtt_ms', 'Presence RTT percentiles', false],
     ['storage_op_rtt_ms', 'Storage op RTT percentiles (exemplars → Tempo)', true],
   ] as const) {
-    l.add({
-      type: 'timeseries',
-      title,
-      w: 12,
-      h: 8,
-      datasource: DS.prometheus,
-      targets: ([0.5, 0.95, 0.99] as const).map((q) =>
-        prom(
-          `histogram_quantile(${q}, sum by (le) (rate(${metric}_bucket{${O}}[$__rate_interval])))`,
-          `p${Math.round(q * 100)}`,
-          { exemplar }
-        )
-      ),
-      fieldConfig: fieldConfig(timeseriesDefaults('ms')),
-      options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: TOOLTIP },
-    });
+    l.add(
+      timeseriesPanel({
+        title,
+        w: 12,
+        h: 8,
+        targets: quantileTargets(metric, O, { extra: { exemplar } }),
+        unit: 'ms',
+      })
+    );
   }
 
   l.row('Errors');
-  l.add({
-    type: 'timeseries',
-    title: 'Error rate',
-    description:
-      'Failed WebSocket connections (refused, closed with a pod error code, dropped) per message received plus connection attempt — the error-rate SLI (SLO < 0.1 %).',
-    w: 12,
-    h: 8,
-    datasource: DS.prometheus,
-    targets: [prom(wsErrorRatio('$__rate_interval', O), 'error rate')],
-    fieldConfig: fieldConfig(
-      timeseriesDefaults('percentunit', {
+  l.add(
+    timeseriesPanel({
+      title: 'Error rate',
+      description:
+        'Failed WebSocket connections (refused, closed with a pod error code, dropped) per message received plus connection attempt — the error-rate SLI (SLO < 0.1 %).',
+      w: 12,
+      h: 8,
+      targets: [prom(wsErrorRatio('$__rate_interval', O), 'error rate')],
+      unit: 'percentunit',
+      defaults: {
         min: 0,
-        thresholds: {
-          mode: 'absolute',
-          steps: [
-            { color: 'green', value: null },
-            { color: 'orange', value: 0.001 },
-            { color: 'red', value: 0.005 },
-          ],
-        },
+        thresholds: thresholds('green', ['orange', 0.001], ['red', 0.005]),
         custom: { thresholdsStyle: { mode: 'line+area' } },
-      })
-    ),
-    options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: TOOLTIP },
-  });
-  l.add({
-    type: 'timeseries',
-    title: 'WebSocket closes/errors by code',
-    description: 'Rate of error closes by WebSocket close code (4401 auth, 4403 forbidden, 1009 too big, …).',
-    w: 12,
-    h: 8,
-    datasource: DS.prometheus,
-    targets: [
-      prom(
-        `sum by (code) (rate(ws_errors_total{${O}}[$__rate_interval])) or on() label_replace(vector(0), "code", "none", "", "")`,
-        '{{code}}'
-      ),
-    ],
-    fieldConfig: fieldConfig(
-      timeseriesDefaults('reqps', { custom: { drawStyle: 'bars', stacking: { mode: 'normal', group: 'A' } } })
-    ),
-    options: { legend: LEGEND_TABLE, tooltip: TOOLTIP },
-  });
+      },
+    })
+  );
+  l.add(
+    timeseriesPanel({
+      title: 'WebSocket closes/errors by code',
+      description:
+        'Rate of error closes by WebSocket close code (4401 auth, 4403 forbidden, 1009 too big, …).',
+      w: 12,
+      h: 8,
+      targets: [
+        prom(
+          `sum by (code) (rate(ws_errors_total{${O}}[$__rate_interval])) or on() label_replace(vector(0), "code", "none", "", "")`,
+          '{{code}}'
+        ),
+      ],
+      unit: 'reqps',
+      defaults: { custom: { drawStyle: 'bars', stacking: { mode: 'normal', group: 'A' } } },
+      legend: LEGEND_TABLE,
+    })
+  );
 
   l.row('Storage');
-  l.add({
-    type: 'gauge',
-    title: 'Storage used / quota',
-    w: 8,
-    h: 8,
-    datasource: DS.prometheus,
-    targets: [
-      prom(
-        `${dbWidePerOrg('collab_storage_bytes')} / ${dbWidePerOrg('collab_storage_quota_bytes')}`,
-        '{{org}}'
-      ),
-    ],
-    fieldConfig: fieldConfig({
-      unit: 'percentunit',
-      min: 0,
-      max: 1,
-      thresholds: {
-        mode: 'absolute',
-        steps: [
-          { color: 'green', value: null },
-          { color: 'orange', value: 0.8 },
-          { color: 'red', value: 0.95 },
-        ],
+  l.add(
+    gaugePanel({
+      title: 'Storage used / quota',
+      w: 8,
+      h: 8,
+      targets: [
+        prom(
+          `${dbWidePerOrg('collab_storage_bytes')} / ${dbWidePerOrg('collab_storage_quota_bytes')}`,
+          '{{org}}'
+        ),
+      ],
+      defaults: {
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        thresholds: thresholds('green', ['orange', 0.8], ['red', 0.95]),
       },
-    }),
-    options: {
-      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
-      showThresholdMarkers: true,
-    },
-  });
-  l.add({
-    type: 'gauge',
-    title: 'Storage bytes (max = quota)',
-    description:
-      'Current bytes of the selected orgs; the gauge maximum is taken from the quota query (config from query results). Every pod reports the same shared-storage figures, so one copy per org is counted.',
-    w: 8,
-    h: 8,
-    datasource: DS.prometheus,
-    targets: [
-      prom(`sum(${dbWidePerOrg('collab_storage_bytes')})`, 'Storage', { instant: true, range: false }),
-      prom(`sum(${dbWidePerOrg('collab_storage_quota_bytes')})`, 'Quota', { instant: true, range: false }),
-    ],
-    transformations: [
-      {
-        id: 'configFromData',
-        options: { configRefId: 'B', mappings: [{ fieldName: 'Quota', handlerKey: 'max' }] },
-      },
-    ],
-    fieldConfig: fieldConfig({ unit: 'bytes', min: 0 }),
-    options: {
-      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
-      showThresholdMarkers: true,
-    },
-  });
-  l.add({
-    type: 'timeseries',
-    title: 'Storage bytes and quota',
-    w: 8,
-    h: 8,
-    datasource: DS.prometheus,
-    targets: [
-      prom(dbWidePerOrg('collab_storage_bytes'), '{{org}} used'),
-      prom(dbWidePerOrg('collab_storage_quota_bytes'), '{{org}} quota'),
-    ],
-    fieldConfig: fieldConfig(timeseriesDefaults('bytes', { min: 0 })),
-    options: { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: TOOLTIP },
-  });
+    })
+  );
+  l.add(
+    gaugePanel({
+      title: 'Storage bytes (max = quota)',
+      description:
+        'Current bytes of the selected orgs; the gauge maximum is taken from the quota query (config from query results). Every pod reports the same shared-storage figures, so one copy per org is counted.',
+      w: 8,
+      h: 8,
+      targets: [
+        prom(`sum(${dbWidePerOrg('collab_storage_bytes')})`, 'Storage', INSTANT),
+        prom(`sum(${dbWidePerOrg('collab_storage_quota_bytes')})`, 'Quota', INSTANT),
+      ],
+      transformations: [
+        {
+          id: 'configFromData',
+          options: { configRefId: 'B', mappings: [{ fieldName: 'Quota', handlerKey: 'max' }] },
+        },
+      ],
+      defaults: { unit: 'bytes', min: 0 },
+    })
+  );
+  l.add(
+    timeseriesPanel({
+      title: 'Storage bytes and quota',
+      w: 8,
+      h: 8,
+      targets: [
+        prom(dbWidePerOrg('collab_storage_bytes'), '{{org}} used'),
+        prom(dbWidePerOrg('collab_storage_quota_bytes'), '{{org}} quota'),
+      ],
+      unit: 'bytes',
+      defaults: { min: 0 },
+    })
+  );
 
   return dashboard({
     uid: 'collab-org-admin',

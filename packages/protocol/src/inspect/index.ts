@@ -1,2 +1,3 @@
 export * from './schema.js';
 export * from './paths.js';
+export * from './bindings.js';

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  INSPECT_FEATURES,
+  INSPECT_SCHEMA_REVISION,
   InspectServerMessageSchema,
+  PresenceUserSchema,
+  TreeNodeSchema,
+  UpdateSummarySchema,
   joinPath,
   parentPath,
   parseInspectClientMessage,
@@ -136,5 +141,150 @@ describe('paths and scopes', () => {
   it('orders scopes', () => {
     expect(scopeAllows('content', 'metadata')).toBe(true);
     expect(scopeAllows('metadata', 'content')).toBe(false);
+  });
+});
+
+describe('revision 2: bindings, locations, runs, formats', () => {
+  const base = { clientId: 7, user: 'a_x', cursor: null, lastSeen: 1, updates: 0 };
+  const snapshot = (users: unknown[]): string =>
+    JSON.stringify({ v: 1, type: 'presenceSnapshot', sub: 's1', room: 'acme/doc', ts: 1, users });
+
+  it('presence users carry binding, location, pointer, activity and signals', () => {
+    const user = {
+      ...base,
+      binding: 'yjs-cursor',
+      location: {
+        state: 'resolved',
+        root: 'prosemirror',
+        rootKind: 'XmlFragment',
+        block: 3,
+        blocks: 12,
+        nodePath: '/prosemirror/3/0/0',
+        path: ['bulletList', 'listItem', 'paragraph'],
+        nodeName: 'paragraph',
+        offset: 5,
+        selection: 0,
+      },
+      lastActive: 10,
+      lastEdit: 9,
+      signals: { focused: true, idle: 'active', at: 8 },
+    };
+    const r = parseInspectServerMessage(snapshot([user]));
+    expect(r.ok, JSON.stringify(r)).toBe(true);
+    if (r.ok && r.value.type === 'presenceSnapshot') expect(r.value.users[0]?.location?.block).toBe(3);
+    const canvas = { ...base, binding: 'tldraw', pointer: { x: -1200.5, y: 40, space: 'page', selected: 2 } };
+    expect(parseInspectServerMessage(snapshot([canvas])).ok).toBe(true);
+    // A binding the client does not know yet (open set) still parses.
+    expect(parseInspectServerMessage(snapshot([{ ...base, binding: 'some-future-binding' }])).ok).toBe(true);
+  });
+
+  it('refuses malformed location and pointer values', () => {
+    const bad = [
+      { location: { state: 'maybe' } },
+      { location: { state: 'resolved', block: -1 } },
+      { location: { state: 'resolved', line: 1.5 } },
+      { location: { state: 'resolved', path: Array.from({ length: 17 }, () => 'p') } },
+      { location: { state: 'resolved', snippet: { before: 'x'.repeat(41), after: '' } } },
+      { location: { state: 'unknown', reason: 'because' } },
+      { pointer: { x: Number.NaN, y: 0, space: 'page' } },
+      { pointer: { x: 0, y: 0, space: 'galaxy' } },
+      { signals: { idle: 'sleeping' } },
+    ];
+    for (const extra of bad) {
+      // NaN does not survive JSON; check the schema directly.
+      const parsed = PresenceUserSchema.safeParse({ ...base, ...extra });
+      expect(parsed.success, JSON.stringify(extra)).toBe(false);
+    }
+  });
+
+  it('tree nodes carry attributes, runs, embeds, binding and subdocument guid', () => {
+    const node = {
+      path: '/quill',
+      parent: '',
+      depth: 1,
+      key: 'quill',
+      type: 'Text',
+      size: 12,
+      itemCount: 5,
+      deleted: 0,
+      children: 0,
+      binding: 'quill',
+      runs: [
+        { length: 5, marks: ['bold'] },
+        { length: 1, embed: 'image' },
+        { length: 6, text: 'world\n', marks: ['header'], values: { header: 1 } },
+      ],
+      embeds: 1,
+    };
+    expect(TreeNodeSchema.safeParse(node).success).toBe(true);
+    const el = { ...node, type: 'XmlElement', nodeName: 'heading', attrs: { level: 2 }, attrKeys: ['level'] };
+    expect(TreeNodeSchema.safeParse(el).success).toBe(true);
+    expect(TreeNodeSchema.safeParse({ ...el, attrs: { level: { deep: 1 } } }).success).toBe(false);
+    expect(TreeNodeSchema.safeParse({ ...node, runs: [{ length: -1 }] }).success).toBe(false);
+    const doc = { ...node, type: 'Doc', guid: 'a-guid', shouldLoad: false };
+    expect(TreeNodeSchema.safeParse(doc).success).toBe(true);
+  });
+
+  it('update summaries count formatting apart from inserts', () => {
+    const u = {
+      ts: 1,
+      clientId: 3,
+      origin: 'client',
+      bytes: 40,
+      inserted: 0,
+      deleted: 0,
+      paths: ['/prosemirror/0/0'],
+      formatted: 12,
+      formats: [{ path: '/prosemirror/0/0', key: 'bold', length: 12 }],
+    };
+    expect(UpdateSummarySchema.safeParse(u).success).toBe(true);
+    expect(UpdateSummarySchema.safeParse({ ...u, formats: [{ path: '/', key: 'b' }] }).success).toBe(false);
+  });
+
+  it('presence subscriptions take field paths; bad paths are malformed', () => {
+    const sub = (presence: unknown): string =>
+      JSON.stringify({ v: 1, type: 'subscribe', id: 's', stream: 'presence', room: 'acme/doc', presence });
+    expect(parseInspectClientMessage(sub({ fields: { head: 'sel.head', anchor: 'sel.anchor' } })).ok).toBe(
+      true
+    );
+    expect(parseInspectClientMessage(sub({ fields: { x: 'p.x', y: 'p.y', space: 'scene' } })).ok).toBe(true);
+    expect(parseInspectClientMessage(sub({ locations: false })).ok).toBe(true);
+    for (const fields of [
+      { x: 'p.x' }, // y missing
+      { anchor: 'a' }, // anchor without head
+      { head: 'a..b' },
+      { head: 'a.b.c.d.e.f.g.h.i' }, // 9 segments
+      { head: 'x'.repeat(129) },
+      { head: '__proto__ x' },
+    ]) {
+      expect(parseInspectClientMessage(sub({ fields })), JSON.stringify(fields)).toMatchObject({
+        ok: false,
+        code: 'malformed',
+        id: 's',
+      });
+    }
+  });
+
+  it('hello announces features and revision; older hellos still parse', () => {
+    const hello = {
+      v: 1,
+      type: 'hello',
+      pod: 'p',
+      serverTime: 1,
+      authTimeoutMs: 2000,
+      streams: ['presence'],
+      limits: {
+        maxSubscriptions: 1,
+        requestsPerSecond: 1,
+        maxHistorySpanMs: 1,
+        maxHistoryEntries: 1,
+        snapshotChunkNodes: 1,
+      },
+    };
+    expect(parseInspectServerMessage(JSON.stringify(hello)).ok).toBe(true);
+    const r = parseInspectServerMessage(
+      JSON.stringify({ ...hello, features: [...INSPECT_FEATURES], revision: INSPECT_SCHEMA_REVISION })
+    );
+    expect(r.ok && r.value.type === 'hello' && r.value.features).toContain('locations');
   });
 });

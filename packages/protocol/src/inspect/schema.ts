@@ -10,8 +10,22 @@
  * subscription id the pod assigns in `subscribed`; rooms are `<org>/<room>`.
  */
 import { z } from 'zod';
+import {
+  PresenceBindingFields,
+  PresenceSubscribeOptionsSchema,
+  TreeNodeBindingFields,
+  UpdateBindingFields,
+} from './bindings.js';
 
 export const INSPECT_PROTOCOL_VERSION = 1 as const;
+/**
+ * Schema revision within version 1. Revisions only add optional fields (older clients ignore
+ * them, older pods' messages still parse); a pod announces what it sends in `hello.features`.
+ * Revision 2: presence `binding`/`location`/`pointer`/`lastActive`/`lastEdit`/`signals`, tree
+ * `attrs`/`attrKeys`/`runs`/`embeds`/`binding`/`guid`, update `formatted`/`formats`/`embeds`,
+ * subscribe `presence` options (see `bindings.ts`).
+ */
+export const INSPECT_SCHEMA_REVISION = 2 as const;
 /** WebSocket path of the inspect stream (token in the first frame, never in the URL). */
 export const INSPECT_WS_PATH = '/inspect';
 /** Token minting: `POST` with `{scope, ttlSeconds?}`, or `POST <path>/content` / `<path>/metadata`. */
@@ -150,6 +164,8 @@ export const SubscribeMessageSchema = z
     room: RoomId.optional(),
     /** Scope this subscription needs; a `scope_insufficient` error when the session has less. */
     scope: InspectScopeSchema.optional(),
+    /** `presence` stream only (ignored elsewhere): field paths for unrecognised states, location resolution. */
+    presence: PresenceSubscribeOptionsSchema.optional(),
   })
   .refine((m) => m.stream === 'rooms' || m.room !== undefined, {
     message: 'room is required for this stream',
@@ -256,8 +272,16 @@ export const PresenceUserSchema = z.object({
   remote: z.boolean().optional(),
   /** Display name: `content` scope only. */
   name: z.string().optional(),
-  /** Colour: `content` scope only. */
+  /**
+   * Colour: `content` scope as published (≤ 32 chars); `metadata` scope only when it is a plain CSS
+   * colour (`#rgb`, `#rrggbb[aa]`, `rgb()/rgba()/hsl()/hsla()` of numbers), so users are drawn in the
+   * colour their editor draws them in.
+   */
   color: z.string().optional(),
+  /**
+   * A pointer in [0, 1] (the simulator's `cursor: {x, y}`), else null. Page/scene pointers of tldraw and
+   * Excalidraw and every other position are in `pointer` / `location` (revision 2).
+   */
   cursor: z.object({ x: z.number(), y: z.number() }).nullable(),
   /**
    * The awareness `status`: `metadata` scope only one of `PRESENCE_STATUSES` (other client
@@ -268,6 +292,7 @@ export const PresenceUserSchema = z.object({
   lastSeen: Ts,
   /** Awareness updates seen from this client since the subscription started. */
   updates: Count,
+  ...PresenceBindingFields,
 });
 export type PresenceUser = z.infer<typeof PresenceUserSchema>;
 
@@ -328,6 +353,7 @@ export const TreeNodeSchema = z.object({
   valueType: z.enum(VALUE_TYPES).optional(),
   /** value nodes (and Text, as a string): `content` scope only, long values truncated. */
   value: z.unknown().optional(),
+  ...TreeNodeBindingFields,
 });
 export type TreeNode = z.infer<typeof TreeNodeSchema>;
 
@@ -353,7 +379,7 @@ export const UpdateSummarySchema = z.object({
   user: z.string().optional(),
   origin: z.enum(['client', 'remote', 'storage']),
   bytes: Count,
-  /** Inserted items (content length: characters, array elements, map sets). */
+  /** Inserted items (content length: characters, array elements, map sets); format markers are not inserts. */
   inserted: Count,
   /** Deleted length (from the update's delete set). */
   deleted: Count,
@@ -362,6 +388,7 @@ export const UpdateSummarySchema = z.object({
   pathsTruncated: z.boolean().optional(),
   /** `content` scope only (bounded). */
   preview: z.array(DeltaPreviewSchema).optional(),
+  ...UpdateBindingFields,
 });
 export type UpdateSummary = z.infer<typeof UpdateSummarySchema>;
 
@@ -407,6 +434,10 @@ export const HelloMessageSchema = z.object({
     maxHistoryEntries: Count,
     snapshotChunkNodes: Count,
   }),
+  /** Capabilities (revision 2+; see `INSPECT_FEATURES`, an open set): absent from older pods. */
+  features: z.array(z.string().max(32)).max(32).optional(),
+  /** `INSPECT_SCHEMA_REVISION` of the pod (absent: 1). */
+  revision: Count.optional(),
 });
 
 export const AuthenticatedMessageSchema = z.object({
