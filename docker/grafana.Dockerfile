@@ -13,6 +13,10 @@ RUN mkdir /manifests \
   | xargs -I{} cp --parents {} /manifests/
 
 FROM ${NODE_IMAGE} AS plugins
+# The datasource's backend executable is built for the image's own architecture only (Node.js single
+# executable application + its glibc runtime, fetched from npm and Debian: plugins/collab-datasource/packaging).
+ARG TARGETARCH=amd64
+ENV COLLAB_SEA_ARCHES=${TARGETARCH}
 WORKDIR /src
 COPY --from=manifests /manifests/ ./
 RUN npm ci --no-audit --no-fund --include-workspace-root \

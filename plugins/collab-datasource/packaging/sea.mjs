@@ -12,6 +12,7 @@
  * both (and in a chroot holding nothing but a static `sh`: see the packaging test).
  *
  * Usage: node packaging/sea.mjs [--arch amd64,arm64] [--input dist-backend/backend.cjs] [--out dist]
+ * (default architectures: $COLLAB_SEA_ARCHES, else both).
  * The executable's name comes from src/plugin.json (`executable`).
  */
 import { execFileSync } from 'node:child_process';
@@ -111,7 +112,8 @@ export async function buildExecutables({ arches, input, out }) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
     options: {
-      arch: { type: 'string', default: 'amd64,arm64' },
+      // COLLAB_SEA_ARCHES narrows the default (the Grafana image builds only its own architecture).
+      arch: { type: 'string', default: process.env.COLLAB_SEA_ARCHES || 'amd64,arm64' },
       input: { type: 'string', default: join(PLUGIN, 'dist-backend', 'backend.cjs') },
       out: { type: 'string', default: join(PLUGIN, 'dist') },
     },
