@@ -2,7 +2,8 @@
  * The embed session: after a signed URL is verified, the iframe's later requests (scripts, API calls,
  * Grafana Live) carry a cookie instead. It names the org and its Grafana organisation and ends when
  * the signed URL would have expired; it is HMAC-signed with the gateway's own secret, so it cannot be
- * altered to name another org. `SameSite=None; Secure` so it is sent inside a third-party iframe.
+ * altered to name another org. `SameSite=None; Secure; Partitioned` so it is sent inside a third-party
+ * iframe.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -53,7 +54,9 @@ export class SessionCodec {
 
   setCookie(s: EmbedSession, nowMs: number, secure: boolean): string {
     const maxAge = Math.max(0, Math.floor((s.expiresAt - nowMs) / 1000));
-    return `${SESSION_COOKIE}=${this.encode(s)}; Path=/; Max-Age=${maxAge}; HttpOnly; ${secure ? 'SameSite=None; Secure' : 'SameSite=Lax'}`;
+    // Partitioned (CHIPS): the cookie lives in the embedding site's partition, so it still works where a
+    // browser blocks third-party cookies, and is never shared with another site embedding the gateway.
+    return `${SESSION_COOKIE}=${this.encode(s)}; Path=/; Max-Age=${maxAge}; HttpOnly; ${secure ? 'SameSite=None; Secure; Partitioned' : 'SameSite=Lax'}`;
   }
 }
 
