@@ -9,18 +9,12 @@
  * had one and must never reach logs, spans or metrics labels.
  */
 
+import type { FrameKind } from '@collabblocks/protocol';
+
 export type Direction = 'in' | 'out';
 
-/** What a y-websocket frame was, decoded from its first varuints. */
-export type FrameKind =
-  | 'sync-step1'
-  | 'sync-step2'
-  | 'sync-update'
-  | 'awareness'
-  | 'auth'
-  | 'query-awareness'
-  | 'trace-context'
-  | 'unknown';
+/** What a y-websocket frame was (one definition, in the wire protocol). */
+export type { FrameKind } from '@collabblocks/protocol';
 
 export interface ConnectionInfo {
   /** Pod-local connection id, opaque (not derived from the user). */
@@ -35,8 +29,8 @@ export interface ConnectionInfo {
   connectedAt: number;
 }
 
-/** Close code of a connection that ended without a close frame (dropped, or terminated); never sent on the wire. */
-export const ABNORMAL_CLOSURE = 1006;
+/** Close code of a connection that ended without a close frame (one definition, in the wire protocol). */
+export { ABNORMAL_CLOSURE } from '@collabblocks/protocol';
 
 /** Why a JWKS (token key set) fetch failed: a timeout, no answer / not 200, or not a JSON key set. */
 export type KeySetFailure = 'timeout' | 'unreachable' | 'bad-response';

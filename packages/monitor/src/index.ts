@@ -4,4 +4,4 @@
  * host interface, and the collab metrics taxonomy for `/metrics`. The collab pod is one host; the
  * Hocuspocus extension (`@collabblocks/hocuspocus`) is another.
  */
-export {};
+export * from './metrics/index.js';
