@@ -7,11 +7,14 @@
  * `./logger.ts`.
  */
 import type { CollabExtension, MetricsEndpoint, PodView } from '../hooks/index.js';
-import { bytesByOrg, CpuSampler, every, type Ticker } from './background.js';
 import { quotaFor, type ObservabilityConfig } from './config.js';
 import type { Logger } from './logger.js';
 import {
+  bytesByOrg,
+  CpuSampler,
   createMetricsExtension,
+  every,
+  type Ticker,
   PodMetrics,
   PROMETHEUS_CONTENT_TYPE,
   RoomFolder,

@@ -25,3 +25,4 @@ export {
   type SampleData,
 } from './exposition.js';
 export { createMetricsExtension, classifyClose, opType, OTHER_CODE } from './extension.js';
+export { bytesByOrg, CpuSampler, every, type Ticker } from './background.js';
