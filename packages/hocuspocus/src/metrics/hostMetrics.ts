@@ -42,6 +42,11 @@ export interface MetricsOptions {
   processSampleMs?: number;
   /** prom-client default metrics (event-loop lag, GC, heap) — default true. */
   defaultMetrics?: boolean;
+  /**
+   * Resolution of the event-loop lag histogram of the default metrics, ms (default 10, as on the pod).
+   * It is the extension's main fixed CPU cost (a timer at this period): raise it on small servers.
+   */
+  eventLoopMonitoringPrecision?: number;
   /** The `backend` label of `storage_write_latency_ms` (default `hocuspocus`). */
   storageBackend?: string;
 }
@@ -86,7 +91,7 @@ export class HostMetrics {
     );
     this.metrics = new PodMetrics({ pod: instance, rooms: () => this.roomGauges() }, folder, {
       defaultMetrics: opts.defaultMetrics ?? true,
-      eventLoopMonitoringPrecision: 10,
+      eventLoopMonitoringPrecision: opts.eventLoopMonitoringPrecision ?? 10,
     });
     this.hooks = createMetricsExtension(this.metrics, logger);
     this.backend = opts.storageBackend ?? 'hocuspocus';
