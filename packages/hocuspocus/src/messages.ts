@@ -5,7 +5,8 @@
  * decoding the payload, and a truncated frame is `unknown` (Hocuspocus itself rejects it).
  */
 import * as decoding from 'lib0/decoding';
-import { YMessageType, YSyncType, type FrameKind } from '@collabblocks/protocol';
+import { YMessageType, YSyncType } from '@collabblocks/protocol';
+import type { FrameKind } from '@collabblocks/monitor';
 
 /** Hocuspocus's sync reply: a sync message that must not trigger another SyncStep1. */
 const SYNC_REPLY = 4;

@@ -26,14 +26,3 @@ export const YSyncType = {
 } as const;
 
 export type YMessageTypeValue = (typeof YMessageType)[keyof typeof YMessageType];
-
-/** What a y-websocket frame was, decoded from its first varuints (hook events, `collab_messages_total{kind}`). */
-export type FrameKind =
-  | 'sync-step1'
-  | 'sync-step2'
-  | 'sync-update'
-  | 'awareness'
-  | 'auth'
-  | 'query-awareness'
-  | 'trace-context'
-  | 'unknown';

@@ -4,7 +4,7 @@
  * in collab-server) carry more and satisfy these shapes as they are; the Hocuspocus extension builds them
  * from Hocuspocus's hooks. Hosts pass only values from fixed sets where a field becomes a label.
  */
-import type { FrameKind } from '@collabblocks/protocol';
+import type { FrameKind } from '../events.js';
 
 /** A connection that joined a room. */
 export interface ConnectionMetricsEvent {

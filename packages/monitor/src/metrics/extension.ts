@@ -2,7 +2,8 @@
  * The metrics hooks: map a host's hook events (the pod's `CollabExtension`, the Hocuspocus extension)
  * onto `PodMetrics`. Every hook is O(1) (a few map lookups) and never throws into the host.
  */
-import { ABNORMAL_CLOSURE, CloseCode, errorMessage, type FrameKind } from '@collabblocks/protocol';
+import { ABNORMAL_CLOSURE, CloseCode, errorMessage } from '@collabblocks/protocol';
+import type { FrameKind } from '../events.js';
 import type { MetricsHooks, WarnLogger } from './events.js';
 import { UNKNOWN_ORG, type PodMetrics } from './metrics.js';
 
