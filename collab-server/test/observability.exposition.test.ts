@@ -5,7 +5,7 @@ import {
   ExpositionWriter,
   formatValue,
   type ExposableMetric,
-} from '../src/observability/exposition.js';
+} from '@collabblocks/monitor';
 
 /** Lines with their label pairs sorted, so label order does not matter. */
 function normalise(body: string): string[] {

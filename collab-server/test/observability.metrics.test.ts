@@ -14,7 +14,7 @@ import {
   type Observability,
   type ObservabilityConfig,
 } from '../src/observability/index.js';
-import { ExpositionWriter, type ExposableMetric } from '../src/observability/exposition.js';
+import { ExpositionWriter, type ExposableMetric } from '@collabblocks/monitor';
 import { createLogger } from '../src/observability/logger.js';
 
 const OM_ACCEPT =

@@ -31,8 +31,8 @@ export type {
   UpdateEvent,
 } from '@collabblocks/monitor';
 
-/** Close code of a connection that ended without a close frame (dropped, or terminated); never sent on the wire. */
-export const ABNORMAL_CLOSURE = 1006;
+/** Close code of a connection that ended without a close frame (one definition, in the wire protocol). */
+export { ABNORMAL_CLOSURE } from '@collabblocks/protocol';
 
 /** Why a JWKS (token key set) fetch failed: a timeout, no answer / not 200, or not a JSON key set. */
 export type KeySetFailure = 'timeout' | 'unreachable' | 'bad-response';

@@ -7,18 +7,29 @@
  * `./logger.ts`.
  */
 import type { CollabExtension, MetricsEndpoint, PodView } from '../hooks/index.js';
-import { bytesByOrg, CpuSampler, every, type Ticker } from './background.js';
 import { quotaFor, type ObservabilityConfig } from './config.js';
-import { createMetricsExtension } from './extension.js';
-import { RoomFolder } from './folding.js';
 import type { Logger } from './logger.js';
-import { PodMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
+import {
+  bytesByOrg,
+  CpuSampler,
+  createMetricsExtension,
+  every,
+  type Ticker,
+  PodMetrics,
+  PROMETHEUS_CONTENT_TYPE,
+  RoomFolder,
+} from '@collabblocks/monitor';
 import { errorMessage } from '@collabblocks/protocol';
 
 export type { ObservabilityConfig } from './config.js';
 export { readObservabilityConfig, parseOrgQuotas } from './config.js';
-export { PodMetrics, wantsOpenMetrics, LATENCY_BUCKETS_MS } from './metrics.js';
-export { OTHER_ROOM, RoomFolder } from './folding.js';
+export {
+  PodMetrics,
+  wantsOpenMetrics,
+  LATENCY_BUCKETS_MS,
+  OTHER_ROOM,
+  RoomFolder,
+} from '@collabblocks/monitor';
 
 export interface Observability {
   extension: CollabExtension;

@@ -59,3 +59,6 @@ export {
   type ReplayPage,
 } from './inspect/streams/history/replay.js';
 export { StoredDocs, type StoredDocLease } from './inspect/streams/history/storedDocs.js';
+
+// The metrics taxonomy (definitions, folding, exposition, hook → metric mapping).
+export * from './metrics/index.js';

@@ -48,6 +48,9 @@ export const CloseCode = {
   POD_OVERLOADED: 4508,
 } as const;
 
+/** Close code of a connection that ended without a close frame (dropped, or terminated); never sent on the wire. */
+export const ABNORMAL_CLOSURE = 1006;
+
 export type CloseCodeName = keyof typeof CloseCode;
 export type CloseCodeValue = (typeof CloseCode)[CloseCodeName];
 

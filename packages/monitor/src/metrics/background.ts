@@ -3,9 +3,8 @@
  * sizes per org (from `storage.stats()`, never at scrape time) and the room
  * folding rotation. Timers are unref'd and stopped by `stop()`.
  */
-import type { RoomStorageStats } from '../storage/types.js';
-import type { Logger } from './logger.js';
 import { errorMessage } from '@collabblocks/protocol';
+import type { WarnLogger } from './events.js';
 
 /** Process CPU time as a fraction of one core between successive calls. */
 export class CpuSampler {
@@ -24,7 +23,7 @@ export class CpuSampler {
 }
 
 /** Sums per-room storage sizes by org. */
-export function bytesByOrg(stats: readonly RoomStorageStats[]): Map<string, number> {
+export function bytesByOrg(stats: readonly { org: string; bytes: number }[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const s of stats) {
     if (typeof s.org !== 'string' || !Number.isFinite(s.bytes)) continue;
@@ -38,7 +37,7 @@ export interface Ticker {
 }
 
 /** Runs `fn` every `ms` (unref'd); an async `fn` never overlaps itself; throws are logged, rate-limited. */
-export function every(ms: number, fn: () => void | Promise<void>, logger: Logger, what: string): Ticker {
+export function every(ms: number, fn: () => void | Promise<void>, logger: WarnLogger, what: string): Ticker {
   let running = false;
   let lastWarn = 0;
   const warn = (err: unknown) => {

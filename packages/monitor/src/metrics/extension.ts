@@ -1,10 +1,10 @@
 /**
- * The metrics `CollabExtension`: maps the core's hooks onto `PodMetrics`.
- * Every hook is O(1) (a few map lookups) and never throws into the core.
+ * The metrics hooks: map a host's hook events (the pod's `CollabExtension`, the Hocuspocus extension)
+ * onto `PodMetrics`. Every hook is O(1) (a few map lookups) and never throws into the host.
  */
-import { CloseCode, errorMessage } from '@collabblocks/protocol';
-import { ABNORMAL_CLOSURE, type CollabExtension, type FrameKind } from '../hooks/index.js';
-import type { Logger } from './logger.js';
+import { ABNORMAL_CLOSURE, CloseCode, errorMessage } from '@collabblocks/protocol';
+import type { FrameKind } from '../events.js';
+import type { MetricsHooks, WarnLogger } from './events.js';
 import { UNKNOWN_ORG, type PodMetrics } from './metrics.js';
 
 /** `crdt_ops_total` type of a received message kind; undefined when it is not a CRDT op. */
@@ -49,7 +49,7 @@ function finite(n: number): boolean {
   return typeof n === 'number' && Number.isFinite(n) && n >= 0;
 }
 
-export function createMetricsExtension(m: PodMetrics, logger: Logger): CollabExtension {
+export function createMetricsExtension(m: PodMetrics, logger: WarnLogger): MetricsHooks {
   let lastWarn = 0;
   const guard =
     <A extends unknown[]>(hook: string, fn: (...args: A) => void) =>

@@ -17,7 +17,7 @@ import {
   type LabelValues,
   type RegistryContentType,
 } from 'prom-client';
-import type { PodView } from '../hooks/index.js';
+import type { MetricsHostView } from './events.js';
 import { ExpositionWriter, type ExposableMetric, type SampleData } from './exposition.js';
 import { OTHER_ROOM, RoomFolder, roomIdOf } from './folding.js';
 
@@ -104,7 +104,7 @@ export class PodMetrics {
   private storageStatsAt = 0;
 
   constructor(
-    private readonly pod: PodView,
+    private readonly pod: MetricsHostView,
     readonly folder: RoomFolder,
     opts: { defaultMetrics: boolean; eventLoopMonitoringPrecision: number }
   ) {

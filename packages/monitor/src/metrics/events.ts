@@ -1,0 +1,113 @@
+/**
+ * What a host reports to the metrics layer: the subset of each hook event that `extension.ts` maps onto
+ * metrics, and the view of loaded rooms read at scrape time. The collab pod's hook events (`CollabExtension`
+ * in collab-server) carry more and satisfy these shapes as they are; the Hocuspocus extension builds them
+ * from Hocuspocus's hooks. Hosts pass only values from fixed sets where a field becomes a label.
+ */
+import type { FrameKind } from '../events.js';
+
+/** A connection that joined a room. */
+export interface ConnectionMetricsEvent {
+  /** `<org>/<room>`. */
+  room: string;
+  org: string;
+}
+
+/** A connection the host refused before it joined (bad token, bad room name, caps, …). */
+export interface RejectMetricsEvent {
+  org?: string;
+  code: number;
+  /** Set when the token could not be checked because the key set (JWKS) could not be fetched. */
+  keySetFailure?: 'timeout' | 'unreachable' | 'bad-response';
+}
+
+/** A joined connection that closed; `byClient` when the client chose the code (see `classifyClose`). */
+export interface CloseMetricsEvent {
+  conn: { org: string };
+  code: number;
+  byClient?: boolean;
+}
+
+/** One received message. */
+export interface MessageMetricsEvent {
+  org: string;
+  room: string;
+  kind: FrameKind;
+}
+
+/** A document update applied: from a client connection, or from elsewhere (another pod / instance). */
+export interface UpdateMetricsEvent {
+  room: string;
+  org: string;
+  origin: 'client' | 'remote';
+  /** Receive → durable → applied → broadcast, milliseconds. */
+  durationMs: number;
+}
+
+/** A storage write (one group commit may hold several orgs' updates). */
+export interface PersistMetricsEvent {
+  orgs: readonly string[];
+  /** Storage backend name (a fixed set per host). */
+  backend: string;
+  count: number;
+  durationMs: number;
+  traceId?: string;
+}
+
+export interface CompactionMetricsEvent {
+  org: string;
+  durationMs: number;
+}
+
+export interface RoomMetricsEvent {
+  org: string;
+  durationMs?: number;
+}
+
+export interface RttMetricsEvent {
+  org: string;
+  rttMs: number;
+}
+
+export interface ErrorMetricsEvent {
+  org?: string;
+  code: number;
+}
+
+/** The hooks the metrics layer implements (each optional in a host's own extension type). */
+export interface MetricsHooks {
+  readonly name: 'metrics';
+  onConnect(conn: ConnectionMetricsEvent): void;
+  onReject(ev: RejectMetricsEvent): void;
+  onDisconnect(ev: CloseMetricsEvent): void;
+  onMessage(ev: MessageMetricsEvent): void;
+  onUpdate(ev: UpdateMetricsEvent): void;
+  onPersist(ev: PersistMetricsEvent): void;
+  onCompaction(ev: CompactionMetricsEvent): void;
+  onRoomLoaded(ev: RoomMetricsEvent): void;
+  onRoomUnloaded(ev: RoomMetricsEvent): void;
+  onRtt(ev: RttMetricsEvent): void;
+  onError(ev: ErrorMetricsEvent): void;
+}
+
+/** A loaded room's numbers, read at scrape time (cheap, no encoding). */
+export interface RoomGaugeStats {
+  room: string;
+  org: string;
+  connections: number;
+  /** Updates received but not yet durable. */
+  pendingDurable: number;
+  /** Durable updates not yet folded into a snapshot. */
+  pendingCompaction: number;
+}
+
+/** The host as the scrape sees it: its name (the `pod` label of every series) and its loaded rooms. */
+export interface MetricsHostView {
+  readonly pod: string;
+  rooms(): readonly RoomGaugeStats[];
+}
+
+/** Where the metrics layer logs a failing hook (a pino logger fits). */
+export interface WarnLogger {
+  warn(obj: object, msg: string): void;
+}
