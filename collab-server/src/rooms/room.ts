@@ -1,43 +1,28 @@
 /**
  * A loaded room: one `Y.Doc`, its `Awareness`, the local connections, and the
- * write path that makes every update durable BEFORE it is applied or broadcast.
- *
- * Write path (per room, strictly in arrival order):
- *   validate (decode, then apply to a shadow copy of the doc: garbage and
- *   updates that cannot be applied to the current state never reach storage)
- *   → storage.append (group-committed with other appends of the same tick)
- *   → apply to the doc → broadcast to the other local clients → onUpdate.
- * Appends are issued immediately (so they batch), but their results are
- * consumed through a per-room promise chain, so updates are applied in seq
- * order even if they came from different connections. A failed append closes
- * the sender with STORAGE_UNAVAILABLE and the update is neither applied nor
- * broadcast: nobody ever saw it, so nothing acknowledged is lost (the stock
- * client re-sends its state on reconnect).
+ * write path (`update/pipeline.ts`) that makes every update durable BEFORE it
+ * is applied or broadcast.
  *
  * The doc is read-only by convention for everything outside this class (the
  * inspect bridge reads `room.doc` / `room.awareness`).
  */
-import { context as otelContext, SpanStatusCode, trace, type Context } from '@opentelemetry/api';
+import { context as otelContext, SpanStatusCode, type Context } from '@opentelemetry/api';
 import * as Y from 'yjs';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import * as syncProtocol from 'y-protocols/sync';
-import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
-import { CloseCode, YMessageType } from '@collabblocks/protocol';
-import type { ConnectionInfo, RoomRuntimeStats } from '../hooks/index.js';
+import type { RoomRuntimeStats } from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Storage } from '../storage/types.js';
 import type { HookBus } from '../hooks/index.js';
-import { childSpan, sampledTraceId, tracer } from '../observability/tracer.js';
+import { tracer } from '../observability/tracer.js';
+import { decodeAwarenessUpdate, encodeAwarenessEntries, type AwarenessEntry } from './awareness/codec.js';
+import { encodeAwareness, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from './frames.js';
+import type { RoomClient, RoomProgress, RoomState, UpdateResult } from './types.js';
+import { UpdatePipeline } from './update/pipeline.js';
+import { ShadowValidator } from './update/shadow.js';
+import { inspectUpdate } from './update/validate.js';
 
-/** What a room needs from a transport connection. */
-export interface RoomClient {
-  readonly id: string;
-  readonly info: ConnectionInfo;
-  /** Sends one binary frame (the transport enforces the slow-consumer bound). */
-  send(frame: Uint8Array): void;
-  close(code: number, reason: string): void;
-}
+export type { RoomClient, RoomState, UpdateResult } from './types.js';
+export { inspectUpdate } from './update/validate.js';
 
 export interface RoomOptions {
   compactIntervalMs: number;
@@ -71,44 +56,6 @@ export class AwarenessLimitError extends Error {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** One entry of an awareness update: client id, clock, and its state as encoded JSON bytes. */
-interface AwarenessEntry {
-  id: number;
-  clock: number;
-  json: Uint8Array;
-  state: unknown;
-}
-
-/** Strict decoding of an awareness update (throws on truncated input or invalid JSON: the caller closes 4400). */
-function decodeAwarenessUpdate(update: Uint8Array): AwarenessEntry[] {
-  const d = decoding.createDecoder(update);
-  const n = decoding.readVarUint(d);
-  const out: AwarenessEntry[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = decoding.readVarUint(d);
-    const clock = decoding.readVarUint(d);
-    const len = decoding.readVarUint(d);
-    if (len > d.arr.length - d.pos) throw new Error('truncated awareness state');
-    const json = decoding.readUint8Array(d, len);
-    out.push({ id, clock, json, state: JSON.parse(utf8.decode(json)) as unknown });
-  }
-  return out;
-}
-
-function encodeAwarenessEntries(entries: readonly AwarenessEntry[]): Uint8Array {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, entries.length);
-  for (const e of entries) {
-    encoding.writeVarUint(enc, e.id);
-    encoding.writeVarUint(enc, e.clock);
-    // Same bytes as y-protocols' writeVarString of the JSON text.
-    encoding.writeVarUint8Array(enc, e.json);
-  }
-  return encoding.toUint8Array(enc);
-}
-
 export interface RoomDeps {
   storage: Storage;
   hooks: HookBus;
@@ -118,47 +65,8 @@ export interface RoomDeps {
   onIdle(room: Room): void;
 }
 
-export type RoomState = 'open' | 'closing' | 'closed';
-
-export type UpdateResult = 'applied' | 'empty' | 'invalid' | 'storage-failed' | 'closed';
-
 /** Origin used when applying updates from another pod (never persisted here). */
 export const REMOTE_ORIGIN = Symbol('remote');
-
-function encodeSyncUpdate(update: Uint8Array): Uint8Array {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, YMessageType.SYNC);
-  syncProtocol.writeUpdate(enc, update);
-  return encoding.toUint8Array(enc);
-}
-
-function encodeAwareness(awareness: awarenessProtocol.Awareness, clients: number[]): Uint8Array {
-  const enc = encoding.createEncoder();
-  encoding.writeVarUint(enc, YMessageType.AWARENESS);
-  encoding.writeVarUint8Array(enc, awarenessProtocol.encodeAwarenessUpdate(awareness, clients));
-  return encoding.toUint8Array(enc);
-}
-
-/**
- * Validates a Yjs v1 update without touching any document: `Y.decodeUpdate`
- * reads every struct and the delete set and throws on truncated or garbage
- * input. Returns the author client id (first struct) and whether it is empty.
- */
-export function inspectUpdate(
-  update: Uint8Array
-): { ok: true; clientId: number; empty: boolean } | { ok: false } {
-  try {
-    const decoded = Y.decodeUpdate(update);
-    // Yjs client ids are uint32; larger ones decode but no real client produces them.
-    for (const st of decoded.structs) if (st.id.client > 0xffffffff) return { ok: false };
-    for (const client of decoded.ds.clients.keys()) if (client > 0xffffffff) return { ok: false };
-    const first = decoded.structs[0];
-    const empty = decoded.structs.length === 0 && decoded.ds.clients.size === 0;
-    return { ok: true, clientId: first ? first.id.client : 0, empty };
-  } catch {
-    return { ok: false };
-  }
-}
 
 export class Room {
   readonly id: string;
@@ -173,30 +81,24 @@ export class Room {
   private readonly awarenessClaims = new Map<RoomClient, Set<number>>();
   state: RoomState = 'open';
 
-  private lastSeq = 0;
-  private lastTs = 0;
+  /** The durable log as applied to the doc (advanced by the write path, read by compaction and stats). */
+  readonly progress: RoomProgress = {
+    lastSeq: 0,
+    lastTs: 0,
+    ops: 0,
+    opsSinceSnapshot: 0,
+    bytesSinceSnapshot: 0,
+  };
   private snapshotSeq = 0;
   private snapshotBytes = 0;
-  private bytesSinceSnapshot = 0;
-  private opsSinceSnapshot = 0;
-  private ops = 0;
-  private pendingDurable = 0;
   private lastActivity = Date.now();
-  private chain: Promise<void> = Promise.resolve();
   private compacting: Promise<void> | null = null;
   private compactTimer: NodeJS.Timeout | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private closedPromise: Promise<void> | null = null;
-  /**
-   * Shadow copy used to validate updates against the current state before they
-   * are persisted; it receives every accepted update in the same order as the
-   * doc (possibly ahead of it by the updates still being persisted). Null when
-   * disabled; rebuilt from the doc after a refused or failed update.
-   */
-  private shadow: Y.Doc | null = null;
-  private shadowDirty = false;
-  /** The shadow was rebuilt while updates were in flight: rebuild again once they are applied. */
-  private shadowLagging = false;
+  /** Validates updates against the current state before they are persisted (`update/shadow.ts`). */
+  private readonly shadow: ShadowValidator;
+  private readonly pipeline: UpdatePipeline;
 
   private constructor(
     id: string,
@@ -209,6 +111,29 @@ export class Room {
     // The pod itself has no presence.
     this.awareness.setLocalState(null);
     this.awareness.on('update', this.onAwarenessUpdate);
+    this.shadow = new ShadowValidator(
+      this.doc,
+      deps.options.shadowValidation !== false,
+      () => this.pipeline.pendingDurable
+    );
+    this.pipeline = new UpdatePipeline({
+      id,
+      org: this.org,
+      doc: this.doc,
+      state: () => this.state,
+      storage: deps.storage,
+      hooks: deps.hooks,
+      logger: deps.logger,
+      progress: this.progress,
+      shadow: this.shadow,
+      touch: () => {
+        this.lastActivity = Date.now();
+      },
+      broadcast: (frame, except) => this.broadcast(frame, except),
+      afterApply: () => {
+        if (this.progress.opsSinceSnapshot >= this.deps.options.compactOps) void this.compact();
+      },
+    });
   }
 
   /** Loads a room from storage: latest snapshot plus the log after it. */
@@ -225,8 +150,8 @@ export class Room {
           if (loaded.snapshot) {
             Y.applyUpdate(room.doc, loaded.snapshot.state, room);
             room.snapshotSeq = loaded.snapshot.seq;
-            room.lastSeq = loaded.snapshot.seq;
-            room.lastTs = loaded.snapshot.ts;
+            room.progress.lastSeq = loaded.snapshot.seq;
+            room.progress.lastTs = loaded.snapshot.ts;
             room.snapshotBytes = loaded.snapshot.state.byteLength;
           }
           for (const u of loaded.updates) {
@@ -237,25 +162,25 @@ export class Room {
               skipped += 1;
             }
             bytes += u.update.byteLength;
-            room.lastSeq = Math.max(room.lastSeq, u.seq);
-            room.lastTs = Math.max(room.lastTs, u.ts);
+            room.progress.lastSeq = Math.max(room.progress.lastSeq, u.seq);
+            room.progress.lastTs = Math.max(room.progress.lastTs, u.ts);
           }
         }, room);
-        room.bytesSinceSnapshot = bytes;
-        room.opsSinceSnapshot = loaded.updates.length;
+        room.progress.bytesSinceSnapshot = bytes;
+        room.progress.opsSinceSnapshot = loaded.updates.length;
         if (skipped > 0) deps.logger.error({ room: id, skipped }, 'stored updates could not be applied');
         span.setAttributes({
           'collab.snapshot_seq': room.snapshotSeq,
           'collab.updates': loaded.updates.length,
           'collab.bytes': room.snapshotBytes + bytes,
         });
-        if (deps.options.shadowValidation !== false) room.rebuildShadow();
+        room.shadow.init();
         room.startTimers();
         deps.hooks.emit('onRoomLoaded', {
           room: id,
           org,
           durationMs: performance.now() - t0,
-          seq: room.lastSeq,
+          seq: room.progress.lastSeq,
         });
         return room;
       } catch (err) {
@@ -271,7 +196,7 @@ export class Room {
 
   private startTimers(): void {
     this.compactTimer = setInterval(() => {
-      if (this.opsSinceSnapshot > 0) void this.compact();
+      if (this.progress.opsSinceSnapshot > 0) void this.compact();
     }, this.deps.options.compactIntervalMs);
     this.compactTimer.unref();
     this.scheduleIdle();
@@ -289,10 +214,7 @@ export class Room {
       clearTimeout(this.idleTimer);
       this.idleTimer = null;
     }
-    const enc = encoding.createEncoder();
-    encoding.writeVarUint(enc, YMessageType.SYNC);
-    syncProtocol.writeSyncStep1(enc, this.doc);
-    client.send(encoding.toUint8Array(enc));
+    client.send(encodeSyncStep1(this.doc));
     const states = [...this.awareness.getStates().keys()];
     if (states.length > 0) client.send(encodeAwareness(this.awareness, states));
   }
@@ -324,185 +246,16 @@ export class Room {
 
   /** Answers a client's sync step 1 (its state vector) with the missing state (step 2). */
   syncStep2For(stateVector: Uint8Array): Uint8Array {
-    const enc = encoding.createEncoder();
-    encoding.writeVarUint(enc, YMessageType.SYNC);
-    syncProtocol.writeSyncStep2(enc, this.doc, stateVector);
-    return encoding.toUint8Array(enc);
+    return encodeSyncStep2(this.doc, stateVector);
   }
 
   /**
    * Submits a client update (sync step 2 or update). Resolves once it has been
    * persisted, applied and broadcast, or refused. The caller must have
-   * validated nothing: this method validates before persisting.
+   * validated nothing: the write path validates before persisting.
    */
   submitUpdate(client: RoomClient, update: Uint8Array, parent?: Context): Promise<UpdateResult> {
-    const received = performance.now();
-    if (this.state !== 'open') return Promise.resolve('closed');
-    const check = inspectUpdate(update);
-    if (!check.ok) {
-      client.close(CloseCode.INVALID_UPDATE, 'invalid Yjs update');
-      this.deps.hooks.emit('onError', {
-        org: this.org,
-        room: this.id,
-        code: CloseCode.INVALID_UPDATE,
-        reason: 'invalid update',
-      });
-      return Promise.resolve('invalid');
-    }
-    if (check.empty) return Promise.resolve('empty');
-    if (!this.validateOnShadow(update)) {
-      client.close(CloseCode.INVALID_UPDATE, 'invalid Yjs update: cannot be applied');
-      this.deps.hooks.emit('onError', {
-        org: this.org,
-        room: this.id,
-        code: CloseCode.INVALID_UPDATE,
-        reason: 'update cannot be applied',
-      });
-      return Promise.resolve('invalid');
-    }
-    this.lastActivity = Date.now();
-    const ctx = parent ?? otelContext.active();
-    const span = tracer.startSpan(
-      'update',
-      { attributes: { org: this.org, 'room.id': this.id, 'collab.bytes': update.byteLength } },
-      ctx
-    );
-    const spanCtx = trace.setSpan(ctx, span);
-    const persistSpan = childSpan(span, 'update.persist', spanCtx, {
-      'collab.backend': this.deps.storage.kind,
-    });
-    const ts = Date.now();
-    this.pendingDurable += 1;
-    // Issue the append now (joins this tick's group commit); consume it in order below.
-    const durable = this.deps.storage.append(this.id, [{ clientId: check.clientId, ts, update }]).then(
-      (seqs) => ({ ok: true as const, seq: seqs[0] ?? 0 }),
-      (err: unknown) => {
-        // Refused (e.g. PostgreSQL down and the hold bound reached): tell the writer now rather than
-        // after the held updates queued ahead of it (it was never applied nor broadcast).
-        client.close(CloseCode.STORAGE_UNAVAILABLE, 'storage unavailable');
-        return { ok: false as const, err };
-      }
-    );
-    const run = async (): Promise<UpdateResult> => {
-      const res = await durable;
-      this.pendingDurable -= 1;
-      const persistMs = performance.now() - received;
-      if (!res.ok) {
-        // The shadow already has this update; resync it from the doc before the next validation.
-        this.shadowDirty = true;
-        persistSpan.recordException(res.err as Error);
-        persistSpan.setStatus({ code: SpanStatusCode.ERROR, message: 'storage write failed' });
-        persistSpan.end();
-        span.setStatus({ code: SpanStatusCode.ERROR, message: 'storage unavailable' });
-        span.end();
-        this.deps.logger.error(
-          { room: this.id, err: (res.err as Error)?.message ?? String(res.err) },
-          'storage write failed; update refused'
-        );
-        client.close(CloseCode.STORAGE_UNAVAILABLE, 'storage unavailable');
-        this.deps.hooks.emit('onError', {
-          org: this.org,
-          room: this.id,
-          code: CloseCode.STORAGE_UNAVAILABLE,
-          reason: 'storage write failed',
-        });
-        return 'storage-failed';
-      }
-      const traceId = sampledTraceId(persistSpan);
-      persistSpan.setAttribute('collab.seq', res.seq);
-      persistSpan.end();
-      this.deps.hooks.emit('onPersist', {
-        orgs: [this.org],
-        backend: this.deps.storage.kind,
-        count: 1,
-        bytes: update.byteLength,
-        durationMs: persistMs,
-        ...(traceId !== undefined ? { traceId } : {}),
-      });
-      if (this.state === 'closed') {
-        // Durable but the doc is gone (shutdown raced us): it will be loaded next time.
-        span.end();
-        return 'closed';
-      }
-      const applySpan = childSpan(span, 'update.apply', spanCtx);
-      try {
-        Y.applyUpdate(this.doc, update, client);
-      } catch (err) {
-        // Validated on the shadow, so this should not happen. It is durable (load skips it), but it is
-        // not broadcast: the sender is refused and the others never see it.
-        applySpan.recordException(err as Error);
-        applySpan.setStatus({ code: SpanStatusCode.ERROR });
-        applySpan.end();
-        span.end();
-        this.shadowDirty = true;
-        this.deps.logger.error({ room: this.id, seq: res.seq }, 'durable update failed to apply');
-        client.close(CloseCode.INVALID_UPDATE, 'invalid Yjs update: cannot be applied');
-        this.deps.hooks.emit('onError', {
-          org: this.org,
-          room: this.id,
-          code: CloseCode.INVALID_UPDATE,
-          reason: 'durable update failed to apply',
-        });
-        this.lastSeq = Math.max(this.lastSeq, res.seq);
-        return 'invalid';
-      }
-      applySpan.end();
-      this.lastSeq = Math.max(this.lastSeq, res.seq);
-      this.lastTs = Math.max(this.lastTs, ts);
-      this.ops += 1;
-      this.opsSinceSnapshot += 1;
-      this.bytesSinceSnapshot += update.byteLength;
-      const bcast = childSpan(span, 'update.broadcast', spanCtx);
-      const recipients = this.broadcast(encodeSyncUpdate(update), client);
-      bcast.setAttribute('collab.recipients', recipients);
-      bcast.end();
-      span.setAttribute('collab.seq', res.seq);
-      span.end();
-      this.deps.hooks.emit('onUpdate', {
-        room: this.id,
-        org: this.org,
-        connId: client.id,
-        origin: 'client',
-        clientId: check.clientId,
-        update,
-        seq: res.seq,
-        ts,
-        durationMs: performance.now() - received,
-      });
-      if (this.shadowLagging && this.pendingDurable === 0) this.shadowDirty = true;
-      if (this.opsSinceSnapshot >= this.deps.options.compactOps) void this.compact();
-      return 'applied';
-    };
-    const result = this.chain.then(run);
-    this.chain = result.then(
-      () => undefined,
-      () => undefined
-    );
-    return result;
-  }
-
-  /** Applies `update` to the shadow doc; false (and the shadow is rebuilt) when it throws. */
-  private validateOnShadow(update: Uint8Array): boolean {
-    if (this.deps.options.shadowValidation === false) return true;
-    if (!this.shadow || this.shadowDirty) this.rebuildShadow();
-    try {
-      Y.applyUpdate(this.shadow as Y.Doc, update);
-      return true;
-    } catch {
-      // A throwing apply may leave a partial integration behind: start again from the doc.
-      this.shadowDirty = true;
-      return false;
-    }
-  }
-
-  /** Rebuilds the shadow from the doc (load, or after a refused / failed update). */
-  private rebuildShadow(): void {
-    this.shadow?.destroy();
-    const shadow = new Y.Doc({ gc: true });
-    Y.applyUpdate(shadow, Y.encodeStateAsUpdate(this.doc));
-    this.shadow = shadow;
-    this.shadowDirty = false;
-    this.shadowLagging = this.pendingDurable > 0;
+    return this.pipeline.submit(client, update, parent);
   }
 
   /**
@@ -519,16 +272,10 @@ export class Room {
     try {
       Y.applyUpdate(this.doc, update, origin ?? REMOTE_ORIGIN);
     } catch {
-      this.shadowDirty = true;
+      this.shadow.markDirty();
       return false;
     }
-    if (this.shadow && !this.shadowDirty) {
-      try {
-        Y.applyUpdate(this.shadow, update);
-      } catch {
-        this.shadowDirty = true;
-      }
-    }
+    this.shadow.follow(update);
     this.lastActivity = Date.now();
     this.broadcast(encodeSyncUpdate(update), null);
     this.deps.hooks.emit('onUpdate', {
@@ -666,32 +413,33 @@ export class Room {
    */
   compact(): Promise<void> {
     if (this.compacting) return this.compacting;
-    if (this.opsSinceSnapshot === 0 || this.lastSeq <= this.snapshotSeq) return Promise.resolve();
+    const progress = this.progress;
+    if (progress.opsSinceSnapshot === 0 || progress.lastSeq <= this.snapshotSeq) return Promise.resolve();
     const run = tracer.startActiveSpan(
       'compaction',
       { attributes: { org: this.org, 'room.id': this.id } },
       async (span) => {
         const t0 = performance.now();
         // Cross-pod: one compaction owner per room, and the claimed seq is capped at what this pod applied.
-        const grant = await this.deps.hooks.acquireCompaction(this.id, this.lastSeq);
-        const seq = grant ? Math.min(this.lastSeq, grant.seq) : this.lastSeq;
+        const grant = await this.deps.hooks.acquireCompaction(this.id, progress.lastSeq);
+        const seq = grant ? Math.min(progress.lastSeq, grant.seq) : progress.lastSeq;
         if (grant === null || seq <= this.snapshotSeq) {
           span.setAttribute('collab.skipped', true);
           span.end();
           await grant?.release();
           return;
         }
-        const ts = this.lastTs;
-        const ops = this.opsSinceSnapshot;
-        const bytes = this.bytesSinceSnapshot;
+        const ts = progress.lastTs;
+        const ops = progress.opsSinceSnapshot;
+        const bytes = progress.bytesSinceSnapshot;
         try {
           const state = Y.encodeStateAsUpdate(this.doc);
           span.setAttributes({ 'collab.seq': seq, 'collab.bytes': state.byteLength, 'collab.ops': ops });
           await this.deps.storage.saveSnapshot(this.id, { seq, ts, state });
           this.snapshotSeq = seq;
           this.snapshotBytes = state.byteLength;
-          this.opsSinceSnapshot = Math.max(0, this.opsSinceSnapshot - ops);
-          this.bytesSinceSnapshot = Math.max(0, this.bytesSinceSnapshot - bytes);
+          progress.opsSinceSnapshot = Math.max(0, progress.opsSinceSnapshot - ops);
+          progress.bytesSinceSnapshot = Math.max(0, progress.bytesSinceSnapshot - bytes);
           this.deps.hooks.emit('onCompaction', {
             room: this.id,
             org: this.org,
@@ -722,7 +470,7 @@ export class Room {
 
   /** Resolves once every submitted update has been persisted (or refused) and applied. */
   drain(): Promise<void> {
-    return this.chain;
+    return this.pipeline.drain();
   }
 
   /**
@@ -750,8 +498,7 @@ export class Room {
   }
 
   private destroyYjs(): void {
-    this.shadow?.destroy();
-    this.shadow = null;
+    this.shadow.destroy();
     this.awareness.off('update', this.onAwarenessUpdate);
     this.awareness.destroy();
     this.doc.destroy();
@@ -762,10 +509,10 @@ export class Room {
       room: this.id,
       org: this.org,
       connections: this.connections.size,
-      docBytes: this.snapshotBytes + this.bytesSinceSnapshot,
-      ops: this.ops,
-      pendingDurable: this.pendingDurable,
-      pendingCompaction: this.opsSinceSnapshot,
+      docBytes: this.snapshotBytes + this.progress.bytesSinceSnapshot,
+      ops: this.progress.ops,
+      pendingDurable: this.pipeline.pendingDurable,
+      pendingCompaction: this.progress.opsSinceSnapshot,
       // Local connections' states only: with cross-pod fan-out each pod counts its own clients once.
       presence: this.localPresence(),
       lastActivity: this.lastActivity,
@@ -781,6 +528,6 @@ export class Room {
 
   /** Highest durable seq applied to the doc. */
   get seq(): number {
-    return this.lastSeq;
+    return this.progress.lastSeq;
   }
 }
