@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode } from '@collabblocks/protocol';
 import { createTokenVerifier } from '../src/auth/jwt.js';
 import { loadConfig } from '../src/config.js';
-import { closeCodeOf, connectClient, waitFor } from './helpers/clients.js';
+import { closeCodeOf, connectClient, sleep, waitFor } from './helpers/clients.js';
 import { es256KeyPair, mintToken } from './helpers/jwt.js';
 import { startPod, type PodProcess } from './helpers/pod.js';
 import { freePort } from './infra/ports.js';
@@ -20,12 +20,13 @@ type Mode = 'ok' | 'slow' | 'error' | 'html' | 'not-a-key-set';
 /** A key server whose behaviour the test switches. */
 async function keyServer(jwk: object) {
   let mode: Mode = 'ok';
+  let keys: object[] = [jwk];
   let requests = 0;
   const server = http.createServer((_req, res) => {
     requests += 1;
     switch (mode) {
       case 'ok':
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
         return;
       case 'slow':
         setTimeout(() => res.writeHead(200).end(JSON.stringify({ keys: [jwk] })), 1500).unref();
@@ -47,6 +48,10 @@ async function keyServer(jwk: object) {
     url: `http://127.0.0.1:${port}/jwks.json`,
     set mode(m: Mode) {
       mode = m;
+    },
+    /** The key set served in mode `ok`. */
+    set keys(k: object[]) {
+      keys = k;
     },
     get requests() {
       return requests;
@@ -76,10 +81,58 @@ describe('JWKS failures in the verifier', () => {
     await srv?.close();
   });
 
-  const verifier = (url: string) =>
+  const verifier = (url: string, jwksUnknownKidProbeMs?: number) =>
     createTokenVerifier(loadConfig({ COLLAB_JWKS_URL: url, COLLAB_PSEUDONYM_SECRET: PSEUDONYM }), {
       jwksTimeoutMs: 300,
+      ...(jwksUnknownKidProbeMs !== undefined ? { jwksUnknownKidProbeMs } : {}),
     });
+
+  it('a new kid inside the 30 s refetch cooldown: 4500 while the JWKS is down, accepted once it is back; a kid the fresh set lacks is 4402', async () => {
+    // Before: jose answered an unknown kid inside its cooldown from the cached set (JWKSNoMatchingKey,
+    // 4402 — the stock client gives up) without asking the key server, down or not.
+    const a = await es256KeyPair();
+    const b = await es256KeyPair();
+    const server = await keyServer({ ...a.publicJwk, kid: 'a' });
+    try {
+      const v = await verifier(server.url, 400);
+      const tokenA = await mintToken({ org: 'acme', alg: 'ES256', key: a.privateKey, kid: 'a' });
+      const tokenB = await mintToken({ org: 'acme', alg: 'ES256', key: b.privateKey, kid: 'b' });
+      expect(await v.verify(tokenA, 'acme')).toMatchObject({ ok: true });
+      // The identity provider goes down and rotates in key b: within jose's 30 s cooldown of the fetch
+      // above, past the 400 ms during which that fetch's key set is trusted to say a kid does not exist.
+      server.mode = 'error';
+      await sleep(450);
+      const down = await v.verify(tokenB, 'acme');
+      expect(down).toEqual({
+        ok: false,
+        code: CloseCode.INTERNAL_ERROR,
+        reason: 'token keys unavailable, retry later',
+        keySetFailure: 'unreachable',
+      });
+      // Within the probe interval the failed fetch answers (no request per token); still retryable.
+      const requests = server.requests;
+      expect(await v.verify(tokenB, 'acme')).toMatchObject({ code: CloseCode.INTERNAL_ERROR });
+      expect(server.requests).toBe(requests);
+      // Back, now serving both keys: the client's retry is accepted (still inside jose's cooldown).
+      server.keys = [
+        { ...a.publicJwk, kid: 'a' },
+        { ...b.publicJwk, kid: 'b' },
+      ];
+      server.mode = 'ok';
+      await waitFor(async () => (await v.verify(tokenB, 'acme')).ok, 5000, 'kid b accepted');
+      // A kid the key set (fetched just now) does not have: a bad token, 4402; and a burst of such
+      // tokens fetches the set at most once per probe interval.
+      const c = await es256KeyPair();
+      const bogus = await mintToken({ org: 'acme', alg: 'ES256', key: c.privateKey, kid: 'c' });
+      const before = server.requests;
+      for (let i = 0; i < 20; i++) {
+        expect(await v.verify(bogus, 'acme')).toMatchObject({ ok: false, code: CloseCode.AUTH_INVALID });
+      }
+      expect(server.requests - before).toBeLessThanOrEqual(1);
+    } finally {
+      await server.close();
+    }
+  });
 
   it('down, slow, 5xx and not-a-key-set are retryable 4500 with the reason; never 4402', async () => {
     const token = await mintToken({ org: 'acme', alg: 'ES256', key: keys.privateKey });

@@ -61,6 +61,9 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
       rooms: 3,
       clients: 6,
       rate: 10,
+      // Runs until afterAll stops it: the last test needs live simulator rooms, and a loaded machine can
+      // take well over the default 120 s to get there (the bound only guards against a leaked process).
+      duration: '15m',
       extraArgs: ['--presence-interval', '300'],
     });
     h = await startHarness({ recordWebSocketFrames: true }); // the scope tests check the raw pod messages
@@ -466,9 +469,14 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
       options: { expandDepth: 2 },
     });
     const stopFeed = await h.connectQueryToPanel(q, panel);
+    // Wait for a row that is in the viewport whatever the simulator has written so far. The roots are
+    // sorted (meta, notes, outline, tasks) and expandDepth 2 opens them all: `tasks` comes after every
+    // outline paragraph and its text (up to 60 rows), so past the virtualised list's rendered window once
+    // the simulator has run long enough — it was missing whenever the earlier tests ran slowly. `notes`
+    // follows only meta's at most six keys.
     await expect
       .poll(async () => (await panel.locator.textContent()) ?? '', { timeout: 15_000 })
-      .toContain('tasks');
+      .toMatch(/meta[\s\S]*notes/);
     await h.page.waitForTimeout(2500); // a few live updates in the list
     await h.screenshot('collab-datasource-query-tree', [tree.locator, panel.locator]);
     await stopFeed();

@@ -8,7 +8,13 @@
  * never echo token content. With a JWKS URL, a key set that cannot be fetched
  * (timeout, network error, non-200, not a key set) refuses with INTERNAL_ERROR
  * (4500, retryable) and says why in `keySetFailure`, never with AUTH_INVALID:
- * the token was not checked at all.
+ * the token was not checked at all. A token whose `kid` is not in the cached
+ * key set is refused with AUTH_INVALID only on the word of a key set fetched
+ * within the last `jwksUnknownKidProbeMs` (default 5 s): otherwise the set is
+ * fetched again first (at most once per that interval, so tokens with random
+ * kids cannot flood the key server), and if that fetch fails the answer is
+ * the retryable 4500 — also inside jose's 30 s refetch cooldown, which alone
+ * would have answered 4402 for a key rotated in while the JWKS was down.
  */
 import {
   createRemoteJWKSet,
@@ -45,6 +51,11 @@ export type VerifyResult =
 export interface TokenVerifierOptions {
   /** JWKS mode: HTTP timeout of one key-set fetch (default 5000 ms). */
   jwksTimeoutMs?: number;
+  /**
+   * JWKS mode: a token with an unknown `kid` makes the pod fetch the key set again unless a fetch was
+   * attempted within this many ms (default 5000); that attempt's outcome answers meanwhile.
+   */
+  jwksUnknownKidProbeMs?: number;
 }
 
 export interface TokenVerifier {
@@ -95,7 +106,10 @@ async function readBounded(res: Response): Promise<string> {
  * error or non-200 status, or a body that is not JSON. jose's own errors do not tell these apart from
  * errors about the token (a generic JOSEError for a 503 and for a bad signature alike).
  */
-const classifiedFetch: FetchImplementation = async (url, options) => {
+const classifiedFetch = async (
+  url: string,
+  options: Parameters<FetchImplementation>[1]
+): Promise<Response> => {
   let res: Response;
   try {
     res = await fetch(url, options);
@@ -153,20 +167,37 @@ export async function createTokenVerifier(
   }
   let key: Uint8Array | Awaited<ReturnType<typeof importSPKI>> | JWTVerifyGetKey;
   let algorithms: string[];
+  /** JWKS mode: the last key-set fetch attempt (when, and its failure or null for a success). */
+  const lastFetch: { at: number; failure: KeySetFailure | null } = { at: -Infinity, failure: null };
+  let reloadKeySet: (() => Promise<void>) | null = null;
   if (jwt.mode === 'hs256') {
     key = new TextEncoder().encode(jwt.secret);
     algorithms = ['HS256'];
   } else if (jwt.mode === 'jwks') {
-    key = createRemoteJWKSet(new URL(jwt.jwksUrl), {
+    const fetchRecorded: FetchImplementation = async (url, options) => {
+      lastFetch.at = performance.now();
+      try {
+        const res = await classifiedFetch(url, options);
+        lastFetch.failure = null;
+        return res;
+      } catch (err) {
+        lastFetch.failure = err instanceof KeySetUnavailableError ? err.failure : 'unreachable';
+        throw err;
+      }
+    };
+    const remote = createRemoteJWKSet(new URL(jwt.jwksUrl), {
       timeoutDuration: opts.jwksTimeoutMs ?? 5000,
       cooldownDuration: 30_000,
-      [customFetch]: classifiedFetch,
+      [customFetch]: fetchRecorded,
     });
+    key = remote;
+    reloadKeySet = () => remote.reload();
     algorithms = ASYMMETRIC_ALGS;
   } else {
     key = await importSPKI(jwt.publicKeyPem, 'ES256');
     algorithms = ['ES256'];
   }
+  const probeMs = opts.jwksUnknownKidProbeMs ?? 5000;
   const options = {
     algorithms,
     requiredClaims: ['exp', 'sub'],
@@ -179,12 +210,27 @@ export async function createTokenVerifier(
     async verify(token, roomOrg) {
       if (token === undefined || token === '') return fail(CloseCode.AUTH_MISSING, 'no token presented');
       if (token.length > MAX_TOKEN_CHARS) return fail(CloseCode.AUTH_INVALID, 'token too long');
+      // Overloads differ by key type; both branches verify identically.
+      const verifyOnce = async (): Promise<JWTPayload> =>
+        typeof key === 'function'
+          ? (await jwtVerify(token, key, options)).payload
+          : (await jwtVerify(token, key, options)).payload;
       try {
-        // Overloads differ by key type; both branches verify identically.
-        const { payload } =
-          typeof key === 'function'
-            ? await jwtVerify(token, key, options)
-            : await jwtVerify(token, key, options);
+        let payload: JWTPayload;
+        try {
+          payload = await verifyOnce();
+        } catch (err) {
+          // An unknown kid: only a key set fetched just now may say the key does not exist.
+          if (!(err instanceof errors.JWKSNoMatchingKey) || reloadKeySet === null) throw err;
+          if (performance.now() - lastFetch.at >= probeMs) {
+            await reloadKeySet();
+            payload = await verifyOnce();
+          } else if (lastFetch.failure !== null) {
+            throw new KeySetUnavailableError(lastFetch.failure);
+          } else {
+            throw err;
+          }
+        }
         return checkClaims(payload, roomOrg);
       } catch (err) {
         if (err instanceof errors.JWTExpired) return fail(CloseCode.AUTH_EXPIRED, 'token expired');

@@ -60,6 +60,7 @@ export interface Corkable {
 /** Grace given to a peer to complete the close handshake before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 const MAX_REASON_BYTES = 123;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function toBytes(data: RawData): Uint8Array {
   if (Array.isArray(data)) return Buffer.concat(data);
@@ -102,6 +103,7 @@ export class ClientConnection implements RoomClient, Schedulable {
   private alive = true;
   private pingSentAt = 0;
   private terminateTimer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
   /** The code/reason the POD closed with (the socket may report 1006 if the peer never answered). */
   closedWith: { code: number; reason: string } | null = null;
   /** True while this turn's sends are being gathered in the corked socket. */
@@ -191,6 +193,26 @@ export class ClientConnection implements RoomClient, Schedulable {
     const t0 = performance.now();
     this.handleFrame(frame);
     this.deps.scheduler.charge(this, performance.now() - t0);
+  }
+
+  /**
+   * Closes the connection with AUTH_EXPIRED (4407) at `epochMs`, the expiry of the token it was
+   * authenticated with: no frame is processed after it. A stock y-websocket client treats 4400-4499 as
+   * final and emits `closed`; the application sets a fresh token in `provider.params` and calls
+   * `provider.connect()` (its unsent edits and presence then sync as on any reconnect).
+   */
+  expireAt(epochMs: number): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    if (!this.open) return;
+    const delay = epochMs - Date.now();
+    if (delay <= 0) {
+      this.close(CloseCode.AUTH_EXPIRED, 'token expired; reconnect with a fresh token');
+      return;
+    }
+    // Timers take at most 2^31-1 ms (~24.8 days); a longer token is checked again then.
+    this.expiryTimer = setTimeout(() => this.expireAt(epochMs), Math.min(delay, MAX_TIMER_MS));
+    this.expiryTimer.unref();
   }
 
   /** Stops processing incoming frames (graceful shutdown drain). */
@@ -409,6 +431,8 @@ export class ClientConnection implements RoomClient, Schedulable {
     this.open = false;
     this.dropPending();
     this.closedWith = { code, reason };
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
     try {
       this.ws.close(code, clampReason(reason));
     } catch {
@@ -435,6 +459,8 @@ export class ClientConnection implements RoomClient, Schedulable {
     this.dropPending();
     if (this.terminateTimer) clearTimeout(this.terminateTimer);
     this.terminateTimer = null;
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
   }
 
   private dropPending(): void {

@@ -5,8 +5,9 @@
  * with a distinct close code and a clear reason (browsers cannot read HTTP
  * status codes of failed upgrades, but they can read close codes):
  *   ROOM_INVALID 4404, AUTH_MISSING 4401, AUTH_INVALID 4402,
- *   AUTH_WRONG_ORG 4403, AUTH_EXPIRED 4407, RATE_LIMITED 4413 (connection caps per
- *   pod, address and org; room limit), STORAGE_UNAVAILABLE 4503 (room could not load), INTERNAL_ERROR
+ *   AUTH_WRONG_ORG 4403, AUTH_EXPIRED 4407 (at connect, and at the token's expiry
+ *   during the session), RATE_LIMITED 4413 (connection caps per pod, address and
+ *   org; room limit), STORAGE_UNAVAILABLE 4503 (room could not load), INTERNAL_ERROR
  *   4500 (token keys could not be fetched from the JWKS URL, or a bug).
  * Oversized frames are refused by `ws` itself (`maxPayload` → close 1009).
  */
@@ -272,6 +273,8 @@ export class RoomTransport {
         if (this.knownOrgs.size < RoomTransport.MAX_KNOWN_ORGS) this.knownOrgs.add(org);
         conn.attach(room, info);
         hooks.emit('onConnect', info);
+        // The connection ends with its token (4407), like inspect sessions; dev mode has no expiry.
+        if (this.deps.verifier.mode !== 'disabled') conn.expireAt(verified.claims.exp * 1000);
       } catch (err) {
         span.recordException(err as Error);
         span.setStatus({ code: SpanStatusCode.ERROR });

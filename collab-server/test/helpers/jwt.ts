@@ -44,6 +44,8 @@ export interface MintOptions {
   secret?: string;
   /** ES256 private key (from `es256KeyPair()`). */
   key?: SigningKey;
+  /** `kid` header (which key of a JWKS signed it); none by default. */
+  kid?: string;
   /** Extra claims (e.g. `aud`, `iss`). */
   extra?: Record<string, unknown>;
 }
@@ -55,7 +57,7 @@ export async function mintToken(opts: MintOptions): Promise<string> {
   const claims: Record<string, unknown> = { org: opts.org, ...(opts.extra ?? {}) };
   if (opts.name !== undefined) claims.name = opts.name;
   let jwt = new SignJWT(claims)
-    .setProtectedHeader({ alg })
+    .setProtectedHeader(opts.kid === undefined ? { alg } : { alg, kid: opts.kid })
     .setSubject(opts.sub ?? 'user-1')
     .setIssuedAt(now - 1);
   if (!opts.noExp) jwt = jwt.setExpirationTime(now + (opts.expiresInSec ?? 3600));

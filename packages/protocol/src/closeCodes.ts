@@ -23,7 +23,10 @@ export const CloseCode = {
   AUTH_TIMEOUT: 4405,
   /** Inspect: token scope does not allow what was asked. */
   SCOPE_INSUFFICIENT: 4406,
-  /** Token expired (at connect, or during an inspect stream without re-auth). */
+  /**
+   * Token expired: at connect, at the token's `exp` during an editing session (get a fresh token and
+   * reconnect), or during an inspect stream without re-auth.
+   */
   AUTH_EXPIRED: 4407,
   /** Yjs update could not be applied. */
   INVALID_UPDATE: 4411,
