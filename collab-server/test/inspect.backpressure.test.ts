@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TreeNode } from '@collabblocks/protocol';
-import { Outbox, type OutboxSocket } from '../src/inspect/outbox.js';
+import { Outbox, type OutboxSocket } from '@collabblocks/monitor';
 import { startPod, type PodProcess } from './helpers/pod.js';
 import { connectClient, waitFor, type StockClient } from './helpers/clients.js';
 import { mintToken } from './helpers/jwt.js';

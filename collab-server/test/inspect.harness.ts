@@ -13,7 +13,7 @@ import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import type { InspectScope } from '@collabblocks/protocol';
 import { InspectBridge, type InspectBridgeOptions, type InspectRoom } from '../src/inspect/bridge.js';
-import { mintInspectToken } from '../src/inspect/token.js';
+import { mintInspectToken } from '@collabblocks/monitor';
 import type {
   HistoryQuery,
   LoadedRoom,

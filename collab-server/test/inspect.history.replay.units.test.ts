@@ -18,9 +18,9 @@ import {
   TreeReplay,
   type ReplayBudget,
   type ReplayPage,
-} from '../src/inspect/history.js';
-import { TreeTracker } from '../src/inspect/treeTracker.js';
-import type { WalkContext } from '../src/inspect/treeWalk.js';
+  TreeTracker,
+  type WalkContext,
+} from '@collabblocks/monitor';
 import { addItemMaps } from './helpers/docs.js';
 
 const ROOM = 'acme/units';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HistoryError, rebuildDocAt, TreeReplay, type ReplayPage } from '../src/inspect/history.js';
+import { HistoryError, rebuildDocAt, TreeReplay, type ReplayPage } from '@collabblocks/monitor';
 import { SqliteStorage } from '../src/storage/sqlite.js';
 import type { NewUpdate, Storage } from '../src/storage/types.js';
 import { history, textAt } from './storage/contract.js';

@@ -8,8 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { CloseCode, type InspectServerMessage } from '@collabblocks/protocol';
-import { MAX_QUEUED_HISTORY } from '../src/inspect/session.js';
-import { walkDoc } from '../src/inspect/treeWalk.js';
+import { MAX_QUEUED_HISTORY, walkDoc } from '@collabblocks/monitor';
 import { startHarness, type Harness, type MemoryStorage } from './inspect.harness.js';
 import { InspectClient } from './inspect.client.js';
 import { addItemMaps } from './helpers/docs.js';

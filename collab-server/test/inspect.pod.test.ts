@@ -12,7 +12,7 @@ import { startPod, type PodProcess } from './helpers/pod.js';
 import { connectClient, sleep, waitFor, type StockClient } from './helpers/clients.js';
 import { mintToken, TEST_JWT_SECRET } from './helpers/jwt.js';
 import { InspectClient, KEYS, mintInspect } from './inspect.client.js';
-import { resolveInspectSecret } from '../src/inspect/token.js';
+import { resolveInspectSecret } from '@collabblocks/monitor';
 
 let pod: PodProcess;
 const clients: StockClient[] = [];

@@ -7,8 +7,14 @@ import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { CloseCode, type InspectScope } from '@collabblocks/protocol';
-import { InspectSession, type SessionHost, type Subscription } from '../src/inspect/session.js';
-import { mintInspectToken, verifyInspectToken, type InspectVerifyResult } from '../src/inspect/token.js';
+import {
+  InspectSession,
+  type SessionHost,
+  type Subscription,
+  mintInspectToken,
+  verifyInspectToken,
+  type InspectVerifyResult,
+} from '@collabblocks/monitor';
 
 /** A socket whose writes are recorded; `bufferedAmount` says whether the client reads. */
 class FakeWs extends EventEmitter {

@@ -2,12 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CloseCode } from '@collabblocks/protocol';
 import { loadConfig } from '../src/config.js';
 import { readInspectConfig } from '../src/inspect/config.js';
-import {
-  clampTtl,
-  mintInspectToken,
-  resolveInspectSecret,
-  verifyInspectToken,
-} from '../src/inspect/token.js';
+import { clampTtl, mintInspectToken, resolveInspectSecret, verifyInspectToken } from '@collabblocks/monitor';
 
 const JWT_SECRET = 'a-jwt-secret-that-is-long-enough-0123456789';
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { TreeNode } from '@collabblocks/protocol';
-import { TreeTracker, type TreePatch } from '../src/inspect/treeTracker.js';
-import { walkDoc, type WalkContext } from '../src/inspect/treeWalk.js';
+import { TreeTracker, type TreePatch, walkDoc, type WalkContext } from '@collabblocks/monitor';
 import { addItemMaps } from './helpers/docs.js';
 
 function ctx(): WalkContext {

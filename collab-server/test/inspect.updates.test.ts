@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { summarizeUpdate } from '../src/inspect/updateSummary.js';
+import { summarizeUpdate } from '@collabblocks/monitor';
 
 describe('update summaries', () => {
   it('counts inserts and deletes, resolves paths against the doc, previews only with content', () => {

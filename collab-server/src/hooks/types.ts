@@ -9,31 +9,27 @@
  * had one and must never reach logs, spans or metrics labels.
  */
 
-export type Direction = 'in' | 'out';
+import type {
+  AwarenessEvent,
+  ConnectionInfo,
+  FrameEvent,
+  FrameKind,
+  RoomEvent,
+  RoomStats,
+  UpdateEvent,
+} from '@collabblocks/monitor';
 
-/** What a y-websocket frame was, decoded from its first varuints. */
-export type FrameKind =
-  | 'sync-step1'
-  | 'sync-step2'
-  | 'sync-update'
-  | 'awareness'
-  | 'auth'
-  | 'query-awareness'
-  | 'trace-context'
-  | 'unknown';
-
-export interface ConnectionInfo {
-  /** Pod-local connection id, opaque (not derived from the user). */
-  id: string;
-  /** `<org>/<room>`. */
-  room: string;
-  org: string;
-  /** Stable pseudonym of the token subject (keyed hash), safe for metadata scope. */
-  userPseudonym: string;
-  /** Display name from the token; content scope only. */
-  displayName?: string;
-  connectedAt: number;
-}
+/** The connection and room events are the monitor's (`@collabblocks/monitor`): every host emits them alike. */
+export type {
+  AwarenessEvent,
+  ConnectionInfo,
+  Direction,
+  FrameEvent,
+  FrameKind,
+  RoomEvent,
+  RoomStats,
+  UpdateEvent,
+} from '@collabblocks/monitor';
 
 /** Close code of a connection that ended without a close frame (dropped, or terminated); never sent on the wire. */
 export const ABNORMAL_CLOSURE = 1006;
@@ -62,47 +58,11 @@ export interface ClosedEvent {
   byClient?: boolean;
 }
 
-export interface FrameEvent {
-  room: string;
-  org: string;
-  connId: string;
-  direction: Direction;
-  kind: FrameKind;
-  bytes: number;
-  ts: number;
-  /** The raw frame; valid only during the call (copy if kept). */
-  data: Uint8Array;
-}
-
 export interface MessageEvent {
   org: string;
   room: string;
   kind: FrameKind;
   bytes: number;
-}
-
-export interface UpdateEvent {
-  room: string;
-  org: string;
-  /** Connection that sent it; undefined for updates from another pod or from storage. */
-  connId?: string;
-  origin: 'client' | 'remote';
-  /** Yjs client id(s) found in the update; the first one is the author. */
-  clientId: number;
-  update: Uint8Array;
-  seq: number;
-  ts: number;
-  /** Receive → durable → applied → broadcast, milliseconds. */
-  durationMs: number;
-}
-
-export interface AwarenessEvent {
-  room: string;
-  org: string;
-  connId?: string;
-  added: number[];
-  updated: number[];
-  removed: number[];
 }
 
 export interface PersistEvent {
@@ -122,14 +82,6 @@ export interface CompactionEvent {
   seq: number;
   bytes: number;
   durationMs: number;
-}
-
-export interface RoomEvent {
-  room: string;
-  org: string;
-  durationMs?: number;
-  /** onRoomLoaded: highest log seq the room loaded (snapshot + log), the cross-pod catch-up baseline. */
-  seq?: number;
 }
 
 export interface RttEvent {
@@ -181,21 +133,12 @@ export interface CollabExtension {
   onError?(ev: ErrorEvent): void;
 }
 
-/** Runtime view of a loaded room, read at scrape / API time (cheap, no encoding). */
-export interface RoomRuntimeStats {
-  room: string;
-  org: string;
-  connections: number;
-  /** Approximate document size in bytes (snapshot + updates since). */
-  docBytes: number;
-  /** Updates applied since the room loaded. */
-  ops: number;
+/** Runtime view of a loaded room (the monitor's `RoomStats`) plus the pod's durability backlog. */
+export interface RoomRuntimeStats extends RoomStats {
   /** Updates received but not yet durable. */
   pendingDurable: number;
   /** Durable updates not yet folded into a snapshot. */
   pendingCompaction: number;
-  presence: number;
-  lastActivity: number;
 }
 
 /** What the core reads from the observability module (src/observability). */

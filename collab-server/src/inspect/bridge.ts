@@ -51,16 +51,25 @@ import {
   summarizeStored,
   TreeReplay,
   validateReplayRange,
-} from './history.js';
-import { GateFullError, WorkGate } from './gate.js';
-import { StoredDocs, type StoredDocLease } from './storedDocs.js';
-import { createInspectMetrics, type InspectMetrics } from './metrics.js';
-import { DEFAULT_OUTBOX } from './outbox.js';
-import { InspectSession, type SessionHost, type Subscription } from './session.js';
-import { verifyInspectToken, type InspectVerifyResult } from './token.js';
-import { TreeTracker, type TreePatch } from './treeTracker.js';
-import { stripValue, type LastChange, type WalkContext } from './treeWalk.js';
-import { summarizeUpdate } from './updateSummary.js';
+  GateFullError,
+  WorkGate,
+  StoredDocs,
+  type StoredDocLease,
+  createInspectMetrics,
+  type InspectMetrics,
+  DEFAULT_OUTBOX,
+  InspectSession,
+  type SessionHost,
+  type Subscription,
+  verifyInspectToken,
+  type InspectVerifyResult,
+  TreeTracker,
+  type TreePatch,
+  stripValue,
+  type LastChange,
+  type WalkContext,
+  summarizeUpdate,
+} from '@collabblocks/monitor';
 
 /** What the bridge reads from a loaded room (the core's `Room` satisfies it). */
 export interface InspectRoom {

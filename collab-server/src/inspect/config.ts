@@ -14,8 +14,7 @@
 import { createHmac } from 'node:crypto';
 import type { Config } from '../config.js';
 import { ConfigError, envInt, envStr, type Env } from '../env.js';
-import { DEFAULT_OUTBOX } from './outbox.js';
-import { INSPECT_SECRET_LABEL, resolveInspectSecret } from './token.js';
+import { DEFAULT_OUTBOX, INSPECT_SECRET_LABEL, resolveInspectSecret } from '@collabblocks/monitor';
 
 export interface InspectConfig {
   secret: Uint8Array;

@@ -14,7 +14,7 @@ import {
   type InspectTokenResponse,
 } from '@collabblocks/protocol';
 import { readJsonBody, sendJson, HttpError } from '../http/router.js';
-import { clampTtl, mintInspectToken } from './token.js';
+import { clampTtl, mintInspectToken } from '@collabblocks/monitor';
 
 export interface TokenRouteDeps {
   secret: Uint8Array;

@@ -19,7 +19,7 @@ import { tokenHandler } from './http.js';
 
 export { InspectBridge } from './bridge.js';
 export { readInspectConfig, type InspectConfig } from './config.js';
-export { resolveInspectSecret, mintInspectToken, verifyInspectToken } from './token.js';
+export { resolveInspectSecret, mintInspectToken, verifyInspectToken } from '@collabblocks/monitor';
 
 /** The part of `CollabServer` the bridge needs (structural, so tests can pass a real server). */
 export interface InspectHostServer {

@@ -16,58 +16,28 @@
  * whole, so any instant still rebuilds from an older snapshot plus the log.
  */
 
-export interface NewUpdate {
-  /** Yjs client id that authored the update (0 when unknown). */
-  clientId: number;
-  /** Wall-clock time the pod received it, epoch milliseconds. */
-  ts: number;
-  /** The Yjs update (v1 encoding). */
-  update: Uint8Array;
-}
+import type {
+  HistoryQuery,
+  LoadedRoom,
+  RoomStorageStats,
+  Snapshot,
+  StoredUpdate,
+} from '@collabblocks/monitor';
 
-export interface StoredUpdate extends NewUpdate {
-  /** Per-room sequence number, strictly increasing, gap-free per room. */
-  seq: number;
-}
+/**
+ * The log entry, snapshot and stats shapes are the monitor's (`HistoryStore` of
+ * `@collabblocks/monitor`): the inspect bridge reads this storage through it.
+ */
+export type {
+  HistoryQuery,
+  LoadedRoom,
+  RoomStorageStats,
+  Snapshot,
+  StoredUpdate,
+} from '@collabblocks/monitor';
 
-export interface Snapshot {
-  /** Highest log `seq` folded into `state` (0 = empty log). */
-  seq: number;
-  /** Time of the newest update folded in, epoch milliseconds. */
-  ts: number;
-  /** `Y.encodeStateAsUpdate` of the merged document. */
-  state: Uint8Array;
-}
-
-export interface LoadedRoom {
-  /** Latest snapshot, or null for a room never compacted. */
-  snapshot: Snapshot | null;
-  /** Every log entry with seq > snapshot.seq, in seq order. */
-  updates: StoredUpdate[];
-}
-
-export interface RoomStorageStats {
-  room: string;
-  org: string;
-  /** Bytes held for the room: every retained log entry plus every retained snapshot. */
-  bytes: number;
-  /** Number of log entries currently retained. */
-  ops: number;
-  /** Highest seq written. */
-  lastSeq: number;
-  /** Time of the newest log entry, epoch ms (0 when none). */
-  lastTs: number;
-}
-
-export interface HistoryQuery {
-  room: string;
-  /** Inclusive lower bound, epoch ms. */
-  fromTs: number;
-  /** Inclusive upper bound, epoch ms. */
-  toTs: number;
-  /** Maximum number of entries returned (callers bound this). */
-  limit: number;
-}
+/** An update to append: a log entry before storage assigned its `seq`. */
+export type NewUpdate = Omit<StoredUpdate, 'seq'>;
 
 export interface PruneOptions {
   /**

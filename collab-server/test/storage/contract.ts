@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { rebuildDocAt } from '../../src/inspect/history.js';
+import { rebuildDocAt } from '@collabblocks/monitor';
 import type { NewUpdate, Snapshot, Storage } from '../../src/storage/types.js';
 
 export interface StorageLocation {

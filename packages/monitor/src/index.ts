@@ -4,4 +4,58 @@
  * host interface, and the collab metrics taxonomy for `/metrics`. The collab pod is one host; the
  * Hocuspocus extension (`@collabblocks/hocuspocus`) is another.
  */
-export {};
+export * from './events.js';
+export * from './host.js';
+
+// Tokens of the inspect protocol (verified by every host, minted by its token route).
+export {
+  INSPECT_SECRET_LABEL,
+  clampTtl,
+  mintInspectToken,
+  resolveInspectSecret,
+  verifyInspectToken,
+  type InspectVerifyResult,
+  type MintedToken,
+  type VerifiedInspectToken,
+} from './inspect/token.js';
+export { createInspectMetrics, type InspectMetrics } from './inspect/metrics.js';
+
+// Session layer.
+export { DEFAULT_OUTBOX, Outbox, type OutboxOptions, type OutboxSocket } from './inspect/session/outbox.js';
+export { GateFullError, WorkGate } from './inspect/session/gate.js';
+export {
+  InspectSession,
+  MAX_QUEUED_HISTORY,
+  type SessionHost,
+  type Subscription,
+} from './inspect/session/session.js';
+
+// Streams' building blocks.
+export {
+  stripValue,
+  walkDoc,
+  type LastChange,
+  type WalkContext,
+  type WalkedNode,
+} from './inspect/streams/tree/treeWalk.js';
+export { TreeTracker, type TreePatch } from './inspect/streams/tree/treeTracker.js';
+export { summarizeUpdate, type DecodedUpdate } from './inspect/streams/updates/updateSummary.js';
+export {
+  HistoryError,
+  ItemTimes,
+  MAX_REPLAY_ENTRIES,
+  REPLAY_BUDGET,
+  stepWeight,
+  TreeReplay,
+  historyContext,
+  loadStoredDoc,
+  readHistoryPage,
+  rebuildDocAt,
+  summarizeStored,
+  treeOf,
+  validateReplayRange,
+  type DocAtResult,
+  type ReplayBudget,
+  type ReplayPage,
+} from './inspect/streams/history/replay.js';
+export { StoredDocs, type StoredDocLease } from './inspect/streams/history/storedDocs.js';

@@ -13,9 +13,9 @@
  * (a snapshot streaming) is destroyed when its last lease is released.
  */
 import * as Y from 'yjs';
-import type { Storage } from '../storage/types.js';
-import { HistoryError, loadStoredDoc } from './history.js';
-import { TreeTracker } from './treeTracker.js';
+import type { HistoryStore } from '../../../host.js';
+import { HistoryError, loadStoredDoc } from './replay.js';
+import { TreeTracker } from '../tree/treeTracker.js';
 
 export interface StoredDocLease {
   readonly doc: Y.Doc;
@@ -57,7 +57,7 @@ export class StoredDocs {
   private readonly gate: <T>(fn: () => Promise<T>) => Promise<T>;
 
   constructor(
-    private readonly storage: Storage,
+    private readonly storage: HistoryStore,
     opts: StoredDocsOptions = {}
   ) {
     this.ttlMs = opts.ttlMs ?? 5_000;

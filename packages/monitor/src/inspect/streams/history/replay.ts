@@ -14,10 +14,10 @@ import {
   type TreeNode,
   type UpdateSummary,
 } from '@collabblocks/protocol';
-import type { Storage, StoredUpdate } from '../storage/types.js';
-import { TreeTracker, type TreePatch } from './treeTracker.js';
-import { walkDoc, type WalkContext } from './treeWalk.js';
-import { summarizeUpdate } from './updateSummary.js';
+import type { HistoryStore, StoredUpdate } from '../../../host.js';
+import { TreeTracker, type TreePatch } from '../tree/treeTracker.js';
+import { walkDoc, type WalkContext } from '../tree/treeWalk.js';
+import { summarizeUpdate } from '../updates/updateSummary.js';
 
 export class HistoryError extends Error {
   constructor(
@@ -69,7 +69,7 @@ async function guard<T>(p: Promise<T>): Promise<T> {
 
 /** One page of raw log entries and the cursor of the next page. */
 export async function readHistoryPage(
-  storage: Storage,
+  storage: HistoryStore,
   req: HistoryPageRequest
 ): Promise<{ entries: StoredUpdate[]; nextAfterSeq: number | null }> {
   const limit = validateRange(req);
@@ -96,7 +96,10 @@ export async function readHistoryPage(
  * Current state of a room from storage (for rooms not loaded on this pod) and the highest log seq
  * folded into it (0 when the room has none).
  */
-export async function loadStoredDoc(storage: Storage, room: string): Promise<{ doc: Y.Doc; seq: number }> {
+export async function loadStoredDoc(
+  storage: HistoryStore,
+  room: string
+): Promise<{ doc: Y.Doc; seq: number }> {
   const loaded = await guard(storage.load(room));
   const doc = new Y.Doc();
   let seq = 0;
@@ -218,7 +221,7 @@ function checkContiguous(prev: number, u: StoredUpdate): void {
 }
 
 /** No snapshot at or before the instant and an empty log: pruned unless the room has no snapshot at all. */
-async function checkEmptyLog(storage: Storage, room: string): Promise<void> {
+async function checkEmptyLog(storage: HistoryStore, room: string): Promise<void> {
   if ((await guard(storage.snapshotAtOrBefore(room, Number.MAX_SAFE_INTEGER))) !== null) throw prunedError();
 }
 
@@ -226,7 +229,7 @@ async function checkEmptyLog(storage: Storage, room: string): Promise<void> {
  * Rebuilds the document as it was at `at` on a scratch doc. Throws
  * `HistoryError('history_pruned')` when `at` is before what retention kept.
  */
-export async function rebuildDocAt(storage: Storage, room: string, at: number): Promise<DocAtResult> {
+export async function rebuildDocAt(storage: HistoryStore, room: string, at: number): Promise<DocAtResult> {
   const snap = await guard(storage.snapshotAtOrBefore(room, at));
   let seq = snap?.seq ?? 0;
   let seqTs = snap?.ts ?? 0;
@@ -358,7 +361,7 @@ export class TreeReplay {
   ) {}
 
   /** Rebuilds the doc at `at` and builds the tree cache (time-sliced). */
-  static async open(storage: Storage, room: string, at: number): Promise<TreeReplay> {
+  static async open(storage: HistoryStore, room: string, at: number): Promise<TreeReplay> {
     const r = await rebuildDocAt(storage, room, at);
     let replay: TreeReplay | null = null;
     const tracker = new TreeTracker(r.doc, historyContext(r.clientTimes, r.itemTimes), (p) => {
@@ -412,7 +415,7 @@ export class TreeReplay {
    * from the last step's `ts`).
    */
   async *pages(
-    storage: Storage,
+    storage: HistoryStore,
     room: string,
     toTs: number,
     maxSteps: number,

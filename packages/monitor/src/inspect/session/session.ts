@@ -21,7 +21,7 @@ import {
   type WithoutVersion,
 } from '@collabblocks/protocol';
 import { Outbox, DEFAULT_OUTBOX } from './outbox.js';
-import type { InspectVerifyResult } from './token.js';
+import type { InspectVerifyResult } from '../token.js';
 
 export interface Subscription {
   readonly id: string;

@@ -11,7 +11,7 @@
  */
 import * as Y from 'yjs';
 import { joinPath, type DeltaPreview } from '@collabblocks/protocol';
-import { locateType, renderValue, rootNameMap } from './treeWalk.js';
+import { locateType, renderValue, rootNameMap } from '../tree/treeWalk.js';
 
 export const MAX_PATHS = 32;
 export const MAX_PREVIEW = 16;
