@@ -1,3 +1,3 @@
-export { locate, nodeNameOf, type LocateOptions } from './locate.js';
+export { locate, type LocateOptions } from './locate.js';
 export { RootIndexCache, type RootIndex, type ItemPos } from './rootIndex.js';
 export { PresenceReader, type Reading, type ReadOptions, type ReaderOptions } from './reader.js';

@@ -12,6 +12,7 @@ import * as Y from 'yjs';
 import { joinPath, MAX_LOCATION_DEPTH, MAX_SNIPPET_CHARS, type DocLocation } from '@collabblocks/protocol';
 import type { RelPos } from '../recognise/index.js';
 import { kindOf } from '../../tree/treeWalk.js';
+import { nodeNameOf } from '../../tree/richText.js';
 import type { RootIndexCache } from './rootIndex.js';
 
 type AnyType = Y.AbstractType<unknown>;
@@ -89,18 +90,6 @@ function absolute(doc: Y.Doc, cache: RootIndexCache, rp: RelPos): AbsResult {
 
 function rootName(doc: Y.Doc, root: AnyType): string | undefined {
   for (const [name, t] of doc.share) if (t === root) return name;
-  return undefined;
-}
-
-/** Element name of a node: XmlElement tag, Lexical's `__type` attribute on an XmlText / Map. */
-export function nodeNameOf(t: AnyType): string | undefined {
-  if (t instanceof Y.XmlElement) return t.nodeName.slice(0, 64);
-  const typeAttr = t._map.get('__type');
-  if (typeAttr && !typeAttr.deleted) {
-    const c = typeAttr.content.getContent();
-    const v = c[c.length - 1];
-    if (typeof v === 'string') return v.slice(0, 64);
-  }
   return undefined;
 }
 
