@@ -39,7 +39,11 @@ export {
   type WalkedNode,
 } from './inspect/streams/tree/treeWalk.js';
 export { TreeTracker, type TreePatch } from './inspect/streams/tree/treeTracker.js';
-export { summarizeUpdate, type DecodedUpdate } from './inspect/streams/updates/updateSummary.js';
+export {
+  formatFields,
+  summarizeUpdate,
+  type DecodedUpdate,
+} from './inspect/streams/updates/updateSummary.js';
 export {
   HistoryError,
   ItemTimes,

@@ -17,7 +17,7 @@ import {
 import type { HistoryStore, StoredUpdate } from '../../../host.js';
 import { TreeTracker, type TreePatch } from '../tree/treeTracker.js';
 import { walkDoc, type WalkContext } from '../tree/treeWalk.js';
-import { summarizeUpdate } from '../updates/updateSummary.js';
+import { formatFields, summarizeUpdate } from '../updates/updateSummary.js';
 
 export class HistoryError extends Error {
   constructor(
@@ -130,7 +130,7 @@ export function summarizeStored(entries: StoredUpdate[], doc: Y.Doc, withPreview
     };
     if (d.pathsTruncated) s.pathsTruncated = true;
     if (withPreview) s.preview = d.preview;
-    return s;
+    return { ...s, ...formatFields(d, withPreview) };
   });
 }
 

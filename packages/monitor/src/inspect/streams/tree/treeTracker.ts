@@ -79,7 +79,10 @@ function sameNode(a: TreeNode, b: TreeNode): boolean {
     a.lastTime === b.lastTime &&
     a.nodeName === b.nodeName &&
     a.index === b.index &&
-    (a.value === b.value || JSON.stringify(a.value) === JSON.stringify(b.value))
+    (a.value === b.value || JSON.stringify(a.value) === JSON.stringify(b.value)) &&
+    a.embeds === b.embeds &&
+    JSON.stringify(a.runs) === JSON.stringify(b.runs) &&
+    JSON.stringify(a.attrs) === JSON.stringify(b.attrs)
   );
 }
 

@@ -9,6 +9,7 @@
  */
 import * as Y from 'yjs';
 import { joinPath, type TreeNode, type TreeNodeType } from '@collabblocks/protocol';
+import { addRichFields, stripRichFields } from './richText.js';
 
 /** Longest text / JSON value carried in a node (content scope); longer ones are cut with `…`. */
 export const MAX_VALUE_CHARS = 4_096;
@@ -153,10 +154,13 @@ export function summarizeType(
   const recorded = ctx.lastChange.get(type);
   const listLike = isListLike(kind);
   const mapLike = isMapLike(kind);
+  const textLike = isTextLike(kind);
   for (let item = type._start; item !== null; item = item.right) {
     itemCount++;
     if (item.deleted) deleted++;
     else if (listLike && item.countable) children += item.length;
+    // Text with embedded types (Lexical element and text nodes): those types are its children.
+    else if (textLike && item.content instanceof Y.ContentType) children++;
     if (!recorded) latest = newer(ctx, latest, item);
   }
   for (const head of type._map.values()) {
@@ -190,7 +194,7 @@ export function summarizeType(
     const t = timeOf(ctx, latest);
     if (t !== undefined) node.lastTime = t;
   }
-  if (type instanceof Y.XmlElement) node.nodeName = type.nodeName;
+  addRichFields(node, type, kind);
   if (isTextLike(kind)) node.value = cut(textOf(type));
   else if (kind === 'XmlElement' || kind === 'XmlHook') {
     const attrs: Record<string, unknown> = {};
@@ -217,7 +221,7 @@ function leafNode(
     parent: at.parent,
     depth: at.depth,
     key: at.key,
-    type: 'value',
+    type: value instanceof Y.Doc ? 'Doc' : 'value',
     size: r.size,
     itemCount: 1,
     deleted: 0,
@@ -228,6 +232,11 @@ function leafNode(
     value: r.value,
   };
   if (at.index !== undefined) node.index = at.index;
+  if (value instanceof Y.Doc) {
+    // A subdocument: listed with its guid; the pod never loads its content.
+    node.guid = value.guid.slice(0, 128);
+    node.shouldLoad = value.shouldLoad;
+  }
   const t = timeOf(ctx, item, off);
   if (t !== undefined) node.lastTime = t;
   return node;
@@ -308,6 +317,13 @@ export function* childrenIter(type: AnyType, parent: TreeNode, ctx: WalkContext)
     for (const [key, item] of type._map) {
       if (item.deleted) continue;
       yield mapChild(parent, key, item, ctx);
+    }
+  } else if (isTextLike(kind)) {
+    // Embedded types of a text (Lexical nodes), numbered among themselves.
+    let index = 0;
+    for (let item = type._start; item !== null; item = item.right) {
+      if (item.deleted || !(item.content instanceof Y.ContentType)) continue;
+      yield listChild(parent, index++, item, 0, ctx);
     }
   } else if (isListLike(kind)) {
     let index = 0;
@@ -399,8 +415,9 @@ export function rootNameMap(doc: Y.Doc): Map<AnyType, string> {
 
 /** The node without its value (metadata scope). */
 export function stripValue(node: TreeNode): TreeNode {
-  if (node.value === undefined) return node;
-  const copy: TreeNode = { ...node };
+  const rich = stripRichFields(node);
+  if (rich.value === undefined) return rich;
+  const copy: TreeNode = rich === node ? { ...node } : rich;
   delete copy.value;
   return copy;
 }

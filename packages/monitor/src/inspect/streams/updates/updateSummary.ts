@@ -10,7 +10,13 @@
  * lacks it) is reported as `/~<client>:<clock>`.
  */
 import * as Y from 'yjs';
-import { joinPath, type DeltaPreview } from '@collabblocks/protocol';
+import {
+  joinPath,
+  MAX_UPDATE_FORMATS,
+  type DeltaPreview,
+  type FormatOp,
+  type UpdateSummary,
+} from '@collabblocks/protocol';
 import { locateType, renderValue, rootNameMap } from '../tree/treeWalk.js';
 
 export const MAX_PATHS = 32;
@@ -18,6 +24,8 @@ export const MAX_PREVIEW = 16;
 const MAX_PREVIEW_CHARS = 200;
 /** Delete ranges resolved to paths at most (the rest only counted). */
 const MAX_DELETE_LOOKUPS = 64;
+/** Items walked at most to measure one formatting operation (longer spans are counted up to here). */
+const MAX_FORMAT_WALK = 100_000;
 
 export interface DecodedUpdate {
   clientId: number;
@@ -26,6 +34,79 @@ export interface DecodedUpdate {
   paths: string[];
   pathsTruncated: boolean;
   preview: DeltaPreview[];
+  /** Characters whose formatting the update changed (format markers themselves are not inserts). */
+  formatted: number;
+  /** Formatting operations (bounded), values included: strip them for metadata scope. */
+  formats: FormatOp[];
+  /** Embeds inserted (ContentEmbed: Quill images…). */
+  embeds: number;
+}
+
+/**
+ * Measures the formatting operation that starts at format marker `start`: the characters up to
+ * the next marker of the same key (its closing marker, usually in the same update, which is then
+ * `consumed`), bounded by MAX_FORMAT_WALK items.
+ */
+function measureFormat(
+  start: Y.Item,
+  key: string,
+  inUpdate: (it: Y.Item) => boolean,
+  consumed: Set<Y.Item>
+): number {
+  let n = 0;
+  let walked = 0;
+  for (let it = start.right; it !== null && walked < MAX_FORMAT_WALK; it = it.right, walked++) {
+    if (it.content instanceof Y.ContentFormat) {
+      if (it.content.key === key) {
+        if (inUpdate(it)) consumed.add(it);
+        break;
+      }
+      continue;
+    }
+    if (!it.deleted && it.countable) n += it.length;
+  }
+  return n;
+}
+
+/**
+ * When the update deleted a one-item struct left of marker `m` with no marker of `key` between
+ * (the opening marker it replaced), the characters in between; else null.
+ */
+function spanFromDeletedOpening(m: Y.Item, key: string, deletedHere: (it: Y.Item) => boolean): number | null {
+  let n = 0;
+  let walked = 0;
+  for (let it = m.left; it !== null && walked < MAX_FORMAT_WALK; it = it.left, walked++) {
+    if (it.content instanceof Y.ContentFormat) {
+      if (it.content.key === key && !it.deleted) return null;
+      continue;
+    }
+    if (it.deleted) {
+      if (it.length === 1 && it.content instanceof Y.ContentDeleted && deletedHere(it)) return n;
+      continue;
+    }
+    if (it.countable) n += it.length;
+  }
+  return null;
+}
+
+/** The revision-2 update fields (`formatted`, `formats`, `embeds`) of a decoded update; `withValues`: content scope. */
+export function formatFields(
+  d: DecodedUpdate,
+  withValues: boolean
+): Pick<UpdateSummary, 'formatted' | 'formats' | 'embeds'> {
+  const out: Pick<UpdateSummary, 'formatted' | 'formats' | 'embeds'> = {};
+  if (d.formatted > 0 || d.formats.length > 0) {
+    out.formatted = d.formatted;
+    out.formats = withValues
+      ? d.formats
+      : d.formats.map((f) => {
+          const m: FormatOp = { path: f.path, key: f.key, length: f.length };
+          if (f.removed) m.removed = true;
+          return m;
+        });
+  }
+  if (d.embeds > 0) out.embeds = d.embeds;
+  return out;
 }
 
 type AnyType = Y.AbstractType<unknown>;
@@ -72,7 +153,31 @@ export function summarizeUpdate(update: Uint8Array, doc: Y.Doc, withPreview: boo
   let inserted = 0;
   let deleted = 0;
   let clientId = 0;
-
+  let formatted = 0;
+  let embeds = 0;
+  const formats: FormatOp[] = [];
+  const consumed = new Set<Y.Item>();
+  const ranges = new Map<number, Array<[number, number]>>();
+  for (const s of decoded.structs) {
+    if (!(s instanceof Y.Item)) continue;
+    let r = ranges.get(s.id.client);
+    if (!r) ranges.set(s.id.client, (r = []));
+    r.push([s.id.clock, s.id.clock + s.length]);
+  }
+  const inUpdate = (it: Y.Item): boolean =>
+    (ranges.get(it.id.client) ?? []).some(([a, b]) => it.id.clock >= a && it.id.clock < b);
+  const deletedHere = (it: Y.Item): boolean =>
+    (decoded.ds.clients.get(it.id.client) ?? []).some(
+      (r) => it.id.clock >= r.clock && it.id.clock < r.clock + r.len
+    );
+  const addFormat = (path: string, key: string, length: number, removed: boolean, value?: unknown): void => {
+    formatted += length;
+    if (formats.length >= MAX_UPDATE_FORMATS) return;
+    const op: FormatOp = { path, key: key.slice(0, 64), length };
+    if (removed) op.removed = true;
+    else if (value !== undefined && value !== true) op.value = renderValue(value).value;
+    formats.push(op);
+  };
   const pathOfType = (t: AnyType): string | null => {
     let p = pathCache.get(t);
     if (p === undefined) {
@@ -98,9 +203,23 @@ export function summarizeUpdate(update: Uint8Array, doc: Y.Doc, withPreview: boo
   for (const s of decoded.structs) {
     if (!(s instanceof Y.Item)) continue;
     if (clientId === 0) clientId = s.id.client;
-    inserted += s.length;
     const p = where(s.id.client, s.id.clock);
     addPath(p);
+    if (s.content instanceof Y.ContentFormat) {
+      // A format marker: "formatted N chars bold", not a one-character insert.
+      const live = findItem(doc, s.id.client, s.id.clock);
+      if (live === null || consumed.has(live)) continue;
+      const key = s.content.key;
+      const value = s.content.value as unknown;
+      // Removing a mark deletes its opening marker (its content is gone once deleted) and inserts
+      // a marker restoring the mark after the span: the span back to that deleted item lost the mark.
+      const removedSpan = spanFromDeletedOpening(live, key, deletedHere);
+      if (removedSpan !== null) addFormat(p, key, removedSpan, value !== null);
+      else addFormat(p, key, measureFormat(live, key, inUpdate, consumed), value === null, value);
+      continue;
+    }
+    if (s.content instanceof Y.ContentEmbed) embeds += s.length;
+    inserted += s.length;
     if (withPreview && preview.length < MAX_PREVIEW && !(s.content instanceof Y.ContentDeleted)) {
       const value = previewOf(s.content);
       preview.push({ path: p, op: s.parentSub !== null ? 'set' : 'insert', value, length: s.length });
@@ -125,5 +244,15 @@ export function summarizeUpdate(update: Uint8Array, doc: Y.Doc, withPreview: boo
     const first = decoded.ds.clients.keys().next();
     if (!first.done) clientId = first.value;
   }
-  return { clientId, inserted, deleted, paths: [...paths], pathsTruncated, preview };
+  return {
+    clientId,
+    inserted,
+    deleted,
+    paths: [...paths],
+    pathsTruncated,
+    preview,
+    formatted,
+    formats,
+    embeds,
+  };
 }

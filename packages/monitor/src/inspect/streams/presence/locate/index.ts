@@ -1,0 +1,3 @@
+export { locate, type LocateOptions } from './locate.js';
+export { RootIndexCache, type RootIndex, type ItemPos } from './rootIndex.js';
+export { PresenceReader, type Reading, type ReadOptions, type ReaderOptions } from './reader.js';
