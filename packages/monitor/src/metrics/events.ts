@@ -69,6 +69,17 @@ export interface RttMetricsEvent {
   rttMs: number;
 }
 
+/**
+ * A limit acted (the pod's isolation budgets and caps; see collab-server docs/POD.md "Limits and
+ * isolation"): `limit` and `action` come from fixed sets and become labels.
+ */
+export interface LimitMetricsEvent {
+  /** Only for authenticated connections. */
+  org?: string;
+  limit: string;
+  action: 'throttled' | 'refused' | 'closed';
+}
+
 export interface ErrorMetricsEvent {
   org?: string;
   code: number;
@@ -87,6 +98,7 @@ export interface MetricsHooks {
   onRoomLoaded(ev: RoomMetricsEvent): void;
   onRoomUnloaded(ev: RoomMetricsEvent): void;
   onRtt(ev: RttMetricsEvent): void;
+  onLimit(ev: LimitMetricsEvent): void;
   onError(ev: ErrorMetricsEvent): void;
 }
 
@@ -105,6 +117,8 @@ export interface RoomGaugeStats {
 export interface MetricsHostView {
   readonly pod: string;
   rooms(): readonly RoomGaugeStats[];
+  /** Bytes queued to clients and not yet written, host-wide (a shared buffer counted once), when known. */
+  queuedBytes?(): number;
 }
 
 /** Where the metrics layer logs a failing hook (a pino logger fits). */
