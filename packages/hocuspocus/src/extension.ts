@@ -7,6 +7,7 @@
  * synchronous bookkeeping, and the only awaited work is answering our own HTTP routes.
  */
 import { hostname } from 'node:os';
+import * as Y from 'yjs';
 import type {
   afterLoadDocumentPayload,
   afterStoreDocumentPayload,
@@ -28,6 +29,7 @@ import { handleRequest } from './http.js';
 import { messageKind } from './messages.js';
 import { HostMetrics, type MetricsOptions } from './metrics/hostMetrics.js';
 import { RoomResolver, type RoomNameMapper } from './rooms.js';
+import type { UpdateLog } from './history/memoryLog.js';
 
 export interface CollabMonitorOptions {
   /** This server's name: the `pod` label of every series (default: the hostname). */
@@ -39,6 +41,11 @@ export interface CollabMonitorOptions {
   metrics?: MetricsOptions;
   /** Where failing hooks and background tasks are reported, rate-limited (default `console`). */
   logger?: WarnLogger;
+  /**
+   * The timestamped update log that time travel reads (`new MemoryUpdateLog({...})`, or your own
+   * durable `UpdateLog`). Without one, history requests answer `history_unavailable`.
+   */
+  history?: UpdateLog;
 }
 
 /**
@@ -60,6 +67,7 @@ export class CollabMonitor implements Extension {
   private readonly metrics: HostMetrics;
   private readonly metricsPath: string;
   private readonly logger: WarnLogger;
+  private readonly history: UpdateLog | undefined;
   private instance: Hocuspocus | undefined;
   /** When each connection's message being handled was received (for the update duration). */
   private readonly receivedAt = new WeakMap<Connection, number>();
@@ -69,6 +77,7 @@ export class CollabMonitor implements Extension {
     this.rooms = new RoomResolver(opts.roomName);
     this.logger = opts.logger ?? consoleLogger;
     this.metricsPath = opts.metricsPath ?? '/metrics';
+    this.history = opts.history;
     this.metrics = new HostMetrics(
       opts.instance ?? hostname(),
       () => this.instance?.documents.values() ?? [],
@@ -104,8 +113,12 @@ export class CollabMonitor implements Extension {
     this.guard('onLoadDocument', () => this.metrics.loadStarted(documentName));
   }
 
-  async afterLoadDocument({ documentName }: afterLoadDocumentPayload): Promise<void> {
-    this.guard('afterLoadDocument', () => this.metrics.loaded(documentName));
+  async afterLoadDocument({ documentName, document }: afterLoadDocumentPayload): Promise<void> {
+    this.guard('afterLoadDocument', () => {
+      this.metrics.loaded(documentName);
+      const ref = this.rooms.of(documentName);
+      if (this.history && ref.mapped) this.history.begin(ref.id, ref.org, Y.encodeStateAsUpdate(document));
+    });
   }
 
   async afterUnloadDocument({ documentName }: afterUnloadDocumentPayload): Promise<void> {
@@ -136,8 +149,10 @@ export class CollabMonitor implements Extension {
     });
   }
 
-  async onChange({ documentName, connection }: onChangePayload): Promise<void> {
+  async onChange({ documentName, connection, update }: onChangePayload): Promise<void> {
     this.guard('onChange', () => {
+      const ref = this.rooms.of(documentName);
+      if (this.history && ref.mapped) this.history.append(ref.id, update);
       const receivedAt = connection ? this.receivedAt.get(connection) : undefined;
       this.metrics.changed(documentName, connection !== undefined, receivedAt);
     });

@@ -5,3 +5,4 @@
 export { CollabMonitor, type CollabMonitorOptions } from './extension.js';
 export type { MetricsOptions } from './metrics/hostMetrics.js';
 export { defaultRoomName, type MappedRoom, type RoomNameMapper } from './rooms.js';
+export { MemoryUpdateLog, type MemoryUpdateLogOptions, type UpdateLog } from './history/memoryLog.js';
