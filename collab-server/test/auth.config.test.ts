@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { CloseCode } from '@collabblocks/protocol';
 import { bearerToken, createOrgKeyAuthenticator, scopeAllows } from '../src/auth/apiKeys.js';
 import { checkClaims, createTokenVerifier } from '../src/auth/jwt.js';
-import { userPseudonym } from '../src/auth/pseudonym.js';
+import { userPseudonym } from '@collabblocks/monitor';
 import { ConfigError, loadConfig, parseApiKeys } from '../src/config.js';
 import { mintToken, TEST_JWT_SECRET } from './helpers/jwt.js';
 

@@ -60,5 +60,8 @@ export {
 } from './inspect/streams/history/replay.js';
 export { StoredDocs, type StoredDocLease } from './inspect/streams/history/storedDocs.js';
 
+// Who a connection is, shown without who it is: the keyed user pseudonym every host computes alike.
+export { userPseudonym } from './userPseudonym.js';
+
 // The metrics taxonomy (definitions, folding, exposition, hook → metric mapping).
 export * from './metrics/index.js';
