@@ -62,6 +62,16 @@ export { StoredDocs, type StoredDocLease } from './inspect/streams/history/store
 
 // Who a connection is, shown without who it is: the keyed user pseudonym every host computes alike.
 export { userPseudonym } from './userPseudonym.js';
+// Org API keys (token minting), checked in constant time on every host.
+export {
+  bearerToken,
+  createOrgKeyAuthenticator,
+  scopeAllows,
+  type ApiKeyConfig,
+  type ApiKeyScope,
+  type OrgAuth,
+  type OrgKeyAuthenticator,
+} from './orgKeys.js';
 
 // The metrics taxonomy (definitions, folding, exposition, hook → metric mapping).
 export * from './metrics/index.js';
