@@ -37,7 +37,7 @@ stage typecheck npm run typecheck
 stage lint npm run lint
 
 # Unit and integration tests of every workspace (vitest), with JSON results to count.
-for ws in packages/protocol packages/hocuspocus collab-server plugins/collab-datasource plugins/presence-panel plugins/crdt-panel; do
+for ws in packages/protocol packages/monitor packages/hocuspocus collab-server plugins/collab-datasource plugins/presence-panel plugins/crdt-panel; do
   if node -e "process.exit(require('./$ws/package.json').scripts?.test ? 0 : 1)"; then
     name=$(basename "$ws")
     stage "test:$name" npm run test -w "$ws" -- --reporter=default --reporter=json \
