@@ -1,11 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, Summary, type RegistryContentType } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import {
-  escapeLabelValue,
-  ExpositionWriter,
-  formatValue,
-  type ExposableMetric,
-} from '@collabblocks/monitor';
+import { escapeLabelValue, ExpositionWriter, formatValue, type ExposableMetric } from '@collabblocks/monitor';
 
 /** Lines with their label pairs sorted, so label order does not matter. */
 function normalise(body: string): string[] {
