@@ -11,13 +11,10 @@ import { isSlug } from '@collabblocks/protocol';
 import { ConfigError, envBool, envInt, envStr, type Env } from './env.js';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './storage/types.js';
 
-export type ApiKeyScope = 'metadata' | 'content';
+import type { ApiKeyConfig, ApiKeyScope } from '@collabblocks/monitor';
 
-export interface ApiKeyConfig {
-  org: string;
-  key: string;
-  scope: ApiKeyScope;
-}
+/** Org API keys are the monitor's (`@collabblocks/monitor`): every host checks them alike. */
+export type { ApiKeyConfig, ApiKeyScope } from '@collabblocks/monitor';
 
 export type JwtConfig =
   | { mode: 'hs256'; secret: string }

@@ -15,7 +15,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode } from '@collabblocks/protocol';
-import { createOrgKeyAuthenticator, type OrgKeyAuthenticator } from './auth/apiKeys.js';
+import { createOrgKeyAuthenticator, type OrgKeyAuthenticator } from '@collabblocks/monitor';
 import { createTokenVerifier, type TokenVerifier } from './auth/jwt.js';
 import type { Config } from './config.js';
 import type { CollabExtension, MetricsEndpoint, PodView } from './hooks/index.js';

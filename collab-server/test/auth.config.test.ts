@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CloseCode } from '@collabblocks/protocol';
-import { bearerToken, createOrgKeyAuthenticator, scopeAllows } from '../src/auth/apiKeys.js';
+import { bearerToken, createOrgKeyAuthenticator, scopeAllows } from '@collabblocks/monitor';
 import { checkClaims, createTokenVerifier } from '../src/auth/jwt.js';
-import { userPseudonym } from '../src/auth/pseudonym.js';
+import { userPseudonym } from '@collabblocks/monitor';
 import { ConfigError, loadConfig, parseApiKeys } from '../src/config.js';
 import { mintToken, TEST_JWT_SECRET } from './helpers/jwt.js';
 

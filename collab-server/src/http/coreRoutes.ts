@@ -1,7 +1,7 @@
 /**
  * Core HTTP routes: `/healthz`, `/readyz`, `/metrics`, `/api/rooms`.
  */
-import type { OrgKeyAuthenticator } from '../auth/apiKeys.js';
+import type { OrgKeyAuthenticator } from '@collabblocks/monitor';
 import type { MetricsEndpoint, RoomRuntimeStats } from '../hooks/index.js';
 import type { Storage } from '../storage/types.js';
 import type { Readiness } from './readiness.js';

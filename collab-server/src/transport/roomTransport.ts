@@ -18,7 +18,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, parseRoomPath } from '@collabblocks/protocol';
 import type { TokenVerifier } from '../auth/jwt.js';
-import { userPseudonym } from '../auth/pseudonym.js';
+import { userPseudonym } from '@collabblocks/monitor';
 import { ABNORMAL_CLOSURE, type ConnectionInfo, type KeySetFailure } from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { HookBus } from '../hooks/index.js';

@@ -1,5 +1,6 @@
 /**
- * The bench's server process: a Hocuspocus server on 127.0.0.1 with or without CollabMonitor
+ * The bench's server process: a Hocuspocus server on 127.0.0.1 with or without CollabMonitor (metrics
+ * and inspect on, no inspect subscriber)
  * (`node --import tsx bench/server.ts with|without`). Tells its parent the port; answers `cpu`
  * with its own CPU time (user + system, microseconds) so the parent measures server CPU only.
  */
@@ -18,7 +19,14 @@ const server = new Server({
   stopOnSignals: false,
   extensions:
     mode === 'with'
-      ? [new CollabMonitor({ instance: 'bench', metrics: { eventLoopMonitoringPrecision: precision } })]
+      ? [
+          new CollabMonitor({
+            instance: 'bench',
+            metrics: { eventLoopMonitoringPrecision: precision },
+            // Inspect on (as deployed), nobody watching: the per-update bookkeeping a quiet bridge costs.
+            secret: 'bench-inspect-secret-0123456789abcdef-0123456789',
+          }),
+        ]
       : [],
 });
 await server.listen();

@@ -139,11 +139,13 @@ export class HostMetrics {
     this.state(documentName).loadStartedAt = performance.now();
   }
 
-  loaded(documentName: string): void {
+  /** The document loaded; returns how long the load took (undefined when its start was not seen). */
+  loaded(documentName: string): number | undefined {
     const s = this.state(documentName);
     const durationMs = s.loadStartedAt > 0 ? performance.now() - s.loadStartedAt : undefined;
     s.loadStartedAt = 0;
     this.hooks.onRoomLoaded({ org: s.ref.org, durationMs });
+    return durationMs;
   }
 
   unloaded(documentName: string): void {
@@ -170,17 +172,16 @@ export class HostMetrics {
     this.hooks.onMessage({ org: ref.org, room: ref.id, kind });
   }
 
-  /** An update applied; `receivedAt` (performance.now()) when it came from a client message. */
-  changed(documentName: string, fromClient: boolean, receivedAt: number | undefined): void {
+  /** An update applied; `durationMs` from its message's receipt when it came from a client (else NaN). */
+  changed(documentName: string, fromClient: boolean, durationMs: number): void {
     const s = this.state(documentName);
-    const now = performance.now();
-    if (s.unstored === 0) s.oldestUnstoredAt = now;
+    if (s.unstored === 0) s.oldestUnstoredAt = performance.now();
     s.unstored += 1;
     this.hooks.onUpdate({
       org: s.ref.org,
       room: s.ref.id,
       origin: fromClient ? 'client' : 'remote',
-      durationMs: receivedAt === undefined ? NaN : now - receivedAt,
+      durationMs,
     });
   }
 

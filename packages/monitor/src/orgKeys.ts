@@ -1,5 +1,5 @@
 /**
- * Org API keys for server-to-server calls (e.g. Grafana's data proxy):
+ * Org API keys for server-to-server calls (e.g. Grafana's data proxy), on every host:
  * `Authorization: Bearer <key>`. Keys are compared in constant time: both the
  * presented and each configured key are hashed with SHA-256 (equal length),
  * then compared with `timingSafeEqual`; every configured key is checked so the
@@ -7,7 +7,17 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { ApiKeyConfig, ApiKeyScope } from '../config.js';
+import type { InspectScope } from '@collabblocks/protocol';
+
+/** Highest scope an org API key may use (`content` includes `metadata`). */
+export type ApiKeyScope = InspectScope;
+
+/** One configured org API key (the pod reads them from COLLAB_API_KEYS; other hosts from their options). */
+export interface ApiKeyConfig {
+  org: string;
+  key: string;
+  scope: ApiKeyScope;
+}
 
 export interface OrgAuth {
   org: string;
@@ -41,6 +51,5 @@ export function createOrgKeyAuthenticator(keys: ApiKeyConfig[]): OrgKeyAuthentic
   };
 }
 
-export function scopeAllows(have: ApiKeyScope, want: ApiKeyScope): boolean {
-  return have === 'content' || want === 'metadata';
-}
+/** Whether a key of scope `have` may mint `want` (one rule, in the wire protocol). */
+export { scopeAllows } from '@collabblocks/protocol';

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 
 /**
- * Stable, non-reversible pseudonym of a token subject within an org:
+ * Stable, non-reversible pseudonym of a token subject (or a host's user id) within an org:
  * `u_` + the first 10 base64url characters of HMAC-SHA256(secret, org + ':' + sub).
  * Safe for metadata scope (metrics, logs, presence lists); the same on every
  * pod that shares the secret.

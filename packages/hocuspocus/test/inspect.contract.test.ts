@@ -1,0 +1,267 @@
+/**
+ * The inspect contract, run against every host: our collab pod and a real Hocuspocus server with
+ * CollabMonitor (with and without the update log). Real editors (y-websocket on the pod,
+ * @hocuspocus/provider on Hocuspocus), real inspect clients over `/inspect`, tokens minted with org API
+ * keys. A core set of the pod's own inspect tests (collab-server/test/inspect.pod.test.ts): tokens,
+ * every stream, scope redaction, org isolation, history or `history_unavailable`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InspectServerMessage, TreeNode } from '@collabblocks/protocol';
+import { waitFor } from './helpers/exposition.js';
+import {
+  hocuspocusHost,
+  hocuspocusWithoutHistory,
+  KEYS,
+  podHost,
+  type Editor,
+  type HostFactory,
+  type HostUnderTest,
+} from './helpers/hosts.js';
+import { InspectClient, mintInspect } from './helpers/pod.js';
+
+const SECRET_TEXT = 'zebra-quartz-typed-words';
+const MAP_VALUE = 'ultraviolet-plan-title';
+const NAME_A = 'Alice Wonderland';
+const NAME_B = 'Bobby Tables';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Applies tree snapshot chunks + patches of one subscription to a path → node view. */
+function treeView(c: InspectClient, sub: string): Map<string, TreeNode> {
+  const view = new Map<string, TreeNode>();
+  for (const m of c.messages) {
+    if (!('sub' in m) || m.sub !== sub) continue;
+    if (m.type === 'treeSnapshot') {
+      if (m.chunk === 0) view.clear();
+      for (const n of m.nodes) view.set(n.path, n);
+    } else if (m.type === 'treePatch') {
+      for (const r of m.removed)
+        for (const k of [...view.keys()]) if (k === r || k.startsWith(r + '/')) view.delete(k);
+      for (const n of [...m.added, ...m.changed]) view.set(n.path, n);
+    }
+  }
+  return view;
+}
+
+const HOSTS: Array<[string, HostFactory]> = [
+  ['collab pod', podHost],
+  ['hocuspocus + update log', hocuspocusHost],
+  ['hocuspocus', hocuspocusWithoutHistory],
+];
+
+describe.each(HOSTS)('inspect contract: %s', (_label, factory) => {
+  let host: HostUnderTest;
+  const editors: Editor[] = [];
+  const inspectors: InspectClient[] = [];
+
+  beforeAll(async () => {
+    host = await factory();
+  });
+  afterAll(async () => {
+    for (const i of inspectors) i.ws.terminate();
+    for (const e of editors) e.destroy();
+    await host?.stop();
+  });
+
+  async function inspector(scope: 'metadata' | 'content', key?: string): Promise<InspectClient> {
+    const c = await InspectClient.open(host.wsUrl);
+    inspectors.push(c);
+    const tok = await mintInspect(
+      host.httpUrl,
+      key ?? (scope === 'content' ? KEYS.content : KEYS.metadata),
+      scope
+    );
+    expect((await c.auth(tok.token)).type).toBe('authenticated');
+    return c;
+  }
+
+  async function editor(room: string, sub: string, name: string, cursor: { x: number; y: number }) {
+    const e = await host.editor(room, sub, name, {
+      user: { name, color: '#ff0000' },
+      cursor,
+      status: 'editing',
+    });
+    editors.push(e);
+    return e;
+  }
+
+  it('mints tokens within the key scope and refuses the rest with clear errors', async () => {
+    const post = (path: string, key: string | null, body?: unknown) =>
+      fetch(`${host.httpUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    const ok = await post('/api/inspect/token/metadata', KEYS.metadata);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ scope: 'metadata', org: 'acme' });
+    expect((await post('/api/inspect/token', KEYS.content, { scope: 'content' })).status).toBe(200);
+    const tooWide = await post('/api/inspect/token/content', KEYS.metadata);
+    expect(tooWide.status).toBe(403);
+    expect(((await tooWide.json()) as { error: string }).error).toMatch(/at most 'metadata'/);
+    expect((await post('/api/inspect/token/metadata', null)).status).toBe(401);
+    expect((await post('/api/inspect/token/metadata', 'not-a-key')).status).toBe(401);
+  });
+
+  it('streams what the editors did; metadata scope never carries values or names', async () => {
+    const room = 'acme/contract';
+    const content = await inspector('content');
+    const meta = await inspector('metadata');
+    const cs: Record<string, string> = {};
+    const ms: Record<string, string> = {};
+    for (const s of ['tree', 'updates', 'traffic', 'presence', 'metrics'] as const) {
+      cs[s] = await content.subscribe(s, room);
+      ms[s] = await meta.subscribe(s, room);
+    }
+    cs.rooms = await content.subscribe('rooms');
+
+    const a = await editor(room, 'alice-sub', NAME_A, { x: 0.25, y: 0.75 });
+    const b = await editor(room, 'bob-sub', NAME_B, { x: 0.5, y: 0.5 });
+    a.doc.getText('text').insert(0, SECRET_TEXT);
+    b.doc.getMap('meta').set('title', MAP_VALUE);
+    await waitFor(() => a.doc.getMap('meta').get('title') === MAP_VALUE, 5000, 'convergence a');
+    await waitFor(() => b.doc.getText('text').toString() === SECRET_TEXT, 5000, 'convergence b');
+
+    // tree: the view equals the editors' document
+    await waitFor(
+      () => {
+        const v = treeView(content, cs.tree as string);
+        return v.get('/text')?.value === SECRET_TEXT && v.get('/meta/title')?.value === MAP_VALUE;
+      },
+      5000,
+      'tree view to match the document'
+    );
+    // updates: summaries with paths, authors and previews
+    await waitFor(
+      () =>
+        content
+          .ofType('updates', cs.updates)
+          .flatMap((m) => m.items)
+          .some((i) => i.paths.includes('/meta/title')),
+      5000,
+      'updates'
+    );
+    const items = content.ofType('updates', cs.updates).flatMap((m) => m.items);
+    const textUpdate = items.find((i) => i.paths.includes('/text'));
+    expect(textUpdate).toMatchObject({ origin: 'client', inserted: SECRET_TEXT.length });
+    expect(textUpdate?.conn).toMatch(/^c_/);
+    expect(textUpdate?.user).toMatch(/^u_/);
+    expect(JSON.stringify(textUpdate?.preview)).toContain(SECRET_TEXT);
+    if (host.history) expect(textUpdate?.seq).toBeGreaterThan(0);
+
+    // traffic: frames in and out, with kinds
+    await waitFor(
+      () => {
+        const frames = content.ofType('traffic', cs.traffic).flatMap((m) => m.frames);
+        return (
+          frames.some((f) => f.direction === 'in' && f.kind === 'sync-update') &&
+          frames.some((f) => f.direction === 'out' && f.kind === 'sync-update') &&
+          frames.some((f) => f.kind === 'awareness')
+        );
+      },
+      5000,
+      'traffic with updates in and out and awareness'
+    );
+
+    // presence: names in content scope, cursors always
+    const users = (c: InspectClient, sub: string) =>
+      c
+        .ofType('presencePatch', sub)
+        .flatMap((m) => m.joined.concat(m.updated))
+        .concat(c.ofType('presenceSnapshot', sub).flatMap((m) => m.users));
+    await waitFor(
+      () => [NAME_A, NAME_B].every((n) => users(content, cs.presence as string).some((u) => u.name === n)),
+      5000,
+      'presence'
+    );
+    const alice = users(content, cs.presence as string).find((u) => u.name === NAME_A);
+    expect(alice).toMatchObject({ cursor: { x: 0.25, y: 0.75 }, status: 'editing', color: '#ff0000' });
+    expect(alice?.user).toMatch(/^u_/);
+    expect(alice?.conn).toMatch(/^c_/);
+
+    // metrics every second, rooms list
+    await waitFor(
+      () => content.ofType('metrics', cs.metrics).some((m) => m.connections === 2 && m.bytesIn > 0),
+      5000,
+      'metrics'
+    );
+    await waitFor(
+      () =>
+        content
+          .ofType('rooms', cs.rooms)
+          .some((m) => m.rooms.some((r) => r.room === room && r.loaded && r.connections === 2)),
+      8000,
+      'rooms list'
+    );
+
+    // metadata scope: the same structure, no value, no name
+    await waitFor(() => treeView(meta, ms.tree as string).has('/meta/title'), 5000, 'metadata tree');
+    await waitFor(() => users(meta, ms.presence as string).length >= 2, 5000, 'metadata presence');
+    const mview = treeView(meta, ms.tree as string);
+    expect(mview.get('/text')).toMatchObject({ type: 'Text', size: SECRET_TEXT.length });
+    expect(mview.get('/text')?.value).toBeUndefined();
+    for (const u of users(meta, ms.presence as string)) expect(u.name).toBeUndefined();
+    const rawMeta = meta.raw.join('\n');
+    for (const s of [SECRET_TEXT, MAP_VALUE, NAME_A, NAME_B, 'Alice', 'Bobby', '#ff0000']) {
+      expect(rawMeta.includes(s), `metadata frames leak "${s}"`).toBe(false);
+    }
+    expect(meta.invalid).toEqual([]);
+    expect(content.invalid).toEqual([]);
+  });
+
+  it('isolates orgs', async () => {
+    const globex = await inspector('metadata', KEYS.globex);
+    const err = await globex.request({ type: 'subscribe', stream: 'tree', room: 'acme/contract' });
+    expect(err).toMatchObject({ type: 'error', code: 'wrong_org', fatal: false });
+    const sub = await globex.subscribe('rooms');
+    const list = await globex.waitFor((m) => m.type === 'rooms' && m.sub === sub);
+    expect(JSON.stringify(list)).not.toContain('acme/');
+  });
+
+  it('history: the log for a range and the tree at T, or history_unavailable', async () => {
+    const room = 'acme/contract-history';
+    const a = await editor(room, 'alice-h', NAME_A, { x: 0.1, y: 0.1 });
+    const t0 = Date.now();
+    a.doc.getText('text').insert(0, 'first version');
+    await sleep(40);
+    const T1 = Date.now();
+    await sleep(40);
+    a.doc.getText('text').insert(0, 'second ');
+    a.doc.getMap('meta').set('stage', 'review');
+    await sleep(300);
+    const c = await inspector('content');
+    const hist = await c.request({ type: 'history', room, fromTs: t0 - 10, toTs: Date.now() });
+    const treeAt = async (at: number): Promise<InspectServerMessage> => {
+      const id = c.nextId();
+      c.send({ type: 'historyTree', id, room, at });
+      return c.waitFor(
+        (m) => 'id' in m && m.id === id && (m.type === 'error' || (m.type === 'historyTree' && m.last))
+      );
+    };
+    if (!host.history) {
+      expect(hist).toMatchObject({ type: 'error', code: 'history_unavailable', fatal: false });
+      expect((hist as { message?: string }).message).toMatch(/update log|history/i);
+      expect(await treeAt(T1)).toMatchObject({ type: 'error', code: 'history_unavailable' });
+      return;
+    }
+    expect(hist.type).toBe('history');
+    const entries = (hist as Extract<InspectServerMessage, { type: 'history' }>).entries;
+    expect(entries.length).toBeGreaterThanOrEqual(2);
+    expect(entries.some((e) => e.paths.includes('/meta/stage'))).toBe(true);
+    const last = await treeAt(T1);
+    expect(last.type).toBe('historyTree');
+    const id = (last as { id: string }).id;
+    const nodes = new Map(
+      c
+        .ofType('historyTree')
+        .filter((m) => m.id === id)
+        .flatMap((m) => m.nodes)
+        .map((n) => [n.path, n])
+    );
+    expect(nodes.get('/text')?.value).toBe('first version');
+    expect(nodes.has('/meta/stage')).toBe(false);
+  });
+});
