@@ -71,6 +71,8 @@ export interface Config {
   awarenessMaxClients: number;
   /** `COLLAB_AWARENESS_MAX_STATE_BYTES` (default 16 KiB): largest encoded awareness state of one client id. */
   awarenessMaxStateBytes: number;
+  /** `COLLAB_PRESENCE_RESERVE_MS` (default 60 s): a released awareness client id stays reserved to its principal. */
+  presenceReserveMs: number;
   /** `COLLAB_REDIS_URL`: cross-pod fan-out through Redis (unset: a single pod, the default). */
   redisUrl?: string;
   /** `COLLAB_CLUSTER_ALLOW_SQLITE`: allow Redis fan-out over SQLite (SQLite is single-pod; tests only). */
@@ -320,6 +322,7 @@ export function loadConfig(env: Env = process.env): Config {
     shadowValidation: envBool(env, 'COLLAB_SHADOW_VALIDATION', true),
     awarenessMaxClients: envInt(env, 'COLLAB_AWARENESS_MAX_CLIENTS', 8, 1, 1000),
     awarenessMaxStateBytes: envInt(env, 'COLLAB_AWARENESS_MAX_STATE_BYTES', 16 * 1024, 64),
+    presenceReserveMs: envInt(env, 'COLLAB_PRESENCE_RESERVE_MS', 60_000, 0),
     clusterAllowSqlite: envBool(env, 'COLLAB_CLUSTER_ALLOW_SQLITE'),
     clusterSweepMs: envInt(env, 'COLLAB_CLUSTER_SWEEP_MS', 5000, 0),
   };

@@ -94,6 +94,8 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
       shadowValidation: config.shadowValidation,
       awarenessMaxClients: config.awarenessMaxClients,
       awarenessMaxStateBytes: config.awarenessMaxStateBytes,
+      podName: config.podName,
+      presenceReserveMs: config.presenceReserveMs,
     },
   });
   const podView: PodView = {

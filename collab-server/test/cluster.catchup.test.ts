@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { Awareness } from 'y-protocols/awareness';
+import { applyAwarenessUpdate, Awareness } from 'y-protocols/awareness';
+import type { PresenceClaim } from '../src/rooms/awareness/owners.js';
 import { RedisCluster, type ClusterHost, type ClusterRoom } from '../src/cluster/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { PostgresStorage } from '../src/storage/postgres.js';
@@ -24,6 +25,17 @@ class MemRoom implements ClusterRoom {
   applyRemoteUpdate(update: Uint8Array): boolean {
     Y.applyUpdate(this.doc, update, 'remote');
     return true;
+  }
+  // No ownership rules here (rooms/awareness/owners.ts has them): forwarded states are applied as they
+  // come, and this room's own client is the only local owner.
+  applyRemoteAwareness(update: Uint8Array, _claims: readonly PresenceClaim[], origin: unknown): void {
+    applyAwarenessUpdate(this.awareness, update, origin);
+  }
+  presenceClaims(ids: readonly number[]): PresenceClaim[] {
+    return ids.map((id) => ({ id, owner: `mem/${id}`, principal: `mem/${id}`, since: 0 }));
+  }
+  ownsLocally(id: number): boolean {
+    return id === this.doc.clientID;
   }
 }
 

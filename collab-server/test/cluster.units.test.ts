@@ -161,6 +161,9 @@ describe('room unloaded while Redis is down (real redis-server)', () => {
         awareness: new Awareness(new Y.Doc()),
         connections: { size: 0 },
         applyRemoteUpdate: () => true,
+        applyRemoteAwareness: () => undefined,
+        presenceClaims: () => [],
+        ownsLocally: () => false,
       });
       cluster.onRoomLoaded({ room: id, org: 'acme', seq: 0 });
     };

@@ -50,8 +50,10 @@ describe('awareness limits per connection', () => {
   let pod: PodProcess;
   let token: string;
   const open: RawSocket[] = [];
-  const raw = async (room: string): Promise<RawSocket> => {
-    const r = await openRaw(`${pod.wsUrl}/${room}?token=${token}`);
+  /** A raw socket in `room`, as the default user or (`sub`) another member of the org. */
+  const raw = async (room: string, sub?: string): Promise<RawSocket> => {
+    const tok = sub === undefined ? token : await mintToken({ org: 'acme', sub });
+    const r = await openRaw(`${pod.wsUrl}/${room}?token=${tok}`);
     open.push(r);
     // The pod's sync step 1: authenticated and attached.
     await waitFor(() => r.frames.length > 0, 5000, 'server sync step 1');
@@ -111,7 +113,8 @@ describe('awareness limits per connection', () => {
     const owner = await raw('acme/aw-foreign');
     owner.ws.send(awarenessFrame([[41, 1, { who: 'owner' }]]));
     await waitFor(() => presenceSeen(observer.frames).has(41), 5000, 'owner state');
-    const intruder = await raw('acme/aw-foreign');
+    // Another member (a connection of the owner's own user would be the owner reconnecting).
+    const intruder = await raw('acme/aw-foreign', 'intruder');
     intruder.ws.send(
       awarenessFrame([
         [41, 9, { who: 'intruder' }],

@@ -12,9 +12,11 @@
  *   sweep triggers a catch-up from `storage.readAfter`: a missed pub/sub
  *   message never loses an edit. Catch-up right after subscribing closes the
  *   window between loading a room and subscribing to it.
- * - Awareness: local awareness changes are forwarded; remote ones are applied
- *   with a remote origin so the core never attributes them to a local
- *   connection. Presence and connection counts stay per pod (each pod counts
+ * - Awareness: local awareness changes are forwarded with their owners' claims
+ *   (`presence` messages); remote ones are applied through the room's ownership
+ *   rules (`room.applyRemoteAwareness`: an entry for a client id another owner
+ *   holds is dropped and counted) with a remote origin, so the core never
+ *   attributes them to a local connection. Presence and connection counts stay per pod (each pod counts
  *   its local connections); `/api/rooms` merges the per-pod counts that every
  *   pod keeps in a Redis hash with a TTL (`connectionsByPod`).
  * - Compaction: one owner at a time per room (`SET NX PX` lock with a token),
@@ -36,10 +38,13 @@ import type {
 } from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Storage } from '../storage/types.js';
+import type { PresenceClaim } from '../rooms/awareness/owners.js';
 import {
   channelFor,
   decodeMessage,
+  decodePresence,
   encodeMessage,
+  encodePresence,
   nowMs,
   roomOfChannel,
   type ClusterMessage,
@@ -58,6 +63,12 @@ export interface ClusterRoom {
   readonly awareness: awarenessProtocol.Awareness;
   readonly connections: { readonly size: number };
   applyRemoteUpdate(update: Uint8Array, origin?: unknown): boolean;
+  /** Applies another pod's awareness entries under the room's ownership rules (throws if malformed). */
+  applyRemoteAwareness(update: Uint8Array, claims: readonly PresenceClaim[], origin: unknown): void;
+  /** The owners' claims behind `ids` (current, or the last one of a released id). */
+  presenceClaims(ids: readonly number[]): PresenceClaim[];
+  /** True when a connection of this pod owns `id`. */
+  ownsLocally(id: number): boolean;
 }
 
 /** The core's room registry (`RoomManager` satisfies it). */
@@ -325,14 +336,22 @@ export class RedisCluster implements CollabExtension {
       changed = ev.removed.filter((id) => st.localAwareness.delete(id));
     }
     if (changed.length === 0) return;
+    this.publishPresence(ev.room, room, changed);
+  }
+
+  /** Publishes the awareness entries of `ids` with their owners' claims. */
+  private publishPresence(roomId: string, room: ClusterRoom, ids: number[]): void {
     let payload: Uint8Array;
     try {
-      payload = awarenessProtocol.encodeAwarenessUpdate(room.awareness, changed);
+      payload = encodePresence(
+        room.presenceClaims(ids),
+        awarenessProtocol.encodeAwarenessUpdate(room.awareness, ids)
+      );
     } catch (err) {
-      this.log.warn({ room: ev.room, err: errorMessage(err) }, 'could not encode awareness');
+      this.log.warn({ room: roomId, err: errorMessage(err) }, 'could not encode awareness');
       return;
     }
-    this.publish(ev.room, 'awareness', 0, payload);
+    this.publish(roomId, 'presence', 0, payload);
   }
 
   /**
@@ -504,16 +523,25 @@ export class RedisCluster implements CollabExtension {
       case 'head':
         if (st.tracker && msg.seq > st.tracker.watermark) this.catchUp(room);
         break;
-      case 'awareness':
+      case 'presence': {
+        const presence = decodePresence(msg.payload);
+        if (!presence) {
+          this.metrics.redisErrors.inc({ op: 'decode' });
+          break;
+        }
         this.applyingRemoteAwareness = true;
         try {
-          awarenessProtocol.applyAwarenessUpdate(target.awareness, msg.payload, REMOTE_AWARENESS_ORIGIN);
-          this.metrics.messages.inc({ type: 'awareness', direction: 'in' });
+          target.applyRemoteAwareness(presence.update, presence.claims, REMOTE_AWARENESS_ORIGIN);
+          this.metrics.messages.inc({ type: 'presence', direction: 'in' });
         } catch (err) {
           this.log.warn({ room, err: errorMessage(err) }, 'bad remote awareness update dropped');
         } finally {
           this.applyingRemoteAwareness = false;
         }
+        break;
+      }
+      case 'awareness':
+        // A pod of the previous version: no owners, so nothing here may apply it (see codec.ts).
         break;
     }
   }
@@ -539,13 +567,10 @@ export class RedisCluster implements CollabExtension {
 
   private publishLocalAwareness(room: string, st: RoomState, target: ClusterRoom): void {
     const states = target.awareness.getStates();
-    const ids = [...st.localAwareness].filter((id) => states.has(id));
+    // Ids a connection of another pod took over (its principal reconnected there) are no longer ours.
+    const ids = [...st.localAwareness].filter((id) => states.has(id) && target.ownsLocally(id));
     if (ids.length === 0) return;
-    try {
-      this.publish(room, 'awareness', 0, awarenessProtocol.encodeAwarenessUpdate(target.awareness, ids));
-    } catch (err) {
-      this.log.warn({ room, err: errorMessage(err) }, 'could not encode awareness');
-    }
+    this.publishPresence(room, target, ids);
   }
 
   private scheduleGapCheck(room: string, st: RoomState): void {

@@ -65,6 +65,18 @@ export interface MessageEvent {
   bytes: number;
 }
 
+/**
+ * Awareness entries dropped because another connection owns the client id (presence integrity): an
+ * attempt to set (`set`) or remove (`remove`) someone else's presence, from a local connection or
+ * forwarded by another pod (`remote`). Stock clients also send some (their own timeouts of others).
+ */
+export interface PresenceRefusedEvent {
+  room: string;
+  org: string;
+  kind: 'set' | 'remove';
+  source: 'local' | 'remote';
+}
+
 export interface PersistEvent {
   /** Orgs whose updates were in this write (one group commit may span several). */
   orgs: string[];
@@ -146,6 +158,7 @@ export interface CollabExtension {
   onMessage?(ev: MessageEvent): void;
   onUpdate?(ev: UpdateEvent): void;
   onAwareness?(ev: AwarenessEvent): void;
+  onPresenceRefused?(ev: PresenceRefusedEvent): void;
   onPersist?(ev: PersistEvent): void;
   onCompaction?(ev: CompactionEvent): void;
   onRoomLoaded?(ev: RoomEvent): void;

@@ -20,6 +20,7 @@ import type { RoomClient, RoomProgress, RoomState, UpdateResult } from './types.
 import { UpdatePipeline } from './update/pipeline.js';
 import { ShadowValidator } from './update/shadow.js';
 import { inspectUpdate } from './update/validate.js';
+import { PresenceOwners, type Claimant, type PresenceClaim } from './awareness/owners.js';
 
 export type { RoomClient, RoomState, UpdateResult } from './types.js';
 export { inspectUpdate } from './update/validate.js';
@@ -43,6 +44,10 @@ export interface RoomOptions {
   awarenessMaxClients?: number;
   /** Largest encoded (JSON) awareness state of one client id, bytes (`COLLAB_AWARENESS_MAX_STATE_BYTES`). */
   awarenessMaxStateBytes?: number;
+  /** This pod's name: awareness owners are `<pod>/<connection id>` (unique across pods). */
+  podName?: string;
+  /** How long a released awareness client id stays reserved to its principal (`COLLAB_PRESENCE_RESERVE_MS`). */
+  presenceReserveMs?: number;
 }
 
 export const DEFAULT_AWARENESS_MAX_CLIENTS = 8;
@@ -54,6 +59,11 @@ export class AwarenessLimitError extends Error {
     super(message);
     this.name = 'AwarenessLimitError';
   }
+}
+
+/** Two decoded awareness states are the same JSON value. */
+function sameState(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 export interface RoomDeps {
@@ -77,6 +87,8 @@ export class Room {
   readonly connections = new Map<RoomClient, Set<number>>();
   /** Awareness client id → the local connection that controls it (reverse of `connections`). */
   private readonly awarenessOwners = new Map<number, RoomClient>();
+  /** Who may set or remove each awareness client id: local and other pods' connections. */
+  private readonly presence: PresenceOwners;
   /** Distinct awareness client ids each local connection ever set a state for (bounded per connection). */
   private readonly awarenessClaims = new Map<RoomClient, Set<number>>();
   state: RoomState = 'open';
@@ -108,6 +120,7 @@ export class Room {
     this.org = id.split('/')[0] as string;
     this.doc = new Y.Doc({ gc: true });
     this.awareness = new awarenessProtocol.Awareness(this.doc);
+    this.presence = new PresenceOwners(deps.options.presenceReserveMs);
     // The pod itself has no presence.
     this.awareness.setLocalState(null);
     this.awareness.on('update', this.onAwarenessUpdate);
@@ -309,11 +322,18 @@ export class Room {
    * `AwarenessLimitError` when the connection goes over its limits (the caller closes 4413): more
    * distinct client ids than `awarenessMaxClients`, or a state larger than `awarenessMaxStateBytes`.
    *
-   * Entries for a client id another local connection controls are ignored: a stock y-websocket client
+   * A client id belongs to the connection that first announced it, here or on another pod (see
+   * `PresenceOwners`): entries for an id someone else owns are dropped — a stock y-websocket client
    * echoes every awareness change it receives (same clock, a no-op) and propagates its own timeouts of
-   * other clients' states, so such entries are normal and must not close it — but no connection may
-   * set or remove another's presence. Entries that would change nothing (clock not newer, or the
-   * removal of a state that is not there) are dropped as well, so they are not broadcast.
+   * other clients' states, so such entries are normal and must not close it, but no connection may set
+   * or remove another's presence; the ones that would have changed something are counted
+   * (`onPresenceRefused`). Entries that would change nothing (clock not newer, or the removal of a state
+   * that is not there) are dropped as well, so they are not broadcast.
+   *
+   * When a connection (re)gains an id — first announcement, or its principal reconnecting — its first
+   * state is accepted even with a clock that is not newer (a reconnecting stock client re-sends its
+   * unchanged clock, which every observer had already passed when its state was removed) and is
+   * re-stamped one past the room's clock, so every observer, and the owner itself, accept it at once.
    */
   applyAwareness(client: RoomClient, update: Uint8Array, parent?: Context): void {
     const span = tracer.startSpan(
@@ -323,34 +343,78 @@ export class Room {
     );
     try {
       const decoded = decodeAwarenessUpdate(update);
-      const entries = this.screenAwareness(client, decoded);
-      if (entries.length === 0) return;
-      // Nothing screened out (the usual case): apply the bytes as received instead of re-encoding them.
-      const kept = entries.length === decoded.length ? update : encodeAwarenessEntries(entries);
+      const { keep, rewritten } = this.screenAwareness(client, decoded);
+      if (keep.length === 0) return;
+      // Nothing screened out or re-stamped (the usual case): apply the bytes as received.
+      const kept = keep.length === decoded.length && !rewritten ? update : encodeAwarenessEntries(keep);
       awarenessProtocol.applyAwarenessUpdate(this.awareness, kept, client);
     } finally {
       span.end();
     }
   }
 
+  /** How a local connection is named as an awareness owner. */
+  private claimantOf(client: RoomClient): Claimant {
+    const owner = `${this.deps.options.podName ?? 'pod'}/${client.id}`;
+    return { owner, principal: client.info?.userPseudonym ?? owner, since: Date.now() };
+  }
+
+  /** `e` would change the room's awareness if applied (y-protocols' own rule). */
+  private wouldChange(e: AwarenessEntry): boolean {
+    const clock = this.awareness.meta.get(e.id)?.clock ?? 0;
+    const has = this.awareness.states.has(e.id);
+    return clock < e.clock || (clock === e.clock && e.state === null && has);
+  }
+
+  /** A foreign entry is dropped; counted (`onPresenceRefused`) when it would have changed something. */
+  private refuse(e: AwarenessEntry, source: 'local' | 'remote'): void {
+    if (!this.wouldChange(e)) return;
+    this.deps.hooks.emit('onPresenceRefused', {
+      room: this.id,
+      org: this.org,
+      kind: e.state === null ? 'remove' : 'set',
+      source,
+    });
+  }
+
+  /** `id` now belongs to `c`: a local connection that held it no longer controls it. */
+  private takeOwnership(id: number, c: Claimant): void {
+    this.presence.take(id, c);
+    const prev = this.awarenessOwners.get(id);
+    if (prev !== undefined) {
+      this.awarenessOwners.delete(id);
+      this.connections.get(prev)?.delete(id);
+    }
+  }
+
   /** The entries of a client's awareness update that it may apply (see `applyAwareness`). */
-  private screenAwareness(client: RoomClient, entries: AwarenessEntry[]): AwarenessEntry[] {
+  private screenAwareness(
+    client: RoomClient,
+    entries: AwarenessEntry[]
+  ): { keep: AwarenessEntry[]; rewritten: boolean } {
     const claims = this.awarenessClaims.get(client);
-    if (!claims) return [];
+    if (!claims) return { keep: [], rewritten: false };
     const maxClients = this.deps.options.awarenessMaxClients ?? DEFAULT_AWARENESS_MAX_CLIENTS;
     const maxBytes = this.deps.options.awarenessMaxStateBytes ?? DEFAULT_AWARENESS_MAX_STATE_BYTES;
+    const claimant = this.claimantOf(client);
     const keep: AwarenessEntry[] = [];
+    let rewritten = false;
     for (const e of entries) {
-      const owner = this.awarenessOwners.get(e.id);
-      if (owner !== undefined && owner !== client) continue;
-      const has = this.awareness.states.has(e.id);
-      const clock = this.awareness.meta.get(e.id)?.clock ?? 0;
-      // y-protocols applies an entry only when its clock is newer (or equal, for a removal).
-      if (!(clock < e.clock || (clock === e.clock && e.state === null && has))) continue;
-      if (e.state === null) {
-        if (has) keep.push(e);
+      // Only a connection's first id may take over one of its principal's (a reconnecting owner); the
+      // states other tabs of the same user echo back must not move.
+      const verdict = this.presence.check(e.id, claimant, claims.size === 0);
+      if (verdict === 'foreign') {
+        this.refuse(e, 'local');
         continue;
       }
+      const has = this.awareness.states.has(e.id);
+      const clock = this.awareness.meta.get(e.id)?.clock ?? 0;
+      if (e.state === null) {
+        // Only the owner removes its state (a takeover does not start with a removal).
+        if (verdict === 'own' && has && e.clock >= clock) keep.push(e);
+        continue;
+      }
+      if (verdict === 'own' && clock >= e.clock) continue;
       if (e.json.byteLength > maxBytes) {
         throw new AwarenessLimitError(`awareness state larger than ${maxBytes} bytes`);
       }
@@ -360,9 +424,71 @@ export class Room {
         }
         claims.add(e.id);
       }
+      if (verdict === 'claim') {
+        this.takeOwnership(e.id, claimant);
+        if (e.clock <= clock) {
+          keep.push({ ...e, clock: clock + 1 });
+          rewritten = true;
+          continue;
+        }
+      }
       keep.push(e);
     }
-    return keep;
+    return { keep, rewritten };
+  }
+
+  /**
+   * Applies an awareness update another pod forwarded, with the claims of its entries' owners
+   * (cluster fan-out). The same ownership rules as for local connections: an entry whose id another
+   * owner holds is dropped and counted; a new owner's state is accepted whatever its clock. An owner's
+   * states are authoritative here, so an entry from it whose clock this pod already passed (re-stamped
+   * on the owner's pod or here) is re-stamped past this pod's clock when it changes the state, and
+   * only refreshes the state's timeout when it does not. Throws on a malformed update.
+   */
+  applyRemoteAwareness(update: Uint8Array, claims: readonly PresenceClaim[], origin: unknown): void {
+    const byId = new Map(claims.map((c) => [c.id, c]));
+    const keep: AwarenessEntry[] = [];
+    for (const e of decodeAwarenessUpdate(update)) {
+      const claim = byId.get(e.id);
+      if (!claim) continue;
+      const verdict = this.presence.check(e.id, claim);
+      if (verdict === 'foreign') {
+        this.refuse(e, 'remote');
+        continue;
+      }
+      const has = this.awareness.states.has(e.id);
+      const meta = this.awareness.meta.get(e.id);
+      const clock = meta?.clock ?? 0;
+      if (e.state === null) {
+        if (verdict === 'own' && has) keep.push({ ...e, clock: Math.max(e.clock, clock) });
+        continue;
+      }
+      if (verdict === 'claim') this.takeOwnership(e.id, claim);
+      if (e.clock > clock) {
+        keep.push(e);
+      } else if (verdict === 'claim' || !has || !sameState(this.awareness.states.get(e.id), e.state)) {
+        keep.push({ ...e, clock: clock + 1 });
+      } else if (meta) {
+        meta.lastUpdated = Date.now();
+      }
+    }
+    if (keep.length > 0)
+      awarenessProtocol.applyAwarenessUpdate(this.awareness, encodeAwarenessEntries(keep), origin);
+  }
+
+  /** The claims behind `ids` (the owner, or who held a released id last), for forwarding to other pods. */
+  presenceClaims(ids: readonly number[]): PresenceClaim[] {
+    const out: PresenceClaim[] = [];
+    for (const id of ids) {
+      const c = this.presence.lastClaim(id);
+      if (c) out.push({ id, ...c });
+    }
+    return out;
+  }
+
+  /** True when a connection of this pod owns `id`. */
+  ownsLocally(id: number): boolean {
+    return this.awarenessOwners.has(id);
   }
 
   private readonly onAwarenessUpdate = (
@@ -380,6 +506,8 @@ export class Room {
       }
     }
     for (const id of removed) {
+      // The owner's state is gone (removed, its connection left, or timed out): release the claim.
+      this.presence.release(id);
       const o = this.awarenessOwners.get(id);
       if (o === undefined) continue;
       this.awarenessOwners.delete(id);

@@ -69,6 +69,12 @@ export interface RttMetricsEvent {
   rttMs: number;
 }
 
+/** Awareness entries dropped because another connection owns the client id (presence integrity). */
+export interface PresenceRefusedMetricsEvent {
+  org: string;
+  kind: 'set' | 'remove';
+}
+
 /**
  * A limit acted (the pod's isolation budgets and caps; see collab-server docs/POD.md "Limits and
  * isolation"): `limit` and `action` come from fixed sets and become labels.
@@ -99,6 +105,7 @@ export interface MetricsHooks {
   onRoomUnloaded(ev: RoomMetricsEvent): void;
   onRtt(ev: RttMetricsEvent): void;
   onLimit(ev: LimitMetricsEvent): void;
+  onPresenceRefused(ev: PresenceRefusedMetricsEvent): void;
   onError(ev: ErrorMetricsEvent): void;
 }
 

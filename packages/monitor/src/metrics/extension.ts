@@ -102,6 +102,9 @@ export function createMetricsExtension(m: PodMetrics, logger: WarnLogger): Metri
     onRoomLoaded: guard('onRoomLoaded', (ev) => {
       if (ev.durationMs !== undefined && finite(ev.durationMs)) m.roomLoad.observe(ev.durationMs);
     }),
+    onPresenceRefused: guard('onPresenceRefused', (ev) =>
+      m.presenceRefused.inc({ org: orgLabel(ev.org), kind: ev.kind })
+    ),
     onRoomUnloaded: guard('onRoomUnloaded', (ev) => m.roomsUnloaded.inc({ org: ev.org })),
     onRtt: guard('onRtt', (ev) => {
       if (finite(ev.rttMs)) m.presenceRtt.observe({ org: ev.org }, ev.rttMs);

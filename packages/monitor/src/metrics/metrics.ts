@@ -68,6 +68,7 @@ export class PodMetrics {
   readonly wsErrors: Counter<'org' | 'code'>;
   readonly coreErrors: Counter<'org' | 'code'>;
   readonly clientCloses: Counter<'org'>;
+  readonly presenceRefused: Counter<'org' | 'kind'>;
   readonly keySetFailures: Counter<'reason'>;
   readonly cpuUsage: Gauge;
   readonly memUsage: Gauge;
@@ -152,6 +153,12 @@ export class PodMetrics {
       name: 'collab_client_closes_total',
       help: 'Connections the client closed with a close code of its own (not 1000/1001/1005); not pod errors.',
       labelNames: ['org'],
+      registers,
+    });
+    this.presenceRefused = new Counter({
+      name: 'collab_presence_refused_total',
+      help: "Awareness entries dropped because another connection owns the client id (set or remove someone else's presence).",
+      labelNames: ['org', 'kind'],
       registers,
     });
     this.keySetFailures = new Counter({
