@@ -172,6 +172,18 @@ describe('backend plugin protocol v2 (published proto) against real pods', () =>
     expect(f.fields.find((x) => x.name === PRESENCE_FIELDS.label)!.values).toContain(NAME);
   });
 
+  it('QueryData with a measure: the numeric table alert rules reduce (string labels + one float64)', async () => {
+    const r = (await query([{ queryType: 'rooms', measure: ROOMS_FIELDS.docBytes }], null))['A']!;
+    expect(r.error).toBe('');
+    const f = decode(r.frames[0]!);
+    expect(f.fields.map((x) => x.tstype)).toEqual([...f.fields.slice(0, -1).map(() => 'string'), 'number']);
+    expect(f.fields[f.fields.length - 1]!.name).toBe(ROOMS_FIELDS.docBytes);
+    expect(f.meta?.channel).toBeUndefined();
+    const bad = (await query([{ queryType: 'rooms', measure: 'nope' }], null))['A']!;
+    expect(bad.status).toBe(400);
+    expect(bad.error).toContain('measure "nope" is not a field');
+  });
+
   it('bad queries fail alone, with a status and a readable error; the process stays up', async () => {
     const rs = await query([
       '{not json',
