@@ -18,6 +18,7 @@ import { COLLAB_FRAME_KIND_KEY, PRESENCE_FIELDS, ROOMS_FIELDS } from '@collabblo
 import { connectClient, type StockClient } from '../../../../collab-server/test/helpers/clients';
 import { mintToken, TEST_API_KEYS } from '../../../../collab-server/test/helpers/jwt';
 import { startPod, type PodProcess } from '../../../../collab-server/test/helpers/pod';
+import { collabDataRulesFile } from '../../../../provisioning/src/grafana-alerting';
 import { startPluginHost, type PluginHost } from '../testing/pluginHost';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -182,6 +183,22 @@ describe('backend plugin protocol v2 (published proto) against real pods', () =>
     const bad = (await query([{ queryType: 'rooms', measure: 'nope' }], null))['A']!;
     expect(bad.status).toBe(400);
     expect(bad.error).toContain('measure "nope" is not a field');
+  });
+
+  it('the provisioned example alert rule (provisioning/src) queries a shape Grafana alerting can reduce', async () => {
+    const file = collabDataRulesFile() as {
+      groups: Array<{
+        rules: Array<{ data: Array<{ datasourceUid: string; model: Record<string, unknown> }> }>;
+      }>;
+    };
+    const q = file.groups[0]!.rules[0]!.data.find((d) => d.datasourceUid === 'collab')!.model;
+    const r = (await query([q], null))['A']!;
+    expect(r.error).toBe('');
+    const f = decode(r.frames[0]!);
+    // A numeric table: every field a string label but exactly one number.
+    expect(f.fields.filter((x) => x.tstype === 'number')).toHaveLength(1);
+    expect(f.fields.every((x) => x.tstype === 'string' || x.tstype === 'number')).toBe(true);
+    expect(f.fields.find((x) => x.name === ROOMS_FIELDS.room)!.values).toContain(ROOM);
   });
 
   it('bad queries fail alone, with a status and a readable error; the process stays up', async () => {
