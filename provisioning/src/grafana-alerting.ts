@@ -209,7 +209,13 @@ export function collabDataRulesFile(): YamlValue {
               {
                 refId: 'B',
                 datasourceUid: '__expr__',
-                model: { refId: 'B', type: 'reduce', expression: 'A', reducer: 'last', settings: { mode: 'dropNN' } },
+                model: {
+                  refId: 'B',
+                  type: 'reduce',
+                  expression: 'A',
+                  reducer: 'last',
+                  settings: { mode: 'dropNN' },
+                },
               },
               {
                 refId: 'C',
