@@ -6,7 +6,7 @@
  *
  * 1. 50 viewers of one live presence panel → upstream inspect sessions per pod (the pods' `inspect_sessions`):
  *    browser-direct (one datasource per browser, as the frontend-only plugin did) vs the backend through a
- *    Grafana-Live hub (testing/liveHub.ts: SubscribeStream per viewer, one RunStream per channel).
+ *    Grafana-Live hub (e2e/harness/src/server/backendPlugin/liveHub.ts: SubscribeStream per viewer, one RunStream per channel).
  * 2. First live frame after subscribe (QueryData → channel → first packet), p50 / p95 over fresh channels.
  * 3. Backend RSS idle and with 100 live channels running.
  * Run `npm run build:backend -w plugins/collab-datasource` first (the bench starts dist-backend/backend.cjs;
@@ -23,8 +23,9 @@ import { startPod } from '../../../../collab-server/test/helpers/pod';
 import { PodPool } from '../../src/stream/pool';
 import type { SocketLike } from '../../src/stream/socket';
 import { TokenSource } from '../../src/stream/tokens';
-import { LiveHub } from '../testing/liveHub';
-import { startPluginHost } from '../testing/pluginHost';
+import { LiveHub } from '../../../../e2e/harness/src/server/backendPlugin/liveHub';
+import { startPluginHost } from '../../../../e2e/harness/src/server/backendPlugin/pluginHost';
+import { BACKEND_BUNDLE } from '../testing/executable';
 
 const { values: args } = parseArgs({
   options: {
@@ -126,7 +127,9 @@ async function main(): Promise<void> {
 
     // ---- 1b. the backend through Grafana Live.
     const host = await startPluginHost(
-      process.env.BACKEND_EXECUTABLE ? { command: process.env.BACKEND_EXECUTABLE, args: [] } : {}
+      process.env.BACKEND_EXECUTABLE
+        ? { command: process.env.BACKEND_EXECUTABLE }
+        : { command: process.execPath, args: [BACKEND_BUNDLE] }
     );
     const hub = new LiveHub(host);
     const ctx = (role: string, uid = 'bench') => ({

@@ -19,7 +19,11 @@ import { connectClient, type StockClient } from '../../../../collab-server/test/
 import { mintToken, TEST_API_KEYS } from '../../../../collab-server/test/helpers/jwt';
 import { startPod, type PodProcess } from '../../../../collab-server/test/helpers/pod';
 import { collabDataRulesFile } from '../../../../provisioning/src/grafana-alerting';
-import { startPluginHost, type PluginHost } from '../testing/pluginHost';
+import {
+  startPluginHost,
+  type PluginHost,
+} from '../../../../e2e/harness/src/server/backendPlugin/pluginHost';
+import { BACKEND_BUNDLE } from '../testing/executable';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOM = 'acme/backenddoc';
@@ -114,7 +118,8 @@ beforeAll(async () => {
   client2 = connectClient(pods[1]!.wsUrl, 'acme/second', token);
   await Promise.all([client.synced, client2.synced]);
   client.doc.getText('t').insert(0, 'hello');
-  host = await startPluginHost();
+  // The bundle just built (the packaged executable embeds whatever bundle it was packaged from).
+  host = await startPluginHost({ command: process.execPath, args: [BACKEND_BUNDLE] });
 });
 
 afterAll(async () => {

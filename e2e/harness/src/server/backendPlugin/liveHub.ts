@@ -7,7 +7,7 @@
  */
 import type { ClientReadableStream } from '@grpc/grpc-js';
 
-import type { PluginHost } from './pluginHost';
+import type { PluginHost } from './pluginHost.js';
 
 export type PacketListener = (data: string) => void;
 
