@@ -7,7 +7,9 @@
  * PromQL, labels and annotations.
  */
 import { alertAnnotations, alertLabels } from './prometheus-rules.js';
-import { ALERTS, type AlertDef } from './slo.js';
+import { ROOMS_FIELDS } from '@collabblocks/protocol';
+import { DS } from './datasources.js';
+import { ALERTS, type AlertDef, runbookUrl } from './slo.js';
 import type { YamlValue } from './yaml.js';
 
 export const ALERT_FOLDER = 'CollabBlocks SLOs';
@@ -159,6 +161,86 @@ export function policiesFile(): YamlValue {
             receiver: '$COLLAB_TICKET_RECEIVER',
             object_matchers: [['severity', '=', 'ticket']],
             repeat_interval: '12h',
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Folder of the alerts evaluated on the collab datasource's own data (its backend answers the queries). */
+export const COLLAB_DATA_ALERT_FOLDER = 'CollabBlocks collab data';
+
+/** A stored room's document above this many bytes is worth a look (the pod keeps the whole Y.Doc in memory). */
+export const ROOM_DOC_BYTES_THRESHOLD = 50 * 1024 * 1024;
+
+/**
+ * Example of an alert on collab data (issue 14): the collab datasource's backend answers a rooms query with
+ * `measure: docBytes` as a numeric table — one series per pod/org/room — Grafana reduces each to its last
+ * value and fires per room above the threshold. Needs the backend plugin (`alerting: true`).
+ */
+export function collabDataRulesFile(): YamlValue {
+  const name = 'CollabRoomDocumentLarge';
+  return {
+    apiVersion: 1,
+    groups: [
+      {
+        orgId: 1,
+        name: 'collab-datasource-alerts',
+        folder: COLLAB_DATA_ALERT_FOLDER,
+        interval: '1m',
+        rules: [
+          {
+            uid: grafanaRuleUid(name),
+            title: name,
+            condition: 'C',
+            data: [
+              {
+                refId: 'A',
+                relativeTimeRange: { from: 300, to: 0 },
+                datasourceUid: DS.collab.uid,
+                model: {
+                  refId: 'A',
+                  queryType: 'rooms',
+                  measure: ROOMS_FIELDS.docBytes,
+                  datasource: { type: DS.collab.type, uid: DS.collab.uid },
+                },
+              },
+              {
+                refId: 'B',
+                datasourceUid: '__expr__',
+                model: {
+                  refId: 'B',
+                  type: 'reduce',
+                  expression: 'A',
+                  reducer: 'last',
+                  settings: { mode: 'dropNN' },
+                },
+              },
+              {
+                refId: 'C',
+                datasourceUid: '__expr__',
+                model: {
+                  refId: 'C',
+                  type: 'threshold',
+                  expression: 'B',
+                  conditions: [{ evaluator: { type: 'gt', params: [ROOM_DOC_BYTES_THRESHOLD] } }],
+                },
+              },
+            ],
+            // No room loaded anywhere is healthy; a datasource that cannot answer is an error state.
+            noDataState: 'OK',
+            execErrState: 'Error',
+            for: '10m',
+            annotations: {
+              summary: 'Room {{ $labels.room }} holds a document over 50 MiB on {{ $labels.pod }}',
+              description:
+                'The collab datasource reports docBytes {{ $values.B }} for {{ $labels.room }} (pod {{ $labels.pod }}). ' +
+                'Large documents slow every join (full state sync) and the pod keeps them in memory.',
+              runbook_url: runbookUrl(name),
+            },
+            labels: { severity: 'ticket', source: 'collab-datasource' },
+            isPaused: false,
           },
         ],
       },

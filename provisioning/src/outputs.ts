@@ -6,7 +6,7 @@ import { slosDashboard } from './dashboards/slos.js';
 import { sreDashboard } from './dashboards/sre.js';
 import type { JsonObject } from './dashboards/common.js';
 import { dashboardProvidersFile, datasourcesFile } from './datasources.js';
-import { alertRulesFile, contactPointsFile, policiesFile } from './grafana-alerting.js';
+import { alertRulesFile, collabDataRulesFile, contactPointsFile, policiesFile } from './grafana-alerting.js';
 import { alertRuleFile, ruleFile } from './prometheus-rules.js';
 import { toYaml, type YamlValue } from './yaml.js';
 
@@ -35,6 +35,7 @@ export const YAML_FILES: Record<string, () => YamlValue> = {
   'provisioning/grafana/datasources/datasources.yml': datasourcesFile,
   'provisioning/grafana/dashboards/collabblocks.yml': dashboardProvidersFile,
   'provisioning/grafana/alerting/alert-rules.yml': alertRulesFile,
+  'provisioning/grafana/alerting/collab-datasource-rules.yml': collabDataRulesFile,
   'provisioning/grafana/alerting/contact-points.yml': contactPointsFile,
   'provisioning/grafana/alerting/notification-policies.yml': policiesFile,
 };

@@ -30,14 +30,19 @@ if stale "$fixture/dist/module.js" "$fixture/src" plugins/.config; then
 fi
 
 status=0
+build_host() {
+  if stale "e2e/$1/dist/host.js" e2e/harness/src/host e2e/harness/src/shared e2e/harness/scripts \
+    plugins/.config/standard-editors.mjs "e2e/$1/package.json" package-lock.json; then
+    node e2e/harness/scripts/build-host.mjs "$1" || return 1
+  fi
+}
+# The harness's own tests include its Grafana server side (backendPlugin.test.ts), which serves a host page.
+build_host grafana-12 || status=1
 npx vitest run --config e2e/harness/vitest.config.mts --reporter=default --reporter=json \
   --outputFile.json="$ARTIFACTS_DIR/vitest/e2e-harness-unit.json" || status=1
 
 for leg in grafana-12 grafana-13; do
-  if stale "e2e/$leg/dist/host.js" e2e/harness/src/host e2e/harness/src/shared e2e/harness/scripts \
-    plugins/.config/standard-editors.mjs "e2e/$leg/package.json" package-lock.json; then
-    node e2e/harness/scripts/build-host.mjs "$leg" || { status=1; continue; }
-  fi
+  build_host "$leg" || { status=1; continue; }
   HARNESS_LEG=$leg npx vitest run --config e2e/vitest.config.mts --reporter=default --reporter=json \
     --outputFile.json="$ARTIFACTS_DIR/vitest/e2e-$leg.json" || status=1
 done

@@ -48,6 +48,12 @@ export interface CollabQueryModel {
   maxDepth?: number;
   /** updates / traffic / history: optional text filter. */
   filter?: string;
+  /**
+   * A numeric view for alert rules and server-side expressions (backend only): keep just this number field
+   * of each frame, plus its string fields, which Grafana's alerting turns into series labels — e.g.
+   * `docBytes` of a rooms query is one series per pod/org/room. Empty = the frames as they are.
+   */
+  measure?: string;
 }
 
 export const COLLAB_VARIABLE_KINDS = ['orgs', 'rooms', 'pods'] as const;

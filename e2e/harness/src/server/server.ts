@@ -18,6 +18,8 @@ import type {
 } from '../shared/types.js';
 import { FIXTURES_DIR, findPackageDir, hostBundleDir, legDir, packageVersion, PLUGINS_DIR } from './paths.js';
 import { type BuiltPlugin, discoverPlugins } from './plugins.js';
+import { backendCommandOf } from './backendPlugin/command.js';
+import { type BackendDatasource, BackendPlugins } from './backendPlugin/routes.js';
 import { planProxyRequest, type ProxyDatasource } from './proxy.js';
 
 export interface HostServerOptions {
@@ -157,6 +159,45 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
   const proxyLog: ProxyLogEntry[] = [];
   const sockets = new Set<import('node:net').Socket>();
   let role: OrgRole = options.role ?? 'Admin';
+  // Backend plugins (plugin.json backend: true) run as Grafana runs them; started on their first request.
+  const backends = new BackendPlugins((pluginId) => backendCommandOf(plugins.get(pluginId)));
+  const updatedAt = new Map<string, number>();
+  const backendDs = (uid: string): BackendDatasource | undefined => {
+    const ds = datasources.get(uid);
+    if (!ds || plugins.get(ds.pluginId)?.meta.backend !== true) return undefined;
+    return {
+      uid: ds.uid,
+      name: names.get(ds.uid) ?? ds.uid,
+      pluginId: ds.pluginId,
+      jsonData: ds.jsonData,
+      secureJsonData: ds.secureJsonData,
+      updated: updatedAt.get(ds.uid) ?? 0,
+    };
+  };
+  const answer = (
+    res: http.ServerResponse,
+    p: Promise<{ status: number; body: unknown; contentType?: string }>
+  ) => {
+    p.then(
+      (a) =>
+        typeof a.body === 'string'
+          ? send(res, a.status, a.body, a.contentType ?? 'application/json; charset=utf-8')
+          : sendJson(res, a.status, a.body),
+      (err: unknown) => sendJson(res, 500, { message: err instanceof Error ? err.message : String(err) })
+    );
+  };
+  const readBody = (req: http.IncomingMessage): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > 16 * 1024 * 1024) req.destroy(new Error('body too large'));
+        else chunks.push(c);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
 
   const hostConfig = (): HostConfig => ({
     leg,
@@ -249,6 +290,26 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
       const proxyMatch = /^\/api\/datasources\/proxy\/uid\/([^/]+)(\/.*)?$/.exec(p);
       if (proxyMatch)
         return proxy(req, res, decodeURIComponent(proxyMatch[1] ?? ''), proxyMatch[2] ?? '', url.search);
+      if (p === '/api/ds/query' && req.method === 'POST') {
+        return answer(
+          res,
+          readBody(req).then((buf) =>
+            backends.query(JSON.parse(buf.toString('utf8') || '{}') as unknown, backendDs, role)
+          )
+        );
+      }
+      const backendMatch = /^\/api\/datasources\/uid\/([^/]+)\/(health|resources)(\/.*)?$/.exec(p);
+      if (backendMatch) {
+        const ds = backendDs(decodeURIComponent(backendMatch[1] ?? ''));
+        if (!ds) return sendJson(res, 404, { message: 'Data source not found or has no backend' });
+        if (backendMatch[2] === 'health') return answer(res, backends.health(ds, role));
+        return answer(
+          res,
+          readBody(req).then((buf) =>
+            backends.resource(ds, role, req.method ?? 'GET', backendMatch[3] ?? '', url.search, buf)
+          )
+        );
+      }
       const dsMatch = /^\/api\/datasources\/uid\/([^/]+)$/.exec(p);
       if (dsMatch) {
         const ds = datasources.get(decodeURIComponent(dsMatch[1] ?? ''));
@@ -301,9 +362,11 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
       };
       datasources.set(uid, ds);
       names.set(uid, spec.name ?? uid);
+      updatedAt.set(uid, Date.now());
       return info(ds, spec.name ?? uid);
     },
     async close() {
+      await backends.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of sockets) s.destroy();

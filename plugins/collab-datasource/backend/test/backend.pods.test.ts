@@ -18,7 +18,12 @@ import { COLLAB_FRAME_KIND_KEY, PRESENCE_FIELDS, ROOMS_FIELDS } from '@collabblo
 import { connectClient, type StockClient } from '../../../../collab-server/test/helpers/clients';
 import { mintToken, TEST_API_KEYS } from '../../../../collab-server/test/helpers/jwt';
 import { startPod, type PodProcess } from '../../../../collab-server/test/helpers/pod';
-import { startPluginHost, type PluginHost } from '../testing/pluginHost';
+import { collabDataRulesFile } from '../../../../provisioning/src/grafana-alerting';
+import {
+  startPluginHost,
+  type PluginHost,
+} from '../../../../e2e/harness/src/server/backendPlugin/pluginHost';
+import { BACKEND_BUNDLE } from '../testing/executable';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOM = 'acme/backenddoc';
@@ -113,7 +118,8 @@ beforeAll(async () => {
   client2 = connectClient(pods[1]!.wsUrl, 'acme/second', token);
   await Promise.all([client.synced, client2.synced]);
   client.doc.getText('t').insert(0, 'hello');
-  host = await startPluginHost();
+  // The bundle just built (the packaged executable embeds whatever bundle it was packaged from).
+  host = await startPluginHost({ command: process.execPath, args: [BACKEND_BUNDLE] });
 });
 
 afterAll(async () => {
@@ -170,6 +176,34 @@ describe('backend plugin protocol v2 (published proto) against real pods', () =>
     const f = decode(r.frames[0]!);
     expect(String(f.meta?.channel)).toMatch(/^ds\/collab-be\/content\/presence\//);
     expect(f.fields.find((x) => x.name === PRESENCE_FIELDS.label)!.values).toContain(NAME);
+  });
+
+  it('QueryData with a measure: the numeric table alert rules reduce (string labels + one float64)', async () => {
+    const r = (await query([{ queryType: 'rooms', measure: ROOMS_FIELDS.docBytes }], null))['A']!;
+    expect(r.error).toBe('');
+    const f = decode(r.frames[0]!);
+    expect(f.fields.map((x) => x.tstype)).toEqual([...f.fields.slice(0, -1).map(() => 'string'), 'number']);
+    expect(f.fields[f.fields.length - 1]!.name).toBe(ROOMS_FIELDS.docBytes);
+    expect(f.meta?.channel).toBeUndefined();
+    const bad = (await query([{ queryType: 'rooms', measure: 'nope' }], null))['A']!;
+    expect(bad.status).toBe(400);
+    expect(bad.error).toContain('measure "nope" is not a field');
+  });
+
+  it('the provisioned example alert rule (provisioning/src) queries a shape Grafana alerting can reduce', async () => {
+    const file = collabDataRulesFile() as {
+      groups: Array<{
+        rules: Array<{ data: Array<{ datasourceUid: string; model: Record<string, unknown> }> }>;
+      }>;
+    };
+    const q = file.groups[0]!.rules[0]!.data.find((d) => d.datasourceUid === 'collab')!.model;
+    const r = (await query([q], null))['A']!;
+    expect(r.error).toBe('');
+    const f = decode(r.frames[0]!);
+    // A numeric table: every field a string label but exactly one number.
+    expect(f.fields.filter((x) => x.tstype === 'number')).toHaveLength(1);
+    expect(f.fields.every((x) => x.tstype === 'string' || x.tstype === 'number')).toBe(true);
+    expect(f.fields.find((x) => x.name === ROOMS_FIELDS.room)!.values).toContain(ROOM);
   });
 
   it('bad queries fail alone, with a status and a readable error; the process stays up', async () => {

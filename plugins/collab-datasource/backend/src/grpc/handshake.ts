@@ -41,17 +41,3 @@ export function readHandshakeEnv(env: NodeJS.ProcessEnv): HandshakeEnv {
 export function handshakeLine(port: number): string {
   return `${CORE_PROTOCOL_VERSION}|${APP_PROTOCOL_VERSION}|tcp|127.0.0.1:${port}|grpc\n`;
 }
-
-/** Parses a handshake line (the host side: the harness). */
-export function parseHandshakeLine(line: string): {
-  core: number;
-  app: number;
-  network: string;
-  address: string;
-  protocol: string;
-} {
-  const parts = line.trim().split('|');
-  if (parts.length < 5) throw new Error(`not a go-plugin handshake line: ${line.slice(0, 200)}`);
-  const [core, app, network, address, protocol] = parts as [string, string, string, string, string];
-  return { core: Number(core), app: Number(app), network, address, protocol };
-}

@@ -9,6 +9,7 @@ import { type Observable, type Subscription } from 'rxjs';
 import { createDataFrame, type DataFrame, type DataQueryResponse } from '@grafana/data';
 import { errorMessage, type InspectScope } from '@collabblocks/protocol';
 
+import { numericView } from '../../../src/data/numeric';
 import { prepareRun, type QueryKind, runnerOf } from '../../../src/query/runners';
 import { frameToArrow } from '../frames/arrow';
 import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../grpc/messages';
@@ -17,7 +18,7 @@ import { channelPath } from '../stream/channel';
 import { type ContextOptions, runContext } from './context';
 
 export interface QueryDataOptions extends ContextOptions {
-  /** Live kinds: answer once the stream has been quiet this long (default 300 ms)… */
+  /** Live kinds: answer this long after the first data from the pods (default 150 ms: every pod's snapshot)… */
   settleMs?: number;
   /** …or at this deadline (default 3 s). */
   snapshotTimeoutMs?: number;
@@ -110,11 +111,14 @@ async function runQuery(
   if (problem) return failure(400, problem);
   if (instance.config.podUrls.length === 0) return failure(400, 'no pod URL configured for this datasource');
 
+  const measure = str(model.measure).trim();
   if (!runner.live) {
     const last = await lastOf(runner.run(ctx), opts.queryTimeoutMs ?? 30_000);
-    return toDataResponse(last);
+    return measure ? numericResponse(last, measure) : toDataResponse(last);
   }
-  const snap = await settled(runner.run(ctx), opts.settleMs ?? 300, opts.snapshotTimeoutMs ?? 3000);
+  const snap = await settled(runner.run(ctx), opts.settleMs ?? 150, opts.snapshotTimeoutMs ?? 3000);
+  // A numeric view is for alert rules: the snapshot only, no channel.
+  if (measure) return numericResponse(snap, measure);
   const uid = instance.config.uid;
   const path = channelPath({
     scope,
@@ -155,7 +159,10 @@ function lastOf(obs: Observable<DataQueryResponse>, timeoutMs: number): Promise<
   });
 }
 
-/** A live runner's state once it has been quiet for `settleMs` (or at the deadline); then unsubscribes. */
+/**
+ * A live runner's state `settleMs` after its first emission with pod data (the other pods' snapshots arrive
+ * within that window; a stream that keeps moving does not delay it), or at the deadline; then unsubscribes.
+ */
 function settled(
   obs: Observable<DataQueryResponse>,
   settleMs: number,
@@ -182,8 +189,7 @@ function settled(
         last = r;
         emissions += 1;
         // The first emission is the empty "live" frame: wait for what the pods send.
-        if (emissions < 2) return;
-        if (quiet) clearTimeout(quiet);
+        if (emissions < 2 || quiet) return;
         quiet = setTimeout(finish, settleMs);
       },
       error: () => finish(),
@@ -197,6 +203,16 @@ function withChannel(frames: DataFrame[], refId: string, channel: string): DataF
   const [first, ...rest] = frames;
   if (!first) return [createDataFrame({ refId, fields: [], meta: { channel } })];
   return [{ ...first, meta: { ...first.meta, channel } }, ...rest];
+}
+
+/** The response with each frame in its numeric view (query field `measure`, src/data/numeric.ts). */
+function numericResponse(r: DataQueryResponse | null, measure: string): DataResponse {
+  if (!r) return toDataResponse(r);
+  try {
+    return toDataResponse({ ...r, data: (r.data as DataFrame[]).map((f) => numericView(f, measure)) });
+  } catch (err) {
+    return failure(400, errorMessage(err));
+  }
 }
 
 /** A runner's response as a DataResponse (frames in Arrow); `live`: set the frame's Grafana Live channel. */

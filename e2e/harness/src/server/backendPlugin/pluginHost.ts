@@ -1,8 +1,8 @@
 /**
- * Grafana's side of a backend plugin, for tests, benches and the e2e harness: starts the plugin executable the
+ * Grafana's side of a backend plugin, for the e2e harness, plugin tests and benches: starts the plugin executable the
  * way Grafana's go-plugin client does (its environment, the magic cookie, the handshake line on stdout), then
  * talks gRPC to the announced address with clients compiled from the PUBLISHED pluginv2 proto
- * (test/fixtures/grafana-plugin-sdk-go/backend.proto) — so everything sent and received is checked against
+ * (e2e/harness/fixtures/grafana-plugin-sdk-go/backend.proto) — so everything sent and received is checked against
  * Grafana's definitions, not this plugin's own subset.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,18 +17,22 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 
-import { parseHandshakeLine } from '../src/grpc/handshake';
-
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const PUBLISHED_PROTO = path.join(
-  here,
-  '..',
-  'test',
-  'fixtures',
-  'grafana-plugin-sdk-go',
-  'backend.proto'
-);
-export const BACKEND_BUNDLE = path.join(here, '..', '..', 'dist-backend', 'backend.cjs');
+export const PUBLISHED_PROTO = path.resolve(here, '../../../fixtures/grafana-plugin-sdk-go/backend.proto');
+
+/** go-plugin's handshake line: `CORE|APP|NETWORK|ADDRESS|PROTOCOL` (e.g. `1|2|tcp|127.0.0.1:PORT|grpc`). */
+export function parseHandshakeLine(line: string): {
+  core: number;
+  app: number;
+  network: string;
+  address: string;
+  protocol: string;
+} {
+  const parts = line.trim().split('|');
+  if (parts.length < 5) throw new Error(`not a go-plugin handshake line: ${line.slice(0, 200)}`);
+  const [core, app, network, address, protocol] = parts as [string, string, string, string, string];
+  return { core: Number(core), app: Number(app), network, address, protocol };
+}
 
 /** The published pluginv2 package (int64 as numbers, enums as names, bytes as Buffers). */
 export function publishedPluginV2(): GrpcObject {
@@ -62,8 +66,8 @@ export interface PluginHost {
 }
 
 export interface StartOptions {
-  /** Executable and its arguments (default: this Node running the bundle). */
-  command?: string;
+  /** The plugin executable Grafana would start, and its arguments. */
+  command: string;
   args?: string[];
   /** Extra environment (Grafana also passes GF_* variables). */
   env?: Record<string, string>;
@@ -86,9 +90,9 @@ export function grafanaPluginEnv(extra: Record<string, string> = {}): Record<str
   };
 }
 
-export async function startPluginHost(opts: StartOptions = {}): Promise<PluginHost> {
-  const command = opts.command ?? process.execPath;
-  const args = opts.args ?? [BACKEND_BUNDLE];
+export async function startPluginHost(opts: StartOptions): Promise<PluginHost> {
+  const { command } = opts;
+  const args = opts.args ?? [];
   const env: Record<string, string> = {};
   for (const k of opts.inherit ?? ['PATH', 'HOME'])
     if (process.env[k] !== undefined) env[k] = process.env[k]!;
