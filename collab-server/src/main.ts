@@ -55,10 +55,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const inspect = attachInspect(server, {
-    secret: inspectConfig.secret,
-    maxSessions: inspectConfig.maxSessions,
-    treeGraceMs: inspectConfig.treeGraceMs,
-    queue: inspectConfig.queue,
+    ...inspectConfig,
     ...(observability.podMetrics ? { registry: observability.podMetrics.registry } : {}),
   });
   // Cross-pod fan-out (issue 3) when COLLAB_REDIS_URL is set; otherwise a single pod.

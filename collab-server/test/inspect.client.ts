@@ -61,9 +61,14 @@ export class InspectClient {
     ws.on('error', () => undefined);
   }
 
-  static open(wsUrl: string, path = '/inspect'): Promise<InspectClient> {
+  /** `localAddress`: the client's source address (e.g. 127.0.0.2, to act as another host). */
+  static open(
+    wsUrl: string,
+    path = '/inspect',
+    opts: { localAddress?: string } = {}
+  ): Promise<InspectClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${wsUrl}${path}`);
+      const ws = new WebSocket(`${wsUrl}${path}`, opts);
       const c = new InspectClient(ws);
       ws.once('open', () => resolve(c));
       ws.once('error', reject);

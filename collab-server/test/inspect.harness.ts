@@ -160,6 +160,8 @@ export interface Harness {
   wsUrl: string;
   /** An inspect token of org `acme` (5 minutes). */
   token(scope?: InspectScope): Promise<string>;
+  /** An inspect token of any org, naming the API key that minted it when `keyId` is given. */
+  mint(org: string, keyId?: string): Promise<string>;
   /** Opens an inspect socket and authenticates it. */
   inspector(scope?: InspectScope): Promise<InspectClient>;
   close(): Promise<void>;
@@ -196,6 +198,8 @@ export async function startHarness(opts: Partial<Omit<InspectBridgeOptions, 'hos
     rooms,
     wsUrl,
     token,
+    mint: async (org, keyId) =>
+      (await mintInspectToken(HARNESS_SECRET, org, 'content', 300, Date.now(), keyId)).token,
     async inspector(scope: InspectScope = 'content') {
       const c = await InspectClient.open(wsUrl);
       clients.push(c);

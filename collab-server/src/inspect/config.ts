@@ -4,7 +4,12 @@
  *   HMAC(JWT secret, fixed label) with HS256 client auth, else HMAC(pseudonym
  *   secret, label) — both shared by every pod, so a token minted on one pod is
  *   accepted by all.
- * - `COLLAB_INSPECT_MAX_SESSIONS` (default 500): authenticated sessions per pod.
+ * - `COLLAB_INSPECT_MAX_SESSIONS` (default 500): authenticated sessions per pod;
+ *   `COLLAB_INSPECT_MAX_SESSIONS_PER_ORG` (default 100) of one org;
+ *   `COLLAB_INSPECT_MAX_SESSIONS_PER_KEY` (default 50) whose tokens one org API key minted.
+ * - `COLLAB_INSPECT_MAX_UNAUTHENTICATED` (default 64) sockets still authenticating per pod,
+ *   `COLLAB_INSPECT_MAX_UNAUTHENTICATED_PER_ADDRESS` (default 8) from one remote address, and
+ *   `COLLAB_INSPECT_AUTH_TIMEOUT_MS` (default 2000, 200..10000) to send the first `auth`.
  * - `COLLAB_INSPECT_TREE_GRACE_MS` (default 15000): how long a room's tree cache
  *   outlives its last tree subscriber (0 = dispose at once).
  * - `COLLAB_INSPECT_QUEUE_BYTES` (default 8 MiB) and `COLLAB_INSPECT_QUEUE_MESSAGES`
@@ -14,11 +19,22 @@
 import { createHmac } from 'node:crypto';
 import type { Config } from '../config.js';
 import { ConfigError, envInt, envStr, type Env } from '../env.js';
-import { DEFAULT_OUTBOX, INSPECT_SECRET_LABEL, resolveInspectSecret } from '@collabblocks/monitor';
+import { INSPECT_LIMITS } from '@collabblocks/protocol';
+import {
+  DEFAULT_ADMISSION,
+  DEFAULT_OUTBOX,
+  INSPECT_SECRET_LABEL,
+  resolveInspectSecret,
+} from '@collabblocks/monitor';
 
 export interface InspectConfig {
   secret: Uint8Array;
   maxSessions: number;
+  maxSessionsPerOrg: number;
+  maxSessionsPerKey: number;
+  maxUnauthenticated: number;
+  maxUnauthenticatedPerAddress: number;
+  authTimeoutMs: number;
   treeGraceMs: number;
   queue: { maxQueuedBytes: number; maxQueuedMessages: number };
 }
@@ -36,11 +52,52 @@ export function readInspectConfig(env: Env, config: Config): InspectConfig {
   secret ??= new Uint8Array(
     createHmac('sha256', config.pseudonymSecret).update(INSPECT_SECRET_LABEL).digest()
   );
-  const maxSessions = envInt(env, 'COLLAB_INSPECT_MAX_SESSIONS', 500, 1);
+  const maxSessions = envInt(env, 'COLLAB_INSPECT_MAX_SESSIONS', DEFAULT_ADMISSION.maxSessions, 1);
+  const maxSessionsPerOrg = envInt(
+    env,
+    'COLLAB_INSPECT_MAX_SESSIONS_PER_ORG',
+    Math.min(DEFAULT_ADMISSION.maxSessionsPerOrg, maxSessions),
+    1
+  );
+  const maxSessionsPerKey = envInt(
+    env,
+    'COLLAB_INSPECT_MAX_SESSIONS_PER_KEY',
+    Math.min(DEFAULT_ADMISSION.maxSessionsPerKey, maxSessionsPerOrg),
+    1
+  );
+  const maxUnauthenticated = envInt(
+    env,
+    'COLLAB_INSPECT_MAX_UNAUTHENTICATED',
+    DEFAULT_ADMISSION.maxUnauthenticated,
+    1
+  );
+  const maxUnauthenticatedPerAddress = envInt(
+    env,
+    'COLLAB_INSPECT_MAX_UNAUTHENTICATED_PER_ADDRESS',
+    Math.min(DEFAULT_ADMISSION.maxUnauthenticatedPerAddress, maxUnauthenticated),
+    1
+  );
+  const authTimeoutMs = envInt(
+    env,
+    'COLLAB_INSPECT_AUTH_TIMEOUT_MS',
+    INSPECT_LIMITS.authTimeoutMs,
+    200,
+    10_000
+  );
   const treeGraceMs = envInt(env, 'COLLAB_INSPECT_TREE_GRACE_MS', 15_000, 0);
   const queue = {
     maxQueuedBytes: envInt(env, 'COLLAB_INSPECT_QUEUE_BYTES', DEFAULT_OUTBOX.maxQueuedBytes, 4096),
     maxQueuedMessages: envInt(env, 'COLLAB_INSPECT_QUEUE_MESSAGES', DEFAULT_OUTBOX.maxQueuedMessages, 10),
   };
-  return { secret, maxSessions, treeGraceMs, queue };
+  return {
+    secret,
+    maxSessions,
+    maxSessionsPerOrg,
+    maxSessionsPerKey,
+    maxUnauthenticated,
+    maxUnauthenticatedPerAddress,
+    authTimeoutMs,
+    treeGraceMs,
+    queue,
+  };
 }

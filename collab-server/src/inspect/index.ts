@@ -15,6 +15,8 @@ import type { UpgradeHandler } from '../http/upgrade.js';
 import { tokenHandler } from './http.js';
 import { podHost, type PodHostServer } from './podHost.js';
 
+import type { InspectConfig } from './config.js';
+
 export { readInspectConfig, type InspectConfig } from './config.js';
 export { podHost } from './podHost.js';
 
@@ -25,26 +27,16 @@ export interface InspectHostServer extends PodHostServer {
   authenticateOrgKey(req: IncomingMessage): { org: string; scope: InspectScope } | null;
 }
 
-export interface AttachInspectOptions {
-  /** From `resolveInspectSecret` (COLLAB_INSPECT_SECRET or derived from the JWT secret). */
-  secret: Uint8Array;
-  registry?: Registry<RegistryContentType>;
-  maxSessions?: number;
-  treeGraceMs?: number;
-  queue?: { maxQueuedBytes: number; maxQueuedMessages: number };
-}
+/** `readInspectConfig`'s settings (the secret required, the rest optional) and the metrics registry. */
+export type AttachInspectOptions = Pick<InspectConfig, 'secret'> &
+  Partial<Omit<InspectConfig, 'secret'>> & { registry?: Registry<RegistryContentType> };
 
 export function attachInspect(server: InspectHostServer, opts: AttachInspectOptions): InspectBridge {
-  const bridge = new InspectBridge({
-    host: podHost(server, opts.secret),
-    ...(opts.registry ? { registry: opts.registry } : {}),
-    ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
-    ...(opts.treeGraceMs !== undefined ? { treeGraceMs: opts.treeGraceMs } : {}),
-    ...(opts.queue ? { queue: opts.queue } : {}),
-  });
+  const { secret, ...settings } = opts;
+  const bridge = new InspectBridge({ host: podHost(server, secret), ...settings });
   server.upgrade.register(INSPECT_WS_PATH, (req, socket, head) => bridge.handleUpgrade(req, socket, head));
   const deps = {
-    secret: opts.secret,
+    secret,
     authenticateOrgKey: (req: IncomingMessage) => server.authenticateOrgKey(req),
   };
   server.http.route('POST', INSPECT_TOKEN_PATH, tokenHandler(deps));

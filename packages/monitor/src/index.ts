@@ -15,6 +15,7 @@ export { Pseudonyms } from './inspect/pseudonyms.js';
 // Tokens of the inspect protocol (verified by every host, minted by its token route).
 export {
   INSPECT_SECRET_LABEL,
+  apiKeyId,
   clampTtl,
   mintInspectToken,
   resolveInspectSecret,

@@ -45,8 +45,16 @@ export interface InspectBridgeOptions {
   registry?: Registry<RegistryContentType>;
   /** Authenticated sessions per host (default 500). */
   maxSessions?: number;
-  /** Sockets still authenticating (default 64; each lives at most the 2 s auth timeout). */
+  /** Authenticated sessions of one org per host (default 100). */
+  maxSessionsPerOrg?: number;
+  /** Authenticated sessions of one org API key per host (tokens naming their key; default 50). */
+  maxSessionsPerKey?: number;
+  /** Sockets still authenticating (default 64; each lives at most the auth deadline). */
   maxUnauthenticated?: number;
+  /** Sockets still authenticating from one remote address (default 8). */
+  maxUnauthenticatedPerAddress?: number;
+  /** Deadline for a socket's first `auth`, ms (default 2000, announced in `hello`). */
+  authTimeoutMs?: number;
   roomsIntervalMs?: number;
   metricsIntervalMs?: number;
   trafficFlushMs?: number;
@@ -80,6 +88,7 @@ const SILENT: MonitorLogger = { warn: () => {} };
 export class InspectBridge implements SessionHost {
   readonly pod: string;
   readonly queueLimits: { maxQueuedBytes: number; maxQueuedMessages: number } | undefined;
+  readonly authTimeoutMs: number | undefined;
   readonly metrics: InspectMetrics;
   /** What the host calls (`MonitorHost.observe` registers it; tests may call it directly). */
   readonly extension: HostListener;
@@ -105,10 +114,15 @@ export class InspectBridge implements SessionHost {
     this.logger = host.logger ?? SILENT;
     this.metrics = createInspectMetrics(opts.registry);
     this.pseudonyms = new Pseudonyms(host.secret);
+    this.authTimeoutMs = opts.authTimeoutMs;
     this.admission = new SessionAdmission(
       {
         maxSessions: opts.maxSessions ?? DEFAULT_ADMISSION.maxSessions,
+        maxSessionsPerOrg: opts.maxSessionsPerOrg ?? DEFAULT_ADMISSION.maxSessionsPerOrg,
+        maxSessionsPerKey: opts.maxSessionsPerKey ?? DEFAULT_ADMISSION.maxSessionsPerKey,
         maxUnauthenticated: opts.maxUnauthenticated ?? DEFAULT_ADMISSION.maxUnauthenticated,
+        maxUnauthenticatedPerAddress:
+          opts.maxUnauthenticatedPerAddress ?? DEFAULT_ADMISSION.maxUnauthenticatedPerAddress,
       },
       this.metrics,
       (ws: WebSocket) => new InspectSession(ws, this)
@@ -184,7 +198,7 @@ export class InspectBridge implements SessionHost {
     return verifyInspectToken(this.host.secret, token);
   }
 
-  sessionAuthenticated(session: InspectSession): boolean {
+  sessionAuthenticated(session: InspectSession): true | string {
     return this.admission.admit(session);
   }
 

@@ -58,17 +58,34 @@ export function clampTtl(
   return Math.max(INSPECT_LIMITS.minTokenTtlSeconds, Math.min(Math.floor(ttlSeconds), maxTtlSeconds));
 }
 
+/** A minted token's `key` claim: which org API key minted it (`apiKeyId`), for the per-key session cap. */
+const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * A stable, non-secret identifier of an org API key: keyed by the inspect secret (so it reveals
+ * nothing about the key without it), the same on every instance sharing the secret.
+ */
+export function apiKeyId(secret: Uint8Array, apiKey: string): string {
+  return (
+    'k_' +
+    createHmac('sha256', Buffer.from(secret)).update(`api-key:${apiKey}`).digest('base64url').slice(0, 12)
+  );
+}
+
 export async function mintInspectToken(
   secret: Uint8Array,
   org: string,
   scope: InspectScope,
   ttlSeconds: number,
-  now = Date.now()
+  now = Date.now(),
+  keyId?: string
 ): Promise<MintedToken> {
   const iat = Math.floor(now / 1000);
   // exp in whole seconds (JWT); expiresAt reports exactly that instant.
   const exp = iat + ttlSeconds;
-  const token = await new SignJWT({ org, scope })
+  if (keyId !== undefined && !KEY_ID.test(keyId))
+    throw new TypeError('mintInspectToken: keyId must match [A-Za-z0-9_-]{1,64}');
+  const token = await new SignJWT({ org, scope, ...(keyId !== undefined ? { key: keyId } : {}) })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setAudience(INSPECT_AUDIENCE)
     .setIssuer(ISSUER)
@@ -85,6 +102,8 @@ export interface VerifiedInspectToken {
   scope: InspectScope;
   /** Epoch ms. */
   expiresAt: number;
+  /** The org API key that minted it (`key` claim), when the token says. */
+  keyId?: string;
 }
 
 export type InspectVerifyResult =
@@ -115,7 +134,9 @@ export async function verifyInspectToken(
         reason: 'inspect token claims invalid',
       };
     }
-    return { ok: true, value: { org, scope: scope.data, expiresAt: payload.exp * 1000 } };
+    const value: VerifiedInspectToken = { org, scope: scope.data, expiresAt: payload.exp * 1000 };
+    if (typeof payload.key === 'string' && KEY_ID.test(payload.key)) value.keyId = payload.key;
+    return { ok: true, value };
   } catch (err) {
     if (err instanceof errors.JWTExpired) {
       return {

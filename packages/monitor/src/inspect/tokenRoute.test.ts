@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { answerTokenRequest } from './tokenRoute.js';
-import { verifyInspectToken } from './token.js';
+import { apiKeyId, verifyInspectToken } from './token.js';
 
 const SECRET = new Uint8Array(Buffer.from('token-route-test-secret-0123456789abcdef'));
 const CONTENT_KEY = { org: 'acme', scope: 'content' as const };
@@ -31,5 +31,21 @@ describe('answerTokenRequest', () => {
     expect((await answerTokenRequest(SECRET, CONTENT_KEY, { scope: 'root' })).status).toBe(400);
     expect((await answerTokenRequest(SECRET, CONTENT_KEY, 'text')).status).toBe(400);
     expect((await answerTokenRequest(SECRET, CONTENT_KEY, { ttlSeconds: -1 }, 'content')).status).toBe(400);
+  });
+
+  it('tokens name the API key that minted them (keyed id, never the key), for the per-key session cap', async () => {
+    const keyId = apiKeyId(SECRET, 'the-org-api-key');
+    expect(keyId).toMatch(/^k_[\w-]{12}$/);
+    expect(keyId).not.toContain('the-org-api-key');
+    expect(apiKeyId(SECRET, 'the-org-api-key')).toBe(keyId);
+    expect(apiKeyId(SECRET, 'another-key')).not.toBe(keyId);
+    expect(apiKeyId(new Uint8Array(40), 'the-org-api-key')).not.toBe(keyId);
+    const a = await answerTokenRequest(SECRET, { ...CONTENT_KEY, keyId }, { scope: 'metadata' });
+    if (a.status !== 200) throw new Error(JSON.stringify(a));
+    expect(await verifyInspectToken(SECRET, a.body.token)).toMatchObject({ ok: true, value: { keyId } });
+    const plain = await answerTokenRequest(SECRET, CONTENT_KEY, { scope: 'metadata' });
+    if (plain.status !== 200) throw new Error(JSON.stringify(plain));
+    const v = await verifyInspectToken(SECRET, plain.body.token);
+    expect(v.ok && v.value.keyId).toBe(undefined);
   });
 });

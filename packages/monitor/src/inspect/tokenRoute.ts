@@ -72,5 +72,8 @@ export async function answerTokenRequest(
       body: { error: `this API key may mint at most '${auth.scope}' scope; '${scope}' was requested` },
     };
   }
-  return { status: 200, body: await mintInspectToken(secret, auth.org, scope, clampTtl(ttlSeconds)) };
+  return {
+    status: 200,
+    body: await mintInspectToken(secret, auth.org, scope, clampTtl(ttlSeconds), Date.now(), auth.keyId),
+  };
 }

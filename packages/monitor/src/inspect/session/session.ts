@@ -40,6 +40,8 @@ export interface SessionHost {
   readonly pod: string;
   /** Send queue bounds for new sessions (DEFAULT_OUTBOX when absent). */
   readonly queueLimits?: { maxQueuedBytes: number; maxQueuedMessages: number };
+  /** Deadline for the first `auth` (default INSPECT_LIMITS.authTimeoutMs, announced in `hello`). */
+  readonly authTimeoutMs?: number;
   verify(token: string): Promise<InspectVerifyResult>;
   subscribe(sub: Subscription): void;
   unsubscribe(sub: Subscription): void;
@@ -50,10 +52,10 @@ export interface SessionHost {
     msg: Extract<InspectClientMessage, { type: 'historyTree' }>
   ): Promise<void>;
   /**
-   * Called on the first successful auth, before `authenticated` is sent: false refuses the
-   * session (the pod's cap on authenticated sessions), which is then closed RATE_LIMITED.
+   * Called on the first successful auth, before `authenticated` is sent: true admits the session;
+   * false or a reason refuses it (a session cap: host, org or key), and it is closed RATE_LIMITED.
    */
-  sessionAuthenticated(session: InspectSession): boolean;
+  sessionAuthenticated(session: InspectSession): boolean | string;
   sessionClosed(session: InspectSession): void;
   countDrop(org: string, stream: string, n: number): void;
 }
@@ -77,6 +79,8 @@ const CONTENT_REPLIES: ReadonlySet<string> = new Set(['history', 'historyTree', 
 export class InspectSession {
   org: string | null = null;
   scope: InspectScope = 'metadata';
+  /** The org API key that minted the first token, when the token says (per-key session cap). */
+  keyId: string | undefined = undefined;
   expiresAt = 0;
   readonly subs = new Map<string, Subscription>();
   readonly outbox: Outbox;
@@ -134,16 +138,21 @@ export class InspectSession {
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     ws.on('close', () => this.teardown());
     ws.on('error', () => this.teardown());
+    const authTimeoutMs = host.authTimeoutMs ?? INSPECT_LIMITS.authTimeoutMs;
     this.authTimer = setTimeout(() => {
       if (this.org === null)
-        this.close(CloseCode.AUTH_TIMEOUT, 'not authenticated within 2 s', 'not_authenticated');
-    }, INSPECT_LIMITS.authTimeoutMs);
+        this.close(
+          CloseCode.AUTH_TIMEOUT,
+          `not authenticated within ${authTimeoutMs} ms`,
+          'not_authenticated'
+        );
+    }, authTimeoutMs);
     this.authTimer.unref?.();
     this.sendControl({
       type: 'hello',
       pod: host.pod,
       serverTime: now(),
-      authTimeoutMs: INSPECT_LIMITS.authTimeoutMs,
+      authTimeoutMs,
       streams: [...INSPECT_STREAMS],
       limits: {
         maxSubscriptions: INSPECT_LIMITS.maxSubscriptions,
@@ -474,9 +483,14 @@ export class InspectSession {
     this.org = v.org;
     this.scope = v.scope;
     this.expiresAt = v.expiresAt;
-    if (!reauth && !this.host.sessionAuthenticated(this)) {
-      this.close(CloseCode.RATE_LIMITED, 'too many inspect sessions on this pod', 'rate_limited', msg.id);
-      return;
+    if (!reauth) {
+      this.keyId = v.keyId;
+      const admitted = this.host.sessionAuthenticated(this);
+      if (admitted !== true) {
+        const reason = admitted === false ? 'too many inspect sessions on this pod' : admitted;
+        this.close(CloseCode.RATE_LIMITED, reason, 'rate_limited', msg.id);
+        return;
+      }
     }
     if (lowered) this.withdrawContent();
     if (this.authTimer) clearTimeout(this.authTimer);
