@@ -94,6 +94,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
       shadowValidation: config.shadowValidation,
       awarenessMaxClients: config.awarenessMaxClients,
       awarenessMaxStateBytes: config.awarenessMaxStateBytes,
+      ...(config.limits.enabled ? { maxNewClientIds: config.limits.maxNewClientIds } : {}),
     },
   });
   const podView: PodView = {
