@@ -88,7 +88,7 @@ export { ConfigError };
 export interface LimitsConfig {
   /** `COLLAB_BUDGETS` (default true): CPU budgets, turn slicing and the new-client-id cap; false turns them off. */
   enabled: boolean;
-  /** `COLLAB_TURN_SLICE_MS` (default 5): frame processing per event-loop turn before the rest waits a turn. */
+  /** `COLLAB_TURN_SLICE_MS` (default 2): frame processing per event-loop turn before the rest waits a turn. */
   turnSliceMs: number;
   /** `COLLAB_CONN_CPU_MS_PER_SEC` / `COLLAB_CONN_CPU_BURST_MS` (200 / 1000): one connection's CPU budget. */
   connCpuMsPerSec: number;
@@ -107,7 +107,7 @@ export interface LimitsConfig {
 export function parseLimits(env: Env): LimitsConfig {
   return {
     enabled: envBool(env, 'COLLAB_BUDGETS', true),
-    turnSliceMs: envInt(env, 'COLLAB_TURN_SLICE_MS', 5, 1, 1000),
+    turnSliceMs: envInt(env, 'COLLAB_TURN_SLICE_MS', 2, 1, 1000),
     connCpuMsPerSec: envInt(env, 'COLLAB_CONN_CPU_MS_PER_SEC', 200, 1, 1000),
     connCpuBurstMs: envInt(env, 'COLLAB_CONN_CPU_BURST_MS', 1000, 1),
     connThrottleCloseMs: envInt(env, 'COLLAB_CONN_THROTTLE_CLOSE_MS', 10_000, 100),

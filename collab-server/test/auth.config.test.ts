@@ -47,7 +47,7 @@ describe('config', () => {
       pendingSocketTimeoutMs: 10_000,
       limits: {
         enabled: true,
-        turnSliceMs: 5,
+        turnSliceMs: 2,
         connCpuMsPerSec: 200,
         connCpuBurstMs: 1000,
         connThrottleCloseMs: 10_000,
