@@ -5,7 +5,8 @@
  *    client id, sent at full force from one connection, while a sync round trip (a stock client's
  *    update until a second client has it) in another org's room is pinged every 20 ms. Printed: the
  *    ping's p50 / p99 on the quiet pod and under attack, and how the attacker ended, with the
- *    budgets on (defaults) and off (`COLLAB_BUDGETS=false`, and the new-client-id cap with them).
+ *    budgets on (defaults), with only the CPU budgets and slicing (the new-client-id cap lifted),
+ *    and off (`COLLAB_BUDGETS=false`, the new-client-id cap with them).
  * 2. Case 2, memory amplification: `--readers` clients that send a 1-byte state vector for a
  *    `--doc-mib` document and never read. Printed: the pod's RSS growth (VmRSS) and how many were
  *    refused with 4508, with the queued-bytes budget on (64 MiB) and off (`COLLAB_MAX_QUEUED_BYTES=0`).
@@ -110,8 +111,12 @@ async function main(): Promise<void> {
     `case 1: ${frames} concurrent-insert frames from one connection; ping = sync round trip in another org`
   );
   await caseOne('budgets on', {});
+  await caseOne('CPU only', { COLLAB_MAX_NEW_CLIENT_IDS: '1000000' });
   await caseOne('budgets off', { COLLAB_BUDGETS: 'false' });
-  console.log(`case 2: ${readers} never-reading clients, 1-byte state vector, ${docMiB} MiB document`);
+  console.log(
+    `case 2: ${readers} never-reading clients, 1-byte state vector, ${docMiB} MiB document ` +
+      '(the shared full-state reply is always on; "budget off" is COLLAB_MAX_QUEUED_BYTES=0)'
+  );
   await caseTwo('budget 64M', { COLLAB_MAX_QUEUED_BYTES: String(64 * MiB) });
   await caseTwo('budget 4M', { COLLAB_MAX_QUEUED_BYTES: String(4 * MiB) });
   await caseTwo('budget off', { COLLAB_MAX_QUEUED_BYTES: '0' });
