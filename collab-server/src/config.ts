@@ -58,7 +58,7 @@ export interface Config {
   /** `COLLAB_MAX_CONN_PER_ORG` (default 10,000): open editing connections of one org on this pod. */
   maxConnPerOrg: number;
   maxConnections: number;
-  /** `COLLAB_MAX_PENDING_SOCKETS_PER_IP` (default 32): sockets of one address that have not sent a complete request. */
+  /** `COLLAB_MAX_PENDING_SOCKETS_PER_IP` (default 128): sockets of one address that have not sent a complete request. */
   maxPendingSocketsPerIp: number;
   /** `COLLAB_PENDING_SOCKET_TIMEOUT_MS` (default 10,000): such a socket is destroyed after this long. */
   pendingSocketTimeoutMs: number;
@@ -87,9 +87,9 @@ export { ConfigError };
 export interface LimitsConfig {
   /** `COLLAB_BUDGETS` (default true): CPU budgets, turn slicing and the new-client-id cap; false turns them off. */
   enabled: boolean;
-  /** `COLLAB_TURN_SLICE_MS` (default 5): frame processing per event-loop turn before the rest waits a turn. */
+  /** `COLLAB_TURN_SLICE_MS` (default 2): frame processing per event-loop turn before the rest waits a turn. */
   turnSliceMs: number;
-  /** `COLLAB_CONN_CPU_MS_PER_SEC` / `COLLAB_CONN_CPU_BURST_MS` (200 / 2000): one connection's CPU budget. */
+  /** `COLLAB_CONN_CPU_MS_PER_SEC` / `COLLAB_CONN_CPU_BURST_MS` (200 / 1000): one connection's CPU budget. */
   connCpuMsPerSec: number;
   connCpuBurstMs: number;
   /** `COLLAB_CONN_THROTTLE_CLOSE_MS` (default 10,000): a connection throttled this long in total is closed 4429. */
@@ -106,9 +106,9 @@ export interface LimitsConfig {
 export function parseLimits(env: Env): LimitsConfig {
   return {
     enabled: envBool(env, 'COLLAB_BUDGETS', true),
-    turnSliceMs: envInt(env, 'COLLAB_TURN_SLICE_MS', 5, 1, 1000),
+    turnSliceMs: envInt(env, 'COLLAB_TURN_SLICE_MS', 2, 1, 1000),
     connCpuMsPerSec: envInt(env, 'COLLAB_CONN_CPU_MS_PER_SEC', 200, 1, 1000),
-    connCpuBurstMs: envInt(env, 'COLLAB_CONN_CPU_BURST_MS', 2000, 1),
+    connCpuBurstMs: envInt(env, 'COLLAB_CONN_CPU_BURST_MS', 1000, 1),
     connThrottleCloseMs: envInt(env, 'COLLAB_CONN_THROTTLE_CLOSE_MS', 10_000, 100),
     roomCpuMsPerSec: envInt(env, 'COLLAB_ROOM_CPU_MS_PER_SEC', 500, 1, 1000),
     roomCpuBurstMs: envInt(env, 'COLLAB_ROOM_CPU_BURST_MS', 5000, 1),
@@ -315,7 +315,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConnPerIp: envInt(env, 'COLLAB_MAX_CONN_PER_IP', 256, 1),
     maxConnPerOrg: envInt(env, 'COLLAB_MAX_CONN_PER_ORG', 10_000, 1),
     maxConnections: envInt(env, 'COLLAB_MAX_CONNECTIONS', 50_000, 1),
-    maxPendingSocketsPerIp: envInt(env, 'COLLAB_MAX_PENDING_SOCKETS_PER_IP', 32, 1),
+    maxPendingSocketsPerIp: envInt(env, 'COLLAB_MAX_PENDING_SOCKETS_PER_IP', 128, 1),
     pendingSocketTimeoutMs: envInt(env, 'COLLAB_PENDING_SOCKET_TIMEOUT_MS', 10_000, 100),
     limits: parseLimits(env),
     shutdownTimeoutMs: envInt(env, 'COLLAB_SHUTDOWN_TIMEOUT_MS', 10_000, 100),

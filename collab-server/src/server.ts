@@ -96,6 +96,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
       awarenessMaxStateBytes: config.awarenessMaxStateBytes,
       podName: config.podName,
       presenceReserveMs: config.presenceReserveMs,
+      ...(config.limits.enabled ? { maxNewClientIds: config.limits.maxNewClientIds } : {}),
     },
   });
   const podView: PodView = {

@@ -64,7 +64,7 @@ function setup(maxBufferedBytes = 1000) {
         enabled: true,
         turnSliceMs: 5,
         connCpuMsPerSec: 200,
-        connCpuBurstMs: 2000,
+        connCpuBurstMs: 1000,
         connThrottleCloseMs: 10_000,
         roomCpuMsPerSec: 500,
         roomCpuBurstMs: 5000,

@@ -5,11 +5,9 @@
  * copying it, so N simultaneous requesters of a 9 MB document hold 9 MB, not N × 9 MB, and the
  * document is encoded once instead of N times. Any change of the document drops the cached reply.
  */
-import * as Y from 'yjs';
-import * as syncProtocol from 'y-protocols/sync';
+import type * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
-import { YMessageType } from '@collabblocks/protocol';
+import { encodeSyncStep2 } from './frames.js';
 
 export class FullStateReplies {
   private cached: Uint8Array | null = null;
@@ -29,17 +27,10 @@ export class FullStateReplies {
    */
   replyTo(stateVector: Uint8Array): Uint8Array {
     if (this.coversNothing(stateVector)) {
-      this.cached ??= this.encode(stateVector);
+      this.cached ??= encodeSyncStep2(this.doc, stateVector);
       return this.cached;
     }
-    return this.encode(stateVector);
-  }
-
-  private encode(stateVector: Uint8Array): Uint8Array {
-    const enc = encoding.createEncoder();
-    encoding.writeVarUint(enc, YMessageType.SYNC);
-    syncProtocol.writeSyncStep2(enc, this.doc, stateVector);
-    return encoding.toUint8Array(enc);
+    return encodeSyncStep2(this.doc, stateVector);
   }
 
   /** True when no entry of `stateVector` is a client of the document with a clock above 0. */

@@ -15,8 +15,10 @@ import type { Storage } from '../storage/types.js';
 import type { HookBus } from '../hooks/index.js';
 import { tracer } from '../observability/tracer.js';
 import { decodeAwarenessUpdate, encodeAwarenessEntries, type AwarenessEntry } from './awareness/codec.js';
-import { encodeAwareness, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } from './frames.js';
+import { encodeAwareness, encodeSyncStep1, encodeSyncUpdate } from './frames.js';
 import type { RoomClient, RoomProgress, RoomState, UpdateResult } from './types.js';
+import { FullStateReplies } from './fullState.js';
+import { NewClientIds } from './update/clientIds.js';
 import { UpdatePipeline } from './update/pipeline.js';
 import { ShadowValidator } from './update/shadow.js';
 import { inspectUpdate } from './update/validate.js';
@@ -48,6 +50,11 @@ export interface RoomOptions {
   podName?: string;
   /** How long a released awareness client id stays reserved to its principal (`COLLAB_PRESENCE_RESERVE_MS`). */
   presenceReserveMs?: number;
+  /**
+   * Client ids unknown to the room one connection may introduce over its lifetime
+   * (`COLLAB_MAX_NEW_CLIENT_IDS`; undefined = unbounded). Beyond: UPDATE_BUDGET_EXCEEDED (4429).
+   */
+  maxNewClientIds?: number;
 }
 
 export const DEFAULT_AWARENESS_MAX_CLIENTS = 8;
@@ -111,6 +118,8 @@ export class Room {
   /** Validates updates against the current state before they are persisted (`update/shadow.ts`). */
   private readonly shadow: ShadowValidator;
   private readonly pipeline: UpdatePipeline;
+  /** One shared full-state sync reply per document version. */
+  private readonly fullState: FullStateReplies;
 
   private constructor(
     id: string,
@@ -129,6 +138,7 @@ export class Room {
       deps.options.shadowValidation !== false,
       () => this.pipeline.pendingDurable
     );
+    this.fullState = new FullStateReplies(this.doc);
     this.pipeline = new UpdatePipeline({
       id,
       org: this.org,
@@ -139,6 +149,7 @@ export class Room {
       logger: deps.logger,
       progress: this.progress,
       shadow: this.shadow,
+      clientIds: new NewClientIds(this.doc, deps.options.maxNewClientIds),
       touch: () => {
         this.lastActivity = Date.now();
       },
@@ -257,9 +268,13 @@ export class Room {
 
   // ---- sync ------------------------------------------------------------------
 
-  /** Answers a client's sync step 1 (its state vector) with the missing state (step 2). */
+  /**
+   * Answers a client's sync step 1 (its state vector) with the missing state (step 2). A state
+   * vector that covers nothing of the doc gets the one full-state frame shared by every such
+   * requester until the doc changes (see `fullState.ts`): callers must not modify it.
+   */
   syncStep2For(stateVector: Uint8Array): Uint8Array {
-    return encodeSyncStep2(this.doc, stateVector);
+    return this.fullState.replyTo(stateVector);
   }
 
   /**
@@ -627,6 +642,7 @@ export class Room {
 
   private destroyYjs(): void {
     this.shadow.destroy();
+    this.fullState.destroy();
     this.awareness.off('update', this.onAwarenessUpdate);
     this.awareness.destroy();
     this.doc.destroy();

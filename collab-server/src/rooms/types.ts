@@ -8,6 +8,11 @@ export interface RoomClient {
   /** Sends one binary frame (the transport enforces the slow-consumer bound). */
   send(frame: Uint8Array): void;
   close(code: number, reason: string): void;
+  /**
+   * Processing time (ms) the room spent on this client's update outside the transport's own
+   * measurement of the frame (the apply to the doc), for the client's and its room's CPU budgets.
+   */
+  charge?(ms: number): void;
 }
 
 export type RoomState = 'open' | 'closing' | 'closed';

@@ -117,10 +117,14 @@ export class FrameScheduler {
     return b;
   }
 
-  /** May `c` process a frame right now, inline? (Nobody is waiting, the turn and its budgets allow it.) */
+  /**
+   * May `c` process a frame right now, inline? (The turn and its budgets allow it. Connections
+   * waiting in the queue do not hold others back: their frames are drained in the same turn's
+   * own slice, so a connection with nothing waiting is not queued behind an attacker.)
+   */
   mayRunNow(c: Schedulable): boolean {
     if (!this.opts.enabled) return true;
-    if (this.ready.size > 0 || this.turnUsed >= this.opts.turnSliceMs) return false;
+    if (this.turnUsed >= this.opts.turnSliceMs) return false;
     const now = performance.now();
     return c.cpu.waitMs(now) === 0 && (c.roomCpu()?.waitMs(now) ?? 0) === 0;
   }
@@ -203,6 +207,8 @@ export class FrameScheduler {
         progressed = true;
       }
     }
+    // The loop's I/O phase that follows gets its own slice for frames that arrive inline.
+    this.turnUsed = 0;
     if (this.ready.size === 0) return;
     // Work left that may run: next turn, after the loop's I/O. Only throttled work: when a budget refills.
     this.scheduleDrain(progressed || this.turnUsed >= this.opts.turnSliceMs ? 0 : soonest);

@@ -10,8 +10,11 @@
  * - `SyncPing`: a sync round trip in a room of two stock clients (A's update until B has it).
  * - `podRssBytes(pid)`: VmRSS of a process, from `/proc/<pid>/status`.
  */
+import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
@@ -195,10 +198,12 @@ export interface AttackResult {
   attackMs: number;
 }
 
+const ATTACKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'attacker.ts');
+
 /**
  * Case 1 of issue 16 against pod `wsUrl`: baseline pings in `globex/ping`, then `frames`
- * concurrent-insert frames sent at once from one connection to `acme/attack`, with pings every
- * `pingEveryMs` until the attacker is closed or `windowMs` passed.
+ * concurrent-insert frames sent at once from one connection to `acme/attack` (by a child process,
+ * `attacker.ts`), with pings every `pingEveryMs` until the attacker is closed or `windowMs` passed.
  */
 export async function pingUnderAttack(
   pod: { wsUrl: string },
@@ -210,6 +215,21 @@ export async function pingUnderAttack(
     baselinePings?: number;
   }
 ): Promise<AttackResult> {
+  const child = fork(ATTACKER, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  });
+  let closeCode: number | null = null;
+  const ready = new Promise<void>((resolve, reject) => {
+    child.on('message', (m: { type: string; code?: number }) => {
+      if (m.type === 'ready') resolve();
+      if (m.type === 'closed') closeCode = m.code ?? 1006;
+    });
+    child.once('exit', () => reject(new Error('attacker process exited before joining')));
+  });
+  const token = await mintToken({ org: 'acme', sub: 'attacker' });
+  child.send({ url: `${pod.wsUrl}/acme/attack?token=${token}`, frames: opts.frames });
   const ping = await SyncPing.open(
     pod.wsUrl,
     'globex/ping',
@@ -217,39 +237,24 @@ export async function pingUnderAttack(
     await mintToken({ org: 'globex', sub: 'ping-b' })
   );
   try {
+    await ready;
     const baseline = await ping.run({
       everyMs: opts.pingEveryMs,
       maxCount: opts.baselinePings ?? 60,
       timeoutMs: opts.pingTimeoutMs,
     });
-    const frames = concurrentInsertFrames(opts.frames);
-    const token = await mintToken({ org: 'acme', sub: 'attacker' });
-    const ws = new WebSocket(`${pod.wsUrl}/acme/attack?token=${token}`, { perMessageDeflate: false });
-    let closeCode: number | null = null;
-    const closed = new Promise<void>((resolve) => {
-      ws.once('close', (code) => {
-        closeCode = code;
-        resolve();
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
     const t0 = performance.now();
-    for (const f of frames) ws.send(f);
+    child.send({ type: 'go' });
     const underAttack = await ping.run({
       everyMs: opts.pingEveryMs,
       maxCount: 1_000_000,
       timeoutMs: opts.pingTimeoutMs,
       until: () => closeCode !== null || performance.now() - t0 > opts.windowMs,
     });
-    const attackMs = performance.now() - t0;
-    ws.terminate();
-    await closed;
-    return { baseline, underAttack, closeCode, attackMs };
+    return { baseline, underAttack, closeCode, attackMs: performance.now() - t0 };
   } finally {
     ping.destroy();
+    child.kill('SIGKILL');
   }
 }
 

@@ -26,6 +26,7 @@ import type { Storage } from '../../storage/types.js';
 import { encodeSyncUpdate } from '../frames.js';
 import type { RoomClient, RoomProgress, RoomState, UpdateResult } from '../types.js';
 import { refuseUpdate } from './refuse.js';
+import type { NewClientIds } from './clientIds.js';
 import type { ShadowValidator } from './shadow.js';
 import { UpdateSpans } from './spans.js';
 import { inspectUpdate } from './validate.js';
@@ -42,6 +43,8 @@ export interface UpdateHost {
   readonly logger: Logger;
   readonly progress: RoomProgress;
   readonly shadow: ShadowValidator;
+  /** Budget of client ids new to the room, per connection. */
+  readonly clientIds: NewClientIds;
   /** Marks the room active (idle unload). */
   touch(): void;
   /** Sends a frame to every local connection except `except`; returns the recipient count. */
@@ -102,6 +105,16 @@ export class UpdatePipeline {
       return 'invalid';
     }
     if (check.empty) return 'empty';
+    if (!this.room.clientIds.admit(client, check.authors)) {
+      this.room.hooks.emit('onLimit', { org: this.room.org, limit: 'new-client-ids', action: 'closed' });
+      this.refuse(
+        client,
+        CloseCode.UPDATE_BUDGET_EXCEEDED,
+        'more client ids new to the room than one connection may introduce',
+        'new client ids over budget'
+      );
+      return 'invalid';
+    }
     if (!this.room.shadow.validate(update)) {
       this.refuse(
         client,
@@ -191,6 +204,7 @@ export class UpdatePipeline {
     const { room } = this;
     const progress = room.progress;
     p.spans.startApply();
+    const t0 = performance.now();
     try {
       Y.applyUpdate(room.doc, p.update, p.client);
     } catch (err) {
@@ -209,6 +223,8 @@ export class UpdatePipeline {
       return false;
     }
     p.spans.applied();
+    // The apply's cost counts against the sender's and its room's CPU budgets.
+    p.client.charge?.(performance.now() - t0);
     progress.lastSeq = Math.max(progress.lastSeq, seq);
     progress.lastTs = Math.max(progress.lastTs, p.ts);
     progress.ops += 1;

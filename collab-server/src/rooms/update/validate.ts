@@ -5,7 +5,15 @@
  */
 import * as Y from 'yjs';
 
-export type UpdateCheck = { ok: true; clientId: number; empty: boolean } | { ok: false };
+export type UpdateCheck =
+  | {
+      ok: true;
+      clientId: number;
+      empty: boolean;
+      /** Distinct client ids of the update's structs (its authors), in order of appearance. */
+      authors: number[];
+    }
+  | { ok: false };
 
 /**
  * Validates a Yjs v1 update without touching any document: `Y.decodeUpdate`
@@ -16,11 +24,17 @@ export function inspectUpdate(update: Uint8Array): UpdateCheck {
   try {
     const decoded = Y.decodeUpdate(update);
     // Yjs client ids are uint32; larger ones decode but no real client produces them.
-    for (const st of decoded.structs) if (st.id.client > 0xffffffff) return { ok: false };
+    const authors: number[] = [];
+    for (const st of decoded.structs) {
+      const c = st.id.client;
+      if (c > 0xffffffff) return { ok: false };
+      // Structs come grouped by client: a new author starts where the client changes.
+      if (authors[authors.length - 1] !== c && !authors.includes(c)) authors.push(c);
+    }
     for (const client of decoded.ds.clients.keys()) if (client > 0xffffffff) return { ok: false };
     const first = decoded.structs[0];
     const empty = decoded.structs.length === 0 && decoded.ds.clients.size === 0;
-    return { ok: true, clientId: first ? first.id.client : 0, empty };
+    return { ok: true, clientId: first ? first.id.client : 0, empty, authors };
   } catch {
     return { ok: false };
   }
