@@ -5,8 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InspectScope } from '@collabblocks/protocol';
-import { answerTokenRequest, apiKeyId, type OrgKeyAuth } from '@collabblocks/monitor';
-import { bearerToken } from '../auth/apiKeys.js';
+import { answerTokenRequest, apiKeyId, bearerToken, type OrgKeyAuth } from '@collabblocks/monitor';
 import { readJsonBody, sendJson } from '../http/router.js';
 
 export interface TokenRouteDeps {
