@@ -571,12 +571,9 @@ export class InspectBridge implements SessionHost {
   private onRoomLoaded(ev: RoomEvent): void {
     this.markRoomsDirty(ev.org);
     this.stored.invalidate(ev.room);
-    // The core emits onRoomLoaded just before the room becomes visible in the
-    // manager: look it up on the next turn.
-    setImmediate(() => {
-      const w = this.watches.get(ev.room);
-      if (w && !w.tracker) this.reload(w);
-    });
+    // The core emits onRoomLoaded once the room is registered: it can be looked up now.
+    const w = this.watches.get(ev.room);
+    if (w && !w.tracker) this.reload(w);
   }
 
   /** The room (re)appeared on this pod: fresh snapshots for the state streams. */

@@ -89,6 +89,8 @@ export class Room {
     opsSinceSnapshot: 0,
     bytesSinceSnapshot: 0,
   };
+  /** How long `load` took (snapshot + log replay), ms. */
+  loadMs = 0;
   private snapshotSeq = 0;
   private snapshotBytes = 0;
   private lastActivity = Date.now();
@@ -136,7 +138,10 @@ export class Room {
     });
   }
 
-  /** Loads a room from storage: latest snapshot plus the log after it. */
+  /**
+   * Loads a room from storage: latest snapshot plus the log after it. The caller (`RoomManager`)
+   * registers the room, then emits `onRoomLoaded`, so hooks can look the room up.
+   */
   static async load(id: string, deps: RoomDeps): Promise<Room> {
     const org = id.split('/')[0] as string;
     return tracer.startActiveSpan('room.load', { attributes: { org, 'room.id': id } }, async (span) => {
@@ -176,12 +181,7 @@ export class Room {
         });
         room.shadow.init();
         room.startTimers();
-        deps.hooks.emit('onRoomLoaded', {
-          room: id,
-          org,
-          durationMs: performance.now() - t0,
-          seq: room.progress.lastSeq,
-        });
+        room.loadMs = performance.now() - t0;
         return room;
       } catch (err) {
         room.destroyYjs();
