@@ -93,6 +93,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
       shadowValidation: config.shadowValidation,
       awarenessMaxClients: config.awarenessMaxClients,
       awarenessMaxStateBytes: config.awarenessMaxStateBytes,
+      maxPendingDeleteRanges: config.maxPendingDeleteRanges,
     },
   });
   const podView: PodView = { pod: config.podName, rooms: () => rooms.stats() };

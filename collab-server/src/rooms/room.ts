@@ -19,7 +19,7 @@ import { encodeAwareness, encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate } f
 import type { RoomClient, RoomProgress, RoomState, UpdateResult } from './types.js';
 import { UpdatePipeline } from './update/pipeline.js';
 import { ShadowValidator } from './update/shadow.js';
-import { inspectUpdate } from './update/validate.js';
+import { DEFAULT_MAX_PENDING_DELETE_RANGES, inspectUpdate, trimPendingDeletes } from './update/validate.js';
 
 export type { RoomClient, RoomState, UpdateResult } from './types.js';
 export { inspectUpdate } from './update/validate.js';
@@ -43,6 +43,12 @@ export interface RoomOptions {
   awarenessMaxClients?: number;
   /** Largest encoded (JSON) awareness state of one client id, bytes (`COLLAB_AWARENESS_MAX_STATE_BYTES`). */
   awarenessMaxStateBytes?: number;
+  /**
+   * Most delete ranges a room holds for content it does not have (`COLLAB_MAX_PENDING_DELETE_RANGES`,
+   * see `update/validate.ts`): client updates beyond are refused (4416), the excess arriving from
+   * another pod or from storage is dropped.
+   */
+  maxPendingDeleteRanges?: number;
 }
 
 export const DEFAULT_AWARENESS_MAX_CLIENTS = 8;
@@ -128,6 +134,7 @@ export class Room {
       logger: deps.logger,
       progress: this.progress,
       shadow: this.shadow,
+      maxPendingDeleteRanges: this.maxPendingDeleteRanges,
       touch: () => {
         this.lastActivity = Date.now();
       },
@@ -171,6 +178,7 @@ export class Room {
             room.progress.lastTs = Math.max(room.progress.lastTs, u.ts);
           }
         }, room);
+        room.trimPendingDeletes('load');
         room.progress.bytesSinceSnapshot = bytes;
         room.progress.opsSinceSnapshot = loaded.updates.length;
         if (skipped > 0) deps.logger.error({ room: id, skipped }, 'stored updates could not be applied');
@@ -275,7 +283,8 @@ export class Room {
       this.shadow.markDirty();
       return false;
     }
-    this.shadow.follow(update);
+    if (this.trimPendingDeletes('remote') > 0) this.shadow.markDirty();
+    else this.shadow.follow(update);
     this.lastActivity = Date.now();
     this.broadcast(encodeSyncUpdate(update), null);
     this.deps.hooks.emit('onUpdate', {
@@ -289,6 +298,25 @@ export class Room {
       durationMs: performance.now() - t0,
     });
     return true;
+  }
+
+  private get maxPendingDeleteRanges(): number {
+    return this.deps.options.maxPendingDeleteRanges ?? DEFAULT_MAX_PENDING_DELETE_RANGES;
+  }
+
+  /**
+   * Drops the doc's pending delete set when it is over the bound (what came from another pod or
+   * from storage cannot be refused, but it must not slow every later sync); returns the ranges dropped.
+   */
+  private trimPendingDeletes(path: 'load' | 'remote'): number {
+    const dropped = trimPendingDeletes(this.doc, this.maxPendingDeleteRanges);
+    if (dropped > 0) {
+      this.deps.logger.warn(
+        { room: this.id, path, ranges: dropped, max: this.maxPendingDeleteRanges },
+        'pending delete set over the bound dropped'
+      );
+    }
+    return dropped;
   }
 
   /** Sends a frame to every local connection except `except`; returns the recipient count. */
