@@ -36,6 +36,16 @@ import {
   type StoredUpdate,
 } from './types.js';
 import { errorMessage, toError } from '@collabblocks/protocol';
+import {
+  afterSeqOf,
+  checkAppend,
+  checkRange,
+  checkRoom,
+  checkSnapshot,
+  readLimit,
+  storedTime,
+  timeOf,
+} from './validate.js';
 
 /** Thrown by `append` when writes cannot be accepted (maps to close code 4503). */
 export class StorageUnavailableError extends Error {
@@ -214,20 +224,6 @@ function orgOf(room: string): string {
   return i === -1 ? room : room.slice(0, i);
 }
 
-function checkRoom(room: unknown): string {
-  if (typeof room !== 'string' || room.length === 0 || room.length > 255) {
-    throw new TypeError('room must be a non-empty string of at most 255 characters');
-  }
-  return room;
-}
-
-function checkUpdate(u: NewUpdate): void {
-  if (!(u.update instanceof Uint8Array)) throw new TypeError('update must be a Uint8Array');
-  if (!Number.isInteger(u.clientId) || u.clientId < 0)
-    throw new TypeError('clientId must be an integer >= 0');
-  if (!Number.isFinite(u.ts)) throw new TypeError('ts must be a finite number');
-}
-
 export class PostgresStorage implements Storage {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
@@ -366,16 +362,15 @@ export class PostgresStorage implements Storage {
   }
 
   append(room: string, updates: NewUpdate[]): Promise<number[]> {
+    let size: number;
     try {
-      checkRoom(room);
-      for (const u of updates) checkUpdate(u);
+      // Checked before queueing, so one bad call cannot fail a batch.
+      size = checkAppend(room, updates);
     } catch (err) {
       return Promise.reject(toError(err));
     }
     if (this.closed) return Promise.reject(new StorageUnavailableError('storage is closed'));
     if (updates.length === 0) return Promise.resolve([]);
-    let size = 0;
-    for (const u of updates) size += u.update.byteLength;
     if (
       this.pendingOps > 0 &&
       (this.pendingBytes + size > this.maxPendingBytes ||
@@ -514,7 +509,7 @@ export class PostgresStorage implements Storage {
         size += p.bytes;
         for (const u of p.updates) {
           n += 1;
-          const ts = Math.floor(u.ts);
+          const ts = storedTime(u.ts);
           m = Math.max(m, ts);
           roomCol.push(room);
           ordCol.push(n);
@@ -605,9 +600,7 @@ export class PostgresStorage implements Storage {
   }
 
   async saveSnapshot(room: string, snapshot: Snapshot): Promise<void> {
-    checkRoom(room);
-    if (!(snapshot.state instanceof Uint8Array)) throw new TypeError('snapshot.state must be a Uint8Array');
-    if (!Number.isInteger(snapshot.seq) || snapshot.seq < 0) throw new TypeError('snapshot.seq must be >= 0');
+    const ts = checkSnapshot(room, snapshot);
     await this.query(
       'snapshot',
       // One statement: the snapshot and the room's aggregates. First write of a seq wins (see
@@ -622,41 +615,42 @@ export class PostgresStorage implements Storage {
        SELECT $1, $2, $3, 1, bytes FROM ins
        ON CONFLICT (room_id) DO UPDATE
          SET snap_count = room_heads.snap_count + 1, snap_bytes = room_heads.snap_bytes + EXCLUDED.snap_bytes`,
-      [room, snapshot.seq, Math.floor(snapshot.ts), toBuffer(snapshot.state)]
+      [room, snapshot.seq, ts, toBuffer(snapshot.state)]
     );
   }
 
   async readRange(q: HistoryQuery): Promise<StoredUpdate[]> {
-    checkRoom(q.room);
-    const limit = Math.max(0, Math.floor(q.limit));
+    const { room, fromTs, toTs, limit } = checkRange(q);
     if (limit === 0) return [];
     const r = await this.query(
       'read',
       `SELECT seq, site_id, ts, op_bin FROM ops
        WHERE room_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY seq LIMIT $4`,
-      [q.room, Math.ceil(q.fromTs), Math.floor(q.toTs), limit]
+      [room, fromTs, toTs, limit]
     );
     return r.rows.map((row) => this.toUpdate(row));
   }
 
   async readAfter(room: string, afterSeq: number, limit: number): Promise<StoredUpdate[]> {
     checkRoom(room);
-    const n = Math.max(0, Math.floor(limit));
+    const after = afterSeqOf(afterSeq);
+    const n = readLimit(limit);
     if (n === 0) return [];
     const r = await this.query(
       'read',
       'SELECT seq, site_id, ts, op_bin FROM ops WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-      [room, Math.floor(afterSeq), n]
+      [room, after, n]
     );
     return r.rows.map((row) => this.toUpdate(row));
   }
 
   async snapshotAtOrBefore(room: string, ts: number): Promise<Snapshot | null> {
     checkRoom(room);
+    const at = timeOf(ts, 'ts');
     const r = await this.query(
       'read',
       'SELECT seq, ts, state FROM snapshots WHERE room_id = $1 AND ts <= $2 ORDER BY seq DESC LIMIT 1',
-      [room, Math.floor(ts)]
+      [room, at]
     );
     return r.rows[0] ? this.toSnapshot(r.rows[0]) : null;
   }
@@ -672,9 +666,8 @@ export class PostgresStorage implements Storage {
    * base always stay.
    */
   async prune(olderThanTs: number, options?: PruneOptions): Promise<number> {
-    if (!Number.isFinite(olderThanTs)) throw new TypeError('prune: olderThanTs must be a finite number');
+    const cut = timeOf(olderThanTs, 'prune: olderThanTs');
     const every = snapshotIntervalOf(options);
-    const cut = Math.floor(olderThanTs);
     const client = await this.connect('prune');
     let broken = false;
     let locked = false;

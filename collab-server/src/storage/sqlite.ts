@@ -33,6 +33,16 @@ import {
   type StoredUpdate,
 } from './types.js';
 import { toError } from '@collabblocks/protocol';
+import {
+  afterSeqOf,
+  checkAppend,
+  checkRange,
+  checkRoom,
+  checkSnapshot,
+  readLimit,
+  storedTime,
+  timeOf,
+} from './validate.js';
 
 export interface SqliteStorageOptions {
   /** Directory holding the DB file (created if missing). */
@@ -75,22 +85,6 @@ const toSnapshot = (r: SnapshotRow): Snapshot => ({
   ts: r.ts,
   state: new Uint8Array(r.state.buffer, r.state.byteOffset, r.state.byteLength),
 });
-
-/** Returns why an append is invalid, or null. Checked before queueing so one bad call cannot fail a batch. */
-function validateAppend(room: unknown, updates: unknown): string | null {
-  if (typeof room !== 'string' || room.length === 0 || room.length > 255)
-    return 'room must be a non-empty string';
-  if (!Array.isArray(updates)) return 'updates must be an array';
-  for (const u of updates as Array<Partial<NewUpdate>>) {
-    if (typeof u !== 'object' || u === null) return 'each update must be an object';
-    if (!(u.update instanceof Uint8Array)) return 'update bytes must be a Uint8Array';
-    if (!Number.isInteger(u.clientId) || (u.clientId as number) < 0 || (u.clientId as number) > 0xffffffff) {
-      return 'clientId must be an integer in [0, 2^32)';
-    }
-    if (!Number.isFinite(u.ts)) return 'ts must be a finite number';
-  }
-  return null;
-}
 
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
@@ -259,14 +253,11 @@ export class SqliteStorage implements Storage {
   append(room: string, updates: NewUpdate[]): Promise<number[]> {
     return new Promise<number[]>((resolve, reject) => {
       try {
+        // Checked before queueing, so one bad call cannot fail a batch.
+        checkAppend(room, updates);
         this.requireDb();
       } catch (err) {
-        reject(err as Error);
-        return;
-      }
-      const invalid = validateAppend(room, updates);
-      if (invalid) {
-        reject(new TypeError(`append: ${invalid}`));
+        reject(toError(err));
         return;
       }
       if (updates.length === 0) {
@@ -298,7 +289,7 @@ export class SqliteStorage implements Storage {
     let lastTs = 0;
     for (const u of p.updates) {
       seq += 1;
-      const ts = Math.trunc(u.ts);
+      const ts = storedTime(u.ts);
       this.stmts.insert.run(p.room, seq, ts, u.clientId, buf(u.update));
       seqs.push(seq);
       bytes += u.update.byteLength;
@@ -353,6 +344,7 @@ export class SqliteStorage implements Storage {
   }
 
   async load(room: string): Promise<LoadedRoom> {
+    checkRoom(room);
     this.requireDb();
     const snap = this.stmts.latestSnapshot.get(room);
     const snapshot = snap ? toSnapshot(snap) : null;
@@ -361,10 +353,8 @@ export class SqliteStorage implements Storage {
   }
 
   async saveSnapshot(room: string, snapshot: Snapshot): Promise<void> {
+    const ts = checkSnapshot(room, snapshot);
     const db = this.requireDb();
-    if (!Number.isInteger(snapshot.seq) || snapshot.seq < 0) throw new Error('snapshot seq must be >= 0');
-    if (!(snapshot.state instanceof Uint8Array)) throw new TypeError('snapshot state must be a Uint8Array');
-    const ts = Math.trunc(snapshot.ts);
     db.transaction(() => {
       if (this.stmts.saveSnapshot.run(room, snapshot.seq, ts, buf(snapshot.state)).changes === 0) return;
       this.stmts.statsSnapshot.run(room, snapshot.seq, snapshot.state.byteLength, ts);
@@ -372,20 +362,24 @@ export class SqliteStorage implements Storage {
   }
 
   async readRange(q: HistoryQuery): Promise<StoredUpdate[]> {
+    const { room, fromTs, toTs, limit } = checkRange(q);
     this.requireDb();
-    const limit = Math.max(0, Math.min(Math.trunc(q.limit), 1_000_000));
-    return this.stmts.range.all(q.room, Math.trunc(q.fromTs), Math.trunc(q.toTs), limit).map(toUpdate);
+    return this.stmts.range.all(room, fromTs, toTs, limit).map(toUpdate);
   }
 
   async readAfter(room: string, afterSeq: number, limit: number): Promise<StoredUpdate[]> {
+    checkRoom(room);
+    const after = afterSeqOf(afterSeq);
+    const l = readLimit(limit);
     this.requireDb();
-    const l = Math.max(0, Math.min(Math.trunc(limit), 1_000_000));
-    return this.stmts.after.all(room, Math.trunc(afterSeq), l).map(toUpdate);
+    return this.stmts.after.all(room, after, l).map(toUpdate);
   }
 
   async snapshotAtOrBefore(room: string, ts: number): Promise<Snapshot | null> {
+    checkRoom(room);
+    const at = timeOf(ts, 'ts');
     this.requireDb();
-    const r = this.stmts.snapshotAt.get(room, Math.trunc(ts));
+    const r = this.stmts.snapshotAt.get(room, at);
     return r ? toSnapshot(r) : null;
   }
 
@@ -397,10 +391,9 @@ export class SqliteStorage implements Storage {
    * base always stay. Rooms without a base keep their whole log.
    */
   async prune(olderThanTs: number, options?: PruneOptions): Promise<number> {
-    const db = this.requireDb();
-    if (!Number.isFinite(olderThanTs)) throw new TypeError('prune: olderThanTs must be a finite number');
+    const cut = timeOf(olderThanTs, 'prune: olderThanTs');
     const every = snapshotIntervalOf(options);
-    const cut = Math.trunc(olderThanTs);
+    const db = this.requireDb();
     const pruneRoom = db.transaction((room: string): number => {
       const latest = this.stmts.latestSeq.get(room)?.seq;
       if (latest === null || latest === undefined) return 0;
