@@ -9,8 +9,9 @@
  *  - `synchronous=FULL`: the WAL is fsynced on every commit, so commits also
  *    survive power loss, at the cost of one fsync per group commit.
  *
- * Group commit: appends made during one event-loop turn are queued and written
- * in ONE transaction from a `setImmediate` callback, then every caller is
+ * Group commit (`groupCommit.ts`, shared with PostgreSQL): appends made during
+ * one event-loop turn are queued and written in ONE transaction from a
+ * `setImmediate` callback, then every caller is
  * resolved (in call order). better-sqlite3 is synchronous, so the transaction
  * itself blocks the loop briefly; batching keeps that to one commit per turn.
  *
@@ -33,6 +34,7 @@ import {
   type StoredUpdate,
 } from './types.js';
 import { toError } from '@collabblocks/protocol';
+import { GroupCommit, type QueuedAppend } from './groupCommit.js';
 import {
   afterSeqOf,
   checkAppend,
@@ -51,13 +53,6 @@ export interface SqliteStorageOptions {
   sync?: 'normal' | 'full';
   /** DB file name inside `dataDir`, default `collab.sqlite`. */
   fileName?: string;
-}
-
-interface PendingAppend {
-  room: string;
-  updates: NewUpdate[];
-  resolve: (seqs: number[]) => void;
-  reject: (err: Error) => void;
 }
 
 interface UpdateRow {
@@ -93,8 +88,11 @@ export class SqliteStorage implements Storage {
   readonly file: string;
   private readonly sync: 'normal' | 'full';
   private db: Database.Database | null = null;
-  private pending: PendingAppend[] = [];
-  private flushTimer: NodeJS.Immediate | null = null;
+  /** Appends of one event-loop turn are written in one transaction (`groupCommit.ts`). */
+  private readonly group = new GroupCommit({
+    commit: (batch) => this.commit(batch),
+    onFailure: 'split',
+  });
   private readonly lastSeq = new Map<string, number>();
   private closed = false;
   private stmts!: ReturnType<SqliteStorage['prepare']>;
@@ -251,22 +249,15 @@ export class SqliteStorage implements Storage {
   }
 
   append(room: string, updates: NewUpdate[]): Promise<number[]> {
-    return new Promise<number[]>((resolve, reject) => {
-      try {
-        // Checked before queueing, so one bad call cannot fail a batch.
-        checkAppend(room, updates);
-        this.requireDb();
-      } catch (err) {
-        reject(toError(err));
-        return;
-      }
-      if (updates.length === 0) {
-        resolve([]);
-        return;
-      }
-      this.pending.push({ room, updates, resolve, reject });
-      if (this.flushTimer === null) this.flushTimer = setImmediate(() => this.flush());
-    });
+    let bytes: number;
+    try {
+      // Checked before queueing, so one bad call cannot fail a batch.
+      bytes = checkAppend(room, updates);
+      this.requireDb();
+    } catch (err) {
+      return Promise.reject(toError(err));
+    }
+    return this.group.enqueue(room, updates, bytes);
   }
 
   /** Number of group commits done (for tests and metrics). */
@@ -282,7 +273,7 @@ export class SqliteStorage implements Storage {
   }
 
   /** Inserts one append's rows inside the current transaction; returns its seqs. */
-  private insertRows(p: PendingAppend, next: Map<string, number>): number[] {
+  private insertRows(p: QueuedAppend, next: Map<string, number>): number[] {
     let seq = next.get(p.room) ?? this.currentSeq(p.room);
     const seqs: number[] = [];
     let bytes = 0;
@@ -301,45 +292,21 @@ export class SqliteStorage implements Storage {
   }
 
   /**
-   * Writes every queued append in ONE transaction, then settles the callers in
-   * order. If that transaction fails, the seq cache of the batch's rooms is
-   * dropped (reloaded from the DB) and each append is retried alone, so one
-   * failing room cannot fail the others; an append that still fails is
-   * rejected and nothing of it was written.
+   * Writes one batch in ONE transaction. Seqs are assigned from the per-room cache, which is only
+   * advanced once the transaction committed; on failure the batch's rooms are dropped from it
+   * (reloaded from the DB) and nothing was written.
    */
-  private flush(): void {
-    this.flushTimer = null;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    let db: Database.Database;
-    try {
-      db = this.requireDb();
-    } catch (err) {
-      for (const p of batch) p.reject(err as Error);
-      return;
-    }
+  private commit(batch: QueuedAppend[]): number[][] {
+    const db = this.requireDb();
     const next = new Map<string, number>();
     try {
       const results = db.transaction(() => batch.map((p) => this.insertRows(p, next))).immediate();
       this.commits += 1;
       for (const [room, seq] of next) this.lastSeq.set(room, seq);
-      batch.forEach((p, i) => p.resolve(results[i] as number[]));
-      return;
-    } catch {
+      return results;
+    } catch (err) {
       for (const p of batch) this.lastSeq.delete(p.room);
-    }
-    for (const p of batch) {
-      const one = new Map<string, number>();
-      try {
-        const seqs = db.transaction(() => this.insertRows(p, one)).immediate();
-        this.commits += 1;
-        for (const [room, seq] of one) this.lastSeq.set(room, seq);
-        p.resolve(seqs);
-      } catch (err) {
-        this.lastSeq.delete(p.room);
-        p.reject(toError(err));
-      }
+      throw err;
     }
   }
 
@@ -439,12 +406,10 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.flushTimer !== null) {
-      clearImmediate(this.flushTimer);
-      this.flushTimer = null;
-    }
     if (this.db) {
-      this.flush();
+      // Everything queued is written first (commits are synchronous: this takes a turn or two).
+      await this.group.whenDrained(5000);
+      this.group.stop(() => new Error('sqlite storage is closed'));
       this.db.close();
     }
     this.closed = true;
