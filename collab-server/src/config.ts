@@ -10,6 +10,7 @@ import path from 'node:path';
 import { isSlug } from '@collabblocks/protocol';
 import { ConfigError, envBool, envInt, envStr, type Env } from './env.js';
 import { DEFAULT_SNAPSHOT_INTERVAL_MS } from './storage/types.js';
+import { DEFAULT_MAX_PENDING_DELETE_RANGES } from './rooms/update/validate.js';
 
 import type { ApiKeyConfig, ApiKeyScope } from '@collabblocks/monitor';
 
@@ -73,6 +74,11 @@ export interface Config {
   awarenessMaxStateBytes: number;
   /** `COLLAB_PRESENCE_RESERVE_MS` (default 60 s): a released awareness client id stays reserved to its principal. */
   presenceReserveMs: number;
+  /**
+   * `COLLAB_MAX_PENDING_DELETE_RANGES` (default 10 000): most delete ranges a room may hold for content it
+   * does not have (Yjs's pending delete set); a client update that would go beyond is refused with 4416.
+   */
+  maxPendingDeleteRanges: number;
   /** `COLLAB_REDIS_URL`: cross-pod fan-out through Redis (unset: a single pod, the default). */
   redisUrl?: string;
   /** `COLLAB_CLUSTER_ALLOW_SQLITE`: allow Redis fan-out over SQLite (SQLite is single-pod; tests only). */
@@ -323,6 +329,13 @@ export function loadConfig(env: Env = process.env): Config {
     awarenessMaxClients: envInt(env, 'COLLAB_AWARENESS_MAX_CLIENTS', 8, 1, 1000),
     awarenessMaxStateBytes: envInt(env, 'COLLAB_AWARENESS_MAX_STATE_BYTES', 16 * 1024, 64),
     presenceReserveMs: envInt(env, 'COLLAB_PRESENCE_RESERVE_MS', 60_000, 0),
+    maxPendingDeleteRanges: envInt(
+      env,
+      'COLLAB_MAX_PENDING_DELETE_RANGES',
+      DEFAULT_MAX_PENDING_DELETE_RANGES,
+      0,
+      10_000_000
+    ),
     clusterAllowSqlite: envBool(env, 'COLLAB_CLUSTER_ALLOW_SQLITE'),
     clusterSweepMs: envInt(env, 'COLLAB_CLUSTER_SWEEP_MS', 5000, 0),
   };

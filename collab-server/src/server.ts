@@ -97,6 +97,7 @@ export function createServer(config: Config, deps: ServerDeps = {}): CollabServe
       podName: config.podName,
       presenceReserveMs: config.presenceReserveMs,
       ...(config.limits.enabled ? { maxNewClientIds: config.limits.maxNewClientIds } : {}),
+      maxPendingDeleteRanges: config.maxPendingDeleteRanges,
     },
   });
   const podView: PodView = {

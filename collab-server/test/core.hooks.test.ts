@@ -181,6 +181,23 @@ describe('extension hooks', () => {
     expect(p.server.rooms.get('acme/herd')?.connections.size).toBe(12);
   });
 
+  it('onRoomLoaded fires once the room can be looked up', async () => {
+    const seen: Array<{ room: string; found: boolean; seq: number | undefined }> = [];
+    const host: { server?: InProcessPod['server'] } = {};
+    const probe: CollabExtension = {
+      name: 'probe',
+      onRoomLoaded: (ev) => {
+        const room = host.server?.rooms.get(ev.room);
+        seen.push({ room: ev.room, found: room !== undefined, seq: room?.seq });
+      },
+    };
+    const p = await pod({ extensions: [probe] });
+    host.server = p.server;
+    const c = client(p, 'acme/visible', await mintToken({ org: 'acme' }));
+    await c.synced;
+    expect(seen).toEqual([{ room: 'acme/visible', found: true, seq: 0 }]);
+  });
+
   it('applyRemoteUpdate broadcasts to local clients without persisting', async () => {
     const rec = recorder();
     const p = await pod({ extensions: [rec.ext] });

@@ -265,20 +265,17 @@ export class RedisCluster implements CollabExtension {
     this.rooms.set(ev.room, st);
     const baseline = ev.seq;
     if (typeof baseline === 'number') this.initTracker(ev.room, st, baseline);
-    // The core registers the room right after this hook returns.
-    setImmediate(() => {
-      if (this.rooms.get(ev.room) !== st) return;
-      if (!st.tracker) this.initTracker(ev.room, st, this.host?.get(ev.room)?.seq ?? 0);
-      this.sub.subscribe(channelFor(ev.room)).then(
-        () => {
-          // A SUBSCRIBE queued during an outage completes after reconnect: the room may be gone by then.
-          if (this.rooms.get(ev.room) !== st) return;
-          this.catchUp(ev.room);
-          this.exchangeAwareness(ev.room);
-        },
-        (err: unknown) => this.redisError('subscribe', err)
-      );
-    });
+    // The core emits this hook once the room is registered: the host can look it up now.
+    if (!st.tracker) this.initTracker(ev.room, st, this.host?.get(ev.room)?.seq ?? 0);
+    this.sub.subscribe(channelFor(ev.room)).then(
+      () => {
+        // A SUBSCRIBE queued during an outage completes after reconnect: the room may be gone by then.
+        if (this.rooms.get(ev.room) !== st) return;
+        this.catchUp(ev.room);
+        this.exchangeAwareness(ev.room);
+      },
+      (err: unknown) => this.redisError('subscribe', err)
+    );
     this.schedulePresence();
   }
 

@@ -100,6 +100,13 @@ export class RoomManager {
         onIdle: (r) => void this.unload(r),
       });
       this.rooms.set(roomId, room);
+      // Registered first: a hook reacting to the load can look the room up.
+      this.deps.hooks.emit('onRoomLoaded', {
+        room: roomId,
+        org: room.org,
+        durationMs: room.loadMs,
+        seq: room.seq,
+      });
       return room;
     } finally {
       this.loading.delete(roomId);

@@ -21,7 +21,7 @@ import { FullStateReplies } from './fullState.js';
 import { NewClientIds } from './update/clientIds.js';
 import { UpdatePipeline } from './update/pipeline.js';
 import { ShadowValidator } from './update/shadow.js';
-import { inspectUpdate } from './update/validate.js';
+import { DEFAULT_MAX_PENDING_DELETE_RANGES, inspectUpdate, trimPendingDeletes } from './update/validate.js';
 import { PresenceOwners, type Claimant, type PresenceClaim } from './awareness/owners.js';
 
 export type { RoomClient, RoomState, UpdateResult } from './types.js';
@@ -55,6 +55,12 @@ export interface RoomOptions {
    * (`COLLAB_MAX_NEW_CLIENT_IDS`; undefined = unbounded). Beyond: UPDATE_BUDGET_EXCEEDED (4429).
    */
   maxNewClientIds?: number;
+  /**
+   * Most delete ranges a room holds for content it does not have (`COLLAB_MAX_PENDING_DELETE_RANGES`,
+   * see `update/validate.ts`): client updates beyond are refused (4416), the excess arriving from
+   * another pod or from storage is dropped.
+   */
+  maxPendingDeleteRanges?: number;
 }
 
 export const DEFAULT_AWARENESS_MAX_CLIENTS = 8;
@@ -108,6 +114,8 @@ export class Room {
     opsSinceSnapshot: 0,
     bytesSinceSnapshot: 0,
   };
+  /** How long `load` took (snapshot + log replay), ms. */
+  loadMs = 0;
   private snapshotSeq = 0;
   private snapshotBytes = 0;
   private lastActivity = Date.now();
@@ -150,6 +158,7 @@ export class Room {
       progress: this.progress,
       shadow: this.shadow,
       clientIds: new NewClientIds(this.doc, deps.options.maxNewClientIds),
+      maxPendingDeleteRanges: this.maxPendingDeleteRanges,
       touch: () => {
         this.lastActivity = Date.now();
       },
@@ -160,7 +169,10 @@ export class Room {
     });
   }
 
-  /** Loads a room from storage: latest snapshot plus the log after it. */
+  /**
+   * Loads a room from storage: latest snapshot plus the log after it. The caller (`RoomManager`)
+   * registers the room, then emits `onRoomLoaded`, so hooks can look the room up.
+   */
   static async load(id: string, deps: RoomDeps): Promise<Room> {
     const org = id.split('/')[0] as string;
     return tracer.startActiveSpan('room.load', { attributes: { org, 'room.id': id } }, async (span) => {
@@ -190,6 +202,7 @@ export class Room {
             room.progress.lastTs = Math.max(room.progress.lastTs, u.ts);
           }
         }, room);
+        room.trimPendingDeletes('load');
         room.progress.bytesSinceSnapshot = bytes;
         room.progress.opsSinceSnapshot = loaded.updates.length;
         if (skipped > 0) deps.logger.error({ room: id, skipped }, 'stored updates could not be applied');
@@ -200,12 +213,7 @@ export class Room {
         });
         room.shadow.init();
         room.startTimers();
-        deps.hooks.emit('onRoomLoaded', {
-          room: id,
-          org,
-          durationMs: performance.now() - t0,
-          seq: room.progress.lastSeq,
-        });
+        room.loadMs = performance.now() - t0;
         return room;
       } catch (err) {
         room.destroyYjs();
@@ -303,7 +311,8 @@ export class Room {
       this.shadow.markDirty();
       return false;
     }
-    this.shadow.follow(update);
+    if (this.trimPendingDeletes('remote') > 0) this.shadow.markDirty();
+    else this.shadow.follow(update);
     this.lastActivity = Date.now();
     this.broadcast(encodeSyncUpdate(update), null);
     this.deps.hooks.emit('onUpdate', {
@@ -317,6 +326,25 @@ export class Room {
       durationMs: performance.now() - t0,
     });
     return true;
+  }
+
+  private get maxPendingDeleteRanges(): number {
+    return this.deps.options.maxPendingDeleteRanges ?? DEFAULT_MAX_PENDING_DELETE_RANGES;
+  }
+
+  /**
+   * Drops the doc's pending delete set when it is over the bound (what came from another pod or
+   * from storage cannot be refused, but it must not slow every later sync); returns the ranges dropped.
+   */
+  private trimPendingDeletes(path: 'load' | 'remote'): number {
+    const dropped = trimPendingDeletes(this.doc, this.maxPendingDeleteRanges);
+    if (dropped > 0) {
+      this.deps.logger.warn(
+        { room: this.id, path, ranges: dropped, max: this.maxPendingDeleteRanges },
+        'pending delete set over the bound dropped'
+      );
+    }
+    return dropped;
   }
 
   /** Sends a frame to every local connection except `except`; returns the recipient count. */

@@ -36,6 +36,18 @@ import {
   type StoredUpdate,
 } from './types.js';
 import { errorMessage, toError } from '@collabblocks/protocol';
+import { GroupCommit, type QueuedAppend } from './groupCommit.js';
+import { MIGRATION_LOCK_KEY, MIGRATIONS, PRUNE_LOCK_KEY, PRUNE_ROOM_SQL } from './postgresSchema.js';
+import {
+  afterSeqOf,
+  checkAppend,
+  checkRange,
+  checkRoom,
+  checkSnapshot,
+  readLimit,
+  storedTime,
+  timeOf,
+} from './validate.js';
 
 /** Thrown by `append` when writes cannot be accepted (maps to close code 4503). */
 export class StorageUnavailableError extends Error {
@@ -76,123 +88,7 @@ export interface PostgresStorageOptions {
   registry?: Registry<RegistryContentType>;
 }
 
-interface PendingAppend {
-  room: string;
-  updates: NewUpdate[];
-  bytes: number;
-  enqueuedAt: number;
-  resolve(seqs: number[]): void;
-  reject(err: Error): void;
-}
-
-const MIGRATION_LOCK_KEY = 0x636f6c6c; // 'coll'
-/** Session advisory lock held by the one pod pruning at a time. */
-const PRUNE_LOCK_KEY = 0x70727565; // 'prue'
-
-interface Migration {
-  version: number;
-  statements(partitions: number): string[];
-}
-
-const MIGRATIONS: Migration[] = [
-  {
-    version: 1,
-    statements: (n) => [
-      `CREATE TABLE IF NOT EXISTS ops (
-         room_id TEXT NOT NULL,
-         seq BIGINT NOT NULL,
-         site_id BIGINT NOT NULL,
-         ts BIGINT NOT NULL,
-         op_bin BYTEA NOT NULL,
-         PRIMARY KEY (room_id, seq)
-       ) PARTITION BY HASH (room_id)`,
-      ...Array.from(
-        { length: n },
-        (_, i) =>
-          `CREATE TABLE IF NOT EXISTS ops_p${i} PARTITION OF ops FOR VALUES WITH (MODULUS ${n}, REMAINDER ${i})`
-      ),
-      `CREATE INDEX IF NOT EXISTS ops_room_ts ON ops (room_id, ts)`,
-      `CREATE TABLE IF NOT EXISTS snapshots (
-         room_id TEXT NOT NULL,
-         seq BIGINT NOT NULL,
-         ts BIGINT NOT NULL,
-         state BYTEA NOT NULL,
-         PRIMARY KEY (room_id, seq)
-       )`,
-      `CREATE INDEX IF NOT EXISTS snapshots_room_ts ON snapshots (room_id, ts)`,
-      `CREATE TABLE IF NOT EXISTS room_heads (
-         room_id TEXT PRIMARY KEY,
-         last_seq BIGINT NOT NULL,
-         last_ts BIGINT NOT NULL DEFAULT 0
-       )`,
-    ],
-  },
-  {
-    // Per-room storage aggregates, maintained by the write statements (stats() was a GROUP BY over the
-    // whole log every 15 s on every pod). The ALTER locks room_heads until commit, so no append (any
-    // pod version) runs during the backfill: the counts start exact.
-    version: 2,
-    statements: () => [
-      `ALTER TABLE room_heads
-         ADD COLUMN IF NOT EXISTS ops BIGINT NOT NULL DEFAULT 0,
-         ADD COLUMN IF NOT EXISTS log_bytes BIGINT NOT NULL DEFAULT 0,
-         ADD COLUMN IF NOT EXISTS snap_count BIGINT NOT NULL DEFAULT 0,
-         ADD COLUMN IF NOT EXISTS snap_bytes BIGINT NOT NULL DEFAULT 0`,
-      `LOCK TABLE ops, snapshots IN SHARE MODE`,
-      `INSERT INTO room_heads (room_id, last_seq, last_ts)
-         SELECT room_id, max(seq), max(ts) FROM snapshots GROUP BY room_id
-       ON CONFLICT (room_id) DO NOTHING`,
-      `UPDATE room_heads h SET ops = a.n, log_bytes = a.b
-         FROM (SELECT room_id, count(*) AS n, COALESCE(sum(octet_length(op_bin)), 0) AS b
-               FROM ops GROUP BY room_id) a
-         WHERE a.room_id = h.room_id`,
-      `UPDATE room_heads h SET snap_count = a.n, snap_bytes = a.b
-         FROM (SELECT room_id, count(*) AS n, COALESCE(sum(octet_length(state)), 0) AS b
-               FROM snapshots GROUP BY room_id) a
-         WHERE a.room_id = h.room_id`,
-    ],
-  },
-];
-
-/**
- * Prunes one room ($1) for cut-off $2 and snapshot interval $3 (0 = no thinning); returns the
- * log entries removed. All in one statement (one view of the room's rows; the aggregates on
- * room_heads drop by exactly what the DELETEs removed). Run under the prune lock (see `prune`).
- */
-const PRUNE_ROOM_SQL = `
-  WITH base AS (
-    SELECT COALESCE((SELECT seq FROM snapshots WHERE room_id = $1 AND ts <= $2 ORDER BY seq DESC LIMIT 1), -1) AS seq
-  ), latest AS (
-    SELECT max(seq) AS seq FROM snapshots WHERE room_id = $1
-  ), keep AS (
-    SELECT DISTINCT ON (s.ts / NULLIF($3::bigint, 0)) s.seq
-    FROM snapshots s, base b
-    WHERE s.room_id = $1 AND s.seq > b.seq AND $3::bigint > 0
-    ORDER BY s.ts / NULLIF($3::bigint, 0), s.seq DESC
-  ), snaps_gone AS (
-    DELETE FROM snapshots s USING base b, latest l
-    WHERE s.room_id = $1 AND s.seq <> l.seq
-      AND (s.seq < b.seq OR ($3::bigint > 0 AND s.seq > b.seq AND s.seq NOT IN (SELECT seq FROM keep)))
-    RETURNING octet_length(s.state) AS bytes
-  ), ops_gone AS (
-    DELETE FROM ops o USING base b
-    WHERE o.room_id = $1 AND b.seq >= 0 AND o.seq <= b.seq AND o.ts < $2
-    RETURNING octet_length(o.op_bin) AS bytes
-  ), gone AS (
-    SELECT (SELECT count(*) FROM ops_gone) AS ops, (SELECT COALESCE(sum(bytes), 0) FROM ops_gone) AS ops_bytes,
-           (SELECT count(*) FROM snaps_gone) AS snaps, (SELECT COALESCE(sum(bytes), 0) FROM snaps_gone) AS snap_bytes
-  ), counted AS (
-    -- Executed although not referenced (data-modifying CTEs always run to completion).
-    UPDATE room_heads h
-    SET ops = h.ops - g.ops, log_bytes = h.log_bytes - g.ops_bytes,
-        snap_count = h.snap_count - g.snaps, snap_bytes = h.snap_bytes - g.snap_bytes
-    FROM gone g
-    WHERE h.room_id = $1 AND (g.ops > 0 OR g.snaps > 0)
-    RETURNING 1
-  )
-  SELECT g.ops, g.snaps FROM gone g`;
-
-export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+export { SCHEMA_VERSION } from './postgresSchema.js';
 
 function num(v: unknown): number {
   const n = typeof v === 'number' ? v : Number(v);
@@ -214,44 +110,20 @@ function orgOf(room: string): string {
   return i === -1 ? room : room.slice(0, i);
 }
 
-function checkRoom(room: unknown): string {
-  if (typeof room !== 'string' || room.length === 0 || room.length > 255) {
-    throw new TypeError('room must be a non-empty string of at most 255 characters');
-  }
-  return room;
-}
-
-function checkUpdate(u: NewUpdate): void {
-  if (!(u.update instanceof Uint8Array)) throw new TypeError('update must be a Uint8Array');
-  if (!Number.isInteger(u.clientId) || u.clientId < 0)
-    throw new TypeError('clientId must be an integer >= 0');
-  if (!Number.isFinite(u.ts)) throw new TypeError('ts must be a finite number');
-}
-
 export class PostgresStorage implements Storage {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
   private readonly partitions: number;
   private readonly maxPendingBytes: number;
   private readonly maxPendingOps: number;
-  private readonly maxBatchOps: number;
-  private readonly retryMinMs: number;
-  private readonly retryMaxMs: number;
   private readonly closeTimeoutMs: number;
   private readonly log: Logger | undefined;
   private readonly listener: PostgresStorageListener | undefined;
   private errorsTotal: Counter<'op'> | undefined;
 
-  private queue: PendingAppend[] = [];
-  private pendingBytes = 0;
-  private pendingOps = 0;
-  private flushing = false;
-  private flushScheduled = false;
+  /** Appends queue up and go out as one statement per batch, held and retried while the database is away. */
+  private readonly group: GroupCommit;
   private closed = false;
-  private lastWriteOk = true;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private retryWake: (() => void) | null = null;
-  private closing = false;
   private initialised = false;
   private initRun: Promise<void> | null = null;
   private drained: Array<() => void> = [];
@@ -266,9 +138,15 @@ export class PostgresStorage implements Storage {
     }
     this.maxPendingBytes = opts.maxPendingBytes ?? 16 * 1024 * 1024;
     this.maxPendingOps = opts.maxPendingOps ?? 20_000;
-    this.maxBatchOps = opts.maxBatchOps ?? 1000;
-    this.retryMinMs = opts.retryMinMs ?? 50;
-    this.retryMaxMs = opts.retryMaxMs ?? 2000;
+    this.group = new GroupCommit({
+      commit: (batch) => this.commit(batch),
+      onFailure: 'hold',
+      maxBatchOps: opts.maxBatchOps ?? 1000,
+      retryMinMs: opts.retryMinMs ?? 50,
+      retryMaxMs: opts.retryMaxMs ?? 2000,
+      onCommitted: (batch, durationMs) => this.committed(batch, durationMs),
+      onError: (err) => this.recordError('append', err),
+    });
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 5000;
     this.log = opts.logger;
     this.listener = opts.listener;
@@ -297,18 +175,18 @@ export class PostgresStorage implements Storage {
       name: 'collab_pg_pending_bytes',
       help: 'Bytes of updates held in memory, not yet durable in PostgreSQL',
       registers: [registry],
-      collect: () => gauge.set(this.pendingBytes),
+      collect: () => gauge.set(this.group.pending.bytes),
     });
   }
 
   /** True while the last write reached the database; false while held updates are being retried. */
   get writable(): boolean {
-    return this.lastWriteOk;
+    return this.group.writable;
   }
 
   /** Bytes and updates held in memory, not yet durable. */
   pending(): { bytes: number; ops: number } {
-    return { bytes: this.pendingBytes, ops: this.pendingOps };
+    return this.group.pending;
   }
 
   /** Cheap liveness probe for readiness checks. */
@@ -366,119 +244,42 @@ export class PostgresStorage implements Storage {
   }
 
   append(room: string, updates: NewUpdate[]): Promise<number[]> {
+    let size: number;
     try {
-      checkRoom(room);
-      for (const u of updates) checkUpdate(u);
+      // Checked before queueing, so one bad call cannot fail a batch.
+      size = checkAppend(room, updates);
     } catch (err) {
       return Promise.reject(toError(err));
     }
     if (this.closed) return Promise.reject(new StorageUnavailableError('storage is closed'));
     if (updates.length === 0) return Promise.resolve([]);
-    let size = 0;
-    for (const u of updates) size += u.update.byteLength;
+    const held = this.group.pending;
     if (
-      this.pendingOps > 0 &&
-      (this.pendingBytes + size > this.maxPendingBytes ||
-        this.pendingOps + updates.length > this.maxPendingOps)
+      held.ops > 0 &&
+      (held.bytes + size > this.maxPendingBytes || held.ops + updates.length > this.maxPendingOps)
     ) {
       return Promise.reject(
         new StorageUnavailableError(
-          `storage unavailable: ${this.pendingOps} updates (${this.pendingBytes} bytes) waiting to become durable`
+          `storage unavailable: ${held.ops} updates (${held.bytes} bytes) waiting to become durable`
         )
       );
     }
-    this.pendingBytes += size;
-    this.pendingOps += updates.length;
-    return new Promise<number[]>((resolve, reject) => {
-      this.queue.push({ room, updates, bytes: size, enqueuedAt: Date.now(), resolve, reject });
-      this.scheduleFlush();
-    });
+    return this.group.enqueue(room, updates, size);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.flushing || this.retryTimer) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      void this.flush();
-    });
-  }
-
-  private takeBatch(): PendingAppend[] {
-    const batch: PendingAppend[] = [];
-    let ops = 0;
-    while (this.queue.length > 0) {
-      const next = this.queue[0] as PendingAppend;
-      if (batch.length > 0 && ops + next.updates.length > this.maxBatchOps) break;
-      batch.push(next);
-      ops += next.updates.length;
-      this.queue.shift();
+  /** A batch is durable: one `onPersist` for it (orgs, count, bytes, commit latency). */
+  private committed(batch: QueuedAppend[], durationMs: number): void {
+    let count = 0;
+    let size = 0;
+    const orgs = new Set<string>();
+    for (const p of batch) {
+      count += p.updates.length;
+      size += p.bytes;
+      orgs.add(orgOf(p.room));
     }
-    return batch;
-  }
-
-  private async flush(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
-    let delay = this.retryMinMs;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.takeBatch();
-        try {
-          const started = performance.now();
-          const seqs = await this.commit(batch);
-          const durationMs = performance.now() - started;
-          this.lastWriteOk = true;
-          delay = this.retryMinMs;
-          let count = 0;
-          let size = 0;
-          const orgs = new Set<string>();
-          batch.forEach((p, i) => {
-            count += p.updates.length;
-            size += p.bytes;
-            orgs.add(orgOf(p.room));
-            this.pendingBytes -= p.bytes;
-            this.pendingOps -= p.updates.length;
-            p.resolve(seqs[i] as number[]);
-          });
-          this.safeListener(() =>
-            this.listener?.onPersist?.({
-              orgs: [...orgs],
-              backend: 'postgres',
-              count,
-              bytes: size,
-              durationMs,
-            })
-          );
-        } catch (err) {
-          // Held, not acknowledged: put the batch back in front and retry.
-          this.lastWriteOk = false;
-          this.recordError('append', err);
-          this.queue.unshift(...batch);
-          if (this.closed && !this.closing) break;
-          await new Promise<void>((r) => {
-            this.retryWake = r;
-            this.retryTimer = setTimeout(() => {
-              this.retryTimer = null;
-              this.retryWake = null;
-              r();
-            }, delay);
-          });
-          delay = Math.min(this.retryMaxMs, delay * 2);
-          if (this.closed && !this.closing) break;
-        }
-      }
-    } finally {
-      this.flushing = false;
-      if (this.queue.length === 0) {
-        const waiters = this.drained;
-        this.drained = [];
-        for (const w of waiters) w();
-      } else if (!this.closed || this.closing) {
-        this.scheduleFlush();
-      }
-      this.retryWake = null;
-    }
+    this.safeListener(() =>
+      this.listener?.onPersist?.({ orgs: [...orgs], backend: 'postgres', count, bytes: size, durationMs })
+    );
   }
 
   /**
@@ -489,8 +290,8 @@ export class PostgresStorage implements Storage {
    * Holding the locks for one statement instead of BEGIN / bump / insert / COMMIT round trips is what
    * keeps pods that write the same room from queueing behind each other (cross-pod latency).
    */
-  private async commit(batch: PendingAppend[]): Promise<number[][]> {
-    const byRoom = new Map<string, PendingAppend[]>();
+  private async commit(batch: QueuedAppend[]): Promise<number[][]> {
+    const byRoom = new Map<string, QueuedAppend[]>();
     for (const p of batch) {
       const list = byRoom.get(p.room);
       if (list) list.push(p);
@@ -510,11 +311,11 @@ export class PostgresStorage implements Storage {
       let n = 0;
       let m = 0;
       let size = 0;
-      for (const p of byRoom.get(room) as PendingAppend[]) {
+      for (const p of byRoom.get(room) as QueuedAppend[]) {
         size += p.bytes;
         for (const u of p.updates) {
           n += 1;
-          const ts = Math.floor(u.ts);
+          const ts = storedTime(u.ts);
           m = Math.max(m, ts);
           roomCol.push(room);
           ordCol.push(n);
@@ -562,12 +363,12 @@ export class PostgresStorage implements Storage {
       // Cannot happen (every op's room has a head row); refuse rather than acknowledge a lost op.
       throw new Error(`append inserted ${inserted} of ${roomCol.length} ops`);
     }
-    const result = new Map<PendingAppend, number[]>();
+    const result = new Map<QueuedAppend, number[]>();
     rooms.forEach((room, i) => {
       const last = lastByRoom.get(room);
       if (last === undefined) throw new Error(`no seq returned for room ${room}`);
       let seq = last - (counts[i] as number) + 1;
-      for (const p of byRoom.get(room) as PendingAppend[]) {
+      for (const p of byRoom.get(room) as QueuedAppend[]) {
         const mine: number[] = [];
         for (let k = 0; k < p.updates.length; k++) mine.push(seq++);
         result.set(p, mine);
@@ -605,9 +406,7 @@ export class PostgresStorage implements Storage {
   }
 
   async saveSnapshot(room: string, snapshot: Snapshot): Promise<void> {
-    checkRoom(room);
-    if (!(snapshot.state instanceof Uint8Array)) throw new TypeError('snapshot.state must be a Uint8Array');
-    if (!Number.isInteger(snapshot.seq) || snapshot.seq < 0) throw new TypeError('snapshot.seq must be >= 0');
+    const ts = checkSnapshot(room, snapshot);
     await this.query(
       'snapshot',
       // One statement: the snapshot and the room's aggregates. First write of a seq wins (see
@@ -622,41 +421,42 @@ export class PostgresStorage implements Storage {
        SELECT $1, $2, $3, 1, bytes FROM ins
        ON CONFLICT (room_id) DO UPDATE
          SET snap_count = room_heads.snap_count + 1, snap_bytes = room_heads.snap_bytes + EXCLUDED.snap_bytes`,
-      [room, snapshot.seq, Math.floor(snapshot.ts), toBuffer(snapshot.state)]
+      [room, snapshot.seq, ts, toBuffer(snapshot.state)]
     );
   }
 
   async readRange(q: HistoryQuery): Promise<StoredUpdate[]> {
-    checkRoom(q.room);
-    const limit = Math.max(0, Math.floor(q.limit));
+    const { room, fromTs, toTs, limit } = checkRange(q);
     if (limit === 0) return [];
     const r = await this.query(
       'read',
       `SELECT seq, site_id, ts, op_bin FROM ops
        WHERE room_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY seq LIMIT $4`,
-      [q.room, Math.ceil(q.fromTs), Math.floor(q.toTs), limit]
+      [room, fromTs, toTs, limit]
     );
     return r.rows.map((row) => this.toUpdate(row));
   }
 
   async readAfter(room: string, afterSeq: number, limit: number): Promise<StoredUpdate[]> {
     checkRoom(room);
-    const n = Math.max(0, Math.floor(limit));
+    const after = afterSeqOf(afterSeq);
+    const n = readLimit(limit);
     if (n === 0) return [];
     const r = await this.query(
       'read',
       'SELECT seq, site_id, ts, op_bin FROM ops WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-      [room, Math.floor(afterSeq), n]
+      [room, after, n]
     );
     return r.rows.map((row) => this.toUpdate(row));
   }
 
   async snapshotAtOrBefore(room: string, ts: number): Promise<Snapshot | null> {
     checkRoom(room);
+    const at = timeOf(ts, 'ts');
     const r = await this.query(
       'read',
       'SELECT seq, ts, state FROM snapshots WHERE room_id = $1 AND ts <= $2 ORDER BY seq DESC LIMIT 1',
-      [room, Math.floor(ts)]
+      [room, at]
     );
     return r.rows[0] ? this.toSnapshot(r.rows[0]) : null;
   }
@@ -672,9 +472,8 @@ export class PostgresStorage implements Storage {
    * base always stay.
    */
   async prune(olderThanTs: number, options?: PruneOptions): Promise<number> {
-    if (!Number.isFinite(olderThanTs)) throw new TypeError('prune: olderThanTs must be a finite number');
+    const cut = timeOf(olderThanTs, 'prune: olderThanTs');
     const every = snapshotIntervalOf(options);
-    const cut = Math.floor(olderThanTs);
     const client = await this.connect('prune');
     let broken = false;
     let locked = false;
@@ -751,32 +550,12 @@ export class PostgresStorage implements Storage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.closing = true;
-    if (this.queue.length > 0 || this.flushing) {
-      const drained = new Promise<void>((r) => this.drained.push(r));
-      if (!this.flushing) this.scheduleFlush();
-      const timeout = new Promise<'timeout'>((r) => {
-        const t = setTimeout(() => r('timeout'), this.closeTimeoutMs);
-        t.unref();
-      });
-      await Promise.race([drained, timeout]);
-    }
-    this.closing = false;
-    if (this.retryTimer) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = null;
-      this.retryWake?.();
-      this.retryWake = null;
-    }
-    const left = this.queue;
-    this.queue = [];
-    for (const p of left) {
-      this.pendingBytes -= p.bytes;
-      this.pendingOps -= p.updates.length;
-      p.reject(new StorageUnavailableError('storage closed before the update became durable'));
-    }
-    if (left.length > 0)
-      this.log?.warn({ held: left.length }, 'postgres storage closed with undurable updates');
+    // Held updates keep being retried for up to closeTimeoutMs; what is still not durable then is refused.
+    await this.group.whenDrained(this.closeTimeoutMs);
+    const left = this.group.stop(
+      () => new StorageUnavailableError('storage closed before the update became durable')
+    );
+    if (left > 0) this.log?.warn({ held: left }, 'postgres storage closed with undurable updates');
     await this.pool.end().catch(() => undefined);
   }
 

@@ -9,8 +9,9 @@
  *  - `synchronous=FULL`: the WAL is fsynced on every commit, so commits also
  *    survive power loss, at the cost of one fsync per group commit.
  *
- * Group commit: appends made during one event-loop turn are queued and written
- * in ONE transaction from a `setImmediate` callback, then every caller is
+ * Group commit (`groupCommit.ts`, shared with PostgreSQL): appends made during
+ * one event-loop turn are queued and written in ONE transaction from a
+ * `setImmediate` callback, then every caller is
  * resolved (in call order). better-sqlite3 is synchronous, so the transaction
  * itself blocks the loop briefly; batching keeps that to one commit per turn.
  *
@@ -33,6 +34,17 @@ import {
   type StoredUpdate,
 } from './types.js';
 import { toError } from '@collabblocks/protocol';
+import { GroupCommit, type QueuedAppend } from './groupCommit.js';
+import {
+  afterSeqOf,
+  checkAppend,
+  checkRange,
+  checkRoom,
+  checkSnapshot,
+  readLimit,
+  storedTime,
+  timeOf,
+} from './validate.js';
 
 export interface SqliteStorageOptions {
   /** Directory holding the DB file (created if missing). */
@@ -41,13 +53,6 @@ export interface SqliteStorageOptions {
   sync?: 'normal' | 'full';
   /** DB file name inside `dataDir`, default `collab.sqlite`. */
   fileName?: string;
-}
-
-interface PendingAppend {
-  room: string;
-  updates: NewUpdate[];
-  resolve: (seqs: number[]) => void;
-  reject: (err: Error) => void;
 }
 
 interface UpdateRow {
@@ -76,22 +81,6 @@ const toSnapshot = (r: SnapshotRow): Snapshot => ({
   state: new Uint8Array(r.state.buffer, r.state.byteOffset, r.state.byteLength),
 });
 
-/** Returns why an append is invalid, or null. Checked before queueing so one bad call cannot fail a batch. */
-function validateAppend(room: unknown, updates: unknown): string | null {
-  if (typeof room !== 'string' || room.length === 0 || room.length > 255)
-    return 'room must be a non-empty string';
-  if (!Array.isArray(updates)) return 'updates must be an array';
-  for (const u of updates as Array<Partial<NewUpdate>>) {
-    if (typeof u !== 'object' || u === null) return 'each update must be an object';
-    if (!(u.update instanceof Uint8Array)) return 'update bytes must be a Uint8Array';
-    if (!Number.isInteger(u.clientId) || (u.clientId as number) < 0 || (u.clientId as number) > 0xffffffff) {
-      return 'clientId must be an integer in [0, 2^32)';
-    }
-    if (!Number.isFinite(u.ts)) return 'ts must be a finite number';
-  }
-  return null;
-}
-
 const buf = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 export class SqliteStorage implements Storage {
@@ -99,8 +88,11 @@ export class SqliteStorage implements Storage {
   readonly file: string;
   private readonly sync: 'normal' | 'full';
   private db: Database.Database | null = null;
-  private pending: PendingAppend[] = [];
-  private flushTimer: NodeJS.Immediate | null = null;
+  /** Appends of one event-loop turn are written in one transaction (`groupCommit.ts`). */
+  private readonly group = new GroupCommit({
+    commit: (batch) => this.commit(batch),
+    onFailure: 'split',
+  });
   private readonly lastSeq = new Map<string, number>();
   private closed = false;
   private stmts!: ReturnType<SqliteStorage['prepare']>;
@@ -257,25 +249,15 @@ export class SqliteStorage implements Storage {
   }
 
   append(room: string, updates: NewUpdate[]): Promise<number[]> {
-    return new Promise<number[]>((resolve, reject) => {
-      try {
-        this.requireDb();
-      } catch (err) {
-        reject(err as Error);
-        return;
-      }
-      const invalid = validateAppend(room, updates);
-      if (invalid) {
-        reject(new TypeError(`append: ${invalid}`));
-        return;
-      }
-      if (updates.length === 0) {
-        resolve([]);
-        return;
-      }
-      this.pending.push({ room, updates, resolve, reject });
-      if (this.flushTimer === null) this.flushTimer = setImmediate(() => this.flush());
-    });
+    let bytes: number;
+    try {
+      // Checked before queueing, so one bad call cannot fail a batch.
+      bytes = checkAppend(room, updates);
+      this.requireDb();
+    } catch (err) {
+      return Promise.reject(toError(err));
+    }
+    return this.group.enqueue(room, updates, bytes);
   }
 
   /** Number of group commits done (for tests and metrics). */
@@ -291,14 +273,14 @@ export class SqliteStorage implements Storage {
   }
 
   /** Inserts one append's rows inside the current transaction; returns its seqs. */
-  private insertRows(p: PendingAppend, next: Map<string, number>): number[] {
+  private insertRows(p: QueuedAppend, next: Map<string, number>): number[] {
     let seq = next.get(p.room) ?? this.currentSeq(p.room);
     const seqs: number[] = [];
     let bytes = 0;
     let lastTs = 0;
     for (const u of p.updates) {
       seq += 1;
-      const ts = Math.trunc(u.ts);
+      const ts = storedTime(u.ts);
       this.stmts.insert.run(p.room, seq, ts, u.clientId, buf(u.update));
       seqs.push(seq);
       bytes += u.update.byteLength;
@@ -310,49 +292,26 @@ export class SqliteStorage implements Storage {
   }
 
   /**
-   * Writes every queued append in ONE transaction, then settles the callers in
-   * order. If that transaction fails, the seq cache of the batch's rooms is
-   * dropped (reloaded from the DB) and each append is retried alone, so one
-   * failing room cannot fail the others; an append that still fails is
-   * rejected and nothing of it was written.
+   * Writes one batch in ONE transaction. Seqs are assigned from the per-room cache, which is only
+   * advanced once the transaction committed; on failure the batch's rooms are dropped from it
+   * (reloaded from the DB) and nothing was written.
    */
-  private flush(): void {
-    this.flushTimer = null;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    let db: Database.Database;
-    try {
-      db = this.requireDb();
-    } catch (err) {
-      for (const p of batch) p.reject(err as Error);
-      return;
-    }
+  private commit(batch: QueuedAppend[]): number[][] {
+    const db = this.requireDb();
     const next = new Map<string, number>();
     try {
       const results = db.transaction(() => batch.map((p) => this.insertRows(p, next))).immediate();
       this.commits += 1;
       for (const [room, seq] of next) this.lastSeq.set(room, seq);
-      batch.forEach((p, i) => p.resolve(results[i] as number[]));
-      return;
-    } catch {
+      return results;
+    } catch (err) {
       for (const p of batch) this.lastSeq.delete(p.room);
-    }
-    for (const p of batch) {
-      const one = new Map<string, number>();
-      try {
-        const seqs = db.transaction(() => this.insertRows(p, one)).immediate();
-        this.commits += 1;
-        for (const [room, seq] of one) this.lastSeq.set(room, seq);
-        p.resolve(seqs);
-      } catch (err) {
-        this.lastSeq.delete(p.room);
-        p.reject(toError(err));
-      }
+      throw err;
     }
   }
 
   async load(room: string): Promise<LoadedRoom> {
+    checkRoom(room);
     this.requireDb();
     const snap = this.stmts.latestSnapshot.get(room);
     const snapshot = snap ? toSnapshot(snap) : null;
@@ -361,10 +320,8 @@ export class SqliteStorage implements Storage {
   }
 
   async saveSnapshot(room: string, snapshot: Snapshot): Promise<void> {
+    const ts = checkSnapshot(room, snapshot);
     const db = this.requireDb();
-    if (!Number.isInteger(snapshot.seq) || snapshot.seq < 0) throw new Error('snapshot seq must be >= 0');
-    if (!(snapshot.state instanceof Uint8Array)) throw new TypeError('snapshot state must be a Uint8Array');
-    const ts = Math.trunc(snapshot.ts);
     db.transaction(() => {
       if (this.stmts.saveSnapshot.run(room, snapshot.seq, ts, buf(snapshot.state)).changes === 0) return;
       this.stmts.statsSnapshot.run(room, snapshot.seq, snapshot.state.byteLength, ts);
@@ -372,20 +329,24 @@ export class SqliteStorage implements Storage {
   }
 
   async readRange(q: HistoryQuery): Promise<StoredUpdate[]> {
+    const { room, fromTs, toTs, limit } = checkRange(q);
     this.requireDb();
-    const limit = Math.max(0, Math.min(Math.trunc(q.limit), 1_000_000));
-    return this.stmts.range.all(q.room, Math.trunc(q.fromTs), Math.trunc(q.toTs), limit).map(toUpdate);
+    return this.stmts.range.all(room, fromTs, toTs, limit).map(toUpdate);
   }
 
   async readAfter(room: string, afterSeq: number, limit: number): Promise<StoredUpdate[]> {
+    checkRoom(room);
+    const after = afterSeqOf(afterSeq);
+    const l = readLimit(limit);
     this.requireDb();
-    const l = Math.max(0, Math.min(Math.trunc(limit), 1_000_000));
-    return this.stmts.after.all(room, Math.trunc(afterSeq), l).map(toUpdate);
+    return this.stmts.after.all(room, after, l).map(toUpdate);
   }
 
   async snapshotAtOrBefore(room: string, ts: number): Promise<Snapshot | null> {
+    checkRoom(room);
+    const at = timeOf(ts, 'ts');
     this.requireDb();
-    const r = this.stmts.snapshotAt.get(room, Math.trunc(ts));
+    const r = this.stmts.snapshotAt.get(room, at);
     return r ? toSnapshot(r) : null;
   }
 
@@ -397,10 +358,9 @@ export class SqliteStorage implements Storage {
    * base always stay. Rooms without a base keep their whole log.
    */
   async prune(olderThanTs: number, options?: PruneOptions): Promise<number> {
-    const db = this.requireDb();
-    if (!Number.isFinite(olderThanTs)) throw new TypeError('prune: olderThanTs must be a finite number');
+    const cut = timeOf(olderThanTs, 'prune: olderThanTs');
     const every = snapshotIntervalOf(options);
-    const cut = Math.trunc(olderThanTs);
+    const db = this.requireDb();
     const pruneRoom = db.transaction((room: string): number => {
       const latest = this.stmts.latestSeq.get(room)?.seq;
       if (latest === null || latest === undefined) return 0;
@@ -446,12 +406,10 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.flushTimer !== null) {
-      clearImmediate(this.flushTimer);
-      this.flushTimer = null;
-    }
     if (this.db) {
-      this.flush();
+      // Everything queued is written first (commits are synchronous: this takes a turn or two).
+      await this.group.whenDrained(5000);
+      this.group.stop(() => new Error('sqlite storage is closed'));
       this.db.close();
     }
     this.closed = true;

@@ -81,6 +81,23 @@ export async function textAt(storage: Storage, room: string, at: number): Promis
   }
 }
 
+/** How a storage call ended within 3 s: 'resolved', the rejection's error name, or 'pending'. */
+async function settled(p: Promise<unknown>): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Promise<string>((r) => {
+    timer = setTimeout(() => r('pending'), 3000);
+  });
+  const outcome = p.then(
+    () => 'resolved',
+    (err: unknown) => (err instanceof Error ? err.name : 'non-error rejection')
+  );
+  try {
+    return await Promise.race([outcome, pending]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function storageContract(target: ContractTarget): void {
   describe(`Storage contract: ${target.name}`, () => {
     const cleanups: Array<() => Promise<void>> = [];
@@ -425,6 +442,51 @@ export function storageContract(target: ContractTarget): void {
       ).rejects.toThrow();
       // The storage still works afterwards.
       expect(await storage.append('acme/x', [upd([1], 1)])).toEqual([1]);
+    });
+
+    // The backends used to disagree on each of these (one shared validation now: src/storage/validate.ts).
+    it('refuses client ids outside uint32 and timestamps outside the safe range, without blocking other appends', async () => {
+      const { storage } = await openFresh();
+      const bad: Array<Partial<NewUpdate>> = [
+        { clientId: 2 ** 32 }, // PostgreSQL stored it
+        { clientId: 2 ** 64 }, // PostgreSQL: beyond BIGINT, the whole group commit failed and was retried forever
+        { clientId: -1 },
+        { clientId: 1.5 },
+        { ts: 1e300 }, // SQLite stored a REAL; PostgreSQL: beyond BIGINT, as above
+        { ts: Number.NaN },
+        { ts: Number.POSITIVE_INFINITY },
+      ];
+      for (const b of bad) {
+        const u = { ...upd([7], 7), ...b };
+        expect(await settled(storage.append('acme/bad', [u])), JSON.stringify(b)).toBe('TypeError');
+      }
+      // Appended together with the bad ones above: a valid append is durable at once.
+      expect(await settled(storage.append('acme/bad', [upd([1], 1)]))).toBe('resolved');
+      expect((await storage.load('acme/bad')).updates.map((u) => u.seq)).toEqual([1]);
+    });
+
+    it('validates the room of every call', async () => {
+      const { storage } = await openFresh();
+      const snap = { seq: 1, ts: 1, state: new Uint8Array([0, 0]) };
+      for (const room of ['', 'x'.repeat(256), 42 as unknown as string]) {
+        expect(await settled(storage.load(room))).toBe('TypeError');
+        expect(await settled(storage.readAfter(room, 0, 10))).toBe('TypeError'); // SQLite answered these
+        expect(await settled(storage.readRange({ room, fromTs: 0, toTs: 10, limit: 10 }))).toBe('TypeError');
+        expect(await settled(storage.snapshotAtOrBefore(room, 10))).toBe('TypeError');
+        expect(await settled(storage.saveSnapshot(room, snap))).toBe('TypeError');
+      }
+    });
+
+    it('readRange rounds fractional bounds inwards; snapshots need a finite time', async () => {
+      const { storage } = await openFresh();
+      await storage.append('acme/frac', [upd([1], 1000), upd([2], 1001), upd([3], 1002)]);
+      // SQLite truncated 1000.5 to 1000 and returned the entry at 1000, outside the range.
+      const got = await storage.readRange({ room: 'acme/frac', fromTs: 1000.5, toTs: 1001.5, limit: 10 });
+      expect(got.map((u) => u.ts)).toEqual([1001]);
+      const state = new Uint8Array([0, 0]);
+      expect(await settled(storage.saveSnapshot('acme/frac', { seq: 1, ts: Number.NaN, state }))).toBe(
+        'TypeError'
+      );
     });
   });
 }

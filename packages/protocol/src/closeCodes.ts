@@ -40,6 +40,11 @@ export const CloseCode = {
    * to the room than one connection may introduce. Reconnecting and re-sending the same does not help.
    */
   UPDATE_BUDGET_EXCEEDED: 4429,
+  /**
+   * Yjs update refused for its cost: its delete set would leave the room holding more delete ranges
+   * for content it does not have than the pod allows (`COLLAB_MAX_PENDING_DELETE_RANGES`).
+   */
+  DELETE_SET_TOO_LARGE: 4416,
   /** Storage cannot accept writes (e.g. PostgreSQL down and the in-memory bound reached). */
   STORAGE_UNAVAILABLE: 4503,
   /** Unexpected server failure while handling this connection. */

@@ -29,7 +29,7 @@ import { refuseUpdate } from './refuse.js';
 import type { NewClientIds } from './clientIds.js';
 import type { ShadowValidator } from './shadow.js';
 import { UpdateSpans } from './spans.js';
-import { inspectUpdate } from './validate.js';
+import { inspectUpdate, pendingDeleteRanges } from './validate.js';
 
 /** What the write path needs from its room. */
 export interface UpdateHost {
@@ -45,6 +45,8 @@ export interface UpdateHost {
   readonly shadow: ShadowValidator;
   /** Budget of client ids new to the room, per connection. */
   readonly clientIds: NewClientIds;
+  /** Most pending delete ranges (content the room does not have) a client update may leave behind. */
+  readonly maxPendingDeleteRanges: number;
   /** Marks the room active (idle unload). */
   touch(): void;
   /** Sends a frame to every local connection except `except`; returns the recipient count. */
@@ -97,9 +99,10 @@ export class UpdatePipeline {
     return this.chain;
   }
 
-  /** Step: validate (decode, then shadow apply). Refuses the sender when invalid. */
+  /** Step: validate (decode, delete-set cost, then shadow apply). Refuses the sender when invalid. */
   private validate(client: RoomClient, update: Uint8Array): { clientId: number } | 'invalid' | 'empty' {
-    const check = inspectUpdate(update);
+    const reference = this.room.shadow.reference();
+    const check = inspectUpdate(update, reference);
     if (!check.ok) {
       this.refuse(client, CloseCode.INVALID_UPDATE, 'invalid Yjs update', 'invalid update');
       return 'invalid';
@@ -114,6 +117,18 @@ export class UpdatePipeline {
         'new client ids over budget'
       );
       return 'invalid';
+    }
+    if (check.unknownDeleteRanges > 0) {
+      const max = this.room.maxPendingDeleteRanges;
+      if (check.unknownDeleteRanges + pendingDeleteRanges(reference) > max) {
+        this.refuse(
+          client,
+          CloseCode.DELETE_SET_TOO_LARGE,
+          `delete set too large: more than ${max} delete ranges for content the room does not have`,
+          'delete set too large'
+        );
+        return 'invalid';
+      }
     }
     if (!this.room.shadow.validate(update)) {
       this.refuse(

@@ -49,6 +49,16 @@ export class ShadowValidator {
     this.lagging = this.pendingDurable() > 0;
   }
 
+  /**
+   * The doc updates are checked against: the shadow (ahead of the doc by the updates in flight)
+   * when enabled, else the doc itself.
+   */
+  reference(): Y.Doc {
+    if (!this.enabled) return this.doc;
+    if (!this.shadow || this.dirty) this.rebuild();
+    return this.shadow as Y.Doc;
+  }
+
   /** Builds the first shadow (room load), when enabled. */
   init(): void {
     if (this.enabled) this.rebuild();
