@@ -28,6 +28,7 @@ import {
 import { AnnotationLog } from './query/annotations';
 import { errorResponse, type RunContext } from './query/context';
 import {
+  docHeatmapHandler,
   heatmapHandler,
   metricsHandler,
   presenceHandler,
@@ -38,6 +39,7 @@ import {
 import { liveQuery } from './query/live';
 import { historyTreeQuery, REPLAY_TIMEOUT_MS } from './query/historyTree';
 import { fetchRooms, historyQuery, roomsQuery } from './query/oneShot';
+import { docHeatmapBucketMs } from './data/docHeatmap';
 import { parseMaxDepth, parseRootPath } from './data/tree';
 import { PodPool } from './stream/pool';
 import { browserSocketFactory, type SocketFactory } from './stream/socket';
@@ -70,6 +72,7 @@ export interface CollabDataSourceDeps {
 const STREAM_OF: Partial<Record<CollabQueryType, 'presence' | 'tree' | 'updates' | 'traffic' | 'metrics'>> = {
   presence: 'presence',
   presenceHeatmap: 'presence',
+  documentHeatmap: 'presence',
   tree: 'tree',
   updates: 'updates',
   traffic: 'traffic',
@@ -218,6 +221,16 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
       }
     }
     if (queryType === 'history') return historyQuery(ctx);
+    if (queryType === 'documentHeatmap') {
+      // Runner table entry (issue 12 seam, backend-ds): presence (+ updates for edits) → docHeatmapHandler.
+      const measure = t.measure === 'edits' ? 'edits' : 'presence';
+      const reqs = [
+        { stream: 'presence' as const, room: ctx.room },
+        ...(measure === 'edits' ? [{ stream: 'updates' as const, room: ctx.room }] : []),
+      ];
+      const bucketMs = docHeatmapBucketMs(t.bucketSeconds, ctx.fromMs, ctx.toMs);
+      return liveQuery(ctx, reqs, docHeatmapHandler(ctx, measure, bucketMs));
+    }
     if (queryType === 'historyTree') return historyTreeQuery(ctx);
     const stream = STREAM_OF[queryType];
     if (!stream) return errorObservable(errorResponse(ctx, `unsupported query type "${queryType}"`));
