@@ -239,6 +239,9 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
           return p[3]! > 200 && p[0]! > 150 && p[1]! < 140;
         })
         .toBe(true);
+      // The user list shows the same colour as the caret.
+      const swatch = h.page.locator('[data-testid="presence-user-row"][data-user="anon-a1"] span').first();
+      expect(await swatch.evaluate((e) => getComputedStyle(e).backgroundColor)).toBe('rgb(229, 72, 77)');
       await panel.screenshot(`presence-panel-document-${theme}`);
       await h.reset();
     }
