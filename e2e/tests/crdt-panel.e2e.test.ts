@@ -27,6 +27,11 @@ interface N {
   valueType?: string;
   lastClient?: number;
   lastClock?: number;
+  /** Revision-2 columns (XML node names, attributes and formatting runs as JSON). */
+  nodeName?: string;
+  attrs?: string;
+  runs?: string;
+  binding?: string;
 }
 
 /** A tree frame per the contract, from a node list (parent, depth, key derived from the path). */
@@ -62,8 +67,11 @@ function treeFrame(nodes: N[], ts: number, kind: 'tree' | 'historyTree' = 'tree'
       { name: 'lastClock', type: 'number', values: nodes.map((n) => n.lastClock ?? null) },
       { name: 'lastTime', type: 'time', values: nodes.map(() => null) },
       { name: 'valueType', type: 'string', values: nodes.map((n) => n.valueType ?? '') },
-      { name: 'nodeName', type: 'string', values: nodes.map(() => '') },
+      { name: 'nodeName', type: 'string', values: nodes.map((n) => n.nodeName ?? '') },
       { name: 'value', type: 'string', values: nodes.map((n) => n.value ?? '') },
+      { name: 'attrs', type: 'string', values: nodes.map((n) => n.attrs ?? '') },
+      { name: 'runs', type: 'string', values: nodes.map((n) => n.runs ?? '') },
+      { name: 'binding', type: 'string', values: nodes.map((n) => n.binding ?? '') },
     ],
   };
 }
@@ -135,6 +143,56 @@ describe(`crdt panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
 
   afterAll(async () => {
     await h?.close();
+  });
+
+  it('a TipTap document reads as itself: node names, attributes, marks; the filter finds node names', async () => {
+    const runs = JSON.stringify([
+      { length: 6, marks: ['bold'], text: 'Hello ' },
+      {
+        length: 5,
+        marks: ['italic', 'link'],
+        text: 'world',
+        values: { link: { href: 'https://example.org' } },
+      },
+    ]);
+    const nodes: N[] = [
+      { path: '/default', type: 'XmlFragment', binding: 'tiptap' },
+      { path: '/default/0', type: 'XmlElement', nodeName: 'heading', attrs: '{"level":2}' },
+      { path: '/default/0/0', type: 'XmlText', value: 'Hello world', runs },
+      { path: '/default/1', type: 'XmlElement', nodeName: 'bulletList' },
+      { path: '/default/1/0', type: 'XmlElement', nodeName: 'listItem' },
+      { path: '/default/1/0/0', type: 'XmlElement', nodeName: 'paragraph' },
+    ];
+    for (const theme of ['dark', 'light'] as const) {
+      const panel = await h.renderPanel(PLUGIN_ID, {
+        theme,
+        width: 720,
+        height: 360,
+        frames: [treeFrame(nodes, 1000)],
+        options: { expandDepth: 6 },
+      });
+      await expect.poll(() => rowText(h, '/default/0')).toContain('<heading level=2>');
+      expect(await rowText(h, '/default')).toContain('tiptap document');
+      const spans = h.page.locator('[data-path="/default/0/0"] [data-testid="crdt-runs"] > span');
+      await expect.poll(() => spans.count()).toBe(2);
+      expect(await spans.nth(0).evaluate((e) => getComputedStyle(e).fontWeight)).toBe('700');
+      expect(await spans.nth(1).evaluate((e) => getComputedStyle(e).fontStyle)).toBe('italic');
+      await panel.screenshot(`crdt-panel-tiptap-${theme}`);
+      await h.reset();
+    }
+    const last = await h.renderPanel(PLUGIN_ID, {
+      width: 720,
+      height: 360,
+      frames: [treeFrame(nodes, 1000)],
+    });
+    await last.locator
+      .getByTestId('crdt-search')
+      .locator('input')
+      .or(last.locator.getByTestId('crdt-search'))
+      .first()
+      .fill('listItem');
+    await expect.poll(() => h.page.getByTestId('crdt-summary').textContent()).toContain('1 match');
+    expect(await rowText(h, '/default/1/0')).toContain('<listItem>');
   });
 
   it('renders the themed empty state in dark and light with builder defaults', async () => {

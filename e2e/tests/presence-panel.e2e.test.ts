@@ -173,6 +173,124 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
       .toBe('0');
   });
 
+  it('document view: carets at their blocks in the colours the editors publish; canvas fitted to page coordinates', async () => {
+    // Frames as the datasource builds them for real bindings (revision-2 PRESENCE_FIELDS): TipTap carets
+    // resolved to blocks of a 40-block ProseMirror document, and tldraw pointers in page coordinates.
+    const room = 'acme/tiptap-doc';
+    const carets = [
+      { user: 'anon-a1', label: 'Ada', color: '#e5484d', block: 2, nodeName: 'heading', selection: 0 },
+      { user: 'anon-b2', label: 'Bo', color: '#30a46c', block: 5, nodeName: 'paragraph', selection: 6 },
+      { user: 'anon-c3', label: 'Cy', color: '#0090ff', block: 31, nodeName: 'listItem', selection: 0 },
+    ];
+    const docFrame = (): FrameJSON => ({
+      refId: 'A',
+      name: 'presence',
+      meta: { custom: { collabFrame: 'presence', room, pod: 'pod-a', ts: Date.now(), scope: 'content' } },
+      fields: [
+        { name: 'room', type: 'string', values: carets.map(() => room) },
+        { name: 'clientId', type: 'number', values: carets.map((_, i) => i + 1) },
+        { name: 'user', type: 'string', values: carets.map((u) => u.user) },
+        { name: 'label', type: 'string', values: carets.map((u) => u.label) },
+        { name: 'color', type: 'string', values: carets.map((u) => u.color) },
+        { name: 'x', type: 'number', values: carets.map(() => null) },
+        { name: 'y', type: 'number', values: carets.map(() => null) },
+        { name: 'status', type: 'string', values: carets.map(() => 'editing') },
+        { name: 'lastSeen', type: 'time', values: carets.map(() => Date.now()) },
+        { name: 'updateCount', type: 'number', values: carets.map(() => 1) },
+        { name: 'binding', type: 'string', values: carets.map(() => 'yjs-cursor') },
+        { name: 'locState', type: 'string', values: carets.map(() => 'resolved') },
+        { name: 'root', type: 'string', values: carets.map(() => 'default') },
+        { name: 'block', type: 'number', values: carets.map((u) => u.block) },
+        { name: 'blocks', type: 'number', values: carets.map(() => 40) },
+        { name: 'nodeName', type: 'string', values: carets.map((u) => u.nodeName) },
+        { name: 'selection', type: 'number', values: carets.map((u) => u.selection) },
+        { name: 'lastActive', type: 'time', values: carets.map(() => Date.now()) },
+      ],
+    });
+    const W = 640;
+    const H = 320;
+    for (const theme of ['dark', 'light'] as const) {
+      const panel = await h.renderPanel(PLUGIN_ID, {
+        theme,
+        width: W,
+        height: H,
+        state: 'Streaming',
+        frames: [docFrame()],
+        options: { halfLifeSec: 600, showLabels: true },
+      });
+      await expect.poll(() => attr(h, 'cursors')).toBe(3);
+      const a = await canvasAttrs(h);
+      expect(a.view).toBe('document');
+      expect(a.blocks).toBe('40');
+      expect(a.root).toBe('default');
+      // The accessible name says who is where.
+      const label = await h.page.getByTestId('presence-canvas').last().getAttribute('aria-label');
+      expect(label).toContain('Ada in block 3 (heading)');
+      expect(label).toContain('Cy in block 32 (listItem)');
+      // Ada's caret is drawn in her published colour (#e5484d) on the minimap row of block 3.
+      const strip = {
+        x: 14,
+        w: Math.max(40, Math.min(220, Math.round((W - Math.min(260, Math.floor(W * 0.35))) * 0.3))),
+      };
+      const rowY = 6 + ((2 + 0.5) / 40) * (H - 32 - 12);
+      await expect
+        .poll(async () => {
+          const p = await pixel(h, strip.x + strip.w + 6, rowY);
+          return p[3]! > 200 && p[0]! > 150 && p[1]! < 140;
+        })
+        .toBe(true);
+      // The user list shows the same colour as the caret.
+      const swatch = h.page.locator('[data-testid="presence-user-row"][data-user="anon-a1"] span').first();
+      expect(await swatch.evaluate((e) => getComputedStyle(e).backgroundColor)).toBe('rgb(229, 72, 77)');
+      await panel.screenshot(`presence-panel-document-${theme}`);
+      await h.reset();
+    }
+
+    // Canvas view: tldraw pointers in page coordinates are fitted, not clamped into a corner.
+    const board = 'acme/tldraw-board';
+    const pts = [
+      { user: 'anon-t1', x: -340, y: 1200 },
+      { user: 'anon-t2', x: 900, y: 1500 },
+      { user: 'anon-t3', x: 2400, y: 300 },
+    ];
+    const boardFrame: FrameJSON = {
+      refId: 'A',
+      name: 'presence',
+      meta: {
+        custom: { collabFrame: 'presence', room: board, pod: 'pod-a', ts: Date.now(), scope: 'metadata' },
+      },
+      fields: [
+        { name: 'room', type: 'string', values: pts.map(() => board) },
+        { name: 'clientId', type: 'number', values: pts.map((_, i) => i + 1) },
+        { name: 'user', type: 'string', values: pts.map((p) => p.user) },
+        { name: 'label', type: 'string', values: pts.map((p) => p.user) },
+        { name: 'x', type: 'number', values: pts.map((p) => p.x) },
+        { name: 'y', type: 'number', values: pts.map((p) => p.y) },
+        { name: 'space', type: 'string', values: pts.map(() => 'page') },
+        { name: 'binding', type: 'string', values: pts.map(() => 'tldraw') },
+        { name: 'status', type: 'string', values: pts.map(() => 'editing') },
+        { name: 'lastSeen', type: 'time', values: pts.map(() => Date.now()) },
+        { name: 'updateCount', type: 'number', values: pts.map(() => 1) },
+      ],
+    };
+    for (const theme of ['dark', 'light'] as const) {
+      const panel = await h.renderPanel(PLUGIN_ID, { theme, width: W, height: H, frames: [boardFrame] });
+      await expect.poll(() => attr(h, 'cursors')).toBe(3);
+      const a = await canvasAttrs(h);
+      expect(a.view).toBe('canvas');
+      expect(a.space).toBe('page');
+      const [x0, x1, y0, y1] = (a.extent ?? '').split(',').map(Number);
+      for (const p of pts) {
+        expect(p.x).toBeGreaterThan(x0!);
+        expect(p.x).toBeLessThan(x1!);
+        expect(p.y).toBeGreaterThan(y0!);
+        expect(p.y).toBeLessThan(y1!);
+      }
+      await panel.screenshot(`presence-panel-canvas-fit-${theme}`);
+      await h.reset();
+    }
+  });
+
   it('metadata scope shows pseudonyms only; stale presences are flagged; small multiples per room', async () => {
     // Each call is a new emission of both rooms (new ts) with unchanged cursors.
     const frames = () => [

@@ -147,6 +147,17 @@ export const TREE_FIELDS = {
   valueType: 'valueType',
   nodeName: 'nodeName',
   value: 'value',
+  // Revision 2 (inspect `bindings.ts`): XML attributes, formatting runs, embeds, the editor a root suggests.
+  /** XmlElement / XmlText attributes as a JSON object ('' none; metadata scope: numbers, booleans, null). */
+  attrs: 'attrs',
+  /** Text / XmlText formatting runs as JSON `[{length, marks?, embed?, text?, values?}]` ('' none). */
+  runs: 'runs',
+  /** Text / XmlText embeds (Quill images, Lexical text-node maps); null when not text. */
+  embeds: 'embeds',
+  /** Root types: the editor binding the root's name and kind suggest (`prosemirror`, `quill`, …; '' none). */
+  binding: 'binding',
+  /** `Doc` nodes (subdocuments): the guid ('' otherwise). */
+  guid: 'guid',
 } as const;
 
 /** `meta.custom` of a tree / historyTree frame. */
@@ -244,6 +255,13 @@ export const UPDATES_FIELDS = {
   deleted: 'deleted',
   paths: 'paths',
   preview: 'preview',
+  // Revision 2: formatting apart from inserts.
+  /** Characters whose formatting the update changed (not counted in `inserted`). */
+  formatted: 'formatted',
+  /** Formatting operations as JSON `[{path, key, length, removed?, value?}]` ('' none; `value` content only). */
+  formats: 'formats',
+  /** Embeds inserted. */
+  embeds: 'embeds',
 } as const;
 
 /** Traffic: a `log-lines` frame of wire frames seen by the pod for one room. */

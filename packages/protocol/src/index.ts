@@ -5,3 +5,4 @@ export * from './query.js';
 export * from './inspect/index.js';
 export * from './frames.js';
 export * from './errors.js';
+export * from './formatting.js';

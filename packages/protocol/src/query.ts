@@ -11,6 +11,7 @@ export const COLLAB_QUERY_TYPES = [
   'rooms',
   'presence',
   'presenceHeatmap',
+  'documentHeatmap',
   'tree',
   'updates',
   'traffic',
@@ -54,6 +55,27 @@ export interface CollabQueryModel {
    * `docBytes` of a rooms query is one series per pod/org/room. Empty = the frames as they are.
    */
   measure?: string;
+  /**
+   * documentHeatmap: count carets (`presence`, default) or changed items joined with the blocks they lie
+   * in (`edits`) per time bucket × top-level block (line of a Y.Text).
+   */
+  heatmapMeasure?: 'presence' | 'edits';
+  /** documentHeatmap: time bucket width in seconds; empty = the dashboard range / 100 (at least 1 s). */
+  bucketSeconds?: number;
+  /**
+   * presence: where to read positions in awareness states no built-in convention recognises (dotted
+   * field paths, see `PresenceFieldPathsSchema` of the inspect protocol: `anchor`/`head` relative
+   * positions, or `x`/`y` + `space`, and `name`/`color`); sent as the presence subscription's `fields`.
+   */
+  presenceFields?: {
+    anchor?: string;
+    head?: string;
+    x?: string;
+    y?: string;
+    space?: 'unit' | 'page' | 'scene' | 'configured';
+    name?: string;
+    color?: string;
+  };
 }
 
 export const COLLAB_VARIABLE_KINDS = ['orgs', 'rooms', 'pods'] as const;

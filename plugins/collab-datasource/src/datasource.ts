@@ -18,6 +18,7 @@ import {
 import { config, getBackendSrv, getTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 import { FRAME_LIMITS, type CollabVariableQueryModel, type InspectScope } from '@collabblocks/protocol';
 
+import { docHeatmapBucketMs } from './data/docHeatmap';
 import { errorResponse, type RunContext } from './query/context';
 import { REPLAY_TIMEOUT_MS } from './query/historyTree';
 import { fetchRooms } from './query/oneShot';
@@ -111,6 +112,8 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
     const queryType: CollabQuery['queryType'] = t.queryType ?? QUERY_DEFAULTS.queryType;
     const room = interpolateSingle(tpl, t.room ?? '', scopedVars);
     const pod = interpolateSingle(tpl, t.pod ?? '', scopedVars);
+    const fromMs = request.range?.from?.valueOf() ?? Date.now() - 3_600_000;
+    const toMs = request.range?.to?.valueOf() ?? Date.now();
     const ctx: RunContext = {
       refId: t.refId,
       key: `${request.requestId}-${t.refId}`,
@@ -119,8 +122,8 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
       conns: this.podUrls.map((u) => this.pool.get(u)),
       scope: () => this.tokens.currentScope,
       ...(request.maxDataPoints !== undefined ? { maxDataPoints: request.maxDataPoints } : {}),
-      fromMs: request.range?.from?.valueOf() ?? Date.now() - 3_600_000,
-      toMs: request.range?.to?.valueOf() ?? Date.now(),
+      fromMs,
+      toMs,
       gridSize: Math.max(1, Math.min(100, Math.floor(Number(t.gridSize ?? QUERY_DEFAULTS.gridSize)) || 20)),
       at: tpl.replace(t.at ?? '', scopedVars),
       through: tpl.replace(t.through ?? '', scopedVars),
@@ -130,6 +133,8 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
       timeoutMs: this.deps.oneShotTimeoutMs ?? FRAME_LIMITS.oneShotTimeoutMs,
       replayTimeoutMs: this.deps.replayTimeoutMs ?? REPLAY_TIMEOUT_MS,
       throttleMs: this.deps.throttleMs ?? 250,
+      heatmapMeasure: t.heatmapMeasure === 'edits' ? 'edits' : 'presence',
+      heatmapBucketMs: docHeatmapBucketMs(t.bucketSeconds, fromMs, toMs),
     };
     const runner = runnerOf(queryType);
     if (!runner) return errorObservable(errorResponse(ctx, `unknown query type "${String(queryType)}"`));

@@ -6,7 +6,7 @@
  * drawn frame — the contention-independent figure on a shared machine), and the JS heap after a forced GC
  * (CDP), then the heap drift over the run.
  *
- *   npx tsx plugins/presence-panel/bench/cursors.ts --minutes 10 [--cursors 1000] [--hz 10]
+ *   npx tsx plugins/presence-panel/bench/cursors.ts --minutes 10 [--cursors 1000] [--hz 10] [--view canvas|document]
  *     [--leg grafana-12] [--sample-sec 30] [--warmup-sec 30] [--out artifacts/presence-bench.json]
  */
 import fs from 'node:fs';
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       width: { type: 'string' },
       height: { type: 'string' },
+      view: { type: 'string' },
     },
   });
   const minutes = num(values.minutes, 'minutes', 1);
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
   const width = Math.round(num(values.width, 'width', 900));
   const height = Math.round(num(values.height, 'height', 500));
   const leg = values.leg ?? process.env.HARNESS_LEG ?? 'grafana-12';
+  const view = values.view ?? 'canvas';
+  if (view !== 'canvas' && view !== 'document') throw new Error('--view must be canvas or document');
   if (leg !== 'grafana-12' && leg !== 'grafana-13') throw new Error(`--leg must be grafana-12 or grafana-13`);
 
   const h = await startHarness({ leg });
@@ -113,10 +116,10 @@ async function main(): Promise<void> {
       width,
       height,
       state: 'Streaming',
-      options: { halfLifeSec: 30, gridSize: 48, showLabels: true },
+      options: { halfLifeSec: 30, gridSize: 48, showLabels: true, view },
     });
     await h.page.evaluate(fs.readFileSync(path.join(here, 'inpage.js'), 'utf8'));
-    await h.page.evaluate(`window.__presenceBench.start(${JSON.stringify(panel.key)}, ${cursors}, ${hz})`);
+    await h.page.evaluate(`window.__presenceBench.start(${JSON.stringify(panel.key)}, ${cursors}, ${hz}, ${JSON.stringify(view)})`);
     console.log(
       `presence bench: ${cursors} cursors at ${hz} Hz each, ${minutes} min, leg ${leg}, ${width}x${height}, ` +
         `warm-up ${warmupSec}s, samples every ${sampleSec}s`

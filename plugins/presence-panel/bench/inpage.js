@@ -21,7 +21,10 @@
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
   }
-  function start(key, cursors, hz) {
+  function start(key, cursors, hz, mode) {
+    const doc = mode === 'document';
+    const BLOCKS = 2000;
+    const NAMES = ['paragraph', 'heading', 'listItem', 'codeBlock', 'blockquote'];
     const rand = rng(42);
     const hot = [
       [0.2, 0.3],
@@ -38,6 +41,8 @@
         tx: h[0] + (rand() - 0.5) * 0.2,
         ty: h[1] + (rand() - 0.5) * 0.2,
         status: i % 10 === 0 ? 'away' : i % 3 === 0 ? 'editing' : 'idle',
+        color: '#' + Math.floor(rand() * 0xffffff).toString(16).padStart(6, '0'),
+        sel: i % 7 === 0 ? 12 : 0,
       });
     }
     const tick = () => {
@@ -51,7 +56,13 @@
         ys = new Array(n),
         st = new Array(n),
         seen = new Array(n),
-        cnt = new Array(n);
+        cnt = new Array(n),
+        color = new Array(n),
+        block = new Array(n),
+        nodeName = new Array(n),
+        sel = new Array(n),
+        anchor = new Array(n),
+        active = new Array(n);
       const now = Date.now();
       for (let i = 0; i < n; i++) {
         const u = users[i];
@@ -71,6 +82,16 @@
         st[i] = u.status;
         seen[i] = now;
         cnt[i] = state.ticks;
+        if (doc) {
+          // A caret that types (lastActive moves) and drifts through a 2,000-block document.
+          const b = Math.min(BLOCKS - 1, Math.max(0, Math.floor(u.y * BLOCKS)));
+          color[i] = u.color;
+          block[i] = b;
+          nodeName[i] = NAMES[b % NAMES.length];
+          sel[i] = u.sel;
+          anchor[i] = u.sel > 0 ? Math.max(0, b - 3) : null;
+          active[i] = now;
+        }
       }
       const frame = {
         refId: 'A',
@@ -88,8 +109,26 @@
           { name: 'status', type: 'string', values: st },
           { name: 'lastSeen', type: 'time', values: seen },
           { name: 'updateCount', type: 'number', values: cnt },
+          ...(doc
+            ? [
+                { name: 'color', type: 'string', values: color },
+                { name: 'binding', type: 'string', values: user.map(() => 'yjs-cursor') },
+                { name: 'locState', type: 'string', values: user.map(() => 'resolved') },
+                { name: 'root', type: 'string', values: user.map(() => 'prosemirror') },
+                { name: 'block', type: 'number', values: block },
+                { name: 'blocks', type: 'number', values: user.map(() => BLOCKS) },
+                { name: 'nodeName', type: 'string', values: nodeName },
+                { name: 'selection', type: 'number', values: sel },
+                { name: 'anchorBlock', type: 'number', values: anchor },
+                { name: 'lastActive', type: 'time', values: active },
+              ]
+            : []),
         ],
       };
+      if (doc) {
+        // Document view: no pointer, only the caret location.
+        frame.fields = frame.fields.filter((f) => f.name !== 'x' && f.name !== 'y');
+      }
       const t0 = performance.now();
       window.__harness.updatePanel(key, { frames: [frame], state: 'Streaming' });
       pushBounded(state.updateMs, performance.now() - t0);

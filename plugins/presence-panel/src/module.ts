@@ -21,6 +21,20 @@ export const plugin = new PanelPlugin<PresenceOptions>(PresencePanel).setPanelOp
         ],
       },
     })
+    .addRadio({
+      path: 'view',
+      name: 'View',
+      description:
+        'Document: a minimap of the blocks with each caret and selection (text and rich-text editors). Canvas: 2D pointers in a space fitted to them (tldraw, Excalidraw, simulator). Auto picks from the data.',
+      defaultValue: D.view,
+      settings: {
+        options: [
+          { value: 'auto', label: 'Auto' },
+          { value: 'document', label: 'Document' },
+          { value: 'canvas', label: 'Canvas' },
+        ],
+      },
+    })
     .addTextInput({
       path: 'room',
       name: 'Initial room',

@@ -1,6 +1,8 @@
 import type { ColorSchemeName } from './data/colorScheme';
 
 export type RoomMode = 'select' | 'multiples';
+/** How a room is drawn: picked from the data (`auto`), or forced. */
+export type ViewMode = 'auto' | 'document' | 'canvas';
 
 export interface PresenceOptions {
   /** One room at a time with a selector, or every room as small multiples. */
@@ -22,6 +24,11 @@ export interface PresenceOptions {
   maxUsers: number;
   /** Text shown when the data holds no presence frame. */
   emptyMessage: string;
+  /**
+   * Document view (text and rich-text rooms: a minimap of blocks with carets), canvas view (tldraw,
+   * Excalidraw, simulator: 2D pointers in a fitted space), or `auto`: from what the users publish.
+   */
+  view: ViewMode;
 }
 
 export const DEFAULT_OPTIONS: PresenceOptions = {
@@ -36,4 +43,5 @@ export const DEFAULT_OPTIONS: PresenceOptions = {
   staleSeconds: 60,
   maxUsers: 5000,
   emptyMessage: 'No one is here yet',
+  view: 'auto',
 };

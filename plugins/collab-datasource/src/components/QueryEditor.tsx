@@ -12,6 +12,10 @@ export const QUERY_TYPE_LABELS: Record<CollabQueryType, { label: string; descrip
   rooms: { label: 'Rooms', description: 'Rooms of every pod (table)' },
   presence: { label: 'Presence', description: 'Who is in a room, live' },
   presenceHeatmap: { label: 'Presence heatmap', description: 'Cursor density grid (heatmap-cells)' },
+  documentHeatmap: {
+    label: 'Document heatmap',
+    description: 'Carets or edits per block over time (heatmap-cells, block × time)',
+  },
   tree: { label: 'Document tree', description: 'The Yjs document, flattened, live' },
   updates: { label: 'Updates', description: 'Update log, live (log lines)' },
   traffic: { label: 'Traffic', description: 'Wire frames, live (log lines)' },

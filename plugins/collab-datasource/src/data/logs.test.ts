@@ -76,6 +76,33 @@ describe('updates / traffic log-lines frames', () => {
   });
 });
 
+describe('updates: formatting apart from inserts (revision 2)', () => {
+  it('says "formatted 12 chars bold" in the body; mark values only with content scope', () => {
+    const u = upd(1, {
+      inserted: 0,
+      formatted: 15,
+      embeds: 1,
+      formats: [
+        { path: '/quill', key: 'bold', length: 12 },
+        { path: '/quill', key: 'link', length: 3, value: 'https://secret.example' },
+      ],
+    });
+    const meta = updateRow('p', 'acme/a', u, 'metadata');
+    expect(meta[U.body]).toContain('formatted 12 chars bold, 3 chars link');
+    expect(meta[U.formatted]).toBe(15);
+    expect(meta[U.embeds]).toBe(1);
+    expect(JSON.parse(meta[U.formats] as string)).toEqual([
+      { path: '/quill', key: 'bold', length: 12 },
+      { path: '/quill', key: 'link', length: 3 },
+    ]);
+    expect(JSON.stringify(meta)).not.toContain('secret');
+    const content = updateRow('p', 'acme/a', u, 'content');
+    expect(JSON.parse(content[U.formats] as string)[1].value).toBe('https://secret.example');
+    // An update without formatting reads as before.
+    expect(updateRow('p', 'acme/a', upd(2), 'metadata')[U.body]).not.toContain('formatted');
+  });
+});
+
 describe('metrics and rooms frames', () => {
   it('metrics window appends a time series per pod', () => {
     const w = new MetricsWindow({ refId: 'M', room: 'acme/a', pod: 'p', capacity: 2 });

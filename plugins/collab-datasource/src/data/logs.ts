@@ -1,5 +1,6 @@
 import { CircularDataFrame, createDataFrame, type DataFrame, DataFrameType, FieldType } from '@grafana/data';
 import {
+  describeFormats,
   TRAFFIC_FIELDS as T,
   UPDATES_FIELDS as U,
   type InspectScope,
@@ -30,6 +31,9 @@ const UPDATE_FIELD_TYPES: Array<[string, FieldType]> = [
   [U.deleted, FieldType.number],
   [U.paths, FieldType.string],
   [U.preview, FieldType.string],
+  [U.formatted, FieldType.number],
+  [U.formats, FieldType.string],
+  [U.embeds, FieldType.number],
 ];
 
 const TRAFFIC_FIELD_TYPES: Array<[string, FieldType]> = [
@@ -75,6 +79,9 @@ export function updateRow(pod: string, room: string, u: UpdateSummary, scope: In
     [U.deleted]: u.deleted,
     [U.paths]: JSON.stringify(u.paths),
     [U.preview]: scope === 'content' && u.preview ? JSON.stringify(u.preview) : '',
+    [U.formatted]: u.formatted ?? 0,
+    [U.formats]: formatsText(u.formats, scope),
+    [U.embeds]: u.embeds ?? 0,
   } as UpdateRow;
 }
 
@@ -83,7 +90,15 @@ export function updateBody(u: UpdateSummary): string {
   const paths = u.paths.slice(0, 20);
   const where = paths.length ? ` ${paths.slice(0, 3).join(' ')}${paths.length > 3 ? ' …' : ''}` : '';
   const who = u.user ?? `client ${u.clientId}`;
-  return `${u.origin} update by ${who}: +${u.inserted} -${u.deleted} ${u.bytes} B${where}`;
+  const formats = u.formats?.length ? `, ${describeFormats(u.formats)}` : '';
+  return `${u.origin} update by ${who}: +${u.inserted} -${u.deleted} ${u.bytes} B${formats}${where}`;
+}
+
+/** Formatting operations as JSON ('' when none); a mark's value (a link's href) only with content scope. */
+export function formatsText(formats: UpdateSummary['formats'], scope: InspectScope): string {
+  if (!formats || formats.length === 0) return '';
+  if (scope === 'content') return JSON.stringify(formats);
+  return JSON.stringify(formats.map(({ path, key, length, removed }) => ({ path, key, length, removed })));
 }
 
 /** The updates/history text filter: a case-insensitive substring of the body, the paths (JSON) or the user. */
@@ -112,6 +127,9 @@ export function gapUpdateRow(pod: string, room: string, ts: number, message: str
     [U.deleted]: 0,
     [U.paths]: '[]',
     [U.preview]: '',
+    [U.formatted]: 0,
+    [U.formats]: '',
+    [U.embeds]: 0,
   } as UpdateRow;
 }
 

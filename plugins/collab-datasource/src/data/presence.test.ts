@@ -49,15 +49,75 @@ describe('presence frame', () => {
     expect(Object.values(F).every((name) => frame.fields.some((f) => f.name === name))).toBe(true);
   });
 
-  it('shows names and colours only with content scope', () => {
-    const rows = [{ ...user(1, { name: 'Alice Example', color: '#ff0000' }), pod: 'p' }];
+  it('shows names only with content scope; colours as published when plain CSS colours (revision 2)', () => {
+    const rows = [
+      { ...user(1, { name: 'Alice Example', color: '#ff0000' }), pod: 'p' },
+      { ...user(2, { name: 'Bob', color: 'url(https://x/Bob)' }), pod: 'p' },
+    ];
     const meta = buildPresenceFrame(rows, { refId: 'A', room: 'acme/a', ts: 0, scope: 'metadata' });
-    expect(col(meta, F.label)).toEqual(['u-1']);
-    expect(col(meta, F.color)?.[0]).not.toBe('#ff0000');
-    expect(JSON.stringify(meta.fields.map((f) => f.values))).not.toContain('Alice');
+    expect(col(meta, F.label)).toEqual(['u-1', 'u-2']);
+    // The editor's colour (the pod lets plain CSS colours through in metadata scope) …
+    expect(col(meta, F.color)?.[0]).toBe('#ff0000');
+    // … but nothing else: another string is replaced by the pseudonym's colour.
+    expect(col(meta, F.color)?.[1]).toMatch(/^hsl\(/);
+    expect(JSON.stringify(meta.fields.map((f) => f.values))).not.toMatch(/Alice|Bob/);
     const content = buildPresenceFrame(rows, { refId: 'A', room: 'acme/a', ts: 0, scope: 'content' });
-    expect(col(content, F.label)).toEqual(['Alice Example']);
-    expect(col(content, F.color)).toEqual(['#ff0000']);
+    expect(col(content, F.label)).toEqual(['Alice Example', 'Bob']);
+    expect(col(content, F.color)?.[0]).toBe('#ff0000');
+  });
+
+  it('carries pointers with their space and resolved document locations; snippets only with content', () => {
+    const located = user(1, {
+      cursor: null,
+      binding: 'yjs-cursor',
+      lastActive: 4242,
+      signals: { focused: true },
+      location: {
+        state: 'resolved',
+        root: 'prosemirror',
+        rootKind: 'XmlFragment',
+        block: 3,
+        blocks: 12,
+        nodePath: '/prosemirror/3/0',
+        path: ['bulletList', 'listItem', 'paragraph'],
+        nodeName: 'paragraph',
+        offset: 5,
+        selection: 7,
+        anchorBlock: 2,
+        snippet: { before: 'secret be', after: 'fore caret' },
+      },
+    });
+    const canvas = user(2, {
+      cursor: null,
+      binding: 'tldraw',
+      pointer: { x: -340, y: 1200.5, space: 'page' },
+    });
+    const pending = user(3, {
+      cursor: null,
+      binding: 'yjs-cursor',
+      location: { state: 'unknown', reason: 'pending', block: 9 },
+    });
+    const sim = user(4, { binding: 'unit-cursor', cursor: { x: 0.25, y: 0.5 } });
+    const rows = [located, canvas, pending, sim].map((u) => ({ ...u, pod: 'p' }));
+    const meta = buildPresenceFrame(rows, { refId: 'A', room: 'acme/a', ts: 0, scope: 'metadata' });
+    expect(col(meta, F.binding)).toEqual(['yjs-cursor', 'tldraw', 'yjs-cursor', 'unit-cursor']);
+    expect(col(meta, F.space)).toEqual(['', 'page', '', 'unit']);
+    expect(col(meta, F.x)).toEqual([null, -340, null, 0.25]);
+    expect(col(meta, F.y)).toEqual([null, 1200.5, null, 0.5]);
+    expect(col(meta, F.locState)).toEqual(['resolved', '', 'unknown', '']);
+    expect(col(meta, F.block)).toEqual([3, null, null, null]);
+    expect(col(meta, F.blocks)).toEqual([12, null, null, null]);
+    expect(col(meta, F.nodeName)?.[0]).toBe('paragraph');
+    expect(col(meta, F.nodeNames)?.[0]).toBe('bulletList › listItem › paragraph');
+    expect(col(meta, F.nodePath)?.[0]).toBe('/prosemirror/3/0');
+    expect(col(meta, F.selection)?.[0]).toBe(7);
+    expect(col(meta, F.anchorBlock)?.[0]).toBe(2);
+    expect(col(meta, F.lastActive)?.[0]).toBe(4242);
+    expect(col(meta, F.focused)).toEqual([true, null, null, null]);
+    expect(col(meta, F.snippet)?.[0]).toBe('');
+    expect(JSON.stringify(meta.fields.map((f) => f.values))).not.toContain('secret');
+    const content = buildPresenceFrame(rows, { refId: 'A', room: 'acme/a', ts: 0, scope: 'content' });
+    expect(col(content, F.snippet)?.[0]).toBe('secret be|fore caret');
   });
 
   it('dedupes a client seen on two pods (most recent wins) and forgets a lost pod', () => {

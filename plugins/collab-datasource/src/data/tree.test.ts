@@ -184,3 +184,57 @@ describe('tree frame', () => {
     expect(ms).toBeLessThan(1000);
   });
 });
+
+describe('tree frame: documents as editor bindings write them (revision 2)', () => {
+  const nodes: TreeNode[] = [
+    node('/prosemirror', '', { type: 'XmlFragment', children: 1, binding: 'prosemirror' }),
+    node('/prosemirror/0', '/prosemirror', {
+      type: 'XmlElement',
+      nodeName: 'heading',
+      attrs: { level: 2, id: 'secret-anchor', open: true },
+      attrKeys: ['id', 'level', 'open'],
+    }),
+    node('/prosemirror/0/0', '/prosemirror/0', {
+      type: 'XmlText',
+      embeds: 1,
+      runs: [
+        { length: 5, marks: ['bold'], text: 'Hello' },
+        { length: 6, marks: ['link'], text: ' world', values: { link: { href: 'https://secret.example' } } },
+        { length: 1, embed: 'image' },
+      ],
+    }),
+    node('/sub', '', { type: 'Doc', guid: 'g-1' }),
+  ];
+  const col = (frame: ReturnType<typeof buildTreeFrame>['frame'], name: string) =>
+    frame.fields.find((f) => f.name === name)?.values as unknown[];
+
+  it('metadata scope: node names, numeric attributes and run structure, never text, hrefs or string attributes', () => {
+    const { frame } = buildTreeFrame(nodes, { ...opts, scope: 'metadata' });
+    expect(col(frame, F.binding)).toEqual(['prosemirror', '', '', '']);
+    expect(col(frame, F.nodeName)[1]).toBe('heading');
+    expect(JSON.parse(col(frame, F.attrs)[1] as string)).toEqual({ level: 2, open: true });
+    expect(JSON.parse(col(frame, F.runs)[2] as string)).toEqual([
+      { length: 5, marks: ['bold'] },
+      { length: 6, marks: ['link'] },
+      { length: 1, embed: 'image' },
+    ]);
+    expect(col(frame, F.embeds)).toEqual([null, null, 1, null]);
+    expect(col(frame, F.guid)[3]).toBe('g-1');
+    expect(JSON.stringify(frame.fields.map((f) => f.values))).not.toMatch(/secret|Hello|world/);
+  });
+
+  it('content scope: string attributes, run text and mark values', () => {
+    const { frame } = buildTreeFrame(nodes, { ...opts, scope: 'content' });
+    expect(JSON.parse(col(frame, F.attrs)[1] as string)).toEqual({
+      level: 2,
+      id: 'secret-anchor',
+      open: true,
+    });
+    expect(JSON.parse(col(frame, F.runs)[2] as string)[1]).toEqual({
+      length: 6,
+      marks: ['link'],
+      text: ' world',
+      values: { link: { href: 'https://secret.example' } },
+    });
+  });
+});

@@ -277,6 +277,26 @@ export function valueText(value: unknown): string {
  * A row of TREE_FIELDS columns: a whole node, or only a path (a removed node of a tree step, '' for a step
  * without visible change). Missing members become '' (strings) or null (numbers, times).
  */
+/**
+ * XML attributes as JSON ('' when none). Metadata scope keeps numbers, booleans and null only (heading
+ * `level: 2`), whatever the pod sent: a string attribute (a link's href, an image's src) is content.
+ */
+export function attrsText(attrs: TreeNode['attrs'], scope: InspectScope): string {
+  if (!attrs) return '';
+  const kept = Object.entries(attrs).filter(([, v]) => scope === 'content' || typeof v !== 'string');
+  return kept.length === 0 ? '' : JSON.stringify(Object.fromEntries(kept));
+}
+
+/**
+ * Formatting runs as JSON ('' when none). Metadata scope keeps structure only — length, marks, embed —
+ * and drops `text` and mark `values` whatever the pod sent.
+ */
+export function runsText(runs: TreeNode['runs'], scope: InspectScope): string {
+  if (!runs || runs.length === 0) return '';
+  if (scope === 'content') return JSON.stringify(runs);
+  return JSON.stringify(runs.map(({ length, marks, embed }) => ({ length, marks, embed })));
+}
+
 export type TreeRowNode = TreeNode | { path: string; parent?: undefined };
 
 /**
@@ -312,6 +332,11 @@ export function treeFields(rows: readonly TreeRowNode[], scope: InspectScope): F
     { name: F.valueType, type: FieldType.string, values: str((n) => n.valueType) },
     { name: F.nodeName, type: FieldType.string, values: str((n) => n.nodeName) },
     { name: F.value, type: FieldType.string, values: str((n) => (content ? valueText(n.value) : '')) },
+    { name: F.attrs, type: FieldType.string, values: str((n) => attrsText(n.attrs, scope)) },
+    { name: F.runs, type: FieldType.string, values: str((n) => runsText(n.runs, scope)) },
+    { name: F.embeds, type: FieldType.number, values: num((n) => n.embeds) },
+    { name: F.binding, type: FieldType.string, values: str((n) => n.binding) },
+    { name: F.guid, type: FieldType.string, values: str((n) => n.guid) },
   ];
 }
 

@@ -42,6 +42,10 @@ export interface RunContext {
   replayTimeoutMs: number;
   /** Minimum interval between two emissions of a live query (ms). */
   throttleMs: number;
+  /** documentHeatmap: what each cell counts (carets, or edits joined with blocks). */
+  heatmapMeasure: 'presence' | 'edits';
+  /** documentHeatmap: time bucket width (ms), resolved from the query's `bucketSeconds` and range. */
+  heatmapBucketMs: number;
 }
 
 /** The query's subtree selection (tree / historyTree; rootPath already validated). */

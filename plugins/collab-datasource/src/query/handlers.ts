@@ -3,6 +3,7 @@ import type { DataFrame } from '@grafana/data';
 import { FRAME_LIMITS } from '@collabblocks/protocol';
 
 import { infoNotice, type Notice, rowCap, truncatedNotice } from '../data/common';
+import { buildDocHeatmapFrame, DocHeatmap } from '../data/docHeatmap';
 import { buildHeatmapFrame, HeatmapGrid } from '../data/heatmap';
 import { gapUpdateRow, LogWindow, trafficGapRow, trafficRow, updateMatches, updateRow } from '../data/logs';
 import { MetricsWindow } from '../data/metrics';
@@ -44,6 +45,38 @@ export function heatmapHandler(ctx: RunContext): LiveHandler {
       return true;
     },
     frames: () => [buildHeatmapFrame(grid, { refId: ctx.refId, room: ctx.room })],
+  };
+}
+
+/**
+ * Document heatmap (block × time): presence gives the root, its block count and (measure `presence`) a
+ * caret sample per located user in every presence message; measure `edits` joins each update's changed
+ * paths with the root's top-level blocks. Subscribes presence and, for edits, updates.
+ */
+export function docHeatmapHandler(
+  ctx: RunContext,
+  measure: 'presence' | 'edits',
+  bucketMs: number
+): LiveHandler {
+  const map = new DocHeatmap(measure, { bucketMs });
+  const state = new PresenceState(ctx.room);
+  return {
+    onEvent(ev) {
+      const m = ev.msg;
+      if (m.type === 'presenceSnapshot' || m.type === 'presencePatch') {
+        const { moved } = state.apply(ev.pod, m);
+        if (measure === 'presence') map.addPresence(moved, m.ts);
+        else for (const u of moved) map.observeLocation(u);
+        return measure === 'presence';
+      }
+      if (m.type === 'updates' && measure === 'edits') {
+        for (const u of m.items) map.addUpdate(u);
+        return true;
+      }
+      return false;
+    },
+    onPodLost: (pod) => state.dropPod(pod),
+    frames: () => [buildDocHeatmapFrame(map, { refId: ctx.refId, room: ctx.room })],
   };
 }
 

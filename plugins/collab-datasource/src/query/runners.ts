@@ -12,6 +12,7 @@ import { ANNOTATIONS_QUERY_TYPE, type CollabQuery } from '../types';
 import { AnnotationLog } from './annotations';
 import type { RunContext } from './context';
 import {
+  docHeatmapHandler,
   heatmapHandler,
   metricsHandler,
   presenceHandler,
@@ -53,6 +54,22 @@ function live(
   };
 }
 
+/** Document heatmap (block × time): presence, plus the updates stream when it counts edits. */
+const documentHeatmap: QueryRunner = {
+  needsRoom: true,
+  subtree: false,
+  live: 'presence',
+  run: (ctx) =>
+    liveQuery(
+      ctx,
+      [
+        { stream: 'presence', room: ctx.room },
+        ...(ctx.heatmapMeasure === 'edits' ? [{ stream: 'updates' as const, room: ctx.room }] : []),
+      ],
+      docHeatmapHandler(ctx, ctx.heatmapMeasure, ctx.heatmapBucketMs)
+    ),
+};
+
 /** Annotations: joins/leaves of the room (when one is given), room loads/unloads, prunes and errors. */
 export function annotationsQuery(ctx: RunContext): Observable<DataQueryResponse> {
   const log = new AnnotationLog();
@@ -75,6 +92,7 @@ export const QUERY_RUNNERS: Readonly<Record<QueryKind, QueryRunner>> = {
   historyTree: oneShot(historyTreeQuery, true, true),
   presence: live('presence', presenceHandler),
   presenceHeatmap: live('presence', heatmapHandler),
+  documentHeatmap,
   tree: live('tree', treeHandler, true),
   updates: live('updates', updatesHandler),
   traffic: live('traffic', trafficHandler),

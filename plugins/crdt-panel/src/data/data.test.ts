@@ -262,6 +262,7 @@ describe('updates', () => {
       deleted: 0,
       paths: ['/doc/title'],
       body: '',
+      formatted: '',
     });
     expect(
       mergeUpdates([

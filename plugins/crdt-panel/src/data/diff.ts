@@ -45,6 +45,8 @@ const LABELS: ReadonlyArray<[keyof TreeNodeModel, string]> = [
   ['type', 'type'],
   ['key', 'key'],
   ['nodeName', 'element'],
+  ['attrs', 'attributes'],
+  ['runs', 'formatting'],
   ['valueType', 'value type'],
   ['value', 'value'],
   ['size', 'size'],

@@ -92,6 +92,10 @@ export function treeColumns(frame: DataFrame): TreeColumns | null {
   const valueType = c(F.valueType);
   const nodeName = c(F.nodeName);
   const value = c(F.value);
+  const attrs = c(F.attrs);
+  const runs = c(F.runs);
+  const binding = c(F.binding);
+  const guid = c(F.guid);
   const eqNum = (v: unknown, x: number) => (typeof v === 'number' && Number.isFinite(v) ? v : 0) === x;
   const eqNull = (v: unknown, x: number | null) =>
     (typeof v === 'number' && Number.isFinite(v) ? v : null) === x;
@@ -113,6 +117,10 @@ export function treeColumns(frame: DataFrame): TreeColumns | null {
       eqNum(depth[i], n.depth) &&
       eqStr(valueType[i], n.valueType) &&
       eqStr(nodeName[i], n.nodeName) &&
+      eqStr(attrs[i], n.attrs) &&
+      eqStr(runs[i], n.runs) &&
+      eqStr(binding[i], n.binding) &&
+      eqStr(guid[i], n.guid) &&
       (parent.length === 0 || eqStr(parent[i], n.parent)),
     get: (i) => {
       const p = str(path[i]);
@@ -133,6 +141,10 @@ export function treeColumns(frame: DataFrame): TreeColumns | null {
         valueType: str(valueType[i]),
         nodeName: str(nodeName[i]),
         value: str(value[i]),
+        attrs: str(attrs[i]),
+        runs: str(runs[i]),
+        binding: str(binding[i]),
+        guid: str(guid[i]),
       };
     },
   };

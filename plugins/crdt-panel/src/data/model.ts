@@ -30,6 +30,14 @@ export interface TreeNodeModel {
   nodeName: string;
   /** '' unless the frame was built with content scope. */
   value: string;
+  /** XML attributes as the frame's JSON ('' none; metadata scope: numbers, booleans, null only). */
+  attrs: string;
+  /** Text / XmlText formatting runs as the frame's JSON ('' none; text only with content scope). */
+  runs: string;
+  /** Root types: the editor the root's name and kind suggest (`prosemirror`, `quill`…), '' none. */
+  binding: string;
+  /** `Doc` nodes (subdocuments): their guid. */
+  guid: string;
 }
 
 /** What the panel keeps of a tree frame's `meta.custom` (the shared contract, minus the frame kind). */
@@ -69,6 +77,10 @@ export const NODE_FIELDS: ReadonlyArray<keyof TreeNodeModel> = [
   'valueType',
   'nodeName',
   'value',
+  'attrs',
+  'runs',
+  'binding',
+  'guid',
 ];
 
 export function emptyMeta(ts = 0): TreeMeta {

@@ -1,9 +1,11 @@
 /**
  * Search/filter: a node matches when the query is a case-insensitive
- * substring of its path, key, type or value. The visible set holds the
+ * substring of its path, key, type or value, or of its node name, attributes, formatting marks and
+ * run text (XML documents: `heading`, `listItem`, `bold`, `level`). The visible set holds the
  * matches and their ancestors (so a match is reachable in the tree).
  */
 import type { TreeModel } from './model';
+import { searchableText } from './richText';
 
 export interface SearchResult {
   matches: Set<string>;
@@ -25,7 +27,9 @@ export function searchTree(model: TreeModel, query: string, limit = 50_000): Sea
       n.path.toLowerCase().includes(q) ||
       n.key.toLowerCase().includes(q) ||
       (n.value !== '' && n.value.toLowerCase().includes(q)) ||
-      n.type.toLowerCase() === q
+      n.type.toLowerCase() === q ||
+      ((n.nodeName !== '' || n.attrs !== '' || n.runs !== '' || n.binding !== '') &&
+        searchableText(n).includes(q))
     ) {
       matches.add(n.path);
       ordered.push(n.path);

@@ -107,5 +107,6 @@ export function updatesFromSteps(steps: TreeSteps): UpdateEntry[] {
     deleted: s.removed.length,
     paths: patchPaths(s),
     body: '',
+    formatted: '',
   }));
 }

@@ -28,6 +28,10 @@ export function node(path: string, type: string, extra: Partial<TreeNodeModel> =
     lastTime: null,
     valueType: '',
     nodeName: '',
+    attrs: '',
+    runs: '',
+    binding: '',
+    guid: '',
     value: '',
     ...extra,
   };
@@ -55,6 +59,10 @@ function treeFields(nodes: TreeNodeModel[]) {
     { name: F.valueType, type: FieldType.string, values: pick('valueType') },
     { name: F.nodeName, type: FieldType.string, values: pick('nodeName') },
     { name: F.value, type: FieldType.string, values: pick('value') },
+    { name: F.attrs, type: FieldType.string, values: pick('attrs') },
+    { name: F.runs, type: FieldType.string, values: pick('runs') },
+    { name: F.binding, type: FieldType.string, values: pick('binding') },
+    { name: F.guid, type: FieldType.string, values: pick('guid') },
   ];
 }
 

@@ -1,6 +1,6 @@
 /** Update summaries from `updates` (live window) and `history` (one-shot) frames (contract UPDATES_FIELDS). */
 import type { DataFrame } from '@grafana/data';
-import { UPDATES_FIELDS as U } from '@collabblocks/protocol';
+import { describeFormats, UPDATES_FIELDS as U } from '@collabblocks/protocol';
 
 export interface UpdateEntry {
   id: string;
@@ -14,6 +14,8 @@ export interface UpdateEntry {
   deleted: number;
   paths: string[];
   body: string;
+  /** "formatted 12 chars bold" when the update changed formatting (revision-2 `formats`), else ''. */
+  formatted: string;
 }
 
 function parsePaths(v: unknown): string[] {
@@ -41,6 +43,7 @@ export function updatesFromFrame(frame: DataFrame): UpdateEntry[] {
   const deleted = col(U.deleted);
   const paths = col(U.paths);
   const body = col(U.body);
+  const formats = col(U.formats);
   const numOr = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
   const out: UpdateEntry[] = [];
   for (let i = 0; i < n; i++) {
@@ -60,9 +63,29 @@ export function updatesFromFrame(frame: DataFrame): UpdateEntry[] {
       deleted: numOr(deleted[i], 0),
       paths: parsePaths(paths[i]),
       body: typeof body[i] === 'string' ? (body[i] as string) : '',
+      formatted: formatsText(formats[i]),
     });
   }
   return out;
+}
+
+/** The formatting an update made, in words ('' when none or malformed). */
+export function formatsText(v: unknown): string {
+  if (typeof v !== 'string' || v === '') return '';
+  try {
+    const parsed: unknown = JSON.parse(v);
+    if (!Array.isArray(parsed)) return '';
+    const ops = parsed.filter(
+      (f): f is { key: string; length: number; removed?: boolean } =>
+        !!f &&
+        typeof f === 'object' &&
+        typeof (f as { key?: unknown }).key === 'string' &&
+        typeof (f as { length?: unknown }).length === 'number'
+    );
+    return describeFormats(ops);
+  } catch {
+    return '';
+  }
 }
 
 /** Merges update lists by id, sorted by time (then seq). Bounded to the newest `max`. */

@@ -3,6 +3,7 @@
  * and where attention has been. Pure, bounded work (one pass over the users
  * and the heatmap cells).
  */
+import type { PresenceView } from './docLayout';
 import type { HeatGrid } from './heatmap';
 import { isStale, type StaleRules } from './staleness';
 import type { RoomPresence } from './store';
@@ -42,7 +43,13 @@ export function hotspotRegion(heat: HeatGrid): string {
  * The canvas' accessible name, e.g. "Presence in room acme/doc: 3 users (1 stale), 2 cursors shown.
  * Most activity: top left."
  */
-export function describeRoom(room: RoomPresence, now: number, rules: StaleRules): string {
+export function describeRoom(
+  room: RoomPresence,
+  now: number,
+  rules: StaleRules,
+  view: PresenceView = 'canvas'
+): string {
+  if (view === 'document') return describeDocument(room, now, rules);
   let users = 0;
   let stale = 0;
   let cursors = 0;
@@ -58,4 +65,52 @@ export function describeRoom(room: RoomPresence, now: number, rules: StaleRules)
         `${cursors} ${cursors === 1 ? 'cursor' : 'cursors'} shown`;
   const hot = hotspotRegion(room.heat);
   return `Presence in room ${room.name}: ${who}. ${hot ? `Most activity: ${hot}.` : 'No activity recorded yet.'}`;
+}
+
+/** Block of the hottest block-heat cell (1-based), or 0 when the block heat is empty. */
+export function hottestBlock(room: RoomPresence): number {
+  const c = room.blockHeat.cells;
+  let best = -1;
+  let bestV = 0;
+  for (let i = 0; i < c.length; i++) {
+    if ((c[i] ?? 0) > bestV) {
+      bestV = c[i] ?? 0;
+      best = i;
+    }
+  }
+  return best + 1;
+}
+
+/**
+ * The document view's accessible name, e.g. "Presence in document prosemirror of room acme/doc (12
+ * blocks): 3 users (1 stale); 2 located: Ada in block 3 (heading), Bo in block 7 (paragraph); 1
+ * location unknown. Most activity: block 3."
+ */
+export function describeDocument(room: RoomPresence, now: number, rules: StaleRules): string {
+  let stale = 0;
+  const located: string[] = [];
+  let unknown = 0;
+  for (const u of room.list) {
+    if (isStale(u, now, rules)) stale++;
+    if (u.root === room.docRoot && Number.isFinite(u.block)) {
+      if (located.length < 10) {
+        const where = Number.isFinite(u.line) ? `line ${u.line}` : `block ${u.block + 1}`;
+        located.push(`${u.label} in ${where}${u.nodeName ? ` (${u.nodeName})` : ''}`);
+      } else located.push('');
+    } else unknown++;
+  }
+  const n = room.list.length;
+  const shown = located.filter((s) => s !== '');
+  const more = located.length - shown.length;
+  const who =
+    n === 0
+      ? 'nobody'
+      : `${n} ${n === 1 ? 'user' : 'users'}${stale > 0 ? ` (${stale} stale)` : ''}; ${located.length} located` +
+        (shown.length ? `: ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}` : '') +
+        (unknown > 0 ? `; ${unknown} location unknown` : '');
+  const hot = hottestBlock(room);
+  const doc = room.docRoot
+    ? `document ${room.docRoot} of room ${room.name} (${room.docBlocks} blocks)`
+    : `room ${room.name}`;
+  return `Presence in ${doc}: ${who}. ${hot > 0 ? `Most activity: block ${hot}.` : 'No activity recorded yet.'}`;
 }

@@ -21,6 +21,7 @@ export function normaliseOptions(raw: Partial<PresenceOptions> | undefined): Pre
     staleSeconds: nonNeg(o.staleSeconds, DEFAULT_OPTIONS.staleSeconds, 86_400),
     maxUsers: Math.max(1, Math.round(nonNeg(o.maxUsers, DEFAULT_OPTIONS.maxUsers, 10_000))),
     emptyMessage: typeof o.emptyMessage === 'string' ? o.emptyMessage : DEFAULT_OPTIONS.emptyMessage,
+    view: o.view === 'document' || o.view === 'canvas' ? o.view : 'auto',
   };
 }
 

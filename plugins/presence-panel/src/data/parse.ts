@@ -4,7 +4,7 @@
  * gets one reused row view.
  */
 import type { DataFrame, Field } from '@grafana/data';
-import { collabFrameKind, PRESENCE_FIELDS as F } from '@collabblocks/protocol';
+import { collabFrameKind, isPlainCssColor, PRESENCE_FIELDS as F } from '@collabblocks/protocol';
 
 export type PresenceScope = 'metadata' | 'content';
 export type PresenceStatus = 'editing' | 'idle' | 'away' | 'unknown';
@@ -15,7 +15,7 @@ export interface PresenceRowView {
   /** Display name (content scope) or the pseudonym. */
   label: string;
   clientId: number;
-  /** In [0, 1] (values outside are clamped to the edge); NaN when the client has no cursor. */
+  /** Pointer in `space`: [0, 1] (clamped) for the unit space, page/scene coordinates otherwise; NaN when none. */
   x: number;
   y: number;
   status: PresenceStatus;
@@ -25,6 +25,32 @@ export interface PresenceRowView {
   scope: PresenceScope;
   /** The frame's `meta.custom.ts` (epoch ms of the last presence message folded in), NaN when absent. */
   ts: number;
+  /** The colour the client publishes (as the frame carries it), '' when none. */
+  color: string;
+  /** Awareness convention recognised by the pod (`yjs-cursor`, `tldraw`, …), '' when unknown. */
+  binding: string;
+  /**
+   * Space of x/y: `unit` ([0, 1], clamped like before), `page` / `scene` / `configured` (unbounded,
+   * kept as sent: a canvas view fits its space to them), '' for frames without the column (= unit).
+   */
+  space: string;
+  /** Document location state (`resolved`, `unresolved`, `unknown`), '' when the user has none. */
+  locState: string;
+  root: string;
+  /** 0-based top-level block (line of a Y.Text) and the block count; NaN when not resolved. */
+  block: number;
+  blocks: number;
+  /** Y.Text line (1-based) and column; NaN otherwise. */
+  line: number;
+  column: number;
+  /** Selection length (0: a caret), NaN when unknown; anchor block when the selection spans blocks. */
+  selection: number;
+  anchorBlock: number;
+  /** Innermost element name and the names from the block down (`bulletList › listItem › paragraph`). */
+  nodeName: string;
+  nodeNames: string;
+  /** Epoch ms of the last caret/pointer move or document update (pod clock), NaN when unknown. */
+  lastActive: number;
 }
 
 function fieldByName(frame: DataFrame, name: string): Field | undefined {
@@ -69,6 +95,20 @@ export function normaliseStatus(v: unknown): PresenceStatus {
   return s === 'editing' || s === 'idle' || s === 'away' ? s : 'unknown';
 }
 
+/** Page/scene coordinates beyond this are refused (location unknown), whatever a client claims. */
+export const MAX_COORD = 1e7;
+
+/** A non-negative integer (block, line, selection…), NaN otherwise. */
+const count = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : NaN);
+
+/**
+ * A colour the panel may draw with: the plain CSS colours the protocol lets through (`#rgb[a]`,
+ * `#rrggbb[aa]`, `rgb()/hsl()` of numbers), '' for anything else (the palette colour is used).
+ */
+export function cssColor(v: unknown): string {
+  return isPlainCssColor(v) ? v : '';
+}
+
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
 const str = (v: unknown): string =>
   typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v);
@@ -105,6 +145,20 @@ export function forEachPresenceRow(
     updateCount: 0,
     scope: 'metadata',
     ts: NaN,
+    color: '',
+    binding: '',
+    space: '',
+    locState: '',
+    root: '',
+    block: NaN,
+    blocks: NaN,
+    line: NaN,
+    column: NaN,
+    selection: NaN,
+    anchorBlock: NaN,
+    nodeName: '',
+    nodeNames: '',
+    lastActive: NaN,
   };
   for (const frame of frames) {
     if (!isPresenceFrame(frame)) continue;
@@ -121,6 +175,20 @@ export function forEachPresenceRow(
     const fStatus = fieldByName(frame, F.status);
     const fSeen = fieldByName(frame, F.lastSeen);
     const fCount = fieldByName(frame, F.updateCount);
+    const fColor = fieldByName(frame, F.color);
+    const fBinding = fieldByName(frame, F.binding);
+    const fSpace = fieldByName(frame, F.space);
+    const fLoc = fieldByName(frame, F.locState);
+    const fRoot = fieldByName(frame, F.root);
+    const fBlock = fieldByName(frame, F.block);
+    const fBlocks = fieldByName(frame, F.blocks);
+    const fLine = fieldByName(frame, F.line);
+    const fColumn = fieldByName(frame, F.column);
+    const fSel = fieldByName(frame, F.selection);
+    const fAnchor = fieldByName(frame, F.anchorBlock);
+    const fNode = fieldByName(frame, F.nodeName);
+    const fNodes = fieldByName(frame, F.nodeNames);
+    const fActive = fieldByName(frame, F.lastActive);
     const length = frame.length ?? fUser?.values.length ?? 0;
     for (let i = 0; i < length; i++) {
       const user = str(at(fUser, i));
@@ -137,13 +205,36 @@ export function forEachPresenceRow(
       row.clientId = Number.isFinite(cid) ? cid : 0;
       row.x = num(at(fX, i));
       row.y = num(at(fY, i));
+      const space = str(at(fSpace, i));
+      row.space = space === 'unit' ? '' : space.slice(0, 16);
       if (!Number.isFinite(row.x) || !Number.isFinite(row.y)) {
         row.x = NaN;
         row.y = NaN;
-      } else {
+      } else if (row.space === '') {
         row.x = clamp01(row.x);
         row.y = clamp01(row.y);
+      } else if (Math.abs(row.x) > MAX_COORD || Math.abs(row.y) > MAX_COORD) {
+        // A lying pointer (1e300) would flatten everyone else into one pixel: location unknown.
+        row.x = NaN;
+        row.y = NaN;
       }
+      row.color = cssColor(at(fColor, i));
+      row.binding = str(at(fBinding, i)).slice(0, 32);
+      const loc = str(at(fLoc, i));
+      row.locState = loc === 'resolved' || loc === 'unresolved' || loc === 'unknown' ? loc : '';
+      row.root = str(at(fRoot, i)).slice(0, 128);
+      row.blocks = count(at(fBlocks, i));
+      row.block = count(at(fBlock, i));
+      if (!(row.block < row.blocks)) row.block = NaN;
+      if (Number.isNaN(row.block)) row.blocks = NaN;
+      row.line = count(at(fLine, i));
+      row.column = count(at(fColumn, i));
+      row.selection = count(at(fSel, i));
+      row.anchorBlock = count(at(fAnchor, i));
+      if (!(row.anchorBlock < row.blocks)) row.anchorBlock = NaN;
+      row.nodeName = str(at(fNode, i)).slice(0, 64);
+      row.nodeNames = str(at(fNodes, i)).slice(0, 256);
+      row.lastActive = num(at(fActive, i));
       row.status = normaliseStatus(at(fStatus, i));
       row.lastSeen = num(at(fSeen, i));
       const c = num(at(fCount, i));

@@ -309,3 +309,80 @@ describe('PresenceStore: several rooms, updates and time', () => {
     expect(s.roomNames()).toEqual([]);
   });
 });
+
+describe('real editor bindings (revision-2 presence columns)', () => {
+  const opts: StoreOptions = {
+    gridSize: 8,
+    halfLifeMs: 0,
+    paletteSize: 4,
+    stale: { updates: 2, seconds: 0 },
+    maxUsers: 100,
+    maxRooms: 4,
+  };
+
+  it('a user typing is active: caret moves and lastActive count, not only cursor/status changes', async () => {
+    const { bindingFrame, caret } = await import('../test/bindingFrames');
+    const s = new PresenceStore(opts);
+    const room = 'acme/doc';
+    // u-1 types (column moves), u-2 sends updates (lastActive moves, awareness unchanged), u-3 does nothing.
+    for (let t = 1; t <= 4; t++) {
+      s.ingest(
+        [
+          bindingFrame(
+            room,
+            [
+              caret(1, 3, { line: 4, column: t }),
+              caret(2, 5, { lastActive: 1000 * t }),
+              caret(3, 7, { lastActive: 500 }),
+            ],
+            t * 1000
+          ),
+        ],
+        t * 1000
+      );
+    }
+    const r = s.rooms.get(room)!;
+    const stale = (id: number) => r.list.find((u) => u.clientId === id)!.unchanged >= 2;
+    expect(stale(1)).toBe(false);
+    expect(stale(2)).toBe(false);
+    expect(stale(3)).toBe(true);
+    expect(r.docRoot).toBe('prosemirror');
+    expect(r.docBlocks).toBe(12);
+    expect(r.blockHeat.cells[3]).toBeGreaterThan(0);
+  });
+
+  it('keeps page coordinates unclamped and fits the canvas to them; refuses absurd ones', async () => {
+    const { bindingFrame } = await import('../test/bindingFrames');
+    const s = new PresenceStore(opts);
+    s.ingest(
+      [
+        bindingFrame(
+          'acme/board',
+          [
+            { user: 'a', clientId: 1, binding: 'tldraw', x: -340, y: 1200, space: 'page' },
+            { user: 'b', clientId: 2, binding: 'tldraw', x: 900, y: 1500, space: 'page' },
+            { user: 'c', clientId: 3, binding: 'tldraw', x: 1e300, y: 0, space: 'page' },
+          ],
+          1000
+        ),
+      ],
+      1000
+    );
+    const r = s.rooms.get('acme/board')!;
+    expect(r.list.map((u) => u.x)).toEqual([-340, 900, NaN]);
+    expect(r.fit.space).toBe('page');
+    expect(r.fit.extent.xMin).toBeLessThan(-340);
+    expect(r.fit.extent.xMax).toBeGreaterThan(900);
+    expect(r.heat.total).toBeGreaterThan(0);
+  });
+
+  it('takes the colour a client publishes when it is a plain CSS colour', async () => {
+    const { bindingFrame, caret } = await import('../test/bindingFrames');
+    const s = new PresenceStore(opts);
+    s.ingest(
+      [bindingFrame('r', [caret(1, 0, { color: '#30bced' }), caret(2, 1, { color: 'url(x)' })], 1)],
+      1
+    );
+    expect(s.rooms.get('r')!.list.map((u) => u.color)).toEqual(['#30bced', '']);
+  });
+});

@@ -21,6 +21,8 @@
 import type { DataFrame } from '@grafana/data';
 
 import { hashString, paletteIndex } from './colors';
+import { CanvasFit } from './canvasFit';
+import { BlockHeat, blocksFromTree, type BlockInfo } from './docLayout';
 import { HeatGrid } from './heatmap';
 import { forEachPresenceRow, type PresenceRowView, type PresenceScope, type PresenceStatus } from './parse';
 import { isStale, observe, type StaleRules, type StalenessState } from './staleness';
@@ -46,9 +48,62 @@ export interface UserEntry extends StalenessState {
   room: string;
   /** Update generation that created this entry. */
   bornGen: number;
-  /** The visible state (cursor, status) changed in the update of generation `gen`. */
+  /** The visible state (cursor, status, caret location) or the activity time changed in the update of generation `gen`. */
   moved: boolean;
+  /** The colour the client publishes ('' none: the palette colour). */
+  color: string;
+  binding: string;
+  /** Pointer space ('' = unit). */
+  space: string;
+  locState: string;
+  root: string;
+  block: number;
+  blocks: number;
+  line: number;
+  column: number;
+  selection: number;
+  anchorBlock: number;
+  nodeName: string;
+  nodeNames: string;
+  lastActive: number;
 }
+
+/** The row fields copied onto a user entry as they are. */
+const COPIED = [
+  'label',
+  'x',
+  'y',
+  'status',
+  'lastSeen',
+  'updateCount',
+  'color',
+  'binding',
+  'space',
+  'locState',
+  'root',
+  'block',
+  'blocks',
+  'line',
+  'column',
+  'selection',
+  'anchorBlock',
+  'nodeName',
+  'nodeNames',
+  'lastActive',
+] as const;
+
+/** Fields whose change makes a user active (a caret that moves, a selection that grows, an edit). */
+const ACTIVITY = [
+  'x',
+  'y',
+  'block',
+  'line',
+  'column',
+  'selection',
+  'anchorBlock',
+  'locState',
+  'lastActive',
+] as const;
 
 /** Heat weight of a room's first sample (ms), as if the previous sample were this long ago. */
 export const FIRST_SAMPLE_MS = 1000;
@@ -93,6 +148,15 @@ export class RoomPresence {
   changed = false;
   /** Newest `ts` of the room's frames in the response being folded. */
   pendingTs = NaN;
+  /** Canvas view: the coordinate space fitted to the pointers seen. */
+  readonly fit = new CanvasFit();
+  /** `fit.version` the heat grid was sampled in. */
+  heatFitVersion = 0;
+  /** Document view: the root most located users are in, its block count, per-block heat and info. */
+  docRoot = '';
+  docBlocks = 0;
+  readonly blockHeat: BlockHeat;
+  blockInfo: BlockInfo[] = [];
 
   constructor(
     readonly name: string,
@@ -100,7 +164,25 @@ export class RoomPresence {
     now = 0
   ) {
     this.heat = new HeatGrid(opts.gridSize, opts.halfLifeMs);
+    this.blockHeat = new BlockHeat(opts.halfLifeMs);
     this.sampledAt = now - FIRST_SAMPLE_MS;
+  }
+
+  /** The document the room's located users are in: the most common root, its largest block count. */
+  updateDocument(): void {
+    const byRoot = new Map<string, number>();
+    for (const u of this.list)
+      if (u.root && Number.isFinite(u.blocks)) byRoot.set(u.root, (byRoot.get(u.root) ?? 0) + 1);
+    let root = '';
+    let best = 0;
+    for (const [r, n] of byRoot) if (n > best || (n === best && r < root)) [root, best] = [r, n];
+    let blocks = 0;
+    for (const u of this.list) if (u.root === root && u.blocks > blocks) blocks = u.blocks;
+    if (this.blockInfo.length > blocks && root === this.docRoot) blocks = this.blockInfo.length;
+    if (root !== this.docRoot) this.blockHeat.resize(0);
+    this.docRoot = root;
+    this.docBlocks = blocks;
+    this.blockHeat.resize(blocks);
   }
 
   staleCount(now: number, rules: StaleRules): number {
@@ -130,6 +212,7 @@ export class PresenceStore {
     for (const room of this.rooms.values()) {
       if (prev.gridSize !== opts.gridSize) room.heat = new HeatGrid(opts.gridSize, opts.halfLifeMs);
       room.heat.halfLifeMs = opts.halfLifeMs;
+      room.blockHeat.halfLifeMs = opts.halfLifeMs;
       if (prev.paletteSize !== opts.paletteSize) {
         for (const u of room.list) u.paletteIdx = paletteIndex(u.user, opts.paletteSize);
       }
@@ -173,6 +256,14 @@ export class PresenceStore {
         for (const u of list) if (u.bornGen !== gen) observe(u, u.moved, now);
         room.version++;
       }
+      for (const u of list) if (u.space !== '' && Number.isFinite(u.x)) room.fit.observe(u.x, u.y, u.space);
+      if (list.length > 0 && list.every((u) => u.space === '')) room.fit.observe(0, 0, '');
+      room.updateDocument();
+      const info = blocksFromTree(frames, room.name, room.docRoot);
+      if (info.length > 0) {
+        room.blockInfo = info;
+        room.updateDocument();
+      }
       this.sample(room, now);
     }
     this.expire(now);
@@ -196,16 +287,25 @@ export class PresenceStore {
    * its previous sample (capped at MAX_SAMPLE_MS), after decaying the heatmap to `now`.
    */
   private sample(room: RoomPresence, now: number): void {
+    if (room.heatFitVersion !== room.fit.version) {
+      // The canvas' coordinate space grew: heat sampled in the old one would sit in the wrong place.
+      room.heat = new HeatGrid(room.heat.size, room.heat.halfLifeMs);
+      room.heatFitVersion = room.fit.version;
+    }
     room.heat.decay(now);
+    room.blockHeat.decay(now);
     const elapsed = Math.min(MAX_SAMPLE_MS, now - room.sampledAt);
     if (!(elapsed > 0)) return;
     room.sampledAt = now;
     const weight = elapsed / 1000;
     const rules = this.opts.stale;
+    const fit = room.fit;
     for (const u of room.list) {
-      if (Number.isFinite(u.x) && u.status !== 'away' && !isStale(u, now, rules)) {
-        room.heat.add(u.x, u.y, weight);
+      if (u.status === 'away' || isStale(u, now, rules)) continue;
+      if (Number.isFinite(u.x)) {
+        room.heat.add(u.space === '' ? u.x : fit.normX(u.x), u.space === '' ? u.y : fit.normY(u.y), weight);
       }
+      if (u.root === room.docRoot && Number.isFinite(u.block)) room.blockHeat.add(u.block, weight);
     }
   }
 
@@ -250,6 +350,20 @@ export class PresenceStore {
         status: row.status,
         lastSeen: row.lastSeen,
         updateCount: row.updateCount,
+        color: row.color,
+        binding: row.binding,
+        space: row.space,
+        locState: row.locState,
+        root: row.root,
+        block: row.block,
+        blocks: row.blocks,
+        line: row.line,
+        column: row.column,
+        selection: row.selection,
+        anchorBlock: row.anchorBlock,
+        nodeName: row.nodeName,
+        nodeNames: row.nodeNames,
+        lastActive: row.lastActive,
         paletteIdx: paletteIndex(row.user, this.opts.paletteSize),
         gen,
         room: room.name,
@@ -262,22 +376,26 @@ export class PresenceStore {
       return;
     }
     if (u.gen === gen) return; // duplicate row in one response (same client on two frames)
-    // Visible state (staleness) vs anything in the row (does the room's frame differ at all?).
-    u.moved = !sameCoord(u.x, row.x) || !sameCoord(u.y, row.y) || u.status !== row.status;
-    if (
-      u.moved ||
-      u.label !== row.label ||
-      !sameCoord(u.lastSeen, row.lastSeen) ||
-      u.updateCount !== row.updateCount
-    ) {
-      room.changed = true;
+    // Activity (staleness): the caret or pointer moved, the status changed, or the pod saw the client
+    // move or edit (`lastActive`) — a user typing is active although their awareness state is unchanged.
+    let moved = u.status !== row.status;
+    for (const k of ACTIVITY) {
+      const a = u[k];
+      const b = row[k];
+      if (typeof a === 'number' ? !sameCoord(a, b as number) : a !== b) moved = true;
     }
-    u.label = row.label;
-    u.x = row.x;
-    u.y = row.y;
-    u.status = row.status;
-    u.lastSeen = row.lastSeen;
-    u.updateCount = row.updateCount;
+    u.moved = moved;
+    if (!room.changed) {
+      for (const k of COPIED) {
+        const a = u[k];
+        const b = row[k];
+        if (typeof a === 'number' ? !sameCoord(a, b as number) : a !== b) {
+          room.changed = true;
+          break;
+        }
+      }
+    }
+    for (const k of COPIED) (u as unknown as Record<string, unknown>)[k] = row[k];
     u.gen = gen;
   }
 

@@ -2,9 +2,11 @@
  * Canvas renderer for one room: the decaying density heatmap (ImageData of the
  * grid, scaled up with smoothing) under the cursors (one path per cursor, no
  * DOM nodes). Everything it needs per frame is preallocated or cached; the
- * draw loop does not allocate. Cursor positions are clamped to the canvas
- * (normalised [0, 1]) like the heatmap samples, so a source sending values
- * slightly outside the range still shows its cursors at the edge.
+ * draw loop does not allocate. Positions are in the room's fitted coordinate
+ * space (`room.fit`: [0, 1] for the simulator's unit space, the pointers seen
+ * for tldraw page / Excalidraw scene coordinates), clamped to the canvas like
+ * the heatmap samples. Each user is drawn in the colour they publish, else
+ * their palette colour.
  */
 import { clamp01 } from '../data/parse';
 import type { RoomPresence, UserEntry } from '../data/store';
@@ -19,6 +21,9 @@ export interface RenderStyle {
   textOutline: string;
   staleStroke: string;
   font: string;
+  /** Document view: block fill, and a stronger fill for headings. */
+  blockFill: string;
+  blockStrong: string;
 }
 
 export interface RenderOptions {
@@ -43,9 +48,36 @@ const KIND_EDITING = 0;
 const KIND_IDLE = 1;
 const KIND_AWAY = 2;
 
-function bucketOf(u: UserEntry, colors: number): number {
-  const kind = u.status === 'away' ? KIND_AWAY : u.status === 'editing' ? KIND_EDITING : KIND_IDLE;
-  return (u.paletteIdx % colors) * KINDS + kind;
+function kindOf(u: UserEntry): number {
+  return u.status === 'away' ? KIND_AWAY : u.status === 'editing' ? KIND_EDITING : KIND_IDLE;
+}
+
+/**
+ * Colours of the users of one frame, interned (a published colour, else the palette colour): `ids[i]`
+ * indexes `list`. Reused between frames (the Map and arrays are cleared, not reallocated).
+ */
+export class ColorTable {
+  readonly list: string[] = [];
+  ids = new Int32Array(64);
+  private readonly index = new Map<string, number>();
+
+  fill(users: readonly UserEntry[], palette: readonly string[], fallback: string): void {
+    this.list.length = 0;
+    this.index.clear();
+    if (this.ids.length < users.length) this.ids = new Int32Array(users.length * 2);
+    const n = palette.length;
+    for (let i = 0; i < users.length; i++) {
+      const u = users[i] as UserEntry;
+      const c = u.color || (n > 0 ? (palette[u.paletteIdx % n] ?? fallback) : fallback);
+      let id = this.index.get(c);
+      if (id === undefined) {
+        id = this.list.length;
+        this.list.push(c);
+        this.index.set(c, id);
+      }
+      this.ids[i] = id;
+    }
+  }
 }
 
 export class PresenceRenderer {
@@ -56,6 +88,9 @@ export class PresenceRenderer {
   private bucketStart = new Int32Array(0);
   private order = new Int32Array(0);
   private staleFlags = new Uint8Array(0);
+  private px = new Float32Array(0);
+  private py = new Float32Array(0);
+  private readonly colors = new ColorTable();
   private width = 0;
   private height = 0;
   readonly stats: DrawStats = { cursors: 0, stale: 0, heatCells: 0, heatTotal: 0 };
@@ -88,8 +123,12 @@ export class PresenceRenderer {
     if (!ctx) return stats;
     ctx.clearRect(0, 0, this.width, this.height);
     this.drawHeat(ctx, room, style.lut);
+    this.place(room);
+    this.colors.fill(room.list, style.palette, style.text);
     this.drawCursors(ctx, room.list, now, style, opts);
     const list = room.list;
+    const pxs = this.px;
+    const pys = this.py;
     if (opts.showLabels && stats.cursors <= opts.labelLimit) {
       ctx.font = style.font;
       ctx.textBaseline = 'bottom';
@@ -101,11 +140,11 @@ export class PresenceRenderer {
         const u = list[i] as UserEntry;
         if (!Number.isFinite(u.x)) continue;
         // Labels of cursors near the right edge go to the left of the cursor.
-        const x = clamp01(u.x);
-        const right = x > 0.75;
+        const cx = pxs[i] ?? 0;
+        const right = cx > this.width * 0.75;
         ctx.textAlign = right ? 'right' : 'left';
-        const px = x * this.width + (right ? -9 : 9);
-        const py = Math.max(12, clamp01(u.y) * this.height - 7);
+        const px = cx + (right ? -9 : 9);
+        const py = Math.max(12, (pys[i] ?? 0) - 7);
         ctx.strokeText(u.label, px, py);
         ctx.fillText(u.label, px, py);
       }
@@ -113,6 +152,22 @@ export class PresenceRenderer {
     }
     ctx.globalAlpha = 1;
     return stats;
+  }
+
+  /** Canvas positions (px) of every user with a pointer, in the room's fitted space. */
+  private place(room: RoomPresence): void {
+    const list = room.list;
+    if (this.px.length < list.length) {
+      this.px = new Float32Array(Math.max(64, list.length * 2));
+      this.py = new Float32Array(Math.max(64, list.length * 2));
+    }
+    const fit = room.fit;
+    for (let i = 0; i < list.length; i++) {
+      const u = list[i] as UserEntry;
+      if (!Number.isFinite(u.x)) continue;
+      this.px[i] = (u.space === '' ? clamp01(u.x) : fit.normX(u.x)) * this.width;
+      this.py[i] = (u.space === '' ? clamp01(u.y) : fit.normY(u.y)) * this.height;
+    }
   }
 
   /**
@@ -129,8 +184,12 @@ export class PresenceRenderer {
     opts: RenderOptions
   ): void {
     const stats = this.stats;
-    const colors = Math.max(1, style.palette.length);
+    const table = this.colors;
+    const colors = Math.max(1, table.list.length);
     const nb = colors * KINDS;
+    const ids = table.ids;
+    const pxs = this.px;
+    const pys = this.py;
     if (this.bucketStart.length < nb + 1) this.bucketStart = new Int32Array(nb + 1);
     if (this.order.length < list.length) this.order = new Int32Array(Math.max(64, list.length * 2));
     if (this.staleFlags.length < list.length) this.staleFlags = new Uint8Array(Math.max(64, list.length * 2));
@@ -141,7 +200,7 @@ export class PresenceRenderer {
     for (let i = 0; i < list.length; i++) {
       const u = list[i] as UserEntry;
       if (!Number.isFinite(u.x)) continue;
-      const b = bucketOf(u, colors);
+      const b = (ids[i] ?? 0) * KINDS + kindOf(u);
       start[b + 1] = (start[b + 1] ?? 0) + 1;
       const stale = isStale(u, now, opts.stale);
       staleFlags[i] = stale ? 1 : 0;
@@ -153,29 +212,27 @@ export class PresenceRenderer {
     for (let i = 0; i < list.length; i++) {
       const u = list[i] as UserEntry;
       if (!Number.isFinite(u.x)) continue;
-      const b = bucketOf(u, colors);
+      const b = (ids[i] ?? 0) * KINDS + kindOf(u);
       const at = start[b] ?? 0;
       order[at] = i;
       start[b] = at + 1;
     }
     for (let b = nb; b > 0; b--) start[b] = start[b - 1] ?? 0;
     start[0] = 0;
-    const w = this.width;
-    const h = this.height;
     for (let b = 0; b < nb; b++) {
       const from = start[b] ?? 0;
       const to = start[b + 1] ?? 0;
       if (from === to) continue;
       const kind = b % KINDS;
-      const color = style.palette[Math.floor(b / KINDS)] ?? style.text;
+      const color = table.list[Math.floor(b / KINDS)] ?? style.text;
       if (kind !== KIND_AWAY) {
         ctx.globalAlpha = kind === KIND_IDLE ? 0.8 : 1;
         ctx.fillStyle = color;
         ctx.beginPath();
         for (let k = from; k < to; k++) {
-          const u = list[order[k] ?? 0] as UserEntry;
-          const px = clamp01(u.x) * w;
-          const py = clamp01(u.y) * h;
+          const i = order[k] ?? 0;
+          const px = pxs[i] ?? 0;
+          const py = pys[i] ?? 0;
           ctx.moveTo(px + 4.5, py);
           ctx.arc(px, py, 4.5, 0, TAU);
         }
@@ -188,9 +245,9 @@ export class PresenceRenderer {
         ctx.lineWidth = 2;
         ctx.beginPath();
         for (let k = from; k < to; k++) {
-          const u = list[order[k] ?? 0] as UserEntry;
-          const px = clamp01(u.x) * w;
-          const py = clamp01(u.y) * h;
+          const i = order[k] ?? 0;
+          const px = pxs[i] ?? 0;
+          const py = pys[i] ?? 0;
           ctx.moveTo(px + r, py);
           ctx.arc(px, py, r, 0, TAU);
         }
@@ -206,8 +263,8 @@ export class PresenceRenderer {
       for (let i = 0; i < list.length; i++) {
         const u = list[i] as UserEntry;
         if (!Number.isFinite(u.x) || staleFlags[i] !== 1) continue;
-        const px = clamp01(u.x) * w;
-        const py = clamp01(u.y) * h;
+        const px = pxs[i] ?? 0;
+        const py = pys[i] ?? 0;
         ctx.moveTo(px + 11, py);
         ctx.arc(px, py, 11, 0, TAU);
       }

@@ -6,6 +6,8 @@ export interface FakeContext {
   ctx: CanvasRenderingContext2D;
   arcs: Array<[number, number, number]>;
   texts: Array<[string, number, number]>;
+  /** The fillStyle each text was filled with (same order as `texts`). */
+  textFills: string[];
   clears: number;
 }
 
@@ -14,12 +16,16 @@ export function fakeContext(): FakeContext {
     ctx: null as unknown as CanvasRenderingContext2D,
     arcs: [],
     texts: [],
+    textFills: [],
     clears: 0,
   };
   const props: Record<string | symbol, unknown> = {};
   const methods: Record<string, (...args: unknown[]) => unknown> = {
     arc: (x, y, r) => void rec.arcs.push([x as number, y as number, r as number]),
-    fillText: (t, x, y) => void rec.texts.push([t as string, x as number, y as number]),
+    fillText: (t, x, y) => {
+      rec.texts.push([t as string, x as number, y as number]);
+      rec.textFills.push(String(props.fillStyle));
+    },
     clearRect: () => void rec.clears++,
     createImageData: (w, h) => ({
       width: w,

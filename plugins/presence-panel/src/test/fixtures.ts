@@ -21,6 +21,8 @@ export const TEST_STYLE: RenderStyle = {
   textOutline: '#000',
   staleStroke: '#fa0',
   font: '11px sans-serif',
+  blockFill: '#333',
+  blockStrong: '#555',
 };
 
 /** An editing user `u` (label `U`, client 1) of room `r`, cursor at the centre; `over` replaces fields. */
@@ -43,6 +45,20 @@ export function userEntry(over: Partial<UserEntry> = {}): UserEntry {
     moved: false,
     unchanged: 0,
     changedAt: 0,
+    color: '',
+    binding: '',
+    space: '',
+    locState: '',
+    root: '',
+    block: NaN,
+    blocks: NaN,
+    line: NaN,
+    column: NaN,
+    selection: NaN,
+    anchorBlock: NaN,
+    nodeName: '',
+    nodeNames: '',
+    lastActive: NaN,
     ...over,
   };
 }

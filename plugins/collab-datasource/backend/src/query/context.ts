@@ -4,6 +4,7 @@
  */
 import { FRAME_LIMITS, type InspectScope } from '@collabblocks/protocol';
 
+import { docHeatmapBucketMs } from '../../../src/data/docHeatmap';
 import type { RunContext } from '../../../src/query/context';
 import { REPLAY_TIMEOUT_MS } from '../../../src/query/historyTree';
 import type { Instance } from '../pods/instance';
@@ -19,6 +20,9 @@ export interface QueryFields {
   fromMs: number;
   toMs: number;
   maxDataPoints?: number;
+  /** documentHeatmap: what each cell counts, and the bucket width (ms) resolved for the query's range. */
+  heatmapMeasure?: 'presence' | 'edits';
+  heatmapBucketMs?: number;
 }
 
 export interface ContextOptions {
@@ -54,5 +58,7 @@ export function runContext(
     timeoutMs: opts.oneShotTimeoutMs ?? FRAME_LIMITS.oneShotTimeoutMs,
     replayTimeoutMs: opts.replayTimeoutMs ?? REPLAY_TIMEOUT_MS,
     throttleMs: opts.throttleMs ?? 250,
+    heatmapMeasure: f.heatmapMeasure ?? 'presence',
+    heatmapBucketMs: f.heatmapBucketMs ?? docHeatmapBucketMs(undefined, f.fromMs, f.toMs),
   };
 }

@@ -90,6 +90,8 @@ async function runQuery(
   if (!runner) return failure(400, `unknown query type "${kind.slice(0, 40)}"`);
   const now = Date.now();
   const gridSize = Number(model.gridSize ?? 20);
+  const fromMs = q.timeRange?.fromEpochMS || now - 3_600_000;
+  const toMs = q.timeRange?.toEpochMS || now;
   const ctx = runContext(
     instance,
     scope,
@@ -101,9 +103,11 @@ async function runQuery(
       at: str(model.at),
       through: str(model.through),
       filter: str(model.filter),
-      fromMs: q.timeRange?.fromEpochMS || now - 3_600_000,
-      toMs: q.timeRange?.toEpochMS || now,
+      fromMs,
+      toMs,
       ...(q.maxDataPoints > 0 ? { maxDataPoints: q.maxDataPoints } : {}),
+      heatmapMeasure: model.heatmapMeasure === 'edits' ? 'edits' : 'presence',
+      heatmapBucketMs: docHeatmapBucketMs(model.bucketSeconds, fromMs, toMs),
     },
     { throttleMs: 50, ...opts }
   );
@@ -131,6 +135,8 @@ async function runQuery(
       rootPath: ctx.rootPath,
       ...(ctx.maxDepth !== undefined ? { maxDepth: ctx.maxDepth } : {}),
       ...(ctx.maxDataPoints !== undefined ? { maxDataPoints: ctx.maxDataPoints } : {}),
+      heatmapMeasure: ctx.heatmapMeasure,
+      heatmapBucketMs: ctx.heatmapBucketMs,
     },
   });
   return toDataResponse(snap, { refId: q.refId, channel: `ds/${uid}/${path}` });

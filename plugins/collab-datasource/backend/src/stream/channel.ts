@@ -16,6 +16,9 @@ export interface ChannelParams {
   rootPath: string;
   maxDepth?: number;
   maxDataPoints?: number;
+  /** documentHeatmap only. */
+  heatmapMeasure?: 'presence' | 'edits';
+  heatmapBucketMs?: number;
 }
 
 export interface Channel {
@@ -37,6 +40,9 @@ export function channelPath(ch: Channel): string {
     ...(p.rootPath ? { rootPath: p.rootPath } : {}),
     ...(p.maxDepth !== undefined ? { maxDepth: p.maxDepth } : {}),
     ...(p.maxDataPoints !== undefined ? { maxDataPoints: p.maxDataPoints } : {}),
+    ...(ch.kind === 'documentHeatmap'
+      ? { heatmapMeasure: p.heatmapMeasure ?? 'presence', heatmapBucketMs: p.heatmapBucketMs }
+      : {}),
   };
   return `${ch.scope}/${ch.kind}/${Buffer.from(JSON.stringify(compact)).toString('base64url')}`;
 }
@@ -79,6 +85,11 @@ export function parseChannelPath(path: string): Channel {
   if (!parsed.ok) throw new Error(`room "${room.slice(0, 100)}": ${parsed.error}`);
   const maxDepth = int('maxDepth', 0, 1000);
   const maxDataPoints = int('maxDataPoints', 1, 1_000_000);
+  const heatmapMeasure = str('heatmapMeasure');
+  if (heatmapMeasure !== '' && heatmapMeasure !== 'presence' && heatmapMeasure !== 'edits') {
+    throw new Error('channel parameter heatmapMeasure must be presence or edits');
+  }
+  const heatmapBucketMs = int('heatmapBucketMs', 1000, 31 * 24 * 3_600_000);
   return {
     scope,
     kind: kind as QueryKind,
@@ -90,6 +101,8 @@ export function parseChannelPath(path: string): Channel {
       rootPath: str('rootPath'),
       ...(maxDepth !== undefined ? { maxDepth } : {}),
       ...(maxDataPoints !== undefined ? { maxDataPoints } : {}),
+      ...(heatmapMeasure !== '' ? { heatmapMeasure } : {}),
+      ...(heatmapBucketMs !== undefined ? { heatmapBucketMs } : {}),
     },
   };
 }

@@ -108,6 +108,8 @@ export class Streams {
         fromMs: Date.now(),
         toMs: Date.now(),
         ...(p.maxDataPoints !== undefined ? { maxDataPoints: p.maxDataPoints } : {}),
+        ...(p.heatmapMeasure !== undefined ? { heatmapMeasure: p.heatmapMeasure } : {}),
+        ...(p.heatmapBucketMs !== undefined ? { heatmapBucketMs: p.heatmapBucketMs } : {}),
       },
       { throttleMs: this.opts.throttleMs ?? 250 }
     );

@@ -523,4 +523,46 @@ describe('CrdtPanel', () => {
     expect(Number(screen.getByTestId('crdt-tree').getAttribute('data-rows'))).toBe(nodes.length);
     expect(document.querySelectorAll('[role="treeitem"]').length).toBeLessThan(60);
   });
+
+  it('reads a ProseMirror document as itself: node name, attributes, text with its marks (issue 13)', () => {
+    const runs = JSON.stringify([
+      { length: 6, marks: ['bold'], text: 'Hello ' },
+      { length: 5, marks: ['italic', 'link'], text: 'world', values: { link: { href: 'https://x' } } },
+    ]);
+    const nodes = [
+      node('/prosemirror', 'XmlFragment', {
+        depth: 0,
+        parent: '',
+        key: 'prosemirror',
+        children: 1,
+        binding: 'prosemirror',
+      }),
+      node('/prosemirror/0', 'XmlElement', {
+        depth: 1,
+        parent: '/prosemirror',
+        key: '0',
+        children: 1,
+        nodeName: 'heading',
+        attrs: '{"level":2}',
+      }),
+      node('/prosemirror/0/0', 'XmlText', {
+        depth: 2,
+        parent: '/prosemirror/0',
+        key: '0',
+        value: 'Hello world',
+        runs,
+      }),
+    ];
+    render(<CrdtPanel {...props([treeFrame(nodes)], { expandDepth: 5 })} />);
+    const row = (p: string) => document.querySelector(`[data-path="${p}"]`) as HTMLElement;
+    expect(row('/prosemirror/0').textContent).toContain('<heading level=2>');
+    expect(row('/prosemirror').textContent).toContain('prosemirror document');
+    const bold = [
+      ...row('/prosemirror/0/0').querySelectorAll('[data-testid="crdt-runs"] span'),
+    ] as HTMLElement[];
+    expect(bold.map((b) => b.textContent)).toEqual(['Hello ', 'world']);
+    expect(bold[0]?.style.fontWeight).toBe('700');
+    expect(bold[1]?.style.fontStyle).toBe('italic');
+    expect(bold[1]?.style.textDecoration).toBe('underline');
+  });
 });

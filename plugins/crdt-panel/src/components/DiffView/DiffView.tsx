@@ -11,6 +11,7 @@ import { useStyles2 } from '@grafana/ui';
 import { describeChange, type TreeDiff } from '../../data/diff';
 import type { TreeModel, TreeNodeModel } from '../../data/model';
 import { fmtInstant, fmtTimeMs } from '../format';
+import { elementTag } from '../../data/richText';
 
 export interface DiffViewProps {
   diff: TreeDiff;
@@ -26,8 +27,10 @@ export interface DiffViewProps {
 const MAX_ITEMS = 200;
 
 function valuePreview(n: TreeNodeModel): string {
-  if (n.value === '') return n.nodeName ? `<${n.nodeName}>` : '';
-  return n.value.length > 60 ? `${n.value.slice(0, 60)}…` : n.value;
+  const tag = elementTag(n.nodeName, n.attrs);
+  if (n.value === '') return tag;
+  const v = n.value.length > 60 ? `${n.value.slice(0, 60)}…` : n.value;
+  return tag ? `${tag} ${v}` : v;
 }
 
 /** An added or removed node in one line: its type and value. */

@@ -14,6 +14,7 @@ import { useStyles2, useTheme2 } from '@grafana/ui';
 import { describeChange, type DiffKind } from '../../data/diff';
 import type { FlatRows } from '../../data/flatten';
 import { listKeyOf, type TreeModel, type TreeNodeModel } from '../../data/model';
+import { elementTag, markStyle, marksSummary, parseRuns, type Run } from '../../data/richText';
 import { ROW_HEIGHT } from '../../types';
 import { fmtInstant, fmtTime } from '../format';
 import { badgeFor } from './icons';
@@ -51,10 +52,55 @@ type Columns = 'all' | 'counts' | 'none';
 /** The window moves in steps of this many rows (fewer renders while scrolling). */
 const STEP = 4;
 
-function preview(n: TreeNodeModel): string {
-  if (n.value === '') return n.nodeName ? `<${n.nodeName}>` : '';
+/**
+ * What a row says about its node: an element's name then attributes (`<heading level=2>`), text with
+ * its marks (content: the text; metadata: which marks cover how much), a root's editor, a subdocument.
+ */
+export function preview(n: TreeNodeModel): string {
+  const tag = elementTag(n.nodeName, n.attrs);
+  if (n.runs !== '') {
+    const runs = parseRuns(n.runs);
+    const hasText = runs.some((r) => r.text !== undefined);
+    const text = hasText
+      ? JSON.stringify(
+          runs
+            .map((r) => r.text ?? (r.embed ? `[${r.embed}]` : ''))
+            .join('')
+            .slice(0, 120)
+        )
+      : '';
+    const marks = marksSummary(runs);
+    return [tag, text, marks ? `(${marks})` : ''].filter((x) => x !== '').join(' ');
+  }
+  const more = n.binding ? `${n.binding} document` : n.guid ? `subdocument ${n.guid}` : '';
+  if (n.value === '') return [tag, more].filter((x) => x !== '').join(' ');
   const v = n.value.length > 120 ? `${n.value.slice(0, 120)}…` : n.value;
-  return n.valueType === 'string' || n.type === 'Text' || n.type === 'XmlText' ? JSON.stringify(v) : v;
+  const shown = n.valueType === 'string' || n.type === 'Text' || n.type === 'XmlText' ? JSON.stringify(v) : v;
+  return tag ? `${tag} ${shown}` : shown;
+}
+
+/** Content scope: the node's runs carry their text (drawn with marks). */
+function hasRunText(n: TreeNodeModel): boolean {
+  return n.runs !== '' && n.runs.includes('"text"') && parseRuns(n.runs).some((r) => r.text !== undefined);
+}
+
+/** Text runs drawn with their marks (bold, italic, underline/link, strike, code) and embeds. */
+function RichRuns({ runs, className }: { runs: Run[]; className: string }) {
+  return (
+    <span className={className} data-testid="crdt-runs">
+      {runs.slice(0, 60).map((r, i) =>
+        r.embed ? (
+          <span key={i} title={`embed: ${r.embed}`}>
+            [{r.embed}]
+          </span>
+        ) : (
+          <span key={i} style={markStyle(r.marks)} title={r.marks.length ? r.marks.join(', ') : undefined}>
+            {r.text}
+          </span>
+        )
+      )}
+    </span>
+  );
 }
 
 export function TreeView(props: TreeViewProps) {
@@ -316,7 +362,15 @@ const Row = React.memo(function Row(p: RowProps) {
         {p.badge}
       </span>
       <span className={styles.key}>{key}</span>
-      {p.showValues && <span className={styles.value}>{value}</span>}
+      {p.showValues &&
+        (hasRunText(n) ? (
+          <span className={styles.value} title={value}>
+            {n.nodeName ? `${elementTag(n.nodeName, n.attrs)} ` : ''}
+            <RichRuns runs={parseRuns(n.runs)} className={styles.runs} />
+          </span>
+        ) : (
+          <span className={styles.value}>{value}</span>
+        ))}
       <span className={styles.fill} />
       {p.columns !== 'none' && (
         <span className={cx(styles.stats, p.columns === 'counts' && styles.statsCounts)}>
@@ -418,6 +472,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
     textAlign: 'center',
   }),
   key: css({ flex: 'none', color: theme.colors.text.primary }),
+  runs: css({ whiteSpace: 'pre' }),
   value: css({
     overflow: 'hidden',
     textOverflow: 'ellipsis',

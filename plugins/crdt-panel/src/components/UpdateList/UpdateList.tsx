@@ -65,6 +65,11 @@ export const UpdateList = React.memo(function UpdateList({
               }}
             />
           </div>
+          {u.formatted && (
+            <div className={styles.paths} data-testid="crdt-update-formats">
+              {u.formatted}
+            </div>
+          )}
           <div className={styles.paths}>{u.paths.slice(0, 3).join(' ') || '—'}</div>
         </div>
       ))}

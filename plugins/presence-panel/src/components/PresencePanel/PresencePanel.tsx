@@ -4,6 +4,7 @@ import type { DataFrame, GrafanaTheme2, PanelProps, SelectableValue } from '@gra
 import { Select, useStyles2, useTheme2 } from '@grafana/ui';
 
 import { buildColorLut, SCHEME_COLOR_NAMES } from '../../data/colorScheme';
+import { pickView } from '../../data/docLayout';
 import { FrameTimes } from '../../data/frameTimes';
 import { normaliseOptions, storeOptions } from '../../data/options';
 import { PresenceStore, type RoomPresence } from '../../data/store';
@@ -122,6 +123,8 @@ export function PresencePanel({ data, options: rawOptions, width, height }: Pane
       textOutline: theme.colors.background.primary,
       staleStroke: theme.colors.warning.main,
       font: `11px ${theme.typography.fontFamily}`,
+      blockFill: theme.colors.action.selected,
+      blockStrong: theme.colors.action.focus,
     }),
     [palette, options.colorScheme, theme]
   );
@@ -219,7 +222,14 @@ export function PresencePanel({ data, options: rawOptions, width, height }: Pane
           {cells.map(({ room, w, h }) => (
             <div key={room.name} className={multiples ? styles.multiple : undefined}>
               {multiples && <div className={styles.title}>{room.name}</div>}
-              <RoomCanvas room={room} width={w} height={h} style={style} opts={renderOpts} />
+              <RoomCanvas
+                room={room}
+                width={w}
+                height={h}
+                style={style}
+                opts={renderOpts}
+                view={pickView(room.list, options.view)}
+              />
             </div>
           ))}
         </div>

@@ -1,8 +1,10 @@
 import { useEffect, useRef } from 'react';
 
 import { describeRoom } from '../../data/describe';
+import type { PresenceView } from '../../data/docLayout';
 import { FrameTimes } from '../../data/frameTimes';
 import type { RoomPresence } from '../../data/store';
+import { DocumentRenderer } from '../../render/DocumentRenderer';
 import { PresenceRenderer, type RenderOptions, type RenderStyle } from '../../render/PresenceRenderer';
 
 export interface RoomCanvasProps {
@@ -11,7 +13,11 @@ export interface RoomCanvasProps {
   height: number;
   style: RenderStyle;
   opts: RenderOptions;
+  /** Document minimap or 2D canvas. */
+  view?: PresenceView;
 }
+
+type Renderer = PresenceRenderer | DocumentRenderer;
 
 /** Attribute updates (test/bench hooks) at most this often. */
 const ATTR_INTERVAL_MS = 200;
@@ -28,10 +34,10 @@ const FADE_REDRAW_MS = 66;
  * canvas is an image for assistive technology, named by `describeRoom` (room,
  * users, stale presences and where the heatmap is hottest).
  */
-export function RoomCanvas({ room, width, height, style, opts }: RoomCanvasProps) {
+export function RoomCanvas({ room, width, height, style, opts, view = 'canvas' }: RoomCanvasProps) {
   const wrapRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const rendererRef = useRef<PresenceRenderer | null>(null);
+  const rendererRef = useRef<Renderer | null>(null);
   const latest = useRef({ room, style, opts, dirty: true });
   latest.current.room = room;
   latest.current.style = style;
@@ -41,17 +47,22 @@ export function RoomCanvas({ room, width, height, style, opts }: RoomCanvasProps
   useEffect(() => {
     const canvas = canvasRef.current;
     if (!canvas) return;
-    const renderer = new PresenceRenderer(canvas);
+    const renderer = view === 'document' ? new DocumentRenderer(canvas) : new PresenceRenderer(canvas);
+    renderer.resize(width, height, window.devicePixelRatio || 1);
     rendererRef.current = renderer;
+    latest.current.dirty = true;
     return () => {
       rendererRef.current = null;
     };
-  }, []);
+    // A new renderer per view; size changes are applied below.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [view]);
 
   useEffect(() => {
     rendererRef.current?.resize(width, height, window.devicePixelRatio || 1);
+    room.fit.setAspect(width, height);
     latest.current.dirty = true;
-  }, [width, height]);
+  }, [width, height, room]);
 
   useEffect(() => {
     const wrap = wrapRef.current;
@@ -94,6 +105,7 @@ export function RoomCanvas({ room, width, height, style, opts }: RoomCanvasProps
       // Same clock as ingest (epoch ms); ingest already decays before adding samples, and the grid's
       // clock never moves backwards, so a draw only fades what is older than its last update.
       rm.heat.decay(now);
+      rm.blockHeat.decay(now);
       r.draw(rm, now, st, op);
       times.push(performance.now() - t0);
       frames++;
@@ -132,12 +144,21 @@ export function RoomCanvas({ room, width, height, style, opts }: RoomCanvasProps
       ref={wrapRef}
       data-testid="presence-room-canvas"
       data-room={room.name}
+      data-view={view}
+      data-space={view === 'canvas' ? room.fit.space || 'unit' : undefined}
+      data-extent={
+        view === 'canvas'
+          ? [room.fit.extent.xMin, room.fit.extent.xMax, room.fit.extent.yMin, room.fit.extent.yMax].join(',')
+          : undefined
+      }
+      data-blocks={view === 'document' ? room.docBlocks : undefined}
+      data-root={view === 'document' ? room.docRoot : undefined}
       style={{ position: 'relative', width, height }}
     >
       <canvas
         ref={canvasRef}
         role="img"
-        aria-label={describeRoom(room, Date.now(), opts.stale)}
+        aria-label={describeRoom(room, Date.now(), opts.stale, view)}
         data-testid="presence-canvas"
         style={{ display: 'block', width, height }}
       />

@@ -129,7 +129,11 @@ function UserListView({ users, palette, now, rules, maxRows = 50, height, showRo
           data-stale={stale ? 'true' : 'false'}
           data-status={u.status}
         >
-          <span className={styles.swatch} style={{ background: palette[u.paletteIdx] }} aria-hidden="true" />
+          <span
+            className={styles.swatch}
+            style={{ background: u.color || palette[u.paletteIdx % Math.max(1, palette.length)] }}
+            aria-hidden="true"
+          />
           <span className={styles.label} title={u.label}>
             {u.label}
           </span>
