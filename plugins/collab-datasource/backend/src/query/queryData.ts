@@ -9,6 +9,7 @@ import { type Observable, type Subscription } from 'rxjs';
 import { createDataFrame, type DataFrame, type DataQueryResponse } from '@grafana/data';
 import { errorMessage, type InspectScope } from '@collabblocks/protocol';
 
+import { docHeatmapBucketMs } from '../../../src/data/docHeatmap';
 import { numericView } from '../../../src/data/numeric';
 import { prepareRun, type QueryKind, runnerOf } from '../../../src/query/runners';
 import { frameToArrow } from '../frames/arrow';
