@@ -1,8 +1,9 @@
 /**
  * An inspect bridge in the test process, without a collab pod: an HTTP server
- * on 127.0.0.1 (ephemeral port) whose upgrades go to `InspectBridge`, an
- * in-memory `Storage` that counts calls (and can be slowed down), and a room
- * registry the test fills with its own `Y.Doc` + `Awareness`. Hooks are driven
+ * on 127.0.0.1 (ephemeral port) whose upgrades go to the monitor's
+ * `InspectBridge` over a test `MonitorHost`: an in-memory `Storage` that counts
+ * calls (and can be slowed down), and a room registry the test fills with its
+ * own `Y.Doc` + `Awareness`. Hooks are driven
  * by calling `bridge.extension.onUpdate(...)` etc. directly. For behaviour the
  * way a pod does it, prefer `startPod()` (test/inspect.pod.test.ts).
  */
@@ -12,8 +13,13 @@ import { pino } from 'pino';
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import type { InspectScope } from '@collabblocks/protocol';
-import { InspectBridge, type InspectBridgeOptions, type InspectRoom } from '../src/inspect/bridge.js';
-import { mintInspectToken } from '@collabblocks/monitor';
+import {
+  InspectBridge,
+  mintInspectToken,
+  type HostRoom,
+  type InspectBridgeOptions,
+  type MonitorHost,
+} from '@collabblocks/monitor';
 import type {
   HistoryQuery,
   LoadedRoom,
@@ -121,7 +127,7 @@ export class MemoryStorage implements Storage {
 }
 
 /** A loaded room for the bridge: a doc, its awareness and "local connections". */
-export class FakeRoom implements InspectRoom {
+export class FakeRoom implements HostRoom {
   readonly doc = new Y.Doc();
   readonly awareness = new Awareness(this.doc);
   readonly connections = new Map<{ readonly info: ConnectionInfo }, Set<number>>();
@@ -159,20 +165,20 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(
-  opts: Partial<Omit<InspectBridgeOptions, 'rooms' | 'storage'>> = {}
-): Promise<Harness> {
+export async function startHarness(opts: Partial<Omit<InspectBridgeOptions, 'host'>> = {}): Promise<Harness> {
   const storage = new MemoryStorage();
   const rooms = new Map<string, FakeRoom>();
-  const bridge = new InspectBridge({
-    pod: 'harness',
+  // Room events are not observed: tests drive `bridge.extension` themselves.
+  const host: MonitorHost = {
+    name: 'harness',
     secret: HARNESS_SECRET,
-    storage,
-    rooms,
-    podView: { pod: 'harness', rooms: () => [] },
+    room: (name) => rooms.get(name),
+    rooms: () => [],
+    observe: () => () => {},
+    history: storage,
     logger: pino({ level: 'silent' }),
-    ...opts,
-  });
+  };
+  const bridge = new InspectBridge({ host, ...opts });
   const server = createServer((_req, res) => {
     res.statusCode = 404;
     res.end();

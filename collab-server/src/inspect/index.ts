@@ -9,28 +9,20 @@
 import type { IncomingMessage } from 'node:http';
 import type { Registry, RegistryContentType } from 'prom-client';
 import { INSPECT_TOKEN_PATH, INSPECT_WS_PATH, type InspectScope } from '@collabblocks/protocol';
-import type { CollabExtension, PodView } from '../hooks/index.js';
+import { InspectBridge } from '@collabblocks/monitor';
 import type { RouteHandler } from '../http/router.js';
 import type { UpgradeHandler } from '../http/upgrade.js';
-import type { Logger } from '../observability/logger.js';
-import type { Storage } from '../storage/types.js';
-import { InspectBridge, type InspectRoom } from './bridge.js';
 import { tokenHandler } from './http.js';
+import { podHost, type PodHostServer } from './podHost.js';
 
-export { InspectBridge } from './bridge.js';
 export { readInspectConfig, type InspectConfig } from './config.js';
-export { resolveInspectSecret, mintInspectToken, verifyInspectToken } from '@collabblocks/monitor';
+export { podHost } from './podHost.js';
 
 /** The part of `CollabServer` the bridge needs (structural, so tests can pass a real server). */
-export interface InspectHostServer {
-  readonly logger: Logger;
-  readonly storage: Storage;
-  readonly podView: PodView;
-  readonly rooms: { get(roomId: string): InspectRoom | undefined };
+export interface InspectHostServer extends PodHostServer {
   readonly http: { route(method: 'POST', path: string, handler: RouteHandler): void };
   readonly upgrade: { register(pathPrefix: string, handler: UpgradeHandler): void };
   authenticateOrgKey(req: IncomingMessage): { org: string; scope: InspectScope } | null;
-  addExtension(ext: CollabExtension): void;
 }
 
 export interface AttachInspectOptions {
@@ -44,18 +36,12 @@ export interface AttachInspectOptions {
 
 export function attachInspect(server: InspectHostServer, opts: AttachInspectOptions): InspectBridge {
   const bridge = new InspectBridge({
-    pod: server.podView.pod,
-    secret: opts.secret,
-    storage: server.storage,
-    rooms: server.rooms,
-    podView: server.podView,
-    logger: server.logger.child({ component: 'inspect' }),
+    host: podHost(server, opts.secret),
     ...(opts.registry ? { registry: opts.registry } : {}),
     ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
     ...(opts.treeGraceMs !== undefined ? { treeGraceMs: opts.treeGraceMs } : {}),
     ...(opts.queue ? { queue: opts.queue } : {}),
   });
-  server.addExtension(bridge.extension);
   server.upgrade.register(INSPECT_WS_PATH, (req, socket, head) => bridge.handleUpgrade(req, socket, head));
   const deps = {
     secret: opts.secret,

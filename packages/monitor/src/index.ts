@@ -7,6 +7,11 @@
 export * from './events.js';
 export * from './host.js';
 
+// The bridge: hosts create one over their MonitorHost and hand it `/inspect` upgrades.
+export { InspectBridge, type InspectBridgeOptions } from './inspect/bridge.js';
+export { controlFrame, PerScope, subFrame } from './inspect/frame.js';
+export { Pseudonyms } from './inspect/pseudonyms.js';
+
 // Tokens of the inspect protocol (verified by every host, minted by its token route).
 export {
   INSPECT_SECRET_LABEL,
@@ -18,11 +23,13 @@ export {
   type MintedToken,
   type VerifiedInspectToken,
 } from './inspect/token.js';
+export { answerTokenRequest, type TokenRouteAnswer } from './inspect/tokenRoute.js';
 export { createInspectMetrics, type InspectMetrics } from './inspect/metrics.js';
 
 // Session layer.
 export { DEFAULT_OUTBOX, Outbox, type OutboxOptions, type OutboxSocket } from './inspect/session/outbox.js';
 export { GateFullError, WorkGate } from './inspect/session/gate.js';
+export { DEFAULT_ADMISSION, SessionAdmission, type AdmissionLimits } from './inspect/session/admission.js';
 export {
   InspectSession,
   MAX_QUEUED_HISTORY,
@@ -30,7 +37,21 @@ export {
   type Subscription,
 } from './inspect/session/session.js';
 
-// Streams' building blocks.
+// Streams: one module per stream, and their building blocks.
+export {
+  connectionsOf,
+  flushSpacingMs,
+  RoomSubscribers,
+  type StreamContext,
+  type StreamModule,
+} from './inspect/streams/stream.js';
+export { MetricsStream } from './inspect/streams/metrics.js';
+export { PresenceStream } from './inspect/streams/presence.js';
+export { RoomsStream } from './inspect/streams/rooms.js';
+export { TrafficStream } from './inspect/streams/traffic.js';
+export { TreeStream, type TreeStreamOptions } from './inspect/streams/tree/tree.js';
+export { UpdatesStream } from './inspect/streams/updates/updates.js';
+export { HistoryRequests, type HistoryRequestsOptions } from './inspect/streams/history/history.js';
 export {
   stripValue,
   walkDoc,

@@ -91,6 +91,7 @@ export const INSPECT_ERROR_CODES = [
   'range_invalid', // fromTs > toTs, non-finite numbers
   'range_too_large', // span above maxHistorySpanMs or limit above maxHistoryEntries
   'history_pruned', // historyTree instant older than the room's retained history (retention pruned it)
+  'history_unavailable', // the host keeps no update log: no history pages, no time travel
   'storage_error',
   'internal',
 ] as const;

@@ -8,7 +8,6 @@ import type { WebSocket } from 'ws';
 import {
   CloseCode,
   INSPECT_LIMITS,
-  INSPECT_PROTOCOL_VERSION,
   INSPECT_STREAMS,
   parseInspectClientMessage,
   parseRoomName,
@@ -20,6 +19,7 @@ import {
   type InspectStream,
   type WithoutVersion,
 } from '@collabblocks/protocol';
+import { controlFrame } from '../frame.js';
 import { Outbox, DEFAULT_OUTBOX } from './outbox.js';
 import type { InspectVerifyResult } from '../token.js';
 
@@ -171,7 +171,7 @@ export class InspectSession {
       this.scope === 'content' && CONTENT_REPLIES.has(msg.type) && 'id' in msg && typeof msg.id === 'string'
         ? msg.id
         : undefined;
-    this.outbox.push(JSON.stringify({ v: INSPECT_PROTOCOL_VERSION, ...msg }), undefined, contentReply);
+    this.outbox.push(controlFrame(msg), undefined, contentReply);
   }
 
   /** Sends a pre-serialised stream message for a subscription (holds it while a snapshot streams). */

@@ -21,7 +21,8 @@ import { formatFields, summarizeUpdate } from '../updates/updateSummary.js';
 
 export class HistoryError extends Error {
   constructor(
-    readonly code: 'range_invalid' | 'range_too_large' | 'history_pruned' | 'storage_error',
+    readonly code:
+      'range_invalid' | 'range_too_large' | 'history_pruned' | 'history_unavailable' | 'storage_error',
     message: string
   ) {
     super(message);
