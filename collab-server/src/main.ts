@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     maxSessions: inspectConfig.maxSessions,
     treeGraceMs: inspectConfig.treeGraceMs,
     queue: inspectConfig.queue,
+    presenceFields: inspectConfig.presenceFields,
     ...(observability.podMetrics ? { registry: observability.podMetrics.registry } : {}),
   });
   // Cross-pod fan-out (issue 3) when COLLAB_REDIS_URL is set; otherwise a single pod.

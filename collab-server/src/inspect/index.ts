@@ -8,7 +8,12 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Registry, RegistryContentType } from 'prom-client';
-import { INSPECT_TOKEN_PATH, INSPECT_WS_PATH, type InspectScope } from '@collabblocks/protocol';
+import {
+  INSPECT_TOKEN_PATH,
+  INSPECT_WS_PATH,
+  type InspectScope,
+  type PresenceFieldPaths,
+} from '@collabblocks/protocol';
 import { InspectBridge } from '@collabblocks/monitor';
 import type { RouteHandler } from '../http/router.js';
 import type { UpgradeHandler } from '../http/upgrade.js';
@@ -32,6 +37,8 @@ export interface AttachInspectOptions {
   maxSessions?: number;
   treeGraceMs?: number;
   queue?: { maxQueuedBytes: number; maxQueuedMessages: number };
+  /** `COLLAB_PRESENCE_FIELDS`: field paths for awareness states no built-in convention recognises. */
+  presenceFields?: PresenceFieldPaths;
 }
 
 export function attachInspect(server: InspectHostServer, opts: AttachInspectOptions): InspectBridge {
@@ -41,6 +48,7 @@ export function attachInspect(server: InspectHostServer, opts: AttachInspectOpti
     ...(opts.maxSessions !== undefined ? { maxSessions: opts.maxSessions } : {}),
     ...(opts.treeGraceMs !== undefined ? { treeGraceMs: opts.treeGraceMs } : {}),
     ...(opts.queue ? { queue: opts.queue } : {}),
+    ...(opts.presenceFields ? { presenceFields: opts.presenceFields } : {}),
   });
   server.upgrade.register(INSPECT_WS_PATH, (req, socket, head) => bridge.handleUpgrade(req, socket, head));
   const deps = {

@@ -84,3 +84,6 @@ export {
   type ReplayPage,
 } from './inspect/streams/history/replay.js';
 export { StoredDocs, type StoredDocLease } from './inspect/streams/history/storedDocs.js';
+
+// Presence as editor bindings write it: recognisers, document locations, per-scope fields.
+export * from './inspect/streams/presence/index.js';
