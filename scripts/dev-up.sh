@@ -23,6 +23,7 @@ for _ in $(seq 1 50); do
 done
 echo "pod ready on http://$HOST:$PORT  (try: curl -s http://$HOST:$PORT/metrics | head)"
 node --enable-source-maps collab-server/dist/sim/main.js --url "ws://$HOST:$PORT" \
-  --rooms "${SIM_ROOMS:-20}" --clients "${SIM_CLIENTS:-200}" --rate "${SIM_RATE:-50}" &
+  --rooms "${SIM_ROOMS:-20}" --clients "${SIM_CLIENTS:-200}" --rate "${SIM_RATE:-50}" \
+  --profile "${SIM_PROFILE:-mix}" &
 sim=$!
 wait $sim

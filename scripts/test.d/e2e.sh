@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Plugin E2E harness suite (e2e/): harness unit tests, then every e2e/tests/*.e2e.test.ts once per leg
+# (and e2e/bindings once: real editor bindings against a pod)
 # (grafana-12: @grafana/* 12.4.10 + React 18; grafana-13: 13.2.2 + React 19) in Debian's chromium.
 # Expects `npm ci` and `npm run build` (plugins' dist/) to have run. Builds the harness fixture plugin and the
 # legs' host bundles when missing or older than their sources. Results: $ARTIFACTS_DIR/vitest/e2e-*.json,
@@ -46,4 +47,9 @@ for leg in grafana-12 grafana-13; do
   HARNESS_LEG=$leg npx vitest run --config e2e/vitest.config.mts --reporter=default --reporter=json \
     --outputFile.json="$ARTIFACTS_DIR/vitest/e2e-$leg.json" || status=1
 done
+
+# Real editor bindings (ProseMirror, CodeMirror 6, Quill) from npm against a real pod: once, not per leg.
+node e2e/bindings/scripts/build.mjs || status=1
+npx vitest run --config e2e/bindings/vitest.config.mts --reporter=default --reporter=json \
+  --outputFile.json="$ARTIFACTS_DIR/vitest/e2e-bindings.json" || status=1
 exit $status

@@ -15,11 +15,14 @@
  * - `COLLAB_INSPECT_QUEUE_BYTES` (default 8 MiB) and `COLLAB_INSPECT_QUEUE_MESSAGES`
  *   (default 2000): per-session send queue bound once the socket stops draining;
  *   past it a subscription's data is dropped (counted) and it is resynced.
+ * - `COLLAB_PRESENCE_FIELDS` (JSON, optional): where to read positions in awareness states no
+ *   built-in editor convention recognises, e.g. `{"head":"sel.head","anchor":"sel.anchor"}` or
+ *   `{"x":"pointer.x","y":"pointer.y","space":"scene"}` (protocol `PresenceFieldPaths`).
  */
 import { createHmac } from 'node:crypto';
 import type { Config } from '../config.js';
 import { ConfigError, envInt, envStr, type Env } from '../env.js';
-import { INSPECT_LIMITS } from '@collabblocks/protocol';
+import { INSPECT_LIMITS, PresenceFieldPathsSchema, type PresenceFieldPaths } from '@collabblocks/protocol';
 import {
   DEFAULT_ADMISSION,
   DEFAULT_OUTBOX,
@@ -37,6 +40,28 @@ export interface InspectConfig {
   authTimeoutMs: number;
   treeGraceMs: number;
   queue: { maxQueuedBytes: number; maxQueuedMessages: number };
+  presenceFields?: PresenceFieldPaths;
+}
+
+function readPresenceFields(env: Env): PresenceFieldPaths | undefined {
+  const raw = envStr(env, 'COLLAB_PRESENCE_FIELDS');
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(
+      'COLLAB_PRESENCE_FIELDS must be JSON, e.g. {"head":"sel.head","anchor":"sel.anchor"}'
+    );
+  }
+  const parsed = PresenceFieldPathsSchema.safeParse(json);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new ConfigError(
+      `COLLAB_PRESENCE_FIELDS: ${i ? `${i.path.join('.') || 'value'}: ${i.message}` : 'invalid'}`
+    );
+  }
+  return parsed.data;
 }
 
 export function readInspectConfig(env: Env, config: Config): InspectConfig {
@@ -89,6 +114,7 @@ export function readInspectConfig(env: Env, config: Config): InspectConfig {
     maxQueuedBytes: envInt(env, 'COLLAB_INSPECT_QUEUE_BYTES', DEFAULT_OUTBOX.maxQueuedBytes, 4096),
     maxQueuedMessages: envInt(env, 'COLLAB_INSPECT_QUEUE_MESSAGES', DEFAULT_OUTBOX.maxQueuedMessages, 10),
   };
+  const presenceFields = readPresenceFields(env);
   return {
     secret,
     maxSessions,
@@ -99,5 +125,6 @@ export function readInspectConfig(env: Env, config: Config): InspectConfig {
     authTimeoutMs,
     treeGraceMs,
     queue,
+    ...(presenceFields ? { presenceFields } : {}),
   };
 }

@@ -10,7 +10,8 @@ import { WebsocketProvider } from 'y-websocket';
 import { Awareness } from 'y-protocols/awareness';
 import * as Y from 'yjs';
 import { applyEdit, chooseEditKind, DEFAULT_LIMITS, type EditKind, type EditLimits } from './content.js';
-import { CursorMotion, StatusModel, type PresenceState, type Point } from './presence.js';
+import { CursorMotion, StatusModel, type Point } from './presence.js';
+import { newCaret, PROFILES, type BotCaret, type BotContext, type Profile } from './profiles/index.js';
 import type { Rng } from './random.js';
 import type { SimStats } from './stats.js';
 import type { MintedToken, TokenMinter } from './tokens.js';
@@ -39,6 +40,8 @@ export interface BotOptions {
   /** Probability that an update is preceded by a TRACE_CONTEXT frame (0 = off). */
   traceRatio: number;
   limits?: EditLimits;
+  /** How this bot writes its document and awareness (default: the simulator's own `sim`). */
+  profile?: Profile;
   /** Called when the server closed for good (4400-4499 except expiry / rate limit). */
   onTerminalClose?: (bot: Bot, code: number) => void;
 }
@@ -67,12 +70,34 @@ export class Bot {
   private readonly author: { name: string; caret: number };
   private lastSent: { x: number; y: number; status: string } | null = null;
   private readonly limits: EditLimits;
+  private readonly profile: Profile;
+  private readonly caret: BotCaret = newCaret();
 
   constructor(private readonly opts: BotOptions) {
     this.motion = new CursorMotion(opts.identity.roomId, opts.rng);
     this.status = new StatusModel(opts.rng);
     this.author = { name: opts.identity.name, caret: 0 };
     this.limits = opts.limits ?? DEFAULT_LIMITS;
+    this.profile = opts.profile ?? PROFILES.sim;
+  }
+
+  get profileName(): string {
+    return this.profile.name;
+  }
+
+  private context(now = Date.now()): BotContext {
+    return {
+      rng: this.opts.rng,
+      name: this.opts.identity.name,
+      color: this.opts.identity.color,
+      room: this.opts.identity.roomId,
+      caret: this.caret,
+      limits: this.limits,
+      point: this.motion.position,
+      status: this.status.current,
+      now,
+      author: this.author,
+    };
   }
 
   get identity(): BotIdentity {
@@ -135,6 +160,7 @@ export class Bot {
     this.awareness = awareness;
     this.provider = provider;
     this.author.caret = 0;
+    Object.assign(this.caret, newCaret());
     this.lastSent = null;
 
     provider.on('status', ({ status }) => {
@@ -191,12 +217,16 @@ export class Bot {
   edit(preferText: boolean): EditKind | null {
     const doc = this.doc;
     if (!doc || !this.canEdit) return null;
-    const kind: EditKind = preferText && this.opts.rng.chance(0.8) ? 'text' : chooseEditKind(this.opts.rng);
     if (this.opts.traceRatio > 0 && this.opts.rng.chance(this.opts.traceRatio)) this.sendTraceContext();
-    applyEdit(doc, kind, this.opts.rng, this.author, this.limits);
+    let kind: EditKind;
+    if (this.profile.name === 'sim') {
+      kind = preferText && this.opts.rng.chance(0.8) ? 'text' : chooseEditKind(this.opts.rng);
+      applyEdit(doc, kind, this.opts.rng, this.author, this.limits);
+    } else kind = this.profile.edit(doc, this.context());
     this.status.noteEdit(Date.now());
     this.opts.stats.op(this.opts.identity.org, kind);
-    this.publishPresence(false);
+    // An editor's caret moves with every edit it makes.
+    this.publishPresence(this.profile.name !== 'sim');
     return kind;
   }
 
@@ -212,7 +242,20 @@ export class Bot {
     if (this.state !== 'online') return;
     const statusChanged = this.status.step(now, dtMs);
     if (this.status.current !== 'away') this.motion.step(dtMs);
-    this.publishPresence(statusChanged);
+    // Editors move their caret without typing now and then (clicks, arrow keys, selections).
+    const caretMoved =
+      this.profile.name !== 'sim' && this.status.current !== 'away' && this.opts.rng.chance(0.15);
+    if (caretMoved) this.moveCaret();
+    this.publishPresence(statusChanged || caretMoved);
+  }
+
+  private moveCaret(): void {
+    const c = this.caret;
+    const rng = this.opts.rng;
+    c.block = Math.max(0, c.block + rng.int(3) - 1);
+    c.offset = rng.int(24);
+    c.index = Math.max(0, c.index + rng.int(41) - 20);
+    c.length = rng.chance(0.25) ? 1 + rng.int(10) : 0;
   }
 
   private publishPresence(force: boolean): void {
@@ -223,15 +266,10 @@ export class Bot {
     const last = this.lastSent;
     const moved = !last || Math.abs(last.x - p.x) > 0.002 || Math.abs(last.y - p.y) > 0.002;
     if (!force && !moved && last?.status === status) return;
-    const state: PresenceState = {
-      user: { name: this.opts.identity.name, color: this.opts.identity.color },
-      cursor: { x: round4(p.x), y: round4(p.y) },
-      status,
-    };
-    awareness.setLocalState(state);
+    const doc = this.doc;
+    if (!doc) return;
+    awareness.setLocalState(this.profile.awareness(doc, this.context()));
     this.lastSent = { x: p.x, y: p.y, status };
     this.opts.stats.awarenessUpdates++;
   }
 }
-
-const round4 = (v: number): number => Math.round(v * 10_000) / 10_000;

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { SimConfig } from './simulator.js';
+import { PROFILE_NAMES, type ProfileName } from './profiles/index.js';
 import { errorMessage } from '@collabblocks/protocol';
 
 export class ConfigError extends Error {}
@@ -24,6 +25,10 @@ export const USAGE = `Usage: npm run sim -w collab-server -- [options]
   --skew <s>                  Zipf exponent of room popularity           (default 1.1)
   --room-ops-limit <n>        edits before a room moves to a fresh doc   (default 20000, 0 = never)
   --presence-interval <ms>    cursor update period                       (default 1000)
+  --profile <list>            what rooms look like: mix (default: all) or a comma list of
+                              sim, prosemirror, tiptap, codemirror, quill, lexical, tldraw,
+                              excalidraw — documents and awareness as those editors write them
+                              (a room's profile is a stable hash of its id)  (SIM_PROFILE)
   --progress-interval <ms>    progress line period                       (default 5000)
   --token-ttl <s>             lifetime of minted tokens                  (default 3600)
   --no-auth                   connect without tokens (servers without auth)
@@ -83,6 +88,20 @@ function parseUrls(raw: string): string[] {
 
 export type ParsedCli = { help: true } | { help: false; config: SimConfig };
 
+/** `mix` (every profile) or a comma list of profile names. */
+export function parseProfiles(raw: string): ProfileName[] {
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0 || (names.length === 1 && names[0] === 'mix')) return [...PROFILE_NAMES];
+  for (const n of names) {
+    if (!(PROFILE_NAMES as readonly string[]).includes(n))
+      throw new ConfigError(`--profile: unknown profile "${n}"; use mix or ${PROFILE_NAMES.join(', ')}`);
+  }
+  return [...new Set(names)] as ProfileName[];
+}
+
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
   let values;
   try {
@@ -107,6 +126,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
         'progress-interval': { type: 'string' },
         'token-ttl': { type: 'string' },
         'no-auth': { type: 'boolean' },
+        profile: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -143,6 +163,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): ParsedCli {
     churnPerMinute: num('churn', values.churn, 0.05, 0, 1, false),
     skew: num('skew', values.skew, 1.1, 0, 5, false),
     roomOpsLimit: num('room-ops-limit', values['room-ops-limit'], 20_000, 0, 100_000_000),
+    profiles: parseProfiles(values.profile ?? env.SIM_PROFILE ?? 'mix'),
   };
   if (config.orgs > config.rooms) {
     throw new ConfigError(`--orgs (${config.orgs}) cannot exceed --rooms (${config.rooms})`);

@@ -5,6 +5,7 @@
  * bot), moves presence, churns bots (leave, rejoin later) and reports progress.
  */
 import { Bot, type BotIdentity } from './bot.js';
+import { PROFILES, profileOfRoom, type ProfileName } from './profiles/index.js';
 import { DEFAULT_LIMITS, type EditLimits } from './content.js';
 import { botColor, botName, orgSlugs, roomSlugs } from './names.js';
 import { createRng, distribute, zipfWeights, type Rng } from './random.js';
@@ -42,6 +43,11 @@ export interface SimConfig {
    */
   roomOpsLimit: number;
   limits?: EditLimits;
+  /**
+   * Document / awareness conventions rooms are given (by a stable hash of the room id). Default here
+   * `['sim']` (the programmatic API keeps the simulator's own conventions); the CLI defaults to all (`mix`).
+   */
+  profiles?: readonly ProfileName[];
 }
 
 export interface RoomPlan {
@@ -133,6 +139,7 @@ export async function runSimulation(cfg: SimConfig, opts: RunOptions = {}): Prom
           minter,
           traceRatio: cfg.traceRatio,
           limits: cfg.limits ?? DEFAULT_LIMITS,
+          profile: PROFILES[profileOfRoom(room.id, cfg.profiles ?? ['sim'])],
           onTerminalClose: (bot, code) => {
             log(`[sim] ${bot.identity.roomId}: server closed for good (${code}); rejoining in 30 s`);
             bot.leave();

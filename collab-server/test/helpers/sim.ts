@@ -18,6 +18,11 @@ export interface SimOptions {
   orgs?: number;
   /** Upper bound on the run (`120s`, `5m`); tests must stay bounded. Default 120s. */
   duration?: string;
+  /**
+   * `--profile`: the suites written for the simulator's own conventions (`cursor: {x, y}` in [0, 1],
+   * notes/meta/tasks/outline) get `sim` unless they ask for others (the CLI's default is `mix`).
+   */
+  profile?: string;
   /** Further CLI flags, e.g. `['--presence-interval', '200']`. */
   extraArgs?: string[];
 }
@@ -47,6 +52,8 @@ export function startSimulator(opts: SimOptions): SimProcess {
     String(opts.orgs ?? 1),
     '--duration',
     opts.duration ?? '120s',
+    '--profile',
+    opts.profile ?? 'sim',
     ...(opts.extraArgs ?? []),
   ];
   const child = spawn(process.execPath, args, {

@@ -101,3 +101,6 @@ export {
 
 // The metrics taxonomy (definitions, folding, exposition, hook → metric mapping).
 export * from './metrics/index.js';
+
+// Presence as editor bindings write it: recognisers, document locations, per-scope fields.
+export * from './inspect/streams/presence/index.js';

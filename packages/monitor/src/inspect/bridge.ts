@@ -19,7 +19,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Registry, RegistryContentType } from 'prom-client';
-import type { InspectClientMessage, InspectStream } from '@collabblocks/protocol';
+import type { InspectClientMessage, InspectStream, PresenceFieldPaths } from '@collabblocks/protocol';
 import type { HostListener, MonitorHost, MonitorLogger } from '../host.js';
 import { subFrame } from './frame.js';
 import { createInspectMetrics, type InspectMetrics } from './metrics.js';
@@ -59,6 +59,8 @@ export interface InspectBridgeOptions {
   metricsIntervalMs?: number;
   trafficFlushMs?: number;
   presenceFlushMs?: number;
+  /** Field paths for awareness states no built-in editor convention recognises (`COLLAB_PRESENCE_FIELDS`). */
+  presenceFields?: PresenceFieldPaths;
   /**
    * Keep a room's tree cache this long after its last tree subscriber left
    * (reconnects / dashboard refreshes then skip the initial walk); meanwhile
@@ -161,7 +163,10 @@ export class InspectBridge implements SessionHost {
     const roomsStream = new RoomsStream(ctx);
     this.streams = {
       rooms: roomsStream,
-      presence: new PresenceStream(ctx, opts.presenceFlushMs),
+      presence: new PresenceStream(ctx, {
+        ...(opts.presenceFlushMs !== undefined ? { flushMs: opts.presenceFlushMs } : {}),
+        ...(opts.presenceFields ? { fields: opts.presenceFields } : {}),
+      }),
       tree: new TreeStream(ctx, { graceMs: opts.treeGraceMs ?? 15_000, stored: this.stored }),
       updates: new UpdatesStream(ctx),
       traffic: new TrafficStream(ctx, opts.trafficFlushMs),

@@ -17,6 +17,7 @@ import {
   type InspectScope,
   type InspectServerMessage,
   type InspectStream,
+  type PresenceSubscribeOptions,
   type WithoutVersion,
 } from '@collabblocks/protocol';
 import { controlFrame } from '../frame.js';
@@ -28,6 +29,8 @@ export interface Subscription {
   readonly stream: InspectStream;
   readonly room: string | undefined;
   readonly session: InspectSession;
+  /** `presence` stream options of the subscribe request (field paths, location resolution). */
+  readonly presence?: PresenceSubscribeOptions;
   /** While a snapshot is being streamed, live messages wait here (bounded). */
   holding: string[] | null;
   /** Incremented on every (re)snapshot so a stale snapshot loop stops. */
@@ -441,6 +444,7 @@ export class InspectSession {
       stream: msg.stream,
       room: msg.stream === 'rooms' ? undefined : msg.room,
       session: this,
+      ...(msg.stream === 'presence' && msg.presence ? { presence: msg.presence } : {}),
       holding: null,
       generation: 0,
       closed: false,

@@ -4,18 +4,39 @@
  * cursors and a status from a fixed list; content scope adds names, colours and the status text.
  * A state no local connection controls came from another instance (`remote`), shown with a client
  * pseudonym every instance computes alike.
+ *
+ * Editor bindings (issue 13): each state is recognised (`presence/recognise`), its relative
+ * positions resolved to a document location on the host's document (`presence/locate`: throttled
+ * per client, memoised, never on the update path) and its activity kept — a client's document
+ * update makes it active (re-sent at most every ACTIVITY_RESEND_MS per client).
  */
+import type * as Y from 'yjs';
 import {
   PRESENCE_STATUSES,
   type InspectScope,
+  type PresenceFieldPaths,
   type PresenceStatus,
   type PresenceUser,
 } from '@collabblocks/protocol';
-import type { AwarenessEvent, ConnectionInfo, RoomEvent } from '../../events.js';
+import type { AwarenessEvent, ConnectionInfo, RoomEvent, UpdateEvent } from '../../events.js';
 import type { HostRoom } from '../../host.js';
 import { PerScope, subFrame } from '../frame.js';
 import type { Subscription } from '../session/session.js';
 import { connectionsOf, RoomSubscribers, type StreamContext, type StreamModule } from './stream.js';
+import { PresenceReader, type Reading } from './presence/locate/index.js';
+import { presenceFields } from './presence/render.js';
+
+/** A client's document update makes it "active" in presence; re-sent at most this often per client. */
+const ACTIVITY_RESEND_MS = 2_000;
+
+export interface PresenceStreamOptions {
+  /** Patch batching (default 30 ms). */
+  flushMs?: number;
+  /** Host-wide field paths for awareness states no built-in convention recognises. */
+  fields?: PresenceFieldPaths;
+  /** Fewest ms between two location resolutions of one client (default 100). */
+  locateIntervalMs?: number;
+}
 
 const STATUSES: ReadonlySet<string> = new Set(PRESENCE_STATUSES);
 
@@ -35,6 +56,13 @@ interface RoomPresence {
   counts: Map<number, number>;
   /** Client id → the connection that last announced it. */
   conn: Map<number, string>;
+  /** Recognises states, resolves locations, keeps activity, for the room's current document. */
+  reader: PresenceReader | null;
+  readerDoc: Y.Doc | null;
+  /** Throttled locations: re-render those clients then. */
+  retry: NodeJS.Timeout | null;
+  /** When each client's activity was last re-sent because of a document update. */
+  activitySent: Map<number, number>;
 }
 
 export class PresenceStream implements StreamModule {
@@ -42,10 +70,14 @@ export class PresenceStream implements StreamModule {
   private readonly subs = new RoomSubscribers();
   private readonly rooms = new Map<string, RoomPresence>();
 
+  private readonly flushMs: number;
+
   constructor(
     private readonly ctx: StreamContext,
-    private readonly flushMs = 30
-  ) {}
+    private readonly opts: PresenceStreamOptions = {}
+  ) {
+    this.flushMs = opts.flushMs ?? 30;
+  }
 
   subscribe(sub: Subscription): void {
     const room = sub.room as string;
@@ -59,6 +91,10 @@ export class PresenceStream implements StreamModule {
         timer: null,
         counts: new Map(),
         conn: new Map(),
+        reader: null,
+        readerDoc: null,
+        retry: null,
+        activitySent: new Map(),
       });
     }
     this.resnapshot(sub);
@@ -68,8 +104,18 @@ export class PresenceStream implements StreamModule {
     const room = sub.room as string;
     if (this.subs.delete(room, sub) > 0) return;
     const p = this.rooms.get(room);
-    if (p?.timer) clearTimeout(p.timer);
+    if (p) this.dispose(p);
     this.rooms.delete(room);
+  }
+
+  private dispose(p: RoomPresence): void {
+    if (p.timer) clearTimeout(p.timer);
+    if (p.retry) clearTimeout(p.retry);
+    p.timer = null;
+    p.retry = null;
+    p.reader?.dispose();
+    p.reader = null;
+    p.readerDoc = null;
   }
 
   resnapshot(sub: Subscription): void {
@@ -77,7 +123,9 @@ export class PresenceStream implements StreamModule {
     const p = this.rooms.get(name);
     if (!p) return;
     const room = this.ctx.host.room(name);
-    const users = room ? this.users(p, room, room.awareness.getStates().keys(), sub.session.scope) : [];
+    const users = room
+      ? this.users(p, name, room, room.awareness.getStates().keys(), sub.session.scope, sub)
+      : [];
     sub.session.outbox.push(
       subFrame('presenceSnapshot', sub.id, { room: name, ts: Date.now(), users }),
       sub.id
@@ -101,13 +149,26 @@ export class PresenceStream implements StreamModule {
       p.counts.set(id, (p.counts.get(id) ?? 0) + 1);
       if (ev.connId !== undefined) p.conn.set(id, ev.connId);
     }
-    if (!p.timer) {
-      const room = ev.room;
-      p.timer = setTimeout(() => {
-        p.timer = null;
-        this.flush(room, p);
-      }, this.flushMs);
-    }
+    this.schedule(ev.room, p);
+  }
+
+  private schedule(room: string, p: RoomPresence): void {
+    if (p.timer || this.ctx.isClosing()) return;
+    p.timer = setTimeout(() => {
+      p.timer = null;
+      this.flush(room, p);
+    }, this.flushMs);
+  }
+
+  /** A document update is activity: O(1) here; re-sent with the next patch, at most every ACTIVITY_RESEND_MS. */
+  onUpdate(ev: UpdateEvent): void {
+    const p = this.rooms.get(ev.room);
+    if (!p?.reader) return;
+    p.reader.noteEdit(ev.clientId, ev.ts);
+    if (ev.ts - (p.activitySent.get(ev.clientId) ?? 0) < ACTIVITY_RESEND_MS) return;
+    p.activitySent.set(ev.clientId, ev.ts);
+    if (!p.joined.has(ev.clientId)) p.updated.add(ev.clientId);
+    this.schedule(ev.room, p);
   }
 
   /** The room (re)appeared on this host: fresh snapshots (on the next turn, once it is registered). */
@@ -123,7 +184,7 @@ export class PresenceStream implements StreamModule {
   }
 
   close(): void {
-    for (const p of this.rooms.values()) if (p.timer) clearTimeout(p.timer);
+    for (const p of this.rooms.values()) this.dispose(p);
     this.rooms.clear();
   }
 
@@ -138,22 +199,83 @@ export class PresenceStream implements StreamModule {
     for (const id of left) {
       p.counts.delete(id);
       p.conn.delete(id);
+      p.activitySent.delete(id);
+      p.reader?.forget(id);
     }
     const subs = this.subs.of(name);
     if (!room || subs.size === 0) return;
     const ts = Date.now();
-    const body = new PerScope('presencePatch', (scope) => ({
+    // Subscriptions with their own presence options get their own rendering; the rest share one per scope.
+    const shared = new PerScope('presencePatch', (scope) => ({
       room: name,
       ts,
-      joined: this.users(p, room, joined, scope),
-      updated: this.users(p, room, updated, scope),
+      joined: this.users(p, name, room, joined, scope),
+      updated: this.users(p, name, room, updated, scope),
       left,
     }));
-    for (const sub of subs) sub.session.sendSub(sub, body.frame(sub));
+    for (const sub of subs) {
+      if (!sub.presence) {
+        sub.session.sendSub(sub, shared.frame(sub));
+        continue;
+      }
+      const scope = sub.session.scope;
+      const body = {
+        room: name,
+        ts,
+        joined: this.users(p, name, room, joined, scope, sub),
+        updated: this.users(p, name, room, updated, scope, sub),
+        left,
+      };
+      sub.session.sendSub(sub, subFrame('presencePatch', sub.id, body));
+    }
   }
 
-  private users(p: RoomPresence, room: HostRoom, ids: Iterable<number>, scope: InspectScope): PresenceUser[] {
+  /** The room's presence reader (a new one when the room's document changed: reload). */
+  private readerOf(p: RoomPresence, room: HostRoom): PresenceReader {
+    if (!p.reader || p.readerDoc !== room.doc) {
+      p.reader?.dispose();
+      p.reader = new PresenceReader(room.doc, {
+        ...(this.opts.fields ? { fields: this.opts.fields } : {}),
+        ...(this.opts.locateIntervalMs !== undefined ? { minIntervalMs: this.opts.locateIntervalMs } : {}),
+      });
+      p.readerDoc = room.doc;
+    }
+    return p.reader;
+  }
+
+  /** Throttled locations come back once their client may be resolved again. */
+  private retryLater(name: string, p: RoomPresence, inMs: number): void {
+    if (p.retry || this.ctx.isClosing()) return;
+    p.retry = setTimeout(
+      () => {
+        p.retry = null;
+        const room = this.ctx.host.room(name);
+        if (!room || this.subs.count(name) === 0) return;
+        for (const id of room.awareness.getStates().keys()) if (!p.joined.has(id)) p.updated.add(id);
+        this.flush(name, p);
+      },
+      Math.max(0, inMs) + 5
+    );
+    p.retry.unref?.();
+  }
+
+  private users(
+    p: RoomPresence,
+    name: string,
+    room: HostRoom,
+    ids: Iterable<number>,
+    scope: InspectScope,
+    sub?: Subscription
+  ): PresenceUser[] {
     const states = room.awareness.getStates();
+    const reader = this.readerOf(p, room);
+    const now = Date.now();
+    // One resolution serves every scope: with a content subscriber it includes the snippet.
+    let snippet = false;
+    for (const s of this.subs.of(name)) if (s.session.scope === 'content') snippet = true;
+    const fields = sub?.presence?.fields;
+    const locations = sub?.presence?.locations !== false;
+    let retryAt = Infinity;
     const conns = connectionsOf(room);
     const byClient = new Map<number, ConnectionInfo>();
     if (room.connections)
@@ -162,6 +284,8 @@ export class PresenceStream implements StreamModule {
     for (const id of ids) {
       const state = states.get(id);
       if (!state) continue;
+      const reading = reader.read(id, state, { ...(fields ? { fields } : {}), locations, snippet, now });
+      if (reading.retryAt !== undefined) retryAt = Math.min(retryAt, reading.retryAt);
       const connId = p.conn.get(id);
       const info = byClient.get(id) ?? (connId !== undefined ? conns.get(connId) : undefined);
       const lastSeen = room.awareness.meta.get(id)?.lastUpdated ?? Date.now();
@@ -177,10 +301,12 @@ export class PresenceStream implements StreamModule {
           lastSeen,
           p.counts.get(id) ?? 0,
           scope,
-          remote
+          remote,
+          reading
         )
       );
     }
+    if (retryAt !== Infinity) this.retryLater(name, p, retryAt - now);
     return out;
   }
 
@@ -192,19 +318,16 @@ export class PresenceStream implements StreamModule {
     lastSeen: number,
     updates: number,
     scope: InspectScope,
-    remote: boolean
+    remote: boolean,
+    reading: Reading
   ): PresenceUser {
-    const cursorRaw = state.cursor as { x?: unknown; y?: unknown } | null | undefined;
-    const cursor =
-      cursorRaw && typeof cursorRaw.x === 'number' && typeof cursorRaw.y === 'number'
-        ? { x: cursorRaw.x, y: cursorRaw.y }
-        : null;
     const u: PresenceUser = {
       clientId,
       // Without the connection (a state from another instance) the client pseudonym, which
       // every instance computes alike (keyed by the shared secret).
       user: info?.userPseudonym ?? this.ctx.pseudonyms.client(org, clientId),
-      cursor,
+      // Binding, location, pointer (and the [0, 1] `cursor` older clients read), activity, name, colour.
+      ...presenceFields(reading, scope),
       lastSeen,
       updates,
     };
@@ -214,12 +337,9 @@ export class PresenceStream implements StreamModule {
       // Free text (could be a name or a sentence): only content scope carries it as sent.
       u.status = scope === 'content' ? state.status.slice(0, 32) : presenceStatus(state.status);
     }
-    if (scope === 'content') {
-      const user = state.user as { name?: unknown; color?: unknown } | undefined;
-      const name = typeof user?.name === 'string' ? user.name : info?.displayName;
-      if (name !== undefined) u.name = name.slice(0, 100);
-      if (typeof user?.color === 'string') u.color = user.color.slice(0, 32);
-    }
+    // The connection's display name stands in for a binding that publishes none (content scope).
+    if (scope === 'content' && u.name === undefined && info?.displayName !== undefined)
+      u.name = info.displayName.slice(0, 100);
     return u;
   }
 }

@@ -76,6 +76,13 @@ function markValue(v: unknown): unknown {
   return json.length > MAX_MARK_JSON ? json.slice(0, MAX_MARK_JSON) + '…' : (JSON.parse(json) as unknown);
 }
 
+/** True for a mark value that carries nothing but the mark: `true`, or an empty object. */
+export function plainMark(v: unknown): boolean {
+  return (
+    v === true || (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)
+  );
+}
+
 /** Kind of an embed: the embed object's first key (`image`, `video`), a Yjs type's node name or kind. */
 function embedKind(c: Y.Item['content']): string {
   if (c instanceof Y.ContentEmbed) {
@@ -129,7 +136,8 @@ export function runsOf(t: AnyType): Runs {
     let values: Record<string, unknown> | undefined;
     for (const k of marks) {
       const v = active.get(k);
-      if (v !== true) (values ??= {})[k] = markValue(v);
+      // A mark without attributes is `true` (Quill) or `{}` (y-prosemirror): no value to carry.
+      if (!plainMark(v)) (values ??= {})[k] = markValue(v);
     }
     if (c instanceof Y.ContentString) {
       const last = runs[runs.length - 1];

@@ -18,6 +18,7 @@ import {
   type UpdateSummary,
 } from '@collabblocks/protocol';
 import { locateType, renderValue, rootNameMap } from '../tree/treeWalk.js';
+import { plainMark } from '../tree/richText.js';
 
 export const MAX_PATHS = 32;
 export const MAX_PREVIEW = 16;
@@ -175,7 +176,7 @@ export function summarizeUpdate(update: Uint8Array, doc: Y.Doc, withPreview: boo
     if (formats.length >= MAX_UPDATE_FORMATS) return;
     const op: FormatOp = { path, key: key.slice(0, 64), length };
     if (removed) op.removed = true;
-    else if (value !== undefined && value !== true) op.value = renderValue(value).value;
+    else if (value !== undefined && !plainMark(value)) op.value = renderValue(value).value;
     formats.push(op);
   };
   const pathOfType = (t: AnyType): string | null => {

@@ -16,7 +16,7 @@ import {
   type StreamContext,
   type StreamModule,
 } from '../stream.js';
-import { summarizeUpdate } from './updateSummary.js';
+import { formatFields, summarizeUpdate } from './updateSummary.js';
 
 const MAX_PENDING_UPDATES = 2_000;
 
@@ -118,7 +118,11 @@ export class UpdatesStream implements StreamModule {
         const info = conns.get(ev.connId);
         if (info) base.user = info.userPseudonym;
       }
-      items.push({ content: { ...base, preview: d?.preview ?? [] }, metadata: base });
+      // Formatting ("formatted 12 chars bold") apart from inserts; mark values content-only.
+      items.push({
+        content: { ...base, preview: d?.preview ?? [], ...(d ? formatFields(d, true) : {}) },
+        metadata: { ...base, ...(d ? formatFields(d, false) : {}) },
+      });
     }
     const body = new PerScope('updates', (scope) => ({
       room: name,

@@ -136,6 +136,21 @@ describe('recognise: the bindings without configuration', () => {
   });
 });
 
+describe('recognise: states recorded from the real bindings in Chromium', () => {
+  const recorded = JSON.parse(readFileSync(new URL('./fixtures/chromium.json', import.meta.url), 'utf8')) as {
+    states: Record<string, unknown[]>;
+  };
+  it.each(Object.entries(recorded.states))('%s', (_, states) => {
+    expect(states.length).toBeGreaterThan(0);
+    for (const s of states) {
+      const r = recognise(s);
+      expect(r).toMatchObject({ binding: 'yjs-cursor', signals: { focused: true } });
+      expect(r.head?.item).toBeDefined();
+      expect(r.name).toMatch(/^[A-Z][a-z]+$/);
+    }
+  });
+});
+
 describe('recognise: bad or lying fields give "invalid", never an exception', () => {
   const good = { item: { client: 1, clock: 2 }, assoc: 0 };
   const badPositions: unknown[] = [

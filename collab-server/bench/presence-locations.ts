@@ -1,0 +1,155 @@
+/**
+ * Presence with document locations: what resolving carets costs per awareness update.
+ *
+ *   npx tsx bench/presence-locations.ts [--seconds 10]
+ *
+ * In one process, as the pod's presence stream sees it: 20 rooms, each a 2,000-block rich-text
+ * document (y-prosemirror's XmlFragment shape), 200 clients (10 per room) whose carets move at
+ * 10 Hz and who type now and then (so the documents change and memoised locations go stale). Per
+ * awareness update the pod decodes it into the room's Awareness (y-protocols) and renders the
+ * user for a presence subscriber; "with" resolves the location (PresenceReader, default throttle),
+ * "without" renders the same users with locations off. Prints CPU µs per awareness update for both
+ * (same run, alternating), their ratio (target <= 1.15) and the p50/p99 of one resolution.
+ * Not a full pod: sockets, sync and broadcast cost the same in both and are left out, so the ratio
+ * here is an upper bound of the pod's.
+ */
+import { parseArgs } from 'node:util';
+import os from 'node:os';
+import * as Y from 'yjs';
+import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
+import { PresenceReader, presenceFields } from '@collabblocks/monitor';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string' } } });
+const SECONDS = Number(values.seconds ?? 10);
+const ROOMS = 20;
+const CLIENTS_PER_ROOM = 10;
+const BLOCKS = 2_000;
+const HZ = 10;
+
+interface Client {
+  doc: Y.Doc;
+  awareness: Awareness;
+  block: number;
+  offset: number;
+}
+
+interface Room {
+  pod: Y.Doc;
+  podAwareness: Awareness;
+  readers: { with: PresenceReader; without: PresenceReader };
+  clients: Client[];
+}
+
+function buildDoc(): Y.Doc {
+  const doc = new Y.Doc();
+  const frag = doc.getXmlFragment('prosemirror');
+  const blocks: Y.XmlElement[] = [];
+  for (let i = 0; i < BLOCKS; i++) {
+    const el = new Y.XmlElement(i % 10 === 0 ? 'heading' : 'paragraph');
+    const t = new Y.XmlText();
+    t.insert(0, `block ${i} with some words in it`);
+    el.insert(0, [t]);
+    blocks.push(el);
+  }
+  frag.insert(0, blocks);
+  return doc;
+}
+
+function textAt(doc: Y.Doc, block: number): Y.XmlText {
+  return (doc.getXmlFragment('prosemirror').get(block) as Y.XmlElement).get(0) as Y.XmlText;
+}
+
+function relPos(t: Y.XmlText, i: number): unknown {
+  return Y.relativePositionToJSON(Y.createRelativePositionFromTypeIndex(t, i));
+}
+
+const rooms: Room[] = [];
+for (let r = 0; r < ROOMS; r++) {
+  const pod = buildDoc();
+  const update = Y.encodeStateAsUpdate(pod);
+  const clients: Client[] = [];
+  for (let c = 0; c < CLIENTS_PER_ROOM; c++) {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, update);
+    clients.push({ doc, awareness: new Awareness(doc), block: (c * 197) % BLOCKS, offset: 0 });
+  }
+  rooms.push({
+    pod,
+    podAwareness: new Awareness(new Y.Doc()),
+    readers: { with: new PresenceReader(pod), without: new PresenceReader(pod) },
+    clients,
+  });
+}
+
+const resolveNs: number[] = [];
+const cpu = { with: 0, without: 0 };
+const count = { with: 0, without: 0 };
+
+function step(room: Room, c: Client, mode: 'with' | 'without', now: number): void {
+  // The client moves its caret (and sometimes types, which the pod applies).
+  c.offset = (c.offset + 1) % 20;
+  if (Math.random() < 0.02) c.block = (c.block + 1) % BLOCKS;
+  if (Math.random() < 0.1) {
+    textAt(c.doc, c.block).insert(c.offset, 'x');
+    Y.applyUpdate(room.pod, Y.encodeStateAsUpdate(c.doc, Y.encodeStateVector(room.pod)));
+  }
+  const t = textAt(c.doc, c.block);
+  c.awareness.setLocalState({
+    user: { name: 'u', color: '#30bced' },
+    cursor: { anchor: relPos(t, c.offset), head: relPos(t, c.offset) },
+  });
+  const wire = encodeAwarenessUpdate(c.awareness, [c.doc.clientID]);
+  // Measured: what the pod does per awareness update (+ rendering the user for a subscriber).
+  const t0 = process.cpuUsage();
+  applyAwarenessUpdate(room.podAwareness, wire, 'client');
+  const state = room.podAwareness.getStates().get(c.doc.clientID);
+  const r0 = process.hrtime.bigint();
+  const reading = room.readers[mode].read(c.doc.clientID, state, {
+    locations: mode === 'with',
+    snippet: false,
+    now,
+  });
+  const r1 = process.hrtime.bigint();
+  presenceFields(reading, 'metadata');
+  const d = process.cpuUsage(t0);
+  cpu[mode] += d.user + d.system;
+  count[mode]++;
+  if (mode === 'with') resolveNs.push(Number(r1 - r0));
+}
+
+const start = Date.now();
+let tick = 0;
+while (Date.now() - start < SECONDS * 1000) {
+  // One 100 ms round: every client moves once; modes alternate per round.
+  const mode = tick % 2 === 0 ? 'with' : 'without';
+  const now = start + tick * (1000 / HZ);
+  for (const room of rooms) for (const c of room.clients) step(room, c, mode, now);
+  tick++;
+}
+
+resolveNs.sort((a, b) => a - b);
+const q = (p: number): number =>
+  (resolveNs[Math.min(resolveNs.length - 1, Math.floor(p * resolveNs.length))] ?? 0) / 1000;
+const perWith = cpu.with / Math.max(1, count.with);
+const perWithout = cpu.without / Math.max(1, count.without);
+const builds = rooms.reduce((n, r) => n + r.readers.with.indexBuilds, 0);
+const resolutions = rooms.reduce((n, r) => n + r.readers.with.resolutions, 0);
+console.log(
+  `presence locations: ${ROOMS} rooms x ${BLOCKS} blocks, ${ROOMS * CLIENTS_PER_ROOM} clients, ${tick} rounds`
+);
+console.log(
+  `  CPU per awareness update: with locations ${perWith.toFixed(1)} µs, without ${perWithout.toFixed(1)} µs, ratio ${(perWith / perWithout).toFixed(2)} (target <= 1.15)`
+);
+console.log(
+  `  read() with resolution: p50 ${q(0.5).toFixed(1)} µs, p99 ${q(0.99).toFixed(1)} µs; ${resolutions} resolutions, ${builds} root index builds`
+);
+console.log(
+  `  load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} (${os.cpus().length} cores)`
+);
+for (const r of rooms) {
+  r.readers.with.dispose();
+  r.readers.without.dispose();
+}
