@@ -8,12 +8,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Registry, RegistryContentType } from 'prom-client';
-import {
-  INSPECT_TOKEN_PATH,
-  INSPECT_WS_PATH,
-  type InspectScope,
-  type PresenceFieldPaths,
-} from '@collabblocks/protocol';
+import { INSPECT_TOKEN_PATH, INSPECT_WS_PATH, type InspectScope } from '@collabblocks/protocol';
 import { InspectBridge } from '@collabblocks/monitor';
 import type { RouteHandler } from '../http/router.js';
 import type { UpgradeHandler } from '../http/upgrade.js';

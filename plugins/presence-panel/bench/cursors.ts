@@ -119,7 +119,9 @@ async function main(): Promise<void> {
       options: { halfLifeSec: 30, gridSize: 48, showLabels: true, view },
     });
     await h.page.evaluate(fs.readFileSync(path.join(here, 'inpage.js'), 'utf8'));
-    await h.page.evaluate(`window.__presenceBench.start(${JSON.stringify(panel.key)}, ${cursors}, ${hz}, ${JSON.stringify(view)})`);
+    await h.page.evaluate(
+      `window.__presenceBench.start(${JSON.stringify(panel.key)}, ${cursors}, ${hz}, ${JSON.stringify(view)})`
+    );
     console.log(
       `presence bench: ${cursors} cursors at ${hz} Hz each, ${minutes} min, leg ${leg}, ${width}x${height}, ` +
         `warm-up ${warmupSec}s, samples every ${sampleSec}s`

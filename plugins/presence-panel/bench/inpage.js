@@ -41,7 +41,11 @@
         tx: h[0] + (rand() - 0.5) * 0.2,
         ty: h[1] + (rand() - 0.5) * 0.2,
         status: i % 10 === 0 ? 'away' : i % 3 === 0 ? 'editing' : 'idle',
-        color: '#' + Math.floor(rand() * 0xffffff).toString(16).padStart(6, '0'),
+        color:
+          '#' +
+          Math.floor(rand() * 0xffffff)
+            .toString(16)
+            .padStart(6, '0'),
         sel: i % 7 === 0 ? 12 : 0,
       });
     }
