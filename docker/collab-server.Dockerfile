@@ -18,19 +18,20 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY --from=manifests /manifests/ ./
-RUN npm ci --no-audit --no-fund --include-workspace-root -w packages/protocol -w collab-server
+RUN npm ci --no-audit --no-fund --include-workspace-root -w packages/protocol -w packages/monitor -w collab-server
 
 # --- build protocol + server ---
 FROM deps AS build
 COPY tsconfig.base.json ./
 COPY packages/protocol packages/protocol
+COPY packages/monitor packages/monitor
 COPY collab-server collab-server
-RUN npm run build -w @collabblocks/protocol && npm run build -w collab-server
+RUN npm run build -w @collabblocks/protocol && npm run build -w @collabblocks/monitor && npm run build -w collab-server
 
 # --- production node_modules only ---
 FROM deps AS prod-deps
-RUN npm ci --no-audit --no-fund --omit=dev -w packages/protocol -w collab-server \
-  && mkdir -p collab-server/node_modules packages/protocol/node_modules
+RUN npm ci --no-audit --no-fund --omit=dev -w packages/protocol -w packages/monitor -w collab-server \
+  && mkdir -p collab-server/node_modules packages/protocol/node_modules packages/monitor/node_modules
 
 # --- runtime ---
 FROM ${NODE_IMAGE} AS runtime
@@ -42,6 +43,9 @@ COPY --from=prod-deps /src/packages/protocol/node_modules packages/protocol/node
 COPY package.json ./
 COPY packages/protocol/package.json packages/protocol/
 COPY --from=build /src/packages/protocol/dist packages/protocol/dist
+COPY --from=prod-deps /src/packages/monitor/node_modules packages/monitor/node_modules
+COPY packages/monitor/package.json packages/monitor/
+COPY --from=build /src/packages/monitor/dist packages/monitor/dist
 COPY collab-server/package.json collab-server/
 COPY --from=build /src/collab-server/dist collab-server/dist
 RUN mkdir -p /data && chown node:node /data

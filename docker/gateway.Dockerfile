@@ -13,13 +13,14 @@ RUN mkdir /manifests \
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY --from=manifests /manifests/ ./
-RUN npm ci --no-audit --no-fund --include-workspace-root -w packages/protocol -w gateway
+RUN npm ci --no-audit --no-fund --include-workspace-root -w packages/protocol -w packages/monitor -w gateway
 COPY tsconfig.base.json ./
 COPY packages/protocol packages/protocol
+COPY packages/monitor packages/monitor
 COPY gateway gateway
-RUN npm run build -w @collabblocks/protocol && npm run build -w gateway \
-  && npm ci --no-audit --no-fund --omit=dev -w packages/protocol -w gateway \
-  && mkdir -p gateway/node_modules packages/protocol/node_modules
+RUN npm run build -w @collabblocks/protocol && npm run build -w @collabblocks/monitor && npm run build -w gateway \
+  && npm ci --no-audit --no-fund --omit=dev -w packages/protocol -w packages/monitor -w gateway \
+  && mkdir -p gateway/node_modules packages/protocol/node_modules packages/monitor/node_modules
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
@@ -30,6 +31,9 @@ COPY --from=build /src/packages/protocol/node_modules packages/protocol/node_mod
 COPY package.json ./
 COPY packages/protocol/package.json packages/protocol/
 COPY --from=build /src/packages/protocol/dist packages/protocol/dist
+COPY --from=build /src/packages/monitor/node_modules packages/monitor/node_modules
+COPY packages/monitor/package.json packages/monitor/
+COPY --from=build /src/packages/monitor/dist packages/monitor/dist
 COPY gateway/package.json gateway/
 COPY --from=build /src/gateway/dist gateway/dist
 COPY provisioning/orgs.json /etc/collab/orgs.json

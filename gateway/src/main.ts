@@ -20,7 +20,7 @@ import { createEmbedGateway } from './embed/gateway.js';
 import { MAX_LIFETIME_S } from './embed/signing.js';
 import { bootstrapWhenReady } from './grafana/bootstrap.js';
 import { createPrometheusProxy } from './prometheus/proxy.js';
-import { ConfigError, loadOrgs, TenantKeys } from './tenants.js';
+import { ConfigError, loadOrgs } from './tenants.js';
 
 function env(name: string, fallback?: string): string {
   const v = process.env[name] ?? fallback;
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   });
   const proxy = createPrometheusProxy({
     upstream: env('GATEWAY_PROMETHEUS_URL', 'http://prometheus:9090'),
-    keys: new TenantKeys(orgs.map((o) => ({ key: o.tenancyKey, org: o.id }))),
+    keys: orgs.map((o) => ({ org: o.id, key: o.tenancyKey })),
   });
   gateway.listen(port('GATEWAY_EMBED_PORT', 3001), host);
   proxy.listen(port('GATEWAY_PROMETHEUS_PORT', 9091), host);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { orgDashboard } from './grafana/bootstrap.js';
-import { ConfigError, envPrefix, loadOrgs, parseOrgList, TenantKeys } from './tenants.js';
+import { ConfigError, envPrefix, loadOrgs, parseOrgList } from './tenants.js';
 
 const secrets = (id: string, n = 'x'): Record<string, string> => {
   const p = envPrefix(id);
@@ -40,19 +40,6 @@ describe('org list', () => {
     expect(() => loadOrgs(file, { ...env, COLLAB_ORG_GLOBEX_API_KEY: env.COLLAB_ORG_ACME_API_KEY! })).toThrow(
       /distinct/
     );
-  });
-});
-
-describe('TenantKeys', () => {
-  it('maps a presented key to its org and nothing else to anything', () => {
-    const k = new TenantKeys([
-      { key: 'a'.repeat(40), org: 'acme' },
-      { key: 'b'.repeat(40), org: 'globex' },
-    ]);
-    expect(k.orgOf('a'.repeat(40))).toBe('acme');
-    expect(k.orgOf('b'.repeat(40))).toBe('globex');
-    expect(k.orgOf('a'.repeat(39))).toBeUndefined();
-    expect(k.orgOf('')).toBeUndefined();
   });
 });
 

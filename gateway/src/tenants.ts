@@ -6,9 +6,9 @@
  *   COLLAB_ORG_<ID>_SIGNING_KEY  HMAC key of the org's signed embed URLs
  *   COLLAB_ORG_<ID>_TENANCY_KEY  the org's Prometheus datasource key (tenancy proxy)
  *   COLLAB_ORG_<ID>_POD_API_KEY  the org's key on the pods (COLLAB_API_KEYS), for its collab datasource
- * (<ID> upper-cased, `-` → `_`). Keys are compared in constant time and never logged.
+ * (<ID> upper-cased, `-` → `_`). Keys are never logged; they are checked in constant time by the monitor's
+ * org-key authenticator (`createOrgKeyAuthenticator`, shared with every collab host).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { errorMessage, isSlug } from '@collabblocks/protocol';
 
@@ -87,28 +87,4 @@ export function loadOrgs(file: string, env: NodeJS.ProcessEnv): Org[] {
   const secrets = all.flatMap((o) => [o.apiKey, o.signingKey, o.tenancyKey, o.podApiKey]);
   if (new Set(secrets).size !== secrets.length) throw new ConfigError('every org secret must be distinct');
   return all;
-}
-
-const sha = (s: string): Buffer => createHash('sha256').update(s).digest();
-
-/**
- * Keys → org, compared in constant time: the presented key and every configured key are hashed to
- * equal length and all of them are compared, so the time does not tell which (if any) matched.
- */
-export class TenantKeys {
-  private readonly entries: Array<{ hash: Buffer; org: string }>;
-
-  constructor(pairs: Array<{ key: string; org: string }>) {
-    this.entries = pairs.map((p) => ({ hash: sha(p.key), org: p.org }));
-  }
-
-  orgOf(presented: string): string | undefined {
-    if (presented.length === 0 || presented.length > 4096) return undefined;
-    const h = sha(presented);
-    let found: string | undefined;
-    for (const e of this.entries) {
-      if (timingSafeEqual(h, e.hash) && found === undefined) found = e.org;
-    }
-    return found;
-  }
 }

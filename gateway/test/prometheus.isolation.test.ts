@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, waitFor } from '../../collab-server/test/infra/ports.js';
 import { createPrometheusProxy } from '../src/prometheus/proxy.js';
-import { TenantKeys } from '../src/tenants.js';
 
 const GLOBEX_KEY = 'globex-tenancy-key-0123456789abcdefghij';
 const ACME_KEY = 'acme-tenancy-key-0123456789abcdefghijkl';
@@ -63,10 +62,10 @@ beforeAll(async () => {
   promUrl = `http://127.0.0.1:${promPort}`;
   proxy = createPrometheusProxy({
     upstream: promUrl,
-    keys: new TenantKeys([
+    keys: [
       { key: GLOBEX_KEY, org: 'globex' },
       { key: ACME_KEY, org: 'acme' },
-    ]),
+    ],
   });
   const proxyPort = await freePort();
   await new Promise<void>((r) => proxy.listen(proxyPort, '127.0.0.1', r));

@@ -13,7 +13,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '@collabblocks/protocol';
-import { TenantKeys } from '../tenants.js';
+import { createOrgKeyAuthenticator } from '@collabblocks/monitor';
 import {
   EmbedError,
   MAX_LIFETIME_S,
@@ -115,7 +115,9 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
 export function createEmbedGateway(opts: EmbedGatewayOptions): http.Server {
   const now = opts.now ?? Date.now;
   const orgs = new Map(opts.orgs.map((o) => [o.id, o]));
-  const apiKeys = new TenantKeys(opts.orgs.map((o) => ({ key: o.apiKey, org: o.id })));
+  const apiKeyOrg = createOrgKeyAuthenticator(
+    opts.orgs.map((o) => ({ org: o.id, key: o.apiKey, scope: 'metadata' as const }))
+  );
   const sessions = new SessionCodec(opts.sessionSecret);
   const nonces = opts.nonces ?? new NonceLedger();
   const defaultTtl = Math.min(opts.defaultTtlS ?? MAX_LIFETIME_S, MAX_LIFETIME_S);
@@ -159,8 +161,7 @@ export function createEmbedGateway(opts: EmbedGatewayOptions): http.Server {
   }
 
   async function signedUrl(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const h = req.headers.authorization;
-    const org = h?.startsWith('Bearer ') ? apiKeys.orgOf(h.slice(7).trim()) : undefined;
+    const org = apiKeyOrg(req)?.org;
     if (!org) {
       json(res, 401, {
         error: 'unauthorized',

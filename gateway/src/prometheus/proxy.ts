@@ -7,13 +7,14 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { errorMessage } from '@collabblocks/protocol';
-import type { TenantKeys } from '../tenants.js';
+import { createOrgKeyAuthenticator } from '@collabblocks/monitor';
 import { enforceLabel, enforceSelector, PromqlError } from './enforce.js';
 
 export interface PrometheusProxyOptions {
   /** Prometheus base URL, e.g. http://prometheus:9090 */
   upstream: string;
-  keys: TenantKeys;
+  /** Each org's tenancy key (its Prometheus datasource's `Authorization: Bearer …`). */
+  keys: Array<{ org: string; key: string }>;
   /** The tenant label every series carries (the pod's `org`). */
   label?: string;
   /** Largest request body accepted (bytes). */
@@ -76,11 +77,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-function bearer(req: IncomingMessage): string | undefined {
-  const h = req.headers.authorization;
-  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
-}
-
 /** The request's parameters with every query and selector restricted to `org`. */
 export function restrictParams(
   rule: Rule,
@@ -111,6 +107,7 @@ export function createPrometheusProxy(opts: PrometheusProxyOptions): http.Server
   const label = opts.label ?? 'org';
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
   const upstream = new URL(opts.upstream);
+  const tenantOf = createOrgKeyAuthenticator(opts.keys.map((k) => ({ ...k, scope: 'metadata' as const })));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://proxy');
@@ -118,8 +115,7 @@ export function createPrometheusProxy(opts: PrometheusProxyOptions): http.Server
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       return;
     }
-    const key = bearer(req);
-    const org = key === undefined ? undefined : opts.keys.orgOf(key);
+    const org = tenantOf(req)?.org;
     if (!org)
       throw new HttpError(401, 'unauthorized', 'a valid tenancy key is required (Authorization: Bearer …)');
     const rule = ENDPOINTS.find(([re]) => re.test(url.pathname))?.[1];
