@@ -359,10 +359,11 @@ describe('streams', () => {
       'Bobby',
       'Carol',
       'Zorblax',
-      '#ff0000',
     ]) {
       expect(rawMeta.includes(secretText), `metadata frames leak "${secretText}"`).toBe(false);
     }
+    // A published colour that is a plain CSS colour is not personal: Viewers see users in it (issue 13).
+    expect(metaUsers().find((u) => u.clientId === alice?.clientId)?.color).toBe('#ff0000');
     const rawContent = content.raw.join('\n');
     expect(rawContent).toContain(SECRET_TEXT);
     expect(rawContent).toContain(NAME_A);

@@ -140,9 +140,10 @@ describe.each(HOSTS)('inspect contract: %s', (_label, factory) => {
         content
           .ofType('updates', cs.updates)
           .flatMap((m) => m.items)
-          .some((i) => i.paths.includes('/meta/title')),
+          .flatMap((i) => i.paths)
+          .filter((path) => path === '/meta/title' || path === '/text').length >= 2,
       5000,
-      'updates'
+      'updates of both edits'
     );
     const items = content.ofType('updates', cs.updates).flatMap((m) => m.items);
     const textUpdate = items.find((i) => i.paths.includes('/text'));
@@ -205,9 +206,11 @@ describe.each(HOSTS)('inspect contract: %s', (_label, factory) => {
     expect(mview.get('/text')?.value).toBeUndefined();
     for (const u of users(meta, ms.presence as string)) expect(u.name).toBeUndefined();
     const rawMeta = meta.raw.join('\n');
-    for (const s of [SECRET_TEXT, MAP_VALUE, NAME_A, NAME_B, 'Alice', 'Bobby', '#ff0000']) {
+    for (const s of [SECRET_TEXT, MAP_VALUE, NAME_A, NAME_B, 'Alice', 'Bobby']) {
       expect(rawMeta.includes(s), `metadata frames leak "${s}"`).toBe(false);
     }
+    // A plain CSS colour is not personal: metadata scope carries the colour each user publishes (issue 13).
+    expect(users(meta, ms.presence as string).some((u) => u.color === '#ff0000')).toBe(true);
     expect(meta.invalid).toEqual([]);
     expect(content.invalid).toEqual([]);
   });
