@@ -514,7 +514,8 @@ describe('collab datasource against real pods', () => {
     );
     expect(all).not.toContain(SECRET_TEXT);
     expect(all).not.toContain('Alice');
-    expect(all).not.toContain('#ff0000');
+    // A published plain CSS colour is not personal: Viewers see users in it (issue 13).
+    expect(all).toContain('#ff0000');
     expect(all).toContain('/body'); // structure is visible
     ds.dispose();
   }, 30_000);
