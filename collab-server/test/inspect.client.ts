@@ -9,8 +9,10 @@ import {
   type InspectScope,
   type InspectServerMessage,
   type InspectTokenResponse,
+  type TreeNode,
 } from '@collabblocks/protocol';
-import { TEST_API_KEYS } from './helpers/jwt.js';
+import { connectClient, type StockClient } from './helpers/clients.js';
+import { mintToken, TEST_API_KEYS } from './helpers/jwt.js';
 
 export const KEYS = {
   metadata: TEST_API_KEYS.acme.key,
@@ -151,4 +153,67 @@ export class InspectClient {
   close(): void {
     this.ws.close();
   }
+}
+
+/** Where a test's inspect clients and editors connect: a pod, or any other host of the bridge. */
+export interface InspectTarget {
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+}
+
+/**
+ * An inspect client on `target`'s `/inspect`, authenticated with a token minted with `key` at `scope`
+ * (`ttlSeconds`: the token's lifetime; default the host's). Added to `track` (closed by the test's
+ * afterAll) before it authenticates; throws unless the host answers `authenticated`.
+ */
+export async function openInspector(
+  target: InspectTarget,
+  key: string,
+  scope: InspectScope,
+  track: InspectClient[],
+  ttlSeconds?: number
+): Promise<InspectClient> {
+  const c = await InspectClient.open(target.wsUrl);
+  track.push(c);
+  const tok = await mintInspect(target.httpUrl, key, scope, ttlSeconds);
+  const m = await c.auth(tok.token);
+  if (m.type !== 'authenticated') throw new Error(`inspect auth answered ${JSON.stringify(m)}`);
+  return c;
+}
+
+/**
+ * A stock y-websocket editor in `room` on a pod, as user `sub` named `name` (a JWT of the room's org),
+ * publishing `awareness`; added to `track` (destroyed by the test's afterAll) before it syncs; resolves
+ * once synced.
+ */
+export async function connectEditor(
+  wsUrl: string,
+  room: string,
+  sub: string,
+  name: string,
+  awareness?: Record<string, unknown>,
+  track?: StockClient[]
+): Promise<StockClient> {
+  const token = await mintToken({ org: room.split('/')[0] as string, sub, name });
+  const c = connectClient(wsUrl, room, token, awareness ? { awareness } : {});
+  track?.push(c);
+  await c.synced;
+  return c;
+}
+
+/** Applies tree snapshot chunks + patches of one subscription to a path → node view. */
+export function treeView(c: InspectClient, sub: string): Map<string, TreeNode> {
+  const view = new Map<string, TreeNode>();
+  for (const m of c.messages) {
+    if (!('sub' in m) || m.sub !== sub) continue;
+    if (m.type === 'treeSnapshot') {
+      if (m.chunk === 0) view.clear();
+      for (const n of m.nodes) view.set(n.path, n);
+    } else if (m.type === 'treePatch') {
+      for (const r of m.removed)
+        for (const k of [...view.keys()]) if (k === r || k.startsWith(r + '/')) view.delete(k);
+      for (const n of [...m.added, ...m.changed]) view.set(n.path, n);
+    }
+  }
+  return view;
 }

@@ -9,9 +9,16 @@ import { SignJWT } from 'jose';
 import * as Y from 'yjs';
 import { CloseCode, type TreeNode, type InspectServerMessage } from '@collabblocks/protocol';
 import { startPod, type PodProcess } from './helpers/pod.js';
-import { connectClient, sleep, waitFor, type StockClient } from './helpers/clients.js';
+import { sleep, waitFor, type StockClient } from './helpers/clients.js';
 import { mintToken, TEST_JWT_SECRET } from './helpers/jwt.js';
-import { InspectClient, KEYS, mintInspect } from './inspect.client.js';
+import {
+  connectEditor,
+  InspectClient,
+  KEYS,
+  mintInspect,
+  openInspector as openAuthenticated,
+  treeView,
+} from './inspect.client.js';
 import { resolveInspectSecret } from '@collabblocks/monitor';
 
 let pod: PodProcess;
@@ -27,50 +34,17 @@ const NAME_C = 'Carol Quux';
 /** A free-text awareness status: metadata scope must never carry it (only editing/idle/away/unknown). */
 const STATUS_TEXT = 'on a call with Zorblax';
 
-async function openInspector(
-  scope: 'metadata' | 'content' = 'content',
-  ttl?: number
-): Promise<InspectClient> {
-  const c = await InspectClient.open(pod.wsUrl);
-  inspectors.push(c);
-  const tok = await mintInspect(pod.httpUrl, scope === 'content' ? KEYS.content : KEYS.metadata, scope, ttl);
-  const m = await c.auth(tok.token);
-  expect(m.type).toBe('authenticated');
-  return c;
-}
+const openInspector = (scope: 'metadata' | 'content' = 'content', ttl?: number): Promise<InspectClient> =>
+  openAuthenticated(pod, scope === 'content' ? KEYS.content : KEYS.metadata, scope, inspectors, ttl);
 
-async function client(
+const client = (
   room: string,
   name: string,
   sub: string,
   cursor = { x: 0.2, y: 0.3 },
   status = 'editing'
-): Promise<StockClient> {
-  const token = await mintToken({ org: room.split('/')[0] as string, sub, name });
-  const c = connectClient(pod.wsUrl, room, token, {
-    awareness: { user: { name, color: '#ff0000' }, cursor, status },
-  });
-  clients.push(c);
-  await c.synced;
-  return c;
-}
-
-/** Applies tree snapshot chunks + patches of one subscription to a path → node view. */
-function treeView(c: InspectClient, sub: string): Map<string, TreeNode> {
-  const view = new Map<string, TreeNode>();
-  for (const m of c.messages) {
-    if (!('sub' in m) || m.sub !== sub) continue;
-    if (m.type === 'treeSnapshot') {
-      if (m.chunk === 0) view.clear();
-      for (const n of m.nodes) view.set(n.path, n);
-    } else if (m.type === 'treePatch') {
-      for (const r of m.removed)
-        for (const k of [...view.keys()]) if (k === r || k.startsWith(r + '/')) view.delete(k);
-      for (const n of [...m.added, ...m.changed]) view.set(n.path, n);
-    }
-  }
-  return view;
-}
+): Promise<StockClient> =>
+  connectEditor(pod.wsUrl, room, sub, name, { user: { name, color: '#ff0000' }, cursor, status }, clients);
 
 beforeAll(async () => {
   pod = await startPod({ env: { COLLAB_COMPACT_OPS: '5', COLLAB_COMPACT_INTERVAL_MS: '200' } });

@@ -67,20 +67,15 @@ beforeAll(async () => {
   saasBase = `http://localhost:${await listen(saas)}`;
   other = http.createServer((_req, res) => void saasPage(res));
   otherBase = `http://localhost:${await listen(other)}`;
-  gateway = http.createServer();
-  const gwPort = await listen(gateway);
-  gatewayBase = `http://127.0.0.1:${gwPort}`;
-  // The real gateway replaces the placeholder on the same port, now that every origin is known.
-  await new Promise((r) => gateway.close(r));
+  // The gateway's public URL is where it listens (no publicUrl): known once it listens on its ephemeral port.
   gateway = createEmbedGateway({
     orgs: [ORG],
     grafanaOrgId: () => 2,
     grafana: `http://127.0.0.1:${gport}`,
-    publicUrl: gatewayBase,
     sessionSecret: 'gateway-session-secret-0123456789abcdefghij',
     frameAncestors: [saasBase],
   });
-  await new Promise<void>((r) => gateway.listen(gwPort, '127.0.0.1', r));
+  gatewayBase = `http://127.0.0.1:${await listen(gateway)}`;
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
 });
 

@@ -11,12 +11,29 @@
 //   SANDBOX_PORT      port for the host page on 127.0.0.1 (default 3300)
 //   SANDBOX_ROLE      Viewer | Editor | Admin (default Admin)
 //   SANDBOX_JSON_DATA JSON for the datasource jsonData (default {"podUrls":[POD],"tokenUrl":POD})
-import { sandboxSettings } from './sandboxConfig.js';
+// and a SaaS page embedding each org's Org Admin dashboard through a signed URL (docs/EMBEDDING.md):
+//   SANDBOX_EMBED         on | off (default on)
+//   SANDBOX_SAAS_PORT     the SaaS page (default 3302): http://127.0.0.1:3302/<org>
+//   SANDBOX_GATEWAY_PORT  the embed gateway on 127.0.0.1 (default 3301)
+//   SANDBOX_ORG_KEYS      org:key,… pod keys of the orgs' collab datasources (default dev-up's local-dev-<org>-key)
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { startSandboxEmbed } from './embed/sandboxEmbed.js';
+import { embedSettings, sandboxSettings } from './sandboxConfig.js';
+import { REPO_ROOT } from './server/paths.js';
 import { startHostServer } from './server/server.js';
 import { errorMessage } from '@collabblocks/protocol';
 
+/** The org list the gateway provisions Grafana from (`{"orgs":[{"id","name"}]}`). */
+function orgList(): Array<{ id: string; name: string }> {
+  const text = fs.readFileSync(path.join(REPO_ROOT, 'provisioning', 'orgs.json'), 'utf8');
+  return (JSON.parse(text) as { orgs: Array<{ id: string; name: string }> }).orgs;
+}
+
 async function main(): Promise<void> {
   const { leg, podUrl, apiKey, room, port, role, jsonData } = sandboxSettings(process.env);
+  const embedConfig = embedSettings(process.env, orgList(), room);
   const server = await startHostServer({
     leg,
     role,
@@ -46,8 +63,23 @@ async function main(): Promise<void> {
   console.log(
     `sandbox (${leg}) on ${server.url}  — pod ${podUrl}, room ${room}${apiKey ? ' (API key set)' : ' (no API key)'}; Ctrl-C to stop`
   );
+  const embed = embedConfig
+    ? await startSandboxEmbed({
+        leg,
+        jsonData,
+        orgs: embedConfig.orgs,
+        gatewayPort: embedConfig.gatewayPort,
+        saasPort: embedConfig.saasPort,
+      })
+    : undefined;
+  if (embed)
+    console.log(
+      `embedded org dashboards (signed URLs through the gateway on ${embed.gatewayUrl}): ${embedConfig!.orgs
+        .map((o) => `${embed.saasUrl}/${o.id}`)
+        .join('  ')}`
+    );
   const stop = () => {
-    server.close().then(
+    Promise.all([server.close(), embed?.close()]).then(
       () => process.exit(0),
       () => process.exit(1)
     );

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCli } from '../../../collab-server/src/sim/config.js';
 import { planRooms } from '../../../collab-server/src/sim/simulator.js';
 import { REPO_ROOT } from '../src/server/paths.js';
-import { SANDBOX_DEFAULTS, sandboxSettings } from '../src/sandboxConfig.js';
+import { embedSettings, SANDBOX_DEFAULTS, sandboxSettings } from '../src/sandboxConfig.js';
 
 const devUp = fs.readFileSync(path.join(REPO_ROOT, 'scripts/dev-up.sh'), 'utf8');
 const shellDefault = (name: string): string => {
@@ -59,5 +59,47 @@ describe('sandbox settings', () => {
     expect(() => sandboxSettings({ SANDBOX_ROLE: 'Root' })).toThrow(/SANDBOX_ROLE/);
     expect(() => sandboxSettings({ SANDBOX_PORT: '70000' })).toThrow(/SANDBOX_PORT/);
     expect(() => sandboxSettings({ SANDBOX_JSON_DATA: '[1]' })).toThrow(/JSON object/);
+  });
+});
+
+describe('sandbox embed settings', () => {
+  const orgList = (
+    JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'provisioning/orgs.json'), 'utf8')) as {
+      orgs: Array<{ id: string; name: string }>;
+    }
+  ).orgs;
+
+  it("default to every org of the org list with `npm start`'s pod key, and the sandbox room for its org", () => {
+    const e = embedSettings({}, orgList, SANDBOX_DEFAULTS.room);
+    expect(e).toBeDefined();
+    const keys = shellDefault('COLLAB_API_KEYS')
+      .split(',')
+      .map((x) => x.split(':'));
+    expect(e!.orgs.map((o) => o.id)).toEqual(orgList.map((o) => o.id));
+    for (const o of e!.orgs) expect(keys).toContainEqual([o.id, o.podApiKey, 'content']);
+    expect(e!.orgs.filter((o) => o.room)).toEqual([
+      expect.objectContaining({ id: 'acme', room: SANDBOX_DEFAULTS.room }),
+    ]);
+    expect(e).toMatchObject({ gatewayPort: 3301, saasPort: 3302 });
+  });
+
+  it('reads overrides and refuses bad values', () => {
+    const e = embedSettings(
+      { SANDBOX_ORG_KEYS: 'globex:other-key', SANDBOX_GATEWAY_PORT: '0', SANDBOX_SAAS_PORT: '0' },
+      orgList,
+      'globex/x'
+    );
+    expect(e?.orgs.find((o) => o.id === 'globex')).toMatchObject({
+      podApiKey: 'other-key',
+      room: 'globex/x',
+    });
+    expect(e?.orgs.find((o) => o.id === 'acme')?.podApiKey).toBe('local-dev-acme-key');
+    expect(embedSettings({ SANDBOX_EMBED: 'off' }, orgList, 'acme/x')).toBeUndefined();
+    expect(() => embedSettings({ SANDBOX_EMBED: 'maybe' }, orgList, 'acme/x')).toThrow(/SANDBOX_EMBED/);
+    expect(() => embedSettings({ SANDBOX_ORG_KEYS: 'nobody:k' }, orgList, 'acme/x')).toThrow(
+      /SANDBOX_ORG_KEYS/
+    );
+    expect(() => embedSettings({ SANDBOX_ORG_KEYS: 'acme' }, orgList, 'acme/x')).toThrow(/SANDBOX_ORG_KEYS/);
+    expect(() => embedSettings({ SANDBOX_SAAS_PORT: '-1' }, orgList, 'acme/x')).toThrow(/SANDBOX_SAAS_PORT/);
   });
 });

@@ -35,8 +35,12 @@ export interface EmbedGatewayOptions {
   grafanaOrgId(org: string): number | undefined;
   /** Grafana's base URL, e.g. http://grafana:3000 */
   grafana: string;
-  /** The gateway's public base URL, used in the URLs it signs (e.g. https://grafana.example.com). */
-  publicUrl: string;
+  /**
+   * The gateway's public base URL, used in the URLs it signs (e.g. https://grafana.example.com).
+   * Omitted: `http://<address>:<port>` of the socket it listens on, known once it listens (local use and
+   * tests on an ephemeral port; a gateway listening on every interface must set it).
+   */
+  publicUrl?: string;
   sessionSecret: string;
   /** Lifetime of a signed URL when the request does not ask for less (s, ≤ 900). */
   defaultTtlS?: number;
@@ -123,13 +127,27 @@ export function createEmbedGateway(opts: EmbedGatewayOptions): http.Server {
   const defaultTtl = Math.min(opts.defaultTtlS ?? MAX_LIFETIME_S, MAX_LIFETIME_S);
   const grafana = new URL(opts.grafana);
   const userHeader = (opts.userHeader ?? 'X-WEBAUTH-USER').toLowerCase();
-  const secure =
-    opts.publicUrl.startsWith('https:') || /^http:\/\/(localhost|127\.0\.0\.1)(:|\/|$)/.test(opts.publicUrl);
   const frameAncestors = opts.frameAncestors?.length
     ? `frame-ancestors 'self' ${opts.frameAncestors.join(' ')}`
     : undefined;
   const sweep = setInterval(() => nonces.sweep(now()), 60_000);
   sweep.unref();
+
+  /** The base of the URLs it signs: the configured public URL, or where it listens. */
+  function publicUrl(): string {
+    if (opts.publicUrl !== undefined) return opts.publicUrl.replace(/\/$/, '');
+    const a = server.address();
+    if (a === null || typeof a === 'string') throw new Error('the gateway is not listening on a TCP port');
+    if (a.address === '0.0.0.0' || a.address === '::')
+      throw new Error('the gateway listens on every interface: set publicUrl');
+    return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+
+  /** Browsers keep a Secure cookie over HTTPS, and over plain HTTP on localhost only. */
+  function secureCookie(): boolean {
+    const base = publicUrl();
+    return base.startsWith('https:') || /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|\/|$)/.test(base);
+  }
 
   /** Headers for Grafana: the client's, minus anything that could claim an identity, plus ours. */
   function upstreamHeaders(
@@ -175,7 +193,7 @@ export function createEmbedGateway(opts: EmbedGatewayOptions): http.Server {
     if (gid === undefined) throw new EmbedError('unknown_org', `org ${org} has no Grafana organisation yet`);
     const signed = signEmbedUrl(orgs.get(org)!, gid, request, now(), defaultTtl);
     json(res, 200, {
-      url: `${opts.publicUrl.replace(/\/$/, '')}${signed.path}`,
+      url: `${publicUrl()}${signed.path}`,
       expiresAt: new Date(signed.expiresAt).toISOString(),
     });
   }
@@ -188,7 +206,7 @@ export function createEmbedGateway(opts: EmbedGatewayOptions): http.Server {
     const s: EmbedSession = { org: v.org, grafanaOrgId: v.grafanaOrgId, expiresAt: v.expiresAt };
     res.writeHead(303, {
       location: v.grafanaPath,
-      'set-cookie': sessions.setCookie(s, t, secure),
+      'set-cookie': sessions.setCookie(s, t, secureCookie()),
       'cache-control': 'no-store',
       'referrer-policy': 'no-referrer',
     });

@@ -6,7 +6,7 @@
  * every stream, scope redaction, org isolation, history or `history_unavailable`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InspectServerMessage, TreeNode } from '@collabblocks/protocol';
+import type { InspectServerMessage } from '@collabblocks/protocol';
 import { waitFor } from './helpers/exposition.js';
 import {
   hocuspocusHost,
@@ -17,7 +17,7 @@ import {
   type HostFactory,
   type HostUnderTest,
 } from './helpers/hosts.js';
-import { InspectClient, mintInspect } from './helpers/pod.js';
+import { type InspectClient, openInspector, treeView } from './helpers/pod.js';
 
 const SECRET_TEXT = 'zebra-quartz-typed-words';
 const MAP_VALUE = 'ultraviolet-plan-title';
@@ -25,23 +25,6 @@ const NAME_A = 'Alice Wonderland';
 const NAME_B = 'Bobby Tables';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Applies tree snapshot chunks + patches of one subscription to a path → node view. */
-function treeView(c: InspectClient, sub: string): Map<string, TreeNode> {
-  const view = new Map<string, TreeNode>();
-  for (const m of c.messages) {
-    if (!('sub' in m) || m.sub !== sub) continue;
-    if (m.type === 'treeSnapshot') {
-      if (m.chunk === 0) view.clear();
-      for (const n of m.nodes) view.set(n.path, n);
-    } else if (m.type === 'treePatch') {
-      for (const r of m.removed)
-        for (const k of [...view.keys()]) if (k === r || k.startsWith(r + '/')) view.delete(k);
-      for (const n of [...m.added, ...m.changed]) view.set(n.path, n);
-    }
-  }
-  return view;
-}
 
 const HOSTS: Array<[string, HostFactory]> = [
   ['collab pod', podHost],
@@ -63,17 +46,8 @@ describe.each(HOSTS)('inspect contract: %s', (_label, factory) => {
     await host?.stop();
   });
 
-  async function inspector(scope: 'metadata' | 'content', key?: string): Promise<InspectClient> {
-    const c = await InspectClient.open(host.wsUrl);
-    inspectors.push(c);
-    const tok = await mintInspect(
-      host.httpUrl,
-      key ?? (scope === 'content' ? KEYS.content : KEYS.metadata),
-      scope
-    );
-    expect((await c.auth(tok.token)).type).toBe('authenticated');
-    return c;
-  }
+  const inspector = (scope: 'metadata' | 'content', key?: string): Promise<InspectClient> =>
+    openInspector(host, key ?? (scope === 'content' ? KEYS.content : KEYS.metadata), scope, inspectors);
 
   async function editor(room: string, sub: string, name: string, cursor: { x: number; y: number }) {
     const e = await host.editor(room, sub, name, {

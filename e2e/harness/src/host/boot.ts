@@ -9,6 +9,12 @@ function readHostConfig(): HostConfig {
 
 export const hostConfig = readHostConfig();
 
+// A sandbox dashboard honours Grafana's `theme` URL parameter (signed embed URLs carry one).
+if (hostConfig.sandbox) {
+  const theme = new URLSearchParams(window.location.search).get('theme');
+  if (theme === 'light' || theme === 'dark') hostConfig.theme = theme;
+}
+
 const panels = Object.fromEntries(
   Object.values(hostConfig.plugins)
     .filter((p) => p.type === 'panel')

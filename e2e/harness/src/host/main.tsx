@@ -126,7 +126,7 @@ window.__harness = api;
 document.body.dataset.harnessReady = 'true';
 
 if (hostConfig.sandbox) {
-  runSandbox(hostConfig.sandbox, datasources, templateSrv).catch((err: unknown) =>
+  runSandbox(hostConfig.sandbox, datasources, templateSrv, pageTheme).catch((err: unknown) =>
     console.error('[sandbox] failed to start', err)
   );
 }

@@ -130,15 +130,26 @@ export interface HostConfig {
 
 /** Sandbox mode (npm run sandbox): a live mini dashboard of the suite's plugins against a running pod. */
 export interface SandboxConfig {
+  /** Dashboard title shown above the panels (default none). */
+  title?: string;
+  /** Show the datasource's config editor and each panel's query editor (default true; false: a viewer's dashboard). */
+  editors?: boolean;
   datasource: DatasourceInstanceInfo;
   panels: Array<{
+    /** Panel id (`/d-solo/<uid>?panelId=<id>` shows this panel alone). */
+    id?: number;
+    /** A built plugin's id, or `table`: the query's frames as a plain table (Grafana's table panel stand-in). */
     pluginId: string;
     title: string;
     query: Record<string, unknown>;
     width?: number;
     height?: number;
   }>;
+  /** Defaults; the page URL's `var-<name>` overrides any variable not listed in `fixedVariables`. */
   variables: TemplateVariables;
+  /** Variables the URL cannot change (a constant, like an org dashboard's `$org`). */
+  fixedVariables?: string[];
+  /** Default range; the page URL's `from` / `to` override it. */
   range: TimeRangeSpec;
 }
 

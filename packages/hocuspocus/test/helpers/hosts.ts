@@ -7,7 +7,7 @@
 import * as Y from 'yjs';
 import { MemoryUpdateLog } from '../../src/index.js';
 import { connectHocuspocus, startHocuspocus } from './hocuspocus.js';
-import { connectClient, mintToken, startPod, TEST_API_KEYS } from './pod.js';
+import { connectEditor, KEYS, startPod } from './pod.js';
 
 export interface Editor {
   doc: Y.Doc;
@@ -29,11 +29,7 @@ export interface HostUnderTest {
 export type HostFactory = () => Promise<HostUnderTest>;
 
 /** The org API keys both hosts accept (the pod's test defaults). */
-export const KEYS = {
-  metadata: TEST_API_KEYS.acme.key,
-  content: TEST_API_KEYS.acmeContent.key,
-  globex: TEST_API_KEYS.globex.key,
-};
+export { KEYS };
 
 const HOCUSPOCUS_SECRET = 'hocuspocus-contract-test-secret-0123456789abcdef';
 
@@ -44,12 +40,7 @@ export const podHost: HostFactory = async () => {
     httpUrl: pod.httpUrl,
     wsUrl: pod.wsUrl,
     history: true,
-    async editor(room, sub, name, awareness) {
-      const token = await mintToken({ org: room.split('/')[0] as string, sub, name });
-      const c = connectClient(pod.wsUrl, room, token, { awareness });
-      await c.synced;
-      return c;
-    },
+    editor: (room, sub, name, awareness) => connectEditor(pod.wsUrl, room, sub, name, awareness),
     stop: () => pod.cleanup(),
   };
 };

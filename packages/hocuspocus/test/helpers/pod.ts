@@ -5,4 +5,11 @@
 export { startPod, type PodProcess } from '../../../../collab-server/test/helpers/pod.js';
 export { connectClient, type StockClient } from '../../../../collab-server/test/helpers/clients.js';
 export { mintToken, TEST_API_KEYS } from '../../../../collab-server/test/helpers/jwt.js';
-export { InspectClient, mintInspect } from '../../../../collab-server/test/inspect.client.js';
+export {
+  connectEditor,
+  InspectClient,
+  KEYS,
+  mintInspect,
+  openInspector,
+  treeView,
+} from '../../../../collab-server/test/inspect.client.js';
