@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { INSPECT_LIMITS, type InspectScope } from '@collabblocks/protocol';
 
 import { podUrlsOf } from '../../../src/settings';
+import type { BackoffOptions } from '../../../src/stream/backoff';
 import type { PodConnection } from '../../../src/stream/podConnection';
 import { PodPool } from '../../../src/stream/pool';
 import type { SocketFactory, SocketLike } from '../../../src/stream/socket';
@@ -62,7 +63,16 @@ export interface InstanceDeps {
   socketFactory?: SocketFactory;
   fetch?: typeof globalThis.fetch;
   lingerMs?: number;
+  backoff?: BackoffOptions;
 }
+
+/**
+ * Reconnect backoff of the backend's pod connections. The browser's 30 s cap spreads many viewers'
+ * reconnects; the backend holds a handful of sockets per pod, and with a 30 s cap a pod that was down for
+ * half a minute came back to channels that stayed stale for up to 30 s more (the retry timer had grown):
+ * capped at 5 s, a returning pod is back on every channel within 5 s.
+ */
+export const BACKEND_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 5_000, jitter: 0.5 };
 
 /**
  * A pod allows INSPECT_LIMITS.maxSubscriptions per inspect session. Subscriptions are spread over shards —
@@ -95,6 +105,7 @@ export class Instance {
       tokens: this.tokens[scope].provider,
       socketFactory: this.deps.socketFactory ?? nodeSocketFactory,
       lingerMs: this.deps.lingerMs ?? 5000,
+      backoff: this.deps.backoff ?? BACKEND_BACKOFF,
     });
     this.shards[scope].push(pool);
     return pool;

@@ -13,6 +13,7 @@ import { docHeatmapBucketMs } from '../../../src/data/docHeatmap';
 import { numericView } from '../../../src/data/numeric';
 import { prepareRun, type QueryKind, runnerOf } from '../../../src/query/runners';
 import { frameToArrow } from '../frames/arrow';
+import { mergeFrames } from '../frames/merge';
 import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../grpc/messages';
 import { type Instance, type Instances, scopeOfRole } from '../pods/instance';
 import { channelPath } from '../stream/channel';
@@ -230,7 +231,8 @@ export function toDataResponse(
   if (!r) return failure(504, 'the query produced no answer');
   const errors = (r.errors ?? (r.error ? [r.error] : [])).map((e) => e.message ?? 'error');
   const data = r.data as DataFrame[];
-  const frames = live ? withChannel(data, live.refId, live.channel) : data;
+  // A live frame is what the channel's packets then replace: the same merged view (frames/merge.ts).
+  const frames = live ? withChannel(mergeFrames(data), live.refId, live.channel) : data;
   return {
     frames: frames.map((f) => Buffer.from(frameToArrow(f))),
     error: errors.join('; '),

@@ -12,6 +12,7 @@ import { errorMessage } from '@collabblocks/protocol';
 
 import { runnerOf } from '../../../src/query/runners';
 import { frameToJSON } from '../frames/json';
+import { mergeFrames } from '../frames/merge';
 import type {
   PluginContext,
   PublishStreamResponse,
@@ -64,6 +65,10 @@ export class Streams {
     return this.running.size;
   }
 
+  get maxChannels(): number {
+    return this.opts.maxChannels ?? MAX_RUNNING_CHANNELS;
+  }
+
   async subscribe(req: SubscribeStreamRequest): Promise<SubscribeStreamResponse> {
     try {
       await this.admit(req.pluginContext, req.path, true);
@@ -84,11 +89,11 @@ export class Streams {
   /** Runs a channel until Grafana ends the call; throws StreamRefused before sending anything when it may not run. */
   async run(req: RunStreamRequest, sink: PacketSink): Promise<void> {
     const { instance, channel } = await this.admit(req.pluginContext, req.path, false);
-    if (this.running.size >= (this.opts.maxChannels ?? MAX_RUNNING_CHANNELS)) {
+    if (this.running.size >= this.maxChannels) {
       this.stats.refused += 1;
       throw new StreamRefused(
         'RESOURCE_EXHAUSTED',
-        `more than ${this.opts.maxChannels ?? MAX_RUNNING_CHANNELS} live channels are running`
+        `more than ${this.maxChannels} live channels are running`
       );
     }
     const runner = runnerOf(channel.kind);
@@ -175,13 +180,17 @@ export class Streams {
   }
 }
 
-/** One packet per frame (frame JSON with schema and data); the response's errors travel as error notices. */
+/**
+ * The packets of one emission: ONE frame (frame JSON with schema and data) holding every pod's data
+ * (frames/merge.ts: Grafana Live keeps a channel's last packet as its frame, so one packet per pod frame
+ * would flicker between pods); the response's errors travel as error notices.
+ */
 export function packetsOf(r: DataQueryResponse): StreamPacket[] {
   const errors = (r.errors ?? (r.error ? [r.error] : [])).map((e) => ({
     severity: 'error' as const,
     text: e.message ?? 'error',
   }));
-  let frames = r.data as DataFrame[];
+  let frames = mergeFrames(r.data as DataFrame[]);
   if (errors.length) {
     const [first, ...rest] = frames;
     const base = first ?? createDataFrame({ refId: 'A', fields: [] });
