@@ -8,6 +8,8 @@
  * - 1,000 distinct channels: the running ones are capped, the rest refused with a readable
  *   RESOURCE_EXHAUSTED, upstream inspect sessions per pod (the pods' own /metrics) and RSS stay bounded,
  *   the process stays up, and everything is torn down when the streams end;
+ * - bad input still missing from backend.pods.test.ts: a content channel with a metadata-only key, a wrong
+ *   key on QueryData and RunStream, every pod unreachable, garbage channel parameters.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -275,4 +277,53 @@ describe('backend under faults (real pods, the bundled backend over the publishe
     );
     expect(host.proc.exitCode).toBeNull();
   }, 180_000);
+
+  it('bad input: a content channel with a metadata-only key, a wrong key, no pod reachable — refused readably, the process stays up', async () => {
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const sub = (ctx: ReturnType<typeof pluginContext>, p: string) =>
+      host.call<{ status: string }>(host.stream, 'SubscribeStream', { pluginContext: ctx, path: p });
+
+    // An Editor on a datasource whose key only grants metadata: QueryData hands out a metadata channel,
+    // which streams; a content channel (crafted) is refused by SubscribeStream and RunStream.
+    const meta = pluginContext({ ...ds, uid: 'collab-meta', apiKey: TEST_API_KEYS.acme.key }, 'Editor');
+    const q = (await queryData(host, meta, [{ queryType: 'presence', room: ROOM }]))['A']!;
+    expect(q.error).toBe('');
+    expect(channelOf(q)).toMatch(/^metadata\/presence\//);
+    expect((await sub(meta, channelOf(q))).status).toBe('OK');
+    const content = `content/presence/${b64({ room: ROOM })}`;
+    expect((await sub(meta, content)).status).toBe('PERMISSION_DENIED');
+    const refused = runStream(host, meta, content);
+    const err = await refused.ended;
+    expect(err?.code).toBe(7); // PERMISSION_DENIED
+    expect(err?.message).toContain('does not grant content scope');
+    expect(refused.packets).toEqual([]);
+
+    // A wrong key: every path says so, never echoing the key.
+    const wrong = pluginContext(
+      { ...ds, uid: 'collab-wrong', apiKey: 'wrong-key-0123456789abcdef0123' },
+      'Viewer'
+    );
+    const wq = await queryData(host, wrong, [{ queryType: 'presence', room: ROOM }, { queryType: 'rooms' }]);
+    expect(wq['A']!.status).toBe(502);
+    expect(wq['A']!.error).toMatch(/no inspect token: .*HTTP 401/);
+    expect(wq['B']!.error).toMatch(/401/);
+    const wPath = `metadata/presence/${b64({ room: ROOM })}`;
+    expect((await sub(wrong, wPath)).status).toBe('NOT_FOUND');
+    const wRun = runStream(host, wrong, wPath);
+    const wErr = await wRun.ended;
+    expect(wErr?.code).toBe(5); // NOT_FOUND
+    expect(wErr?.message).toMatch(/no inspect token: .*HTTP 401/);
+    for (const text of [JSON.stringify(wq), wErr?.message ?? '', host.stderr()])
+      expect(text).not.toContain('wrong-key-0123456789abcdef0123');
+
+    // No pod reachable: the answer names each pod that failed.
+    const dead = ['http://127.0.0.1:9', 'http://127.0.0.1:1'];
+    const none = pluginContext({ ...ds, uid: 'collab-dead', podUrls: dead }, 'Viewer');
+    const dq = (await queryData(host, none, [{ queryType: 'presence', room: ROOM }]))['A']!;
+    expect(dq.status).toBe(502);
+    for (const u of dead) expect(dq.error).toContain(u);
+    const dRun = runStream(host, none, wPath);
+    expect((await dRun.ended)?.code).toBe(5);
+    expect(host.proc.exitCode).toBeNull();
+  }, 60_000);
 });

@@ -22,8 +22,9 @@ import type {
   SubscribeStreamResponse,
 } from '../grpc/messages';
 import { type Instance, type Instances, MAX_SHARDS, scopeOfRole, SHARD_CAPACITY } from '../pods/instance';
+import { checkRoomOrg, OrgRefused } from '../pods/orgGuard';
 import { runContext } from '../query/context';
-import { type Channel, orgOf, parseChannelPath } from './channel';
+import { type Channel, parseChannelPath } from './channel';
 
 /** Channels running at once in this process (Grafana runs one RunStream per channel). */
 export const MAX_RUNNING_CHANNELS = SHARD_CAPACITY * MAX_SHARDS;
@@ -158,18 +159,13 @@ export class Streams {
     if (checkUser && channel.scope === 'content' && scopeOfRole(pluginContext?.user?.role) !== 'content') {
       throw new StreamRefused('PERMISSION_DENIED', 'a content channel needs the Editor role');
     }
-    // The key's org (from a token of the channel's scope): a room of another org is refused here, before any pod sees it.
-    let org: string | undefined;
+    // The key's org (from a token of the channel's scope): a room of another org is refused here, before
+    // any pod sees it; so is a content channel when the key only grants metadata.
     try {
-      org = (await instance.tokens[channel.scope].get()).org;
+      await checkRoomOrg(instance, channel.scope, channel.params.room, { exactScope: true });
     } catch (err) {
-      throw new StreamRefused('NOT_FOUND', `no inspect token: ${errorMessage(err)}`);
-    }
-    if (org && org !== orgOf(channel)) {
-      throw new StreamRefused(
-        'PERMISSION_DENIED',
-        `room ${channel.params.room} is not of this datasource's org`
-      );
+      const denied = err instanceof OrgRefused && err.reason !== 'no_token';
+      throw new StreamRefused(denied ? 'PERMISSION_DENIED' : 'NOT_FOUND', errorMessage(err));
     }
     return { instance, channel };
   }
