@@ -239,9 +239,27 @@ describe('backend under faults (real pods, the bundled backend over the publishe
       expect(refused).toHaveLength(1000 - cap);
       for (const o of refused) {
         expect(o.e?.code).toBe(8); // RESOURCE_EXHAUSTED
-        expect(o.e?.message).toContain(`more than ${cap} live channels are running`);
+        expect(o.e?.message).toContain(`more than ${cap} live channels are running in this backend`);
       }
       expect(await backendMetric('collab_backend_live_channels')).toBe(cap);
+      // A viewer of one more channel is admitted (Grafana retries its RunStream) and told why it is empty;
+      // a viewer of a running channel joins it as usual.
+      const more = await host.call<{ status: string; data: Buffer }>(host.stream, 'SubscribeStream', {
+        pluginContext: ctx,
+        path: `metadata/presence/${Buffer.from(JSON.stringify({ room: 'acme/one-more' })).toString('base64url')}`,
+      });
+      expect(more.status).toBe('OK');
+      const initial = JSON.parse(more.data.toString('utf8')) as Packet;
+      expect(notices(initial).map((n) => n.text)).toEqual([
+        `more than ${cap} live channels are running in this backend; this one starts when others end`,
+      ]);
+      const runningPath = paths[outcomes.findIndex((o) => o.kind === 'running')]!;
+      const joined = await host.call<{ status: string; data: Buffer }>(host.stream, 'SubscribeStream', {
+        pluginContext: ctx,
+        path: runningPath,
+      });
+      expect(joined).toMatchObject({ status: 'OK' });
+      expect(joined.data.length).toBe(0);
       // Upstream: the running channels share at most 8 inspect sessions per pod (28 subscriptions each).
       await untilAsync('every upstream session authenticated', async () => {
         const [a, b] = await Promise.all([

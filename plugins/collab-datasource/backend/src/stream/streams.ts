@@ -53,7 +53,7 @@ export class StreamRefused extends Error {
 const empty = Buffer.alloc(0);
 
 export class Streams {
-  private readonly running = new Map<string, { path: string; sub: Subscription }>();
+  private readonly running = new Map<string, { channel: string; sub: Subscription }>();
   private nextId = 1;
   readonly stats = { started: 0, refused: 0 };
 
@@ -73,6 +73,12 @@ export class Streams {
   async subscribe(req: SubscribeStreamRequest): Promise<SubscribeStreamResponse> {
     try {
       await this.admit(req.pluginContext, req.path, true);
+      // A channel that cannot start now (the process runs its maximum) is still admitted — Grafana retries
+      // RunStream while the channel has viewers, so it starts when others end — and the viewer's first
+      // frame (the SDK's InitialData) says why it is empty.
+      if (!this.isRunning(req.pluginContext, req.path) && this.running.size >= this.maxChannels) {
+        return { status: 'OK', data: initialNotice(this.capacityMessage()) };
+      }
       return { status: 'OK', data: empty };
     } catch (err) {
       this.stats.refused += 1;
@@ -92,10 +98,7 @@ export class Streams {
     const { instance, channel } = await this.admit(req.pluginContext, req.path, false);
     if (this.running.size >= this.maxChannels) {
       this.stats.refused += 1;
-      throw new StreamRefused(
-        'RESOURCE_EXHAUSTED',
-        `more than ${this.maxChannels} live channels are running`
-      );
+      throw new StreamRefused('RESOURCE_EXHAUSTED', this.capacityMessage());
     }
     const runner = runnerOf(channel.kind);
     if (!runner?.live) throw new StreamRefused('NOT_FOUND', `"${channel.kind}" is not a live query kind`);
@@ -132,11 +135,22 @@ export class Streams {
         }
       },
     });
-    this.running.set(String(id), { path: req.path, sub });
+    this.running.set(String(id), { channel: channelKey(req.pluginContext, req.path), sub });
     sink.onClose(() => {
       sub.unsubscribe();
       this.running.delete(String(id));
     });
+  }
+
+  private capacityMessage(): string {
+    return `more than ${this.maxChannels} live channels are running in this backend; this one starts when others end`;
+  }
+
+  /** A channel is Grafana's per organisation: `ds/<uid>/<path>` of one org. */
+  private isRunning(ctx: PluginContext | null, path: string): boolean {
+    const key = channelKey(ctx, path);
+    for (const r of this.running.values()) if (r.channel === key) return true;
+    return false;
   }
 
   private async admit(
@@ -174,6 +188,16 @@ export class Streams {
     for (const r of this.running.values()) r.sub.unsubscribe();
     this.running.clear();
   }
+}
+
+function channelKey(ctx: PluginContext | null, path: string): string {
+  return `${ctx?.orgId ?? 0}/${path}`;
+}
+
+/** SubscribeStream's initial data: an empty frame whose error notice the viewer's panel shows. */
+function initialNotice(text: string): Buffer {
+  const frame: DataFrame = { fields: [], length: 0, meta: { notices: [{ severity: 'error', text }] } };
+  return Buffer.from(JSON.stringify(frameToJSON(frame, 'all')));
 }
 
 /**
