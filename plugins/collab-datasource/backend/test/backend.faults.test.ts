@@ -85,7 +85,12 @@ beforeAll(async () => {
     awareness: { user: { name: 'Bob Fault', color: '#00ff00' }, cursor: { x: 0.5, y: 0.5 } },
   });
   await Promise.all([alice.synced, bob.synced]);
-  host = await startPluginHost({ command: process.execPath, args: [BACKEND_BUNDLE] });
+  // The bundle just built, or BACKEND_EXECUTABLE (e.g. the packaged dist/gpx_collab_linux_amd64, which embeds
+  // whatever bundle it was packaged from: run `npm run package:backend` first).
+  const exe = process.env.BACKEND_EXECUTABLE;
+  host = await startPluginHost(
+    exe ? { command: exe } : { command: process.execPath, args: [BACKEND_BUNDLE] }
+  );
   ds = { podUrls: [podA.httpUrl, podB.httpUrl], apiKey: TEST_API_KEYS.acmeContent.key };
 });
 

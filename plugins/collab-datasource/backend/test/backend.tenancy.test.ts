@@ -96,7 +96,12 @@ beforeAll(async () => {
   clients[0]!.doc.getText('t').insert(0, 'ACME-SECRET-TEXT');
   clients[1]!.doc.getText('t').insert(0, 'ACME-SECRET-TEXT');
   clients[2]!.doc.getText('t').insert(0, 'globex text');
-  host = await startPluginHost({ command: process.execPath, args: [BACKEND_BUNDLE] });
+  // The bundle just built, or BACKEND_EXECUTABLE (e.g. the packaged dist/gpx_collab_linux_amd64, which embeds
+  // whatever bundle it was packaged from: run `npm run package:backend` first).
+  const exe = process.env.BACKEND_EXECUTABLE;
+  host = await startPluginHost(
+    exe ? { command: exe } : { command: process.execPath, args: [BACKEND_BUNDLE] }
+  );
   const podUrls = pods.map((p) => p.httpUrl);
   // Two Grafana organisations, each with its collab datasource provisioned under the same uid.
   acmeDs = { podUrls, apiKey: TEST_API_KEYS.acmeContent.key, uid: 'collab', id: 11, orgId: 1 };
