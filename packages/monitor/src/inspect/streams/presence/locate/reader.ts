@@ -48,15 +48,27 @@ export interface Reading {
   retryAt?: number;
 }
 
+/** One recognition of a client's state with one set of field paths. */
+interface Recognition {
+  state: unknown;
+  recognised: Recognised;
+  posKey: string;
+}
+
+/** Field-path sets remembered per client (subscriptions with their own paths); past this, forgotten. */
+const MAX_RECOGNITIONS = 8;
+
 interface ClientMemo {
-  state?: unknown;
-  fields?: PresenceFieldPaths;
-  recognised?: Recognised;
+  /** Per field-path set (`undefined`: none): subscriptions with different paths read one state differently. */
+  recs: Map<PresenceFieldPaths | undefined, Recognition>;
+  /** The last non-empty position key seen (activity: a moved caret or pointer). */
   posKey?: string;
   lastActive?: number;
   lastEdit?: number;
   location?: DocLocation;
   locKey?: string;
+  /** The positions `location` was resolved from. */
+  locRec?: Recognised;
   /** `DocChanges` stamp and dependencies of `location`. */
   locTx?: number;
   locDeps?: LocationDeps;
@@ -106,16 +118,19 @@ export class PresenceReader {
     const m = this.memo(clientId);
     // The subscription's own paths first (the more specific), then the host's.
     const fields = o.fields ?? this.opts.fields;
-    if (m.state !== state || m.fields !== fields || !m.recognised) {
-      m.state = state;
-      m.fields = fields;
-      m.recognised = recognise(state, fields);
-      const key = positionKey(m.recognised);
+    let rec = m.recs.get(fields);
+    if (!rec || rec.state !== state) {
+      const recognised = recognise(state, fields);
+      rec = { state, recognised, posKey: positionKey(recognised) };
+      if (!m.recs.has(fields) && m.recs.size >= MAX_RECOGNITIONS) m.recs.clear();
+      m.recs.set(fields, rec);
       // A first sighting is not activity; a moved caret or pointer is.
-      if (m.posKey !== undefined && key !== m.posKey && key !== '') m.lastActive = o.now;
-      m.posKey = key;
+      if (rec.posKey !== '') {
+        if (m.posKey !== undefined && rec.posKey !== m.posKey) m.lastActive = o.now;
+        m.posKey = rec.posKey;
+      }
     }
-    const r = m.recognised;
+    const r = rec.recognised;
     const out: Reading = { recognised: r };
     if (m.lastActive !== undefined) out.lastActive = m.lastActive;
     if (m.lastEdit !== undefined) out.lastEdit = m.lastEdit;
@@ -128,7 +143,7 @@ export class PresenceReader {
       return out;
     }
     if (!o.locations) return out;
-    if (this.fresh(m, o.snippet)) {
+    if (m.locKey === rec.posKey && this.fresh(m, o.snippet)) {
       out.location = m.location;
       return out;
     }
@@ -137,7 +152,7 @@ export class PresenceReader {
       out.retryAt = m.locAt + this.minIntervalMs;
       return out;
     }
-    out.location = this.resolve(m, r, o.snippet, o.now);
+    out.location = this.resolve(m, r, rec.posKey, o.snippet, o.now);
     return out;
   }
 
@@ -152,15 +167,17 @@ export class PresenceReader {
     let retryAt = Infinity;
     if (!this.changes.anySince(this.checkedTx)) return { ids };
     for (const [id, m] of this.clients) {
-      const r = m.recognised;
-      if (!r?.head || !r.anchor || r.problem || m.location === undefined) continue;
-      if (m.locKey !== m.posKey || this.fresh(m, false)) continue;
+      const r = m.locRec;
+      if (!r || m.locKey === undefined || m.location === undefined || this.fresh(m, false)) continue;
+      // Moved since: its awareness update re-renders it anyway.
+      if (m.locKey !== m.posKey) continue;
       if (m.locAt !== undefined && o.now - m.locAt < this.minIntervalMs) {
         retryAt = Math.min(retryAt, m.locAt + this.minIntervalMs);
         continue;
       }
       const before = placeKey(m.location);
-      if (placeKey(this.resolve(m, r, o.snippet || m.locSnippet === true, o.now)) !== before) ids.push(id);
+      const loc = this.resolve(m, r, m.locKey, o.snippet || m.locSnippet === true, o.now);
+      if (placeKey(loc) !== before) ids.push(id);
     }
     // Throttled clients stay stale: the next check (at `retryAt`) finds them again.
     if (retryAt === Infinity) this.checkedTx = this.changes.now();
@@ -170,7 +187,6 @@ export class PresenceReader {
   private fresh(m: ClientMemo, snippet: boolean): boolean {
     return (
       m.location !== undefined &&
-      m.locKey === m.posKey &&
       m.locTx !== undefined &&
       m.locDeps !== undefined &&
       (m.locSnippet === true || !snippet) &&
@@ -178,7 +194,7 @@ export class PresenceReader {
     );
   }
 
-  private resolve(m: ClientMemo, r: Recognised, snippet: boolean, now: number): DocLocation {
+  private resolve(m: ClientMemo, r: Recognised, posKey: string, snippet: boolean, now: number): DocLocation {
     const deps: LocationDeps = { blocks: [], volatile: false };
     const tx = this.changes.now();
     let loc: DocLocation;
@@ -194,7 +210,8 @@ export class PresenceReader {
     }
     this.resolutions++;
     m.location = loc;
-    m.locKey = m.posKey;
+    m.locKey = posKey;
+    m.locRec = r;
     m.locTx = tx;
     m.locDeps = deps;
     m.locSnippet = snippet;
@@ -220,7 +237,7 @@ export class PresenceReader {
   private memo(clientId: number): ClientMemo {
     let m = this.clients.get(clientId);
     if (!m) {
-      m = {};
+      m = { recs: new Map() };
       this.clients.set(clientId, m);
     }
     return m;
