@@ -104,6 +104,8 @@ for (let r = 0; r < ROOMS; r++) {
 }
 
 const resolveNs: number[] = [];
+/** The same read() with locations off (recognition and activity only). */
+const plainNs: number[] = [];
 const cpu = { with: 0, without: 0 };
 const count = { with: 0, without: 0 };
 
@@ -138,7 +140,7 @@ function step(room: Room, c: Client, mode: 'with' | 'without', now: number): voi
   const d = process.cpuUsage(t0);
   cpu[mode] += d.user + d.system;
   count[mode]++;
-  if (mode === 'with') resolveNs.push(Number(r1 - r0));
+  (mode === 'with' ? resolveNs : plainNs).push(Number(r1 - r0));
 }
 
 const start = Date.now();
@@ -152,8 +154,10 @@ while (Date.now() - start < SECONDS * 1000) {
 }
 
 resolveNs.sort((a, b) => a - b);
-const q = (p: number): number =>
-  (resolveNs[Math.min(resolveNs.length - 1, Math.floor(p * resolveNs.length))] ?? 0) / 1000;
+plainNs.sort((a, b) => a - b);
+const quantile = (xs: number[], p: number): number =>
+  (xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0) / 1000;
+const q = (p: number): number => quantile(resolveNs, p);
 const perWith = cpu.with / Math.max(1, count.with);
 const perWithout = cpu.without / Math.max(1, count.without);
 const builds = rooms.reduce((n, r) => n + r.readers.with.indexBuilds, 0);
@@ -166,6 +170,9 @@ console.log(
 );
 console.log(
   `  read() with resolution: p50 ${q(0.5).toFixed(1)} µs, p99 ${q(0.99).toFixed(1)} µs; ${resolutions} resolutions, ${builds} root index builds`
+);
+console.log(
+  `  read() without (recognition only): p50 ${quantile(plainNs, 0.5).toFixed(1)} µs, p99 ${quantile(plainNs, 0.99).toFixed(1)} µs`
 );
 console.log(
   `  load average ${os
