@@ -6,7 +6,8 @@
  * every stream, scope redaction, org isolation, history or `history_unavailable`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InspectServerMessage } from '@collabblocks/protocol';
+import * as Y from 'yjs';
+import type { InspectServerMessage, PresenceUser } from '@collabblocks/protocol';
 import { waitFor } from './helpers/exposition.js';
 import {
   hocuspocusHost,
@@ -187,6 +188,61 @@ describe.each(HOSTS)('inspect contract: %s', (_label, factory) => {
     expect(users(meta, ms.presence as string).some((u) => u.color === '#ff0000')).toBe(true);
     expect(meta.invalid).toEqual([]);
     expect(content.invalid).toEqual([]);
+  });
+
+  it("a subscription's presence field paths locate an unknown app's awareness; a caret others moved is re-sent", async () => {
+    const room = 'acme/fields';
+    // A writer builds four paragraphs (y-prosemirror's shape).
+    const writer = await host.editor(room, 'writer-sub', 'Writer', {});
+    editors.push(writer);
+    const frag = writer.doc.getXmlFragment('prosemirror');
+    const para = (): Y.XmlElement => {
+      const p = new Y.XmlElement('paragraph');
+      const t = new Y.XmlText();
+      t.insert(0, 'some paragraph');
+      p.insert(0, [t]);
+      return p;
+    };
+    frag.insert(0, [para(), para(), para(), para()]);
+    const text = (frag.get(2) as Y.XmlElement).get(0) as Y.XmlText;
+    const rel = (i: number): unknown =>
+      JSON.parse(JSON.stringify(Y.createRelativePositionFromTypeIndex(text, i))) as unknown;
+    // An in-house editor's awareness: no convention the bridge knows.
+    const ada = await host.editor(room, 'ada-sub', NAME_A, {
+      me: { sel: { from: rel(1), to: rel(5) } },
+      who: { label: NAME_A, hue: '#ff8800' },
+    });
+    editors.push(ada);
+    const c = await inspector('content');
+    const fields = { anchor: 'me.sel.from', head: 'me.sel.to', name: 'who.label', color: 'who.hue' };
+    const subscribed = await c.request({ type: 'subscribe', stream: 'presence', room, presence: { fields } });
+    if (subscribed.type !== 'subscribed') throw new Error(JSON.stringify(subscribed));
+    const sub = subscribed.sub;
+    /** Ada as the latest snapshot/patch of the subscription says. */
+    const adaNow = (): PresenceUser | undefined => {
+      let u: PresenceUser | undefined;
+      for (const m of c.messages) {
+        if (!('sub' in m) || m.sub !== sub) continue;
+        const list =
+          m.type === 'presenceSnapshot'
+            ? m.users
+            : m.type === 'presencePatch'
+              ? m.joined.concat(m.updated)
+              : [];
+        u = list.find((x) => x.name === NAME_A) ?? u;
+      }
+      return u;
+    };
+    await waitFor(() => adaNow()?.location?.block === 2, 5000, 'Ada located through the field paths');
+    expect(adaNow()).toMatchObject({
+      binding: 'configured',
+      color: '#ff8800',
+      location: { state: 'resolved', root: 'prosemirror', nodeName: 'paragraph', offset: 5, selection: 4 },
+    });
+    // The writer inserts two blocks above Ada's caret; Ada's awareness does not change.
+    frag.insert(0, [para(), para()]);
+    await waitFor(() => adaNow()?.location?.block === 4, 5000, "Ada's caret re-sent at its moved block");
+    expect(c.invalid).toEqual([]);
   });
 
   it('isolates orgs', async () => {

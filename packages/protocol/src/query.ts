@@ -3,6 +3,8 @@
  * The datasource, the dashboard generator and the provisioning checks all use
  * this one definition.
  */
+import type { PresenceFieldPaths } from './inspect/bindings.js';
+
 export const COLLAB_DATASOURCE_TYPE = 'collabblocks-collab-datasource';
 export const PRESENCE_PANEL_TYPE = 'collabblocks-presence-panel';
 export const CRDT_PANEL_TYPE = 'collabblocks-crdt-panel';
@@ -65,17 +67,10 @@ export interface CollabQueryModel {
   /**
    * presence: where to read positions in awareness states no built-in convention recognises (dotted
    * field paths, see `PresenceFieldPathsSchema` of the inspect protocol: `anchor`/`head` relative
-   * positions, or `x`/`y` + `space`, and `name`/`color`); sent as the presence subscription's `fields`.
+   * positions, or `x`/`y` + `space`, and `name`/`color`); sent as the presence subscription's `fields`
+   * (presence, presenceHeatmap, documentHeatmap). Checked with `parsePresenceFields`.
    */
-  presenceFields?: {
-    anchor?: string;
-    head?: string;
-    x?: string;
-    y?: string;
-    space?: 'unit' | 'page' | 'scene' | 'configured';
-    name?: string;
-    color?: string;
-  };
+  presenceFields?: PresenceFieldPaths;
 }
 
 export const COLLAB_VARIABLE_KINDS = ['orgs', 'rooms', 'pods'] as const;

@@ -168,6 +168,7 @@ export class CollabDataSource extends DataSourceApi<CollabQuery, CollabJsonData>
     const problem = prepareRun(runner, ctx, {
       rootPath: rootPath?.value ?? '',
       maxDepth: typeof depth === 'string' ? tpl.replace(depth, scopedVars) : depth,
+      presenceFields: t.presenceFields,
     });
     if (problem) return errorObservable(errorResponse(ctx, problem));
     return runner.run(ctx);

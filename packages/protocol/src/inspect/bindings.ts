@@ -224,6 +224,31 @@ export const PresenceFieldPathsSchema = z
   });
 export type PresenceFieldPaths = z.infer<typeof PresenceFieldPathsSchema>;
 
+/**
+ * A query's or a channel's `presenceFields`, checked: absent or an empty object gives no paths; a
+ * bad path gives one readable sentence naming the field (`presenceFields.head: a dotted field path
+ * (at most 8 segments)`), for the query's error or the backend's refusal.
+ */
+export function parsePresenceFields(
+  raw: unknown
+): { ok: true; value: PresenceFieldPaths | undefined } | { ok: false; error: string } {
+  if (raw === undefined || raw === null) return { ok: true, value: undefined };
+  // Fields left empty in the query editor are not set.
+  const cleaned =
+    typeof raw === 'object' && !Array.isArray(raw)
+      ? Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''))
+      : raw;
+  if (typeof cleaned === 'object' && cleaned !== null && Object.keys(cleaned).length === 0)
+    return { ok: true, value: undefined };
+  const r = PresenceFieldPathsSchema.safeParse(cleaned);
+  if (r.success) return { ok: true, value: r.data };
+  const issue = r.error.issues[0];
+  const where = issue && issue.path.length > 0 ? `presenceFields.${issue.path.join('.')}` : 'presenceFields';
+  const what =
+    issue?.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue?.message;
+  return { ok: false, error: `${where}: ${what ?? 'invalid'}` };
+}
+
 /** Options of a `presence` subscription. */
 export const PresenceSubscribeOptionsSchema = z.object({
   /** Field paths for states the built-in conventions do not recognise (tried after them). */

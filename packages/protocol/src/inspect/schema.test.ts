@@ -9,6 +9,7 @@ import {
   joinPath,
   parentPath,
   parseInspectClientMessage,
+  parsePresenceFields,
   parseInspectServerMessage,
   PRESENCE_STATUSES,
   scopeAllows,
@@ -263,6 +264,35 @@ describe('revision 2: bindings, locations, runs, formats', () => {
         id: 's',
       });
     }
+  });
+
+  it("parsePresenceFields: a query's paths, empty ones unset, bad ones one readable sentence", () => {
+    expect(parsePresenceFields(undefined)).toEqual({ ok: true, value: undefined });
+    expect(parsePresenceFields({ head: '', name: '' })).toEqual({ ok: true, value: undefined });
+    expect(parsePresenceFields({ head: 'me.sel.to', anchor: 'me.sel.from', color: '' })).toEqual({
+      ok: true,
+      value: { head: 'me.sel.to', anchor: 'me.sel.from' },
+    });
+    expect(parsePresenceFields({ head: 'a.b.c.d.e.f.g.h.i' })).toEqual({
+      ok: false,
+      error: 'presenceFields.head: a dotted field path (at most 8 segments)',
+    });
+    expect(parsePresenceFields({ head: 'x'.repeat(129) })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^presenceFields\.head: /),
+    });
+    expect(parsePresenceFields({ x: 'p.x' })).toEqual({
+      ok: false,
+      error: 'presenceFields.y: x and y go together',
+    });
+    expect(parsePresenceFields({ anchor: 'a' })).toEqual({
+      ok: false,
+      error: 'presenceFields.head: anchor needs head',
+    });
+    expect(parsePresenceFields('head')).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^presenceFields: /),
+    });
   });
 
   it('hello announces features and revision; older hellos still parse', () => {

@@ -5,7 +5,7 @@ import {
   type DataQueryResponse,
   LoadingState,
 } from '@grafana/data';
-import type { InspectScope } from '@collabblocks/protocol';
+import type { InspectScope, PresenceFieldPaths } from '@collabblocks/protocol';
 
 import type { Notice } from '../data/common';
 import type { SubtreeSelection } from '../data/tree';
@@ -46,6 +46,8 @@ export interface RunContext {
   heatmapMeasure: 'presence' | 'edits';
   /** documentHeatmap: time bucket width (ms), resolved from the query's `bucketSeconds` and range. */
   heatmapBucketMs: number;
+  /** presence kinds: field paths sent on the presence subscription (validated by `prepareRun`). */
+  presenceFields?: PresenceFieldPaths;
 }
 
 /** The query's subtree selection (tree / historyTree; rootPath already validated). */

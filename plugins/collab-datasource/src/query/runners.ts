@@ -5,7 +5,7 @@
  */
 import type { Observable } from 'rxjs';
 import type { DataQueryResponse } from '@grafana/data';
-import { errorMessage, type InspectStream, parseRoomName } from '@collabblocks/protocol';
+import { errorMessage, type InspectStream, parsePresenceFields, parseRoomName } from '@collabblocks/protocol';
 
 import { parseMaxDepth, parseRootPath } from '../data/tree';
 import { ANNOTATIONS_QUERY_TYPE, type CollabQuery } from '../types';
@@ -23,6 +23,7 @@ import {
 import { historyTreeQuery } from './historyTree';
 import { type LiveHandler, liveQuery } from './live';
 import { historyQuery, roomsQuery } from './oneShot';
+import type { StreamRequest } from '../stream/types';
 
 /** Every kind a query can have (the dashboard query types plus annotations). */
 export type QueryKind = CollabQuery['queryType'];
@@ -41,6 +42,15 @@ function oneShot(run: QueryRunner['run'], needsRoom: boolean, subtree = false): 
   return { needsRoom, subtree, run };
 }
 
+/** The presence subscription of a query: its field paths for awareness states no convention recognises. */
+function presenceRequest(ctx: RunContext): StreamRequest {
+  return {
+    stream: 'presence',
+    room: ctx.room,
+    ...(ctx.presenceFields ? { presence: { fields: ctx.presenceFields } } : {}),
+  };
+}
+
 function live(
   stream: InspectStream,
   handler: (ctx: RunContext) => LiveHandler,
@@ -50,7 +60,8 @@ function live(
     needsRoom: true,
     subtree,
     live: stream,
-    run: (ctx) => liveQuery(ctx, { stream, room: ctx.room }, handler(ctx)),
+    run: (ctx) =>
+      liveQuery(ctx, stream === 'presence' ? presenceRequest(ctx) : { stream, room: ctx.room }, handler(ctx)),
   };
 }
 
@@ -63,7 +74,7 @@ const documentHeatmap: QueryRunner = {
     liveQuery(
       ctx,
       [
-        { stream: 'presence', room: ctx.room },
+        presenceRequest(ctx),
         ...(ctx.heatmapMeasure === 'edits' ? [{ stream: 'updates' as const, room: ctx.room }] : []),
       ],
       docHeatmapHandler(ctx, ctx.heatmapMeasure, ctx.heatmapBucketMs)
@@ -113,11 +124,16 @@ export function runnerOf(kind: unknown): QueryRunner | undefined {
 export function prepareRun(
   runner: QueryRunner,
   ctx: RunContext,
-  fields: { rootPath: string; maxDepth: unknown }
+  fields: { rootPath: string; maxDepth: unknown; presenceFields?: unknown }
 ): string | null {
   if (runner.needsRoom) {
     const parsed = parseRoomName(ctx.room);
     if (!parsed.ok) return ctx.room ? `room "${ctx.room}": ${parsed.error}` : 'choose a room (<org>/<room>)';
+  }
+  if (runner.live === 'presence') {
+    const pf = parsePresenceFields(fields.presenceFields);
+    if (!pf.ok) return pf.error;
+    if (pf.value) ctx.presenceFields = pf.value;
   }
   if (runner.subtree) {
     try {

@@ -373,6 +373,7 @@ export class PodConnection {
       stream: e.req.stream,
       ...(e.req.room !== undefined ? { room: e.req.room } : {}),
       ...(e.req.scope !== undefined ? { scope: e.req.scope } : {}),
+      ...(e.req.presence !== undefined ? { presence: e.req.presence } : {}),
     });
   }
 

@@ -1,4 +1,9 @@
-import type { InspectScope, InspectServerMessage, InspectStream } from '@collabblocks/protocol';
+import type {
+  InspectScope,
+  InspectServerMessage,
+  InspectStream,
+  PresenceSubscribeOptions,
+} from '@collabblocks/protocol';
 
 export interface InspectToken {
   token: string;
@@ -35,6 +40,8 @@ export interface StreamRequest {
   stream: InspectStream;
   room?: string;
   scope?: InspectScope;
+  /** presence only: the subscription's field paths / location options. */
+  presence?: PresenceSubscribeOptions;
 }
 
 export type OneShotRequest =

@@ -8,7 +8,10 @@
  * Editor bindings (issue 13): each state is recognised (`presence/recognise`), its relative
  * positions resolved to a document location on the host's document (`presence/locate`: throttled
  * per client, memoised, never on the update path) and its activity kept — a client's document
- * update makes it active (re-sent at most every ACTIVITY_RESEND_MS per client).
+ * update makes it active (re-sent at most every ACTIVITY_RESEND_MS per client). A caret whose block
+ * others' edits moved (blocks inserted or deleted above it) is re-sent with its new location
+ * although its awareness did not change: the reader's O(1) change hook arms one check per room at
+ * most every RELOCATE_MS, which re-resolves only the carets those edits made stale.
  */
 import type * as Y from 'yjs';
 import {
@@ -28,6 +31,11 @@ import { presenceFields } from './presence/render.js';
 
 /** A client's document update makes it "active" in presence; re-sent at most this often per client. */
 const ACTIVITY_RESEND_MS = 2_000;
+/**
+ * After document changes, carets whose block others' edits moved (a block inserted above) are
+ * re-sent although their awareness did not change: checked at most this often per room.
+ */
+const RELOCATE_MS = 250;
 
 export interface PresenceStreamOptions {
   /** Patch batching (default 30 ms). */
@@ -61,6 +69,8 @@ interface RoomPresence {
   readerDoc: Y.Doc | null;
   /** Throttled locations: re-render those clients then. */
   retry: NodeJS.Timeout | null;
+  /** Coalesced check for carets others' edits moved (see RELOCATE_MS). */
+  relocate: NodeJS.Timeout | null;
   /** When each client's activity was last re-sent because of a document update. */
   activitySent: Map<number, number>;
 }
@@ -94,6 +104,7 @@ export class PresenceStream implements StreamModule {
         reader: null,
         readerDoc: null,
         retry: null,
+        relocate: null,
         activitySent: new Map(),
       });
     }
@@ -111,8 +122,10 @@ export class PresenceStream implements StreamModule {
   private dispose(p: RoomPresence): void {
     if (p.timer) clearTimeout(p.timer);
     if (p.retry) clearTimeout(p.retry);
+    if (p.relocate) clearTimeout(p.relocate);
     p.timer = null;
     p.retry = null;
+    p.relocate = null;
     p.reader?.dispose();
     p.reader = null;
     p.readerDoc = null;
@@ -231,16 +244,53 @@ export class PresenceStream implements StreamModule {
   }
 
   /** The room's presence reader (a new one when the room's document changed: reload). */
-  private readerOf(p: RoomPresence, room: HostRoom): PresenceReader {
+  private readerOf(p: RoomPresence, name: string, room: HostRoom): PresenceReader {
     if (!p.reader || p.readerDoc !== room.doc) {
       p.reader?.dispose();
       p.reader = new PresenceReader(room.doc, {
         ...(this.opts.fields ? { fields: this.opts.fields } : {}),
         ...(this.opts.locateIntervalMs !== undefined ? { minIntervalMs: this.opts.locateIntervalMs } : {}),
+        // O(1) on the update path: only arms the coalesced check.
+        onChange: () => this.relocateLater(name, p, RELOCATE_MS),
       });
       p.readerDoc = room.doc;
     }
     return p.reader;
+  }
+
+  private relocateLater(name: string, p: RoomPresence, inMs: number): void {
+    if (p.relocate || this.ctx.isClosing()) return;
+    p.relocate = setTimeout(
+      () => {
+        p.relocate = null;
+        this.relocate(name, p);
+      },
+      Math.max(0, inMs)
+    );
+    p.relocate.unref?.();
+  }
+
+  /** Re-sends the users whose caret others' edits moved (their awareness unchanged): bounded by RELOCATE_MS per room. */
+  private relocate(name: string, p: RoomPresence): void {
+    const room = this.ctx.host.room(name);
+    if (!room || !p.reader || p.readerDoc !== room.doc || this.subs.count(name) === 0) return;
+    const now = Date.now();
+    const { ids, retryAt } = p.reader.moved({ snippet: this.anyContent(name), now });
+    const states = room.awareness.getStates();
+    let any = false;
+    for (const id of ids) {
+      if (!states.has(id) || p.joined.has(id) || p.left.has(id)) continue;
+      p.updated.add(id);
+      any = true;
+    }
+    if (any) this.schedule(name, p);
+    // Throttled clients: checked again once they may be resolved.
+    if (retryAt !== undefined) this.relocateLater(name, p, Math.max(RELOCATE_MS, retryAt - now));
+  }
+
+  private anyContent(name: string): boolean {
+    for (const s of this.subs.of(name)) if (s.session.scope === 'content') return true;
+    return false;
   }
 
   /** Throttled locations come back once their client may be resolved again. */
@@ -268,11 +318,10 @@ export class PresenceStream implements StreamModule {
     sub?: Subscription
   ): PresenceUser[] {
     const states = room.awareness.getStates();
-    const reader = this.readerOf(p, room);
+    const reader = this.readerOf(p, name, room);
     const now = Date.now();
     // One resolution serves every scope: with a content subscriber it includes the snippet.
-    let snippet = false;
-    for (const s of this.subs.of(name)) if (s.session.scope === 'content') snippet = true;
+    const snippet = this.anyContent(name);
     const fields = sub?.presence?.fields;
     const locations = sub?.presence?.locations !== false;
     let retryAt = Infinity;

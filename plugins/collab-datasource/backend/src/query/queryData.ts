@@ -17,7 +17,7 @@ import { mergeFrames } from '../frames/merge';
 import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../grpc/messages';
 import { type Instance, type Instances, scopeOfRole } from '../pods/instance';
 import { checkRoomOrg, OrgRefused } from '../pods/orgGuard';
-import { channelPath } from '../stream/channel';
+import { channelPath, MAX_CHANNEL_PATH } from '../stream/channel';
 import { type ContextOptions, runContext } from './context';
 
 export interface QueryDataOptions extends ContextOptions {
@@ -114,7 +114,11 @@ async function runQuery(
     },
     { throttleMs: 50, ...opts }
   );
-  const problem = prepareRun(runner, ctx, { rootPath: str(model.rootPath), maxDepth: model.maxDepth });
+  const problem = prepareRun(runner, ctx, {
+    rootPath: str(model.rootPath),
+    maxDepth: model.maxDepth,
+    presenceFields: model.presenceFields,
+  });
   if (problem) return failure(400, problem);
   if (instance.config.podUrls.length === 0) return failure(400, 'no pod URL configured for this datasource');
   // Tenancy: a room of another org than the key's is refused before any pod is asked (rooms reads no
@@ -152,8 +156,15 @@ async function runQuery(
       ...(ctx.maxDataPoints !== undefined ? { maxDataPoints: ctx.maxDataPoints } : {}),
       heatmapMeasure: ctx.heatmapMeasure,
       heatmapBucketMs: ctx.heatmapBucketMs,
+      ...(ctx.presenceFields ? { presenceFields: ctx.presenceFields } : {}),
     },
   });
+  if (path.length > MAX_CHANNEL_PATH) {
+    return failure(
+      400,
+      'the query is too long for a live channel (text filter, subtree path and presence field paths together): shorten them'
+    );
+  }
   return toDataResponse(snap, { refId: q.refId, channel: `ds/${uid}/${path}` });
 }
 

@@ -4,7 +4,12 @@
  * the path, so SubscribeStream can refuse a Viewer a content channel, and one channel — one upstream
  * subscription per pod — serves every viewer of the same query.
  */
-import { type InspectScope, parseRoomName } from '@collabblocks/protocol';
+import {
+  type InspectScope,
+  parsePresenceFields,
+  parseRoomName,
+  type PresenceFieldPaths,
+} from '@collabblocks/protocol';
 
 import { runnerOf, type QueryKind } from '../../../src/query/runners';
 
@@ -19,6 +24,11 @@ export interface ChannelParams {
   /** documentHeatmap only. */
   heatmapMeasure?: 'presence' | 'edits';
   heatmapBucketMs?: number;
+  /**
+   * Presence kinds: field paths of the presence subscription. Part of the path, so queries with
+   * different paths never share one upstream subscription.
+   */
+  presenceFields?: PresenceFieldPaths;
 }
 
 export interface Channel {
@@ -43,8 +53,16 @@ export function channelPath(ch: Channel): string {
     ...(ch.kind === 'documentHeatmap'
       ? { heatmapMeasure: p.heatmapMeasure ?? 'presence', heatmapBucketMs: p.heatmapBucketMs }
       : {}),
+    ...(p.presenceFields ? { presenceFields: sortedKeys(p.presenceFields) } : {}),
   };
   return `${ch.scope}/${ch.kind}/${Buffer.from(JSON.stringify(compact)).toString('base64url')}`;
+}
+
+/** The same paths always give the same channel (one upstream subscription): keys in a fixed order. */
+function sortedKeys(f: PresenceFieldPaths): PresenceFieldPaths {
+  return Object.fromEntries(
+    Object.entries(f).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  ) as PresenceFieldPaths;
 }
 
 /** Reads a channel path; throws a readable Error for anything this backend did not write. */
@@ -90,6 +108,8 @@ export function parseChannelPath(path: string): Channel {
     throw new Error('channel parameter heatmapMeasure must be presence or edits');
   }
   const heatmapBucketMs = int('heatmapBucketMs', 1000, 31 * 24 * 3_600_000);
+  const fields = parsePresenceFields(o.presenceFields);
+  if (!fields.ok) throw new Error(`channel parameter ${fields.error}`);
   return {
     scope,
     kind: kind as QueryKind,
@@ -103,6 +123,7 @@ export function parseChannelPath(path: string): Channel {
       ...(maxDataPoints !== undefined ? { maxDataPoints } : {}),
       ...(heatmapMeasure !== '' ? { heatmapMeasure } : {}),
       ...(heatmapBucketMs !== undefined ? { heatmapBucketMs } : {}),
+      ...(fields.value ? { presenceFields: fields.value } : {}),
     },
   };
 }

@@ -122,6 +122,7 @@ export class Streams {
       },
       { throttleMs: this.opts.throttleMs ?? 250 }
     );
+    if (p.presenceFields) ctx.presenceFields = p.presenceFields;
     ctx.rootPath = p.rootPath;
     ctx.maxDepth = p.maxDepth;
     const id = this.nextId++;

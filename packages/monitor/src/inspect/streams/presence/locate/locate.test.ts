@@ -282,3 +282,127 @@ describe('PresenceReader: throttle, memo, activity', () => {
     reader.dispose();
   });
 });
+
+describe('PresenceReader: memoised locations after edits (per-block invalidation)', () => {
+  /** A 6-block y-prosemirror document and a caret state (as the binding publishes it) in block `b` at `i`. */
+  function setup(): {
+    doc: Y.Doc;
+    frag: Y.XmlFragment;
+    reader: PresenceReader;
+    caret: (b: number, i: number) => unknown;
+    read: (state: unknown) => ReturnType<PresenceReader['read']>;
+  } {
+    const doc = new Y.Doc();
+    const frag = doc.getXmlFragment('prosemirror');
+    for (let i = 0; i < 6; i++) {
+      const p = new Y.XmlElement('paragraph');
+      const t = new Y.XmlText();
+      t.insert(0, `paragraph ${i}`);
+      p.insert(0, [t]);
+      frag.insert(i, [p]);
+    }
+    const reader = new PresenceReader(doc, { minIntervalMs: 0 });
+    const textOf = (b: number): Y.XmlText => (frag.get(b) as Y.XmlElement).get(0) as Y.XmlText;
+    const caret = (b: number, i: number): unknown => {
+      const rp = JSON.parse(JSON.stringify(Y.createRelativePositionFromTypeIndex(textOf(b), i))) as unknown;
+      return { user: { name: 'a' }, cursor: { anchor: rp, head: JSON.parse(JSON.stringify(rp)) as unknown } };
+    };
+    let now = 1000;
+    const read = (state: unknown): ReturnType<PresenceReader['read']> =>
+      reader.read(1, state, { locations: true, snippet: false, now: (now += 10) });
+    return { doc, frag, reader, caret, read };
+  }
+
+  it('an edit in another block keeps the memo; blocks inserted or deleted above move the caret', () => {
+    const { doc, frag, reader, caret, read } = setup();
+    const state = caret(3, 4);
+    expect(read(state).location).toMatchObject({ block: 3, offset: 4, blocks: 6 });
+    expect(reader.resolutions).toBe(1);
+    // Typing in block 5 (below the caret) cannot move it: the memoised location stands.
+    ((frag.get(5) as Y.XmlElement).get(0) as Y.XmlText).insert(0, 'typed ');
+    expect(read(state).location).toMatchObject({ block: 3, offset: 4 });
+    expect(reader.resolutions).toBe(1);
+    // Two blocks inserted above: same awareness state, new block index.
+    frag.insert(0, [new Y.XmlElement('paragraph'), new Y.XmlElement('heading')]);
+    expect(read(state).location).toMatchObject({ block: 5, offset: 4, blocks: 8 });
+    expect(reader.resolutions).toBe(2);
+    // One deleted above.
+    frag.delete(1, 1);
+    expect(read(state).location).toMatchObject({ block: 4, blocks: 7 });
+    reader.dispose();
+    doc.destroy();
+  });
+
+  it("edits inside the caret's block re-resolve it (offset, enclosing node)", () => {
+    const { doc, frag, reader, caret, read } = setup();
+    const state = caret(2, 5);
+    expect(read(state).location).toMatchObject({ block: 2, offset: 5 });
+    const t = (frag.get(2) as Y.XmlElement).get(0) as Y.XmlText;
+    t.insert(0, 'abc');
+    expect(read(state).location).toMatchObject({ block: 2, offset: 8 });
+    // Deleting the block itself: the caret's item is gone from the document.
+    frag.delete(2, 1);
+    expect(read(state).location).toMatchObject({ state: 'unresolved' });
+    reader.dispose();
+    doc.destroy();
+  });
+
+  it('remote edits (another replica, applied as an update) invalidate the same way', () => {
+    const { doc, reader, caret, read } = setup();
+    const remote = new Y.Doc();
+    Y.applyUpdate(remote, Y.encodeStateAsUpdate(doc));
+    const state = caret(4, 1);
+    expect(read(state).location).toMatchObject({ block: 4 });
+    const rfrag = remote.getXmlFragment('prosemirror');
+    // Remote typing in block 0: not this caret's block, memo kept.
+    ((rfrag.get(0) as Y.XmlElement).get(0) as Y.XmlText).insert(0, 'x');
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(remote, Y.encodeStateVector(doc)), 'remote');
+    expect(read(state).location).toMatchObject({ block: 4 });
+    expect(reader.resolutions).toBe(1);
+    // Remote block insert above: moved.
+    rfrag.insert(1, [new Y.XmlElement('paragraph')]);
+    Y.applyUpdate(doc, Y.encodeStateAsUpdate(remote, Y.encodeStateVector(doc)), 'remote');
+    expect(read(state).location).toMatchObject({ block: 5, blocks: 7 });
+    reader.dispose();
+    doc.destroy();
+    remote.destroy();
+  });
+
+  it('moved(): the clients whose block others moved, without an awareness change; not those merely typed near', () => {
+    const { doc, frag, reader, caret, read } = setup();
+    const state = caret(3, 2);
+    read(state);
+    expect(reader.moved({ snippet: false, now: 5000 }).ids).toEqual([]);
+    // Typing before the caret in its own block changes the offset, not the block: no re-send.
+    ((frag.get(3) as Y.XmlElement).get(0) as Y.XmlText).insert(0, 'zz');
+    expect(reader.moved({ snippet: false, now: 5010 }).ids).toEqual([]);
+    frag.insert(0, [new Y.XmlElement('paragraph')]);
+    expect(reader.moved({ snippet: false, now: 5020 }).ids).toEqual([1]);
+    // Re-resolved by the check: the next render is the moved location, from the memo.
+    const n = reader.resolutions;
+    expect(read(state).location).toMatchObject({ block: 4, offset: 4 });
+    expect(reader.resolutions).toBe(n);
+    // Nothing changed since: nothing to re-send.
+    expect(reader.moved({ snippet: false, now: 5030 }).ids).toEqual([]);
+    reader.dispose();
+    doc.destroy();
+  });
+
+  it('a Y.Text root: any edit may move lines, every caret in it is re-resolved', () => {
+    const doc = new Y.Doc();
+    const t = doc.getText('codemirror');
+    t.insert(0, 'one\ntwo\nthree');
+    const reader = new PresenceReader(doc, { minIntervalMs: 0 });
+    const rp = JSON.parse(JSON.stringify(Y.createRelativePositionFromTypeIndex(t, 9))) as unknown;
+    const state = { cursor: { anchor: rp, head: rp } };
+    const o = { locations: true, snippet: false };
+    expect(reader.read(1, state, { ...o, now: 1 }).location).toMatchObject({ line: 3, column: 1 });
+    t.insert(0, 'zero\n');
+    expect(reader.read(1, state, { ...o, now: 2 }).location).toMatchObject({ line: 4, column: 1 });
+    expect(reader.moved({ snippet: false, now: 3 }).ids).toEqual([]);
+    t.insert(0, 'minus one\n');
+    expect(reader.moved({ snippet: false, now: 4 }).ids).toEqual([1]);
+    reader.dispose();
+    doc.destroy();
+  });
+});

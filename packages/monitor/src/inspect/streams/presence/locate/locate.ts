@@ -14,6 +14,7 @@ import type { RelPos } from '../recognise/index.js';
 import { kindOf } from '../../tree/treeWalk.js';
 import { nodeNameOf } from '../../tree/richText.js';
 import type { RootIndexCache } from './rootIndex.js';
+import type { LocationDeps } from './changes.js';
 
 type AnyType = Y.AbstractType<unknown>;
 type Reason = NonNullable<DocLocation['reason']>;
@@ -158,6 +159,21 @@ function lastItem(t: AnyType, cache: RootIndexCache): Y.Item | null {
 export interface LocateOptions {
   /** Content scope: add a snippet around the caret. */
   snippet: boolean;
+  /** Filled with what the location depends on (the reader's per-block memo). */
+  deps?: LocationDeps;
+}
+
+/** The same position (a caret publishes two equal relative positions, decoded as two objects). */
+function samePos(a: RelPos, b: RelPos): boolean {
+  if (a === b) return true;
+  if (a.assoc !== b.assoc || a.tname !== b.tname) return false;
+  const ai = a.item;
+  const bi = b.item;
+  if (ai || bi) return !!ai && !!bi && ai.client === bi.client && ai.clock === bi.clock && !a.type && !b.type;
+  const at = a.type;
+  const bt = b.type;
+  if (at || bt) return !!at && !!bt && at.client === bt.client && at.clock === bt.clock;
+  return true;
 }
 
 /** Location of the selection `anchor` → `head` (a caret when equal). Never throws. */
@@ -168,12 +184,22 @@ export function locate(
   head: RelPos,
   opts: LocateOptions
 ): DocLocation {
+  const deps = opts.deps;
   const h = absolute(doc, cache, head);
-  if (!h.ok) return { state: h.state, reason: h.reason };
+  if (!h.ok) {
+    if (deps) deps.volatile = true;
+    return { state: h.state, reason: h.reason };
+  }
   const chain = chainOf(h.abs.type);
-  if (typeof chain === 'string')
+  if (typeof chain === 'string') {
+    if (deps) deps.volatile = true;
     return { state: chain === 'invalid' ? 'unknown' : 'unresolved', reason: chain };
+  }
   const { root, types } = chain;
+  if (deps) {
+    deps.root = root;
+    if (types[0]) deps.blocks.push(types[0]);
+  }
   const name = rootName(doc, root);
   if (name === undefined) return { state: 'unresolved', reason: 'collected' };
   const rootKind = kindOf(root);
@@ -251,16 +277,17 @@ export function locate(
   }
 
   // Selection: length when anchor and head share the innermost type, else the anchor's block.
-  if (anchor !== head) {
+  if (!samePos(anchor, head)) {
     const a = absolute(doc, cache, anchor);
     if (a.ok && a.abs.type === h.abs.type) loc.selection = Math.abs(h.abs.index - a.abs.index);
     else if (a.ok) {
       const ac = chainOf(a.abs.type);
       if (typeof ac !== 'string' && ac.root === root && ac.types[0]) {
+        if (deps) deps.blocks.push(ac.types[0]);
         const at = cache.of(root, (ac.types[0] as AnyType)._item as Y.Item).at;
         if (at && at.blocks !== loc.block) loc.anchorBlock = at.blocks;
-      }
-    }
+      } else if (deps && typeof ac === 'string') deps.volatile = true;
+    } else if (deps) deps.volatile = true;
   } else loc.selection = 0;
   if (opts.snippet) loc.snippet = snippetAt(h.abs, h.abs.item ? null : lastItem(h.abs.type, cache));
   return loc;

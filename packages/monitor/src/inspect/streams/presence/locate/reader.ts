@@ -1,26 +1,35 @@
 /**
  * Per-room presence reader: recognises each client's awareness state, resolves its document
- * location (throttled per client, memoised while neither the position nor the document changed)
- * and keeps activity — the last time the client's position moved or it sent a document update.
+ * location (throttled per client, memoised while neither the position nor what the location
+ * depends on changed: its root's block list and the block it lies in, see `DocChanges`) and keeps
+ * activity — the last time the client's position moved or it sent a document update.
  *
- * Never on the update path: `noteEdit` is O(1); resolution happens when the presence stream renders
- * a user (its patches are coalesced), at most once per `minIntervalMs` per client.
+ * Never on the update path: `noteEdit` is O(1), the document's transactions only list their
+ * changed types; resolution happens when the presence stream renders a user (its patches are
+ * coalesced) or checks for moved blocks (`moved`, coalesced), at most once per `minIntervalMs`
+ * per client.
  */
 import type * as Y from 'yjs';
 import type { DocLocation, PresenceFieldPaths } from '@collabblocks/protocol';
 import { recognise, type Recognised } from '../recognise/index.js';
 import { locate } from './locate.js';
 import { RootIndexCache } from './rootIndex.js';
+import { DocChanges, type LocationDeps } from './changes.js';
 
 export interface ReaderOptions {
   /** Fewest milliseconds between two resolutions of one client's location (default 100: 10 Hz). */
   minIntervalMs?: number;
   /** Pod-wide field paths for unrecognised states (`COLLAB_PRESENCE_FIELDS`). */
   fields?: PresenceFieldPaths;
+  /**
+   * Called (O(1), from the document's `afterTransaction`) after every transaction: the caller
+   * schedules a coalesced `moved` check. Must not do the work itself.
+   */
+  onChange?: () => void;
 }
 
 export interface ReadOptions {
-  /** Subscription field paths (tried when the pod's own are not set). */
+  /** Subscription field paths (used instead of the pod's own for this subscription). */
   fields?: PresenceFieldPaths;
   /** Resolve document locations (false: the subscription opted out). */
   locations: boolean;
@@ -39,18 +48,38 @@ export interface Reading {
   retryAt?: number;
 }
 
+/** One recognition of a client's state with one set of field paths. */
+interface Recognition {
+  state: unknown;
+  recognised: Recognised;
+  posKey: string;
+}
+
+/** Field-path sets remembered per client (subscriptions with their own paths); past this, forgotten. */
+const MAX_RECOGNITIONS = 8;
+
 interface ClientMemo {
-  state?: unknown;
-  fields?: PresenceFieldPaths;
-  recognised?: Recognised;
+  /** Per field-path set (`undefined`: none): subscriptions with different paths read one state differently. */
+  recs: Map<PresenceFieldPaths | undefined, Recognition>;
+  /** The last non-empty position key seen (activity: a moved caret or pointer). */
   posKey?: string;
   lastActive?: number;
   lastEdit?: number;
   location?: DocLocation;
   locKey?: string;
-  locVersion?: number;
+  /** The positions `location` was resolved from. */
+  locRec?: Recognised;
+  /** `DocChanges` stamp and dependencies of `location`. */
+  locTx?: number;
+  locDeps?: LocationDeps;
   locSnippet?: boolean;
   locAt?: number;
+}
+
+/** The structure a caret's neighbours see move: block, line, enclosing node, anchor block, state. */
+function placeKey(l: DocLocation | undefined): string {
+  if (!l) return '';
+  return `${l.state}|${l.root ?? ''}|${l.block ?? ''}|${l.line ?? ''}|${l.anchorBlock ?? ''}|${l.nodePath ?? ''}`;
 }
 
 function positionKey(r: Recognised): string {
@@ -62,12 +91,10 @@ function positionKey(r: Recognised): string {
 export class PresenceReader {
   private readonly clients = new Map<number, ClientMemo>();
   private readonly cache: RootIndexCache;
+  private readonly changes: DocChanges;
   private readonly minIntervalMs: number;
-  /** Bumped by every document transaction: memoised locations are fresh only within one version. */
-  private version = 0;
-  private readonly onTransaction = (): void => {
-    this.version++;
-  };
+  /** Transaction stamp of the last `moved` check that left no stale client behind. */
+  private checkedTx = 0;
   /** Resolutions done (benchmark and tests). */
   resolutions = 0;
 
@@ -76,8 +103,8 @@ export class PresenceReader {
     private readonly opts: ReaderOptions = {}
   ) {
     this.cache = new RootIndexCache(doc);
+    this.changes = new DocChanges(doc, opts.onChange);
     this.minIntervalMs = opts.minIntervalMs ?? 100;
-    doc.on('afterTransaction', this.onTransaction);
   }
 
   /** A document update from this client (O(1); call from the update hook). */
@@ -89,17 +116,21 @@ export class PresenceReader {
 
   read(clientId: number, state: unknown, o: ReadOptions): Reading {
     const m = this.memo(clientId);
-    const fields = this.opts.fields ?? o.fields;
-    if (m.state !== state || m.fields !== fields || !m.recognised) {
-      m.state = state;
-      m.fields = fields;
-      m.recognised = recognise(state, fields);
-      const key = positionKey(m.recognised);
+    // The subscription's own paths first (the more specific), then the host's.
+    const fields = o.fields ?? this.opts.fields;
+    let rec = m.recs.get(fields);
+    if (!rec || rec.state !== state) {
+      const recognised = recognise(state, fields);
+      rec = { state, recognised, posKey: positionKey(recognised) };
+      if (!m.recs.has(fields) && m.recs.size >= MAX_RECOGNITIONS) m.recs.clear();
+      m.recs.set(fields, rec);
       // A first sighting is not activity; a moved caret or pointer is.
-      if (m.posKey !== undefined && key !== m.posKey && key !== '') m.lastActive = o.now;
-      m.posKey = key;
+      if (rec.posKey !== '') {
+        if (m.posKey !== undefined && rec.posKey !== m.posKey) m.lastActive = o.now;
+        m.posKey = rec.posKey;
+      }
     }
-    const r = m.recognised;
+    const r = rec.recognised;
     const out: Reading = { recognised: r };
     if (m.lastActive !== undefined) out.lastActive = m.lastActive;
     if (m.lastEdit !== undefined) out.lastEdit = m.lastEdit;
@@ -112,12 +143,7 @@ export class PresenceReader {
       return out;
     }
     if (!o.locations) return out;
-    const fresh =
-      m.location !== undefined &&
-      m.locKey === m.posKey &&
-      m.locVersion === this.version &&
-      (m.locSnippet === true || !o.snippet);
-    if (fresh) {
+    if (m.locKey === rec.posKey && this.fresh(m, o.snippet)) {
       out.location = m.location;
       return out;
     }
@@ -126,21 +152,71 @@ export class PresenceReader {
       out.retryAt = m.locAt + this.minIntervalMs;
       return out;
     }
+    out.location = this.resolve(m, r, rec.posKey, o.snippet, o.now);
+    return out;
+  }
+
+  /**
+   * Clients whose memoised location others' edits moved (block, line, enclosing node: a block
+   * inserted above the caret) although their awareness state did not change: re-resolved now (those
+   * the throttle allows; `retryAt` for the rest). Cost: the stale clients only, each O(depth ×
+   * siblings). The presence stream calls it coalesced after document updates.
+   */
+  moved(o: { snippet: boolean; now: number }): { ids: number[]; retryAt?: number } {
+    const ids: number[] = [];
+    let retryAt = Infinity;
+    if (!this.changes.anySince(this.checkedTx)) return { ids };
+    for (const [id, m] of this.clients) {
+      const r = m.locRec;
+      if (!r || m.locKey === undefined || m.location === undefined || this.fresh(m, false)) continue;
+      // Moved since: its awareness update re-renders it anyway.
+      if (m.locKey !== m.posKey) continue;
+      if (m.locAt !== undefined && o.now - m.locAt < this.minIntervalMs) {
+        retryAt = Math.min(retryAt, m.locAt + this.minIntervalMs);
+        continue;
+      }
+      const before = placeKey(m.location);
+      const loc = this.resolve(m, r, m.locKey, o.snippet || m.locSnippet === true, o.now);
+      if (placeKey(loc) !== before) ids.push(id);
+    }
+    // Throttled clients stay stale: the next check (at `retryAt`) finds them again.
+    if (retryAt === Infinity) this.checkedTx = this.changes.now();
+    return retryAt === Infinity ? { ids } : { ids, retryAt };
+  }
+
+  private fresh(m: ClientMemo, snippet: boolean): boolean {
+    return (
+      m.location !== undefined &&
+      m.locTx !== undefined &&
+      m.locDeps !== undefined &&
+      (m.locSnippet === true || !snippet) &&
+      !this.changes.staleSince(m.locTx, m.locDeps)
+    );
+  }
+
+  private resolve(m: ClientMemo, r: Recognised, posKey: string, snippet: boolean, now: number): DocLocation {
+    const deps: LocationDeps = { blocks: [], volatile: false };
+    const tx = this.changes.now();
     let loc: DocLocation;
     try {
-      loc = locate(this.doc, this.cache, r.anchor, r.head, { snippet: o.snippet });
+      loc =
+        r.anchor && r.head
+          ? locate(this.doc, this.cache, r.anchor, r.head, { snippet, deps })
+          : { state: 'unknown', reason: 'invalid' };
     } catch {
       // A document shape the resolver does not expect is the room's business, never an error.
       loc = { state: 'unknown', reason: 'invalid' };
+      deps.volatile = true;
     }
     this.resolutions++;
     m.location = loc;
-    m.locKey = m.posKey;
-    m.locVersion = this.version;
-    m.locSnippet = o.snippet;
-    m.locAt = o.now;
-    out.location = loc;
-    return out;
+    m.locKey = posKey;
+    m.locRec = r;
+    m.locTx = tx;
+    m.locDeps = deps;
+    m.locSnippet = snippet;
+    m.locAt = now;
+    return loc;
   }
 
   forget(clientId: number): void {
@@ -153,7 +229,7 @@ export class PresenceReader {
   }
 
   dispose(): void {
-    this.doc.off('afterTransaction', this.onTransaction);
+    this.changes.dispose();
     this.cache.dispose();
     this.clients.clear();
   }
@@ -161,7 +237,7 @@ export class PresenceReader {
   private memo(clientId: number): ClientMemo {
     let m = this.clients.get(clientId);
     if (!m) {
-      m = {};
+      m = { recs: new Map() };
       this.clients.set(clientId, m);
     }
     return m;
