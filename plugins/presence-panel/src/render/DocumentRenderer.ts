@@ -9,7 +9,8 @@
 import { layoutBlocks, rowOf, type BlockRows } from '../data/docLayout';
 import { isStale, type StaleRules } from '../data/staleness';
 import type { RoomPresence, UserEntry } from '../data/store';
-import { ColorTable, type DrawStats, type RenderOptions, type RenderStyle } from './PresenceRenderer';
+import { CanvasSurface, emptyDrawStats, type DrawStats } from './canvasSurface';
+import { ColorTable, type RenderOptions, type RenderStyle } from './PresenceRenderer';
 
 const TAU = Math.PI * 2;
 const PAD = 6;
@@ -29,32 +30,29 @@ export function caretLabel(u: UserEntry): string {
 
 export class DocumentRenderer {
   private readonly ctx: CanvasRenderingContext2D | null;
-  private width = 0;
-  private height = 0;
+  private readonly surface: CanvasSurface;
   private rows: BlockRows | null = null;
   private rowsKey = '';
   private ys = new Float32Array(0);
   private order: number[] = [];
   private readonly colors = new ColorTable();
-  readonly stats: DrawStats = { cursors: 0, stale: 0, heatCells: 0, heatTotal: 0 };
+  readonly stats: DrawStats = emptyDrawStats();
 
-  constructor(private readonly canvas: HTMLCanvasElement) {
-    this.ctx = canvas.getContext('2d');
+  constructor(canvas: HTMLCanvasElement) {
+    this.surface = new CanvasSurface(canvas);
+    this.ctx = this.surface.ctx;
+  }
+
+  private get width(): number {
+    return this.surface.width;
+  }
+
+  private get height(): number {
+    return this.surface.height;
   }
 
   resize(width: number, height: number, dpr: number): void {
-    const w = Math.max(1, Math.floor(width));
-    const h = Math.max(1, Math.floor(height));
-    const ratio = Number.isFinite(dpr) && dpr > 0 ? Math.min(dpr, 3) : 1;
-    this.width = w;
-    this.height = h;
-    const bw = Math.round(w * ratio);
-    const bh = Math.round(h * ratio);
-    if (this.canvas.width !== bw) this.canvas.width = bw;
-    if (this.canvas.height !== bh) this.canvas.height = bh;
-    this.canvas.style.width = `${w}px`;
-    this.canvas.style.height = `${h}px`;
-    this.ctx?.setTransform(ratio, 0, 0, ratio, 0, 0);
+    this.surface.resize(width, height, dpr);
     this.rowsKey = '';
   }
 
