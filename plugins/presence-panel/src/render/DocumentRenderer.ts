@@ -6,6 +6,7 @@
  * ("Ada · heading L3:5") stacked so they never overlap. Per-frame work is O(users log users + rows),
  * with preallocated arrays.
  */
+import { whereText } from '../data/describe';
 import { layoutBlocks, rowOf, type BlockRows } from '../data/docLayout';
 import { isStale, type StaleRules } from '../data/staleness';
 import type { RoomPresence, UserEntry } from '../data/store';
@@ -20,12 +21,8 @@ const NO_DASH: number[] = [];
 
 /** Text of a user's label: name, node name, and line:column in a Y.Text or the selection length. */
 export function caretLabel(u: UserEntry): string {
-  let s = u.label;
-  if (u.nodeName) s += ` · ${u.nodeName}`;
-  if (Number.isFinite(u.line)) s += ` L${u.line}${Number.isFinite(u.column) ? `:${u.column}` : ''}`;
-  else if (Number.isFinite(u.block)) s += ` #${u.block + 1}`;
-  if (u.selection > 0) s += ` (${u.selection} sel)`;
-  return s;
+  const where = whereText(u);
+  return where ? `${u.label}${u.nodeName ? ' · ' : ' '}${where}` : u.label;
 }
 
 export class DocumentRenderer {
