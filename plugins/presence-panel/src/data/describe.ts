@@ -109,10 +109,21 @@ export function describeDocument(room: RoomPresence, now: number, rules: StaleRu
         (shown.length ? `: ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}` : '') +
         (unknown > 0 ? `; ${unknown} location unknown` : '');
   const hot = hottestBlock(room);
+  const edits = room.editHeat;
+  let editBlock = -1;
+  for (let i = 0; i < edits.counts.length; i++)
+    if (edits.max > 0 && edits.counts[i] === edits.max) {
+      editBlock = i;
+      break;
+    }
+  const edited =
+    editBlock >= 0
+      ? ` Most edits: block ${editBlock + 1} (${edits.total} ${edits.total === 1 ? 'update' : 'updates'} located).`
+      : '';
   const doc = room.docRoot
     ? `document ${room.docRoot} of room ${room.name} (${room.docBlocks} blocks)`
     : `room ${room.name}`;
-  return `Presence in ${doc}: ${who}. ${hot > 0 ? `Most activity: block ${hot}.` : 'No activity recorded yet.'}`;
+  return `Presence in ${doc}: ${who}. ${hot > 0 ? `Most activity: block ${hot}.` : 'No activity recorded yet.'}${edited}`;
 }
 
 /**

@@ -23,6 +23,7 @@ import type { DataFrame } from '@grafana/data';
 import { hashString, paletteIndex } from './colors';
 import { CanvasFit } from './canvasFit';
 import { BlockHeat, blocksFromTree, type BlockInfo } from './docLayout';
+import { editHeatOf, NO_EDIT_HEAT, type EditHeat } from './editHeat';
 import { HeatGrid } from './heatmap';
 import {
   emptyPresenceFields,
@@ -122,6 +123,8 @@ export class RoomPresence {
   docBlocks = 0;
   readonly blockHeat: BlockHeat;
   blockInfo: BlockInfo[] = [];
+  /** Document view: where edits landed per block (from the update rows in the data). */
+  editHeat: EditHeat = NO_EDIT_HEAT;
 
   constructor(
     readonly name: string,
@@ -229,6 +232,7 @@ export class PresenceStore {
         room.blockInfo = info;
         room.updateDocument();
       }
+      room.editHeat = editHeatOf(frames, room.name, room.docRoot, room.docBlocks);
       this.sample(room, now);
     }
     this.expire(now);

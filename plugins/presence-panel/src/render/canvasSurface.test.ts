@@ -18,6 +18,13 @@ describe('CanvasSurface', () => {
   });
 
   it('starts every draw counter at zero', () => {
-    expect(emptyDrawStats()).toEqual({ cursors: 0, stale: 0, heatCells: 0, heatTotal: 0 });
+    expect(emptyDrawStats()).toEqual({
+      cursors: 0,
+      stale: 0,
+      heatCells: 0,
+      heatTotal: 0,
+      editCells: 0,
+      editTotal: 0,
+    });
   });
 });

@@ -9,10 +9,13 @@ export interface DrawStats {
   stale: number;
   heatCells: number;
   heatTotal: number;
+  /** Document view: minimap rows with edits drawn (edit heat), and the updates counted in blocks. */
+  editCells: number;
+  editTotal: number;
 }
 
 export function emptyDrawStats(): DrawStats {
-  return { cursors: 0, stale: 0, heatCells: 0, heatTotal: 0 };
+  return { cursors: 0, stale: 0, heatCells: 0, heatTotal: 0, editCells: 0, editTotal: 0 };
 }
 
 /** Largest device-pixel ratio honoured for the backing store. */
