@@ -88,12 +88,14 @@ describe(`panels driven by real editor bindings (${process.env.HARNESS_LEG ?? 'g
       jsonData: { podUrls: [pod.httpUrl], tokenUrl: pod.httpUrl },
       secureJsonData: { apiKey: TEST_API_KEYS.acmeContent.key },
     });
-    // The presence panel reads the tree too: block names and sizes in the document view's minimap.
+    // The presence panel reads the tree too (block names and sizes in the document view's minimap) and the
+    // updates (edit heat: where edits land).
     const presenceQ = await h.runQuery(
       ds.uid,
       [
         { refId: 'A', queryType: 'presence', room },
         { refId: 'T', queryType: 'tree', room },
+        { refId: 'U', queryType: 'updates', room },
       ],
       { maxDataPoints: 1000 }
     );
@@ -270,6 +272,14 @@ describe(`panels driven by real editor bindings (${process.env.HARNESS_LEG ?? 'g
       await a.caretAt(0, 4);
       await shownWhereTheEditorSays(dark.presence, a, 0);
       await updateInWritersColour(dark.crdt, a, 0);
+      // That edit landed in the heading (block 0): the document view's edit heat marks that one row.
+      await expect
+        .poll(async () => Number(await wrap.getAttribute('data-edit-total')), { timeout: 20_000 })
+        .toBeGreaterThanOrEqual(1);
+      expect(await wrap.getAttribute('data-edit-cells')).toBe('1');
+      expect(await dark.presence.locator.getByTestId('presence-canvas').getAttribute('aria-label')).toContain(
+        'Most edits: block 1 ('
+      );
 
       // The CRDT panel reads the document by node names, with the marks of its text.
       await expect
