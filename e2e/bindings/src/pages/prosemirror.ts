@@ -62,6 +62,8 @@ publish(provider, {
     if (name === 'heading')
       setBlockType(schema.nodes.heading!, { level: Number(args[0] ?? 1) })(s, view.dispatch);
     else if (name === 'bold') toggleMark(schema.marks.strong!)(s, view.dispatch);
+    else if (name === 'italic') toggleMark(schema.marks.em!)(s, view.dispatch);
+    else if (name === 'link') toggleMark(schema.marks.link!, { href: String(args[0]) })(s, view.dispatch);
     else if (name === 'bulletList') wrapInList(schema.nodes.bullet_list!)(s, view.dispatch);
     else throw new Error(`unknown command ${name}`);
   },

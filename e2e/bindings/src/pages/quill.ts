@@ -27,21 +27,25 @@ publish(provider, {
   },
   location() {
     const sel = quill.getSelection() ?? { index: 0, length: 0 };
-    const before = quill.getText(0, sel.index);
+    // Quill selections have no direction; y-quill publishes the selection's end as the awareness `head`.
+    const head = sel.index + sel.length;
+    const before = quill.getText(0, head);
     const line = before.split('\n').length;
     const lastNl = before.lastIndexOf('\n');
     return {
       block: line - 1,
       blocks: quill.getLines().length,
       line,
-      column: sel.index - (lastNl + 1),
-      offset: sel.index,
+      column: head - (lastNl + 1),
+      offset: head,
       selection: sel.length,
     };
   },
   command(name, ...args) {
     const sel = quill.getSelection() ?? { index: 0, length: 0 };
     if (name === 'bold') quill.formatText(sel.index, sel.length, 'bold', true, 'user');
+    else if (name === 'italic') quill.formatText(sel.index, sel.length, 'italic', true, 'user');
+    else if (name === 'link') quill.formatText(sel.index, sel.length, 'link', String(args[0]), 'user');
     else if (name === 'header') quill.formatLine(sel.index, 0, 'header', Number(args[0] ?? 1), 'user');
     else if (name === 'image') quill.insertEmbed(sel.index, 'image', String(args[0]), 'user');
     else throw new Error(`unknown command ${name}`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDataFrame, FieldType } from '@grafana/data';
 
-import { describeRoom, hotspotRegion, regionName } from './describe';
+import { describeRoom, hotspotRegion, regionName, whereText } from './describe';
 import { HeatGrid } from './heatmap';
 import { PresenceStore } from './store';
 
@@ -50,5 +50,14 @@ describe('text alternative of a room', () => {
     expect(describeRoom(room(), 2_000, s.options.stale)).toBe(
       'Presence in room acme/doc: nobody. No activity recorded yet.'
     );
+  });
+});
+
+describe('where a user is, in words', () => {
+  const none = { nodeName: '', line: NaN, column: NaN, block: NaN, selection: NaN };
+  it('reads node name, line and column of a Y.Text or the block of a tree, and the selection', () => {
+    expect(whereText({ ...none, nodeName: 'heading', block: 2, selection: 5 })).toBe('heading #3 (5 sel)');
+    expect(whereText({ ...none, line: 12, column: 4, block: 11, selection: 0 })).toBe('L12:4');
+    expect(whereText(none)).toBe('');
   });
 });

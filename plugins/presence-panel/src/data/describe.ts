@@ -6,7 +6,7 @@
 import type { PresenceView } from './docLayout';
 import type { HeatGrid } from './heatmap';
 import { isStale, type StaleRules } from './staleness';
-import type { RoomPresence } from './store';
+import type { RoomPresence, UserEntry } from './store';
 
 const ROWS = ['top', 'middle', 'bottom'] as const;
 const COLS = ['left', 'centre', 'right'] as const;
@@ -109,8 +109,35 @@ export function describeDocument(room: RoomPresence, now: number, rules: StaleRu
         (shown.length ? `: ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}` : '') +
         (unknown > 0 ? `; ${unknown} location unknown` : '');
   const hot = hottestBlock(room);
+  const edits = room.editHeat;
+  let editBlock = -1;
+  for (let i = 0; i < edits.counts.length; i++)
+    if (edits.max > 0 && edits.counts[i] === edits.max) {
+      editBlock = i;
+      break;
+    }
+  const edited =
+    editBlock >= 0
+      ? ` Most edits: block ${editBlock + 1} (${edits.total} ${edits.total === 1 ? 'update' : 'updates'} located).`
+      : '';
   const doc = room.docRoot
     ? `document ${room.docRoot} of room ${room.name} (${room.docBlocks} blocks)`
     : `room ${room.name}`;
-  return `Presence in ${doc}: ${who}. ${hot > 0 ? `Most activity: block ${hot}.` : 'No activity recorded yet.'}`;
+  return `Presence in ${doc}: ${who}. ${hot > 0 ? `Most activity: block ${hot}.` : 'No activity recorded yet.'}${edited}`;
+}
+
+/**
+ * Where a user is in the document, in a few characters: node name, then `L<line>:<column>` in a Y.Text or
+ * `#<block>` (1-based) in a tree, then the selection length ("heading #3 (5 sel)", "L12:4"); '' when
+ * the user has no location.
+ */
+export function whereText(
+  u: Pick<UserEntry, 'nodeName' | 'line' | 'column' | 'block' | 'selection'>
+): string {
+  const parts: string[] = [];
+  if (u.nodeName) parts.push(u.nodeName);
+  if (Number.isFinite(u.line)) parts.push(`L${u.line}${Number.isFinite(u.column) ? `:${u.column}` : ''}`);
+  else if (Number.isFinite(u.block)) parts.push(`#${u.block + 1}`);
+  if (u.selection > 0) parts.push(`(${u.selection} sel)`);
+  return parts.join(' ');
 }

@@ -9,12 +9,13 @@ import { collabFrameKind, isPlainCssColor, PRESENCE_FIELDS as F } from '@collabb
 export type PresenceScope = 'metadata' | 'content';
 export type PresenceStatus = 'editing' | 'idle' | 'away' | 'unknown';
 
-export interface PresenceRowView {
-  room: string;
-  user: string;
+/**
+ * What a presence row says about one user — the one definition of these fields: the parser fills them,
+ * the store's user entry carries them as they are (`PRESENCE_FIELD_KEYS` are copied on every update).
+ */
+export interface PresenceFields {
   /** Display name (content scope) or the pseudonym. */
   label: string;
-  clientId: number;
   /** Pointer in `space`: [0, 1] (clamped) for the unit space, page/scene coordinates otherwise; NaN when none. */
   x: number;
   y: number;
@@ -22,9 +23,6 @@ export interface PresenceRowView {
   /** Epoch ms, NaN when unknown. */
   lastSeen: number;
   updateCount: number;
-  scope: PresenceScope;
-  /** The frame's `meta.custom.ts` (epoch ms of the last presence message folded in), NaN when absent. */
-  ts: number;
   /** The colour the client publishes (as the frame carries it), '' when none. */
   color: string;
   /** Awareness convention recognised by the pod (`yjs-cursor`, `tldraw`, …), '' when unknown. */
@@ -51,6 +49,47 @@ export interface PresenceRowView {
   nodeNames: string;
   /** Epoch ms of the last caret/pointer move or document update (pod clock), NaN when unknown. */
   lastActive: number;
+}
+
+/** Presence fields of a row that says nothing (no pointer, no location). */
+export function emptyPresenceFields(): PresenceFields {
+  return {
+    label: '',
+    x: NaN,
+    y: NaN,
+    status: 'unknown',
+    lastSeen: NaN,
+    updateCount: 0,
+    color: '',
+    binding: '',
+    space: '',
+    locState: '',
+    root: '',
+    block: NaN,
+    blocks: NaN,
+    line: NaN,
+    column: NaN,
+    selection: NaN,
+    anchorBlock: NaN,
+    nodeName: '',
+    nodeNames: '',
+    lastActive: NaN,
+  };
+}
+
+/** Every key of PresenceFields (from the one definition above). */
+export const PRESENCE_FIELD_KEYS = Object.freeze(
+  Object.keys(emptyPresenceFields()) as Array<keyof PresenceFields>
+);
+
+/** One parsed row: the user's presence fields plus where they come from. */
+export interface PresenceRowView extends PresenceFields {
+  room: string;
+  user: string;
+  clientId: number;
+  scope: PresenceScope;
+  /** The frame's `meta.custom.ts` (epoch ms of the last presence message folded in), NaN when absent. */
+  ts: number;
 }
 
 function fieldByName(frame: DataFrame, name: string): Field | undefined {
@@ -134,31 +173,12 @@ export function forEachPresenceRow(
 ): ParseStats {
   const stats: ParseStats = { frames: 0, rows: 0, skipped: 0 };
   const row: PresenceRowView = {
+    ...emptyPresenceFields(),
     room: '',
     user: '',
-    label: '',
     clientId: 0,
-    x: NaN,
-    y: NaN,
-    status: 'unknown',
-    lastSeen: NaN,
-    updateCount: 0,
     scope: 'metadata',
     ts: NaN,
-    color: '',
-    binding: '',
-    space: '',
-    locState: '',
-    root: '',
-    block: NaN,
-    blocks: NaN,
-    line: NaN,
-    column: NaN,
-    selection: NaN,
-    anchorBlock: NaN,
-    nodeName: '',
-    nodeNames: '',
-    lastActive: NaN,
   };
   for (const frame of frames) {
     if (!isPresenceFrame(frame)) continue;

@@ -23,23 +23,26 @@ import type { DataFrame } from '@grafana/data';
 import { hashString, paletteIndex } from './colors';
 import { CanvasFit } from './canvasFit';
 import { BlockHeat, blocksFromTree, type BlockInfo } from './docLayout';
+import { editHeatOf, NO_EDIT_HEAT, type EditHeat } from './editHeat';
 import { HeatGrid } from './heatmap';
-import { forEachPresenceRow, type PresenceRowView, type PresenceScope, type PresenceStatus } from './parse';
+import {
+  emptyPresenceFields,
+  forEachPresenceRow,
+  PRESENCE_FIELD_KEYS,
+  type PresenceFields,
+  type PresenceRowView,
+  type PresenceScope,
+} from './parse';
 import { isStale, observe, type StaleRules, type StalenessState } from './staleness';
 
-export interface UserEntry extends StalenessState {
+/** A user of a room: the presence fields of their latest row, plus the model's bookkeeping. */
+export interface UserEntry extends StalenessState, PresenceFields {
   /** Stable string key (React lists). */
   key: string;
   /** Map key: the awareness client id, or a hash of the user id when the source has none. */
   id: number;
   user: string;
-  label: string;
   clientId: number;
-  x: number;
-  y: number;
-  status: PresenceStatus;
-  lastSeen: number;
-  updateCount: number;
   /** Index into the theme palette (hash of `user`). */
   paletteIdx: number;
   /** Update generation that last saw this entry. */
@@ -50,47 +53,10 @@ export interface UserEntry extends StalenessState {
   bornGen: number;
   /** The visible state (cursor, status, caret location) or the activity time changed in the update of generation `gen`. */
   moved: boolean;
-  /** The colour the client publishes ('' none: the palette colour). */
-  color: string;
-  binding: string;
-  /** Pointer space ('' = unit). */
-  space: string;
-  locState: string;
-  root: string;
-  block: number;
-  blocks: number;
-  line: number;
-  column: number;
-  selection: number;
-  anchorBlock: number;
-  nodeName: string;
-  nodeNames: string;
-  lastActive: number;
 }
 
 /** The row fields copied onto a user entry as they are. */
-const COPIED = [
-  'label',
-  'x',
-  'y',
-  'status',
-  'lastSeen',
-  'updateCount',
-  'color',
-  'binding',
-  'space',
-  'locState',
-  'root',
-  'block',
-  'blocks',
-  'line',
-  'column',
-  'selection',
-  'anchorBlock',
-  'nodeName',
-  'nodeNames',
-  'lastActive',
-] as const;
+const COPIED = PRESENCE_FIELD_KEYS;
 
 /** Fields whose change makes a user active (a caret that moves, a selection that grows, an edit). */
 const ACTIVITY = [
@@ -157,6 +123,8 @@ export class RoomPresence {
   docBlocks = 0;
   readonly blockHeat: BlockHeat;
   blockInfo: BlockInfo[] = [];
+  /** Document view: where edits landed per block (from the update rows in the data). */
+  editHeat: EditHeat = NO_EDIT_HEAT;
 
   constructor(
     readonly name: string,
@@ -264,6 +232,7 @@ export class PresenceStore {
         room.blockInfo = info;
         room.updateDocument();
       }
+      room.editHeat = editHeatOf(frames, room.name, room.docRoot, room.docBlocks);
       this.sample(room, now);
     }
     this.expire(now);
@@ -343,27 +312,8 @@ export class PresenceStore {
         key: `${row.user}#${row.clientId}`,
         id,
         user: row.user,
-        label: row.label,
         clientId: row.clientId,
-        x: row.x,
-        y: row.y,
-        status: row.status,
-        lastSeen: row.lastSeen,
-        updateCount: row.updateCount,
-        color: row.color,
-        binding: row.binding,
-        space: row.space,
-        locState: row.locState,
-        root: row.root,
-        block: row.block,
-        blocks: row.blocks,
-        line: row.line,
-        column: row.column,
-        selection: row.selection,
-        anchorBlock: row.anchorBlock,
-        nodeName: row.nodeName,
-        nodeNames: row.nodeNames,
-        lastActive: row.lastActive,
+        ...copyFields(row),
         paletteIdx: paletteIndex(row.user, this.opts.paletteSize),
         gen,
         room: room.name,
@@ -415,6 +365,13 @@ export function firstSeenChangedAt(row: Pick<PresenceRowView, 'lastSeen' | 'ts'>
   if (!Number.isFinite(row.lastSeen)) return now;
   const ref = Number.isFinite(row.ts) ? row.ts : now;
   return now - Math.max(0, ref - row.lastSeen);
+}
+
+/** The presence fields of a row, as a new object (a user entry's first state). */
+function copyFields(row: PresenceRowView): PresenceFields {
+  const out = emptyPresenceFields();
+  for (const k of PRESENCE_FIELD_KEYS) (out as unknown as Record<string, unknown>)[k] = row[k];
+  return out;
 }
 
 function sameCoord(a: number, b: number): boolean {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { PresenceStore } from '../data/store';
-import { bindingFrame, caret, treeFrame } from '../test/bindingFrames';
+import { bindingFrame, caret, treeFrame, updatesFrame } from '../test/bindingFrames';
 import { fakeContext } from '../test/fakeCanvas';
 import { TEST_STORE_OPTS, TEST_STYLE } from '../test/fixtures';
 import { caretLabel, DocumentRenderer } from './DocumentRenderer';
@@ -72,5 +72,27 @@ describe('DocumentRenderer', () => {
     const room = store.rooms.get('r');
     if (room) r.draw(room, 1, TEST_STYLE, OPTS);
     expect(fake.arcs).toEqual([]);
+  });
+
+  it('draws the edit heat on the rows where edits landed, next to the presence heat', () => {
+    const store = new PresenceStore({ ...TEST_STORE_OPTS, maxUsers: 100 });
+    const frames = [
+      bindingFrame('acme/doc', [caret(1, 0)], 1000),
+      updatesFrame('acme/doc', [
+        { id: 'u1', paths: ['/prosemirror/3/0'] },
+        { id: 'u2', paths: ['/prosemirror/3/0', '/prosemirror/9/0'] },
+      ]),
+    ];
+    store.ingest(frames, 1000);
+    const fake = fakeContext();
+    const r = new DocumentRenderer(canvasWith(fake.ctx));
+    r.resize(400, 300, 1);
+    const room = store.rooms.get('acme/doc');
+    expect(room).toBeDefined();
+    const stats = r.draw(room!, 1000, TEST_STYLE, OPTS);
+    expect([stats.editCells, stats.editTotal]).toEqual([2, 2]);
+    // Without update rows, no edit heat.
+    store.ingest([frames[0]!], 1100);
+    expect(r.draw(room!, 1100, TEST_STYLE, OPTS).editCells).toBe(0);
   });
 });

@@ -6,55 +6,52 @@
  * ("Ada · heading L3:5") stacked so they never overlap. Per-frame work is O(users log users + rows),
  * with preallocated arrays.
  */
+import { whereText } from '../data/describe';
 import { layoutBlocks, rowOf, type BlockRows } from '../data/docLayout';
 import { isStale, type StaleRules } from '../data/staleness';
 import type { RoomPresence, UserEntry } from '../data/store';
-import { ColorTable, type DrawStats, type RenderOptions, type RenderStyle } from './PresenceRenderer';
+import { CanvasSurface, emptyDrawStats, type DrawStats } from './canvasSurface';
+import { ColorTable, type RenderOptions, type RenderStyle } from './PresenceRenderer';
 
 const TAU = Math.PI * 2;
 const PAD = 6;
 const LABEL_H = 13;
+/** Width (px) of the edit-heat bar along the strip's right edge. */
+const EDIT_W = 5;
 const STALE_DASH = [3, 3];
 const NO_DASH: number[] = [];
 
 /** Text of a user's label: name, node name, and line:column in a Y.Text or the selection length. */
 export function caretLabel(u: UserEntry): string {
-  let s = u.label;
-  if (u.nodeName) s += ` · ${u.nodeName}`;
-  if (Number.isFinite(u.line)) s += ` L${u.line}${Number.isFinite(u.column) ? `:${u.column}` : ''}`;
-  else if (Number.isFinite(u.block)) s += ` #${u.block + 1}`;
-  if (u.selection > 0) s += ` (${u.selection} sel)`;
-  return s;
+  const where = whereText(u);
+  return where ? `${u.label}${u.nodeName ? ' · ' : ' '}${where}` : u.label;
 }
 
 export class DocumentRenderer {
   private readonly ctx: CanvasRenderingContext2D | null;
-  private width = 0;
-  private height = 0;
+  private readonly surface: CanvasSurface;
   private rows: BlockRows | null = null;
   private rowsKey = '';
   private ys = new Float32Array(0);
   private order: number[] = [];
   private readonly colors = new ColorTable();
-  readonly stats: DrawStats = { cursors: 0, stale: 0, heatCells: 0, heatTotal: 0 };
+  readonly stats: DrawStats = emptyDrawStats();
 
-  constructor(private readonly canvas: HTMLCanvasElement) {
-    this.ctx = canvas.getContext('2d');
+  constructor(canvas: HTMLCanvasElement) {
+    this.surface = new CanvasSurface(canvas);
+    this.ctx = this.surface.ctx;
+  }
+
+  private get width(): number {
+    return this.surface.width;
+  }
+
+  private get height(): number {
+    return this.surface.height;
   }
 
   resize(width: number, height: number, dpr: number): void {
-    const w = Math.max(1, Math.floor(width));
-    const h = Math.max(1, Math.floor(height));
-    const ratio = Number.isFinite(dpr) && dpr > 0 ? Math.min(dpr, 3) : 1;
-    this.width = w;
-    this.height = h;
-    const bw = Math.round(w * ratio);
-    const bh = Math.round(h * ratio);
-    if (this.canvas.width !== bw) this.canvas.width = bw;
-    if (this.canvas.height !== bh) this.canvas.height = bh;
-    this.canvas.style.width = `${w}px`;
-    this.canvas.style.height = `${h}px`;
-    this.ctx?.setTransform(ratio, 0, 0, ratio, 0, 0);
+    this.surface.resize(width, height, dpr);
     this.rowsKey = '';
   }
 
@@ -70,6 +67,8 @@ export class DocumentRenderer {
     stats.stale = 0;
     stats.heatCells = 0;
     stats.heatTotal = room.blockHeat.total;
+    stats.editCells = 0;
+    stats.editTotal = room.editHeat.total;
     if (!ctx) return stats;
     ctx.clearRect(0, 0, this.width, this.height);
     const blocks = room.docBlocks;
@@ -82,6 +81,7 @@ export class DocumentRenderer {
     const rows = this.rows;
     const { x: sx, w: sw } = this.strip();
     this.drawBlocks(ctx, room, rows, sx, sw, style);
+    this.drawEdits(ctx, room, rows, sx, sw, style);
     this.drawCarets(ctx, room, rows, sx, sw, now, style, opts);
     ctx.globalAlpha = 1;
     return stats;
@@ -130,6 +130,40 @@ export class DocumentRenderer {
         ctx.textAlign = 'left';
         ctx.fillText(rows.names[r] as string, sx + 4, top + h / 2, width - 8);
       }
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  /**
+   * Edit heat: a bar along the strip's right edge on every row where edits landed, its opacity by the
+   * row's update count relative to the busiest row (sqrt, so single edits stay visible).
+   */
+  private drawEdits(
+    ctx: CanvasRenderingContext2D,
+    room: RoomPresence,
+    rows: BlockRows,
+    sx: number,
+    sw: number,
+    style: RenderStyle
+  ): void {
+    const edits = room.editHeat;
+    if (edits.total === 0) return;
+    const n = rows.top.length;
+    const band = rows.band;
+    const counts = edits.counts;
+    let maxRow = 0;
+    for (let r = 0; r < n; r++) maxRow = Math.max(maxRow, rowSum(counts, r, band));
+    if (!(maxRow > 0)) return;
+    const inv = 1 / Math.sqrt(maxRow);
+    ctx.fillStyle = style.text;
+    for (let r = 0; r < n; r++) {
+      const v = rowSum(counts, r, band);
+      if (!(v > 0)) continue;
+      this.stats.editCells++;
+      const top = PAD + (rows.top[r] ?? 0);
+      const h = Math.max(1, (rows.height[r] ?? 0) - (rows.height[r]! > 3 ? 1 : 0));
+      ctx.globalAlpha = 0.25 + 0.7 * Math.sqrt(v) * inv;
+      ctx.fillRect(sx + sw - EDIT_W, top, EDIT_W, h);
     }
     ctx.globalAlpha = 1;
   }
@@ -252,6 +286,14 @@ export class DocumentRenderer {
     if (u.root !== room.docRoot || !Number.isFinite(u.block)) return NaN;
     return this.blockY(u.block, rows);
   }
+}
+
+/** Edits in the blocks of row `r` (`band` blocks a row). */
+function rowSum(counts: Float32Array, r: number, band: number): number {
+  let v = 0;
+  const end = Math.min(counts.length, (r + 1) * band);
+  for (let b = r * band; b < end; b++) v += counts[b] ?? 0;
+  return v;
 }
 
 function isHeading(name: string | undefined): boolean {

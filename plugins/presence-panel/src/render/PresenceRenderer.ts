@@ -11,6 +11,7 @@
 import { clamp01 } from '../data/parse';
 import type { RoomPresence, UserEntry } from '../data/store';
 import { isStale, type StaleRules } from '../data/staleness';
+import { CanvasSurface, emptyDrawStats, type DrawStats } from './canvasSurface';
 
 export interface RenderStyle {
   /** Resolved palette colours (cursor colour = palette[user.paletteIdx]). */
@@ -31,13 +32,6 @@ export interface RenderOptions {
   /** Labels are drawn only while at most this many cursors are shown (readability). */
   labelLimit: number;
   stale: StaleRules;
-}
-
-export interface DrawStats {
-  cursors: number;
-  stale: number;
-  heatCells: number;
-  heatTotal: number;
 }
 
 const STALE_DASH = [3, 3];
@@ -91,28 +85,25 @@ export class PresenceRenderer {
   private px = new Float32Array(0);
   private py = new Float32Array(0);
   private readonly colors = new ColorTable();
-  private width = 0;
-  private height = 0;
-  readonly stats: DrawStats = { cursors: 0, stale: 0, heatCells: 0, heatTotal: 0 };
+  private readonly surface: CanvasSurface;
+  readonly stats: DrawStats = emptyDrawStats();
 
-  constructor(private readonly canvas: HTMLCanvasElement) {
-    this.ctx = canvas.getContext('2d');
+  constructor(canvas: HTMLCanvasElement) {
+    this.surface = new CanvasSurface(canvas);
+    this.ctx = this.surface.ctx;
+  }
+
+  private get width(): number {
+    return this.surface.width;
+  }
+
+  private get height(): number {
+    return this.surface.height;
   }
 
   /** Sizes the backing store for CSS size × devicePixelRatio. */
   resize(width: number, height: number, dpr: number): void {
-    const w = Math.max(1, Math.floor(width));
-    const h = Math.max(1, Math.floor(height));
-    const ratio = Number.isFinite(dpr) && dpr > 0 ? Math.min(dpr, 3) : 1;
-    this.width = w;
-    this.height = h;
-    const bw = Math.round(w * ratio);
-    const bh = Math.round(h * ratio);
-    if (this.canvas.width !== bw) this.canvas.width = bw;
-    if (this.canvas.height !== bh) this.canvas.height = bh;
-    this.canvas.style.width = `${w}px`;
-    this.canvas.style.height = `${h}px`;
-    this.ctx?.setTransform(ratio, 0, 0, ratio, 0, 0);
+    this.surface.resize(width, height, dpr);
   }
 
   draw(room: RoomPresence, now: number, style: RenderStyle, opts: RenderOptions): DrawStats {

@@ -3,7 +3,12 @@
  * columns: binding, pointer space, document location, activity), for the store, view and renderer tests.
  */
 import { createDataFrame, FieldType, type DataFrame } from '@grafana/data';
-import { COLLAB_FRAME_KIND_KEY, PRESENCE_FIELDS as F, TREE_FIELDS as T } from '@collabblocks/protocol';
+import {
+  COLLAB_FRAME_KIND_KEY,
+  PRESENCE_FIELDS as F,
+  TREE_FIELDS as T,
+  UPDATES_FIELDS as U,
+} from '@collabblocks/protocol';
 
 export interface BindingRow {
   user: string;
@@ -94,6 +99,29 @@ export function treeFrame(
       { name: T.type, type: FieldType.string, values: ['XmlFragment', ...blocks.map(() => 'XmlElement')] },
       { name: T.size, type: FieldType.number, values: [blocks.length, ...blocks.map((b) => b.size)] },
       { name: T.nodeName, type: FieldType.string, values: ['', ...blocks.map((b) => b.name)] },
+    ],
+  });
+}
+
+/** An updates frame of the room (contract UPDATES_FIELDS): one row per update with its id and touched paths. */
+export function updatesFrame(
+  room: string,
+  rows: Array<{ id: string; paths: unknown; origin?: string }>,
+  kind: 'updates' | 'history' = 'updates'
+): DataFrame {
+  return createDataFrame({
+    name: kind,
+    meta: { custom: { [COLLAB_FRAME_KIND_KEY]: kind, room, pod: 'p1', scope: 'metadata' } },
+    fields: [
+      { name: U.time, type: FieldType.time, values: rows.map((_, i) => 1000 + i) },
+      { name: U.id, type: FieldType.string, values: rows.map((r) => r.id) },
+      { name: U.room, type: FieldType.string, values: rows.map(() => room) },
+      { name: U.origin, type: FieldType.string, values: rows.map((r) => r.origin ?? 'client') },
+      {
+        name: U.paths,
+        type: FieldType.string,
+        values: rows.map((r) => (typeof r.paths === 'string' ? r.paths : JSON.stringify(r.paths))),
+      },
     ],
   });
 }

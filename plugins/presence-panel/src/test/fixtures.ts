@@ -2,6 +2,7 @@
  * Test fixtures shared by the renderer and canvas tests: a small store configuration, a render style and
  * a user entry built directly (without going through a frame).
  */
+import { emptyPresenceFields } from '../data/parse';
 import type { StoreOptions, UserEntry } from '../data/store';
 import type { RenderStyle } from '../render/PresenceRenderer';
 
@@ -28,6 +29,7 @@ export const TEST_STYLE: RenderStyle = {
 /** An editing user `u` (label `U`, client 1) of room `r`, cursor at the centre; `over` replaces fields. */
 export function userEntry(over: Partial<UserEntry> = {}): UserEntry {
   return {
+    ...emptyPresenceFields(),
     key: 'u#1',
     id: 1,
     user: 'u',
@@ -45,20 +47,6 @@ export function userEntry(over: Partial<UserEntry> = {}): UserEntry {
     moved: false,
     unchanged: 0,
     changedAt: 0,
-    color: '',
-    binding: '',
-    space: '',
-    locState: '',
-    root: '',
-    block: NaN,
-    blocks: NaN,
-    line: NaN,
-    column: NaN,
-    selection: NaN,
-    anchorBlock: NaN,
-    nodeName: '',
-    nodeNames: '',
-    lastActive: NaN,
     ...over,
   };
 }

@@ -168,6 +168,8 @@ export function CrdtPanel(props: PanelProps<CrdtPanelOptions>) {
             tab={side.sideTab}
             onTab={side.setSideTab}
             updates={s.updates}
+            colors={s.colors}
+            colorsVersion={s.colors.version}
             selectedUpdate={sel.selectedUpdate}
             onSelectUpdate={onSelectUpdate}
             onTravel={travel.setTravelAt}

@@ -1,6 +1,7 @@
 import { type TreeDiff } from '../../data/diff';
 import { type TreeModel } from '../../data/model';
 import { type UpdateEntry } from '../../data/updates';
+import { type UserColors } from '../../data/userColors';
 import { DiffView } from '../DiffView/DiffView';
 import { NodeDetails, type NodeChange } from '../NodeDetails/NodeDetails';
 import { UpdateList } from '../UpdateList/UpdateList';
@@ -23,6 +24,9 @@ export interface SidePaneProps {
   tab: 'updates' | 'diff';
   onTab: (tab: 'updates' | 'diff') => void;
   updates: UpdateEntry[];
+  /** Writers' published colours, and its version (the memoised list re-renders when it moves). */
+  colors: UserColors;
+  colorsVersion: number;
   selectedUpdate: string | null;
   onSelectUpdate: (id: string | null) => void;
   onTravel: (t: number) => void;
@@ -73,6 +77,8 @@ export function SidePane(p: SidePaneProps) {
       ) : (
         <UpdateList
           updates={p.updates}
+          colors={p.colors}
+          colorsVersion={p.colorsVersion}
           selectedId={p.selectedUpdate}
           height={listH}
           timeZone={p.timeZone}

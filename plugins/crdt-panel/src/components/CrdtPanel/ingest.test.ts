@@ -145,3 +145,30 @@ describe('PanelStore room changes', () => {
     expect(titleAt(s, 2500)).toBe('two');
   });
 });
+
+describe('PanelStore writers’ colours', () => {
+  const presence = (room: string, rows: Array<[number, unknown]>) =>
+    createDataFrame({
+      refId: 'P',
+      meta: { custom: { [COLLAB_FRAME_KIND_KEY]: 'presence', room } },
+      fields: [
+        { name: 'clientId', type: FieldType.number, values: rows.map((r) => r[0]) },
+        { name: 'color', type: FieldType.string, values: rows.map((r) => r[1]) },
+      ],
+    });
+
+  it('reads the colours published in presence frames of the room shown, and forgets them with the room', () => {
+    const s = new PanelStore();
+    s.ingest([
+      treeFrame(base, { ts: 1000, room: 'acme/a' }),
+      presence('acme/a', [
+        [7, '#e03131'],
+        [8, 'url(x)'],
+      ]),
+      presence('acme/b', [[9, '#00ff00']]),
+    ]);
+    expect([s.colors.of(7), s.colors.of(8), s.colors.of(9)]).toEqual(['#e03131', '', '']);
+    s.ingest([treeFrame(base, { ts: 2000, room: 'acme/b' }), presence('acme/b', [[9, '#00ff00']])]);
+    expect([s.colors.of(7), s.colors.of(9)]).toEqual(['', '#00ff00']);
+  });
+});

@@ -11,6 +11,7 @@ import type { TreeModel } from '../../data/model';
 import { patchPaths } from '../../data/patch';
 import { stepsFromFrame, updatesFromSteps, type TreeSteps } from '../../data/steps';
 import { mergeUpdates, updatesFromFrame, type UpdateEntry } from '../../data/updates';
+import { UserColors } from '../../data/userColors';
 
 const MAX_PENDING_STEPS = 8;
 
@@ -40,6 +41,8 @@ export class PanelStore {
   live: TreeModel | null = null;
   readonly history = new TreeHistory();
   updates: UpdateEntry[] = [];
+  /** The colour each client publishes (from presence frames of the room, when the panel has a presence query). */
+  readonly colors = new UserColors();
   /** Latest historyTree state. */
   latestKeyframe: TreeModel | null = null;
   private newest: { revision: number; model: TreeModel | null } | null = null;
@@ -81,6 +84,7 @@ export class PanelStore {
     this.lastUpdateId = null;
     this.keyframeFrames = new WeakMap();
     this.stepsFrames = new WeakMap();
+    this.colors.clear();
     this.epoch++;
   }
 
@@ -93,6 +97,7 @@ export class PanelStore {
       if (this.room !== '' && room !== this.room) this.reset();
       this.room = room;
     }
+    this.colors.ingest(series, this.room);
     const changed: string[] = [];
     const updateLists: UpdateEntry[][] = [];
     let sawUpdates = false;

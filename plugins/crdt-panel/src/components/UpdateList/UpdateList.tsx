@@ -5,10 +5,15 @@ import { type GrafanaTheme2, type TimeZone } from '@grafana/data';
 import { IconButton, useStyles2 } from '@grafana/ui';
 
 import type { UpdateEntry } from '../../data/updates';
+import type { UserColors } from '../../data/userColors';
 import { fmtTimeMs } from '../format';
 
 export interface UpdateListProps {
   updates: UpdateEntry[];
+  /** The colour each writer publishes (validated plain CSS colours; '' unknown: no swatch). */
+  colors?: UserColors;
+  /** Bumped with `colors` (memo). */
+  colorsVersion?: number;
   selectedId: string | null;
   height: number;
   /** The dashboard's time zone. */
@@ -22,6 +27,7 @@ const MAX_SHOWN = 200;
 /** Memoised: a time-travel step re-renders the panel but not this list (same updates, same callbacks). */
 export const UpdateList = React.memo(function UpdateList({
   updates,
+  colors,
   selectedId,
   height,
   timeZone,
@@ -33,46 +39,58 @@ export const UpdateList = React.memo(function UpdateList({
   return (
     <div className={styles.root} style={{ height }} data-testid="crdt-updates" data-count={updates.length}>
       {shown.length === 0 && <div className={styles.empty}>No updates in range</div>}
-      {shown.map((u) => (
-        <div
-          key={u.id}
-          role="button"
-          tabIndex={0}
-          data-update-id={u.id}
-          className={cx(styles.item, u.id === selectedId && styles.selected)}
-          onClick={() => onSelect(u.id === selectedId ? null : u.id)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' || e.key === ' ') {
-              e.preventDefault();
-              onSelect(u.id === selectedId ? null : u.id);
-            }
-          }}
-        >
-          <div className={styles.line}>
-            <span>{fmtTimeMs(u.ts, timeZone)}</span>
-            <span className={styles.who}>
-              {u.user || (u.clientId !== null ? `client ${u.clientId}` : u.origin)}
-            </span>
-            <span className={styles.ins}>+{u.inserted}</span>
-            <span className={styles.del}>-{u.deleted}</span>
-            <IconButton
-              name="history"
-              size="sm"
-              aria-label="Show the document at this update"
-              onClick={(e) => {
-                e.stopPropagation();
-                onTravel(u.ts);
-              }}
-            />
-          </div>
-          {u.formatted && (
-            <div className={styles.paths} data-testid="crdt-update-formats">
-              {u.formatted}
+      {shown.map((u) => {
+        const color = colors?.of(u.clientId) ?? '';
+        return (
+          <div
+            key={u.id}
+            role="button"
+            tabIndex={0}
+            data-update-id={u.id}
+            data-color={color || undefined}
+            className={cx(styles.item, u.id === selectedId && styles.selected)}
+            onClick={() => onSelect(u.id === selectedId ? null : u.id)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' || e.key === ' ') {
+                e.preventDefault();
+                onSelect(u.id === selectedId ? null : u.id);
+              }
+            }}
+          >
+            <div className={styles.line}>
+              <span>{fmtTimeMs(u.ts, timeZone)}</span>
+              {color !== '' && (
+                <span
+                  className={styles.swatch}
+                  style={{ background: color }}
+                  aria-hidden="true"
+                  data-testid="crdt-update-swatch"
+                />
+              )}
+              <span className={styles.who}>
+                {u.user || (u.clientId !== null ? `client ${u.clientId}` : u.origin)}
+              </span>
+              <span className={styles.ins}>+{u.inserted}</span>
+              <span className={styles.del}>-{u.deleted}</span>
+              <IconButton
+                name="history"
+                size="sm"
+                aria-label="Show the document at this update"
+                onClick={(e) => {
+                  e.stopPropagation();
+                  onTravel(u.ts);
+                }}
+              />
             </div>
-          )}
-          <div className={styles.paths}>{u.paths.slice(0, 3).join(' ') || '—'}</div>
-        </div>
-      ))}
+            {u.formatted && (
+              <div className={styles.paths} data-testid="crdt-update-formats">
+                {u.formatted}
+              </div>
+            )}
+            <div className={styles.paths}>{u.paths.slice(0, 3).join(' ') || '—'}</div>
+          </div>
+        );
+      })}
     </div>
   );
 });
@@ -96,6 +114,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
     alignItems: 'center',
     fontFamily: theme.typography.fontFamilyMonospace,
   }),
+  swatch: css({ width: 8, height: 8, borderRadius: '50%', flex: 'none' }),
   who: css({ flex: 1, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }),
   ins: css({ color: theme.colors.success.text }),
   del: css({ color: theme.colors.error.text }),

@@ -85,6 +85,8 @@ export function RoomCanvas({ room, width, height, style, opts, view = 'canvas' }
       wrap.dataset.stale = String(r.stats.stale);
       wrap.dataset.heatCells = String(r.stats.heatCells);
       wrap.dataset.heatTotal = r.stats.heatTotal.toFixed(2);
+      wrap.dataset.editCells = String(r.stats.editCells);
+      wrap.dataset.editTotal = String(r.stats.editTotal);
       wrap.dataset.frames = String(frames);
       wrap.dataset.frameP95 = times.percentile(95).toFixed(3);
     };

@@ -3,6 +3,7 @@ import { css } from '@emotion/css';
 import type { GrafanaTheme2 } from '@grafana/data';
 import { useStyles2 } from '@grafana/ui';
 
+import { whereText } from '../../data/describe';
 import { isStale, type StaleRules } from '../../data/staleness';
 import type { UserEntry } from '../../data/store';
 
@@ -54,6 +55,14 @@ const getStyles = (theme: GrafanaTheme2) => ({
     color: theme.colors.text.primary,
   }),
   meta: css({ color: theme.colors.text.secondary }),
+  where: css({
+    color: theme.colors.text.secondary,
+    fontFamily: theme.typography.fontFamilyMonospace,
+    overflow: 'hidden',
+    textOverflow: 'ellipsis',
+    maxWidth: '45%',
+    flex: '0 1 auto',
+  }),
   stale: css({
     color: theme.colors.warning.text,
     border: `1px solid ${theme.colors.warning.border}`,
@@ -87,13 +96,15 @@ const statusRank = { editing: 0, idle: 1, unknown: 2, away: 3 } as const;
 interface Row {
   u: UserEntry;
   stale: boolean;
+  /** Where the user is in the document ('' none). */
+  where: string;
 }
 
 /** Fresh before stale, then by status and label (grouped by room first when the list merges rooms). */
 function sortedRows(users: readonly UserEntry[], now: number, rules: StaleRules, byRoom: boolean): Row[] {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return users
-    .map((u) => ({ u, stale: isStale(u, now, rules) }))
+    .map((u) => ({ u, stale: isStale(u, now, rules), where: whereText(u) }))
     .sort(
       (a, b) =>
         (byRoom ? cmp(a.u.room, b.u.room) : 0) ||
@@ -118,7 +129,7 @@ function UserListView({ users, palette, now, rules, maxRows = 50, height, showRo
       role="list"
       aria-label="Users"
     >
-      {shown.map(({ u, stale }) => (
+      {shown.map(({ u, stale, where }) => (
         <div
           key={showRoom ? `${u.room}\u0000${u.key}` : u.key}
           className={styles.row}
@@ -128,6 +139,9 @@ function UserListView({ users, palette, now, rules, maxRows = 50, height, showRo
           data-room={u.room}
           data-stale={stale ? 'true' : 'false'}
           data-status={u.status}
+          data-client={u.clientId}
+          data-block={Number.isFinite(u.block) ? u.block : undefined}
+          data-line={Number.isFinite(u.line) ? u.line : undefined}
         >
           <span
             className={styles.swatch}
@@ -140,6 +154,11 @@ function UserListView({ users, palette, now, rules, maxRows = 50, height, showRo
           {showRoom && (
             <span className={styles.room} title={u.room} data-testid="presence-user-room">
               {u.room}
+            </span>
+          )}
+          {where !== '' && (
+            <span className={styles.where} title={u.nodeNames || where} data-testid="presence-user-where">
+              {where}
             </span>
           )}
           <span className={styles.meta}>
