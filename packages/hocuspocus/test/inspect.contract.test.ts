@@ -258,14 +258,25 @@ describe.each(HOSTS)('inspect contract: %s', (_label, factory) => {
     const room = 'acme/contract-history';
     const a = await editor(room, 'alice-h', NAME_A, { x: 0.1, y: 0.1 });
     const t0 = Date.now();
+    const c = await inspector('content');
+    // The host's own log decides what "before the second edit" means: T1 is the logged time of the
+    // first edit (a wall-clock guess raced the host's commit on a loaded machine).
+    const loggedTs = async (path: string): Promise<number> => {
+      if (!host.history) return Date.now();
+      for (let i = 0; i < 100; i++) {
+        const h = await c.request({ type: 'history', room, fromTs: t0 - 10, toTs: Date.now() });
+        const hit = h.type === 'history' ? h.entries.find((e) => e.paths.includes(path)) : undefined;
+        if (hit) return hit.ts;
+        await sleep(100);
+      }
+      throw new Error(`the update log never held an update of ${path}`);
+    };
     a.doc.getText('text').insert(0, 'first version');
-    await sleep(40);
-    const T1 = Date.now();
-    await sleep(40);
+    const T1 = await loggedTs('/text');
+    await sleep(40); // the second edit's logged time is then > T1 (one clock, millisecond timestamps)
     a.doc.getText('text').insert(0, 'second ');
     a.doc.getMap('meta').set('stage', 'review');
-    await sleep(300);
-    const c = await inspector('content');
+    await loggedTs('/meta/stage');
     const hist = await c.request({ type: 'history', room, fromTs: t0 - 10, toTs: Date.now() });
     const treeAt = async (at: number): Promise<InspectServerMessage> => {
       const id = c.nextId();
