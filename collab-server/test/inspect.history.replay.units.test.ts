@@ -316,18 +316,23 @@ describe('TreeReplay cost', () => {
     d.destroy();
     const replay = await TreeReplay.open(store, ROOM, at);
     const base = [...replay.base()];
+    const summarizedBefore = replay.work.summarized;
     const t0 = performance.now();
     const steps: HistoryTreeStep[] = [];
     for await (const p of replay.pages(store, ROOM, now, 5000, 2000)) steps.push(...p.steps);
     const ms = performance.now() - t0;
+    const summarized = replay.work.summarized - summarizedBefore;
     replay.close();
     expect(base).toHaveLength(100_001);
     expect(steps).toHaveLength(201);
     for (const s of steps) expect(stepWeight(s)).toBeLessThanOrEqual(3);
     expect(steps[200]?.removed).toEqual(['/data/item5']);
-    console.log(`replay of 201 steps on a 100,001-node document: ${Math.round(ms)} ms`);
-    // Re-diffing all 20,000 children of the root map per step: ~9 s here; keyed diff: ~0.2 s.
-    expect(ms).toBeLessThan(3_000);
+    console.log(
+      `replay of 201 steps on a 100,001-node document: ${summarized} nodes summarised, ${Math.round(ms)} ms`
+    );
+    // Bounded work in counts (a wall-clock bound flakes on a loaded machine): the keyed diff summarises a
+    // few nodes per step; re-diffing all 20,000 children of the root map per step would be millions.
+    expect(summarized).toBeLessThanOrEqual(4 * steps.length);
   }, 60_000);
 });
 

@@ -203,32 +203,45 @@ describe('large documents', () => {
     const { client, pod } = pair();
     const data = client.getMap<Y.Map<unknown>>('data');
     addItemMaps(client, data, 0, 20_000);
-    let maxGap = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxGap = Math.max(maxGap, now - last);
-      last = now;
-    }, 1);
-    const tracker = new TreeTracker(pod, ctx(), () => undefined);
+    // A clock that moves 0.05 ms per reading: the 8 ms build slice is then ~160 nodes whatever the machine's
+    // load, so the slicing is asserted in counts (nodes per slice, other tasks run between slices) rather
+    // than in wall-clock gaps, which GC and CPU starvation stretch on a loaded machine.
+    let fakeNow = 0;
+    const clock = (): number => (fakeNow += 0.05);
+    // Another task of the event loop: a setImmediate chain counting its turns.
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const tracker = new TreeTracker(pod, ctx(), () => undefined, clock);
     let firstProgressNodes = 0;
     void tracker.waitProgress().then(() => (firstProgressNodes = tracker.buildOrder?.length ?? -1));
-    let slices = 0;
+    const perSlice: number[] = [];
+    const turnsAt: number[] = [];
     const countSlices = async (): Promise<void> => {
+      let seen = 0;
       while (tracker.building) {
         await tracker.waitProgress();
-        slices++;
+        const built = tracker.buildOrder?.length ?? tracker.size;
+        perSlice.push(built - seen);
+        seen = built;
+        turnsAt.push(turns);
       }
     };
     await Promise.all([tracker.ready, countSlices()]);
-    clearInterval(timer);
+    ticking = false;
     expect(tracker.size).toBe(100_001);
     expect(firstProgressNodes).toBeGreaterThan(0);
     expect(firstProgressNodes).toBeLessThan(100_001);
-    // Time-sliced in 8 ms slices: the walk yields to the event loop many times.
-    // (Wall-clock gaps also include GC and CPU starvation on a loaded machine: loose bound.)
-    expect(slices).toBeGreaterThan(10);
-    expect(maxGap).toBeLessThan(1_000);
+    // Time-sliced: hundreds of slices of bounded work, and the other task ran between every two of them.
+    expect(perSlice.length).toBeGreaterThan(400);
+    // (The first slice runs inside the constructor, before anyone can wait for it: the first count holds
+    // two slices.)
+    expect(Math.max(...perSlice.slice(1, -1))).toBeLessThanOrEqual(200);
+    for (let i = 1; i < turnsAt.length; i++) expect(turnsAt[i]).toBeGreaterThan(turnsAt[i - 1] as number);
     tracker.close();
   });
 });
@@ -292,8 +305,8 @@ describe('patches inside a large document', () => {
     console.log(`7 patches inside a 120,002-node document: ${totalMs.toFixed(1)} ms in flushes`);
     // (As JSON: a deep equality of 120,000 entries is slow.)
     expect(JSON.stringify(strip(view)) === JSON.stringify(strip(fullView(pod, c)))).toBe(true);
-    // Generous: the work is counted above; this only catches a gross regression.
-    expect(totalMs).toBeLessThan(5_000);
+    // Bounded work is asserted above in counts (nodes in each patch, children re-summarised); the time
+    // is only printed (a wall-clock bound flakes on a loaded machine).
     tracker.close();
   }, 60_000);
 });

@@ -49,6 +49,35 @@ function upd(n: number, ts = Date.now()): NewUpdate {
 }
 
 describe('PostgreSQL storage specifics', () => {
+  it('a connection lost while a client is checked out (between two queries) is counted and logged, not a crash', async () => {
+    // The chaos test saw a pod die of "Unhandled 'error' event ... on Client instance": pg-pool drops its
+    // idle error listener while a client is checked out (migrations, load, prune). The checkout of the
+    // storage is private; the test takes one the way load and prune do and kills its backend between queries.
+    const url = await freshUrl();
+    const errors: string[] = [];
+    const s = new PostgresStorage({
+      url,
+      listener: { onError: (op, err) => errors.push(`${op}: ${err.message}`) },
+    });
+    await s.init();
+    const checkout = (s as unknown as { checkout(op: string): Promise<pg.PoolClient> }).checkout.bind(s);
+    const held = await checkout('load');
+    const pid = (await held.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+    } finally {
+      await admin.end();
+    }
+    for (let i = 0; i < 100 && errors.length === 0; i++) await sleep(50);
+    held.release(true);
+    expect(errors[0]).toMatch(/^load: .*terminat/);
+    // The pool still serves: a fresh client answers.
+    expect(await s.ping()).toBe(true);
+    await s.close();
+  });
+
   it('creates the hash-partitioned ops table and records the migration once, even with concurrent inits', async () => {
     const url = await freshUrl();
     const pods = [1, 2, 3].map(() => new PostgresStorage({ url, partitions: 16 }));

@@ -55,6 +55,9 @@ import { ClusterMetrics } from './metrics.js';
 import { SeqTracker } from './seqTracker.js';
 import { errorMessage } from '@collabblocks/protocol';
 
+/** How long a pod's start waits for each Redis connection to be ready before it starts degraded. */
+const START_WAIT_MS = 5000;
+
 /** What the cluster needs from a loaded room (the core's `Room` satisfies it). */
 export interface ClusterRoom {
   readonly id: string;
@@ -207,15 +210,33 @@ export class RedisCluster implements CollabExtension {
     this.host = host;
   }
 
-  /** Connects (waits up to ~2 s; a pod starts degraded when Redis is down) and starts the timers. */
+  /**
+   * Connects and starts the timers. Waits at most START_WAIT_MS per connection: a pod starts degraded when
+   * Redis is down or not ready in time, and ioredis keeps reconnecting in the background (`ready` then
+   * resyncs). ioredis's `connectTimeout` bounds only the TCP connect: behind a proxy or load balancer that
+   * accepts at once, a stalled link would hold its handshake (CLIENT SETNAME, the INFO ready check) and the
+   * pod's start without this bound.
+   */
   async start(): Promise<void> {
-    const connect = (c: Redis, name: string) =>
-      c.connect().catch((err: unknown) => {
+    const connect = (c: Redis, name: string): Promise<void> => {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          this.log.warn(
+            { conn: name, status: c.status, waitedMs: START_WAIT_MS },
+            'redis not ready at start; running degraded while it connects'
+          );
+          resolve();
+        }, START_WAIT_MS);
+      });
+      const connected = c.connect().catch((err: unknown) => {
         this.log.warn(
           { conn: name, err: errorMessage(err) },
           'redis not reachable at start; running degraded'
         );
       });
+      return Promise.race([connected, waited]).finally(() => clearTimeout(timer));
+    };
     await Promise.all([connect(this.pub, 'pub'), connect(this.sub, 'sub')]);
     this.updateUp();
     if (this.sweepIntervalMs > 0) {

@@ -209,7 +209,7 @@ export class PostgresStorage implements Storage {
   }
 
   private async migrate(): Promise<void> {
-    const client = await this.pool.connect();
+    const client = await this.checkout('migrate');
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       try {
@@ -562,11 +562,29 @@ export class PostgresStorage implements Storage {
   private async connect(op: string): Promise<pg.PoolClient> {
     this.checkInitialised();
     try {
-      return await this.pool.connect();
+      return await this.checkout(op);
     } catch (err) {
       this.recordError(op, err);
       throw err;
     }
+  }
+
+  /**
+   * A pooled client with an error listener for as long as it is checked out. pg-pool removes its own idle
+   * listener while a client is out: a connection reset between two queries (database restart, network
+   * fault) was then an unhandled 'error' event that killed the pod (seen in the chaos test, issue 16).
+   * The query in flight, if any, still fails by itself; the next one on the broken client too.
+   */
+  private async checkout(op: string): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    const onError = (err: Error): void => this.recordError(op, err);
+    client.on('error', onError);
+    const release = client.release;
+    client.release = (err?: Error | boolean): void => {
+      client.off('error', onError);
+      release.call(client, err);
+    };
+    return client;
   }
 
   private checkInitialised(): void {

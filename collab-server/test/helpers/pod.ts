@@ -1,6 +1,7 @@
 /**
- * Starts a REAL pod process (`src/main.ts` via tsx, or `dist/main.js` when
- * `COLLAB_TEST_POD_DIST=1`) on 127.0.0.1 with an ephemeral port (PORT=0; the
+ * Starts a REAL pod process (`src/main.ts` via tsx, `dist/main.js` when
+ * `COLLAB_TEST_POD_DIST=1`, or `<dir>/main.js` when it names another build directory of
+ * collab-server, e.g. a deliberately broken copy of dist/) on 127.0.0.1 with an ephemeral port (PORT=0; the
  * bound port is read from the pod's "collab pod listening" log line, so there
  * is no free-port race) and a temp data dir.
  *
@@ -91,7 +92,10 @@ export interface PodProcess {
   /** SIGKILL (simulated crash). Await `exited` afterwards. */
   kill(): void;
   /** Starts a new pod process on the same data dir and env. The old one must have exited. */
-  restart(extraEnv?: Record<string, string | undefined>): Promise<PodProcess>;
+  restart(
+    extraEnv?: Record<string, string | undefined>,
+    opts?: { startTimeoutMs?: number }
+  ): Promise<PodProcess>;
   /** Stops the pod if running and removes the temp data dir it created. */
   cleanup(): Promise<void>;
 }
@@ -108,8 +112,17 @@ function baseEnv(): Record<string, string> {
 }
 
 function launchArgs(): { cmd: string; args: string[] } {
-  if (process.env.COLLAB_TEST_POD_DIST === '1') {
+  const dist = process.env.COLLAB_TEST_POD_DIST;
+  if (dist === '1') {
     return { cmd: process.execPath, args: ['--enable-source-maps', path.join(SERVER_DIR, 'dist/main.js')] };
+  }
+  // Another build directory (relative to collab-server/), e.g. a deliberately broken variant of dist/ to
+  // show that a test fails against it.
+  if (dist !== undefined && dist !== '' && dist !== '0') {
+    return {
+      cmd: process.execPath,
+      args: ['--enable-source-maps', path.resolve(SERVER_DIR, dist, 'main.js')],
+    };
   }
   return { cmd: process.execPath, args: ['--import', 'tsx', path.join(SERVER_DIR, 'src/main.ts')] };
 }
@@ -132,6 +145,14 @@ export async function startPod(opts: StartPodOptions = {}): Promise<PodProcess> 
   };
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(merged)) if (v !== undefined) env[k] = v;
+  // The port is read from the info-level "collab pod listening" line: a quieter level hides it, and the
+  // start would wait for its timeout with no output at all (what stalled the chaos test, issue 16).
+  const level = (env.COLLAB_LOG_LEVEL ?? 'info').toLowerCase();
+  if (!['trace', 'debug', 'info'].includes(level)) {
+    throw new Error(
+      `startPod: COLLAB_LOG_LEVEL=${level} hides the info-level "collab pod listening" line it waits for; use info or lower`
+    );
+  }
 
   const { cmd, args } = launchArgs();
   const proc = spawn(cmd, args, { cwd: SERVER_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -219,10 +240,15 @@ export async function startPod(opts: StartPodOptions = {}): Promise<PodProcess> 
     kill() {
       if (!exitInfo) proc.kill('SIGKILL');
     },
-    async restart(extraEnv = {}) {
+    async restart(extraEnv = {}, restartOpts = {}) {
       if (!exitInfo) throw new Error('restart(): stop or kill the pod first');
       const { COLLAB_DATA_DIR: _d, COLLAB_POD_NAME: _p, HOST: _h, PORT: _port, ...rest } = env;
-      const next = await startPod({ env: { ...rest, ...extraEnv }, dataDir, removeDataDir: removeDir });
+      const next = await startPod({
+        env: { ...rest, ...extraEnv },
+        dataDir,
+        removeDataDir: removeDir,
+        ...restartOpts,
+      });
       // The new pod now owns the data dir; cleaning up this (exited) pod leaves it alone.
       removeDir = false;
       return next;

@@ -407,15 +407,13 @@ describe('chain history', () => {
     expect(h.stats.patchesUndone - undone).toBeGreaterThanOrEqual(9);
     expect(h.stats.copies - copies).toBeLessThanOrEqual(1);
     expectSameState(move(3_990).model, naive(base, steps, 3_990));
-    const t0 = performance.now();
     const s = move(2_345);
-    const ms = performance.now() - t0;
     expectSameState(s.model, naive(base, steps, 2_345));
     expectSameState(move(4_999).model, naive(base, steps, 4_999));
     lap('two checks against a naive replay');
-    // Generous bound (CI is shared): a naive replay would apply 2,346 patches here.
+    // Bounded work in counts (a wall-clock bound flakes on a shared machine): a naive replay would apply
+    // 2,346 patches here.
     expect(perMove.at(-2)).toBeLessThanOrEqual(interval);
-    expect(ms).toBeLessThan(2_000);
   });
 
   it('reads a historyTree frame and its treeSteps frame into one exact chain', () => {

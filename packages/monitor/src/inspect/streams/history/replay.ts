@@ -15,7 +15,7 @@ import {
   type UpdateSummary,
 } from '@collabblocks/protocol';
 import type { HistoryStore, StoredUpdate } from '../../../host.js';
-import { TreeTracker, type TreePatch } from '../tree/treeTracker.js';
+import { TreeTracker, type TrackerWork, type TreePatch } from '../tree/treeTracker.js';
 import { walkDoc, type WalkContext } from '../tree/treeWalk.js';
 import { formatFields, summarizeUpdate } from '../updates/updateSummary.js';
 
@@ -380,6 +380,11 @@ export class TreeReplay {
       throw err;
     }
     return replay;
+  }
+
+  /** Work counters of the tree cache (nodes summarised, flushes): the replay's cost in counts. */
+  get work(): Readonly<TrackerWork> {
+    return this.tracker.work;
   }
 
   /** The tree at `at`, pre-order. */
