@@ -52,7 +52,7 @@ window.grafanaBootData = {
     panels,
     apps: {},
     defaultDatasource: '',
-    liveEnabled: false,
+    liveEnabled: true,
     exploreEnabled: true,
     unifiedAlertingEnabled: false,
     disableSanitizeHtml: false,
