@@ -9,6 +9,7 @@ import {
   type handleUnaryCall,
   Server,
   ServerCredentials,
+  type ServerWritableStream,
   status,
 } from '@grpc/grpc-js';
 import { errorMessage } from '@collabblocks/protocol';
@@ -37,6 +38,15 @@ import type {
   SubscribeStreamResponse,
 } from './messages';
 import { services } from './proto';
+
+/**
+ * Ends a server-streaming call with an error status the client receives. grpc-js sends the status when the
+ * stream ends after an 'error' event; `call.destroy(err)` instead destroys the stream before it can end, so
+ * the status was never sent and the client's call hung open (every refused RunStream did).
+ */
+function endWithStatus(call: ServerWritableStream<unknown, unknown>, code: status, details: string): void {
+  call.emit('error', { code, details });
+}
 
 export interface BackendOptions extends InstanceDeps {
   query?: QueryDataOptions;
@@ -99,7 +109,7 @@ export class Backend {
           call.write(res);
           call.end();
         },
-        (err: unknown) => call.destroy(Object.assign(new Error(errorMessage(err)), { code: status.INTERNAL }))
+        (err: unknown) => endWithStatus(call, status.INTERNAL, errorMessage(err))
       );
     };
     this.server.addService(s.resource, { CallResource: callResourceHandler });
@@ -134,7 +144,7 @@ export class Backend {
                   ? status.RESOURCE_EXHAUSTED
                   : status.NOT_FOUND
               : status.INTERNAL;
-          call.destroy(Object.assign(new Error(errorMessage(err)), { code }));
+          endWithStatus(call, code, errorMessage(err));
         });
     };
     this.server.addService(s.stream, {

@@ -1,13 +1,16 @@
 /**
  * One datasource instance in the backend: its settings, and per inspect scope one pool of pod connections
  * and one token source. Every query, stream and resource call of the instance shares them, so any number of
- * viewers make one inspect socket per pod and scope. Instances are keyed by datasource uid and replaced
- * (the old one closed) when Grafana sends newer settings.
+ * viewers make one inspect socket per pod and scope. Instances are keyed by Grafana organisation, datasource
+ * id and uid — a uid is unique within one organisation only, and every org-scoped Grafana organisation
+ * provisions its collab datasource under the same uid with its own org's key — and replaced (the old one
+ * closed) when Grafana sends newer settings.
  */
 import WebSocket from 'ws';
 import { INSPECT_LIMITS, type InspectScope } from '@collabblocks/protocol';
 
 import { podUrlsOf } from '../../../src/settings';
+import type { BackoffOptions } from '../../../src/stream/backoff';
 import type { PodConnection } from '../../../src/stream/podConnection';
 import { PodPool } from '../../../src/stream/pool';
 import type { SocketFactory, SocketLike } from '../../../src/stream/socket';
@@ -62,7 +65,16 @@ export interface InstanceDeps {
   socketFactory?: SocketFactory;
   fetch?: typeof globalThis.fetch;
   lingerMs?: number;
+  backoff?: BackoffOptions;
 }
+
+/**
+ * Reconnect backoff of the backend's pod connections. The browser's 30 s cap spreads many viewers'
+ * reconnects; the backend holds a handful of sockets per pod, and with a 30 s cap a pod that was down for
+ * half a minute came back to channels that stayed stale for up to 30 s more (the retry timer had grown):
+ * capped at 5 s, a returning pod is back on every channel within 5 s.
+ */
+export const BACKEND_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 5_000, jitter: 0.5 };
 
 /**
  * A pod allows INSPECT_LIMITS.maxSubscriptions per inspect session. Subscriptions are spread over shards —
@@ -95,6 +107,7 @@ export class Instance {
       tokens: this.tokens[scope].provider,
       socketFactory: this.deps.socketFactory ?? nodeSocketFactory,
       lingerMs: this.deps.lingerMs ?? 5000,
+      backoff: this.deps.backoff ?? BACKEND_BACKOFF,
     });
     this.shards[scope].push(pool);
     return pool;
@@ -133,28 +146,34 @@ export class Instance {
   }
 }
 
+/** The instance key of a request: organisation, datasource id and uid (never the uid alone). */
+export function instanceKey(ctx: PluginContext | null | undefined, config: InstanceConfig): string {
+  return `${ctx?.orgId ?? 0}/${ctx?.dataSourceInstanceSettings?.id ?? 0}/${config.uid}`;
+}
+
 export class Instances {
-  private readonly byUid = new Map<string, Instance>();
+  private readonly byKey = new Map<string, Instance>();
 
   constructor(private readonly deps: InstanceDeps = {}) {}
 
   /** The instance of the request's datasource (created, or replaced when its settings changed). */
   of(ctx: PluginContext | null | undefined): Instance {
     const config = parseSettings(ctx?.dataSourceInstanceSettings);
-    const cur = this.byUid.get(config.uid);
+    const key = instanceKey(ctx, config);
+    const cur = this.byKey.get(key);
     if (cur && cur.config.updatedAt === config.updatedAt) return cur;
     cur?.dispose();
     const next = new Instance(config, this.deps);
-    this.byUid.set(config.uid, next);
+    this.byKey.set(key, next);
     return next;
   }
 
   all(): Instance[] {
-    return [...this.byUid.values()];
+    return [...this.byKey.values()];
   }
 
   dispose(): void {
-    for (const i of this.byUid.values()) i.dispose();
-    this.byUid.clear();
+    for (const i of this.byKey.values()) i.dispose();
+    this.byKey.clear();
   }
 }

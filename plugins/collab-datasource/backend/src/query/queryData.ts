@@ -13,8 +13,10 @@ import { docHeatmapBucketMs } from '../../../src/data/docHeatmap';
 import { numericView } from '../../../src/data/numeric';
 import { prepareRun, type QueryKind, runnerOf } from '../../../src/query/runners';
 import { frameToArrow } from '../frames/arrow';
+import { mergeFrames } from '../frames/merge';
 import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../grpc/messages';
 import { type Instance, type Instances, scopeOfRole } from '../pods/instance';
+import { checkRoomOrg, OrgRefused } from '../pods/orgGuard';
 import { channelPath } from '../stream/channel';
 import { type ContextOptions, runContext } from './context';
 
@@ -115,6 +117,16 @@ async function runQuery(
   const problem = prepareRun(runner, ctx, { rootPath: str(model.rootPath), maxDepth: model.maxDepth });
   if (problem) return failure(400, problem);
   if (instance.config.podUrls.length === 0) return failure(400, 'no pod URL configured for this datasource');
+  // Tenancy: a room of another org than the key's is refused before any pod is asked (rooms reads no
+  // room: its `room` is a name filter, and the pods list only the key's org).
+  if (ctx.room && kind !== 'rooms') {
+    try {
+      await checkRoomOrg(instance, scope, ctx.room);
+    } catch (err) {
+      if (!(err instanceof OrgRefused)) throw err;
+      return failure(err.reason === 'no_token' ? 502 : 403, err.message);
+    }
+  }
 
   const measure = str(model.measure).trim();
   if (!runner.live) {
@@ -126,7 +138,9 @@ async function runQuery(
   if (measure) return numericResponse(snap, measure);
   const uid = instance.config.uid;
   const path = channelPath({
-    scope,
+    // The scope the key granted (an Editor's content request falls back to metadata with a metadata-only
+    // key): a channel never claims more than its token, and SubscribeStream refuses one that does.
+    scope: ctx.scope(),
     kind: kind as QueryKind,
     params: {
       room: ctx.room,
@@ -230,7 +244,8 @@ export function toDataResponse(
   if (!r) return failure(504, 'the query produced no answer');
   const errors = (r.errors ?? (r.error ? [r.error] : [])).map((e) => e.message ?? 'error');
   const data = r.data as DataFrame[];
-  const frames = live ? withChannel(data, live.refId, live.channel) : data;
+  // A live frame is what the channel's packets then replace: the same merged view (frames/merge.ts).
+  const frames = live ? withChannel(mergeFrames(data), live.refId, live.channel) : data;
   return {
     frames: frames.map((f) => Buffer.from(frameToArrow(f))),
     error: errors.join('; '),

@@ -106,9 +106,3 @@ export function parseChannelPath(path: string): Channel {
     },
   };
 }
-
-/** The org part of a channel's room (`<org>/<room>`). */
-export function orgOf(ch: Channel): string {
-  const parsed = parseRoomName(ch.params.room);
-  return parsed.ok ? parsed.value.org : '';
-}

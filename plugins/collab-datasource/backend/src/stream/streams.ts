@@ -12,6 +12,7 @@ import { errorMessage } from '@collabblocks/protocol';
 
 import { runnerOf } from '../../../src/query/runners';
 import { frameToJSON } from '../frames/json';
+import { mergeFrames } from '../frames/merge';
 import type {
   PluginContext,
   PublishStreamResponse,
@@ -21,8 +22,9 @@ import type {
   SubscribeStreamResponse,
 } from '../grpc/messages';
 import { type Instance, type Instances, MAX_SHARDS, scopeOfRole, SHARD_CAPACITY } from '../pods/instance';
+import { checkRoomOrg, OrgRefused } from '../pods/orgGuard';
 import { runContext } from '../query/context';
-import { type Channel, orgOf, parseChannelPath } from './channel';
+import { type Channel, parseChannelPath } from './channel';
 
 /** Channels running at once in this process (Grafana runs one RunStream per channel). */
 export const MAX_RUNNING_CHANNELS = SHARD_CAPACITY * MAX_SHARDS;
@@ -51,7 +53,7 @@ export class StreamRefused extends Error {
 const empty = Buffer.alloc(0);
 
 export class Streams {
-  private readonly running = new Map<string, { path: string; sub: Subscription }>();
+  private readonly running = new Map<string, { channel: string; sub: Subscription }>();
   private nextId = 1;
   readonly stats = { started: 0, refused: 0 };
 
@@ -64,9 +66,19 @@ export class Streams {
     return this.running.size;
   }
 
+  get maxChannels(): number {
+    return this.opts.maxChannels ?? MAX_RUNNING_CHANNELS;
+  }
+
   async subscribe(req: SubscribeStreamRequest): Promise<SubscribeStreamResponse> {
     try {
       await this.admit(req.pluginContext, req.path, true);
+      // A channel that cannot start now (the process runs its maximum) is still admitted — Grafana retries
+      // RunStream while the channel has viewers, so it starts when others end — and the viewer's first
+      // frame (the SDK's InitialData) says why it is empty.
+      if (!this.isRunning(req.pluginContext, req.path) && this.running.size >= this.maxChannels) {
+        return { status: 'OK', data: initialNotice(this.capacityMessage()) };
+      }
       return { status: 'OK', data: empty };
     } catch (err) {
       this.stats.refused += 1;
@@ -84,12 +96,9 @@ export class Streams {
   /** Runs a channel until Grafana ends the call; throws StreamRefused before sending anything when it may not run. */
   async run(req: RunStreamRequest, sink: PacketSink): Promise<void> {
     const { instance, channel } = await this.admit(req.pluginContext, req.path, false);
-    if (this.running.size >= (this.opts.maxChannels ?? MAX_RUNNING_CHANNELS)) {
+    if (this.running.size >= this.maxChannels) {
       this.stats.refused += 1;
-      throw new StreamRefused(
-        'RESOURCE_EXHAUSTED',
-        `more than ${this.opts.maxChannels ?? MAX_RUNNING_CHANNELS} live channels are running`
-      );
+      throw new StreamRefused('RESOURCE_EXHAUSTED', this.capacityMessage());
     }
     const runner = runnerOf(channel.kind);
     if (!runner?.live) throw new StreamRefused('NOT_FOUND', `"${channel.kind}" is not a live query kind`);
@@ -126,11 +135,22 @@ export class Streams {
         }
       },
     });
-    this.running.set(String(id), { path: req.path, sub });
+    this.running.set(String(id), { channel: channelKey(req.pluginContext, req.path), sub });
     sink.onClose(() => {
       sub.unsubscribe();
       this.running.delete(String(id));
     });
+  }
+
+  private capacityMessage(): string {
+    return `more than ${this.maxChannels} live channels are running in this backend; this one starts when others end`;
+  }
+
+  /** A channel is Grafana's per organisation: `ds/<uid>/<path>` of one org. */
+  private isRunning(ctx: PluginContext | null, path: string): boolean {
+    const key = channelKey(ctx, path);
+    for (const r of this.running.values()) if (r.channel === key) return true;
+    return false;
   }
 
   private async admit(
@@ -153,18 +173,13 @@ export class Streams {
     if (checkUser && channel.scope === 'content' && scopeOfRole(pluginContext?.user?.role) !== 'content') {
       throw new StreamRefused('PERMISSION_DENIED', 'a content channel needs the Editor role');
     }
-    // The key's org (from a token of the channel's scope): a room of another org is refused here, before any pod sees it.
-    let org: string | undefined;
+    // The key's org (from a token of the channel's scope): a room of another org is refused here, before
+    // any pod sees it; so is a content channel when the key only grants metadata.
     try {
-      org = (await instance.tokens[channel.scope].get()).org;
+      await checkRoomOrg(instance, channel.scope, channel.params.room, { exactScope: true });
     } catch (err) {
-      throw new StreamRefused('NOT_FOUND', `no inspect token: ${errorMessage(err)}`);
-    }
-    if (org && org !== orgOf(channel)) {
-      throw new StreamRefused(
-        'PERMISSION_DENIED',
-        `room ${channel.params.room} is not of this datasource's org`
-      );
+      const denied = err instanceof OrgRefused && err.reason !== 'no_token';
+      throw new StreamRefused(denied ? 'PERMISSION_DENIED' : 'NOT_FOUND', errorMessage(err));
     }
     return { instance, channel };
   }
@@ -175,13 +190,27 @@ export class Streams {
   }
 }
 
-/** One packet per frame (frame JSON with schema and data); the response's errors travel as error notices. */
+function channelKey(ctx: PluginContext | null, path: string): string {
+  return `${ctx?.orgId ?? 0}/${path}`;
+}
+
+/** SubscribeStream's initial data: an empty frame whose error notice the viewer's panel shows. */
+function initialNotice(text: string): Buffer {
+  const frame: DataFrame = { fields: [], length: 0, meta: { notices: [{ severity: 'error', text }] } };
+  return Buffer.from(JSON.stringify(frameToJSON(frame, 'all')));
+}
+
+/**
+ * The packets of one emission: ONE frame (frame JSON with schema and data) holding every pod's data
+ * (frames/merge.ts: Grafana Live keeps a channel's last packet as its frame, so one packet per pod frame
+ * would flicker between pods); the response's errors travel as error notices.
+ */
 export function packetsOf(r: DataQueryResponse): StreamPacket[] {
   const errors = (r.errors ?? (r.error ? [r.error] : [])).map((e) => ({
     severity: 'error' as const,
     text: e.message ?? 'error',
   }));
-  let frames = r.data as DataFrame[];
+  let frames = mergeFrames(r.data as DataFrame[]);
   if (errors.length) {
     const [first, ...rest] = frames;
     const base = first ?? createDataFrame({ refId: 'A', fields: [] });
