@@ -137,6 +137,8 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
   });
 
   it('every live query type emits frames with the contract fields and keeps updating through Grafana Live; unsubscribe ends the sessions', async () => {
+    // Sessions other datasources opened (the previous test's health checks) close after their linger: count ours only.
+    for (const pod of pods) await expect.poll(() => inspectSessions(pod), { timeout: 20_000 }).toBe(0);
     const startedAt = Date.now();
     const hub = await h.server.liveHub(PLUGIN_ID);
     const runsBefore = hub.runStreamsStarted;
@@ -320,8 +322,19 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
     ]);
     await q.waitFor((e) => field(ofRef(e, 'B'), 'path').includes('/body'), 15_000);
     await q.waitFor((e) => field(ofRef(e, 'A'), 'user').length > 0, 15_000);
-    alice!.doc.getText('body').insert(0, `viewer-${SECRET} `);
-    await q.waitFor((e) => field(ofRef(e, 'C'), 'inserted').length > 0, 15_000);
+    // The updates stream shows edits made after its RunStream subscribed upstream: edit until one is seen (an
+    // edit racing the subscription is simply not in the stream).
+    const sawEdit = q.waitFor((e) => field(ofRef(e, 'C'), 'inserted').length > 0, 20_000);
+    let seen = false;
+    void sawEdit.then(
+      () => (seen = true),
+      () => undefined
+    );
+    for (let i = 0; i < 40 && !seen; i++) {
+      alice!.doc.getText('body').insert(0, `viewer-${SECRET} `);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await sawEdit;
     await q.unsubscribe();
     const all = JSON.stringify((await q.emissions()).map((e) => e.frames));
     expect(all).not.toContain(SECRET);
