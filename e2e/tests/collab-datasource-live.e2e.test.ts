@@ -189,12 +189,24 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
     ]) {
       expect(tree.fields.map((x) => x.name)).toContain(name);
     }
-    // Keep editing and moving: each stream moves on.
-    for (let i = 0; i < 4; i++) {
+    // Keep editing and moving: each stream moves on. Each live query is its own channel and RunStream, and an edit
+    // made before the updates channel subscribed upstream is not in its stream: edit (at least 4 times) until the
+    // updates frame holds 4 inserts (bounded: 60 edits).
+    const fourInserts = q.waitFor(
+      has('D', (f) => field(f, 'inserted').length >= 4),
+      30_000
+    );
+    let enough = false;
+    void fourInserts.then(
+      () => (enough = true),
+      () => undefined
+    );
+    for (let i = 0; i < 60 && (i < 4 || !enough); i++) {
       alice!.doc.getText('body').insert(0, `e${i} `);
-      alice!.provider.awareness.setLocalStateField('cursor', { x: 0.1 * (i + 1), y: 0.2 });
+      alice!.provider.awareness.setLocalStateField('cursor', { x: 0.1 * (Math.min(i, 3) + 1), y: 0.2 });
       await new Promise((r) => setTimeout(r, 200));
     }
+    await fourInserts;
     await q.waitFor(
       has('C', (f) => field(f, 'value').join('|').includes('e3 ')),
       15_000
