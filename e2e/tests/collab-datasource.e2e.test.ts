@@ -1,5 +1,6 @@
-// E2E: the collab datasource loaded from its dist/module.js in the harness (run per leg: HARNESS_LEG).
-// Starter coverage written against the harness; the datasource engineers extend it (live queries against a pod).
+// E2E: the collab datasource loaded from its dist/module.js in the harness (run per leg: HARNESS_LEG), its
+// backend started by the harness as Grafana starts it. No pod here: the settings, the health check and the
+// absence of any route that would hand a browser a token (collab-datasource-live runs against real pods).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ describe(`collab datasource (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () =>
   const seen: Array<{ path: string; authorization?: string }> = [];
 
   beforeAll(async () => {
-    // Stands in for the pod's token endpoint behind the plugin.json routes.
+    // A pod's token endpoint: nothing the browser does may reach it (only the backend mints tokens).
     tokenServer = http.createServer((req, res) => {
       seen.push({
         path: req.url ?? '',
@@ -42,10 +43,11 @@ describe(`collab datasource (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () =>
 
   it('instantiates from dist/module.js without exposing the API key to the browser', async () => {
     const ds = await h.createDatasource(PLUGIN_ID, {
-      jsonData: { podUrls: [], tokenUrl },
+      jsonData: { podUrls: [] },
       secureJsonData: { apiKey: API_KEY },
     });
     expect(ds.settings.secureJsonFields).toEqual({ apiKey: true });
+    expect(JSON.stringify(ds.settings)).not.toContain(API_KEY);
     expect(await h.page.content()).not.toContain(API_KEY);
   });
 
@@ -54,33 +56,47 @@ describe(`collab datasource (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () =>
     const result = await h.testDatasource(ds.uid);
     expect(result.status).toBe('error');
     expect(result.message).toMatch(/pod/i);
+    // Answered by the backend's CheckHealth: a 400 the browser logs, as in Grafana.
+    expect(h.takeConsoleErrors()).toEqual([expect.stringContaining('/health')]);
   });
 
-  it('token routes: reqRole is enforced and the API key is injected by the proxy', async () => {
+  it('no route hands a browser a token: no data-proxy route, no token resource; the pod is never asked', async () => {
     const ds = await h.createDatasource(PLUGIN_ID, {
-      jsonData: { podUrls: [tokenUrl], tokenUrl },
+      jsonData: { podUrls: [tokenUrl] },
       secureJsonData: { apiKey: API_KEY },
     });
-    const post = (route: string) =>
+    const status = (url: string, method: string) =>
       h.page.evaluate(
-        async ([uid, r]) =>
-          (await fetch(`/api/datasources/proxy/uid/${uid}/${r}`, { method: 'POST', body: '{}' })).status,
-        [ds.uid, route] as const
+        async ([u, m]) => {
+          const res = await fetch(u, { method: m, ...(m === 'POST' ? { body: '{}' } : {}) });
+          return { status: res.status, body: await res.text() };
+        },
+        [url, method] as const
       );
-    await h.setUserRole('Viewer');
-    expect(await post('inspect-token/content')).toBe(403);
-    expect(h.takeConsoleErrors()).toEqual([expect.stringContaining('403')]);
     seen.length = 0;
-    expect(await post('inspect-token/metadata')).toBe(200);
-    expect(seen).toEqual([{ path: '/api/inspect/token/metadata', authorization: `Bearer ${API_KEY}` }]);
-    await h.setUserRole('Editor');
-    expect(await post('inspect-token/content')).toBe(200);
-    await h.setUserRole('Admin');
+    for (const role of ['Viewer', 'Editor', 'Admin'] as const) {
+      await h.setUserRole(role);
+      for (const scope of ['metadata', 'content']) {
+        // The former token routes (plugin.json has no routes any more).
+        const proxied = await status(`/api/datasources/proxy/uid/${ds.uid}/inspect-token/${scope}`, 'POST');
+        expect(proxied.status).toBe(404);
+        // The backend serves no token resource either (404 naming the resources it has).
+        const resource = await status(
+          `/api/datasources/uid/${ds.uid}/resources/inspect-token/${scope}`,
+          'GET'
+        );
+        expect(resource.status).toBe(404);
+        expect(resource.body).toContain('variables');
+        expect(`${proxied.body}${resource.body}`).not.toContain(API_KEY);
+      }
+    }
+    expect(seen).toEqual([]);
+    h.takeConsoleErrors(); // the 404s
   });
 
   it('renders its ConfigEditor in dark and light', async () => {
     const ds = await h.createDatasource(PLUGIN_ID, {
-      jsonData: { podUrls: ['http://127.0.0.1:1'], tokenUrl: 'http://127.0.0.1:1' },
+      jsonData: { podUrls: ['http://127.0.0.1:1'] },
       secureJsonData: { apiKey: API_KEY },
     });
     for (const theme of ['dark', 'light'] as const) {

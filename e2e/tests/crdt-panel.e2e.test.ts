@@ -1,7 +1,7 @@
 // E2E: the CRDT panel loaded from dist/module.js in the harness (run per leg: HARNESS_LEG).
 // 1. Static frames (contract TREE_FIELDS / UPDATES_FIELDS): themes, virtualisation, keyboard, filter, flash,
 //    update selection, time travel with diff, JSON export.
-// 2. Live: a real pod + the bot simulator + a stock client, read through the collab datasource (tree and
+// 2. Live: a real pod + the bot simulator + a stock client, read through the collab datasource and its backend (/api/ds/query, Grafana Live) (tree and
 //    updates streams pumped into the panel, history + historyTree one-shots): the tree updates live, and
 //    time travel to an instant shows the value the clients had then.
 import fs from 'node:fs';
@@ -400,7 +400,7 @@ describe(`crdt panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
         const map = writer.doc.getMap('e2e');
         map.set('phase', 'one');
         const ds = await h.createDatasource(DS_ID, {
-          jsonData: { podUrls: [pod!.httpUrl], tokenUrl: pod!.httpUrl },
+          jsonData: { podUrls: [pod!.httpUrl] },
           secureJsonData: { apiKey: TEST_API_KEYS.acmeContent.key },
         });
         const start = Date.now();
@@ -462,6 +462,9 @@ describe(`crdt panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
         await stopFeed?.();
         stopFeed = null;
         await q.unsubscribe();
+        // Through the plugin's backend and Grafana Live: the browser never opened a socket to the pod.
+        expect(h.webSockets().filter((s) => !s.url.endsWith('/api/live/ws'))).toEqual([]);
+        expect((await h.server.liveHub(DS_ID)).runStreamsStarted).toBeGreaterThan(0);
 
         // The pod's own reconstruction (historyTree at t1 + history over the range) in a fresh panel.
         const one = await h.runQuery(

@@ -1,7 +1,7 @@
 // E2E: the collab datasource and both panels, loaded from their dist/module.js in the harness (per leg:
 // HARNESS_LEG), against a real Hocuspocus server with the CollabMonitor extension instead of our pod.
-// Editors are real @hocuspocus/provider clients; the datasource reaches Hocuspocus's /inspect and token
-// route exactly as it reaches a pod (podUrls, tokenUrl, org API key through the emulated data proxy).
+// Editors are real @hocuspocus/provider clients; the datasource's backend reaches Hocuspocus's /inspect and
+// token route exactly as it reaches a pod (podUrls, the org API key given to the backend only).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { type FrameJSON, type Harness, type QueryEmission, startHarness } from '@collabblocks/e2e-harness';
@@ -82,7 +82,7 @@ describe(`Hocuspocus host (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
 
   const datasource = () =>
     h.createDatasource(DS_ID, {
-      jsonData: { podUrls: [hp.httpUrl], tokenUrl: hp.httpUrl },
+      jsonData: { podUrls: [hp.httpUrl] },
       secureJsonData: { apiKey: TEST_API_KEYS.acmeContent.key },
     });
 

@@ -1,6 +1,6 @@
 // E2E: the presence panel loaded from dist/module.js in the harness (run per leg: HARNESS_LEG).
 // 1. Static frames: themes, cursors appear / move / leave (canvas pixel reads + data-* counters), heatmap fills.
-// 2. Live: a real pod + the bot simulator + a stock client, read through the collab datasource (presence
+// 2. Live: a real pod + the bot simulator + a stock client, read through the collab datasource and its backend (/api/ds/query, Grafana Live) (presence
 //    query); its emissions are fed into the panel in the page, as Grafana's panel query runner does.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -407,7 +407,7 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
         );
         await leaver.synced;
         const ds = await h.createDatasource(DS_ID, {
-          jsonData: { podUrls: [pod!.httpUrl], tokenUrl: pod!.httpUrl },
+          jsonData: { podUrls: [pod!.httpUrl] },
           secureJsonData: { apiKey: TEST_API_KEYS.acmeContent.key },
         });
         const q = await h.runQuery(ds.uid, [{ refId: 'A', queryType: 'presence', room: SIM_ROOM }], {
@@ -448,6 +448,9 @@ describe(`presence panel (${process.env.HARNESS_LEG ?? 'grafana-12'})`, () => {
         await stopFeed?.();
         stopFeed = null;
         await q.unsubscribe();
+        // Through the plugin's backend and Grafana Live: the browser never opened a socket to the pod.
+        expect(h.webSockets().filter((s) => !s.url.endsWith('/api/live/ws'))).toEqual([]);
+        expect((await h.server.liveHub(DS_ID)).runStreamsStarted).toBeGreaterThan(0);
       }
     );
   });

@@ -15,7 +15,8 @@ export const DS = {
 export type DsRef = (typeof DS)[keyof typeof DS];
 
 /** Browser-reachable pod URLs (compose maps pod-a to :1234 and pod-b to :1235). */
-export const POD_URLS = ['http://localhost:1234', 'http://localhost:1235'];
+/** The pods as the collab datasource's backend reaches them: inside the compose network, from Grafana's container. */
+export const POD_URLS = ['http://pod-a:1234', 'http://pod-b:1234'];
 
 /** Loki selector of the pods' logs (labels set by Alloy, see docker/alloy/config.alloy). */
 export const POD_LOGS_SELECTOR = '{job="collab-pods"}';
@@ -95,9 +96,9 @@ export function datasourcesFile(): YamlValue {
         type: DS.collab.type,
         access: 'proxy',
         editable: false,
-        // podUrls: the pods as the browser reaches them (the live streams connect from the browser);
-        // tokenUrl: where Grafana's server-side proxy (the token routes) goes, inside the compose network.
-        jsonData: { podUrls: POD_URLS, tokenUrl: 'http://pod-a:1234' },
+        // podUrls: read by the plugin's backend in Grafana's container (browsers only talk to Grafana); it mints
+        // inspect tokens from any healthy pod with the API key.
+        jsonData: { podUrls: POD_URLS },
         secureJsonData: { apiKey: '$COLLAB_GRAFANA_API_KEY' },
       },
     ],

@@ -1,70 +1,70 @@
-/** Test helpers: a datasource on real `ws` sockets with a fake token fetcher, and request builders. */
-import { WebSocket } from 'ws';
-import { firstValueFrom, filter, type Observable } from 'rxjs';
+/** Test helpers of the datasource (the browser side): its instance settings and Grafana's services, recorded. */
+import { Observable, of } from 'rxjs';
+import type { DataQueryResponse, DataSourceInstanceSettings } from '@grafana/data';
 import {
-  dateTime,
-  type DataQueryRequest,
-  type DataQueryResponse,
-  type DataSourceInstanceSettings,
-  LoadingState,
-} from '@grafana/data';
+  type BackendSrv,
+  type BackendSrvRequest,
+  type FetchResponse,
+  type GrafanaLiveSrv,
+  type LiveDataStreamOptions,
+  setBackendSrv,
+  setGrafanaLiveSrv,
+} from '@grafana/runtime';
 
-import { CollabDataSource, type CollabDataSourceDeps } from './datasource';
-import type { SocketLike } from './stream/socket';
-import type { CollabJsonData, CollabQuery } from './types';
+import type { CollabJsonData } from './types';
 
-export function makeDs(urls: string[], extra: CollabDataSourceDeps = {}): CollabDataSource {
-  const settings = {
+export function collabSettings(): DataSourceInstanceSettings<CollabJsonData> {
+  return {
     id: 1,
     uid: 'collab',
     type: 'collabblocks-collab-datasource',
     name: 'Collab',
-    url: '/api/datasources/proxy/uid/collab',
     access: 'proxy',
     readOnly: false,
-    jsonData: { podUrls: urls, tokenUrl: urls[0] },
-    meta: {} as DataSourceInstanceSettings['meta'],
+    jsonData: { podUrls: ['http://pod-a:1234'] },
+    meta: {
+      id: 'collabblocks-collab-datasource',
+      info: { version: '0' },
+    } as DataSourceInstanceSettings['meta'],
   } as DataSourceInstanceSettings<CollabJsonData>;
-  return new CollabDataSource(settings, {
-    orgRole: 'Viewer',
-    lingerMs: 0,
-    throttleMs: 20,
-    socketFactory: (url) => new WebSocket(url) as unknown as SocketLike,
-    tokenFetcher: async (scope) => ({
-      token: `${scope}-tok`,
-      expiresAt: Date.now() + 60_000,
-      scope,
-      org: 'acme',
-    }),
-    ...extra,
-  });
 }
 
-export function req(
-  targets: Array<Partial<CollabQuery>>,
-  maxDataPoints?: number
-): DataQueryRequest<CollabQuery> {
-  return {
-    requestId: 'r1',
-    interval: '1s',
-    intervalMs: 1000,
-    ...(maxDataPoints !== undefined ? { maxDataPoints } : {}),
-    range: { from: dateTime(0), to: dateTime(3_600_000), raw: { from: 'now-1h', to: 'now' } },
-    scopedVars: {},
-    targets: targets.map(
-      (t, i) => ({ refId: String.fromCharCode(65 + i), queryType: 'rooms', ...t }) as CollabQuery
-    ),
-    timezone: 'utc',
-    app: 'dashboard',
-    startTime: Date.now(),
+/** What a fake Grafana answers a request: a status and a JSON body. */
+export type Answer = { status: number; data: unknown };
+
+/** Installs a backendSrv whose `fetch` answers by `answer` and records every request; and a Live service. */
+export function fakeGrafana(answer: (req: BackendSrvRequest) => Answer) {
+  const requests: BackendSrvRequest[] = [];
+  const streams: LiveDataStreamOptions[] = [];
+  const fetch = (req: BackendSrvRequest): Observable<FetchResponse<unknown>> => {
+    requests.push(req);
+    const a = answer(req);
+    return new Observable((s) => {
+      const res = {
+        data: a.data,
+        status: a.status,
+        statusText: String(a.status),
+        ok: a.status < 300,
+        headers: new Headers(),
+        redirected: false,
+        type: 'basic',
+        url: req.url,
+        config: req,
+      } as FetchResponse<unknown>;
+      if (a.status >= 400) s.error(res);
+      else {
+        s.next(res);
+        s.complete();
+      }
+    });
   };
+  setBackendSrv({ fetch } as unknown as BackendSrv);
+  setGrafanaLiveSrv({
+    getDataStream: (opts: LiveDataStreamOptions) => {
+      streams.push(opts);
+      // What a channel's packets make: a streaming frame with the refId RunStream put in them ('A').
+      return of<DataQueryResponse>({ data: [{ refId: 'A', fields: [], length: 0 }], key: 'live' });
+    },
+  } as unknown as GrafanaLiveSrv);
+  return { requests, streams };
 }
-
-export const settled = (o: Observable<DataQueryResponse>) =>
-  firstValueFrom(o.pipe(filter((r) => r.state === LoadingState.Done || r.state === LoadingState.Error)));
-
-/** The non-fatal notices of a response (`meta.notices` of its frames). */
-export const noticesOf = (res: DataQueryResponse): Array<{ severity: string; text: string }> =>
-  (res.data as Array<{ meta?: { notices?: Array<{ severity: string; text: string }> } }>).flatMap(
-    (f) => f.meta?.notices ?? []
-  );

@@ -4,9 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readmeImageProblems } from '../../.config/readme-images.mjs';
 
-import { TOKEN_ROUTES } from './datasource';
-import { JSON_DATA_KEYS } from './types';
-
 interface Route {
   path: string;
   method?: string;
@@ -18,28 +15,22 @@ interface Route {
 const srcDir = path.dirname(fileURLToPath(import.meta.url));
 const pluginJson = JSON.parse(fs.readFileSync(path.join(srcDir, 'plugin.json'), 'utf8')) as {
   routes?: Route[];
+  backend?: boolean;
+  executable?: string;
   info?: { screenshots?: Array<{ name: string; path: string }>; logos?: Record<string, string> };
 };
-const routes = pluginJson.routes ?? [];
 
-describe('plugin.json routes', () => {
-  it('are exactly the two token routes the datasource calls', () => {
-    expect(routes.map((r) => r.path).sort()).toEqual(Object.values(TOKEN_ROUTES).sort());
-    for (const r of routes) expect(r.method).toBe('POST');
-    expect(Object.fromEntries(routes.map((r) => [r.path, r.reqRole]))).toEqual({
-      [TOKEN_ROUTES.content]: 'Editor',
-      [TOKEN_ROUTES.metadata]: 'Viewer',
+describe('plugin.json: a backend datasource, no data-proxy routes', () => {
+  it('declares the backend executable and no route (the browser never mints or holds an inspect token)', () => {
+    expect(pluginJson).toMatchObject({
+      backend: true,
+      executable: 'gpx_collab',
+      streaming: true,
+      alerting: true,
     });
-  });
-
-  it('template only jsonData keys the plugin declares (typed and set by the config editor)', () => {
-    const used = routes.flatMap((r) =>
-      [r.url, ...(r.headers ?? []).map((h) => h.content)].flatMap((s) =>
-        [...s.matchAll(/\{\{\s*\.JsonData\.(\w+)\s*\}\}/g)].map((m) => m[1] as string)
-      )
-    );
-    expect(used.length).toBeGreaterThan(0);
-    for (const key of used) expect(JSON_DATA_KEYS as readonly string[]).toContain(key);
+    expect(pluginJson.routes).toBeUndefined();
+    // Nothing in the plugin's settings templates the API key towards a browser-reachable URL.
+    expect(JSON.stringify(pluginJson)).not.toMatch(/SecureJsonData|apiKey/);
   });
 });
 

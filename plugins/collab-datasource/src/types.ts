@@ -28,21 +28,16 @@ export interface CollabJsonData extends DataSourceJsonData {
   /** Pod base URLs (http/https); the datasource fans in from every one of them. */
   podUrls?: string[];
   /**
-   * Base URL the token routes (plugin.json) proxy to. Tokens are valid on every pod (shared inspect
-   * secret), so this is normally the first pod URL; the config editor keeps it in sync with podUrls[0].
+   * Obsolete: where the former data-proxy token routes went. The backend mints tokens from any healthy pod;
+   * kept in the type because provisioned settings may still carry it (ignored).
    */
   tokenUrl?: string;
   /** Token lifetime to request, seconds (default 300). */
   tokenTtlSeconds?: number;
 }
 
-/** Every jsonData key the datasource reads (plugin.json routes may template only these). */
-export const JSON_DATA_KEYS = ['podUrls', 'tokenUrl', 'tokenTtlSeconds'] as const satisfies ReadonlyArray<
-  Exclude<keyof CollabJsonData, keyof DataSourceJsonData>
->;
-
 export interface CollabSecureJsonData {
-  /** Org API key; only ever sent to the data proxy, which injects it server-side. */
+  /** Org API key; decrypted by Grafana for the plugin's backend only (never sent to a browser). */
   apiKey?: string;
 }
 

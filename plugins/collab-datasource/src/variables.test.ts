@@ -7,11 +7,10 @@ import {
   dateTime,
   VariableSupportType,
 } from '@grafana/data';
-import { setTemplateSrv, type TemplateSrv } from '@grafana/runtime';
 
 import { VariableQueryEditor } from './components/VariableQueryEditor';
-import type { CollabDataSource } from './datasource';
-import { makeDs } from './datasource.testutil';
+import { CollabDataSource } from './datasource';
+import { collabSettings } from './datasource.testutil';
 import type { CollabVariableQuery } from './types';
 import { describeVariableQuery, toVariableQuery, VARIABLE_REF_ID, variableFrame } from './variableQuery';
 import { CollabVariableSupport } from './variables';
@@ -72,12 +71,11 @@ describe('toVariableQuery: every stored shape', () => {
 
 describe('CollabVariableSupport', () => {
   it('is the datasource’s custom variable support with the typed editor (no legacy metricFindQuery path)', () => {
-    const ds = makeDs([]);
+    const ds = new CollabDataSource(collabSettings());
     expect(ds.variables).toBeInstanceOf(CustomVariableSupport);
     expect(ds.variables).toBeInstanceOf(CollabVariableSupport);
     expect(ds.variables?.getType()).toBe(VariableSupportType.Custom);
     expect((ds.variables as CollabVariableSupport).editor).toBe(VariableQueryEditor);
-    ds.dispose();
   });
 
   it('runs the stored query (any shape) through metricFindQuery and answers a text/value frame', async () => {
@@ -117,18 +115,6 @@ describe('CollabVariableSupport', () => {
     expect(metricFindQuery).not.toHaveBeenCalled();
     const down = await firstValueFrom(vs.query(request({ refId: 'v', kind: 'orgs' })));
     expect(down).toEqual({ data: [], error: { message: 'no pod answered: connection refused' } });
-  });
-
-  it('a datasource without pods answers an empty list', async () => {
-    setTemplateSrv({ replace: (s?: string) => s ?? '' } as unknown as TemplateSrv);
-    const ds = makeDs([]);
-    const res = await firstValueFrom(
-      (ds.variables as CollabVariableSupport).query(request({ kind: 'orgs' }))
-    );
-    expect(res.error).toBeUndefined();
-    expect(res.data).toHaveLength(1);
-    expect(columns(res.data[0])).toEqual({ text: [], value: [] });
-    ds.dispose();
   });
 
   it('variableFrame stringifies values and falls back to the text', () => {

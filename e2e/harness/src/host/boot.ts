@@ -58,7 +58,7 @@ window.grafanaBootData = {
     panels,
     apps: {},
     defaultDatasource: '',
-    liveEnabled: false,
+    liveEnabled: true,
     exploreEnabled: true,
     unifiedAlertingEnabled: false,
     disableSanitizeHtml: false,

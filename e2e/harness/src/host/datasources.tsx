@@ -208,9 +208,19 @@ export class DatasourceDriver {
     for (const id of queries.keys()) this.stopQuery(id);
   }
 
+  /**
+   * As Grafana's "Save & test": a rejection is the failed result (DataSourceWithBackend rejects with
+   * `{ status, message, error: HealthCheckError }`; others throw an Error or a fetch error).
+   */
   async testDatasource(uid: string): Promise<unknown> {
     const { instance } = this.registered(uid);
-    return JSON.parse(JSON.stringify(await instance.testDatasource())) as unknown;
+    try {
+      return JSON.parse(JSON.stringify(await instance.testDatasource())) as unknown;
+    } catch (err) {
+      const e = err as { message?: unknown; error?: { message?: unknown }; data?: { message?: unknown } };
+      const message = e?.error?.message ?? e?.data?.message ?? e?.message ?? errorMessage(err);
+      return { status: 'error', message: String(message) };
+    }
   }
 
   async metricFindQuery(uid: string, query: unknown, opts: QueryOptions): Promise<unknown> {

@@ -12,6 +12,7 @@ import {
   setBackendSrv,
   setDataSourceSrv,
   setEchoSrv,
+  setGrafanaLiveSrv,
   setTemplateSrv,
 } from '@grafana/runtime';
 import { GlobalStyles } from '@grafana/ui';
@@ -28,6 +29,7 @@ import type {
 import { DatasourceDriver } from './datasources.js';
 import { getTheme, unmountAll } from './mounts.js';
 import { panelInfo, renderPanel, unmountPanel, updatePanel } from './panels.js';
+import { HarnessLiveSrv } from './live.js';
 import { runSandbox } from './sandbox.js';
 import { HarnessBackendSrv, HarnessDataSourceSrv, HarnessTemplateSrv } from './services.js';
 import { initSystemJS, sharedModules } from './systemjs.js';
@@ -41,6 +43,8 @@ const dataSourceSrv = new HarnessDataSourceSrv();
 setBackendSrv(backendSrv.asBackendSrv());
 setTemplateSrv(templateSrv.asTemplateSrv());
 setDataSourceSrv(dataSourceSrv.asDataSourceSrv());
+// Grafana Live: backend datasources' `meta.channel` frames stream through the host server's live socket.
+setGrafanaLiveSrv(new HarnessLiveSrv().asGrafanaLiveSrv());
 // App-wide event bus (notifications, panel events) and a no-op analytics sink for reportInteraction().
 setAppEvents(new grafanaData.EventBusSrv());
 setEchoSrv({

@@ -20,6 +20,8 @@ import { FIXTURES_DIR, findPackageDir, hostBundleDir, legDir, packageVersion, PL
 import { type BuiltPlugin, discoverPlugins } from './plugins.js';
 import { backendCommandOf } from './backendPlugin/command.js';
 import { type BackendDatasource, BackendPlugins } from './backendPlugin/routes.js';
+import type { LiveHub } from './backendPlugin/liveHub.js';
+import { attachLiveSocket } from './live/liveSocket.js';
 import { planProxyRequest, type ProxyDatasource } from './proxy.js';
 
 export interface HostServerOptions {
@@ -51,6 +53,10 @@ export interface HostServer {
   registerDatasource(pluginId: string, spec: DatasourceSpec): DatasourceInstanceInfo;
   /** Every proxied request, for assertions (method-less summary; never includes header values). */
   readonly proxyLog: ProxyLogEntry[];
+  /** Grafana Live: pages connected to the live socket and the subscriptions they hold. */
+  liveStats(): { sockets: number; subscriptions: number };
+  /** The Live hub of a backend plugin (RunStream calls started, channels running). */
+  liveHub(pluginId: string): Promise<LiveHub>;
   close(): Promise<void>;
 }
 
@@ -324,6 +330,8 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
       return send(res, 500, err instanceof Error ? err.message : 'internal error');
     }
   });
+  // Grafana Live's browser side: the page's GrafanaLiveSrv subscribes to plugin channels over a WebSocket.
+  const live = attachLiveSocket(server, { backends, datasource: backendDs, role: () => role });
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -365,7 +373,10 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
       updatedAt.set(uid, Date.now());
       return info(ds, spec.name ?? uid);
     },
+    liveStats: () => live.stats(),
+    liveHub: (pluginId) => backends.live(pluginId),
     async close() {
+      live.close();
       await backends.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,31 +1,24 @@
 import type { ChangeEvent } from 'react';
 import type { DataSourcePluginOptionsEditorProps } from '@grafana/data';
-import { Button, Field, FieldSet, InlineField, Input, SecretInput, Stack } from '@grafana/ui';
+import { Button, FieldSet, InlineField, Input, SecretInput, Stack } from '@grafana/ui';
 
 import type { CollabJsonData, CollabSecureJsonData } from '../types';
 
 type Props = DataSourcePluginOptionsEditorProps<CollabJsonData, CollabSecureJsonData>;
 
 /**
- * Pod URLs (jsonData.podUrls), the token route target (jsonData.tokenUrl, kept
- * equal to the first pod URL unless set explicitly) and the org API key
- * (secureJsonData.apiKey: write-only, never read back to the browser).
+ * Pod URLs (jsonData.podUrls: where the plugin's backend reads from — the pods need not be reachable from
+ * browsers), the org API key (secureJsonData.apiKey: write-only, decrypted for the backend only, never read
+ * back to the browser) and the inspect token lifetime the backend asks for.
  */
 export function ConfigEditor({ options, onOptionsChange }: Props) {
   const jsonData = options.jsonData ?? {};
   const podUrls = jsonData.podUrls && jsonData.podUrls.length > 0 ? jsonData.podUrls : [''];
-  const explicitTokenUrl =
-    jsonData.tokenUrl !== undefined && jsonData.tokenUrl !== (jsonData.podUrls?.[0] ?? '');
 
   const setJson = (patch: Partial<CollabJsonData>) =>
     onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
 
-  const setPodUrls = (urls: string[]) => {
-    const patch: Partial<CollabJsonData> = { podUrls: urls };
-    // The token routes proxy to tokenUrl: follow the first pod unless the user chose another URL.
-    if (!explicitTokenUrl) patch.tokenUrl = urls[0]?.trim() ?? '';
-    setJson(patch);
-  };
+  const setPodUrls = (urls: string[]) => setJson({ podUrls: urls });
 
   return (
     <div>
@@ -58,23 +51,11 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </Button>
       </FieldSet>
       <FieldSet label="Authentication">
-        <Field
-          label="Token URL"
-          description="Pod the token routes go through (Grafana data proxy). Tokens are valid on every pod; defaults to the first pod URL."
-        >
-          <Input
-            id="collab-ds-token-url"
-            width={44}
-            placeholder={podUrls[0] || 'http://localhost:1234'}
-            value={jsonData.tokenUrl ?? ''}
-            onChange={(e: ChangeEvent<HTMLInputElement>) => setJson({ tokenUrl: e.currentTarget.value })}
-          />
-        </Field>
         <InlineField
           label="Org API key"
           labelWidth={16}
           htmlFor="collab-ds-api-key"
-          tooltip="Stored encrypted in Grafana; the data proxy adds it to token requests."
+          tooltip="Stored encrypted in Grafana and given to the plugin's backend only, which mints inspect tokens with it; never sent to browsers."
         >
           <SecretInput
             id="collab-ds-api-key"

@@ -34,7 +34,7 @@ function options(jsonData: CollabJsonData): DataSourceSettings<CollabJsonData, C
 }
 
 describe('ConfigEditor', () => {
-  it('edits pod URLs and keeps tokenUrl on the first pod; the API key is never shown', () => {
+  it('edits pod URLs; the API key is never shown; no token URL (the backend mints tokens)', () => {
     const onOptionsChange = vi.fn();
     render(
       <ConfigEditor
@@ -42,27 +42,13 @@ describe('ConfigEditor', () => {
         onOptionsChange={onOptionsChange}
       />
     );
-    expect(screen.getAllByDisplayValue('http://a:1234')).toHaveLength(2); // pod URL 1 and token URL
+    expect(screen.getAllByDisplayValue('http://a:1234')).toHaveLength(1); // pod URL 1 only
+    expect(screen.queryByText('Token URL')).toBeNull();
     fireEvent.change(screen.getByLabelText('Pod URL 1'), { target: { value: 'http://b:1234' } });
-    expect(onOptionsChange.mock.calls.at(-1)?.[0].jsonData).toMatchObject({
-      podUrls: ['http://b:1234'],
-      tokenUrl: 'http://b:1234',
-    });
+    expect(onOptionsChange.mock.calls.at(-1)?.[0].jsonData).toMatchObject({ podUrls: ['http://b:1234'] });
     fireEvent.click(screen.getByText('Add pod'));
     expect(onOptionsChange.mock.calls.at(-1)?.[0].jsonData.podUrls).toEqual(['http://a:1234', '']);
     expect(screen.getByDisplayValue('configured')).toBeTruthy();
-  });
-
-  it('leaves an explicit tokenUrl alone', () => {
-    const onOptionsChange = vi.fn();
-    render(
-      <ConfigEditor
-        options={options({ podUrls: ['http://localhost:1234'], tokenUrl: 'http://pod-a:1234' })}
-        onOptionsChange={onOptionsChange}
-      />
-    );
-    fireEvent.change(screen.getByLabelText('Pod URL 1'), { target: { value: 'http://localhost:9999' } });
-    expect(onOptionsChange.mock.calls.at(-1)?.[0].jsonData.tokenUrl).toBe('http://pod-a:1234');
   });
 });
 

@@ -1,13 +1,13 @@
 /**
- * The datasource against REAL pods (collab-server processes started with the
+ * The runner table (through its test driver: what the backend runs) against REAL pods (collab-server processes started with the
  * pod core's test helpers) and stock y-websocket clients: every query type
  * emits frames with the contract's fields and keeps updating, unsubscribing
  * closes the pods' inspect sessions (`inspect_sessions` back to 0 on
  * /metrics), a historyTree replay ends exactly at the tree of its end instant,
  * a Viewer never receives names or typed text, and a dead pod is
- * named by testDatasource. Token minting goes through a stand-in of the data
- * proxy route: POST <tokenUrl>/api/inspect/token/<scope> with the org API key,
- * and 403 for content when the role is below Editor (plugin.json reqRole).
+ * named by the health check. Token minting goes through a stand-in of the backend's
+ * minting: POST <pod>/api/inspect/token/<scope> with the org API key,
+ * and 403 for content when the role is below Editor (the backend's scope by role).
  */
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,7 @@ import {
 import { startPod, type PodProcess } from '../../../../collab-server/test/helpers/pod';
 import { TEST_API_KEYS, TEST_JWT_SECRET } from '../../../../collab-server/test/helpers/jwt';
 import { connectClient, type StockClient } from '../../../../collab-server/test/helpers/clients';
-import { CollabDataSource } from '../datasource';
+import { RunnerDriver } from '../query/runnerDriver.testutil';
 import { HttpStatusError } from '../stream/tokens';
 import type { SocketLike } from '../stream/socket';
 import type { CollabJsonData, CollabQuery } from '../types';
@@ -58,7 +58,7 @@ function clientToken(claims: Record<string, unknown>): string {
 }
 const clients: StockClient[] = [];
 
-function dataSource(podUrls: string[], role: 'Viewer' | 'Editor', ttlSeconds?: number): CollabDataSource {
+function dataSource(podUrls: string[], role: 'Viewer' | 'Editor', ttlSeconds?: number): RunnerDriver {
   const settings = {
     id: 1,
     uid: 'collab',
@@ -70,7 +70,7 @@ function dataSource(podUrls: string[], role: 'Viewer' | 'Editor', ttlSeconds?: n
     jsonData: { podUrls, tokenUrl: podUrls[0] },
     meta: {} as DataSourceInstanceSettings['meta'],
   } as DataSourceInstanceSettings<CollabJsonData>;
-  return new CollabDataSource(settings, {
+  return new RunnerDriver(settings, {
     orgRole: role,
     lingerMs: 0,
     throttleMs: 50,
@@ -114,7 +114,7 @@ function request(targets: Array<Partial<CollabQuery>>, maxDataPoints = 500): Dat
 
 /** Collects responses of a query until `until` accepts the list (or times out). */
 async function collect(
-  ds: CollabDataSource,
+  ds: RunnerDriver,
   req: DataQueryRequest<CollabQuery>,
   until: (rs: DataQueryResponse[]) => boolean,
   timeoutMs = 10_000

@@ -16,7 +16,7 @@ import { INSPECT_LIMITS, type TreeStepsFrameCustom } from '@collabblocks/protoco
 import { startPod } from '../../../../collab-server/test/helpers/pod';
 import { TEST_API_KEYS, TEST_JWT_SECRET } from '../../../../collab-server/test/helpers/jwt';
 import { connectClient } from '../../../../collab-server/test/helpers/clients';
-import { CollabDataSource } from '../datasource';
+import { RunnerDriver } from '../query/runnerDriver.testutil';
 import { REPLAY_TIMEOUT_MS } from '../query/historyTree';
 import type { SocketLike } from '../stream/socket';
 import type { CollabJsonData, CollabQuery } from '../types';
@@ -65,7 +65,7 @@ describe.skipIf(!process.env.COLLAB_DS_BENCH)('historyTree replay bench (real po
         jsonData: { podUrls: [pod.httpUrl], tokenUrl: pod.httpUrl },
         meta: {} as DataSourceInstanceSettings['meta'],
       } as DataSourceInstanceSettings<CollabJsonData>;
-      const ds = new CollabDataSource(settings, {
+      const ds = new RunnerDriver(settings, {
         orgRole: 'Editor',
         lingerMs: 0,
         socketFactory: (url) => new WebSocket(url) as unknown as SocketLike,

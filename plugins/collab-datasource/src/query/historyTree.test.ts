@@ -13,8 +13,8 @@ import {
   type TreeStepsFrameCustom,
 } from '@collabblocks/protocol';
 
-import type { CollabDataSource } from '../datasource';
-import { makeDs, noticesOf, req, settled } from '../datasource.testutil';
+import type { RunnerDriver } from './runnerDriver.testutil';
+import { makeDs, noticesOf, req, settled } from './runners.testutil';
 import { startFakeInspectServer, waitUntil, type FakeServer } from '../stream/fakeInspectServer.testutil';
 import { parseInstant, replayWindow } from './historyTree';
 import { treeNode as node } from '../data/tree.testutil';
@@ -108,7 +108,7 @@ const requests = (s: FakeServer): HistoryTreeRequest[] =>
 
 describe('historyTree with a replay (fake inspect server)', () => {
   let server: FakeServer;
-  let ds: CollabDataSource | null = null;
+  let ds: RunnerDriver | null = null;
   beforeEach(async () => {
     server = await startFakeInspectServer();
     setTemplateSrv({
@@ -296,7 +296,7 @@ describe('historyTree with a replay (fake inspect server)', () => {
 
 describe('historyTree of a subtree (rootPath / maxDepth)', () => {
   let server: FakeServer;
-  let ds: CollabDataSource | null = null;
+  let ds: RunnerDriver | null = null;
   beforeEach(async () => {
     server = await startFakeInspectServer();
     setTemplateSrv({
@@ -398,7 +398,7 @@ describe('historyTree of a subtree (rootPath / maxDepth)', () => {
 
 describe('historyTree with a replay across pods', () => {
   const servers: FakeServer[] = [];
-  let ds: CollabDataSource | null = null;
+  let ds: RunnerDriver | null = null;
   afterEach(async () => {
     ds?.dispose();
     ds = null;

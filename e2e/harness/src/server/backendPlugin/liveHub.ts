@@ -10,10 +10,13 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import type { PluginHost } from './pluginHost.js';
 
 export type PacketListener = (data: string) => void;
+/** Told once when the channel's RunStream ends by itself (the plugin returned or failed), not on unsubscribe. */
+export type EndListener = (err: Error | null) => void;
 
 interface ChannelRun {
   call: ClientReadableStream<{ data: Buffer }>;
   viewers: Set<PacketListener>;
+  ends: Map<PacketListener, EndListener>;
   /** The last packet, replayed to a viewer that joins a running channel (Grafana Live keeps it too). */
   last: string | null;
   closeTimer: ReturnType<typeof setTimeout> | null;
@@ -42,7 +45,12 @@ export class LiveHub {
    * Subscribes a viewer to a channel path (the part after `ds/<uid>/`). `pluginContext` is the viewer's (user
    * and role); RunStream runs with the first viewer's, as in Grafana.
    */
-  async subscribe(pluginContext: unknown, path: string, listener: PacketListener): Promise<SubscribeResult> {
+  async subscribe(
+    pluginContext: unknown,
+    path: string,
+    listener: PacketListener,
+    onEnd?: EndListener
+  ): Promise<SubscribeResult> {
     const res = await this.host.call<{ status: SubscribeResult['status'] }>(
       this.host.stream,
       'SubscribeStream',
@@ -59,15 +67,19 @@ export class LiveHub {
         path,
       });
       this.runStreamsStarted += 1;
-      const created: ChannelRun = { call, viewers: new Set(), last: null, closeTimer: null };
+      const created: ChannelRun = { call, viewers: new Set(), ends: new Map(), last: null, closeTimer: null };
       call.on('data', (p: { data: Buffer }) => {
         const text = p.data.toString('utf8');
         created.last = text;
         for (const v of created.viewers) v(text);
       });
+      let ended = false;
       const end = (err: Error | null) => {
+        if (ended) return;
+        ended = true;
         if (this.runs.get(path) === created) this.runs.delete(path);
         this.opts.onEnd?.(path, err);
+        for (const [viewer, fn] of created.ends) if (created.viewers.has(viewer)) fn(err);
       };
       call.on('error', (err: Error) => end((err as { code?: number }).code === 1 ? null : err));
       call.on('end', () => end(null));
@@ -79,10 +91,12 @@ export class LiveHub {
     }
     const r = run;
     r.viewers.add(listener);
+    if (onEnd) r.ends.set(listener, onEnd);
     if (r.last !== null) listener(r.last);
     return {
       status: 'OK',
       unsubscribe: () => {
+        r.ends.delete(listener);
         if (!r.viewers.delete(listener) || r.viewers.size > 0) return;
         const close = () => {
           if (r.viewers.size > 0) return;
