@@ -145,6 +145,25 @@ describe('request limits', () => {
     expect(ws.closed).toBeNull();
   });
 
+  it('a flood paced just above the rate is closed RATE_LIMITED although a request is admitted now and then', async () => {
+    // A starved event loop reads a flood slowly, so the bucket refills between its messages: the old
+    // "200 rejected in a row" count was reset by every refill and never closed such a flood.
+    const host = new FakeHost();
+    let t = Date.now();
+    const ws = new FakeWs();
+    sessions.push(new InspectSession(ws as unknown as WebSocket, host, () => t));
+    ws.client({ type: 'auth', id: 'a0', token: await host.token('content') });
+    for (let i = 0; i < 100 && ws.of('authenticated').length === 0; i++) await tick(5);
+    expect(ws.of('authenticated')).toHaveLength(1);
+    for (let i = 0; i < 600 && !ws.closed; i++) {
+      t += 5; // one token per 50 ms at 20 requests/s: one request in ten is admitted
+      ws.client({ type: 'ping', id: `p${i}` });
+    }
+    await tick(20);
+    expect(ws.of('pong').length).toBeGreaterThan(40); // the burst, then one in ten
+    expect(ws.closed?.code).toBe(CloseCode.RATE_LIMITED);
+  });
+
   it('an auth flood before authentication closes the socket RATE_LIMITED', async () => {
     const host = new FakeHost();
     const { ws } = open(host);

@@ -63,8 +63,14 @@ export interface SessionHost {
   countDrop(org: string, stream: string, n: number): void;
 }
 
-/** Consecutive rejected requests (rate limit) after which the socket is closed. */
+/**
+ * Rejected requests (rate limit) within FLOOD_WINDOW_MS after which the socket is closed. Counted per
+ * window, not "in a row": an admitted request in between (the bucket refilled while a flood was being
+ * read, e.g. on a starved event loop) must not reset the count, or a flood paced just above the rate
+ * would never be closed.
+ */
 const FLOOD_CLOSE_AFTER = 200;
+const FLOOD_WINDOW_MS = 10_000;
 /**
  * History requests (`history`, `historyTree`) run one at a time per session;
  * this many more may wait, in order. Beyond that a request is refused at once
@@ -92,8 +98,9 @@ export class InspectSession {
   private closed = false;
   private subCounter = 0;
   private tokens: number = INSPECT_LIMITS.requestsPerSecond * 2;
-  private lastRefill = Date.now();
-  private rejectedInARow = 0;
+  private lastRefill: number;
+  private rejected = 0;
+  private rejectedSince = 0;
   private authChain: Promise<void> = Promise.resolve();
   private authsInFlight = 0;
   private overflowed = false;
@@ -106,6 +113,7 @@ export class InspectSession {
     private readonly host: SessionHost,
     private readonly now: () => number = Date.now
   ) {
+    this.lastRefill = now();
     this.outbox = new Outbox(
       {
         send: (d, cb) => ws.send(d, cb),
@@ -384,16 +392,18 @@ export class InspectSession {
 
   /**
    * Request rate (every client message: auth, ping and requests): false when over it — a
-   * `rate_limited` error, or closing RATE_LIMITED after FLOOD_CLOSE_AFTER in a row (at once
+   * `rate_limited` error, or closing RATE_LIMITED after FLOOD_CLOSE_AFTER within FLOOD_WINDOW_MS (at once
    * before authentication: an unauthenticated socket has no business flooding).
    */
   private admitRequest(id: string | undefined): boolean {
-    if (this.takeToken()) {
-      this.rejectedInARow = 0;
-      return true;
+    if (this.takeToken()) return true;
+    const t = this.now();
+    if (t - this.rejectedSince > FLOOD_WINDOW_MS) {
+      this.rejected = 0;
+      this.rejectedSince = t;
     }
-    this.rejectedInARow++;
-    if (this.rejectedInARow >= FLOOD_CLOSE_AFTER || !this.authenticated) {
+    this.rejected++;
+    if (this.rejected >= FLOOD_CLOSE_AFTER || !this.authenticated) {
       this.close(CloseCode.RATE_LIMITED, 'request flood', 'rate_limited', id);
       return false;
     }
