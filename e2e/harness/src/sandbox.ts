@@ -1,16 +1,18 @@
 // `npm run sandbox`: serves the host page in sandbox mode — the collab datasource against a running pod and
 // the presence / CRDT panels fed by live queries — for plugin development without Grafana. Open the printed
-// URL in a browser. The page connects to the pod's WebSocket directly (as in Grafana), so SANDBOX_POD_URL
-// must be reachable from the browser. The defaults work with `npm start` (scripts/dev-up.sh) as is.
+// URL in a browser. As in Grafana, the page talks only to the host server: queries, resources and Live channels
+// go to the datasource's backend executable, which the host server starts and which alone reaches the pod (so
+// SANDBOX_POD_URL must be reachable from this machine, not from the browser). The defaults work with
+// `npm start` (scripts/dev-up.sh) as is.
 // Configuration (env; see sandboxConfig.ts and e2e/README.md):
 //   SANDBOX_POD_URL   pod base URL (default http://127.0.0.1:1234, dev-up's pod)
-//   SANDBOX_API_KEY   org API key; kept by the host server, injected by the data proxy
+//   SANDBOX_API_KEY   org API key; the datasource's secure setting, handed only to the backend executable
 //                     (default local-dev-acme-key, dev-up's key for org acme; `none` = no key)
 //   SANDBOX_ROOM      value of the $room variable (default acme/roadmap-2026, a simulator room)
 //   SANDBOX_LEG       grafana-12 | grafana-13 (default grafana-12)
 //   SANDBOX_PORT      port for the host page on 127.0.0.1 (default 3300)
 //   SANDBOX_ROLE      Viewer | Editor | Admin (default Admin)
-//   SANDBOX_JSON_DATA JSON for the datasource jsonData (default {"podUrls":[POD],"tokenUrl":POD})
+//   SANDBOX_JSON_DATA JSON for the datasource jsonData (default {"podUrls":[POD]})
 // and a SaaS page embedding each org's Org Admin dashboard through a signed URL (docs/EMBEDDING.md):
 //   SANDBOX_EMBED         on | off (default on)
 //   SANDBOX_SAAS_PORT     the SaaS page (default 3302): http://127.0.0.1:3302/<org>

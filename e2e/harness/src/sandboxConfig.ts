@@ -70,7 +70,7 @@ export function sandboxSettings(env: NodeJS.ProcessEnv): SandboxSettings {
   const key = get('SANDBOX_API_KEY', SANDBOX_DEFAULTS.apiKey);
   const jsonData = parseJsonObject(
     'SANDBOX_JSON_DATA',
-    get('SANDBOX_JSON_DATA', JSON.stringify({ podUrls: [podUrl], tokenUrl: podUrl }))
+    get('SANDBOX_JSON_DATA', JSON.stringify({ podUrls: [podUrl] }))
   );
   return {
     leg,

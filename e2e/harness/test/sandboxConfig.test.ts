@@ -32,7 +32,7 @@ describe('sandbox settings', () => {
     if (cli.help) throw new Error('unexpected --help');
     expect(planRooms(cli.config).map((r) => r.id)).toContain(s.room);
     expect(s).toMatchObject({ leg: 'grafana-12', port: 3300, role: 'Admin' });
-    expect(s.jsonData).toEqual({ podUrls: [s.podUrl], tokenUrl: s.podUrl });
+    expect(s.jsonData).toEqual({ podUrls: [s.podUrl] });
     expect(SANDBOX_DEFAULTS.room).toBe(s.room);
   });
 
@@ -53,7 +53,7 @@ describe('sandbox settings', () => {
       port: 0,
       leg: 'grafana-13',
     });
-    expect(s.jsonData).toEqual({ podUrls: ['http://pod:4000'], tokenUrl: 'http://pod:4000' });
+    expect(s.jsonData).toEqual({ podUrls: ['http://pod:4000'] });
     expect(() => sandboxSettings({ SANDBOX_POD_URL: 'nope' })).toThrow(/SANDBOX_POD_URL/);
     expect(() => sandboxSettings({ SANDBOX_POD_URL: 'ws://x:1' })).toThrow(/http/);
     expect(() => sandboxSettings({ SANDBOX_ROLE: 'Root' })).toThrow(/SANDBOX_ROLE/);

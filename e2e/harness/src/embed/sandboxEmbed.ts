@@ -31,7 +31,7 @@ export interface SandboxEmbedOrg {
 export interface SandboxEmbedOptions {
   leg: Leg;
   orgs: readonly SandboxEmbedOrg[];
-  /** The collab datasource's jsonData (podUrls, tokenUrl), the same for every org. */
+  /** The collab datasource's jsonData (podUrls), the same for every org. */
   jsonData: Record<string, unknown>;
   /** Ports on 127.0.0.1 (default 0 = ephemeral). */
   gatewayPort?: number;
