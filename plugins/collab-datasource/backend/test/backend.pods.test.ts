@@ -331,6 +331,34 @@ describe('backend plugin protocol v2 (published proto) against real pods', () =>
     expect(host.proc.exitCode).toBeNull();
   });
 
+  it('QueryData annotations: answered at once from a recording the first query starts; a later join is in the next answer', async () => {
+    const room = 'acme/annotated';
+    const first = (await query([{ queryType: 'annotations', room }], 'Viewer'))['A']!;
+    expect(first.error).toBe('');
+    const f0 = decode(first.frames[0]!);
+    expect(f0.name).toBe('annotations');
+    // The range starts an hour before the recording did: the notice says since when it runs.
+    expect(JSON.stringify(f0.meta?.notices)).toContain('recorded by the datasource');
+    const token = await mintToken({ org: 'acme', sub: 'bob', name: 'Bob Example' });
+    const joiner = connectClient(pods[1]!.wsUrl, room, token, { awareness: { cursor: { x: 0.5, y: 0.5 } } });
+    try {
+      await joiner.synced;
+      let titles: unknown[] = [];
+      for (let i = 0; i < 100 && !titles.includes('Join'); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const r = (await query([{ queryType: 'annotations', room }], 'Viewer'))['A']!;
+        expect(r.error).toBe('');
+        const f = decode(r.frames[0]!);
+        titles = f.fields.find((x) => x.name === 'title')!.values;
+        // Viewer: pseudonyms only.
+        expect(JSON.stringify(f.fields.map((x) => x.values))).not.toContain('Bob Example');
+      }
+      expect(titles).toContain('Join');
+    } finally {
+      joiner.destroy();
+    }
+  });
+
   it('CollectMetrics answers Prometheus text', async () => {
     const res = await host.call<{ metrics: { prometheus: Buffer } }>(host.diagnostics, 'CollectMetrics', {
       pluginContext: pluginContext(null),

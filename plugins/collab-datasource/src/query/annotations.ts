@@ -8,7 +8,7 @@
  * retention"). Compaction itself is NOT visible: it adds a snapshot and keeps the log, so storage grows like
  * on any write. Pods sharing one storage report the same shrink: it is annotated once.
  */
-import { createDataFrame, type DataFrame, FieldType } from '@grafana/data';
+import { createDataFrame, type DataFrame, FieldType, type QueryResultMetaNotice } from '@grafana/data';
 import type { RoomInfo } from '@collabblocks/protocol';
 
 import type { StreamEvent } from '../stream/types';
@@ -115,12 +115,19 @@ export class AnnotationLog {
     return true;
   }
 
-  frame(refId: string): DataFrame {
-    const ev = [...this.events].sort((a, b) => a.time - b.time);
+  /** The events as Grafana's annotation frame; `range`: only those within [fromMs, toMs]. */
+  frame(
+    refId: string,
+    range?: { fromMs: number; toMs: number },
+    notices?: QueryResultMetaNotice[]
+  ): DataFrame {
+    const ev = this.events
+      .filter((e) => !range || (e.time >= range.fromMs && e.time <= range.toMs))
+      .sort((a, b) => a.time - b.time);
     return createDataFrame({
       refId,
       name: 'annotations',
-      meta: { custom: { annotations: true } },
+      meta: { custom: { annotations: true }, ...(notices?.length ? { notices } : {}) },
       fields: [
         { name: 'time', type: FieldType.time, values: ev.map((e) => e.time) },
         { name: 'title', type: FieldType.string, values: ev.map((e) => e.title) },

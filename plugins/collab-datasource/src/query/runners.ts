@@ -81,9 +81,11 @@ const documentHeatmap: QueryRunner = {
     ),
 };
 
-/** Annotations: joins/leaves of the room (when one is given), room loads/unloads, prunes and errors. */
-export function annotationsQuery(ctx: RunContext): Observable<DataQueryResponse> {
-  const log = new AnnotationLog();
+/**
+ * Annotations: joins/leaves of the room (when one is given), room loads/unloads, prunes and errors, folded
+ * into `log` (the backend passes a log it keeps: query/annotationRecorder.ts).
+ */
+export function annotationsQuery(ctx: RunContext, log = new AnnotationLog()): Observable<DataQueryResponse> {
   const reqs = [
     { stream: 'rooms' as const },
     ...(ctx.room ? [{ stream: 'presence' as const, room: ctx.room }] : []),

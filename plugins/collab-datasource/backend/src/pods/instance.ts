@@ -17,6 +17,7 @@ import type { SocketFactory, SocketLike } from '../../../src/stream/socket';
 import { TokenSource } from '../../../src/stream/tokens';
 import type { DataSourceInstanceSettings, PluginContext } from '../grpc/messages';
 import { tokenFetcher } from './mintToken';
+import { AnnotationRecorder } from '../query/annotationRecorder';
 
 export interface InstanceConfig {
   uid: string;
@@ -86,6 +87,8 @@ export const MAX_SHARDS = 8;
 
 export class Instance {
   readonly tokens: Record<InspectScope, TokenSource>;
+  /** Annotation recordings (the annotations kind is a live log; Grafana asks for it as a one-shot). */
+  readonly annotations = new AnnotationRecorder();
   private readonly shards: Record<InspectScope, PodPool[]> = { content: [], metadata: [] };
 
   constructor(
@@ -140,6 +143,7 @@ export class Instance {
   }
 
   dispose(): void {
+    this.annotations.dispose();
     for (const list of Object.values(this.shards)) for (const pool of list) pool.dispose();
     this.shards.content = [];
     this.shards.metadata = [];

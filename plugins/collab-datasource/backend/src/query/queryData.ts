@@ -11,7 +11,8 @@ import { errorMessage, type InspectScope } from '@collabblocks/protocol';
 
 import { docHeatmapBucketMs } from '../../../src/data/docHeatmap';
 import { numericView } from '../../../src/data/numeric';
-import { prepareRun, type QueryKind, runnerOf } from '../../../src/query/runners';
+import { annotationsQuery, prepareRun, type QueryKind, runnerOf } from '../../../src/query/runners';
+import { ANNOTATIONS_QUERY_TYPE } from '../../../src/types';
 import { frameToArrow } from '../frames/arrow';
 import { mergeFrames } from '../frames/merge';
 import type { DataQuery, DataResponse, QueryDataRequest, QueryDataResponse } from '../grpc/messages';
@@ -133,6 +134,16 @@ async function runQuery(
   }
 
   const measure = str(model.measure).trim();
+  if (kind === ANNOTATIONS_QUERY_TYPE) {
+    // A live log asked for as a one-shot: answered at once from the instance's recording (started now if none).
+    const frame = instance.annotations.frame(
+      `${scope}\u0000${ctx.room}`,
+      (log) => annotationsQuery(ctx, log),
+      q.refId,
+      { fromMs, toMs }
+    );
+    return toDataResponse({ data: [frame] });
+  }
   if (!runner.live) {
     const last = await lastOf(runner.run(ctx), opts.queryTimeoutMs ?? 30_000);
     return measure ? numericResponse(last, measure) : toDataResponse(last);
