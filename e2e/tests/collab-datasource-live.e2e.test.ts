@@ -320,6 +320,38 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
     const at = ofRef(await done('C'), 'C')!;
     expect(field(at, 'path')).toContain('/body');
     await q.unsubscribe();
+
+    // Annotations through the backend: the first query answers at once and starts the backend's recording;
+    // a later join is in a later answer (pseudonyms only).
+    const annotation = {
+      name: 'collab',
+      enable: true,
+      iconColor: 'red',
+      target: { refId: 'Anno', queryType: 'annotations', room: ROOM },
+    };
+    const range = { range: { from: 'now-1h', to: 'now+1m' } };
+    const first = await h.runAnnotationQuery(ds.uid, annotation, range);
+    expect(first.frames[0]?.fields.map((f) => f.name)).toEqual(['time', 'title', 'text', 'tags']);
+    const bob = connectClient(
+      pods[0]!.wsUrl,
+      ROOM,
+      await mintToken({ org: 'acme', sub: 'bob', name: 'Bob' }),
+      {
+        awareness: { user: { name: 'Bob' }, cursor: { x: 0.5, y: 0.5 } },
+      }
+    );
+    try {
+      await expect
+        .poll(async () => field((await h.runAnnotationQuery(ds.uid, annotation, range)).frames[0], 'title'), {
+          timeout: 15_000,
+          interval: 250,
+        })
+        .toContain('Join');
+      const res = await h.runAnnotationQuery(ds.uid, annotation, range);
+      expect(JSON.stringify(field(res.frames[0], 'text'))).not.toContain('Bob');
+    } finally {
+      bob.destroy();
+    }
   }, 60_000);
 
   it('a Viewer (metadata scope) never receives names or typed text, and cannot open a content channel', async () => {
