@@ -95,7 +95,9 @@ describe('replies when the client does not read', () => {
     host.queueLimits = { maxQueuedMessages: 10, maxQueuedBytes: 1 << 20 };
     const { ws } = open(host);
     ws.client({ type: 'auth', id: 'a', token: await host.token('content') });
-    await tick(20);
+    // The token's verification is asynchronous: wait for its answer, not for a fixed time (20 ms was too
+    // short on a loaded CI machine).
+    for (let i = 0; i < 400 && ws.of('authenticated').length === 0; i++) await tick(5);
     expect(ws.of('authenticated')).toHaveLength(1);
     ws.bufferedAmount = 10 << 20; // stops reading: everything queues from now on
     for (let i = 0; i < 12; i++) ws.client({ type: 'ping', id: `p${i}` });
