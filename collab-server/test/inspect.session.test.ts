@@ -115,7 +115,7 @@ async function authed(
 ): Promise<{ ws: FakeWs; session: InspectSession }> {
   const o = open(host);
   o.ws.client({ type: 'auth', id: 'a0', token: await host.token(scope) });
-  for (let i = 0; i < 100 && o.ws.of('authenticated').length === 0; i++) await tick(5);
+  for (let i = 0; i < 400 && o.ws.of('authenticated').length === 0; i++) await tick(5);
   expect(o.ws.of('authenticated')).toHaveLength(1);
   return o;
 }
@@ -155,7 +155,7 @@ describe('request limits', () => {
     const ws = new FakeWs();
     sessions.push(new InspectSession(ws as unknown as WebSocket, host, () => t));
     ws.client({ type: 'auth', id: 'a0', token: await host.token('content') });
-    for (let i = 0; i < 100 && ws.of('authenticated').length === 0; i++) await tick(5);
+    for (let i = 0; i < 400 && ws.of('authenticated').length === 0; i++) await tick(5);
     expect(ws.of('authenticated')).toHaveLength(1);
     for (let i = 0; i < 600 && !ws.closed; i++) {
       t += 5; // one token per 50 ms at 20 requests/s: one request in ten is admitted
