@@ -150,6 +150,17 @@ describe('real editor bindings through a pod', () => {
     const contentSub = await content.subscribe('presence', room);
     const treeMeta = await meta.subscribe('tree', room);
     const treeContent = await content.subscribe('tree', room);
+    // Activity is a caret that moved since the pod last saw it: a first sighting is not activity. Both users
+    // are first seen by the subscriptions here, so the carets move only after that (a move published before
+    // the first sighting would itself be the first sighting, and nothing would say the user was active).
+    await eventually('both users seen by both subscriptions', () =>
+      [metaSub, contentSub].every((sub, i) => {
+        const seen = presenceOf(i === 0 ? meta : content, sub);
+        return seen.has(a.clientId) && seen.has(b.clientId);
+      })
+        ? true
+        : undefined
+    );
 
     await a.caretAt(2, 3);
     await b.caretAt(1, 2, 4);

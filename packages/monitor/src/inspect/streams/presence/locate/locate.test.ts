@@ -281,6 +281,23 @@ describe('PresenceReader: throttle, memo, activity', () => {
     });
     reader.dispose();
   });
+
+  it('a caret placed by a user first seen without one is activity; a caret removed (blur) is not', () => {
+    const doc = new Y.Doc();
+    const t = doc.getText('codemirror');
+    t.insert(0, 'line one');
+    const reader = new PresenceReader(doc);
+    const pos = JSON.parse(JSON.stringify(Y.createRelativePositionFromTypeIndex(t, 2))) as unknown;
+    const o = { locations: true, snippet: false };
+    // First seen focused-out (the binding publishes its user but no cursor): not activity.
+    expect(reader.read(5, { user: { name: 'b' } }, { ...o, now: 1000 }).lastActive).toBeUndefined();
+    // Then the editor gets focus and a caret: activity.
+    const placed = { user: { name: 'b' }, cursor: { anchor: pos, head: pos } };
+    expect(reader.read(5, placed, { ...o, now: 1500 }).lastActive).toBe(1500);
+    // Blur (cursor null): not new activity.
+    expect(reader.read(5, { user: { name: 'b' }, cursor: null }, { ...o, now: 2000 }).lastActive).toBe(1500);
+    reader.dispose();
+  });
 });
 
 describe('PresenceReader: memoised locations after edits (per-block invalidation)', () => {

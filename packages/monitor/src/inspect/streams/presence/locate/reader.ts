@@ -61,7 +61,7 @@ const MAX_RECOGNITIONS = 8;
 interface ClientMemo {
   /** Per field-path set (`undefined`: none): subscriptions with different paths read one state differently. */
   recs: Map<PresenceFieldPaths | undefined, Recognition>;
-  /** The last non-empty position key seen (activity: a moved caret or pointer). */
+  /** The last position key seen, '' for a state without a caret or pointer (activity: one placed or moved). */
   posKey?: string;
   lastActive?: number;
   lastEdit?: number;
@@ -124,11 +124,10 @@ export class PresenceReader {
       rec = { state, recognised, posKey: positionKey(recognised) };
       if (!m.recs.has(fields) && m.recs.size >= MAX_RECOGNITIONS) m.recs.clear();
       m.recs.set(fields, rec);
-      // A first sighting is not activity; a moved caret or pointer is.
-      if (rec.posKey !== '') {
-        if (m.posKey !== undefined && rec.posKey !== m.posKey) m.lastActive = o.now;
-        m.posKey = rec.posKey;
-      }
+      // A first sighting is not activity; a caret or pointer placed or moved since is (one removed, a blur,
+      // is not: a user first seen focused-out who then clicks into the editor is active).
+      if (m.posKey !== undefined && rec.posKey !== '' && rec.posKey !== m.posKey) m.lastActive = o.now;
+      m.posKey = rec.posKey;
     }
     const r = rec.recognised;
     const out: Reading = { recognised: r };
