@@ -236,10 +236,23 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
       has('E', (f) => field(f, 'kind').length > 0),
       15_000
     );
-    await q.waitFor(
-      has('F', (f) => field(f, 'opsPerSec').length >= 2),
-      15_000
-    );
+    try {
+      await q.waitFor(
+        has('F', (f) => field(f, 'opsPerSec').length >= 2),
+        15_000
+      );
+    } catch (err) {
+      // Seen twice on loaded runs and not reproduced since: say what the metrics query did hold.
+      const f = (await q.emissions()).filter((e) => ofRef(e, 'F')).slice(-3);
+      const shape = f.map((e) => ({
+        state: e.state,
+        frames: e.frames.map((x) => ({
+          meta: x.meta,
+          fields: x.fields.map((y) => [y.name, y.values.length]),
+        })),
+      }));
+      throw new Error(`${String(err)}; last metrics emissions: ${JSON.stringify(shape).slice(0, 4000)}`);
+    }
     // What Grafana Live forwarded to an Admin (content scope) does carry the typed text and the display name:
     // the Viewer test's check of the same recording for their absence can see a leak.
     const raw = h
