@@ -10,7 +10,7 @@
  * and the session cookie itself are stripped before anything is forwarded.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import net from 'node:net';
+import { pipeUpgrade } from './upgradePipe.js';
 import type { Duplex } from 'node:stream';
 import { errorMessage } from '@collabblocks/protocol';
 import { createOrgKeyAuthenticator } from '@collabblocks/monitor';
@@ -275,23 +275,13 @@ export function createEmbedGateway(opts: EmbedGatewayOptions): http.Server {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const upstream = net.connect(Number(grafana.port || 80), grafana.hostname, () => {
-      const headers = upstreamHeaders(req, s, true);
-      const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`];
-      for (const [k, v] of Object.entries(headers))
-        for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${String(one)}`);
-      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length > 0) upstream.write(head);
-      socket.pipe(upstream).pipe(socket);
-    });
-    const close = (): void => {
-      socket.destroy();
-      upstream.destroy();
-    };
-    upstream.on('error', close);
-    socket.on('error', close);
-    socket.on('close', close);
-    upstream.on('close', close);
+    pipeUpgrade(
+      socket,
+      head,
+      { host: grafana.hostname, port: Number(grafana.port || 80) },
+      `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/1.1`,
+      () => upstreamHeaders(req, s, true)
+    );
   });
   server.on('close', () => clearInterval(sweep));
   return server;

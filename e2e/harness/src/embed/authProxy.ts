@@ -9,6 +9,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
+import { pipeUpgrade } from '../../../../gateway/src/embed/upgradePipe.js';
+
 export interface AuthProxyOrg {
   /** Grafana organisation id. */
   grafanaOrgId: number;
@@ -127,25 +129,17 @@ export async function startAuthProxy(opts: AuthProxyOptions): Promise<AuthProxyS
       return;
     }
     const target = new URL(d.org.upstream);
-    const upstream = net.connect(Number(target.port), target.hostname, () => {
-      const headers = forwardHeaders(req, headerName, target.host);
-      headers.connection = 'Upgrade';
-      headers.upgrade = req.headers.upgrade ?? 'websocket';
-      const lines = [`${req.method ?? 'GET'} ${d.path} HTTP/1.1`];
-      for (const [k, v] of Object.entries(headers))
-        for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${String(one)}`);
-      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length > 0) upstream.write(head);
-      socket.pipe(upstream).pipe(socket);
-    });
-    const close = (): void => {
-      socket.destroy();
-      upstream.destroy();
-    };
-    upstream.on('error', close);
-    socket.on('error', close);
-    socket.on('close', close);
-    upstream.on('close', close);
+    pipeUpgrade(
+      socket,
+      head,
+      { host: target.hostname, port: Number(target.port) },
+      `${req.method ?? 'GET'} ${d.path} HTTP/1.1`,
+      () => ({
+        ...forwardHeaders(req, headerName, target.host),
+        connection: 'Upgrade',
+        upgrade: req.headers.upgrade ?? 'websocket',
+      })
+    );
   });
   server.on('connection', (s) => {
     sockets.add(s);
