@@ -34,12 +34,18 @@ function walk(d) {
       failed += data.numFailedTests;
       skipped += (data.numPendingTests ?? 0) + (data.numTodoTests ?? 0);
       for (const file of data.testResults ?? []) {
+        const fileName = String(file.name ?? '').replace(process.cwd() + '/', '');
+        // A file that failed with no failed test (it could not load, a hook threw) counts as one failure.
+        if (file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed')) {
+          failed += 1;
+          failures.push(`${fileName}: ${String(file.message ?? 'failed').split('\n')[0].slice(0, 300)}`);
+        }
         for (const t of file.assertionResults ?? []) {
           if (t.status !== 'failed') continue;
           const msg = String(t.failureMessages?.[0] ?? '')
             .split('\n')[0]
             .slice(0, 300);
-          failures.push(`${file.name.replace(process.cwd() + '/', '')} > ${t.fullName}: ${msg}`);
+          failures.push(`${fileName} > ${t.fullName}: ${msg}`);
         }
       }
     } else if (name.endsWith('.results.json') && typeof data.passed === 'number') {

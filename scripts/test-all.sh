@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The one command that runs every test of the suite (README: `npm test`).
 # Works on a fresh Debian machine with Node 20 and root: installs what is missing.
-set -uo pipefail
+set -uo pipefail  # pipefail: a stage piped through tee keeps its own exit code
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 export ARTIFACTS_DIR="${ARTIFACTS_DIR:-$ROOT/artifacts}"
-mkdir -p "$ARTIFACTS_DIR/vitest"
+mkdir -p "$ARTIFACTS_DIR/vitest" "$ARTIFACTS_DIR/logs"
 start=$(date +%s)
 failed=()
 
@@ -16,7 +16,8 @@ stage() {
   t0=$(date +%s)
   echo
   echo "=== [$name] $*"
-  if "$@"; then
+  # Each stage's output also goes to a log, so the closing lines can say why a stage failed.
+  if "$@" 2>&1 | tee "$ARTIFACTS_DIR/logs/$name.log"; then
     echo "=== [$name] ok ($(($(date +%s) - t0)) s)"
   else
     echo "=== [$name] FAILED ($(($(date +%s) - t0)) s)"
@@ -55,6 +56,13 @@ echo
 echo "total time: $(($(date +%s) - start)) s"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED stages: ${failed[*]}"
+  # A stage can fail with no failed test counted (an unhandled error, a suite that could not load, a script):
+  # its telling lines go last, where a CI log's tail shows them.
+  for name in "${failed[@]}"; do
+    echo "--- why [$name] failed (from $ARTIFACTS_DIR/logs/$name.log):"
+    sed 's/\x1b\[[0-9;]*m//g' "$ARTIFACTS_DIR/logs/$name.log" |
+      grep -E 'FAIL|Error|Unhandled|failed|✗|×|not ok|exit code' | grep -v -E '^\s*at ' | tail -n 25
+  done
 else
   echo "all stages passed"
 fi
