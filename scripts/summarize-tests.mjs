@@ -38,7 +38,11 @@ function walk(d) {
         // A file that failed with no failed test (it could not load, a hook threw) counts as one failure.
         if (file.status === 'failed' && !(file.assertionResults ?? []).some((t) => t.status === 'failed')) {
           failed += 1;
-          failures.push(`${fileName}: ${String(file.message ?? 'failed').split('\n')[0].slice(0, 300)}`);
+          failures.push(
+            `${fileName}: ${String(file.message ?? 'failed')
+              .split('\n')[0]
+              .slice(0, 300)}`
+          );
         }
         for (const t of file.assertionResults ?? []) {
           if (t.status !== 'failed') continue;
