@@ -5,7 +5,7 @@
 import type { TestDataSourceResponse } from '@grafana/data';
 import { FRAME_LIMITS } from '@collabblocks/protocol';
 
-import { fetchRooms } from './query/oneShot';
+import { deadlineIn, fetchRooms } from './query/oneShot';
 import type { PodPool } from './stream/pool';
 import type { TokenSource } from './stream/tokens';
 
@@ -36,7 +36,7 @@ export async function runTestDatasource(ds: HealthTarget): Promise<TestDataSourc
       const conn = ds.pool.get(url);
       const ac = new AbortController();
       try {
-        const r = await fetchRooms(conn, Date.now() + FRAME_LIMITS.oneShotTimeoutMs, ac.signal);
+        const r = await fetchRooms(conn, deadlineIn(FRAME_LIMITS.oneShotTimeoutMs), ac.signal);
         return { url, ok: true as const, text: `${r.pod}: ${r.rooms.length} rooms` };
       } catch (err) {
         const msg =

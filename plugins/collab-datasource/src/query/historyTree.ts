@@ -17,7 +17,7 @@ import { buildTreeFrame, type SubtreeSelection, TreeState } from '../data/tree';
 import { buildTreeStepsFrame, selectSteps, stepRowCount } from '../data/treeSteps';
 import type { PodConnection } from '../stream/podConnection';
 import { response, type RunContext, selectionOf } from './context';
-import { collect, oneShot } from './oneShot';
+import { collect, type Deadline, deadlineIn, oneShot } from './oneShot';
 
 /**
  * Deadline of a historyTree query with a replay. The base tree is the same work as a plain historyTree
@@ -84,8 +84,8 @@ async function fetchTree(
   room: string,
   at: number,
   toTs: number | undefined,
-  deadline: number,
-  firstBy: number,
+  deadline: Deadline,
+  firstBy: Deadline,
   signal: AbortSignal,
   sel: SubtreeSelection
 ): Promise<PodAnswer> {
@@ -211,7 +211,7 @@ export function historyTreeQuery(ctx: RunContext): Observable<DataQueryResponse>
   return oneShot(
     runCtx,
     (conn, deadline, signal) =>
-      fetchTree(conn, ctx.room, at, toTs, deadline, Date.now() + firstAnswerMs, signal, selectionOf(ctx)),
+      fetchTree(conn, ctx.room, at, toTs, deadline, deadlineIn(firstAnswerMs), signal, selectionOf(ctx)),
     (results) => {
       const built = buildFrames(ctx, at, toTs, results);
       return { frames: built.frames, notices: [...notices, ...built.notices] };

@@ -21,6 +21,19 @@ import type { StreamEvent } from '../stream/types';
 import { describeError, podMatches, response, type RunContext } from './context';
 import { scanNewest } from './historyScan';
 
+/**
+ * A point in time a query must be answered by, with the budget it was set from: timers use `at`, error texts name
+ * `ms` (the configured budget, not the time left when a step started — that varies with load).
+ */
+export interface Deadline {
+  at: number;
+  ms: number;
+}
+
+export function deadlineIn(ms: number): Deadline {
+  return { at: Date.now() + ms, ms };
+}
+
 /** A deadline passed; `detail` (when set) replaces the default "no answer within … ms". */
 export class TimeoutError extends Error {
   constructor(readonly detail?: string) {
@@ -38,9 +51,9 @@ export function collect(
   source: Observable<StreamEvent>,
   isLast: (msg: InspectServerMessage) => boolean,
   accept: (msg: InspectServerMessage) => boolean,
-  deadline: number,
+  deadline: Deadline,
   signal: AbortSignal,
-  opts: { firstBy?: number } = {}
+  opts: { firstBy?: Deadline } = {}
 ): Promise<{ pod: string; msgs: InspectServerMessage[] }> {
   return new Promise((resolve, reject) => {
     const msgs: InspectServerMessage[] = [];
@@ -64,22 +77,22 @@ export function collect(
           reject(
             new TimeoutError(
               msgs.length > 0
-                ? `answer incomplete after ${deadline - started} ms (${msgs.length} messages received)`
+                ? `answer incomplete after ${deadline.ms} ms (${msgs.length} messages received)`
                 : undefined
             )
           )
         ),
-      Math.max(0, deadline - started)
+      Math.max(0, deadline.at - started)
     );
     const firstBy = opts.firstBy;
     const firstTimer =
-      firstBy !== undefined && firstBy < deadline
+      firstBy !== undefined && firstBy.at < deadline.at
         ? setTimeout(
             () => {
               if (msgs.length === 0)
-                finish(() => reject(new TimeoutError(`no answer within ${firstBy - started} ms`)));
+                finish(() => reject(new TimeoutError(`no answer within ${firstBy.ms} ms`)));
             },
-            Math.max(0, firstBy - started)
+            Math.max(0, firstBy.at - started)
           )
         : undefined;
     signal.addEventListener('abort', onAbort);
@@ -106,7 +119,7 @@ function timeoutText(conn: PodConnection, err: unknown, timeoutMs: number): stri
 /** Runs `work` per pod in parallel under one deadline (`ctx.timeoutMs`); one response at the end. */
 export function oneShot<T extends { pod: string }>(
   ctx: RunContext,
-  work: (conn: PodConnection, deadline: number, signal: AbortSignal) => Promise<T>,
+  work: (conn: PodConnection, deadline: Deadline, signal: AbortSignal) => Promise<T>,
   build: (results: Array<{ conn: PodConnection; value: T }>) => { frames: DataFrame[]; notices: Notice[] }
 ): Observable<DataQueryResponse> {
   return new Observable<DataQueryResponse>((subscriber) => {
@@ -119,7 +132,7 @@ export function oneShot<T extends { pod: string }>(
       return undefined;
     }
     subscriber.next(response(ctx, LoadingState.Loading, []));
-    const deadline = Date.now() + ctx.timeoutMs;
+    const deadline = deadlineIn(ctx.timeoutMs);
     void Promise.allSettled(targets.map((c) => work(c, deadline, ac.signal))).then((settled) => {
       if (ac.signal.aborted) return;
       const ok: Array<{ conn: PodConnection; value: T }> = [];
@@ -153,7 +166,7 @@ export function oneShot<T extends { pod: string }>(
 /** Rooms of every pod: the first `rooms` message of a rooms subscription. */
 export function fetchRooms(
   conn: PodConnection,
-  deadline: number,
+  deadline: Deadline,
   signal: AbortSignal
 ): Promise<{ pod: string; rooms: RoomInfo[] }> {
   return collect(
@@ -234,7 +247,7 @@ export function historyQuery(ctx: RunContext): Observable<DataQueryResponse> {
           pageSize: INSPECT_LIMITS.maxHistoryEntries,
           maxRequests: HISTORY_MAX_REQUESTS,
           accept: (e) => updateMatches(filter, e),
-          outOfTime: () => Date.now() > deadline - reserveMs,
+          outOfTime: () => Date.now() > deadline.at - reserveMs,
         }
       );
       return { pod, scan };

@@ -21,7 +21,7 @@ import { FRAME_LIMITS, type CollabVariableQueryModel } from '@collabblocks/proto
 import { docHeatmapBucketMs } from '../data/docHeatmap';
 import { errorResponse, type RunContext } from './context';
 import { REPLAY_TIMEOUT_MS } from './historyTree';
-import { fetchRooms } from './oneShot';
+import { deadlineIn, fetchRooms } from './oneShot';
 import { prepareRun, runnerOf } from './runners';
 import { PodPool } from '../stream/pool';
 import { browserSocketFactory, type SocketFactory } from '../stream/socket';
@@ -155,7 +155,7 @@ export class RunnerDriver {
     const results = await Promise.allSettled(
       this.podUrls.map((u) => {
         const ac = new AbortController();
-        return fetchRooms(this.pool.get(u), Date.now() + FRAME_LIMITS.oneShotTimeoutMs, ac.signal);
+        return fetchRooms(this.pool.get(u), deadlineIn(FRAME_LIMITS.oneShotTimeoutMs), ac.signal);
       })
     );
     const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

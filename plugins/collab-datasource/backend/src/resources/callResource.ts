@@ -5,7 +5,7 @@
  */
 import { COLLAB_VARIABLE_KINDS, errorMessage, FRAME_LIMITS } from '@collabblocks/protocol';
 
-import { fetchRooms } from '../../../src/query/oneShot';
+import { deadlineIn, fetchRooms } from '../../../src/query/oneShot';
 import { toVariableQuery, variableValues } from '../../../src/variableQuery';
 import type { CallResourceRequest, CallResourceResponse } from '../grpc/messages';
 import { type Instance, type Instances, scopeOfRole } from '../pods/instance';
@@ -23,7 +23,7 @@ async function podRooms(instance: Instance, role: string | undefined) {
   const results = await Promise.allSettled(
     instance.config.podUrls.map((u) => {
       const ac = new AbortController();
-      return fetchRooms(pool.get(u), Date.now() + FRAME_LIMITS.oneShotTimeoutMs, ac.signal).catch(
+      return fetchRooms(pool.get(u), deadlineIn(FRAME_LIMITS.oneShotTimeoutMs), ac.signal).catch(
         (err: unknown) => {
           throw new Error(`${u}: ${errorMessage(err)}`);
         }
