@@ -148,7 +148,12 @@ describe('backend under faults (real pods, the bundled backend over the publishe
     expect(r.error).toBe('');
     const run = runStream(host, pluginContext(ds, 'Viewer'), channelOf(r));
     try {
-      await until('a metrics packet with both pods', () => run.packets.some((p) => metricPods(p).size === 2));
+      await until(
+        'a metrics packet with both pods',
+        () => run.packets.some((p) => metricPods(p).size === 2),
+        15_000,
+        () => seenOf(run)
+      );
       const first = run.packets.findIndex((p) => metricPods(p).size === 2);
       // Ten more packets (the pods send metrics every second): each must still show both pods.
       await until('ten more metrics packets', () => run.packets.length >= first + 11, 30_000);
