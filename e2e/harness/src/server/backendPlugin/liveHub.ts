@@ -79,6 +79,8 @@ export class LiveHub {
   runStreamsStarted = 0;
   /** RunStream calls made again after one ended with an error (Grafana's restarts). */
   runStreamRestarts = 0;
+  /** The last RunStream ends that were not the hub's own cancel (at most 20; Grafana logs them). */
+  readonly recentEnds: Array<{ path: string; error: string | null; at: number }> = [];
 
   constructor(
     private readonly host: PluginHost,
@@ -170,6 +172,8 @@ export class LiveHub {
       ended = true;
       if (r.call === call) r.call = null;
       if (r.closed) return; // cancelled by the hub: the last viewer left
+      this.recentEnds.push({ path, error: err ? err.message : null, at: Date.now() });
+      if (this.recentEnds.length > 20) this.recentEnds.shift();
       this.opts.onEnd?.(path, err);
       if (!err) return; // returned without an error: not run again until a new viewer subscribes
       // Grafana's manager: a run that lasted ≥ 100 ms restarts at once and resets the count; a fast failure
