@@ -245,13 +245,19 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
       // Seen twice on loaded runs and not reproduced since: say what the metrics query did hold.
       const f = (await q.emissions()).filter((e) => ofRef(e, 'F')).slice(-3);
       const shape = f.map((e) => ({
+        at: e.at,
         state: e.state,
+        error: e.error?.message,
         frames: e.frames.map((x) => ({
           meta: x.meta,
           fields: x.fields.map((y) => [y.name, y.values.length]),
         })),
       }));
-      throw new Error(`${String(err)}; last metrics emissions: ${JSON.stringify(shape).slice(0, 4000)}`);
+      // …and whether Grafana Live had to run a RunStream again (a refused or failed one; the hub restarts it).
+      const ends = JSON.stringify(hub.recentEnds).slice(0, 1500);
+      throw new Error(
+        `${String(err)}; last metrics emissions: ${JSON.stringify(shape).slice(0, 4000)}; RunStream restarts: ${hub.runStreamRestarts}, ends: ${ends}`
+      );
     }
     // What Grafana Live forwarded to an Admin (content scope) does carry the typed text and the display name:
     // the Viewer test's check of the same recording for their absence can see a leak.

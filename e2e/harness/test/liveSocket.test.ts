@@ -138,6 +138,42 @@ describe('Grafana Live socket (browser side of the harness)', () => {
     expect(server.liveStats().sockets).toBe(0);
   }, 60_000);
 
+  it("a channel over the backend's cap: its first message is SubscribeStream's notice, and it starts when a slot frees (RunStream run again as Grafana does)", async () => {
+    const channel = await presenceChannel();
+    const base = channel.slice(0, channel.lastIndexOf('/') + 1);
+    const p = await page();
+    const hub = await server.liveHub(PLUGIN_ID);
+    const restartsBefore = hub.runStreamRestarts;
+    // Metadata presence channels of distinct rooms, one by one, until the backend says it runs its maximum
+    // (bounded: the cap is a few hundred).
+    let capped = 0;
+    for (let id = 1; id <= 600 && !capped; id++) {
+      const path = Buffer.from(JSON.stringify({ room: `acme/cap-${id}` })).toString('base64url');
+      p.send({ type: 'subscribe', id, channel: `${base}${path}` });
+      await p.waitFor((m) => m.type === 'subscribed' && m.id === id, `subscribed ${id}`);
+      const first = p.got.find((m) => m.type === 'message' && m.id === id);
+      if (first && JSON.stringify(first).includes('live channels are running')) capped = id;
+    }
+    expect(capped).toBeGreaterThan(1);
+    const isPresence = (m: LiveServerMessage) =>
+      m.type === 'message' &&
+      m.id === capped &&
+      JSON.stringify(m).includes('"name":"user"') &&
+      !JSON.stringify(m).includes('live channels are running');
+    // The notice was its first message; nothing of the channel's own data while every slot is taken.
+    const ofCapped = p.got.filter((m) => m.type === 'message' && m.id === capped);
+    expect(JSON.stringify(ofCapped[0])).toContain('live channels are running');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(p.got.some(isPresence)).toBe(false);
+    expect(hub.runStreamRestarts).toBeGreaterThan(restartsBefore); // refused, and tried again
+    // One viewer leaves: its RunStream ends, the capped channel's next try starts it (retries are ≤ 5 s apart).
+    p.send({ type: 'unsubscribe', id: 1 });
+    await p.waitFor(isPresence, 'the capped channel streaming once a slot is free');
+    p.ws.close();
+    await p.closed;
+    await poll(() => hub.runningChannels, 0);
+  }, 120_000);
+
   it('refuses what it must: a Viewer on a content channel, unknown datasources and scopes, bad messages', async () => {
     const channel = await presenceChannel();
     const p = await page();

@@ -62,11 +62,7 @@ export class HarnessLiveSrv {
       const sub = this.subs.get(msg.id);
       if (!sub) return;
       if (msg.type === 'subscribed') sub.onSubscribed(msg.status, msg.message);
-      else if (msg.type === 'message') sub.onMessage(msg.data);
-      else {
-        this.subs.delete(msg.id);
-        sub.onEnded(msg.error);
-      }
+      else sub.onMessage(msg.data);
     });
     ws.addEventListener('close', (ev) => {
       this.connected.next(false);

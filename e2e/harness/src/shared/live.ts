@@ -17,7 +17,9 @@ export type LiveSubscribeStatus = 'OK' | 'NOT_FOUND' | 'PERMISSION_DENIED' | 'ER
 
 export type LiveServerMessage =
   | { type: 'subscribed'; id: number; status: LiveSubscribeStatus; message?: string }
-  /** `data`: the packet's JSON (a data frame JSON: schema and/or data). */
-  | { type: 'message'; id: number; data: unknown }
-  /** The channel's RunStream ended (the plugin returned or failed): no more packets. */
-  | { type: 'ended'; id: number; error?: string };
+  /**
+   * `data`: the packet's JSON (a data frame JSON: schema and/or data), or SubscribeStream's initial data (the
+   * first message). A RunStream that fails is restarted and one that returns simply sends nothing more: as in
+   * Grafana, the viewer is not told either.
+   */
+  | { type: 'message'; id: number; data: unknown };

@@ -12,10 +12,11 @@
  *   key on QueryData and RunStream, every pod unreachable, garbage channel parameters.
  */
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRICS_FIELDS, PRESENCE_FIELDS } from '@collabblocks/protocol';
+import { INSPECT_WS_PATH, METRICS_FIELDS, PRESENCE_FIELDS } from '@collabblocks/protocol';
 
 import { connectClient, type StockClient } from '../../../../collab-server/test/helpers/clients';
 import { mintToken, TEST_API_KEYS } from '../../../../collab-server/test/helpers/jwt';
@@ -60,6 +61,16 @@ const metricPods = (p: Packet | undefined) =>
       .map((f) => f.labels?.pod ?? '')
   );
 
+/** What a stream's last packets held (pods, rows, notices) and how it ended: a timed-out wait says so. */
+function seenOf(run: RunningStream): string {
+  const last = run.packets.slice(-3).map((p) => ({
+    pods: [...metricPods(p)],
+    rows: column(p, METRICS_FIELDS.time).length,
+    notices: notices(p).map((n) => n.text.slice(0, 200)),
+  }));
+  return JSON.stringify({ packets: run.packets.length, last });
+}
+
 async function backendMetric(name: string): Promise<number> {
   const res = await host.call<{ metrics: { prometheus: Buffer } }>(host.diagnostics, 'CollectMetrics', {
     pluginContext: pluginContext(ds, null),
@@ -69,6 +80,34 @@ async function backendMetric(name: string): Promise<number> {
     if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
       sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   return sum;
+}
+
+/**
+ * What answers on a killed pod's address while it is down: it counts the backend's inspect reconnect attempts
+ * (WebSocket upgrades on the inspect path) and refuses every upgrade at once, as a dead pod does; plain HTTP (a token mint) gets a 503, so
+ * the backend mints from the other pod.
+ */
+async function deadPodStandIn(port: number): Promise<{ attempts: number[]; close(): Promise<void> }> {
+  const attempts: number[] = [];
+  const server = http.createServer((_req, res) => res.writeHead(503).end());
+  server.on('upgrade', (req: http.IncomingMessage, socket: import('node:stream').Duplex) => {
+    // Only the inspect socket's: an editor's provider (Bob's) reconnects to the same address on its own path.
+    if (new URL(req.url ?? '/', 'http://127.0.0.1').pathname === INSPECT_WS_PATH) attempts.push(Date.now());
+    socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  let closed: Promise<void> | null = null;
+  return {
+    attempts,
+    close: () =>
+      (closed ??= new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      })),
+  };
 }
 
 beforeAll(async () => {
@@ -109,7 +148,12 @@ describe('backend under faults (real pods, the bundled backend over the publishe
     expect(r.error).toBe('');
     const run = runStream(host, pluginContext(ds, 'Viewer'), channelOf(r));
     try {
-      await until('a metrics packet with both pods', () => run.packets.some((p) => metricPods(p).size === 2));
+      await until(
+        'a metrics packet with both pods',
+        () => run.packets.some((p) => metricPods(p).size === 2),
+        15_000,
+        () => seenOf(run)
+      );
       const first = run.packets.findIndex((p) => metricPods(p).size === 2);
       // Ten more packets (the pods send metrics every second): each must still show both pods.
       await until('ten more metrics packets', () => run.packets.length >= first + 11, 30_000);
@@ -134,15 +178,21 @@ describe('backend under faults (real pods, the bundled backend over the publishe
     const presence = runStream(host, ctx, channelOf(rs['A']));
     const metrics = runStream(host, ctx, channelOf(rs['B']));
     const runs: RunningStream[] = [presence, metrics];
+    let standIn: Awaited<ReturnType<typeof deadPodStandIn>> | null = null;
     try {
       const last = () => presence.packets[presence.packets.length - 1];
       await until('presence of both pods', () => podsIn(last()).size === 2);
-      await until('metrics of both pods', () =>
-        metricPods(metrics.packets[metrics.packets.length - 1]).has(podB.podName)
+      await until(
+        'metrics of both pods',
+        () => metricPods(metrics.packets[metrics.packets.length - 1]).has(podB.podName),
+        15_000,
+        () => seenOf(metrics)
       );
 
       podB.kill();
       await podB.exited;
+      const downSince = Date.now();
+      standIn = await deadPodStandIn(podB.port);
       const killedAt = presence.packets.length;
       const metricsKilledAt = metrics.packets.length;
       const namesB = (p: Packet) => notices(p).some((n) => n.text.includes(podB.podName));
@@ -173,16 +223,45 @@ describe('backend under faults (real pods, the bundled backend over the publishe
           metrics.packets.slice(metricsNoticedAt).filter((p) => metricPods(p).has(podA.podName)).length >= 2
       );
 
-      // The pod stays down through several reconnect attempts (each failed attempt is a presence packet
-      // with the notice), so the retry delay has grown as it does in a real outage…
+      // The pod stays down for 20 s, so the retry delay has grown as it does in a real outage: from 0.5 s,
+      // doubling, the fifth reconnect is due by 15.5 s at the latest; uncapped (or with the browser's 30 s cap)
+      // every later delay is 8 s or more, while the backend's cap keeps retrying at most 5 s apart. Counted
+      // where it happens — the attempts reaching the pod's address (one pod connection: one shard, one scope):
+      // after 20 s down, the last retry before that point and the next three each less than 8 s after the one
+      // before (5 s cap + 3 s for this shared machine's timers). Counting notice packets instead did not tell
+      // the caps apart.
+      await new Promise((r) => setTimeout(r, Math.max(0, downSince + 20_000 - Date.now())));
+      expect(standIn.attempts.length, 'reconnect attempts reached the stand-in').toBeGreaterThan(0);
+      const mark = standIn.attempts.length;
       await until(
-        'seven failed reconnects to the killed pod',
-        () => presence.packets.slice(killedAt).filter(namesB).length >= 8,
-        60_000
+        'three reconnect attempts after 20 s down',
+        () => standIn!.attempts.length >= mark + 3,
+        30_000
       );
-      // …then returns on its address (and name); Bob's editor reconnects; both channels recover, within
+      const recent = standIn.attempts.slice(mark - 1, mark + 3);
+      const gaps = recent.slice(1).map((t, i) => t - recent[i]!);
+      expect(
+        gaps.every((g) => g < 8_000),
+        `reconnect attempts ${gaps.join(', ')} ms apart after 20 s down`
+      ).toBe(true);
+      // A connection that never reached the killed pod (the content scope's, opened only now that the
+      // reconnect cadence is measured: its own attempts would interleave) names it too,
+      // by the name the other connections learned from it — not by its address.
+      const editor = pluginContext(ds, 'Editor');
+      const contentAnswer = await queryData(host, editor, [{ queryType: 'presence', room: ROOM }]);
+      const content = runStream(host, editor, channelOf(contentAnswer['A']));
+      runs.push(content);
+      await until('a notice naming the killed pod on a connection that never reached it', () =>
+        content.packets.some(namesB)
+      );
+      for (const text of [...content.raw, contentAnswer['A']?.error ?? '']) {
+        expect(text).not.toContain(`:${podB.port}`);
+      }
+      content.cancel();
+      // …then it returns on its address (and name); Bob's editor reconnects; both channels recover, within
       // the backend's reconnect cap (5 s) plus a margin for this shared machine — not the 15–30 s the
       // 30 s browser cap left channels stale for.
+      await standIn.close();
       podB = await podB.restart({ PORT: String(podB.port), COLLAB_POD_NAME: podB.podName });
       const back = Date.now();
       const backAt = metrics.packets.length;
@@ -202,6 +281,7 @@ describe('backend under faults (real pods, the bundled backend over the publishe
       expect(host.proc.exitCode).toBeNull();
     } finally {
       for (const r of runs) r.cancel();
+      await standIn?.close();
     }
   }, 150_000);
 

@@ -149,11 +149,20 @@ export function column(p: Packet | undefined, name: string): unknown[] {
   return i >= 0 ? (p!.data?.values[i] ?? []) : [];
 }
 
-/** Polls `pred` every 50 ms until it holds; fails with `what` after `ms` (a bound, not a timing assertion). */
-export async function until(what: string, pred: () => boolean, ms = 15_000): Promise<void> {
+/**
+ * Polls `pred` every 50 ms until it holds; fails with `what` after `ms` (a bound, not a timing assertion), and
+ * with what `state()` says of the moment (what was seen instead), so a timeout on a loaded run can be read.
+ */
+export async function until(
+  what: string,
+  pred: () => boolean,
+  ms = 15_000,
+  state?: () => string
+): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}${state ? `; instead: ${state().slice(0, 2000)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -257,3 +257,42 @@ describe('PodConnection after an auth rejection', () => {
     await server.close();
   });
 });
+
+describe('PodConnection names (shared by an instance)', () => {
+  it("names a pod it never reached by the name another connection learned from the pod's hello", async () => {
+    const server = await startFakeInspectServer();
+    const names = new Map<string, string>();
+    const reached = new PodConnection({
+      url: server.url,
+      tokens: tokens(),
+      socketFactory: wsFactory,
+      lingerMs: 0,
+      names,
+    });
+    const sub = reached.stream({ stream: 'rooms' }).subscribe(() => undefined);
+    await waitUntil(() => server.sessions[0]?.subs.size === 1, 3000, 'subscribed');
+    expect(names.get(server.url)).toMatch(/^fake-/);
+    // Another connection to the same pod (another scope or shard) whose socket is refused before any hello.
+    const refused: SocketFactory = () => {
+      throw new Error('connection refused');
+    };
+    const never = new PodConnection({
+      url: server.url,
+      tokens: tokens(),
+      socketFactory: refused,
+      lingerMs: 0,
+      backoff: { baseMs: 60_000, maxMs: 60_000, jitter: 0 },
+      names,
+    });
+    const events: StreamEvent[] = [];
+    const sub2 = never.stream({ stream: 'rooms' }).subscribe((e) => events.push(e));
+    const err = events.find((e) => e.type === 'error');
+    expect(err?.pod).toBe(names.get(server.url));
+    expect(err?.pod).not.toBe(new URL(server.url).host);
+    sub2.unsubscribe();
+    sub.unsubscribe();
+    never.dispose();
+    reached.dispose();
+    await server.close();
+  });
+});

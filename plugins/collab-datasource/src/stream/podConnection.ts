@@ -35,7 +35,16 @@ export interface PodConnectionOptions {
   connectTimeoutMs?: number;
   /** Delay before re-subscribing a subscription the pod ended (room unloaded), default 1000 ms. */
   resubscribeDelayMs?: number;
+  /**
+   * Pod names by URL, shared by every connection of a datasource instance (every scope and shard): a name any
+   * of them learned from a pod's `hello` names that pod in the others' events too, so a connection that never
+   * reached the pod does not fall back to its address.
+   */
+  names?: PodNames;
 }
+
+/** Pod URL → the name the pod gave in its `hello`. */
+export type PodNames = Map<string, string>;
 
 type Listener = (ev: StreamEvent) => void;
 
@@ -62,7 +71,7 @@ type Entry = SubEntry | ReqEntry;
 
 export class PodConnection {
   readonly url: string;
-  /** Pod name from `hello` (the URL host until then). */
+  /** Pod name from `hello` (this connection's or another's of the same `names`; the URL host until then). */
   podName: string;
   /** Scope of the current session (null until authenticated). */
   scope: InspectScope | null = null;
@@ -97,6 +106,13 @@ export class PodConnection {
     } catch {
       this.podName = opts.url;
     }
+    this.adoptKnownName();
+  }
+
+  /** The pod's name as any connection of the instance learned it (it may have been renamed since). */
+  private adoptKnownName(): void {
+    const known = this.opts.names?.get(this.url);
+    if (known) this.podName = known;
   }
 
   /** Active subscriptions + pending requests. */
@@ -191,6 +207,7 @@ export class PodConnection {
   // ------------------------------------------------------------------ connection
 
   private setStatus(status: ConnectionStatus, detail?: string): void {
+    this.adoptKnownName();
     this.status = status;
     this.broadcast({ type: 'status', pod: this.podName, status, ...(detail ? { detail } : {}) });
   }
@@ -267,6 +284,7 @@ export class PodConnection {
     switch (msg.type) {
       case 'hello':
         this.podName = msg.pod;
+        this.opts.names?.set(this.url, msg.pod);
         this.clockOffset = msg.serverTime - Date.now();
         tokenPromise.then(
           (t) =>
@@ -435,6 +453,7 @@ export class PodConnection {
 
   /** The attempt failed or the socket dropped: tell subscribers, fail requests, back off and retry. */
   private failed(message: string, code: string): void {
+    this.adoptKnownName();
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = null;
     if (this.refreshTimer) clearTimeout(this.refreshTimer);

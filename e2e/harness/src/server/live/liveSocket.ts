@@ -1,8 +1,9 @@
 /**
  * Grafana Live's browser-facing side for the harness: the host page's GrafanaLiveSrv opens one WebSocket on
  * LIVE_SOCKET_PATH and subscribes to `ds/<uid>/<path>` channels. Each subscription goes through the plugin's
- * LiveHub (SubscribeStream with the viewer's PluginContext — the role the page has now —, one RunStream per
- * channel, fan-out, cancel on the last leave); packets are forwarded as the plugin sent them. Everything a page
+ * LiveHub (SubscribeStream with the viewer's PluginContext — the role the page has now — whose initial data is
+ * the viewer's first message, one RunStream per channel restarted as Grafana restarts a failed one, fan-out,
+ * cancel on the last leave); packets are forwarded as the plugin sent them. Everything a page
  * opened is torn down when it unsubscribes or its socket closes. Bounded: subscriptions per page, message
  * size, and a page that does not read its socket (more than MAX_BUFFERED bytes queued) is disconnected, as
  * Grafana Live disconnects a slow client.
@@ -81,14 +82,13 @@ export function attachLiveSocket(server: http.Server, deps: LiveSocketDeps): Liv
     subs.set(id, () => (cancelled = true));
     try {
       const hub = await deps.backends.live(ds.pluginId);
+      const role = deps.role();
       const res = await hub.subscribe(
-        deps.backends.pluginContext(ds, deps.role()),
+        deps.backends.pluginContext(ds, role),
         m[2] ?? '',
         (text) => send(ws, `{"type":"message","id":${id},"data":${text}}`),
-        (err) => {
-          if (subs.get(id) !== undefined)
-            send(ws, { type: 'ended', id, ...(err ? { error: err.message } : {}) });
-        }
+        // A restarted RunStream runs as the same user with the datasource's settings of then.
+        { resolveContext: () => deps.backends.pluginContext(deps.datasource(ds.uid) ?? ds, role) }
       );
       if (cancelled || ws.readyState !== ws.OPEN) {
         res.unsubscribe();

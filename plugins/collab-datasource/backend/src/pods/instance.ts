@@ -11,7 +11,7 @@ import { INSPECT_LIMITS, type InspectScope } from '@collabblocks/protocol';
 
 import { podUrlsOf } from '../../../src/settings';
 import type { BackoffOptions } from '../../../src/stream/backoff';
-import type { PodConnection } from '../../../src/stream/podConnection';
+import type { PodConnection, PodNames } from '../../../src/stream/podConnection';
 import { PodPool } from '../../../src/stream/pool';
 import type { SocketFactory, SocketLike } from '../../../src/stream/socket';
 import { TokenSource } from '../../../src/stream/tokens';
@@ -90,6 +90,8 @@ export class Instance {
   /** Annotation recordings (the annotations kind is a live log; Grafana asks for it as a one-shot). */
   readonly annotations = new AnnotationRecorder();
   private readonly shards: Record<InspectScope, PodPool[]> = { content: [], metadata: [] };
+  /** Pod names learned by any connection (every scope and shard): a pod never reached by one is still named. */
+  private readonly podNames: PodNames = new Map();
 
   constructor(
     readonly config: InstanceConfig,
@@ -111,6 +113,7 @@ export class Instance {
       socketFactory: this.deps.socketFactory ?? nodeSocketFactory,
       lingerMs: this.deps.lingerMs ?? 5000,
       backoff: this.deps.backoff ?? BACKEND_BACKOFF,
+      names: this.podNames,
     });
     this.shards[scope].push(pool);
     return pool;
