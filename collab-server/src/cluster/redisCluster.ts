@@ -25,13 +25,14 @@
  * - Redis down: local clients keep syncing (storage is the source of truth),
  *   readiness reports `degraded`, and everything re-syncs on reconnect.
  *
- * This file holds the Redis connections and their health, the pub/sub relay of updates and presence,
- * and the compaction lock; beside it: the seq tracking and catch-up from storage (`catchUp.ts`), the
- * per-pod connection counts (`podCounts.ts`) and what the cluster needs from the core (`host.ts`).
+ * This file holds the Redis connections and their health (start, status, resync after an outage), the
+ * pub/sub channel of each room (publish, dispatch of what arrives) and the compaction lock; beside it:
+ * the seq tracking and catch-up from storage (`catchUp.ts`), the presence relay with its owners' claims
+ * (`presenceRelay.ts`), the per-pod connection counts (`podCounts.ts`) and what the cluster needs from
+ * the core (`host.ts`).
  */
 import { Redis } from 'ioredis';
 import type { Registry, RegistryContentType } from 'prom-client';
-import * as awarenessProtocol from 'y-protocols/awareness';
 import type {
   AwarenessEvent,
   CollabExtension,
@@ -46,17 +47,16 @@ import { CatchUp, newRoomLog, type RoomLog } from './catchUp.js';
 import {
   channelFor,
   decodeMessage,
-  decodePresence,
   encodeMessage,
-  encodePresence,
   nowMs,
   roomOfChannel,
   type ClusterMessageType,
 } from './codec.js';
-import type { ClusterHost, ClusterRoom } from './host.js';
+import type { ClusterHost } from './host.js';
 import { acquireLock } from './lock.js';
 import { ClusterMetrics } from './metrics.js';
 import { PodCounts } from './podCounts.js';
+import { PresenceRelay } from './presenceRelay.js';
 import { errorMessage } from '@collabblocks/protocol';
 
 /** How long a pod's start waits for each Redis connection to be ready before it starts degraded. */
@@ -65,6 +65,7 @@ const START_WAIT_MS = 5000;
 export type { CompactionGrant } from '../hooks/index.js';
 export type { ClusterHost, ClusterRoom } from './host.js';
 export { CLUSTER_UPDATE_ORIGIN } from './catchUp.js';
+export { REMOTE_AWARENESS_ORIGIN } from './presenceRelay.js';
 
 export interface ClusterStatus {
   redis: 'up' | 'down';
@@ -101,8 +102,6 @@ export interface RedisClusterOptions {
   keyPrefix?: string;
 }
 
-/** Origin of awareness updates applied from another pod. */
-export const REMOTE_AWARENESS_ORIGIN = Symbol('cluster-awareness');
 interface RoomState {
   /** Which seqs this pod applied, and its catch-up from storage. */
   log: RoomLog;
@@ -123,11 +122,11 @@ export class RedisCluster implements CollabExtension {
   private readonly compactionLockMs: number;
   private readonly catchUp: CatchUp;
   private readonly counts: PodCounts;
+  private readonly presence: PresenceRelay;
   private host: ClusterHost | null = null;
   private readonly rooms = new Map<string, RoomState>();
   /** Rooms whose last publish failed: a `head` goes out once Redis is back. */
   private readonly unpublished = new Set<string>();
-  private applyingRemoteAwareness = false;
   private readonly compactionRefusedUntil = new Map<string, number>();
   private readonly lastErrorLog = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | null = null;
@@ -182,6 +181,11 @@ export class RedisCluster implements CollabExtension {
       current: (room) => this.rooms.get(room)?.log,
       rooms: () => this.rooms.keys(),
       stopped: () => this.stopped,
+    });
+    this.presence = new PresenceRelay({
+      log: this.log,
+      metrics: this.metrics,
+      publish: (room, type, seq, payload) => this.publish(room, type, seq, payload),
     });
     this.counts = new PodCounts({
       redis: this.pub,
@@ -306,37 +310,10 @@ export class RedisCluster implements CollabExtension {
   }
 
   onAwareness(ev: AwarenessEvent): void {
-    if (this.applyingRemoteAwareness) return;
     const st = this.rooms.get(ev.room);
     const room = this.host?.get(ev.room);
     if (!st || !room) return;
-    let changed: number[];
-    if (ev.connId !== undefined) {
-      for (const id of ev.added) st.localAwareness.add(id);
-      for (const id of ev.updated) st.localAwareness.add(id);
-      for (const id of ev.removed) st.localAwareness.delete(id);
-      changed = ev.added.concat(ev.updated, ev.removed);
-    } else {
-      // A local connection left (the core removes its states with no origin): forward the removal.
-      changed = ev.removed.filter((id) => st.localAwareness.delete(id));
-    }
-    if (changed.length === 0) return;
-    this.publishPresence(ev.room, room, changed);
-  }
-
-  /** Publishes the awareness entries of `ids` with their owners' claims. */
-  private publishPresence(roomId: string, room: ClusterRoom, ids: number[]): void {
-    let payload: Uint8Array;
-    try {
-      payload = encodePresence(
-        room.presenceClaims(ids),
-        awarenessProtocol.encodeAwarenessUpdate(room.awareness, ids)
-      );
-    } catch (err) {
-      this.log.warn({ room: roomId, err: errorMessage(err) }, 'could not encode awareness');
-      return;
-    }
-    this.publish(roomId, 'presence', 0, payload);
+    this.presence.local(ev, st.localAwareness, room);
   }
 
   /**
@@ -446,7 +423,7 @@ export class RedisCluster implements CollabExtension {
     this.publish(room, 'awareness-query', 0, new Uint8Array(0));
     const st = this.rooms.get(room);
     const target = this.host?.get(room);
-    if (st && target) this.publishLocalAwareness(room, st, target);
+    if (st && target) this.presence.publishOwned(room, st.localAwareness, target);
   }
 
   private handleMessage(channelBuf: Buffer, data: Buffer): void {
@@ -466,39 +443,17 @@ export class RedisCluster implements CollabExtension {
         this.catchUp.applyRemote(room, st.log, target, msg);
         break;
       case 'awareness-query':
-        this.publishLocalAwareness(room, st, target);
+        this.presence.publishOwned(room, st.localAwareness, target);
         break;
       case 'head':
         this.catchUp.head(room, st.log, msg.seq);
         break;
-      case 'presence': {
-        const presence = decodePresence(msg.payload);
-        if (!presence) {
-          this.metrics.redisErrors.inc({ op: 'decode' });
-          break;
-        }
-        this.applyingRemoteAwareness = true;
-        try {
-          target.applyRemoteAwareness(presence.update, presence.claims, REMOTE_AWARENESS_ORIGIN);
-          this.metrics.messages.inc({ type: 'presence', direction: 'in' });
-        } catch (err) {
-          this.log.warn({ room, err: errorMessage(err) }, 'bad remote awareness update dropped');
-        } finally {
-          this.applyingRemoteAwareness = false;
-        }
+      case 'presence':
+        this.presence.applyRemote(room, target, msg.payload);
         break;
-      }
       case 'awareness':
         // A pod of the previous version: no owners, so nothing here may apply it (see codec.ts).
         break;
     }
-  }
-
-  private publishLocalAwareness(room: string, st: RoomState, target: ClusterRoom): void {
-    const states = target.awareness.getStates();
-    // Ids a connection of another pod took over (its principal reconnected there) are no longer ours.
-    const ids = [...st.localAwareness].filter((id) => states.has(id) && target.ownsLocally(id));
-    if (ids.length === 0) return;
-    this.publishPresence(room, target, ids);
   }
 }
