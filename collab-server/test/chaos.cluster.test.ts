@@ -16,11 +16,18 @@
  *      broadcast, hence durable)"); the y-websocket protocol has no other acknowledgement. Every update
  *      acknowledged by then — also those of the vanished writers, which can never re-send them — must be
  *      on every pod and in a pod started afterwards on the same database with no client connected.
- *   2. Convergence: the remaining writers and a fresh client on each pod end up with the same document,
+ *   2. Durable when acknowledged, read from PostgreSQL itself: every acknowledged entry is in the `ops`
+ *      log in a row stamped (`ts`, the pod's clock when it appended the update, before its commit) no
+ *      later than the moment a client first received it. What live clients converge to cannot show a
+ *      pod that acknowledges an update whose write silently did not happen (a "swallowed commit"): every
+ *      client that received it re-sends it when it reconnects to a pod that lacks it, and a snapshot of
+ *      a pod's memory holds it too, so it reaches storage later — this check sees that it came too late.
+ *   3. Convergence: the remaining writers and a fresh client on each pod end up with the same document,
  *      holding every entry the remaining writers made (they keep their unsent edits and re-sync).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { connectClient, sleep, waitFor, type StockClient } from './helpers/clients.js';
@@ -42,6 +49,36 @@ const SEED = Number(process.env.COLLAB_CHAOS_SEED ?? Math.floor(Math.random() * 
 const ROOM = 'acme/chaos';
 const WRITERS = 4;
 const WRITE_EVERY_MS = 150;
+
+/**
+ * The `ops` log of `room` as PostgreSQL holds it: for every entry (a string pushed to the `log` array),
+ * the earliest `ts` of a row whose update inserts it.
+ */
+async function storedEntries(pgUrl: string, room: string): Promise<Map<string, number>> {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    const r = await client.query<{ ts: string; op_bin: Buffer }>(
+      'SELECT ts, op_bin FROM ops WHERE room_id = $1 ORDER BY seq',
+      [room]
+    );
+    const first = new Map<string, number>();
+    for (const row of r.rows) {
+      const ts = Number(row.ts);
+      for (const s of Y.decodeUpdate(new Uint8Array(row.op_bin)).structs) {
+        if (!(s instanceof Y.Item) || !(s.content instanceof Y.ContentAny)) continue;
+        for (const v of s.content.arr) {
+          if (typeof v !== 'string') continue;
+          const seen = first.get(v);
+          if (seen === undefined || ts < seen) first.set(v, ts);
+        }
+      }
+    }
+    return first;
+  } finally {
+    await client.end();
+  }
+}
 
 /** The URL with its port replaced (services reached through their proxy). */
 function viaPort(url: string, port: number): string {
@@ -157,7 +194,8 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       const token = await mintToken({ org: 'acme', sub: 'chaos' });
       const writers: StockClient[] = [];
       const written: string[][] = [];
-      const acked = new Set<string>();
+      /** Acknowledged entries → when a client other than their writer first received them (epoch ms). */
+      const acked = new Map<string, number>();
       for (let w = 0; w < WRITERS; w++) {
         const c = connectClient(`ws://127.0.0.1:${(front[w % 2] as FaultProxy).port}`, ROOM, token, {
           reconnect: true,
@@ -168,7 +206,7 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
         c.doc.getArray<string>('log').observe((ev) => {
           for (const item of ev.changes.added) {
             for (const v of item.content.getContent() as string[]) {
-              if (!v.startsWith(`w${w}:`)) acked.add(v);
+              if (!v.startsWith(`w${w}:`) && !acked.has(v)) acked.set(v, Date.now());
             }
           }
         });
@@ -246,7 +284,7 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       await Promise.all(writeLoops);
       const vanished = writers.splice(0, WRITERS / 2);
       for (const c of vanished) c.destroy();
-      const ackedAtEnd = new Set(acked);
+      const ackedAtEnd = new Map(acked);
       console.log(
         `chaos events (${events.length} in ${Date.now() - chaosStart} ms, seed ${SEED}): ${events.join('; ')}`
       );
@@ -286,7 +324,7 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       console.log(`chaos pod warnings: ${[...warned].map(([m, n]) => `${n}× ${m}`).join('; ') || 'none'}`);
       expect(crashes).toEqual([]);
       // What the remaining writers wrote, plus every update acknowledged by the end of the chaos.
-      const all = new Set([...written.slice(WRITERS / 2).flat(), ...ackedAtEnd]);
+      const all = new Set([...written.slice(WRITERS / 2).flat(), ...ackedAtEnd.keys()]);
       const logOf = (c: StockClient): string[] => c.doc.getArray<string>('log').toArray();
       const hasAll = (c: StockClient): boolean => {
         const got = new Set(logOf(c));
@@ -318,7 +356,7 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
           );
         }
       );
-      const vanishedAcked = [...ackedAtEnd].filter((v) => /^w[01]:/.test(v)).length;
+      const vanishedAcked = [...ackedAtEnd.keys()].filter((v) => /^w[01]:/.test(v)).length;
       console.log(
         `chaos: ${written.flat().length} updates written, ${ackedAtEnd.size} acknowledged (seen by another ` +
           `client) by the end of the chaos, ${vanishedAcked} of them by writers that then vanished`
@@ -353,10 +391,27 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       cleanups.push(async () => reader.destroy());
       await reader.synced;
       const stored = new Set(logOf(reader));
-      const lost = [...ackedAtEnd].filter((v) => !stored.has(v));
+      const lost = [...ackedAtEnd.keys()].filter((v) => !stored.has(v));
       expect(lost).toEqual([]);
       // The remaining writers' edits reached storage too (they re-sent what was not durable yet).
       expect([...all].filter((v) => !stored.has(v))).toEqual([]);
+
+      // Durable when acknowledged: the log itself (not a snapshot, not what clients re-sent later) held
+      // every acknowledged entry by the time a client first received it.
+      const log = await storedEntries(pgUrl, ROOM);
+      const late = [...ackedAtEnd]
+        .filter(([v, at]) => !((log.get(v) ?? Infinity) <= at))
+        .map(([v, at]) => {
+          const ts = log.get(v);
+          return ts === undefined
+            ? `${v} (not in the log)`
+            : `${v} (stored ${ts - at} ms after it was received)`;
+        });
+      console.log(
+        `chaos: ${log.size} entries in the ops log; ${ackedAtEnd.size - late.length} of ${ackedAtEnd.size} ` +
+          `acknowledged entries were in it when first received`
+      );
+      expect(late, 'acknowledged before they were durable in the ops log').toEqual([]);
     }, 180_000);
   }
 );
