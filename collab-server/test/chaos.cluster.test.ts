@@ -98,7 +98,13 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
     }, 60_000);
 
     it('loses no acknowledged update and converges after healing', async () => {
+      // The fault schedule has its own stream, and draws the same five numbers for every fault whatever
+      // it turns out to be (or whether it is skipped): the seed alone decides which faults come, when and
+      // how strong. The proxies' jitter draws per chunk of traffic, so each proxy has a stream of its own —
+      // sharing one made the schedule depend on the traffic, and a seed did not replay its faults (the
+      // failure once seen with seed 124990649 could not be replayed for that reason).
       const random = seededRandom(SEED);
+      let proxyStreams = 0;
       console.log(
         `chaos seed=${SEED} (replay: COLLAB_CHAOS_SEED=${SEED}) faults=${FAULTS}, pods from ${
           process.env.COLLAB_TEST_POD_DIST === '1'
@@ -108,8 +114,8 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
               : 'src/ (tsx)'
         }`
       );
-      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-      const between = (lo: number, hi: number): number => lo + random() * (hi - lo);
+      const pick = <T>(x: number, xs: readonly T[]): T => xs[Math.floor(x * xs.length)] as T;
+      const between = (x: number, lo: number, hi: number): number => lo + x * (hi - lo);
 
       const [redis, postgres] = await Promise.all([RedisServer.start(), PostgresServer.start()]);
       cleanups.push(
@@ -118,7 +124,11 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       );
       const pgUrl = await postgres.createDatabase('chaos');
       const mkProxy = async (target: number, name: string): Promise<FaultProxy> => {
-        const p = await FaultProxy.start(target, { name, random });
+        proxyStreams += 1;
+        const p = await FaultProxy.start(target, {
+          name,
+          random: seededRandom((SEED ^ Math.imul(proxyStreams, 0x9e3779b9)) >>> 0),
+        });
         cleanups.push(() => p.close());
         return p;
       };
@@ -230,17 +240,20 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       const restarts: Array<Promise<void>> = [];
       const chaosStart = Date.now();
       for (let f = 0; f < FAULTS; f++) {
-        await sleep(between(600, 2000));
-        const r = random();
+        const [wait, r, a, b, c] = [random(), random(), random(), random(), random()] as const;
+        await sleep(between(wait, 600, 2000));
         if (r < 0.15) {
-          const i = pick([0, 1]);
+          const i = pick(a, [0, 1]);
           const pod = pods[i];
-          if (!pod) continue;
+          if (!pod) {
+            events.push(`(kill pod${i}: still down)`);
+            continue;
+          }
           events.push(`kill pod${i}`);
           pods[i] = null;
           killedByUs.add(pod);
           pod.kill();
-          const downMs = between(300, 2000);
+          const downMs = between(b, 300, 2000);
           restarts.push(
             (async () => {
               await pod.exited;
@@ -251,28 +264,34 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
             })()
           );
         } else if (r < 0.22) {
-          if (!redis.running) continue;
+          if (!redis.running) {
+            events.push('(restart redis: still down)');
+            continue;
+          }
           events.push('restart redis');
           await redis.kill();
-          restarts.push(sleep(between(300, 2000)).then(() => redis.start()));
+          restarts.push(sleep(between(b, 300, 2000)).then(() => redis.start()));
         } else if (r < 0.29) {
-          if (!postgres.running) continue;
+          if (!postgres.running) {
+            events.push('(restart postgres: still down)');
+            continue;
+          }
           events.push('restart postgres');
           await postgres.kill();
-          restarts.push(sleep(between(300, 1500)).then(() => postgres.start()));
+          restarts.push(sleep(between(b, 300, 1500)).then(() => postgres.start()));
         } else if (r < 0.55) {
-          const p = pick(proxies);
-          const latencyMs = Math.round(between(0, 150));
-          const jitterMs = Math.round(between(0, 100));
+          const p = pick(a, proxies);
+          const latencyMs = Math.round(between(b, 0, 150));
+          const jitterMs = Math.round(between(c, 0, 100));
           events.push(`latency ${p.name} ${latencyMs}+${jitterMs} ms`);
           p.set({ latencyMs, jitterMs });
         } else if (r < 0.78) {
-          const p = pick(proxies);
-          const ms = Math.round(between(200, 1500));
+          const p = pick(a, proxies);
+          const ms = Math.round(between(b, 200, 1500));
           events.push(`stall ${p.name} ${ms} ms`);
           p.stall(ms);
         } else {
-          const p = pick(proxies);
+          const p = pick(a, proxies);
           events.push(`reset ${p.name}`);
           p.reset();
         }
