@@ -16,11 +16,18 @@
  *      broadcast, hence durable)"); the y-websocket protocol has no other acknowledgement. Every update
  *      acknowledged by then — also those of the vanished writers, which can never re-send them — must be
  *      on every pod and in a pod started afterwards on the same database with no client connected.
- *   2. Convergence: the remaining writers and a fresh client on each pod end up with the same document,
+ *   2. Durable when acknowledged, read from PostgreSQL itself: every acknowledged entry is in the `ops`
+ *      log in a row stamped (`ts`, the pod's clock when it appended the update, before its commit) no
+ *      later than the moment a client first received it. What live clients converge to cannot show a
+ *      pod that acknowledges an update whose write silently did not happen (a "swallowed commit"): every
+ *      client that received it re-sends it when it reconnects to a pod that lacks it, and a snapshot of
+ *      a pod's memory holds it too, so it reaches storage later — this check sees that it came too late.
+ *   3. Convergence: the remaining writers and a fresh client on each pod end up with the same document,
  *      holding every entry the remaining writers made (they keep their unsent edits and re-sync).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { connectClient, sleep, waitFor, type StockClient } from './helpers/clients.js';
@@ -43,6 +50,36 @@ const ROOM = 'acme/chaos';
 const WRITERS = 4;
 const WRITE_EVERY_MS = 150;
 
+/**
+ * The `ops` log of `room` as PostgreSQL holds it: for every entry (a string pushed to the `log` array),
+ * the earliest `ts` of a row whose update inserts it.
+ */
+async function storedEntries(pgUrl: string, room: string): Promise<Map<string, number>> {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    const r = await client.query<{ ts: string; op_bin: Buffer }>(
+      'SELECT ts, op_bin FROM ops WHERE room_id = $1 ORDER BY seq',
+      [room]
+    );
+    const first = new Map<string, number>();
+    for (const row of r.rows) {
+      const ts = Number(row.ts);
+      for (const s of Y.decodeUpdate(new Uint8Array(row.op_bin)).structs) {
+        if (!(s instanceof Y.Item) || !(s.content instanceof Y.ContentAny)) continue;
+        for (const v of s.content.arr) {
+          if (typeof v !== 'string') continue;
+          const seen = first.get(v);
+          if (seen === undefined || ts < seen) first.set(v, ts);
+        }
+      }
+    }
+    return first;
+  } finally {
+    await client.end();
+  }
+}
+
 /** The URL with its port replaced (services reached through their proxy). */
 function viaPort(url: string, port: number): string {
   const u = new URL(url);
@@ -61,7 +98,13 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
     }, 60_000);
 
     it('loses no acknowledged update and converges after healing', async () => {
+      // The fault schedule has its own stream, and draws the same five numbers for every fault whatever
+      // it turns out to be (or whether it is skipped): the seed alone decides which faults come, when and
+      // how strong. The proxies' jitter draws per chunk of traffic, so each proxy has a stream of its own —
+      // sharing one made the schedule depend on the traffic, and a seed did not replay its faults (the
+      // failure once seen with seed 124990649 could not be replayed for that reason).
       const random = seededRandom(SEED);
+      let proxyStreams = 0;
       console.log(
         `chaos seed=${SEED} (replay: COLLAB_CHAOS_SEED=${SEED}) faults=${FAULTS}, pods from ${
           process.env.COLLAB_TEST_POD_DIST === '1'
@@ -71,8 +114,8 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
               : 'src/ (tsx)'
         }`
       );
-      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-      const between = (lo: number, hi: number): number => lo + random() * (hi - lo);
+      const pick = <T>(x: number, xs: readonly T[]): T => xs[Math.floor(x * xs.length)] as T;
+      const between = (x: number, lo: number, hi: number): number => lo + x * (hi - lo);
 
       const [redis, postgres] = await Promise.all([RedisServer.start(), PostgresServer.start()]);
       cleanups.push(
@@ -81,7 +124,11 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       );
       const pgUrl = await postgres.createDatabase('chaos');
       const mkProxy = async (target: number, name: string): Promise<FaultProxy> => {
-        const p = await FaultProxy.start(target, { name, random });
+        proxyStreams += 1;
+        const p = await FaultProxy.start(target, {
+          name,
+          random: seededRandom((SEED ^ Math.imul(proxyStreams, 0x9e3779b9)) >>> 0),
+        });
         cleanups.push(() => p.close());
         return p;
       };
@@ -157,7 +204,8 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       const token = await mintToken({ org: 'acme', sub: 'chaos' });
       const writers: StockClient[] = [];
       const written: string[][] = [];
-      const acked = new Set<string>();
+      /** Acknowledged entries → when a client other than their writer first received them (epoch ms). */
+      const acked = new Map<string, number>();
       for (let w = 0; w < WRITERS; w++) {
         const c = connectClient(`ws://127.0.0.1:${(front[w % 2] as FaultProxy).port}`, ROOM, token, {
           reconnect: true,
@@ -168,7 +216,7 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
         c.doc.getArray<string>('log').observe((ev) => {
           for (const item of ev.changes.added) {
             for (const v of item.content.getContent() as string[]) {
-              if (!v.startsWith(`w${w}:`)) acked.add(v);
+              if (!v.startsWith(`w${w}:`) && !acked.has(v)) acked.set(v, Date.now());
             }
           }
         });
@@ -192,17 +240,20 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       const restarts: Array<Promise<void>> = [];
       const chaosStart = Date.now();
       for (let f = 0; f < FAULTS; f++) {
-        await sleep(between(600, 2000));
-        const r = random();
+        const [wait, r, a, b, c] = [random(), random(), random(), random(), random()] as const;
+        await sleep(between(wait, 600, 2000));
         if (r < 0.15) {
-          const i = pick([0, 1]);
+          const i = pick(a, [0, 1]);
           const pod = pods[i];
-          if (!pod) continue;
+          if (!pod) {
+            events.push(`(kill pod${i}: still down)`);
+            continue;
+          }
           events.push(`kill pod${i}`);
           pods[i] = null;
           killedByUs.add(pod);
           pod.kill();
-          const downMs = between(300, 2000);
+          const downMs = between(b, 300, 2000);
           restarts.push(
             (async () => {
               await pod.exited;
@@ -213,28 +264,34 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
             })()
           );
         } else if (r < 0.22) {
-          if (!redis.running) continue;
+          if (!redis.running) {
+            events.push('(restart redis: still down)');
+            continue;
+          }
           events.push('restart redis');
           await redis.kill();
-          restarts.push(sleep(between(300, 2000)).then(() => redis.start()));
+          restarts.push(sleep(between(b, 300, 2000)).then(() => redis.start()));
         } else if (r < 0.29) {
-          if (!postgres.running) continue;
+          if (!postgres.running) {
+            events.push('(restart postgres: still down)');
+            continue;
+          }
           events.push('restart postgres');
           await postgres.kill();
-          restarts.push(sleep(between(300, 1500)).then(() => postgres.start()));
+          restarts.push(sleep(between(b, 300, 1500)).then(() => postgres.start()));
         } else if (r < 0.55) {
-          const p = pick(proxies);
-          const latencyMs = Math.round(between(0, 150));
-          const jitterMs = Math.round(between(0, 100));
+          const p = pick(a, proxies);
+          const latencyMs = Math.round(between(b, 0, 150));
+          const jitterMs = Math.round(between(c, 0, 100));
           events.push(`latency ${p.name} ${latencyMs}+${jitterMs} ms`);
           p.set({ latencyMs, jitterMs });
         } else if (r < 0.78) {
-          const p = pick(proxies);
-          const ms = Math.round(between(200, 1500));
+          const p = pick(a, proxies);
+          const ms = Math.round(between(b, 200, 1500));
           events.push(`stall ${p.name} ${ms} ms`);
           p.stall(ms);
         } else {
-          const p = pick(proxies);
+          const p = pick(a, proxies);
           events.push(`reset ${p.name}`);
           p.reset();
         }
@@ -246,7 +303,7 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       await Promise.all(writeLoops);
       const vanished = writers.splice(0, WRITERS / 2);
       for (const c of vanished) c.destroy();
-      const ackedAtEnd = new Set(acked);
+      const ackedAtEnd = new Map(acked);
       console.log(
         `chaos events (${events.length} in ${Date.now() - chaosStart} ms, seed ${SEED}): ${events.join('; ')}`
       );
@@ -286,7 +343,7 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       console.log(`chaos pod warnings: ${[...warned].map(([m, n]) => `${n}× ${m}`).join('; ') || 'none'}`);
       expect(crashes).toEqual([]);
       // What the remaining writers wrote, plus every update acknowledged by the end of the chaos.
-      const all = new Set([...written.slice(WRITERS / 2).flat(), ...ackedAtEnd]);
+      const all = new Set([...written.slice(WRITERS / 2).flat(), ...ackedAtEnd.keys()]);
       const logOf = (c: StockClient): string[] => c.doc.getArray<string>('log').toArray();
       const hasAll = (c: StockClient): boolean => {
         const got = new Set(logOf(c));
@@ -318,7 +375,7 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
           );
         }
       );
-      const vanishedAcked = [...ackedAtEnd].filter((v) => /^w[01]:/.test(v)).length;
+      const vanishedAcked = [...ackedAtEnd.keys()].filter((v) => /^w[01]:/.test(v)).length;
       console.log(
         `chaos: ${written.flat().length} updates written, ${ackedAtEnd.size} acknowledged (seen by another ` +
           `client) by the end of the chaos, ${vanishedAcked} of them by writers that then vanished`
@@ -353,10 +410,27 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       cleanups.push(async () => reader.destroy());
       await reader.synced;
       const stored = new Set(logOf(reader));
-      const lost = [...ackedAtEnd].filter((v) => !stored.has(v));
+      const lost = [...ackedAtEnd.keys()].filter((v) => !stored.has(v));
       expect(lost).toEqual([]);
       // The remaining writers' edits reached storage too (they re-sent what was not durable yet).
       expect([...all].filter((v) => !stored.has(v))).toEqual([]);
+
+      // Durable when acknowledged: the log itself (not a snapshot, not what clients re-sent later) held
+      // every acknowledged entry by the time a client first received it.
+      const log = await storedEntries(pgUrl, ROOM);
+      const late = [...ackedAtEnd]
+        .filter(([v, at]) => !((log.get(v) ?? Infinity) <= at))
+        .map(([v, at]) => {
+          const ts = log.get(v);
+          return ts === undefined
+            ? `${v} (not in the log)`
+            : `${v} (stored ${ts - at} ms after it was received)`;
+        });
+      console.log(
+        `chaos: ${log.size} entries in the ops log; ${ackedAtEnd.size - late.length} of ${ackedAtEnd.size} ` +
+          `acknowledged entries were in it when first received`
+      );
+      expect(late, 'acknowledged before they were durable in the ops log').toEqual([]);
     }, 180_000);
   }
 );

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import pg from 'pg';
 import { PostgresStorage, StorageUnavailableError } from '../src/storage/postgres.js';
+import { PostgresConnection } from '../src/storage/postgresConnection.js';
 import type { NewUpdate } from '../src/storage/types.js';
 import { history, storageContract, textAt } from './storage/contract.js';
 import { PostgresServer } from './infra/postgres.js';
@@ -51,17 +52,17 @@ function upd(n: number, ts = Date.now()): NewUpdate {
 describe('PostgreSQL storage specifics', () => {
   it('a connection lost while a client is checked out (between two queries) is counted and logged, not a crash', async () => {
     // The chaos test saw a pod die of "Unhandled 'error' event ... on Client instance": pg-pool drops its
-    // idle error listener while a client is checked out (migrations, load, prune). The checkout of the
-    // storage is private; the test takes one the way load and prune do and kills its backend between queries.
+    // idle error listener while a client is checked out (migrations, load, prune). The storage checks its
+    // clients out through its connection (`postgresConnection.ts`); the test takes one the way load and
+    // prune do and kills its backend between queries.
     const url = await freshUrl();
     const errors: string[] = [];
-    const s = new PostgresStorage({
+    const s = new PostgresConnection({
       url,
+      poolSize: 8,
       listener: { onError: (op, err) => errors.push(`${op}: ${err.message}`) },
     });
-    await s.init();
-    const checkout = (s as unknown as { checkout(op: string): Promise<pg.PoolClient> }).checkout.bind(s);
-    const held = await checkout('load');
+    const held = await s.checkout('load');
     const pid = (await held.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
@@ -75,7 +76,7 @@ describe('PostgreSQL storage specifics', () => {
     expect(errors[0]).toMatch(/^load: .*terminat/);
     // The pool still serves: a fresh client answers.
     expect(await s.ping()).toBe(true);
-    await s.close();
+    await s.end();
   });
 
   it('creates the hash-partitioned ops table and records the migration once, even with concurrent inits', async () => {

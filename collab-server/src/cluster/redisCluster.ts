@@ -24,10 +24,15 @@
  *   cannot skip an update this pod has not applied yet.
  * - Redis down: local clients keep syncing (storage is the source of truth),
  *   readiness reports `degraded`, and everything re-syncs on reconnect.
+ *
+ * This file holds the Redis connections and their health (start, status, resync after an outage), the
+ * pub/sub channel of each room (publish, dispatch of what arrives) and the compaction lock; beside it:
+ * the seq tracking and catch-up from storage (`catchUp.ts`), the presence relay with its owners' claims
+ * (`presenceRelay.ts`), the per-pod connection counts (`podCounts.ts`) and what the cluster needs from
+ * the core (`host.ts`).
  */
 import { Redis } from 'ioredis';
 import type { Registry, RegistryContentType } from 'prom-client';
-import * as awarenessProtocol from 'y-protocols/awareness';
 import type {
   AwarenessEvent,
   CollabExtension,
@@ -38,49 +43,29 @@ import type {
 } from '../hooks/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Storage } from '../storage/types.js';
-import type { PresenceClaim } from '../rooms/awareness/owners.js';
+import { CatchUp, newRoomLog, type RoomLog } from './catchUp.js';
 import {
   channelFor,
   decodeMessage,
-  decodePresence,
   encodeMessage,
-  encodePresence,
   nowMs,
   roomOfChannel,
-  type ClusterMessage,
   type ClusterMessageType,
 } from './codec.js';
+import type { ClusterHost } from './host.js';
 import { acquireLock } from './lock.js';
 import { ClusterMetrics } from './metrics.js';
-import { SeqTracker } from './seqTracker.js';
+import { PodCounts } from './podCounts.js';
+import { PresenceRelay } from './presenceRelay.js';
 import { errorMessage } from '@collabblocks/protocol';
 
 /** How long a pod's start waits for each Redis connection to be ready before it starts degraded. */
 const START_WAIT_MS = 5000;
 
-/** What the cluster needs from a loaded room (the core's `Room` satisfies it). */
-export interface ClusterRoom {
-  readonly id: string;
-  /** Highest seq the room has applied (at load time: the storage head it loaded). */
-  readonly seq: number;
-  readonly awareness: awarenessProtocol.Awareness;
-  readonly connections: { readonly size: number };
-  applyRemoteUpdate(update: Uint8Array, origin?: unknown): boolean;
-  /** Applies another pod's awareness entries under the room's ownership rules (throws if malformed). */
-  applyRemoteAwareness(update: Uint8Array, claims: readonly PresenceClaim[], origin: unknown): void;
-  /** The owners' claims behind `ids` (current, or the last one of a released id). */
-  presenceClaims(ids: readonly number[]): PresenceClaim[];
-  /** True when a connection of this pod owns `id`. */
-  ownsLocally(id: number): boolean;
-}
-
-/** The core's room registry (`RoomManager` satisfies it). */
-export interface ClusterHost {
-  get(roomId: string): ClusterRoom | undefined;
-  list(): ClusterRoom[];
-}
-
 export type { CompactionGrant } from '../hooks/index.js';
+export type { ClusterHost, ClusterRoom } from './host.js';
+export { CLUSTER_UPDATE_ORIGIN } from './catchUp.js';
+export { REMOTE_AWARENESS_ORIGIN } from './presenceRelay.js';
 
 export interface ClusterStatus {
   redis: 'up' | 'down';
@@ -117,20 +102,11 @@ export interface RedisClusterOptions {
   keyPrefix?: string;
 }
 
-/** Origin of awareness updates applied from another pod. */
-export const REMOTE_AWARENESS_ORIGIN = Symbol('cluster-awareness');
-/** Origin of Yjs updates applied from another pod or from catch-up. */
-export const CLUSTER_UPDATE_ORIGIN = Symbol('cluster-update');
-
 interface RoomState {
-  tracker: SeqTracker | null;
-  /** Local updates seen before the tracker's baseline was known. */
-  early: number[];
+  /** Which seqs this pod applied, and its catch-up from storage. */
+  log: RoomLog;
   /** Awareness client ids owned by this pod's connections. */
   localAwareness: Set<number>;
-  gapTimer: NodeJS.Timeout | null;
-  catchingUp: Promise<void> | null;
-  catchUpAgain: boolean;
 }
 
 export class RedisCluster implements CollabExtension {
@@ -142,22 +118,18 @@ export class RedisCluster implements CollabExtension {
   private readonly storage: Storage;
   private readonly pod: string;
   private readonly prefix: string;
-  private readonly gapGraceMs: number;
   private readonly sweepIntervalMs: number;
-  private readonly presenceIntervalMs: number;
-  private readonly presenceTtlMs: number;
   private readonly compactionLockMs: number;
-  private readonly catchUpBatch: number;
+  private readonly catchUp: CatchUp;
+  private readonly counts: PodCounts;
+  private readonly presence: PresenceRelay;
   private host: ClusterHost | null = null;
   private readonly rooms = new Map<string, RoomState>();
   /** Rooms whose last publish failed: a `head` goes out once Redis is back. */
   private readonly unpublished = new Set<string>();
-  private applyingRemoteAwareness = false;
   private readonly compactionRefusedUntil = new Map<string, number>();
   private readonly lastErrorLog = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | null = null;
-  private presenceTimer: NodeJS.Timeout | null = null;
-  private presenceFlush: NodeJS.Timeout | null = null;
   /** Set when a Redis connection dropped; cleared by the resync once both are ready again. */
   private resyncPending = false;
   private stopped = false;
@@ -176,12 +148,8 @@ export class RedisCluster implements CollabExtension {
     this.storage = opts.storage;
     this.log = opts.logger.child({ component: 'cluster' });
     this.prefix = opts.keyPrefix ?? 'collab:';
-    this.gapGraceMs = opts.gapGraceMs ?? 250;
     this.sweepIntervalMs = opts.sweepIntervalMs ?? 5000;
-    this.presenceIntervalMs = opts.presenceIntervalMs ?? 5000;
-    this.presenceTtlMs = opts.presenceTtlMs ?? 15_000;
     this.compactionLockMs = opts.compactionLockMs ?? 30_000;
-    this.catchUpBatch = opts.catchUpBatch ?? 500;
     this.metrics = new ClusterMetrics(opts.registry);
     const common = {
       lazyConnect: true,
@@ -203,6 +171,32 @@ export class RedisCluster implements CollabExtension {
       });
     }
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.handleMessage(channel, message));
+    this.catchUp = new CatchUp({
+      storage: this.storage,
+      log: this.log,
+      metrics: this.metrics,
+      gapGraceMs: opts.gapGraceMs ?? 250,
+      catchUpBatch: opts.catchUpBatch ?? 500,
+      host: () => this.host,
+      current: (room) => this.rooms.get(room)?.log,
+      rooms: () => this.rooms.keys(),
+      stopped: () => this.stopped,
+    });
+    this.presence = new PresenceRelay({
+      log: this.log,
+      metrics: this.metrics,
+      publish: (room, type, seq, payload) => this.publish(room, type, seq, payload),
+    });
+    this.counts = new PodCounts({
+      redis: this.pub,
+      pod: this.pod,
+      key: (k) => this.key(k),
+      intervalMs: opts.presenceIntervalMs ?? 5000,
+      ttlMs: opts.presenceTtlMs ?? 15_000,
+      host: () => this.host,
+      stopped: () => this.stopped,
+      onError: (op, err) => this.redisError(op, err),
+    });
   }
 
   /** The core's room registry; call before rooms load. */
@@ -240,12 +234,10 @@ export class RedisCluster implements CollabExtension {
     await Promise.all([connect(this.pub, 'pub'), connect(this.sub, 'sub')]);
     this.updateUp();
     if (this.sweepIntervalMs > 0) {
-      this.sweepTimer = setInterval(() => void this.sweep(), this.sweepIntervalMs);
+      this.sweepTimer = setInterval(() => void this.catchUp.sweep(), this.sweepIntervalMs);
       this.sweepTimer.unref();
     }
-    this.presenceTimer = setInterval(() => void this.writePresence(), this.presenceIntervalMs);
-    this.presenceTimer.unref();
-    void this.writePresence();
+    this.counts.start();
   }
 
   /** Readiness: `degraded` (still serving) while Redis is unreachable. */
@@ -257,16 +249,9 @@ export class RedisCluster implements CollabExtension {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of [this.sweepTimer, this.presenceTimer, this.presenceFlush]) if (t) clearTimeout(t);
-    for (const st of this.rooms.values()) if (st.gapTimer) clearTimeout(st.gapTimer);
-    if (this.pub.status === 'ready') {
-      await this.pub
-        .multi()
-        .del(this.podKey(this.pod))
-        .zrem(this.key('pods'), this.pod)
-        .exec()
-        .catch(() => undefined);
-    }
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    for (const st of this.rooms.values()) this.catchUp.remove(st.log);
+    await this.counts.stop();
     this.pub.disconnect();
     this.sub.disconnect();
     this.metrics.redisUp.set(0);
@@ -275,34 +260,27 @@ export class RedisCluster implements CollabExtension {
   // ---- hooks ------------------------------------------------------------------
 
   onRoomLoaded(ev: RoomEvent): void {
-    const st: RoomState = {
-      tracker: null,
-      early: [],
-      localAwareness: new Set(),
-      gapTimer: null,
-      catchingUp: null,
-      catchUpAgain: false,
-    };
+    const st: RoomState = { log: newRoomLog(), localAwareness: new Set() };
     this.rooms.set(ev.room, st);
     const baseline = ev.seq;
-    if (typeof baseline === 'number') this.initTracker(ev.room, st, baseline);
+    if (typeof baseline === 'number') this.catchUp.initTracker(ev.room, st.log, baseline);
     // The core emits this hook once the room is registered: the host can look it up now.
-    if (!st.tracker) this.initTracker(ev.room, st, this.host?.get(ev.room)?.seq ?? 0);
+    if (!st.log.tracker) this.catchUp.initTracker(ev.room, st.log, this.host?.get(ev.room)?.seq ?? 0);
     this.sub.subscribe(channelFor(ev.room)).then(
       () => {
         // A SUBSCRIBE queued during an outage completes after reconnect: the room may be gone by then.
         if (this.rooms.get(ev.room) !== st) return;
-        this.catchUp(ev.room);
+        this.catchUp.catchUp(ev.room);
         this.exchangeAwareness(ev.room);
       },
       (err: unknown) => this.redisError('subscribe', err)
     );
-    this.schedulePresence();
+    this.counts.schedule();
   }
 
   onRoomUnloaded(ev: RoomEvent): void {
     const st = this.rooms.get(ev.room);
-    if (st?.gapTimer) clearTimeout(st.gapTimer);
+    if (st) this.catchUp.remove(st.log);
     this.rooms.delete(ev.room);
     this.unpublished.delete(ev.room);
     this.compactionRefusedUntil.delete(ev.room);
@@ -313,63 +291,29 @@ export class RedisCluster implements CollabExtension {
     if (!this.stopped) {
       this.sub.unsubscribe(channelFor(ev.room)).catch((err: unknown) => this.redisError('unsubscribe', err));
     }
-    this.schedulePresence();
+    this.counts.schedule();
   }
 
   onConnect(_conn: ConnectionInfo): void {
-    this.schedulePresence();
+    this.counts.schedule();
   }
 
   onDisconnect(): void {
-    this.schedulePresence();
+    this.counts.schedule();
   }
 
   onUpdate(ev: UpdateEvent): void {
     if (ev.origin !== 'client') return;
     const st = this.rooms.get(ev.room);
-    if (st) {
-      if (st.tracker) {
-        st.tracker.add(ev.seq);
-        if (st.tracker.hasHoles) this.scheduleGapCheck(ev.room, st);
-      } else {
-        st.early.push(ev.seq);
-      }
-    }
+    if (st) this.catchUp.local(ev.room, st.log, ev.seq);
     this.publish(ev.room, 'update', ev.seq, ev.update);
   }
 
   onAwareness(ev: AwarenessEvent): void {
-    if (this.applyingRemoteAwareness) return;
     const st = this.rooms.get(ev.room);
     const room = this.host?.get(ev.room);
     if (!st || !room) return;
-    let changed: number[];
-    if (ev.connId !== undefined) {
-      for (const id of ev.added) st.localAwareness.add(id);
-      for (const id of ev.updated) st.localAwareness.add(id);
-      for (const id of ev.removed) st.localAwareness.delete(id);
-      changed = ev.added.concat(ev.updated, ev.removed);
-    } else {
-      // A local connection left (the core removes its states with no origin): forward the removal.
-      changed = ev.removed.filter((id) => st.localAwareness.delete(id));
-    }
-    if (changed.length === 0) return;
-    this.publishPresence(ev.room, room, changed);
-  }
-
-  /** Publishes the awareness entries of `ids` with their owners' claims. */
-  private publishPresence(roomId: string, room: ClusterRoom, ids: number[]): void {
-    let payload: Uint8Array;
-    try {
-      payload = encodePresence(
-        room.presenceClaims(ids),
-        awarenessProtocol.encodeAwarenessUpdate(room.awareness, ids)
-      );
-    } catch (err) {
-      this.log.warn({ room: roomId, err: errorMessage(err) }, 'could not encode awareness');
-      return;
-    }
-    this.publish(roomId, 'presence', 0, payload);
+    this.presence.local(ev, st.localAwareness, room);
   }
 
   /**
@@ -379,7 +323,8 @@ export class RedisCluster implements CollabExtension {
    */
   async acquireCompaction(room: string, seq: number): Promise<CompactionGrant | null> {
     const st = this.rooms.get(room);
-    const claim = st?.tracker ? Math.min(seq, st.tracker.watermark) : seq;
+    const tracker = st?.log.tracker;
+    const claim = tracker ? Math.min(seq, tracker.watermark) : seq;
     if (claim <= 0) return null;
     if (this.pub.status !== 'ready') return null;
     // A room written on several pods asks on every update past the threshold: back off after a refusal.
@@ -404,52 +349,14 @@ export class RedisCluster implements CollabExtension {
   }
 
   /** Connections per room per pod, from every live pod's hash (for `/api/rooms`). */
-  async connectionsByPod(): Promise<Map<string, Record<string, number>>> {
-    const out = new Map<string, Record<string, number>>();
-    const add = (pod: string, counts: Record<string, string | number>) => {
-      for (const [room, n] of Object.entries(counts)) {
-        const v = Number(n);
-        if (!Number.isFinite(v)) continue;
-        const per = out.get(room) ?? {};
-        per[pod] = v;
-        out.set(room, per);
-      }
-    };
-    // Always include this pod's own live view (also while Redis is down).
-    add(this.pod, this.localCounts());
-    if (this.pub.status !== 'ready') return out;
-    try {
-      const pods = await this.pub.zrangebyscore(this.key('pods'), Date.now() - this.presenceTtlMs, '+inf');
-      const others = pods.filter((p) => p !== this.pod);
-      if (others.length === 0) return out;
-      const pipe = this.pub.pipeline();
-      for (const p of others) pipe.hgetall(this.podKey(p));
-      const res = (await pipe.exec()) ?? [];
-      res.forEach(([err, value], i) => {
-        if (err || typeof value !== 'object' || value === null) return;
-        add(others[i] as string, value as Record<string, string>);
-      });
-    } catch (err) {
-      this.redisError('presence', err);
-    }
-    return out;
+  connectionsByPod(): Promise<Map<string, Record<string, number>>> {
+    return this.counts.byPod();
   }
 
   // ---- internals ----------------------------------------------------------------
 
   private key(k: string): string {
     return this.prefix + k;
-  }
-
-  private podKey(pod: string): string {
-    return this.key(`pod:${pod}:rooms`);
-  }
-
-  private initTracker(room: string, st: RoomState, baseline: number): void {
-    st.tracker = new SeqTracker(baseline);
-    for (const s of st.early) st.tracker.add(s);
-    st.early = [];
-    if (st.tracker.hasHoles) this.scheduleGapCheck(room, st);
   }
 
   private updateUp(): void {
@@ -482,7 +389,7 @@ export class RedisCluster implements CollabExtension {
 
   private onPubReady(): void {
     this.updateUp();
-    void this.writePresence();
+    void this.counts.write();
     this.resyncIfBack();
   }
 
@@ -499,10 +406,10 @@ export class RedisCluster implements CollabExtension {
     // Tell the others how far the rooms we could not publish for have gone.
     for (const room of [...this.unpublished]) {
       this.unpublished.delete(room);
-      const head = this.rooms.get(room)?.tracker?.highest ?? 0;
+      const head = this.rooms.get(room)?.log.tracker?.highest ?? 0;
       if (head > 0) this.publish(room, 'head', head, new Uint8Array(0));
     }
-    this.catchUpAll();
+    this.catchUp.catchUpAll();
     for (const room of this.rooms.keys()) this.exchangeAwareness(room);
   }
 
@@ -516,7 +423,7 @@ export class RedisCluster implements CollabExtension {
     this.publish(room, 'awareness-query', 0, new Uint8Array(0));
     const st = this.rooms.get(room);
     const target = this.host?.get(room);
-    if (st && target) this.publishLocalAwareness(room, st, target);
+    if (st && target) this.presence.publishOwned(room, st.localAwareness, target);
   }
 
   private handleMessage(channelBuf: Buffer, data: Buffer): void {
@@ -533,206 +440,20 @@ export class RedisCluster implements CollabExtension {
     if (!st || !target) return;
     switch (msg.type) {
       case 'update':
-        this.applyRemote(room, st, target, msg);
+        this.catchUp.applyRemote(room, st.log, target, msg);
         break;
       case 'awareness-query':
-        this.publishLocalAwareness(room, st, target);
+        this.presence.publishOwned(room, st.localAwareness, target);
         break;
       case 'head':
-        if (st.tracker && msg.seq > st.tracker.watermark) this.catchUp(room);
+        this.catchUp.head(room, st.log, msg.seq);
         break;
-      case 'presence': {
-        const presence = decodePresence(msg.payload);
-        if (!presence) {
-          this.metrics.redisErrors.inc({ op: 'decode' });
-          break;
-        }
-        this.applyingRemoteAwareness = true;
-        try {
-          target.applyRemoteAwareness(presence.update, presence.claims, REMOTE_AWARENESS_ORIGIN);
-          this.metrics.messages.inc({ type: 'presence', direction: 'in' });
-        } catch (err) {
-          this.log.warn({ room, err: errorMessage(err) }, 'bad remote awareness update dropped');
-        } finally {
-          this.applyingRemoteAwareness = false;
-        }
+      case 'presence':
+        this.presence.applyRemote(room, target, msg.payload);
         break;
-      }
       case 'awareness':
         // A pod of the previous version: no owners, so nothing here may apply it (see codec.ts).
         break;
-    }
-  }
-
-  private applyRemote(room: string, st: RoomState, target: ClusterRoom, msg: ClusterMessage): void {
-    if (!st.tracker) {
-      // Baseline not known yet (room just loaded): apply (idempotent) and let catch-up settle seqs.
-      target.applyRemoteUpdate(msg.payload, CLUSTER_UPDATE_ORIGIN);
-      st.early.push(msg.seq);
-      return;
-    }
-    if (st.tracker.has(msg.seq)) return;
-    if (!target.applyRemoteUpdate(msg.payload, CLUSTER_UPDATE_ORIGIN)) {
-      this.log.warn({ room, seq: msg.seq }, 'remote update could not be applied; catching up from storage');
-      this.catchUp(room);
-      return;
-    }
-    st.tracker.add(msg.seq);
-    this.metrics.lag.observe(Math.max(0, nowMs() - msg.publishedAt));
-    this.metrics.messages.inc({ type: 'update', direction: 'in' });
-    if (st.tracker.hasHoles) this.scheduleGapCheck(room, st);
-  }
-
-  private publishLocalAwareness(room: string, st: RoomState, target: ClusterRoom): void {
-    const states = target.awareness.getStates();
-    // Ids a connection of another pod took over (its principal reconnected there) are no longer ours.
-    const ids = [...st.localAwareness].filter((id) => states.has(id) && target.ownsLocally(id));
-    if (ids.length === 0) return;
-    this.publishPresence(room, target, ids);
-  }
-
-  private scheduleGapCheck(room: string, st: RoomState): void {
-    if (st.gapTimer) return;
-    st.gapTimer = setTimeout(() => {
-      st.gapTimer = null;
-      if (this.rooms.get(room) === st && st.tracker?.hasHoles) this.catchUp(room);
-    }, this.gapGraceMs);
-    st.gapTimer.unref();
-  }
-
-  /** Periodic safety net: one query for every loaded room's head, catch-up only where behind. */
-  private async sweep(): Promise<void> {
-    if (!this.storage.heads) {
-      this.catchUpAll();
-      return;
-    }
-    const rooms = [...this.rooms.keys()];
-    let heads: Map<string, number>;
-    try {
-      heads = await this.storage.heads(rooms);
-    } catch (err) {
-      const now = Date.now();
-      if (now - (this.lastErrorLog.get('sweep') ?? 0) >= 5000) {
-        this.lastErrorLog.set('sweep', now);
-        this.log.warn({ err: errorMessage(err) }, 'sweep: reading room heads failed; will retry');
-      }
-      return;
-    }
-    for (const room of rooms) {
-      const tracker = this.rooms.get(room)?.tracker;
-      if (tracker && (heads.get(room) ?? 0) > tracker.watermark) this.catchUp(room);
-    }
-  }
-
-  private catchUpAll(): void {
-    for (const room of this.rooms.keys()) this.catchUp(room);
-  }
-
-  /** Reads the log after the watermark and applies what this pod has not applied. One run per room at a time. */
-  catchUp(room: string): void {
-    const st = this.rooms.get(room);
-    if (!st || this.stopped) return;
-    if (st.catchingUp) {
-      st.catchUpAgain = true;
-      return;
-    }
-    st.catchingUp = this.runCatchUp(room, st)
-      .catch((err: unknown) => {
-        // Storage down: every room's sweep fails; log once per 5 s, not per room.
-        const now = Date.now();
-        if (now - (this.lastErrorLog.get('catch-up') ?? 0) < 5000) return;
-        this.lastErrorLog.set('catch-up', now);
-        this.log.warn({ room, err: errorMessage(err) }, 'catch-up from storage failed; will retry');
-      })
-      .finally(() => {
-        st.catchingUp = null;
-        if (st.catchUpAgain && this.rooms.get(room) === st) {
-          st.catchUpAgain = false;
-          this.catchUp(room);
-        }
-      });
-  }
-
-  private async runCatchUp(room: string, st: RoomState): Promise<void> {
-    let fromSnapshot = false;
-    for (;;) {
-      const tracker = st.tracker;
-      if (!tracker) return;
-      const batch = await this.storage.readAfter(room, tracker.watermark, this.catchUpBatch);
-      const target = this.host?.get(room);
-      if (!target || this.rooms.get(room) !== st) return;
-      const first = batch[0];
-      const pruned = (first && first.seq > tracker.watermark + 1) || (!first && tracker.hasHoles);
-      if (pruned && !fromSnapshot) {
-        fromSnapshot = true;
-        // The log is gap-free, so missing seqs were pruned: they are in the latest snapshot.
-        await this.catchUpFromSnapshot(room, st, tracker);
-        if (tracker.hasHoles && this.rooms.get(room) === st) {
-          this.log.warn({ room, watermark: tracker.watermark }, 'seqs missing from storage; skipping them');
-          tracker.advanceTo(tracker.highest);
-        }
-        continue;
-      }
-      let applied = 0;
-      for (const u of batch) {
-        if (tracker.has(u.seq)) continue;
-        target.applyRemoteUpdate(u.update, CLUSTER_UPDATE_ORIGIN);
-        tracker.add(u.seq);
-        applied += 1;
-      }
-      if (applied > 0) {
-        this.metrics.catchUpUpdates.inc(applied);
-        this.log.debug({ room, applied, watermark: tracker.watermark }, 'caught up from storage');
-      }
-      if (batch.length < this.catchUpBatch) return;
-    }
-  }
-
-  private async catchUpFromSnapshot(room: string, st: RoomState, tracker: SeqTracker): Promise<void> {
-    const loaded = await this.storage.load(room);
-    const target = this.host?.get(room);
-    if (!target || this.rooms.get(room) !== st) return;
-    if (loaded.snapshot) {
-      target.applyRemoteUpdate(loaded.snapshot.state, CLUSTER_UPDATE_ORIGIN);
-      tracker.advanceTo(loaded.snapshot.seq);
-    }
-    for (const u of loaded.updates) {
-      if (tracker.has(u.seq)) continue;
-      target.applyRemoteUpdate(u.update, CLUSTER_UPDATE_ORIGIN);
-      tracker.add(u.seq);
-    }
-  }
-
-  private localCounts(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const r of this.host?.list() ?? []) counts[r.id] = r.connections.size;
-    return counts;
-  }
-
-  private schedulePresence(): void {
-    if (this.presenceFlush || this.stopped) return;
-    this.presenceFlush = setTimeout(() => {
-      this.presenceFlush = null;
-      void this.writePresence();
-    }, 250);
-    this.presenceFlush.unref();
-  }
-
-  /** This pod's connections per room, in a hash with a TTL; the pod set is a sorted set by heartbeat time. */
-  private async writePresence(): Promise<void> {
-    if (this.pub.status !== 'ready' || this.stopped) return;
-    const counts = this.localCounts();
-    const key = this.podKey(this.pod);
-    const now = Date.now();
-    const tx = this.pub.multi().del(key);
-    if (Object.keys(counts).length > 0) tx.hset(key, counts);
-    tx.pexpire(key, this.presenceTtlMs)
-      .zadd(this.key('pods'), now, this.pod)
-      .zremrangebyscore(this.key('pods'), '-inf', now - 4 * this.presenceTtlMs);
-    try {
-      await tx.exec();
-    } catch (err) {
-      this.redisError('presence', err);
     }
   }
 }

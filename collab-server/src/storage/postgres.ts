@@ -18,11 +18,14 @@
  *   (never acknowledged); once the held bytes/ops reach the bound, `append`
  *   rejects at once with `StorageUnavailableError` (close code 4503).
  * - Migrations are versioned, idempotent and run under an advisory lock.
+ *
+ * This file is the `Storage` API and its queries; beside it: the schema and migrations
+ * (`postgresSchema.ts`), the group commit's statement (`postgresCommit.ts`), the pool and error
+ * accounting (`postgresConnection.ts`) and row conversions (`postgresRows.ts`).
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { Registry, RegistryContentType } from 'prom-client';
-import { Counter, Gauge } from 'prom-client';
-import type { PersistEvent } from '../hooks/index.js';
+import { Gauge } from 'prom-client';
 import type { Logger } from '../observability/logger.js';
 import {
   snapshotIntervalOf,
@@ -35,9 +38,12 @@ import {
   type Storage,
   type StoredUpdate,
 } from './types.js';
-import { errorMessage, toError } from '@collabblocks/protocol';
+import { toError } from '@collabblocks/protocol';
 import { GroupCommit, type QueuedAppend } from './groupCommit.js';
-import { MIGRATION_LOCK_KEY, MIGRATIONS, PRUNE_LOCK_KEY, PRUNE_ROOM_SQL } from './postgresSchema.js';
+import { commitBatch } from './postgresCommit.js';
+import { PostgresConnection, type PostgresStorageListener } from './postgresConnection.js';
+import { num, orgOf, toBuffer, toSnapshot, toUpdate } from './postgresRows.js';
+import { applyMigrations, PRUNE_LOCK_KEY, PRUNE_ROOM_SQL } from './postgresSchema.js';
 import {
   afterSeqOf,
   checkAppend,
@@ -45,7 +51,6 @@ import {
   checkRoom,
   checkSnapshot,
   readLimit,
-  storedTime,
   timeOf,
 } from './validate.js';
 
@@ -58,11 +63,7 @@ export class StorageUnavailableError extends Error {
   }
 }
 
-export interface PostgresStorageListener {
-  onPersist?(ev: PersistEvent): void;
-  /** A failed database call (`op` is one of append/load/read/snapshot/prune/stats/migrate/pool). */
-  onError?(op: string, err: Error): void;
-}
+export type { PostgresStorageListener } from './postgresConnection.js';
 
 export interface PostgresStorageOptions {
   /** `postgres://user@host:port/db` (never logged). */
@@ -90,36 +91,15 @@ export interface PostgresStorageOptions {
 
 export { SCHEMA_VERSION } from './postgresSchema.js';
 
-function num(v: unknown): number {
-  const n = typeof v === 'number' ? v : Number(v);
-  if (!Number.isFinite(n)) throw new Error(`unexpected numeric value from PostgreSQL: ${String(v)}`);
-  return n;
-}
-
-function bytes(v: unknown): Uint8Array {
-  if (v instanceof Uint8Array) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  throw new Error('unexpected binary value from PostgreSQL');
-}
-
-function toBuffer(u: Uint8Array): Buffer {
-  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-}
-
-function orgOf(room: string): string {
-  const i = room.indexOf('/');
-  return i === -1 ? room : room.slice(0, i);
-}
-
 export class PostgresStorage implements Storage {
   readonly kind = 'postgres' as const;
-  private readonly pool: pg.Pool;
+  /** The pool, and every failed call counted, logged and reported (connection health). */
+  private readonly db: PostgresConnection;
   private readonly partitions: number;
   private readonly maxPendingBytes: number;
   private readonly maxPendingOps: number;
   private readonly closeTimeoutMs: number;
   private readonly log: Logger | undefined;
-  private readonly listener: PostgresStorageListener | undefined;
-  private errorsTotal: Counter<'op'> | undefined;
 
   /** Appends queue up and go out as one statement per batch, held and retried while the database is away. */
   private readonly group: GroupCommit;
@@ -139,38 +119,28 @@ export class PostgresStorage implements Storage {
     this.maxPendingBytes = opts.maxPendingBytes ?? 16 * 1024 * 1024;
     this.maxPendingOps = opts.maxPendingOps ?? 20_000;
     this.group = new GroupCommit({
-      commit: (batch) => this.commit(batch),
+      commit: (batch) => commitBatch(this.db.pool, batch),
       onFailure: 'hold',
       maxBatchOps: opts.maxBatchOps ?? 1000,
       retryMinMs: opts.retryMinMs ?? 50,
       retryMaxMs: opts.retryMaxMs ?? 2000,
       onCommitted: (batch, durationMs) => this.committed(batch, durationMs),
-      onError: (err) => this.recordError('append', err),
+      onError: (err) => this.db.recordError('append', err),
     });
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 5000;
     this.log = opts.logger;
-    this.listener = opts.listener;
-    this.pool = new pg.Pool({
-      connectionString: opts.url,
-      max: opts.poolSize ?? 8,
-      connectionTimeoutMillis: 3000,
-      idleTimeoutMillis: 30_000,
-      application_name: 'collab-server',
+    this.db = new PostgresConnection({
+      url: opts.url,
+      poolSize: opts.poolSize ?? 8,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+      ...(opts.listener ? { listener: opts.listener } : {}),
     });
-    // An idle client losing its connection (database restart) must not crash the pod.
-    this.pool.on('error', (err) => this.recordError('pool', err));
     if (opts.registry) this.registerMetrics(opts.registry);
   }
 
   /** Registers `collab_pg_errors_total` and `collab_pg_pending_bytes` (once) on the pod's registry. */
   registerMetrics(registry: Registry<RegistryContentType>): void {
-    if (this.errorsTotal) return;
-    this.errorsTotal = new Counter({
-      name: 'collab_pg_errors_total',
-      help: 'Failed PostgreSQL calls by operation',
-      labelNames: ['op'],
-      registers: [registry],
-    });
+    if (!this.db.registerErrors(registry)) return;
     const gauge: Gauge = new Gauge({
       name: 'collab_pg_pending_bytes',
       help: 'Bytes of updates held in memory, not yet durable in PostgreSQL',
@@ -190,13 +160,8 @@ export class PostgresStorage implements Storage {
   }
 
   /** Cheap liveness probe for readiness checks. */
-  async ping(): Promise<boolean> {
-    try {
-      await this.pool.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return this.db.ping();
   }
 
   /** Runs the migrations once; later calls (the pod's `main` and `listen` both call it) share the first. */
@@ -209,34 +174,12 @@ export class PostgresStorage implements Storage {
   }
 
   private async migrate(): Promise<void> {
-    const client = await this.checkout('migrate');
+    const client = await this.db.checkout('migrate');
     try {
-      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-      try {
-        await client.query(
-          `CREATE TABLE IF NOT EXISTS collab_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`
-        );
-        const done = await client.query<{ version: number }>('SELECT version FROM collab_migrations');
-        const applied = new Set(done.rows.map((r) => num(r.version)));
-        for (const m of MIGRATIONS) {
-          if (applied.has(m.version)) continue;
-          await client.query('BEGIN');
-          try {
-            for (const sql of m.statements(this.partitions)) await client.query(sql);
-            await client.query('INSERT INTO collab_migrations (version) VALUES ($1)', [m.version]);
-            await client.query('COMMIT');
-            this.log?.info({ version: m.version }, 'postgres migration applied');
-          } catch (err) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw err;
-          }
-        }
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
-      }
+      await applyMigrations(client, this.partitions, this.log);
       this.initialised = true;
     } catch (err) {
-      this.recordError('migrate', err);
+      this.db.recordError('migrate', err);
       throw err;
     } finally {
       client.release();
@@ -277,104 +220,7 @@ export class PostgresStorage implements Storage {
       size += p.bytes;
       orgs.add(orgOf(p.room));
     }
-    this.safeListener(() =>
-      this.listener?.onPersist?.({ orgs: [...orgs], backend: 'postgres', count, bytes: size, durationMs })
-    );
-  }
-
-  /**
-   * One statement (so one round trip and one implicit transaction) for the whole batch; returns the
-   * seqs per pending append. The CTE bumps every room's counter in `room_heads` (rows locked in room
-   * order: no deadlock between pods) and inserts the ops numbered from the bumped counter; the
-   * counter rows stay locked until the statement commits, so seqs are global and gap-free per room.
-   * Holding the locks for one statement instead of BEGIN / bump / insert / COMMIT round trips is what
-   * keeps pods that write the same room from queueing behind each other (cross-pod latency).
-   */
-  private async commit(batch: QueuedAppend[]): Promise<number[][]> {
-    const byRoom = new Map<string, QueuedAppend[]>();
-    for (const p of batch) {
-      const list = byRoom.get(p.room);
-      if (list) list.push(p);
-      else byRoom.set(p.room, [p]);
-    }
-    const rooms = [...byRoom.keys()].sort();
-    const counts: number[] = [];
-    const maxTs: number[] = [];
-    const sizes: number[] = [];
-    // Per op: its room and its 1-based position among the batch's ops of that room.
-    const roomCol: string[] = [];
-    const ordCol: number[] = [];
-    const siteCol: number[] = [];
-    const tsCol: number[] = [];
-    const binCol: Buffer[] = [];
-    for (const room of rooms) {
-      let n = 0;
-      let m = 0;
-      let size = 0;
-      for (const p of byRoom.get(room) as QueuedAppend[]) {
-        size += p.bytes;
-        for (const u of p.updates) {
-          n += 1;
-          const ts = storedTime(u.ts);
-          m = Math.max(m, ts);
-          roomCol.push(room);
-          ordCol.push(n);
-          siteCol.push(u.clientId);
-          tsCol.push(ts);
-          binCol.push(toBuffer(u.update));
-        }
-      }
-      counts.push(n);
-      maxTs.push(m);
-      sizes.push(size);
-    }
-    // Named: prepared once per pooled connection, so a group commit skips parsing and planning this
-    // CTE (measured on one PostgreSQL: 1-update commits ~2-3x the throughput, 50-update batches ~+20%,
-    // 1000-update batches unchanged). PostgreSQL re-plans it by itself after DDL on these tables.
-    const heads = await this.pool.query<{ room_id: string; last_seq: string }>({
-      name: 'collab_commit_v2',
-      text: `WITH heads AS (
-         INSERT INTO room_heads (room_id, last_seq, last_ts, ops, log_bytes)
-         SELECT r, n, t, n, b FROM unnest($1::text[], $2::bigint[], $3::bigint[], $9::bigint[]) AS x(r, n, t, b)
-         ORDER BY r
-         ON CONFLICT (room_id) DO UPDATE
-           SET last_seq = room_heads.last_seq + EXCLUDED.last_seq,
-               last_ts = GREATEST(room_heads.last_ts, EXCLUDED.last_ts),
-               ops = room_heads.ops + EXCLUDED.ops,
-               log_bytes = room_heads.log_bytes + EXCLUDED.log_bytes
-         RETURNING room_id, last_seq
-       ), counts AS (
-         SELECT r, n FROM unnest($1::text[], $2::bigint[]) AS c(r, n)
-       ), inserted AS (
-         INSERT INTO ops (room_id, seq, site_id, ts, op_bin)
-         SELECT o.r, h.last_seq - c.n + o.ord, o.site, o.ts, o.bin
-         FROM unnest($4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bytea[])
-              AS o(r, ord, site, ts, bin)
-         JOIN heads h ON h.room_id = o.r
-         JOIN counts c ON c.r = o.r
-         RETURNING 1
-       )
-       SELECT h.room_id, h.last_seq, (SELECT count(*) FROM inserted) AS inserted FROM heads h`,
-      values: [rooms, counts, maxTs, roomCol, ordCol, siteCol, tsCol, binCol, sizes],
-    });
-    const lastByRoom = new Map(heads.rows.map((r) => [r.room_id, num(r.last_seq)]));
-    const inserted = heads.rows.length > 0 ? num((heads.rows[0] as { inserted?: unknown }).inserted) : 0;
-    if (inserted !== roomCol.length) {
-      // Cannot happen (every op's room has a head row); refuse rather than acknowledge a lost op.
-      throw new Error(`append inserted ${inserted} of ${roomCol.length} ops`);
-    }
-    const result = new Map<QueuedAppend, number[]>();
-    rooms.forEach((room, i) => {
-      const last = lastByRoom.get(room);
-      if (last === undefined) throw new Error(`no seq returned for room ${room}`);
-      let seq = last - (counts[i] as number) + 1;
-      for (const p of byRoom.get(room) as QueuedAppend[]) {
-        const mine: number[] = [];
-        for (let k = 0; k < p.updates.length; k++) mine.push(seq++);
-        result.set(p, mine);
-      }
-    });
-    return batch.map((p) => result.get(p) as number[]);
+    this.db.persisted({ orgs: [...orgs], backend: 'postgres', count, bytes: size, durationMs });
   }
 
   async load(room: string): Promise<LoadedRoom> {
@@ -388,17 +234,17 @@ export class PostgresStorage implements Storage {
         'SELECT seq, ts, state FROM snapshots WHERE room_id = $1 ORDER BY seq DESC LIMIT 1',
         [room]
       );
-      const snapshot = snap.rows[0] ? this.toSnapshot(snap.rows[0]) : null;
+      const snapshot = snap.rows[0] ? toSnapshot(snap.rows[0]) : null;
       const ops = await client.query(
         'SELECT seq, site_id, ts, op_bin FROM ops WHERE room_id = $1 AND seq > $2 ORDER BY seq',
         [room, snapshot?.seq ?? 0]
       );
       await client.query('COMMIT');
-      return { snapshot, updates: ops.rows.map((r) => this.toUpdate(r)) };
+      return { snapshot, updates: ops.rows.map((r) => toUpdate(r)) };
     } catch (err) {
       broken = true;
       await client.query('ROLLBACK').catch(() => undefined);
-      this.recordError('load', err);
+      this.db.recordError('load', err);
       throw err;
     } finally {
       client.release(broken ? true : undefined);
@@ -434,7 +280,7 @@ export class PostgresStorage implements Storage {
        WHERE room_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY seq LIMIT $4`,
       [room, fromTs, toTs, limit]
     );
-    return r.rows.map((row) => this.toUpdate(row));
+    return r.rows.map((row) => toUpdate(row));
   }
 
   async readAfter(room: string, afterSeq: number, limit: number): Promise<StoredUpdate[]> {
@@ -447,7 +293,7 @@ export class PostgresStorage implements Storage {
       'SELECT seq, site_id, ts, op_bin FROM ops WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
       [room, after, n]
     );
-    return r.rows.map((row) => this.toUpdate(row));
+    return r.rows.map((row) => toUpdate(row));
   }
 
   async snapshotAtOrBefore(room: string, ts: number): Promise<Snapshot | null> {
@@ -458,7 +304,7 @@ export class PostgresStorage implements Storage {
       'SELECT seq, ts, state FROM snapshots WHERE room_id = $1 AND ts <= $2 ORDER BY seq DESC LIMIT 1',
       [room, at]
     );
-    return r.rows[0] ? this.toSnapshot(r.rows[0]) : null;
+    return r.rows[0] ? toSnapshot(r.rows[0]) : null;
   }
 
   /**
@@ -500,7 +346,7 @@ export class PostgresStorage implements Storage {
       return removed;
     } catch (err) {
       broken = true;
-      this.recordError('prune', err);
+      this.db.recordError('prune', err);
       throw err;
     } finally {
       // A broken connection is destroyed, which releases the session lock with it.
@@ -556,35 +402,12 @@ export class PostgresStorage implements Storage {
       () => new StorageUnavailableError('storage closed before the update became durable')
     );
     if (left > 0) this.log?.warn({ held: left }, 'postgres storage closed with undurable updates');
-    await this.pool.end().catch(() => undefined);
+    await this.db.end();
   }
 
   private async connect(op: string): Promise<pg.PoolClient> {
     this.checkInitialised();
-    try {
-      return await this.checkout(op);
-    } catch (err) {
-      this.recordError(op, err);
-      throw err;
-    }
-  }
-
-  /**
-   * A pooled client with an error listener for as long as it is checked out. pg-pool removes its own idle
-   * listener while a client is out: a connection reset between two queries (database restart, network
-   * fault) was then an unhandled 'error' event that killed the pod (seen in the chaos test, issue 16).
-   * The query in flight, if any, still fails by itself; the next one on the broken client too.
-   */
-  private async checkout(op: string): Promise<pg.PoolClient> {
-    const client = await this.pool.connect();
-    const onError = (err: Error): void => this.recordError(op, err);
-    client.on('error', onError);
-    const release = client.release;
-    client.release = (err?: Error | boolean): void => {
-      client.off('error', onError);
-      release.call(client, err);
-    };
-    return client;
+    return this.db.connect(op);
   }
 
   private checkInitialised(): void {
@@ -594,45 +417,7 @@ export class PostgresStorage implements Storage {
 
   private async query(op: string, sql: string, params: unknown[]): Promise<pg.QueryResult> {
     this.checkInitialised();
-    try {
-      return await this.pool.query(sql, params);
-    } catch (err) {
-      this.recordError(op, err);
-      throw err;
-    }
-  }
-
-  private recordError(op: string, err: unknown): void {
-    const e = toError(err);
-    this.errorsTotal?.inc({ op });
-    // Error messages from pg never carry the connection string; keep only the message and code.
-    const code = (err as { code?: unknown }).code;
-    this.log?.warn(
-      { op, err: e.message, code: typeof code === 'string' ? code : undefined },
-      'postgres error'
-    );
-    this.safeListener(() => this.listener?.onError?.(op, e));
-  }
-
-  private safeListener(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.log?.warn({ err: errorMessage(err) }, 'storage listener threw');
-    }
-  }
-
-  private toUpdate(row: Record<string, unknown>): StoredUpdate {
-    return {
-      seq: num(row.seq),
-      clientId: num(row.site_id),
-      ts: num(row.ts),
-      update: bytes(row.op_bin),
-    };
-  }
-
-  private toSnapshot(row: Record<string, unknown>): Snapshot {
-    return { seq: num(row.seq), ts: num(row.ts), state: bytes(row.state) };
+    return this.db.query(op, sql, params);
   }
 }
 

@@ -1,8 +1,11 @@
 /**
  * PostgreSQL schema of the storage backend (`postgres.ts`): the versioned,
- * idempotent migrations (run under an advisory lock) and the per-room prune
- * statement.
+ * idempotent migrations and their runner (under an advisory lock), and the
+ * per-room prune statement.
  */
+import type { Logger } from '../observability/logger.js';
+import { num } from './postgresRows.js';
+
 /** Advisory lock held while migrations run (one pod at a time). */
 export const MIGRATION_LOCK_KEY = 0x636f6c6c; // 'coll'
 /** Session advisory lock held by the one pod pruning at a time. */
@@ -112,3 +115,45 @@ export const PRUNE_ROOM_SQL = `
   SELECT g.ops, g.snaps FROM gone g`;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** The connection `applyMigrations` runs on (a checked-out pool client). */
+export interface MigrationClient {
+  query<R extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[]
+  ): Promise<{ rows: R[] }>;
+}
+
+/**
+ * Applies the migrations not applied yet, each in its own transaction, under the migration advisory
+ * lock (pods starting together wait for each other). `partitions` is used only when `ops` is created.
+ */
+export async function applyMigrations(
+  client: MigrationClient,
+  partitions: number,
+  log?: Pick<Logger, 'info'>
+): Promise<void> {
+  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  try {
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS collab_migrations (version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`
+    );
+    const done = await client.query<{ version: number }>('SELECT version FROM collab_migrations');
+    const applied = new Set(done.rows.map((r) => num(r.version)));
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await client.query('BEGIN');
+      try {
+        for (const sql of m.statements(partitions)) await client.query(sql);
+        await client.query('INSERT INTO collab_migrations (version) VALUES ($1)', [m.version]);
+        await client.query('COMMIT');
+        log?.info({ version: m.version }, 'postgres migration applied');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+  }
+}
