@@ -156,11 +156,35 @@ function lastItem(t: AnyType, cache: RootIndexCache): Y.Item | null {
   return it;
 }
 
+/**
+ * The part of a caret's location inside a block that does not depend on where in its text the caret
+ * is: root, block index, block count, tree path and node names. It depends only on the root's own
+ * item list (block index and count) and on the top-level block holding the caret (the path inside
+ * it, node names) — while neither changed (`DocChanges.staleSince` with `deps`), a caret that moved
+ * inside the same innermost type reuses it and only its offsets are recomputed.
+ */
+export interface Structure {
+  /** The innermost type holding the caret (head). */
+  readonly type: AnyType;
+  /** What the structure depends on: its root and the top-level block holding `type`. */
+  readonly deps: LocationDeps;
+  readonly loc: Readonly<
+    Pick<DocLocation, 'root' | 'rootKind' | 'block' | 'blocks' | 'nodePath' | 'path' | 'nodeName'>
+  >;
+}
+
 export interface LocateOptions {
   /** Content scope: add a snippet around the caret. */
   snippet: boolean;
   /** Filled with what the location depends on (the reader's per-block memo). */
   deps?: LocationDeps;
+  /**
+   * A structure from an earlier resolution that the caller checked is still valid (neither its root's
+   * block list nor its block changed since): used when the head lies in the same innermost type.
+   */
+  reuse?: Structure;
+  /** Set to this location's structure when a later caret move may reuse it (a caret inside a block of an XML root). */
+  keep?: { structure?: Structure };
 }
 
 /** The same position (a caret publishes two equal relative positions, decoded as two objects). */
@@ -189,6 +213,19 @@ export function locate(
   if (!h.ok) {
     if (deps) deps.volatile = true;
     return { state: h.state, reason: h.reason };
+  }
+  const reuse = opts.reuse;
+  if (reuse && reuse.type === h.abs.type && reuse.deps.root) {
+    // Same innermost type, structure still valid: only the offsets are new.
+    const root = reuse.deps.root;
+    const block = reuse.deps.blocks[0];
+    if (deps) {
+      deps.root = root;
+      if (block) deps.blocks.push(block);
+    }
+    if (opts.keep) opts.keep.structure = reuse;
+    const loc: DocLocation = { state: 'resolved', ...reuse.loc, offset: h.abs.index };
+    return finish(doc, cache, loc, root, h.abs, anchor, head, opts);
   }
   const chain = chainOf(h.abs.type);
   if (typeof chain === 'string') {
@@ -274,12 +311,35 @@ export function locate(
       loc.nodeName = names[names.length - 1];
     }
     loc.offset = h.abs.index;
+    if (opts.keep && types.length > 0) {
+      // Here the location holds the structure and the offset only.
+      const { state: _state, offset: _offset, ...structure } = loc;
+      opts.keep.structure = {
+        type: h.abs.type,
+        deps: { root, blocks: [types[0] as AnyType], volatile: false },
+        loc: structure,
+      };
+    }
   }
+  return finish(doc, cache, loc, root, h.abs, anchor, head, opts);
+}
 
+/** Selection and snippet: the part of a location that depends on both positions and on the offsets. */
+function finish(
+  doc: Y.Doc,
+  cache: RootIndexCache,
+  loc: DocLocation,
+  root: AnyType,
+  habs: Absolute,
+  anchor: RelPos,
+  head: RelPos,
+  opts: LocateOptions
+): DocLocation {
+  const deps = opts.deps;
   // Selection: length when anchor and head share the innermost type, else the anchor's block.
   if (!samePos(anchor, head)) {
     const a = absolute(doc, cache, anchor);
-    if (a.ok && a.abs.type === h.abs.type) loc.selection = Math.abs(h.abs.index - a.abs.index);
+    if (a.ok && a.abs.type === habs.type) loc.selection = Math.abs(habs.index - a.abs.index);
     else if (a.ok) {
       const ac = chainOf(a.abs.type);
       if (typeof ac !== 'string' && ac.root === root && ac.types[0]) {
@@ -289,6 +349,6 @@ export function locate(
       } else if (deps && typeof ac === 'string') deps.volatile = true;
     } else if (deps) deps.volatile = true;
   } else loc.selection = 0;
-  if (opts.snippet) loc.snippet = snippetAt(h.abs, h.abs.item ? null : lastItem(h.abs.type, cache));
+  if (opts.snippet) loc.snippet = snippetAt(habs, habs.item ? null : lastItem(habs.type, cache));
   return loc;
 }
