@@ -59,8 +59,24 @@ function lookup(doc: Y.Doc, client: number, clock: number): Y.Item | 'missing' |
   }
 }
 
-function absolute(doc: Y.Doc, cache: RootIndexCache, rp: RelPos): AbsResult {
+/**
+ * Where a relative position is now. `hint`: the struct an earlier position in the same, unchanged
+ * type pointed at and the length before it — when it covers this position, no struct lookup and no
+ * walk to the left.
+ */
+function absolute(doc: Y.Doc, cache: RootIndexCache, rp: RelPos, hint?: HeadHint | null): AbsResult {
   if (rp.item) {
+    const hs = hint?.item;
+    if (hint && hs && hs.id.client === rp.item.client) {
+      const diff = rp.item.clock - hs.id.clock;
+      if (diff >= 0 && diff < hs.length) {
+        const within = hs.deleted || !hs.countable ? 0 : Math.min(hs.length, diff + (rp.assoc >= 0 ? 0 : 1));
+        return {
+          ok: true,
+          abs: { type: hs.parent as AnyType, index: hint.before + within, item: hs, within },
+        };
+      }
+    }
     const s = lookup(doc, rp.item.client, rp.item.clock);
     if (s === 'missing') return { ok: false, state: 'unresolved', reason: 'missing-item' };
     if (s === 'collected') return { ok: false, state: 'unresolved', reason: 'collected' };
@@ -163,9 +179,20 @@ function lastItem(t: AnyType, cache: RootIndexCache): Y.Item | null {
  * it, node names) — while neither changed (`DocChanges.staleSince` with `deps`), a caret that moved
  * inside the same innermost type reuses it and only its offsets are recomputed.
  */
+/**
+ * The struct a caret's head pointed at and the countable length before it in its type. Valid while
+ * the type's block is unchanged: splitting or merging the type's items is a change of the type.
+ */
+interface HeadHint {
+  item: Y.Item;
+  before: number;
+}
+
 export interface Structure {
   /** The innermost type holding the caret (head). */
   readonly type: AnyType;
+  /** The last head's struct (updated by every resolution that reuses the structure). */
+  head: HeadHint | null;
   /** What the structure depends on: its root and the top-level block holding `type`. */
   readonly deps: LocationDeps;
   readonly loc: Readonly<
@@ -209,7 +236,7 @@ export function locate(
   opts: LocateOptions
 ): DocLocation {
   const deps = opts.deps;
-  const h = absolute(doc, cache, head);
+  const h = absolute(doc, cache, head, opts.reuse?.head);
   if (!h.ok) {
     if (deps) deps.volatile = true;
     return { state: h.state, reason: h.reason };
@@ -223,6 +250,7 @@ export function locate(
       deps.root = root;
       if (block) deps.blocks.push(block);
     }
+    reuse.head = h.abs.item ? { item: h.abs.item, before: h.abs.index - h.abs.within } : null;
     if (opts.keep) opts.keep.structure = reuse;
     const loc: DocLocation = { state: 'resolved', ...reuse.loc, offset: h.abs.index };
     return finish(doc, cache, loc, root, h.abs, anchor, head, opts);
@@ -316,6 +344,7 @@ export function locate(
       const { state: _state, offset: _offset, ...structure } = loc;
       opts.keep.structure = {
         type: h.abs.type,
+        head: h.abs.item ? { item: h.abs.item, before: h.abs.index - h.abs.within } : null,
         deps: { root, blocks: [types[0] as AnyType], volatile: false },
         loc: structure,
       };
