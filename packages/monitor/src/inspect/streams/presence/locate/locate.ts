@@ -252,7 +252,16 @@ export function locate(
     }
     reuse.head = h.abs.item ? { item: h.abs.item, before: h.abs.index - h.abs.within } : null;
     if (opts.keep) opts.keep.structure = reuse;
-    const loc: DocLocation = { state: 'resolved', ...reuse.loc, offset: h.abs.index };
+    const l = reuse.loc;
+    const loc: DocLocation = { state: 'resolved' };
+    if (l.root !== undefined) loc.root = l.root;
+    if (l.rootKind !== undefined) loc.rootKind = l.rootKind;
+    if (l.block !== undefined) loc.block = l.block;
+    if (l.blocks !== undefined) loc.blocks = l.blocks;
+    if (l.nodePath !== undefined) loc.nodePath = l.nodePath;
+    if (l.path !== undefined) loc.path = l.path;
+    if (l.nodeName !== undefined) loc.nodeName = l.nodeName;
+    loc.offset = h.abs.index;
     return finish(doc, cache, loc, root, h.abs, anchor, head, opts);
   }
   const chain = chainOf(h.abs.type);

@@ -243,12 +243,7 @@ export class PresenceReader {
     try {
       loc =
         r.anchor && r.head
-          ? locate(this.doc, this.cache, r.anchor, r.head, {
-              snippet,
-              deps,
-              ...(reuse ? { reuse } : {}),
-              keep,
-            })
+          ? locate(this.doc, this.cache, r.anchor, r.head, { snippet, deps, reuse, keep })
           : { state: 'unknown', reason: 'invalid' };
     } catch {
       // A document shape the resolver does not expect is the room's business, never an error.
