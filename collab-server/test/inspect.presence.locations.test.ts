@@ -94,6 +94,59 @@ describe('presence: carets moved by other users’ edits', () => {
   });
 });
 
+describe('presence: throttled locations', () => {
+  it('a caret moving faster than the throttle is re-sent fresh, without re-sending the users that did not move', async () => {
+    // 1 s per resolution on average: the third resolution in a row is throttled whatever the machine's speed.
+    h = await startHarness({ presenceLocateIntervalMs: 1_000 });
+    const { room, editor } = proseRoom(h, 'acme/fast', 4);
+    const t = textOf(editor, 1);
+    const fast = client();
+    const idle = client();
+    const state = (i: number): Record<string, unknown> => ({
+      user: { name: 'Fast' },
+      cursor: { anchor: relPos(t, i), head: relPos(t, i) },
+    });
+    const fastId = publish(room, fast, state(1));
+    const idleId = publish(room, idle, {
+      user: { name: 'Idle' },
+      cursor: { anchor: relPos(t, 0), head: relPos(t, 0) },
+    });
+    const c = await h.inspector('metadata');
+    const sub = await c.subscribe('presence', 'acme/fast');
+    await c.waitFor((m) => m.type === 'presenceSnapshot' && m.sub === sub);
+    const moveTo = (i: number): void => {
+      publish(room, fast, state(i));
+      h?.bridge.extension.onAwareness?.({
+        room: 'acme/fast',
+        org: 'acme',
+        added: [],
+        updated: [fastId],
+        removed: [],
+      });
+    };
+    const offsetIn = (m: unknown): number | undefined => {
+      const p = m as { type: string; sub?: string; updated?: PresenceUser[] };
+      return p.type === 'presencePatch' && p.sub === sub
+        ? userIn(p.updated ?? [], fastId)?.location?.offset
+        : undefined;
+    };
+    // The snapshot was the first resolution, this move the second (the burst): located at once.
+    moveTo(2);
+    await c.waitFor((m) => offsetIn(m) === 2, 5_000);
+    // The third within the interval: first sent with the previous location, then fresh once the throttle allows.
+    const from = c.messages.length;
+    moveTo(3);
+    const stale = await c.waitFor((m) => offsetIn(m) !== undefined, 5_000, from);
+    expect(offsetIn(stale)).toBe(2);
+    await c.waitFor((m) => offsetIn(m) === 3, 5_000, from);
+    // Only the throttled user came back: the idle one was never re-sent after the snapshot.
+    const patches = c.messages.filter((m) => m.type === 'presencePatch' && m.sub === sub);
+    for (const m of patches)
+      if (m.type === 'presencePatch') expect(userIn([...m.joined, ...m.updated], idleId)).toBeUndefined();
+    expect(c.invalid).toEqual([]);
+  });
+});
+
 describe('presence: a subscription’s field paths', () => {
   it('locate an unknown app’s awareness shape for that subscription only; bad paths are refused', async () => {
     h = await startHarness();

@@ -61,6 +61,8 @@ export interface InspectBridgeOptions {
   presenceFlushMs?: number;
   /** Field paths for awareness states no built-in editor convention recognises (`COLLAB_PRESENCE_FIELDS`). */
   presenceFields?: PresenceFieldPaths;
+  /** One client's caret is located once per this many ms on average (default 100; tests). */
+  presenceLocateIntervalMs?: number;
   /**
    * Keep a room's tree cache this long after its last tree subscriber left
    * (reconnects / dashboard refreshes then skip the initial walk); meanwhile
@@ -166,6 +168,9 @@ export class InspectBridge implements SessionHost {
       presence: new PresenceStream(ctx, {
         ...(opts.presenceFlushMs !== undefined ? { flushMs: opts.presenceFlushMs } : {}),
         ...(opts.presenceFields ? { fields: opts.presenceFields } : {}),
+        ...(opts.presenceLocateIntervalMs !== undefined
+          ? { locateIntervalMs: opts.presenceLocateIntervalMs }
+          : {}),
       }),
       tree: new TreeStream(ctx, { graceMs: opts.treeGraceMs ?? 15_000, stored: this.stored }),
       updates: new UpdatesStream(ctx),

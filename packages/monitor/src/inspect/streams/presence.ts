@@ -69,6 +69,8 @@ interface RoomPresence {
   readerDoc: Y.Doc | null;
   /** Throttled locations: re-render those clients then. */
   retry: NodeJS.Timeout | null;
+  /** The clients rendered with a throttled (stale) location since the last retry: only they are re-sent. */
+  retryIds: Set<number>;
   /** Coalesced check for carets others' edits moved (see RELOCATE_MS). */
   relocate: NodeJS.Timeout | null;
   /** When each client's activity was last re-sent because of a document update. */
@@ -104,6 +106,7 @@ export class PresenceStream implements StreamModule {
         reader: null,
         readerDoc: null,
         retry: null,
+        retryIds: new Set(),
         relocate: null,
         activitySent: new Map(),
       });
@@ -125,6 +128,7 @@ export class PresenceStream implements StreamModule {
     if (p.relocate) clearTimeout(p.relocate);
     p.timer = null;
     p.retry = null;
+    p.retryIds.clear();
     p.relocate = null;
     p.reader?.dispose();
     p.reader = null;
@@ -213,6 +217,7 @@ export class PresenceStream implements StreamModule {
       p.counts.delete(id);
       p.conn.delete(id);
       p.activitySent.delete(id);
+      p.retryIds.delete(id);
       p.reader?.forget(id);
     }
     const subs = this.subs.of(name);
@@ -300,8 +305,11 @@ export class PresenceStream implements StreamModule {
       () => {
         p.retry = null;
         const room = this.ctx.host.room(name);
+        const ids = [...p.retryIds];
+        p.retryIds.clear();
         if (!room || this.subs.count(name) === 0) return;
-        for (const id of room.awareness.getStates().keys()) if (!p.joined.has(id)) p.updated.add(id);
+        const states = room.awareness.getStates();
+        for (const id of ids) if (states.has(id) && !p.joined.has(id) && !p.left.has(id)) p.updated.add(id);
         this.flush(name, p);
       },
       Math.max(0, inMs) + 5
@@ -334,7 +342,10 @@ export class PresenceStream implements StreamModule {
       const state = states.get(id);
       if (!state) continue;
       const reading = reader.read(id, state, { ...(fields ? { fields } : {}), locations, snippet, now });
-      if (reading.retryAt !== undefined) retryAt = Math.min(retryAt, reading.retryAt);
+      if (reading.retryAt !== undefined) {
+        retryAt = Math.min(retryAt, reading.retryAt);
+        p.retryIds.add(id);
+      }
       const connId = p.conn.get(id);
       const info = byClient.get(id) ?? (connId !== undefined ? conns.get(connId) : undefined);
       const lastSeen = room.awareness.meta.get(id)?.lastUpdated ?? Date.now();

@@ -241,7 +241,7 @@ describe('locate: positions the pod cannot resolve', () => {
 });
 
 describe('PresenceReader: throttle, memo, activity', () => {
-  it('resolves at most once per interval per client, memoises, tracks activity', () => {
+  it('resolves once per interval per client (after a burst of two), memoises, tracks activity', () => {
     const doc = new Y.Doc();
     const t = doc.getText('codemirror');
     t.insert(0, 'line one\nline two');
@@ -260,16 +260,19 @@ describe('PresenceReader: throttle, memo, activity', () => {
     // Same state object, same document: memoised.
     reader.read(7, s1, { ...o, now: 1010 });
     expect(reader.resolutions).toBe(1);
-    // Moved within the interval: the previous location and a retry time.
-    const r2 = reader.read(7, state(12), { ...o, now: 1020 });
-    expect(r2).toMatchObject({ location: { line: 1 }, retryAt: 1100, lastActive: 1020 });
-    expect(reader.resolutions).toBe(1);
-    const r3 = reader.read(7, state(12), { ...o, now: 1100 });
-    expect(r3.location).toMatchObject({ line: 2, column: 3 });
+    // Moved within the interval: the throttle's burst (2) resolves it at once.
+    expect(reader.read(7, state(12), { ...o, now: 1020 }).location).toMatchObject({ line: 2, column: 3 });
     expect(reader.resolutions).toBe(2);
+    // Moved again: past the burst, the previous location and a retry time (credit 20 ms + 10 ms).
+    const r2 = reader.read(7, state(13), { ...o, now: 1030 });
+    expect(r2).toMatchObject({ location: { line: 2, column: 3 }, retryAt: 1100, lastActive: 1030 });
+    expect(reader.resolutions).toBe(2);
+    const r3 = reader.read(7, state(13), { ...o, now: 1100 });
+    expect(r3.location).toMatchObject({ line: 2, column: 4 });
+    expect(reader.resolutions).toBe(3);
     // A document update from the client is activity too.
     reader.noteEdit(7, 2000);
-    expect(reader.read(7, state(12), { ...o, now: 2001 })).toMatchObject({
+    expect(reader.read(7, state(13), { ...o, now: 2001 })).toMatchObject({
       lastActive: 2000,
       lastEdit: 2000,
     });
@@ -279,6 +282,35 @@ describe('PresenceReader: throttle, memo, activity', () => {
       state: 'unknown',
       reason: 'invalid',
     });
+    reader.dispose();
+  });
+
+  it('the throttle lets a caret moving at the limit rate with jitter through every time, and holds a faster one to the rate', () => {
+    const doc = new Y.Doc();
+    const t = doc.getText('codemirror');
+    t.insert(0, 'x'.repeat(200));
+    const reader = new PresenceReader(doc, { minIntervalMs: 100 });
+    const state = (i: number): unknown => {
+      const rp = JSON.parse(JSON.stringify(Y.createRelativePositionFromTypeIndex(t, i))) as unknown;
+      return { cursor: { anchor: rp, head: rp } };
+    };
+    const o = { locations: true, snippet: false };
+    // 10 Hz with ±5 ms jitter (a provider's timer, the network): never throttled, never a stale location.
+    let now = 1000;
+    for (let i = 0; i < 50; i++) {
+      now += i % 2 === 0 ? 95 : 105;
+      const r = reader.read(1, state(i), { ...o, now });
+      expect(r.retryAt, `move ${i}`).toBeUndefined();
+      expect(r.location).toMatchObject({ offset: i });
+    }
+    expect(reader.resolutions).toBe(50);
+    // 60 Hz for one second: the burst, then one per 100 ms.
+    const before = reader.resolutions;
+    now = 10_000;
+    for (let i = 0; i < 60; i++) reader.read(2, state(i), { ...o, now: (now += 16) });
+    const made = reader.resolutions - before;
+    expect(made).toBeGreaterThanOrEqual(10);
+    expect(made).toBeLessThanOrEqual(12);
     reader.dispose();
   });
 

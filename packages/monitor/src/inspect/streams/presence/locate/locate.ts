@@ -59,8 +59,24 @@ function lookup(doc: Y.Doc, client: number, clock: number): Y.Item | 'missing' |
   }
 }
 
-function absolute(doc: Y.Doc, cache: RootIndexCache, rp: RelPos): AbsResult {
+/**
+ * Where a relative position is now. `hint`: the struct an earlier position in the same, unchanged
+ * type pointed at and the length before it — when it covers this position, no struct lookup and no
+ * walk to the left.
+ */
+function absolute(doc: Y.Doc, cache: RootIndexCache, rp: RelPos, hint?: HeadHint | null): AbsResult {
   if (rp.item) {
+    const hs = hint?.item;
+    if (hint && hs && hs.id.client === rp.item.client) {
+      const diff = rp.item.clock - hs.id.clock;
+      if (diff >= 0 && diff < hs.length) {
+        const within = hs.deleted || !hs.countable ? 0 : Math.min(hs.length, diff + (rp.assoc >= 0 ? 0 : 1));
+        return {
+          ok: true,
+          abs: { type: hs.parent as AnyType, index: hint.before + within, item: hs, within },
+        };
+      }
+    }
     const s = lookup(doc, rp.item.client, rp.item.clock);
     if (s === 'missing') return { ok: false, state: 'unresolved', reason: 'missing-item' };
     if (s === 'collected') return { ok: false, state: 'unresolved', reason: 'collected' };
@@ -156,11 +172,46 @@ function lastItem(t: AnyType, cache: RootIndexCache): Y.Item | null {
   return it;
 }
 
+/**
+ * The part of a caret's location inside a block that does not depend on where in its text the caret
+ * is: root, block index, block count, tree path and node names. It depends only on the root's own
+ * item list (block index and count) and on the top-level block holding the caret (the path inside
+ * it, node names) — while neither changed (`DocChanges.staleSince` with `deps`), a caret that moved
+ * inside the same innermost type reuses it and only its offsets are recomputed.
+ */
+/**
+ * The struct a caret's head pointed at and the countable length before it in its type. Valid while
+ * the type's block is unchanged: splitting or merging the type's items is a change of the type.
+ */
+interface HeadHint {
+  item: Y.Item;
+  before: number;
+}
+
+export interface Structure {
+  /** The innermost type holding the caret (head). */
+  readonly type: AnyType;
+  /** The last head's struct (updated by every resolution that reuses the structure). */
+  head: HeadHint | null;
+  /** What the structure depends on: its root and the top-level block holding `type`. */
+  readonly deps: LocationDeps;
+  readonly loc: Readonly<
+    Pick<DocLocation, 'root' | 'rootKind' | 'block' | 'blocks' | 'nodePath' | 'path' | 'nodeName'>
+  >;
+}
+
 export interface LocateOptions {
   /** Content scope: add a snippet around the caret. */
   snippet: boolean;
   /** Filled with what the location depends on (the reader's per-block memo). */
   deps?: LocationDeps;
+  /**
+   * A structure from an earlier resolution that the caller checked is still valid (neither its root's
+   * block list nor its block changed since): used when the head lies in the same innermost type.
+   */
+  reuse?: Structure;
+  /** Set to this location's structure when a later caret move may reuse it (a caret inside a block of an XML root). */
+  keep?: { structure?: Structure };
 }
 
 /** The same position (a caret publishes two equal relative positions, decoded as two objects). */
@@ -185,10 +236,33 @@ export function locate(
   opts: LocateOptions
 ): DocLocation {
   const deps = opts.deps;
-  const h = absolute(doc, cache, head);
+  const h = absolute(doc, cache, head, opts.reuse?.head);
   if (!h.ok) {
     if (deps) deps.volatile = true;
     return { state: h.state, reason: h.reason };
+  }
+  const reuse = opts.reuse;
+  if (reuse && reuse.type === h.abs.type && reuse.deps.root) {
+    // Same innermost type, structure still valid: only the offsets are new.
+    const root = reuse.deps.root;
+    const block = reuse.deps.blocks[0];
+    if (deps) {
+      deps.root = root;
+      if (block) deps.blocks.push(block);
+    }
+    reuse.head = h.abs.item ? { item: h.abs.item, before: h.abs.index - h.abs.within } : null;
+    if (opts.keep) opts.keep.structure = reuse;
+    const l = reuse.loc;
+    const loc: DocLocation = { state: 'resolved' };
+    if (l.root !== undefined) loc.root = l.root;
+    if (l.rootKind !== undefined) loc.rootKind = l.rootKind;
+    if (l.block !== undefined) loc.block = l.block;
+    if (l.blocks !== undefined) loc.blocks = l.blocks;
+    if (l.nodePath !== undefined) loc.nodePath = l.nodePath;
+    if (l.path !== undefined) loc.path = l.path;
+    if (l.nodeName !== undefined) loc.nodeName = l.nodeName;
+    loc.offset = h.abs.index;
+    return finish(doc, cache, loc, root, h.abs, anchor, head, opts);
   }
   const chain = chainOf(h.abs.type);
   if (typeof chain === 'string') {
@@ -274,12 +348,36 @@ export function locate(
       loc.nodeName = names[names.length - 1];
     }
     loc.offset = h.abs.index;
+    if (opts.keep && types.length > 0) {
+      // Here the location holds the structure and the offset only.
+      const { state: _state, offset: _offset, ...structure } = loc;
+      opts.keep.structure = {
+        type: h.abs.type,
+        head: h.abs.item ? { item: h.abs.item, before: h.abs.index - h.abs.within } : null,
+        deps: { root, blocks: [types[0] as AnyType], volatile: false },
+        loc: structure,
+      };
+    }
   }
+  return finish(doc, cache, loc, root, h.abs, anchor, head, opts);
+}
 
+/** Selection and snippet: the part of a location that depends on both positions and on the offsets. */
+function finish(
+  doc: Y.Doc,
+  cache: RootIndexCache,
+  loc: DocLocation,
+  root: AnyType,
+  habs: Absolute,
+  anchor: RelPos,
+  head: RelPos,
+  opts: LocateOptions
+): DocLocation {
+  const deps = opts.deps;
   // Selection: length when anchor and head share the innermost type, else the anchor's block.
   if (!samePos(anchor, head)) {
     const a = absolute(doc, cache, anchor);
-    if (a.ok && a.abs.type === h.abs.type) loc.selection = Math.abs(h.abs.index - a.abs.index);
+    if (a.ok && a.abs.type === habs.type) loc.selection = Math.abs(habs.index - a.abs.index);
     else if (a.ok) {
       const ac = chainOf(a.abs.type);
       if (typeof ac !== 'string' && ac.root === root && ac.types[0]) {
@@ -289,6 +387,6 @@ export function locate(
       } else if (deps && typeof ac === 'string') deps.volatile = true;
     } else if (deps) deps.volatile = true;
   } else loc.selection = 0;
-  if (opts.snippet) loc.snippet = snippetAt(h.abs, h.abs.item ? null : lastItem(h.abs.type, cache));
+  if (opts.snippet) loc.snippet = snippetAt(habs, habs.item ? null : lastItem(habs.type, cache));
   return loc;
 }

@@ -6,18 +6,21 @@
  *
  * Never on the update path: `noteEdit` is O(1), the document's transactions only list their
  * changed types; resolution happens when the presence stream renders a user (its patches are
- * coalesced) or checks for moved blocks (`moved`, coalesced), at most once per `minIntervalMs`
- * per client.
+ * coalesced) or checks for moved blocks (`moved`, coalesced), once per `minIntervalMs` per client
+ * on average (a token bucket: `THROTTLE_BURST` in a row at most).
  */
 import type * as Y from 'yjs';
 import type { DocLocation, PresenceFieldPaths } from '@collabblocks/protocol';
 import { recognise, type Recognised } from '../recognise/index.js';
-import { locate } from './locate.js';
+import { locate, type Structure } from './locate.js';
 import { RootIndexCache } from './rootIndex.js';
 import { DocChanges, type LocationDeps } from './changes.js';
 
 export interface ReaderOptions {
-  /** Fewest milliseconds between two resolutions of one client's location (default 100: 10 Hz). */
+  /**
+   * One client's locations are resolved once per this many milliseconds on average (default 100:
+   * 10 Hz), with a burst of `THROTTLE_BURST` (see `ClientMemo.tokens`).
+   */
   minIntervalMs?: number;
   /** Pod-wide field paths for unrecognised states (`COLLAB_PRESENCE_FIELDS`). */
   fields?: PresenceFieldPaths;
@@ -55,6 +58,9 @@ interface Recognition {
   posKey: string;
 }
 
+/** Resolutions one client may make in a row before the throttle holds it to one per `minIntervalMs`. */
+const THROTTLE_BURST = 2;
+
 /** Field-path sets remembered per client (subscriptions with their own paths); past this, forgotten. */
 const MAX_RECOGNITIONS = 8;
 
@@ -73,7 +79,22 @@ interface ClientMemo {
   locTx?: number;
   locDeps?: LocationDeps;
   locSnippet?: boolean;
-  locAt?: number;
+  /**
+   * Throttle (a token bucket counted in milliseconds): a resolution costs `minIntervalMs` of credit,
+   * credit accrues with time up to `THROTTLE_BURST` resolutions' worth, as of `creditAt`. A caret
+   * moving at the limit rate with jitter (an update 99 ms after the last) keeps being resolved at
+   * once — with a strict minimum interval, half its updates were throttled, rendered with a stale
+   * location and rendered again by the retry; a faster client is held to the rate on average.
+   */
+  credit?: number;
+  creditAt?: number;
+  /**
+   * The structure (root, block, tree path, node names) of the last resolution of a caret inside a
+   * block, and the `DocChanges` stamp it was valid at: a caret that moved inside the same text reuses
+   * it while its root's block list and its block are unchanged.
+   */
+  struct?: Structure;
+  structTx?: number;
 }
 
 /** The structure a caret's neighbours see move: block, line, enclosing node, anchor block, state. */
@@ -97,6 +118,8 @@ export class PresenceReader {
   private checkedTx = 0;
   /** Resolutions done (benchmark and tests). */
   resolutions = 0;
+  /** Of those, resolutions that reused a caret's structure (only offsets recomputed). */
+  reuses = 0;
 
   constructor(
     private readonly doc: Y.Doc,
@@ -146,9 +169,10 @@ export class PresenceReader {
       out.location = m.location;
       return out;
     }
-    if (m.locAt !== undefined && o.now - m.locAt < this.minIntervalMs) {
+    const wait = this.throttled(m, o.now);
+    if (wait > 0) {
       out.location = m.location ?? { state: 'unknown', reason: 'pending' };
-      out.retryAt = m.locAt + this.minIntervalMs;
+      out.retryAt = o.now + wait;
       return out;
     }
     out.location = this.resolve(m, r, rec.posKey, o.snippet, o.now);
@@ -170,8 +194,9 @@ export class PresenceReader {
       if (!r || m.locKey === undefined || m.location === undefined || this.fresh(m, false)) continue;
       // Moved since: its awareness update re-renders it anyway.
       if (m.locKey !== m.posKey) continue;
-      if (m.locAt !== undefined && o.now - m.locAt < this.minIntervalMs) {
-        retryAt = Math.min(retryAt, m.locAt + this.minIntervalMs);
+      const wait = this.throttled(m, o.now);
+      if (wait > 0) {
+        retryAt = Math.min(retryAt, o.now + wait);
         continue;
       }
       const before = placeKey(m.location);
@@ -181,6 +206,19 @@ export class PresenceReader {
     // Throttled clients stay stale: the next check (at `retryAt`) finds them again.
     if (retryAt === Infinity) this.checkedTx = this.changes.now();
     return retryAt === Infinity ? { ids } : { ids, retryAt };
+  }
+
+  /** Milliseconds until the throttle lets this client be resolved (0: now). */
+  private throttled(m: ClientMemo, now: number): number {
+    if (this.minIntervalMs <= 0) return 0;
+    return Math.max(0, this.minIntervalMs - this.creditNow(m, now));
+  }
+
+  /** The client's throttle credit at `now`, ms (a client never resolved has a full bucket). */
+  private creditNow(m: ClientMemo, now: number): number {
+    const full = THROTTLE_BURST * this.minIntervalMs;
+    if (m.credit === undefined || m.creditAt === undefined) return full;
+    return Math.min(full, m.credit + Math.max(0, now - m.creditAt));
   }
 
   private fresh(m: ClientMemo, snippet: boolean): boolean {
@@ -196,25 +234,37 @@ export class PresenceReader {
   private resolve(m: ClientMemo, r: Recognised, posKey: string, snippet: boolean, now: number): DocLocation {
     const deps: LocationDeps = { blocks: [], volatile: false };
     const tx = this.changes.now();
+    const reuse =
+      m.struct && m.structTx !== undefined && !this.changes.staleSince(m.structTx, m.struct.deps)
+        ? m.struct
+        : undefined;
+    const keep: { structure?: Structure } = {};
     let loc: DocLocation;
     try {
       loc =
         r.anchor && r.head
-          ? locate(this.doc, this.cache, r.anchor, r.head, { snippet, deps })
+          ? locate(this.doc, this.cache, r.anchor, r.head, { snippet, deps, reuse, keep })
           : { state: 'unknown', reason: 'invalid' };
     } catch {
       // A document shape the resolver does not expect is the room's business, never an error.
       loc = { state: 'unknown', reason: 'invalid' };
       deps.volatile = true;
+      delete keep.structure;
     }
     this.resolutions++;
+    if (reuse && keep.structure === reuse) this.reuses++;
+    m.struct = keep.structure;
+    m.structTx = keep.structure ? tx : undefined;
     m.location = loc;
     m.locKey = posKey;
     m.locRec = r;
     m.locTx = tx;
     m.locDeps = deps;
     m.locSnippet = snippet;
-    m.locAt = now;
+    if (this.minIntervalMs > 0) {
+      m.credit = Math.max(0, this.creditNow(m, now) - this.minIntervalMs);
+      m.creditAt = now;
+    }
     return loc;
   }
 
