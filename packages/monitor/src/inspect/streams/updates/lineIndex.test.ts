@@ -158,13 +158,18 @@ describe('update summaries: the Y.Text lines an update touched', () => {
     expect(UpdateSummarySchema.safeParse(summary).success).toBe(true);
   });
 
-  it('one index per batch: a text is walked once however many updates read it', () => {
-    const { doc, text } = codeDoc(50);
-    const updates = [3, 20, 40].map((l) => change(doc, () => text.insert(lineStart(text, l), '!')));
-    const index = new LineIndex();
-    const lines = updates.map((u) => summarizeUpdate(u, doc, false, index).lines[0]?.from);
-    expect(lines).toEqual([3, 20, 40]);
-    expect(index.builds).toBe(1);
+  it('a small batch walks, a large one indexes each text once; both give the same lines', () => {
+    const { doc, text } = codeDoc(60);
+    const at = Array.from({ length: 50 }, (_, i) => i + 5);
+    const updates = at.map((l) => change(doc, () => text.insert(lineStart(text, l), '!')));
+    const small = new LineIndex();
+    expect(updates.slice(0, 3).map((u) => summarizeUpdate(u, doc, false, small).lines[0]?.from)).toEqual([
+      5, 6, 7,
+    ]);
+    expect(small.builds).toBe(0);
+    const large = new LineIndex();
+    expect(updates.map((u) => summarizeUpdate(u, doc, false, large).lines[0]?.from)).toEqual(at);
+    expect(large.builds).toBe(1);
   });
 
   it('bounded: a text over the item bound carries no lines; many ranges are truncated', () => {

@@ -17,6 +17,11 @@ import { kindOf } from '../tree/treeWalk.js';
 
 /** Items of one text indexed at most (a larger text's updates carry no lines). */
 export const MAX_LINE_INDEX_ITEMS = 200_000;
+/**
+ * Lookups in one text answered by walking left from the item (no allocation) before the batch indexes
+ * the text: a small batch (the usual flush: a few keystrokes) never pays for a whole index.
+ */
+export const WALK_LOOKUPS = 4;
 
 type AnyType = Y.AbstractType<unknown>;
 /** Newlines before each item of one text (deleted items: where they stood). */
@@ -31,6 +36,7 @@ function newlinesIn(s: string, end: number): number {
 export class LineIndex {
   private readonly texts = new Map<AnyType, TextLines | null>();
   private readonly kinds = new Map<AnyType, boolean>();
+  private readonly walks = new Map<AnyType, number>();
   /** Texts indexed so far (tests read it: one build per text per batch). */
   builds = 0;
 
@@ -48,6 +54,18 @@ export class LineIndex {
     let text = this.kinds.get(t);
     if (text === undefined) this.kinds.set(t, (text = kindOf(t) === 'Text'));
     return text;
+  }
+
+  /** Newlines before `item`, walking left to the text's start (bounded like an index); undefined beyond. */
+  private walkLeft(item: Y.Item): number | undefined {
+    let newlines = 0;
+    let items = 0;
+    for (let it = item.left; it !== null; it = it.left) {
+      if (++items >= this.maxItems) return undefined;
+      if (!it.deleted && it.content instanceof Y.ContentString)
+        newlines += newlinesIn(it.content.str, Infinity);
+    }
+    return newlines;
   }
 
   private of(text: AnyType): TextLines | null {
@@ -78,7 +96,11 @@ export class LineIndex {
   lineOf(item: Y.Item, offset = 0): number {
     const parent = item.parent;
     if (!this.isText(parent)) return -1;
-    const before = this.of(parent)?.get(item);
+    const walked = this.walks.get(parent) ?? 0;
+    const before =
+      walked < WALK_LOOKUPS && !this.texts.has(parent)
+        ? (this.walks.set(parent, walked + 1), this.walkLeft(item))
+        : this.of(parent)?.get(item);
     if (before === undefined) return -1;
     if (item.deleted || !(item.content instanceof Y.ContentString) || offset <= 0) return before;
     return before + newlinesIn(item.content.str, offset);
@@ -97,7 +119,14 @@ export class LineIndex {
     inserted: boolean
   ): [number, number] {
     const from = this.lineOf(item, offset);
-    const to = this.lineOf(last, lastOffset);
+    // One item (a keystroke, a paste): the newlines inside it, without a second lookup.
+    const c0 = item.content;
+    const to =
+      last === item && from >= 0
+        ? item.deleted || !(c0 instanceof Y.ContentString) || lastOffset <= offset
+          ? from
+          : from + newlinesIn(c0.str.slice(offset), lastOffset - offset)
+        : this.lineOf(last, lastOffset);
     if (from < 0 || to < 0) return [-1, -1];
     const c = last.content;
     const breaks = inserted && !last.deleted && c instanceof Y.ContentString && c.str[lastOffset] === '\n';
