@@ -346,7 +346,8 @@ describe('dashboard content', () => {
     );
     expect(types).toEqual(
       expect.arrayContaining([
-        `${PRESENCE_PANEL_TYPE}:presence`,
+        // Edit heat: the presence panel pairs presence with the room's updates and history.
+        `${PRESENCE_PANEL_TYPE}:presence+updates+history`,
         `${CRDT_PANEL_TYPE}:tree+updates+history`,
         'logs:updates',
         'logs:traffic',

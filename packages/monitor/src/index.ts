@@ -63,9 +63,11 @@ export {
 export { TreeTracker, type TreePatch } from './inspect/streams/tree/treeTracker.js';
 export {
   formatFields,
+  lineFields,
   summarizeUpdate,
   type DecodedUpdate,
 } from './inspect/streams/updates/updateSummary.js';
+export { LineIndex, MAX_LINE_INDEX_ITEMS } from './inspect/streams/updates/lineIndex.js';
 export {
   HistoryError,
   ItemTimes,

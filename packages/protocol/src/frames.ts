@@ -262,6 +262,9 @@ export const UPDATES_FIELDS = {
   formats: 'formats',
   /** Embeds inserted. */
   embeds: 'embeds',
+  // Revision 3: the Y.Text lines an update touched.
+  /** JSON `[{path, from, to}]` of 0-based Y.Text lines ('' none; structure, every scope). */
+  lines: 'lines',
 } as const;
 
 /** Traffic: a `log-lines` frame of wire frames seen by the pod for one room. */

@@ -20,11 +20,14 @@ export function devtoolsDashboard(): JsonObject {
   l.add({
     type: PRESENCE_PANEL_TYPE,
     title: 'Presence',
-    description: 'Live cursors and selections of everyone in the room (pseudonymous unless content scope).',
+    description:
+      'Live cursors and selections of everyone in the room (pseudonymous unless content scope); in a text or ' +
+      'rich-text document, where edits landed over the time range (live updates and the history of the range).',
     w: 12,
     h: 12,
     datasource: DS.collab,
-    targets: [q('presence')],
+    // Updates (live) and history (the time range) feed the document view's edit heat.
+    targets: [q('presence'), q('updates'), q('history')],
     options: {},
   });
   l.add({

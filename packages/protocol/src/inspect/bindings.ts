@@ -7,7 +7,8 @@
  *   space, and activity (`lastActive`, the binding's own focus/idle signals);
  * - tree: XML node names and attributes, text as formatting runs (marks, embeds), subdocuments,
  *   the editor a root's name and type suggest;
- * - updates: formatting operations counted apart from inserts.
+ * - updates: formatting operations counted apart from inserts; (revision 3) the Y.Text lines an
+ *   update touched.
  *
  * Open sets (binding names, mark names, node names) are strings, not enums, so a pod that learns a
  * new binding never breaks an older client's parser; the known values are listed in constants.
@@ -310,6 +311,23 @@ export const FormatOpSchema = z.object({
 });
 export type FormatOp = z.infer<typeof FormatOpSchema>;
 
+/** Most line ranges listed in one update summary (the rest: `linesTruncated`). */
+export const MAX_UPDATE_LINES = 16;
+
+/**
+ * Lines of a Y.Text (CodeMirror, Monaco, Quill) an update touched: 0-based lines `from`..`to` of the
+ * text at `path` (a root path such as `/codemirror`), as the pod's document reads them when it
+ * summarises the update (later edits may have moved them since). Structure only, never text.
+ */
+export const LineRangeSchema = z
+  .object({
+    path: z.string().max(1_024),
+    from: Count,
+    to: Count,
+  })
+  .refine((r) => r.from <= r.to, { message: 'from after to', path: ['to'] });
+export type LineRange = z.infer<typeof LineRangeSchema>;
+
 /** The fields revision 2 adds to an update summary. `inserted` then no longer counts format markers. */
 export const UpdateBindingFields = {
   /** Characters whose formatting the update changed (between format markers), not counted in `inserted`. */
@@ -318,7 +336,21 @@ export const UpdateBindingFields = {
   formats: z.array(FormatOpSchema).max(MAX_UPDATE_FORMATS).optional(),
   /** Embeds inserted (Quill images, Lexical text-node maps, ContentEmbed items). */
   embeds: Count.optional(),
+  /**
+   * Revision 3: Y.Text lines the update touched (inserts, deletes, formatting), merged ranges,
+   * bounded by `MAX_UPDATE_LINES` (then `linesTruncated`). Absent: no Y.Text touched, or a pod
+   * that does not index lines (a text too long to index within its bound).
+   */
+  lines: z.array(LineRangeSchema).max(MAX_UPDATE_LINES).optional(),
+  linesTruncated: z.boolean().optional(),
 };
 
 /** Capabilities a pod announces in `hello.features`. */
-export const INSPECT_FEATURES = ['locations', 'pointers', 'textRuns', 'formats', 'presenceFields'] as const;
+export const INSPECT_FEATURES = [
+  'locations',
+  'pointers',
+  'textRuns',
+  'formats',
+  'presenceFields',
+  'updateLines',
+] as const;

@@ -3,6 +3,7 @@ import {
   INSPECT_FEATURES,
   INSPECT_SCHEMA_REVISION,
   InspectServerMessageSchema,
+  MAX_UPDATE_LINES,
   PresenceUserSchema,
   TreeNodeSchema,
   UpdateSummarySchema,
@@ -240,6 +241,35 @@ describe('revision 2: bindings, locations, runs, formats', () => {
     };
     expect(UpdateSummarySchema.safeParse(u).success).toBe(true);
     expect(UpdateSummarySchema.safeParse({ ...u, formats: [{ path: '/', key: 'b' }] }).success).toBe(false);
+  });
+
+  it('update summaries (revision 3) carry the Y.Text lines touched, bounded and ordered', () => {
+    const u = {
+      ts: 1,
+      clientId: 3,
+      origin: 'client',
+      bytes: 9,
+      inserted: 2,
+      deleted: 0,
+      paths: ['/codemirror'],
+    };
+    const lines = [{ path: '/codemirror', from: 12, to: 13 }];
+    expect(UpdateSummarySchema.safeParse({ ...u, lines }).success).toBe(true);
+    expect(
+      UpdateSummarySchema.safeParse({ ...u, lines: [{ path: '/codemirror', from: 4, to: 3 }] }).success
+    ).toBe(false);
+    expect(
+      UpdateSummarySchema.safeParse({ ...u, lines: [{ path: '/codemirror', from: -1, to: 3 }] }).success
+    ).toBe(false);
+    const many = Array.from({ length: MAX_UPDATE_LINES + 1 }, (_, i) => ({
+      path: '/t',
+      from: i * 2,
+      to: i * 2,
+    }));
+    expect(UpdateSummarySchema.safeParse({ ...u, lines: many }).success).toBe(false);
+    expect(UpdateSummarySchema.safeParse({ ...u, lines: many.slice(1), linesTruncated: true }).success).toBe(
+      true
+    );
   });
 
   it('presence subscriptions take field paths; bad paths are malformed', () => {

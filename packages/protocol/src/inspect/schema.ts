@@ -23,9 +23,10 @@ export const INSPECT_PROTOCOL_VERSION = 1 as const;
  * them, older pods' messages still parse); a pod announces what it sends in `hello.features`.
  * Revision 2: presence `binding`/`location`/`pointer`/`lastActive`/`lastEdit`/`signals`, tree
  * `attrs`/`attrKeys`/`runs`/`embeds`/`binding`/`guid`, update `formatted`/`formats`/`embeds`,
- * subscribe `presence` options (see `bindings.ts`).
+ * subscribe `presence` options (see `bindings.ts`). Revision 3: update `lines`/`linesTruncated`
+ * (the Y.Text lines an update touched; feature `updateLines`).
  */
-export const INSPECT_SCHEMA_REVISION = 2 as const;
+export const INSPECT_SCHEMA_REVISION = 3 as const;
 /** WebSocket path of the inspect stream (token in the first frame, never in the URL). */
 export const INSPECT_WS_PATH = '/inspect';
 /** Token minting: `POST` with `{scope, ttlSeconds?}`, or `POST <path>/content` / `<path>/metadata`. */

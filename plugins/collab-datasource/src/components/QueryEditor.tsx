@@ -4,6 +4,7 @@ import { InlineField, InlineFieldRow, Input, Select } from '@grafana/ui';
 import { COLLAB_QUERY_TYPES, type CollabQueryType } from '@collabblocks/protocol';
 
 import { type CollabJsonData, type CollabQuery, type CollabSuggestSource, QUERY_DEFAULTS } from '../types';
+import { PresenceFieldsEditor } from './PresenceFieldsEditor';
 import { SuggestCombobox } from './SuggestCombobox';
 
 type Props = QueryEditorProps<CollabSuggestSource, CollabQuery, CollabJsonData>;
@@ -38,6 +39,12 @@ const NEEDS_ROOM: ReadonlySet<string> = new Set<string>(COLLAB_QUERY_TYPES.filte
 const HAS_FILTER: ReadonlySet<string> = new Set<CollabQueryType>(['updates', 'traffic', 'history']);
 /** Query types that show a document tree, so can be limited to a subtree and a depth. */
 const HAS_SUBTREE: ReadonlySet<string> = new Set<CollabQueryType>(['tree', 'historyTree']);
+/** Query types that subscribe to presence, so take field paths for awareness of the user's own app. */
+const HAS_PRESENCE_FIELDS: ReadonlySet<string> = new Set<CollabQueryType>([
+  'presence',
+  'presenceHeatmap',
+  'documentHeatmap',
+]);
 
 /** Every label of the editor has this width (fits "Replay through" and "Room *" with its tooltip icon). */
 const LABEL_WIDTH = 16;
@@ -176,6 +183,14 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) 
             />
           </InlineField>
         </InlineFieldRow>
+      )}
+      {HAS_PRESENCE_FIELDS.has(queryType) && (
+        <PresenceFieldsEditor
+          value={query.presenceFields}
+          labelWidth={LABEL_WIDTH}
+          onChange={(presenceFields) => set({ presenceFields })}
+          onBlur={onRunQuery}
+        />
       )}
       {(queryType === 'presenceHeatmap' || queryType === 'historyTree' || HAS_FILTER.has(queryType)) && (
         <InlineFieldRow>

@@ -7,6 +7,7 @@ import type { CollabDataSource } from '../datasource';
 import type { CollabJsonData, CollabQuery, CollabSecureJsonData, CollabVariableQuery } from '../types';
 import { VARIABLE_REF_ID } from '../variableQuery';
 import { ConfigEditor } from './ConfigEditor';
+import { fieldOfError } from './PresenceFieldsEditor';
 import { isTreePathLike, parseMaxDepth, QueryEditor } from './QueryEditor';
 import { VariableQueryEditor } from './VariableQueryEditor';
 
@@ -229,6 +230,36 @@ describe('QueryEditor', () => {
       expect(screen.queryByLabelText('Root path')).toBeNull();
       expect(screen.queryByLabelText('Max depth')).toBeNull();
     }
+  });
+
+  it('presence queries: field paths for the app’s own awareness, checked with the protocol’s parser and its words', () => {
+    const q: CollabQuery = { refId: 'A', queryType: 'presence', room: 'acme/a' };
+    const { onChange, onRunQuery, rerender } = renderQueryEditor(q);
+    fireEvent.change(screen.getByLabelText('Fields: Head'), { target: { value: 'me.sel.to' } });
+    expect(onChange.mock.calls.at(-1)?.[0].presenceFields).toEqual({ head: 'me.sel.to' });
+    fireEvent.blur(screen.getByLabelText('Fields: Head'));
+    expect(onRunQuery).toHaveBeenCalled();
+    // A field emptied is not set; all emptied: no presenceFields at all.
+    rerender({ ...q, presenceFields: { head: 'me.sel.to', name: 'who.label' } });
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: '' } });
+    expect(onChange.mock.calls.at(-1)?.[0].presenceFields).toEqual({ head: 'me.sel.to' });
+    rerender({ ...q, presenceFields: { head: 'me.sel.to' } });
+    fireEvent.change(screen.getByLabelText('Fields: Head'), { target: { value: '' } });
+    expect(onChange.mock.calls.at(-1)?.[0].presenceFields).toBeUndefined();
+    // x without y: the datasource's own sentence, on the field it names.
+    rerender({ ...q, presenceFields: { x: 'pointer.x' } });
+    expect(screen.getByText('presenceFields.y: x and y go together')).toBeTruthy();
+    rerender({ ...q, presenceFields: { head: 'a.b.c.d.e.f.g.h.i' } });
+    expect(screen.getByText('presenceFields.head: a dotted field path (at most 8 segments)')).toBeTruthy();
+    rerender({ ...q, presenceFields: { head: 'sel.head', anchor: 'sel.anchor' } });
+    expect(screen.queryByText(/presenceFields\./)).toBeNull();
+    // Heatmaps of presence take them too; other query types do not show them.
+    rerender({ ...q, queryType: 'documentHeatmap' });
+    expect(screen.getByLabelText('Fields: Head')).toBeTruthy();
+    rerender({ ...q, queryType: 'updates' });
+    expect(screen.queryByLabelText('Fields: Head')).toBeNull();
+    expect(fieldOfError('presenceFields.y: x and y go together')).toBe('y');
+    expect(fieldOfError('presenceFields: unknown key(s) foo')).toBe('head');
   });
 
   it('parseMaxDepth / isTreePathLike', () => {

@@ -7,7 +7,13 @@ import {
   type UpdateSummary,
 } from '@collabblocks/protocol';
 
-import { blockOfPath, buildDocHeatmapFrame, DocHeatmap, docHeatmapBucketMs } from './docHeatmap';
+import {
+  blockOfPath,
+  buildDocHeatmapFrame,
+  DocHeatmap,
+  docHeatmapBucketMs,
+  MAX_LINES_PER_UPDATE,
+} from './docHeatmap';
 import { readLikeGrafana } from './heatmap.testutil';
 
 const at = (clientId: number, block: number, blocks = 10, root = 'prosemirror'): PresenceUser => ({
@@ -92,6 +98,33 @@ describe('document heatmap (block × time)', () => {
     expect(r.countAt(1000, 5)).toBe(1);
     expect(r.countAt(2000, 0)).toBe(1);
     expect(r.countAt(1000, 0)).toBe(0);
+  });
+
+  it('edits in a Y.Text: joins the lines an update touched with the located text’s lines', () => {
+    const m = new DocHeatmap('edits', { bucketMs: 1000 });
+    const code: PresenceUser = {
+      ...at(1, 4, 40, 'codemirror'),
+      location: { state: 'resolved', root: 'codemirror', rootKind: 'Text', block: 4, blocks: 40, line: 5 },
+    };
+    m.observeLocation(code);
+    m.addUpdate({ ...update(1000, ['/codemirror']), lines: [{ path: '/codemirror', from: 12, to: 12 }] });
+    m.addUpdate({
+      ...update(2000, ['/codemirror']),
+      lines: [
+        { path: '/codemirror', from: 3, to: 5 },
+        { path: '/quill', from: 30, to: 30 },
+      ],
+    });
+    // A text update without lines (an older pod) counts nowhere, as before.
+    m.addUpdate(update(2500, ['/codemirror']));
+    expect(m.samples).toBe(4);
+    const r = readLikeGrafana(buildDocHeatmapFrame(m, { refId: 'A', room: 'r' }));
+    expect(r.countAt(1000, 12)).toBe(1);
+    for (const l of [3, 4, 5]) expect(r.countAt(2000, l)).toBe(1);
+    expect(r.countAt(2000, 30)).toBe(0);
+    // A huge paste counts in at most MAX_LINES_PER_UPDATE lines.
+    m.addUpdate({ ...update(3000, ['/codemirror']), lines: [{ path: '/codemirror', from: 0, to: 1e9 }] });
+    expect(m.samples).toBe(4 + MAX_LINES_PER_UPDATE);
   });
 
   it('blockOfPath reads only the root’s numeric top-level index', () => {

@@ -9,6 +9,7 @@ import {
   DOC_HEATMAP_FIELDS as F,
   type DocHeatmapFrameCustom,
   FRAME_LIMITS,
+  joinPath,
   type PresenceUser,
   splitPath,
   type UpdateSummary,
@@ -30,6 +31,8 @@ export interface DocHeatmapOptions {
 }
 
 export const DOC_HEATMAP_DEFAULTS = { maxBuckets: 100, maxRows: 100, maxSamples: 100_000 } as const;
+/** Most lines one update counts in (a paste of more lines counts in its first ones). */
+export const MAX_LINES_PER_UPDATE = 10_000;
 
 /**
  * Time bucket width: the query's `bucketSeconds` when it is a positive number, else the dashboard range
@@ -112,7 +115,10 @@ export class DocHeatmap {
     }
   }
 
-  /** The blocks an update touched under the current root, once per block (edits measure). */
+  /**
+   * The blocks an update touched under the current root, once per block (edits measure): an
+   * XmlFragment's blocks from the update's paths, a Y.Text's lines from its `lines` (revision 3).
+   */
   addUpdate(u: UpdateSummary): void {
     if (this.measure !== 'edits' || this.root === '') return;
     const seen = new Set<number>();
@@ -121,6 +127,17 @@ export class DocHeatmap {
       if (b !== null && !seen.has(b)) {
         seen.add(b);
         this.add(u.ts, b);
+      }
+    }
+    const rootPath = joinPath('', this.root);
+    let budget = MAX_LINES_PER_UPDATE;
+    for (const r of u.lines ?? []) {
+      if (r.path !== rootPath) continue;
+      for (let l = r.from; l <= r.to && budget > 0; l++) {
+        if (seen.has(l)) continue;
+        seen.add(l);
+        budget--;
+        this.add(u.ts, l);
       }
     }
   }

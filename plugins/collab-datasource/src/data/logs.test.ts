@@ -103,6 +103,27 @@ describe('updates: formatting apart from inserts (revision 2)', () => {
   });
 });
 
+describe('updates: the Y.Text lines an update touched (revision 3)', () => {
+  it('carries line ranges in every scope, in the window and the one-shot frame; none as an empty string', () => {
+    const lines = [
+      { path: '/codemirror', from: 12, to: 12 },
+      { path: '/codemirror', from: 20, to: 22 },
+    ];
+    const u = upd(1, { paths: ['/codemirror'], lines });
+    const meta = updateRow('p', 'acme/code', u, 'metadata');
+    expect(JSON.parse(meta[U.lines] as string)).toEqual(lines);
+    expect(updateRow('p', 'acme/code', u, 'content')[U.lines]).toBe(meta[U.lines]);
+    expect(updateRow('p', 'acme/code', upd(2), 'metadata')[U.lines]).toBe('');
+    expect(gapUpdateRow('p', 'acme/code', 3, 'gap')[U.lines]).toBe('');
+    const w = new LogWindow('updates', { refId: 'U', room: 'acme/code', capacity: 4 });
+    w.add(meta);
+    expect(w.frame.fields.map((f) => f.name)).toEqual(Object.values(U));
+    expect(w.frame.fields.find((f) => f.name === U.lines)?.values[0]).toBe(meta[U.lines]);
+    const once = buildUpdatesFrame([meta], { refId: 'H', kind: 'history', room: 'acme/code' });
+    expect(once.fields.find((f) => f.name === U.lines)?.values[0]).toBe(meta[U.lines]);
+  });
+});
+
 describe('metrics and rooms frames', () => {
   it('metrics window appends a time series per pod', () => {
     const w = new MetricsWindow({ refId: 'M', room: 'acme/a', pod: 'p', capacity: 2 });

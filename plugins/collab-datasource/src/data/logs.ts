@@ -34,6 +34,7 @@ const UPDATE_FIELD_TYPES: Array<[string, FieldType]> = [
   [U.formatted, FieldType.number],
   [U.formats, FieldType.string],
   [U.embeds, FieldType.number],
+  [U.lines, FieldType.string],
 ];
 
 const TRAFFIC_FIELD_TYPES: Array<[string, FieldType]> = [
@@ -82,7 +83,14 @@ export function updateRow(pod: string, room: string, u: UpdateSummary, scope: In
     [U.formatted]: u.formatted ?? 0,
     [U.formats]: formatsText(u.formats, scope),
     [U.embeds]: u.embeds ?? 0,
+    [U.lines]: linesText(u.lines),
   } as UpdateRow;
+}
+
+/** Y.Text lines an update touched as JSON `[{path, from, to}]` ('' when none): line numbers only, every scope. */
+export function linesText(lines: UpdateSummary['lines']): string {
+  if (!lines || lines.length === 0) return '';
+  return JSON.stringify(lines.map(({ path, from, to }) => ({ path, from, to })));
 }
 
 /** The log line of an update summary (metadata only: origin, writer pseudonym or client id, sizes, paths). */
@@ -130,6 +138,7 @@ export function gapUpdateRow(pod: string, room: string, ts: number, message: str
     [U.formatted]: 0,
     [U.formats]: '',
     [U.embeds]: 0,
+    [U.lines]: '',
   } as UpdateRow;
 }
 

@@ -23,7 +23,7 @@ import type { DataFrame } from '@grafana/data';
 import { hashString, paletteIndex } from './colors';
 import { CanvasFit } from './canvasFit';
 import { BlockHeat, blocksFromTree, type BlockInfo } from './docLayout';
-import { editHeatOf, NO_EDIT_HEAT, type EditHeat } from './editHeat';
+import { ALL_TIME, editHeatOf, NO_EDIT_HEAT, type EditHeat, type HeatWindow } from './editHeat';
 import { HeatGrid } from './heatmap';
 import {
   emptyPresenceFields,
@@ -191,8 +191,11 @@ export class PresenceStore {
     return [...this.rooms.keys()].sort();
   }
 
-  /** Folds one data response (the full set of presence snapshots) received at `now` (epoch ms). */
-  ingest(frames: readonly DataFrame[], now: number): void {
+  /**
+   * Folds one data response (the full set of presence snapshots) received at `now` (epoch ms); edit
+   * heat counts the updates inside `window` (the dashboard's time range).
+   */
+  ingest(frames: readonly DataFrame[], now: number, window: HeatWindow = ALL_TIME): void {
     const gen = ++this.gen;
     forEachPresenceRow(frames, (row) => this.fold(row, gen, now));
     for (const room of this.rooms.values()) {
@@ -232,7 +235,7 @@ export class PresenceStore {
         room.blockInfo = info;
         room.updateDocument();
       }
-      room.editHeat = editHeatOf(frames, room.name, room.docRoot, room.docBlocks);
+      room.editHeat = editHeatOf(frames, room.name, room.docRoot, room.docBlocks, window);
       this.sample(room, now);
     }
     this.expire(now);

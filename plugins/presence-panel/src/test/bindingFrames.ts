@@ -103,17 +103,27 @@ export function treeFrame(
   });
 }
 
-/** An updates frame of the room (contract UPDATES_FIELDS): one row per update with its id and touched paths. */
+/**
+ * An updates frame of the room (contract UPDATES_FIELDS): one row per update with its id, touched paths,
+ * Y.Text `lines` (ranges, or a raw cell) and time (default 1000 + row).
+ */
 export function updatesFrame(
   room: string,
-  rows: Array<{ id: string; paths: unknown; origin?: string }>,
+  rows: Array<{ id: string; paths: unknown; origin?: string; lines?: unknown; ts?: number }>,
   kind: 'updates' | 'history' = 'updates'
 ): DataFrame {
   return createDataFrame({
     name: kind,
     meta: { custom: { [COLLAB_FRAME_KIND_KEY]: kind, room, pod: 'p1', scope: 'metadata' } },
     fields: [
-      { name: U.time, type: FieldType.time, values: rows.map((_, i) => 1000 + i) },
+      { name: U.time, type: FieldType.time, values: rows.map((r, i) => r.ts ?? 1000 + i) },
+      {
+        name: U.lines,
+        type: FieldType.string,
+        values: rows.map((r) =>
+          r.lines === undefined ? '' : typeof r.lines === 'string' ? r.lines : JSON.stringify(r.lines)
+        ),
+      },
       { name: U.id, type: FieldType.string, values: rows.map((r) => r.id) },
       { name: U.room, type: FieldType.string, values: rows.map(() => room) },
       { name: U.origin, type: FieldType.string, values: rows.map((r) => r.origin ?? 'client') },

@@ -5,6 +5,7 @@ import { Select, useStyles2, useTheme2 } from '@grafana/ui';
 
 import { buildColorLut, SCHEME_COLOR_NAMES } from '../../data/colorScheme';
 import { pickView } from '../../data/docLayout';
+import { heatWindowOf } from '../../data/editHeat';
 import { FrameTimes } from '../../data/frameTimes';
 import { normaliseOptions, storeOptions } from '../../data/options';
 import { PresenceStore, type RoomPresence } from '../../data/store';
@@ -72,7 +73,13 @@ function useSecondTick(): number {
   return now;
 }
 
-export function PresencePanel({ data, options: rawOptions, width, height }: PanelProps<PresenceOptions>) {
+export function PresencePanel({
+  data,
+  options: rawOptions,
+  width,
+  height,
+  timeRange,
+}: PanelProps<PresenceOptions>) {
   const theme = useTheme2();
   const styles = useStyles2(getStyles);
   const options = useMemo(() => normaliseOptions(rawOptions), [rawOptions]);
@@ -97,7 +104,9 @@ export function PresencePanel({ data, options: rawOptions, width, height }: Pane
   if (ingested.current !== data.series) {
     ingested.current = data.series;
     const t0 = performance.now();
-    store.ingest(data.series, Date.now());
+    const at = Date.now();
+    // Edit heat over the dashboard's time range (a relative range evaluated now).
+    store.ingest(data.series, at, heatWindowOf(timeRange, at));
     ingestTimes.current.push(performance.now() - t0);
   }
 

@@ -17,7 +17,8 @@ import {
 import type { HistoryStore, StoredUpdate } from '../../../host.js';
 import { TreeTracker, type TrackerWork, type TreePatch } from '../tree/treeTracker.js';
 import { walkDoc, type WalkContext } from '../tree/treeWalk.js';
-import { formatFields, summarizeUpdate } from '../updates/updateSummary.js';
+import { LineIndex } from '../updates/lineIndex.js';
+import { formatFields, lineFields, summarizeUpdate } from '../updates/updateSummary.js';
 
 export class HistoryError extends Error {
   constructor(
@@ -115,10 +116,11 @@ export async function loadStoredDoc(
   return { doc, seq };
 }
 
-/** Update summaries of log entries, paths resolved against `doc` (a doc containing them). */
+/** Update summaries of log entries, paths (and Y.Text lines) resolved against `doc` (a doc containing them). */
 export function summarizeStored(entries: StoredUpdate[], doc: Y.Doc, withPreview: boolean): UpdateSummary[] {
+  const lineIndex = new LineIndex();
   return entries.map((e) => {
-    const d = summarizeUpdate(e.update, doc, withPreview);
+    const d = summarizeUpdate(e.update, doc, withPreview, lineIndex);
     const s: UpdateSummary = {
       seq: e.seq,
       ts: e.ts,
@@ -130,6 +132,7 @@ export function summarizeStored(entries: StoredUpdate[], doc: Y.Doc, withPreview
       paths: d.paths,
     };
     if (d.pathsTruncated) s.pathsTruncated = true;
+    Object.assign(s, lineFields(d));
     if (withPreview) s.preview = d.preview;
     return { ...s, ...formatFields(d, withPreview) };
   });

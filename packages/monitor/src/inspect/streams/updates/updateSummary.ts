@@ -8,6 +8,9 @@
  * (the live doc after apply, or a scratch doc when rebuilding history). A
  * struct whose parent cannot be resolved (garbage-collected, or a doc that
  * lacks it) is reported as `/~<client>:<clock>`.
+ *
+ * Y.Text updates also say which lines they touched (`lines`, see lineIndex.ts): pass one
+ * `LineIndex` to every update of a batch read against the same document.
  */
 import * as Y from 'yjs';
 import {
@@ -15,10 +18,12 @@ import {
   MAX_UPDATE_FORMATS,
   type DeltaPreview,
   type FormatOp,
+  type LineRange,
   type UpdateSummary,
 } from '@collabblocks/protocol';
 import { locateType, renderValue, rootNameMap } from '../tree/treeWalk.js';
 import { plainMark } from '../tree/richText.js';
+import { LineIndex, LineRanges } from './lineIndex.js';
 
 export const MAX_PATHS = 32;
 export const MAX_PREVIEW = 16;
@@ -41,21 +46,25 @@ export interface DecodedUpdate {
   formats: FormatOp[];
   /** Embeds inserted (ContentEmbed: Quill images…). */
   embeds: number;
+  /** Y.Text lines touched (merged ranges per text path, bounded). */
+  lines: LineRange[];
+  linesTruncated: boolean;
 }
 
 /**
  * Measures the formatting operation that starts at format marker `start`: the characters up to
  * the next marker of the same key (its closing marker, usually in the same update, which is then
- * `consumed`), bounded by MAX_FORMAT_WALK items.
+ * `consumed`), bounded by MAX_FORMAT_WALK items; `last`: the span's last live content item.
  */
 function measureFormat(
   start: Y.Item,
   key: string,
   inUpdate: (it: Y.Item) => boolean,
   consumed: Set<Y.Item>
-): number {
+): { n: number; last: Y.Item | null } {
   let n = 0;
   let walked = 0;
+  let last: Y.Item | null = null;
   for (let it = start.right; it !== null && walked < MAX_FORMAT_WALK; it = it.right, walked++) {
     if (it.content instanceof Y.ContentFormat) {
       if (it.content.key === key) {
@@ -64,28 +73,41 @@ function measureFormat(
       }
       continue;
     }
-    if (!it.deleted && it.countable) n += it.length;
+    if (!it.deleted && it.countable) {
+      n += it.length;
+      last = it;
+    }
   }
-  return n;
+  return { n, last };
 }
 
 /**
  * When the update deleted a one-item struct left of marker `m` with no marker of `key` between
- * (the opening marker it replaced), the characters in between; else null.
+ * (the opening marker it replaced, `start`), the characters in between (`last`: the span's last
+ * live content item); else null.
  */
-function spanFromDeletedOpening(m: Y.Item, key: string, deletedHere: (it: Y.Item) => boolean): number | null {
+function spanFromDeletedOpening(
+  m: Y.Item,
+  key: string,
+  deletedHere: (it: Y.Item) => boolean
+): { n: number; start: Y.Item; last: Y.Item | null } | null {
   let n = 0;
   let walked = 0;
+  let last: Y.Item | null = null;
   for (let it = m.left; it !== null && walked < MAX_FORMAT_WALK; it = it.left, walked++) {
     if (it.content instanceof Y.ContentFormat) {
       if (it.content.key === key && !it.deleted) return null;
       continue;
     }
     if (it.deleted) {
-      if (it.length === 1 && it.content instanceof Y.ContentDeleted && deletedHere(it)) return n;
+      if (it.length === 1 && it.content instanceof Y.ContentDeleted && deletedHere(it))
+        return { n, start: it, last };
       continue;
     }
-    if (it.countable) n += it.length;
+    if (it.countable) {
+      n += it.length;
+      last ??= it;
+    }
   }
   return null;
 }
@@ -140,11 +162,25 @@ function previewOf(content: Y.Item['content']): unknown {
   return r.value;
 }
 
+/** The revision-3 update fields (`lines`, `linesTruncated`) of a decoded update: structure, both scopes. */
+export function lineFields(d: DecodedUpdate): Pick<UpdateSummary, 'lines' | 'linesTruncated'> {
+  const out: Pick<UpdateSummary, 'lines' | 'linesTruncated'> = {};
+  if (d.lines.length > 0) out.lines = d.lines;
+  if (d.linesTruncated) out.linesTruncated = true;
+  return out;
+}
+
 /**
  * @param doc a document that contains the update (for path resolution)
  * @param withPreview content scope: include values
+ * @param lineIndex shared by a batch of updates read against the same, unchanged `doc`
  */
-export function summarizeUpdate(update: Uint8Array, doc: Y.Doc, withPreview: boolean): DecodedUpdate {
+export function summarizeUpdate(
+  update: Uint8Array,
+  doc: Y.Doc,
+  withPreview: boolean,
+  lineIndex: LineIndex = new LineIndex()
+): DecodedUpdate {
   const decoded = Y.decodeUpdate(update);
   const rootNames = rootNameMap(doc);
   const pathCache = new Map<AnyType, string | null>();
@@ -158,6 +194,13 @@ export function summarizeUpdate(update: Uint8Array, doc: Y.Doc, withPreview: boo
   let embeds = 0;
   const formats: FormatOp[] = [];
   const consumed = new Set<Y.Item>();
+  const lines = new LineRanges();
+  /** Lines from item `a` (offset `ao`) to item `b` (offset `bo`) of the Y.Text at `path`. */
+  const touchLines = (path: string, a: Y.Item, ao: number, b: Y.Item, bo: number, inserted = true): void => {
+    if (!lineIndex.isText(a.parent)) return;
+    const [from, to] = lineIndex.spanLines(a, ao, b, bo, inserted);
+    lines.add(path, from, to);
+  };
   const ranges = new Map<number, Array<[number, number]>>();
   for (const s of decoded.structs) {
     if (!(s instanceof Y.Item)) continue;
@@ -215,9 +258,23 @@ export function summarizeUpdate(update: Uint8Array, doc: Y.Doc, withPreview: boo
       // Removing a mark deletes its opening marker (its content is gone once deleted) and inserts
       // a marker restoring the mark after the span: the span back to that deleted item lost the mark.
       const removedSpan = spanFromDeletedOpening(live, key, deletedHere);
-      if (removedSpan !== null) addFormat(p, key, removedSpan, value !== null);
-      else addFormat(p, key, measureFormat(live, key, inUpdate, consumed), value === null, value);
+      if (removedSpan !== null) {
+        addFormat(p, key, removedSpan.n, value !== null);
+        const end = removedSpan.last ?? live;
+        touchLines(p, removedSpan.start, 0, end, end.length - 1, false);
+      } else {
+        const span = measureFormat(live, key, inUpdate, consumed);
+        addFormat(p, key, span.n, value === null, value);
+        const end = span.last ?? live;
+        touchLines(p, live, 0, end, end.length - 1, false);
+      }
       continue;
+    }
+    const first = findItem(doc, s.id.client, s.id.clock);
+    if (first !== null && lineIndex.isText(first.parent)) {
+      const lastClock = s.id.clock + Math.max(1, s.length) - 1;
+      const last = findItem(doc, s.id.client, lastClock) ?? first;
+      touchLines(p, first, s.id.clock - first.id.clock, last, lastClock - last.id.clock);
     }
     if (s.content instanceof Y.ContentEmbed) embeds += s.length;
     inserted += s.length;
@@ -238,6 +295,8 @@ export function summarizeUpdate(update: Uint8Array, doc: Y.Doc, withPreview: boo
       // A deleted struct keeps its parent until it is garbage-collected.
       const p = where(client, r.clock);
       addPath(p);
+      const gone = findItem(doc, client, r.clock);
+      if (gone !== null) touchLines(p, gone, 0, gone, 0);
       if (withPreview && preview.length < MAX_PREVIEW) preview.push({ path: p, op: 'delete', length: r.len });
     }
   }
@@ -245,6 +304,7 @@ export function summarizeUpdate(update: Uint8Array, doc: Y.Doc, withPreview: boo
     const first = decoded.ds.clients.keys().next();
     if (!first.done) clientId = first.value;
   }
+  const touched = lines.result();
   return {
     clientId,
     inserted,
@@ -255,5 +315,7 @@ export function summarizeUpdate(update: Uint8Array, doc: Y.Doc, withPreview: boo
     formatted,
     formats,
     embeds,
+    lines: touched.lines,
+    linesTruncated: touched.truncated,
   };
 }

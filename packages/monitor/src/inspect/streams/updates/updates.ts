@@ -1,7 +1,9 @@
 /**
  * The updates stream: one summary per document update (author, size, inserted/deleted counts,
  * changed paths; content scope adds a preview), batched per room with a spacing that grows with
- * the number of subscribers. The update path only records (O(1)); decoding happens in the batch.
+ * the number of subscribers. The update path only records (O(1)); decoding happens in the batch,
+ * against the room's document as the batch finds it (paths and Y.Text lines in today's document;
+ * one line index per batch).
  * A room buffers at most 2,000 updates between batches; beyond that updates are dropped and a
  * `resync {dropped}` follows the batch.
  */
@@ -16,7 +18,8 @@ import {
   type StreamContext,
   type StreamModule,
 } from '../stream.js';
-import { formatFields, summarizeUpdate } from './updateSummary.js';
+import { LineIndex } from './lineIndex.js';
+import { formatFields, lineFields, summarizeUpdate } from './updateSummary.js';
 
 const MAX_PENDING_UPDATES = 2_000;
 
@@ -95,10 +98,11 @@ export class UpdatesStream implements StreamModule {
     const room = this.ctx.host.room(name);
     const conns = connectionsOf(room);
     const items: Array<{ content: UpdateSummary; metadata: UpdateSummary }> = [];
+    const lineIndex = new LineIndex();
     for (const { ev } of pending) {
       let d;
       try {
-        d = room ? summarizeUpdate(ev.update, room.doc, true) : null;
+        d = room ? summarizeUpdate(ev.update, room.doc, true, lineIndex) : null;
       } catch {
         d = null;
       }
@@ -113,6 +117,7 @@ export class UpdatesStream implements StreamModule {
       };
       if (ev.seq > 0) base.seq = ev.seq;
       if (d?.pathsTruncated) base.pathsTruncated = true;
+      if (d) Object.assign(base, lineFields(d));
       if (ev.connId !== undefined) {
         base.conn = this.ctx.pseudonyms.conn(ev.connId);
         const info = conns.get(ev.connId);
