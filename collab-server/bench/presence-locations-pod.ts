@@ -27,6 +27,7 @@ import { startPod, type PodProcess } from '../test/helpers/pod.js';
 import { connectClient, type StockClient } from '../test/helpers/clients.js';
 import { mintToken } from '../test/helpers/jwt.js';
 import { KEYS, mintInspect } from '../test/inspect.client.js';
+import { seedProseBlocks } from './proseDoc.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' }, phase: { type: 'string' } } });
 const SECONDS = Number(values.seconds ?? 40);
@@ -62,21 +63,6 @@ interface BenchRoom {
   editor: StockClient;
   texts: Y.XmlText[];
   movers: Mover[];
-}
-
-function seed(doc: Y.Doc): void {
-  const frag = doc.getXmlFragment('prosemirror');
-  doc.transact(() => {
-    const blocks: Y.XmlElement[] = [];
-    for (let i = 0; i < BLOCKS; i++) {
-      const el = new Y.XmlElement(i % 10 === 0 ? 'heading' : 'paragraph');
-      const t = new Y.XmlText();
-      t.insert(0, `block ${i} with some words in it`);
-      el.insert(0, [t]);
-      blocks.push(el);
-    }
-    frag.insert(0, blocks);
-  });
 }
 
 async function openMover(pod: PodProcess, room: string, i: number): Promise<Mover> {
@@ -188,7 +174,7 @@ async function main(): Promise<void> {
       const name = `acme/presence-bench-${r}`;
       const editor = connectClient(pod.wsUrl, name, await mintToken({ org: 'acme', sub: `editor-${r}` }));
       await editor.synced;
-      seed(editor.doc);
+      seedProseBlocks(editor.doc, BLOCKS);
       const texts = editor.doc
         .getXmlFragment('prosemirror')
         .toArray()

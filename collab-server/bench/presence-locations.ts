@@ -18,6 +18,7 @@ import os from 'node:os';
 import * as Y from 'yjs';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { PresenceReader, presenceFields } from '@collabblocks/monitor';
+import { seedProseBlocks } from './proseDoc.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string' } } });
 const SECONDS = Number(values.seconds ?? 10);
@@ -54,16 +55,7 @@ interface Room {
 
 function buildDoc(): Y.Doc {
   const doc = new Y.Doc();
-  const frag = doc.getXmlFragment('prosemirror');
-  const blocks: Y.XmlElement[] = [];
-  for (let i = 0; i < BLOCKS; i++) {
-    const el = new Y.XmlElement(i % 10 === 0 ? 'heading' : 'paragraph');
-    const t = new Y.XmlText();
-    t.insert(0, `block ${i} with some words in it`);
-    el.insert(0, [t]);
-    blocks.push(el);
-  }
-  frag.insert(0, blocks);
+  seedProseBlocks(doc, BLOCKS);
   return doc;
 }
 

@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { formatFields, summarizeUpdate } from './updateSummary.js';
-
-/** The update a change produces, and a document containing it. */
-function change(doc: Y.Doc, f: () => void): Uint8Array {
-  let update: Uint8Array | null = null;
-  const on = (u: Uint8Array): void => {
-    update = u;
-  };
-  doc.on('update', on);
-  f();
-  doc.off('update', on);
-  if (!update) throw new Error('no update');
-  return update;
-}
+import { change } from './change.testutil.js';
 
 describe('update summaries: formatting is not inserting', () => {
   it('"formatted 4 chars bold": no inserts, one format op', () => {

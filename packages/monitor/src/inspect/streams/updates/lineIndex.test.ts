@@ -3,19 +3,7 @@ import * as Y from 'yjs';
 import { UpdateSummarySchema } from '@collabblocks/protocol';
 import { LineIndex } from './lineIndex.js';
 import { lineFields, summarizeUpdate } from './updateSummary.js';
-
-/** The update a change produces (the document then contains it). */
-function change(doc: Y.Doc, f: () => void): Uint8Array {
-  let update: Uint8Array | null = null;
-  const on = (u: Uint8Array): void => {
-    update = u;
-  };
-  doc.on('update', on);
-  f();
-  doc.off('update', on);
-  if (!update) throw new Error('no update');
-  return update;
-}
+import { change } from './change.testutil.js';
 
 /** A CodeMirror-shaped document: Y.Text `codemirror` of `n` lines `line i`. */
 function codeDoc(n: number): { doc: Y.Doc; text: Y.Text } {
