@@ -7,7 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT } from 'jose';
 import * as Y from 'yjs';
-import { CloseCode, type TreeNode, type InspectServerMessage } from '@collabblocks/protocol';
+import {
+  CloseCode,
+  INSPECT_FEATURES,
+  INSPECT_SCHEMA_REVISION,
+  type TreeNode,
+  type InspectServerMessage,
+} from '@collabblocks/protocol';
 import { startPod, type PodProcess } from './helpers/pod.js';
 import { sleep, waitFor, type StockClient } from './helpers/clients.js';
 import { mintToken, TEST_JWT_SECRET } from './helpers/jwt.js';
@@ -101,6 +107,11 @@ describe('inspect socket authentication', () => {
     const c = await InspectClient.open(pod.wsUrl);
     const hello = await c.waitFor((m) => m.type === 'hello');
     expect(hello).toMatchObject({ type: 'hello', authTimeoutMs: 2000 });
+    // What this pod understands (INSPECT.md "Revision 2"): a client can tell an older pod apart.
+    expect(hello).toMatchObject({ revision: INSPECT_SCHEMA_REVISION });
+    expect([...((hello as { features?: string[] }).features ?? [])].sort()).toEqual(
+      [...INSPECT_FEATURES].sort()
+    );
     const t0 = Date.now();
     const { code } = await closeOf(c);
     expect(code).toBe(CloseCode.AUTH_TIMEOUT);

@@ -7,7 +7,9 @@
 import type { WebSocket } from 'ws';
 import {
   CloseCode,
+  INSPECT_FEATURES,
   INSPECT_LIMITS,
+  INSPECT_SCHEMA_REVISION,
   INSPECT_STREAMS,
   parseInspectClientMessage,
   parseRoomName,
@@ -172,6 +174,8 @@ export class InspectSession {
         maxHistoryEntries: INSPECT_LIMITS.maxHistoryEntries,
         snapshotChunkNodes: INSPECT_LIMITS.snapshotChunkNodes,
       },
+      revision: INSPECT_SCHEMA_REVISION,
+      features: [...INSPECT_FEATURES],
     });
   }
 
