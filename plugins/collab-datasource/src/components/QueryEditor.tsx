@@ -4,6 +4,7 @@ import { InlineField, InlineFieldRow, Input, Select } from '@grafana/ui';
 import { COLLAB_QUERY_TYPES, type CollabQueryType } from '@collabblocks/protocol';
 
 import { type CollabJsonData, type CollabQuery, type CollabSuggestSource, QUERY_DEFAULTS } from '../types';
+import { DocumentHeatmapOptions } from './DocumentHeatmapOptions';
 import { PresenceFieldsEditor } from './PresenceFieldsEditor';
 import { SuggestCombobox } from './SuggestCombobox';
 
@@ -183,6 +184,14 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery }: Props) 
             />
           </InlineField>
         </InlineFieldRow>
+      )}
+      {queryType === 'documentHeatmap' && (
+        <DocumentHeatmapOptions
+          query={query}
+          labelWidth={LABEL_WIDTH}
+          onChange={onChange}
+          onRunQuery={onRunQuery}
+        />
       )}
       {HAS_PRESENCE_FIELDS.has(queryType) && (
         <PresenceFieldsEditor

@@ -7,6 +7,7 @@ import type { CollabDataSource } from '../datasource';
 import type { CollabJsonData, CollabQuery, CollabSecureJsonData, CollabVariableQuery } from '../types';
 import { VARIABLE_REF_ID } from '../variableQuery';
 import { ConfigEditor } from './ConfigEditor';
+import { parseBucketSeconds } from './DocumentHeatmapOptions';
 import { fieldOfError } from './PresenceFieldsEditor';
 import { isTreePathLike, parseMaxDepth, QueryEditor } from './QueryEditor';
 import { VariableQueryEditor } from './VariableQueryEditor';
@@ -130,6 +131,29 @@ describe('QueryEditor', () => {
     rerender({ ...q, queryType: 'historyTree' });
     expect(screen.queryByLabelText('Grid size')).toBeNull();
     expect((screen.getByLabelText('At') as HTMLInputElement).placeholder).toBe('$__to');
+  });
+
+  it('documentHeatmap: counts carets or edits, and takes a bucket width (empty = from the range)', () => {
+    const q: CollabQuery = { refId: 'A', queryType: 'documentHeatmap', room: 'acme/a' };
+    const { onChange, onRunQuery, rerender } = renderQueryEditor(q);
+    expect((screen.getByLabelText('Carets') as HTMLInputElement).checked).toBe(true);
+    fireEvent.click(screen.getByLabelText('Edits'));
+    expect(onChange.mock.calls.at(-1)?.[0]).toMatchObject({ heatmapMeasure: 'edits' });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    const bucket = screen.getByLabelText('Bucket (s)') as HTMLInputElement;
+    expect(bucket.placeholder).toBe('auto');
+    fireEvent.change(bucket, { target: { value: '30' } });
+    expect(onChange.mock.calls.at(-1)?.[0].bucketSeconds).toBe(30);
+    rerender({ ...q, heatmapMeasure: 'edits', bucketSeconds: 30 });
+    expect((screen.getByLabelText('Edits') as HTMLInputElement).checked).toBe(true);
+    fireEvent.change(screen.getByLabelText('Bucket (s)'), { target: { value: '' } });
+    expect('bucketSeconds' in (onChange.mock.calls.at(-1)?.[0] ?? {})).toBe(false);
+    rerender({ ...q, queryType: 'presence' });
+    expect(screen.queryByLabelText('Bucket (s)')).toBeNull();
+    expect(parseBucketSeconds('0')).toBeUndefined();
+    expect(parseBucketSeconds('-5')).toBeUndefined();
+    expect(parseBucketSeconds('abc')).toBeUndefined();
+    expect(parseBucketSeconds('2.5')).toBe(2.5);
   });
 
   it('historyTree: "Replay through" next to "At" sets `through` (variables allowed)', () => {
