@@ -325,6 +325,15 @@ describe(`panels driven by real editor bindings (${process.env.HARNESS_LEG ?? 'g
       // Typing moves the caret along its line; the panel follows; the update is listed in the writer's colour.
       await updateInWritersColour(dark.crdt, a, 0);
       await shownWhereTheEditorSays(dark.presence, a, 0);
+      // That edit landed on the third line (a's caret, line index 2): the pod names the Y.Text lines an update
+      // touched (schema revision 3), and the document view's edit heat marks that one line.
+      await expect
+        .poll(async () => Number(await wrap.getAttribute('data-edit-total')), { timeout: 20_000 })
+        .toBeGreaterThanOrEqual(1);
+      expect(await wrap.getAttribute('data-edit-cells')).toBe('1');
+      expect(await dark.presence.locator.getByTestId('presence-canvas').getAttribute('aria-label')).toContain(
+        'Most edits: block 3 ('
+      );
 
       // The CRDT panel names the root as CodeMirror's document.
       await expect
