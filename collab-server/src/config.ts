@@ -302,6 +302,9 @@ export function loadConfig(env: Env = process.env): Config {
       ...(envStr(env, 'COLLAB_PG_MAX_PENDING_OPS') !== undefined
         ? { pgMaxPendingOps: envInt(env, 'COLLAB_PG_MAX_PENDING_OPS', 0, 1) }
         : {}),
+      ...(envStr(env, 'COLLAB_PG_QUERY_TIMEOUT_MS') !== undefined
+        ? { pgQueryTimeoutMs: envInt(env, 'COLLAB_PG_QUERY_TIMEOUT_MS', 15_000, 100) }
+        : {}),
     },
     roomIdleMs: envInt(env, 'COLLAB_ROOM_IDLE_MS', 30_000, 0),
     maxRooms: envInt(env, 'COLLAB_MAX_ROOMS', 10_000, 1),

@@ -11,6 +11,7 @@ import { PostgresStorage, StorageUnavailableError } from '../src/storage/postgre
 import { PostgresConnection } from '../src/storage/postgresConnection.js';
 import type { NewUpdate } from '../src/storage/types.js';
 import { history, storageContract, textAt } from './storage/contract.js';
+import { FaultProxy, seededRandom } from './infra/faultProxy.js';
 import { PostgresServer } from './infra/postgres.js';
 import { sleep } from './infra/ports.js';
 
@@ -171,6 +172,61 @@ describe('PostgreSQL storage specifics', () => {
       expect(commits.length).toBeLessThan(20);
     } finally {
       await s.close();
+    }
+  });
+
+  it('a load blocked in the database is cancelled at the statement bound, and the next load works', async () => {
+    // A room load is shared by every client of the room on the pod: one that never ends holds them all.
+    const url = await freshUrl();
+    const s = new PostgresStorage({ url, queryTimeoutMs: 400 });
+    await s.init();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      expect(await s.append('acme/blocked', [upd(1)])).toEqual([1]);
+      await admin.query('BEGIN');
+      await admin.query('LOCK TABLE snapshots IN ACCESS EXCLUSIVE MODE');
+      const t0 = performance.now();
+      await expect(s.load('acme/blocked')).rejects.toThrow(/statement timeout/);
+      const ms = performance.now() - t0;
+      expect(ms).toBeGreaterThanOrEqual(350);
+      expect(ms).toBeLessThan(5000);
+      await admin.query('ROLLBACK');
+      expect((await s.load('acme/blocked')).updates.map((u) => u.seq)).toEqual([1]);
+    } finally {
+      await admin.end();
+      await s.close();
+    }
+  });
+
+  it('a call whose reply never comes (a silent network) fails at the bound, and the pool then serves', async () => {
+    const url = await freshUrl();
+    const proxy = await FaultProxy.start(Number(new URL(url).port), { name: 'pg', random: seededRandom(1) });
+    const viaProxy = new URL(url);
+    viaProxy.port = String(proxy.port);
+    const errors: string[] = [];
+    const s = new PostgresStorage({
+      url: viaProxy.toString(),
+      queryTimeoutMs: 300,
+      listener: { onError: (op, err) => errors.push(`${op}: ${err.message}`) },
+    });
+    try {
+      await s.init();
+      expect(await s.append('acme/silent', [upd(1)])).toEqual([1]);
+      proxy.stall(60_000); // nothing flows either way: PostgreSQL cannot even be told to cancel
+      const t0 = performance.now();
+      await expect(s.load('acme/silent')).rejects.toThrow(/timeout/i);
+      const ms = performance.now() - t0;
+      expect(ms).toBeGreaterThanOrEqual(250);
+      expect(ms).toBeLessThan(5000);
+      expect(errors.some((e) => e.startsWith('load: '))).toBe(true);
+      proxy.heal();
+      proxy.reset(); // the connection that timed out is not reused; drop what is left of it
+      expect((await s.load('acme/silent')).updates.map((u) => u.seq)).toEqual([1]);
+    } finally {
+      proxy.heal();
+      await s.close();
+      await proxy.close();
     }
   });
 

@@ -78,6 +78,8 @@ export interface PostgresStorageOptions {
   maxBatchOps?: number;
   /** Pool size. Default 8. */
   poolSize?: number;
+  /** Bound on one statement, ms (`COLLAB_PG_QUERY_TIMEOUT_MS`; see `PostgresConnectionOptions`). Default 15 000. */
+  queryTimeoutMs?: number;
   /** Backoff between retries of a failed commit, ms. Default 50 → 2000. */
   retryMinMs?: number;
   retryMaxMs?: number;
@@ -132,6 +134,7 @@ export class PostgresStorage implements Storage {
     this.db = new PostgresConnection({
       url: opts.url,
       poolSize: opts.poolSize ?? 8,
+      ...(opts.queryTimeoutMs !== undefined ? { queryTimeoutMs: opts.queryTimeoutMs } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
       ...(opts.listener ? { listener: opts.listener } : {}),
     });
@@ -174,7 +177,8 @@ export class PostgresStorage implements Storage {
   }
 
   private async migrate(): Promise<void> {
-    const client = await this.db.checkout('migrate');
+    // Not a pooled connection: a migration may rightly run longer than one pooled statement may.
+    const client = await this.db.dedicated('migrate');
     try {
       await applyMigrations(client, this.partitions, this.log);
       this.initialised = true;
@@ -182,7 +186,7 @@ export class PostgresStorage implements Storage {
       this.db.recordError('migrate', err);
       throw err;
     } finally {
-      client.release();
+      await client.end().catch(() => undefined);
     }
   }
 
@@ -430,6 +434,8 @@ export interface PostgresStorageConfig {
     pgMaxPendingBytes?: number;
     /** `COLLAB_PG_MAX_PENDING_OPS`. */
     pgMaxPendingOps?: number;
+    /** `COLLAB_PG_QUERY_TIMEOUT_MS`. */
+    pgQueryTimeoutMs?: number;
   };
 }
 
@@ -448,6 +454,9 @@ export function createPostgresStorage(
       : {}),
     ...(config.storage.pgMaxPendingOps !== undefined
       ? { maxPendingOps: config.storage.pgMaxPendingOps }
+      : {}),
+    ...(config.storage.pgQueryTimeoutMs !== undefined
+      ? { queryTimeoutMs: config.storage.pgQueryTimeoutMs }
       : {}),
   });
 }

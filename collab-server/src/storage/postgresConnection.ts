@@ -20,12 +20,22 @@ export interface PostgresConnectionOptions {
   /** `postgres://user@host:port/db` (never logged). */
   url: string;
   poolSize: number;
+  /**
+   * No pooled statement runs longer than this (ms): PostgreSQL cancels it (`statement_timeout`), a
+   * transaction left idle this long is ended (`idle_in_transaction_session_timeout`), and a reply that
+   * never comes fails the call a second later (`query_timeout`). Default 15 000.
+   */
+  queryTimeoutMs?: number;
   logger?: Logger;
   listener?: PostgresStorageListener;
 }
 
+/** Default bound on one pooled statement (see `PostgresConnectionOptions.queryTimeoutMs`). */
+export const DEFAULT_QUERY_TIMEOUT_MS = 15_000;
+
 export class PostgresConnection {
   readonly pool: pg.Pool;
+  private readonly url: string;
   private readonly log: Logger | undefined;
   private readonly listener: PostgresStorageListener | undefined;
   private errorsTotal: Counter<'op'> | undefined;
@@ -33,12 +43,20 @@ export class PostgresConnection {
   constructor(opts: PostgresConnectionOptions) {
     this.log = opts.logger;
     this.listener = opts.listener;
+    this.url = opts.url;
+    const timeoutMs = opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+    // Every call is bounded. Without these, a room load whose SELECT never got an answer (seen in the chaos
+    // test after a PostgreSQL restart) held the room's shared load forever: every client of that room waited
+    // on that pod, reconnecting into the same wait, and nothing it wrote reached the other pods.
     this.pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolSize,
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,
       application_name: 'collab-server',
+      statement_timeout: timeoutMs,
+      idle_in_transaction_session_timeout: timeoutMs,
+      query_timeout: timeoutMs + 1000,
     });
     // An idle client losing its connection (database restart) must not crash the pod.
     this.pool.on('error', (err) => this.recordError('pool', err));
@@ -91,6 +109,27 @@ export class PostgresConnection {
       client.off('error', onError);
       release.call(client, err);
     };
+    return client;
+  }
+
+  /**
+   * A connection of its own, outside the pool and its statement bounds, for work that may rightly run long
+   * (migrations building indexes on a large log). The caller ends it.
+   */
+  async dedicated(op: string): Promise<pg.Client> {
+    const client = new pg.Client({
+      connectionString: this.url,
+      connectionTimeoutMillis: 3000,
+      application_name: 'collab-server',
+    });
+    client.on('error', (err) => this.recordError(op, err));
+    try {
+      await client.connect();
+    } catch (err) {
+      this.recordError(op, err);
+      await client.end().catch(() => undefined);
+      throw err;
+    }
     return client;
   }
 
