@@ -156,6 +156,10 @@ export class RedisCluster implements CollabExtension {
       connectTimeout: 2000,
       retryStrategy: (times: number) => Math.min(50 * times, 1000),
       connectionName: `collab-${this.pod}`,
+      // No CLIENT SETINFO on every (re)connect: Redis before 7.2 (Debian's 7.0) refuses it, and in a chaos run
+      // its error surfaced as an unhandled rejection next to ioredis "Command queue state error" on the
+      // subscriber connection after a reconnect. The connection name above is what operators see.
+      disableClientInfo: true,
     };
     // Commands fail fast while Redis is down (no unbounded offline queue).
     this.pub = new Redis(opts.redisUrl, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
