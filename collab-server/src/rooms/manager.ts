@@ -91,6 +91,7 @@ export class RoomManager {
   }
 
   private async load(roomId: string): Promise<Room> {
+    this.deps.logger.debug({ room: roomId }, 'room loading');
     try {
       const room = await Room.load(roomId, {
         storage: this.deps.storage,
@@ -100,6 +101,7 @@ export class RoomManager {
         onIdle: (r) => void this.unload(r),
       });
       this.rooms.set(roomId, room);
+      this.deps.logger.debug({ room: roomId, ms: Math.round(room.loadMs) }, 'room loaded');
       // Registered first: a hook reacting to the load can look the room up.
       this.deps.hooks.emit('onRoomLoaded', {
         room: roomId,

@@ -151,6 +151,7 @@ export class RoomTransport {
         else this.perOrg.set(countedOrg, o);
       }
       conn.dispose();
+      logger.debug({ conn: id, code, joined }, 'connection closed');
       if (joined && conn.room) {
         conn.room.leave(conn);
         // Report the code the pod closed with, if it initiated the close (e.g. 4412 after terminate).
@@ -240,6 +241,7 @@ export class RoomTransport {
             : verified.claims.sub;
         let room;
         try {
+          logger.debug({ conn: id, room: roomId }, 'connection authenticated; acquiring its room');
           room = await this.deps.rooms.acquire(roomId);
         } catch (err) {
           if (err instanceof ShuttingDownError) {
@@ -272,6 +274,7 @@ export class RoomTransport {
         joined = true;
         if (this.knownOrgs.size < RoomTransport.MAX_KNOWN_ORGS) this.knownOrgs.add(org);
         conn.attach(room, info);
+        logger.debug({ conn: id, room: roomId }, 'connection attached');
         hooks.emit('onConnect', info);
         // The connection ends with its token (4407), like inspect sessions; dev mode has no expiry.
         if (this.deps.verifier.mode !== 'disabled') conn.expireAt(verified.claims.exp * 1000);
