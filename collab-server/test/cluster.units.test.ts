@@ -104,9 +104,18 @@ describe('cluster mode configuration', () => {
       COLLAB_PG_URL: 'postgres://u@127.0.0.1/db',
       COLLAB_REDIS_URL: 'redis://127.0.0.1:6379',
       COLLAB_PG_MAX_PENDING_OPS: '100',
+      COLLAB_PG_QUERY_TIMEOUT_MS: '2500',
       COLLAB_CLUSTER_SWEEP_MS: '0',
     });
-    expect(pg.storage).toMatchObject({ kind: 'postgres', pgMaxPendingOps: 100 });
+    expect(pg.storage).toMatchObject({ kind: 'postgres', pgMaxPendingOps: 100, pgQueryTimeoutMs: 2500 });
+    expect(() =>
+      loadConfig({
+        ...base,
+        COLLAB_STORAGE: 'postgres',
+        COLLAB_PG_URL: 'postgres://u@h/db',
+        COLLAB_PG_QUERY_TIMEOUT_MS: '5',
+      })
+    ).toThrow(/COLLAB_PG_QUERY_TIMEOUT_MS/);
     expect(pg.clusterSweepMs).toBe(0);
   });
 
