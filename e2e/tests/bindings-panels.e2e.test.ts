@@ -332,7 +332,7 @@ describe(`panels driven by real editor bindings (${process.env.HARNESS_LEG ?? 'g
         .toBeGreaterThanOrEqual(1);
       expect(await wrap.getAttribute('data-edit-cells')).toBe('1');
       expect(await dark.presence.locator.getByTestId('presence-canvas').getAttribute('aria-label')).toContain(
-        'Most edits: block 3 ('
+        'Most edits: line 3 ('
       );
 
       // The CRDT panel names the root as CodeMirror's document.

@@ -108,6 +108,8 @@ export function describeDocument(room: RoomPresence, now: number, rules: StaleRu
       : `${n} ${n === 1 ? 'user' : 'users'}${stale > 0 ? ` (${stale} stale)` : ''}; ${located.length} located` +
         (shown.length ? `: ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}` : '') +
         (unknown > 0 ? `; ${unknown} location unknown` : '');
+  // A Y.Text (CodeMirror, Monaco, Quill) is read by lines, as its users are placed: block i is line i + 1.
+  const unit = room.list.some((u) => u.root === room.docRoot && Number.isFinite(u.line)) ? 'line' : 'block';
   const hot = hottestBlock(room);
   const edits = room.editHeat;
   let editBlock = -1;
@@ -118,12 +120,12 @@ export function describeDocument(room: RoomPresence, now: number, rules: StaleRu
     }
   const edited =
     editBlock >= 0
-      ? ` Most edits: block ${editBlock + 1} (${edits.total} ${edits.total === 1 ? 'update' : 'updates'} located).`
+      ? ` Most edits: ${unit} ${editBlock + 1} (${edits.total} ${edits.total === 1 ? 'update' : 'updates'} located).`
       : '';
   const doc = room.docRoot
-    ? `document ${room.docRoot} of room ${room.name} (${room.docBlocks} blocks)`
+    ? `document ${room.docRoot} of room ${room.name} (${room.docBlocks} ${unit}s)`
     : `room ${room.name}`;
-  return `Presence in ${doc}: ${who}. ${hot > 0 ? `Most activity: block ${hot}.` : 'No activity recorded yet.'}${edited}`;
+  return `Presence in ${doc}: ${who}. ${hot > 0 ? `Most activity: ${unit} ${hot}.` : 'No activity recorded yet.'}${edited}`;
 }
 
 /**

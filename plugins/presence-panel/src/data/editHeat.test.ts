@@ -3,6 +3,7 @@ import { dateTime, type TimeRange } from '@grafana/data';
 
 import { bindingFrame, caret, updatesFrame } from '../test/bindingFrames';
 import { TEST_STORE_OPTS } from '../test/fixtures';
+import { describeDocument } from './describe';
 import { ALL_TIME, blockOfPath, editHeatOf, heatWindowOf, MAX_UPDATE_ROWS } from './editHeat';
 import { PresenceStore } from './store';
 
@@ -64,6 +65,10 @@ describe('edit heat: update paths joined with blocks', () => {
     const room = store.rooms.get('acme/doc');
     expect(room?.editHeat.counts[4]).toBe(1);
     expect(room?.editHeat.total).toBe(1);
+    // A tree document is read by blocks.
+    expect(describeDocument(room!, 1000, TEST_STORE_OPTS.stale)).toContain(
+      'Most edits: block 5 (1 update located).'
+    );
   });
 });
 
@@ -132,6 +137,12 @@ describe('edit heat: Y.Text rooms (CodeMirror, Monaco, Quill) by the lines updat
     expect(room?.docRoot).toBe('codemirror');
     expect(room?.editHeat.counts[7]).toBe(1);
     expect(room?.editHeat.total).toBe(1);
+    // Its text alternative reads lines, as the user rows do (line 8 = 0-based line 7).
+    const words = describeDocument(room!, 1000, TEST_STORE_OPTS.stale);
+    expect(words).toContain('(20 lines)');
+    expect(words).toContain(' in line 5');
+    expect(words).toContain('Most activity: line 5.');
+    expect(words).toContain('Most edits: line 8 (1 update located).');
   });
 });
 
