@@ -175,10 +175,15 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
       const note = (event: string): void => {
         events.push(`${((Date.now() - eventsFrom) / 1000).toFixed(1)}s ${event}`);
       };
-      /** On a failure: every pod's whole output, for the diagnosis (`$ARTIFACTS_DIR/chaos/`). */
-      const dumpPods = (): void => {
+      /** Where a failed run leaves what it knows: `$ARTIFACTS_DIR/chaos/` (created). */
+      const diagnosisDir = (): string => {
         const dir = path.join(process.env.ARTIFACTS_DIR ?? path.join(SERVER_DIR, '..', 'artifacts'), 'chaos');
         mkdirSync(dir, { recursive: true });
+        return dir;
+      };
+      /** On a failure: every pod's whole output, for the diagnosis (`$ARTIFACTS_DIR/chaos/`). */
+      const dumpPods = (): void => {
+        const dir = diagnosisDir();
         everyPod.forEach((p, n) => writeFileSync(path.join(dir, `pod-${n}-${p.podName}.log`), p.output()));
         writeFileSync(path.join(dir, 'events.txt'), `seed ${SEED}\n${events.join('\n')}\n`);
         console.log(`chaos: pods' output written to ${dir}`);
@@ -197,13 +202,8 @@ describe.skipIf(process.env.COLLAB_CHAOS !== '1')(
           const locks = await client.query(
             `SELECT pid, locktype, relation::regclass::text AS rel, mode, granted FROM pg_locks WHERE NOT granted`
           );
-          const dir = path.join(
-            process.env.ARTIFACTS_DIR ?? path.join(SERVER_DIR, '..', 'artifacts'),
-            'chaos'
-          );
-          mkdirSync(dir, { recursive: true });
           writeFileSync(
-            path.join(dir, 'pg_stat_activity.json'),
+            path.join(diagnosisDir(), 'pg_stat_activity.json'),
             JSON.stringify({ activity: act.rows, waitingLocks: locks.rows }, null, 1)
           );
         } catch (e) {
