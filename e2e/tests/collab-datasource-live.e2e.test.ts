@@ -242,8 +242,23 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
         15_000
       );
     } catch (err) {
-      // Seen twice on loaded runs and not reproduced since: say what the metrics query did hold.
-      const f = (await q.emissions()).filter((e) => ofRef(e, 'F')).slice(-3);
+      // Seen twice on loaded runs and once on a quiet fresh clone (stop 14, no F emission at all, no RunStream
+      // end): say what the metrics query did hold, and every error or notice any emission carried — an
+      // error-only emission has no F frame, so the filter below cannot show it.
+      const all = await q.emissions();
+      const f = all.filter((e) => ofRef(e, 'F')).slice(-3);
+      const said = all
+        .flatMap((e) => [
+          ...[e.error?.message, ...(e.errors ?? []).map((x) => x.message)].map((m) =>
+            m ? `error: ${m}` : ''
+          ),
+          ...e.frames.flatMap((fr) =>
+            ((fr.meta?.notices as Array<{ text?: string }> | undefined) ?? []).map(
+              (n) => `${fr.refId ?? '?'} notice: ${n.text ?? ''}`
+            )
+          ),
+        ])
+        .filter((m) => m !== '');
       const shape = f.map((e) => ({
         at: e.at,
         state: e.state,
@@ -256,7 +271,9 @@ describe(`collab datasource live (${process.env.HARNESS_LEG ?? 'grafana-12'})`, 
       // …and whether Grafana Live had to run a RunStream again (a refused or failed one; the hub restarts it).
       const ends = JSON.stringify(hub.recentEnds).slice(0, 1500);
       throw new Error(
-        `${String(err)}; last metrics emissions: ${JSON.stringify(shape).slice(0, 4000)}; RunStream restarts: ${hub.runStreamRestarts}, ends: ${ends}`
+        `${String(err)}; last metrics emissions: ${JSON.stringify(shape).slice(0, 4000)}; RunStream restarts: ${hub.runStreamRestarts}, ends: ${ends}; ` +
+          `${all.length} emissions, refIds of the last: ${(all.at(-1)?.frames ?? []).map((x) => x.refId).join(',')}; ` +
+          `errors and notices: ${JSON.stringify([...new Set(said)].slice(-8)).slice(0, 1500)}`
       );
     }
     // What Grafana Live forwarded to an Admin (content scope) does carry the typed text and the display name:

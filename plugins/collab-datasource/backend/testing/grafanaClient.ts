@@ -4,9 +4,9 @@
  * CallResource, and RunStream packets parsed as the JSON frames Grafana Live forwards. One place, so the
  * fault and tenancy tests speak to the backend the same way.
  */
-import { tableFromIPC } from 'apache-arrow';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 
+import { readArrowIPC } from '../../../../e2e/harness/src/server/backendPlugin/frames';
 import type { PluginHost } from '../../../../e2e/harness/src/server/backendPlugin/pluginHost';
 
 export interface DatasourceOptions {
@@ -74,7 +74,7 @@ export interface DecodedFrame {
 }
 
 export function decodeArrow(buf: Buffer): DecodedFrame {
-  const table = tableFromIPC(buf);
+  const table = readArrowIPC(buf);
   const md = table.schema.metadata;
   return {
     name: md.get('name'),
@@ -82,7 +82,9 @@ export function decodeArrow(buf: Buffer): DecodedFrame {
     fields: table.schema.fields.map((f, i) => ({
       name: f.metadata.get('name'),
       labels: f.metadata.get('labels') ? (JSON.parse(f.metadata.get('labels')!) as unknown) : undefined,
-      values: [...table.getChildAt(i)!].map((v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
+      values: Array.from({ length: table.numRows }, (_, r) => table.getChildAt(i)!.get(r)).map(
+        (v: unknown) => (typeof v === 'bigint' ? Number(v) : v)
+      ),
     })),
     rows: table.numRows,
   };

@@ -3,7 +3,7 @@
  * (`data.UnmarshalArrowFrame`) → the frame JSON of `data.FrameToJSON` (schema + data, time as epoch ms,
  * JSON fields parsed, NaN / ±Inf as entities). Decoded with apache-arrow; independent of the plugin's encoder.
  */
-import { tableFromIPC, Type, type Field as ArrowField } from 'apache-arrow';
+import { RecordBatchReader, Type, type Field as ArrowField, type Schema, type Vector } from 'apache-arrow';
 
 const GO_TYPE: Partial<Record<Type, string>> = {
   [Type.Timestamp]: 'time.Time',
@@ -28,8 +28,42 @@ function value(field: ArrowField, v: unknown): unknown {
   return v;
 }
 
+/**
+ * An Arrow IPC frame as Go's reader sees it: the file's own schema and each column by position. Not through
+ * apache-arrow's Table: its record batches rebuild their schema with Schema.assign, which merges fields by
+ * name, and a frame may hold several fields of one name (one series per pod, told apart by labels).
+ */
+export function readArrowIPC(bytes: Uint8Array): {
+  schema: Schema;
+  numRows: number;
+  getChildAt(i: number): { get(row: number): unknown } | null;
+} {
+  const reader = RecordBatchReader.from(bytes).open();
+  const schema = reader.schema;
+  const batches = reader.readAll();
+  const numRows = batches.reduce((n, b) => n + b.numRows, 0);
+  return {
+    schema,
+    numRows,
+    getChildAt(i) {
+      const parts = batches.map((b) => b.getChildAt(i)).filter((v): v is Vector => v !== null);
+      if (parts.length !== batches.length) return null;
+      return {
+        get(row: number): unknown {
+          let r = row;
+          for (const p of parts) {
+            if (r < p.length) return p.get(r) as unknown;
+            r -= p.length;
+          }
+          return undefined;
+        },
+      };
+    },
+  };
+}
+
 export function arrowFrameToJSON(bytes: Uint8Array): Record<string, unknown> {
-  const table = tableFromIPC(bytes);
+  const table = readArrowIPC(bytes);
   const md = table.schema.metadata;
   const values: unknown[][] = [];
   const entities: Array<Record<string, number[]> | null> = [];

@@ -8,10 +8,9 @@ import {
   Field as ArrowField,
   makeData,
   RecordBatch,
+  RecordBatchFileWriter,
   Schema,
   Struct,
-  Table,
-  tableToIPC,
   vectorFromArray,
 } from 'apache-arrow';
 import type { DataFrame, Field } from '@grafana/data';
@@ -62,5 +61,11 @@ export function frameToArrow(frame: DataFrame): Uint8Array {
     schema,
     makeData({ type: new Struct(schema.fields), length, nullCount: 0, children })
   );
-  return tableToIPC(new Table(schema, batch), 'file');
+  // Several fields may share a name (one series per pod, told apart by labels), as in the Go SDK's frames.
+  // apache-arrow's RecordBatch rebuilds its schema with Schema.assign, which merges fields BY NAME: the batch
+  // then described pod B's labels at pod A's column, and `new Table(schema, batch)` refused the mismatch
+  // ("Table and inner RecordBatch schemas must be equivalent") — a live metrics query over two pods failed
+  // whenever both had reported. The batch keeps the schema built here, and is written without a Table.
+  (batch as { schema: Schema }).schema = schema;
+  return RecordBatchFileWriter.writeAll([batch]).toUint8Array(true);
 }
