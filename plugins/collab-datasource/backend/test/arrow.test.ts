@@ -3,19 +3,12 @@
 // Frames → Arrow IPC (frames/arrow.ts), read back the way Grafana's Go reader does (the file's schema, columns by
 // position: the e2e harness's reader).
 import { describe, expect, it } from 'vitest';
-import type { DataFrame, Field, FieldType } from '@grafana/data';
+import type { DataFrame } from '@grafana/data';
 
 import { readArrowIPC } from '../../../../e2e/harness/src/server/backendPlugin/frames';
 import { frameToArrow } from '../src/frames/arrow';
 import { mergeFrames } from '../src/frames/merge';
-
-const field = (name: string, type: string, values: unknown[], labels?: Record<string, string>): Field => ({
-  name,
-  type: type as FieldType,
-  config: {},
-  values,
-  ...(labels ? { labels } : {}),
-});
+import { field } from './frames.testutil';
 
 /** One pod's live metrics window: a time field and two series labelled with the pod. */
 const metrics = (pod: string, times: number[], ops: number[]): DataFrame => ({

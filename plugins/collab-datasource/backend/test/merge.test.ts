@@ -1,16 +1,9 @@
 // One frame per Live packet (frames/merge.ts): pure unit tests on plain frames.
 import { describe, expect, it } from 'vitest';
-import type { DataFrame, Field, FieldType } from '@grafana/data';
+import type { DataFrame } from '@grafana/data';
 
 import { mergeFrames } from '../src/frames/merge';
-
-const field = (name: string, type: string, values: unknown[], labels?: Record<string, string>): Field => ({
-  name,
-  type: type as FieldType,
-  config: {},
-  values,
-  ...(labels ? { labels } : {}),
-});
+import { field } from './frames.testutil';
 
 const series = (pod: string, times: number[], values: number[], notices?: string[]): DataFrame => ({
   refId: 'A',
