@@ -75,6 +75,22 @@ describe('LiveHub (Grafana Live plugin channels)', () => {
     expect(got2).toEqual([]);
   });
 
+  it('a viewer joining a running channel gets only the packets sent after it joined (no replay)', async () => {
+    const p = fakePlugin();
+    const hub = new LiveHub(p.host);
+    const first: string[] = [];
+    await hub.subscribe({ user: 'a' }, 'metadata/x', (t) => first.push(t));
+    p.last().packet('{"data":{"values":[[1]]}}');
+    const second: string[] = [];
+    await hub.subscribe({ user: 'b' }, 'metadata/x', (t) => second.push(t));
+    expect(p.calls).toHaveLength(1); // one RunStream for both viewers
+    expect(second).toEqual([]);
+    p.last().packet('{"data":{"values":[[2]]}}');
+    expect(first).toEqual(['{"data":{"values":[[1]]}}', '{"data":{"values":[[2]]}}']);
+    expect(second).toEqual(['{"data":{"values":[[2]]}}']);
+    hub.close();
+  });
+
   it("a RunStream refused again and again is run again with Grafana's delays (0, 200, 400 … 5000 ms)", async () => {
     const p = fakePlugin();
     const hub = new LiveHub(p.host);

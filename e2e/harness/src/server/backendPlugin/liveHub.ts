@@ -6,7 +6,8 @@
  *   as Grafana sends it in the subscribe reply;
  * - the FIRST viewer of a channel starts the plugin's RunStream (with that viewer's context, re-resolved on
  *   every restart as Grafana re-reads the datasource); every packet is forwarded to every viewer of the
- *   channel; one RunStream per channel, whatever the number of viewers;
+ *   channel; one RunStream per channel, whatever the number of viewers; a viewer joining a running channel
+ *   gets no earlier packet (no recovery on plugin channels);
  * - a RunStream that ends with an error while the channel has viewers is run again, as Grafana's stream
  *   manager does: at once when the failed run had lasted at least 100 ms, else after 100 ms × 2^n for the
  *   n-th fast failure in a row from the second one on (200 ms, 400 ms, … capped at 5 s). A RunStream that
@@ -45,8 +46,6 @@ interface ChannelRun {
   /** The plugin context the channel's RunStream runs with (the first viewer's, re-read on each restart). */
   context: () => unknown;
   viewers: Set<PacketListener>;
-  /** The last packet, replayed to a viewer that joins a running channel. */
-  last: string | null;
   closeTimer: ReturnType<typeof setTimeout> | null;
   restartTimer: ReturnType<typeof setTimeout> | null;
   /** Fast failures in a row (runs shorter than RUN_STREAM_RESTART.fastRunMs). */
@@ -116,7 +115,6 @@ export class LiveHub {
         call: null,
         context: opts.resolveContext ?? (() => pluginContext),
         viewers: new Set(),
-        last: null,
         closeTimer: null,
         restartTimer: null,
         fastErrors: 0,
@@ -128,8 +126,11 @@ export class LiveHub {
       run.closeTimer = null;
     }
     const r = run;
+    // No replay of earlier packets: Grafana subscribes `ds/` channels without recovery (live.go's reply has
+    // EnableRecovery false for plugin channels), so a viewer joining a running channel gets its
+    // SubscribeStream data, then the packets sent from now on; the query's QueryData frame is what it shows
+    // meanwhile.
     r.viewers.add(listener);
-    if (r.last !== null) listener(r.last);
     // No RunStream running nor due (a new channel, or one whose RunStream returned): Grafana submits one.
     if (!r.call && !r.restartTimer) {
       this.runStreamsStarted += 1;
@@ -163,7 +164,6 @@ export class LiveHub {
     r.call = call;
     call.on('data', (p: { data: Buffer }) => {
       const text = p.data.toString('utf8');
-      r.last = text;
       for (const v of r.viewers) v(text);
     });
     let ended = false;
