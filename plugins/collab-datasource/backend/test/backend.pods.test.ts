@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableFromIPC, Type } from 'apache-arrow';
+import { Type } from 'apache-arrow';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { COLLAB_FRAME_KIND_KEY, PRESENCE_FIELDS, ROOMS_FIELDS } from '@collabblocks/protocol';
 
@@ -23,6 +23,7 @@ import {
   startPluginHost,
   type PluginHost,
 } from '../../../../e2e/harness/src/server/backendPlugin/pluginHost';
+import { readArrowIPC } from '../../../../e2e/harness/src/server/backendPlugin/frames';
 import { BACKEND_BUNDLE } from '../testing/executable';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -87,11 +88,10 @@ async function query(
 }
 
 function decode(buf: Buffer) {
-  const table = tableFromIPC(buf);
+  const table = readArrowIPC(buf);
   const md = table.schema.metadata;
   const meta = md.get('meta') ? (JSON.parse(md.get('meta')!) as Record<string, unknown>) : undefined;
   return {
-    table,
     name: md.get('name'),
     refId: md.get('refId'),
     meta,
@@ -102,7 +102,9 @@ function decode(buf: Buffer) {
       labels: f.metadata.get('labels') ? (JSON.parse(f.metadata.get('labels')!) as unknown) : undefined,
       type: f.type,
       nullable: f.nullable,
-      values: [...table.getChildAt(i)!].map((v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
+      values: Array.from({ length: table.numRows }, (_, r) => table.getChildAt(i)!.get(r)).map(
+        (v: unknown) => (typeof v === 'bigint' ? Number(v) : v)
+      ),
     })),
   };
 }
